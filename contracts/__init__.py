@@ -1,0 +1,22 @@
+"""Event contracts shared by every hdnd service: the single source of truth for events.
+
+Services never import each other; they agree only on what is defined here.
+"""
+
+from contracts.envelope import Envelope, EventDraft, InvalidEvent, Source, UnitCode
+from contracts.meetings import MeetingHeld
+from contracts.registry import REGISTRY, Decoded, decode_event
+from contracts.topics import Topics
+
+__all__ = [
+    "REGISTRY",
+    "Decoded",
+    "Envelope",
+    "EventDraft",
+    "InvalidEvent",
+    "MeetingHeld",
+    "Source",
+    "Topics",
+    "UnitCode",
+    "decode_event",
+]

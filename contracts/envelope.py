@@ -1,0 +1,106 @@
+"""The envelope every hdnd event travels in (see shared/design.md, "Events")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts.timezone import VIETNAM_TZ
+
+UnitCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\d{2}|\d{3}|\d{5})$"),
+    Field(
+        description="Official administrative unit code: 2 digits for a province, "
+        "3 for a district (until 2025-06-30), 5 for a commune.",
+        examples=["06", "058", "01855"],
+    ),
+]
+
+
+class InvalidEvent(ValueError):
+    """Raised when bytes on a topic are not an event this code can accept; says why."""
+
+
+class Source(BaseModel):
+    """Which service instance emitted the event; (service, instance, unit) is one stream."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: str = Field(min_length=1, max_length=64)
+    instance: str = Field(min_length=1, max_length=128)
+
+    def stream(self, unit: str) -> str:
+        """The stream whose `sequence` numbers are monotonic: one per source and unit.
+
+        A stream is keyed by unit because the unit code is the Kafka key, so a stream lives
+        in exactly one partition and its order survives the trip.
+        """
+        return f"{self.service}/{self.instance}/{unit}"
+
+
+class Envelope(BaseModel):
+    """Metadata around a payload. `occurred_at` (business time) decides the reporting period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    type: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)+$", examples=["meeting.held"])
+    version: int = Field(ge=1)
+    unit: UnitCode
+    occurred_at: AwareDatetime
+    recorded_at: AwareDatetime
+    source: Source
+    sequence: int = Field(ge=1, description="Monotonic per stream (source and unit).")
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+    payload: dict[str, Any]
+
+    @property
+    def stream(self) -> str:
+        return self.source.stream(self.unit)
+
+    @property
+    def business_day(self) -> date:
+        """The day the fact happened, in Vietnam's time zone (UTC+7), which is what counts."""
+        return self.occurred_at.astimezone(VIETNAM_TZ).date()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    def headers(self) -> dict[str, str]:
+        """Type and version travel as headers too, so routers need not parse the body."""
+        return {"event-type": self.type, "event-version": str(self.version)}
+
+
+class EventDraft(BaseModel):
+    """An event as the domain decides it, before the outbox gives it a sequence number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    version: int
+    unit: str
+    occurred_at: AwareDatetime
+    payload: BaseModel
+    event_id: UUID = Field(default_factory=uuid4)
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+    def seal(self, source: Source, sequence: int, recorded_at: datetime | None = None) -> Envelope:
+        return Envelope(
+            event_id=self.event_id,
+            type=self.type,
+            version=self.version,
+            unit=self.unit,
+            occurred_at=self.occurred_at,
+            recorded_at=recorded_at or datetime.now(UTC),
+            source=source,
+            sequence=sequence,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            payload=self.payload.model_dump(mode="json"),
+        )

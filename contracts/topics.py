@@ -1,0 +1,40 @@
+"""Kafka topics by bounded context; the message key is always the unit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names, optionally prefixed so that tests and tenants can share one broker."""
+
+    prefix: str = ""
+
+    def _name(self, context: str) -> str:
+        return f"{self.prefix}hdnd.{context}"
+
+    @property
+    def meetings(self) -> str:
+        return self._name("meetings")
+
+    @property
+    def oversight(self) -> str:
+        return self._name("oversight")
+
+    @property
+    def reporting(self) -> str:
+        return self._name("reporting")
+
+    @property
+    def hierarchy(self) -> str:
+        return self._name("hierarchy")
+
+    @property
+    def dead_letter(self) -> str:
+        return self._name("deadletter")
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """The topics the province's reporting service folds into its projections."""
+        return (self.meetings, self.oversight, self.reporting)

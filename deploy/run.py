@@ -1,0 +1,83 @@
+"""`hdnd run`: the whole system on one machine — servers, the three services, sample data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints
+
+SERVICES = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _wait_healthy(service: ServiceProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with code {service.process.returncode}")
+        try:
+            if httpx.get(service.url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{service.name} did not answer /health within {timeout:.0f} s")
+
+
+@contextmanager
+def running_services(
+    endpoints: Endpoints, units: list[str], log_dir: Path, ports: dict[str, int] | None = None
+) -> Iterator[dict[str, ServiceProcess]]:
+    """Start each service as its own process (as in production); SIGTERM them on exit so
+    each drains its in-flight work."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        ENV_KAFKA: endpoints.kafka_bootstrap,
+        ENV_MONGO: endpoints.mongodb_uri,
+        "HDND_UNITS": ",".join(units),
+        "HDND_INSTANCE": "local",
+    }
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name, port in (ports or SERVICES).items():
+            log = (log_dir / f"{name}.log").open("ab")
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            started[name] = ServiceProcess(name, port, process)
+        for service in started.values():
+            _wait_healthy(service, timeout=60)
+        yield started
+    finally:
+        for service in started.values():
+            if service.process.poll() is None:
+                service.process.send_signal(signal.SIGTERM)
+        for service in started.values():
+            try:
+                service.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                service.process.kill()

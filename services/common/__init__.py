@@ -1,0 +1,1 @@
+"""Runtime shared by every hdnd service: settings, logging, MongoDB, Kafka, outbox, consumers."""

@@ -1,0 +1,62 @@
+"""What every service's HTTP app shares: health and readiness, the error shape, the server."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+class DomainError(Exception):
+    """A request that cannot be true (an unknown unit, a future meeting …): 422 naming the field."""
+
+    status_code = 422
+
+    def __init__(self, field: str, message: str, kind: str = "value_error") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.kind = kind
+
+    def as_detail(self) -> list[dict[str, Any]]:
+        """Same shape as FastAPI's validation errors, so clients handle one format."""
+        return [{"loc": self.field.split("."), "msg": self.message, "type": self.kind}]
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.as_detail()}, status_code=exc.status_code)
+
+    @app.get("/health", tags=["operations"], summary="The process is alive")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"], summary="Dependencies answer; details per dependency")
+    async def readiness() -> JSONResponse:
+        ok, details = await ready()
+        return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503)
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run one service; SIGINT/SIGTERM let the lifespan drain in-flight work before exit."""
+    uvicorn.run(
+        app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10
+    )

@@ -1,0 +1,79 @@
+"""Kafka connections: one FastStream broker per service for publishing, raw aiokafka consumers
+for the batch consumers (they need manual partition assignment, seeks to positions stored in
+MongoDB, and pause/resume, which sit below FastStream's subscriber API)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import TopicPartition
+from faststream.kafka import KafkaBroker
+
+from services.common.settings import Settings
+
+
+def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
+    """The service's publisher: idempotent, acks from all replicas, so a retry never duplicates
+    within a producer session and order per partition (= per unit) is kept."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=15_000,
+        logger=None,
+    )
+
+
+def make_consumer(settings: Settings, client_id: str) -> AIOKafkaConsumer:
+    """A consumer without a group: positions live in MongoDB beside the data they produced."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+
+
+async def ensure_topics(settings: Settings, topics: Iterable[str]) -> None:
+    """Create the topics with the configured partition count if they do not exist yet."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="hdnd-admin"
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            # Another service may create one first: that is fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [NewTopic(t, settings.topic_partitions, 1) for t in missing]
+                )
+    finally:
+        await admin.close()
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """All partitions of `topics`, waiting briefly for metadata right after topic creation."""
+    result: list[TopicPartition] = []
+    for topic in topics:
+        for _ in range(50):
+            parts = consumer.partitions_for_topic(topic)
+            if parts:
+                break
+            await consumer._client.force_metadata_update()
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError(f"topic {topic} has no partitions; is the broker up?")
+        result.extend(TopicPartition(topic, p) for p in sorted(parts))
+    return result

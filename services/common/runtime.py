@@ -1,0 +1,75 @@
+"""The connections of one service process, wired once and shared by its entrypoints."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts import Source
+from services.common.kafka import ensure_topics, make_broker
+from services.common.logging import get_logger
+from services.common.mongo import connect, in_transaction, ping
+from services.common.outbox import Outbox, OutboxRelay
+from services.common.settings import Settings
+
+T = TypeVar("T")
+log = get_logger()
+
+
+class Runtime:
+    """MongoDB, the Kafka publisher and the outbox relay of one service."""
+
+    def __init__(self, settings: Settings, service: str) -> None:
+        self.settings = settings
+        self.service = service
+        self.mongo = connect(settings, app_name=f"hdnd-{service}")
+        self.db = self.mongo[settings.database_for(service)]
+        self.broker = make_broker(settings, client_id=f"hdnd-{service}")
+        self.source = Source(service=service, instance=settings.instance)
+        self.outbox = Outbox(self.db, self.source)
+        self.relay = OutboxRelay(
+            self.outbox,
+            self.broker,
+            batch=settings.relay_batch,
+            poll_interval=settings.relay_poll_ms / 1000,
+            prepare=self.ensure_topics,
+        )
+
+    async def ensure_topics(self) -> None:
+        topics = self.settings.topics
+        await ensure_topics(self.settings, [*topics.facts, topics.hierarchy, topics.dead_letter])
+
+    async def start(self, relay: bool = True) -> None:
+        await self.outbox.create_indexes()
+        if relay:
+            self.relay.start()
+        log.info("service_started", instance=self.settings.instance, units=self.settings.units)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.mongo.close()
+        log.info("service_stopped")
+
+    async def write(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run a write and its outbox rows in one transaction, then wake the relay."""
+        result = await in_transaction(self.mongo, work)
+        self.relay.notify()
+        return result
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Ready = can accept writes (MongoDB answers). Kafka away only delays publishing:
+        the outbox keeps the events, and this says how many are waiting."""
+        mongo_ok = await ping(self.db)
+        details: dict[str, Any] = {"mongodb": "ok" if mongo_ok else "unreachable"}
+        status = self.relay.status
+        details["kafka"] = "ok" if status.connected and status.last_error is None else "unreachable"
+        if status.last_error:
+            details["kafka_error"] = status.last_error
+        if mongo_ok:
+            details["outbox_pending"] = await self.outbox.pending_count()
+        return mongo_ok, details

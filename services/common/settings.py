@@ -1,0 +1,56 @@
+"""Settings read from the environment, the same way in tests, `make run` and production."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from contracts import Topics
+
+
+class Settings(BaseSettings):
+    """Everything a service needs to reach its servers and know which units it serves."""
+
+    model_config = SettingsConfigDict(env_prefix="HDND_", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    mongodb_uri: str = Field(
+        default="mongodb://127.0.0.1:27117/?replicaSet=rs0",
+        validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"),
+    )
+    units: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="HDND_UNITS: comma-separated unit codes this instance serves (and below).",
+    )
+    database_prefix: str = Field(
+        default="hdnd", description="Each service uses <prefix>_<service>."
+    )
+    topic_prefix: str = ""
+    topic_partitions: int = Field(default=6, ge=1)
+    instance: str = Field(default_factory=socket.gethostname)
+    log_level: str = "info"
+    # noida-db answers empty fetches at once; pausing caught-up partitions keeps idle CPU near 0.
+    idle_backoff_ms: int = Field(default=200, ge=0)
+    consumer_batch: int = Field(default=2000, ge=1)
+    relay_batch: int = Field(default=500, ge=1)
+    relay_poll_ms: int = Field(default=250, ge=10)
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _split_units(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    def database_for(self, service: str) -> str:
+        return f"{self.database_prefix}_{service}"

@@ -1,0 +1,130 @@
+"""Read side: summaries for any unit and period, answered from projections only.
+
+A summary adds the unit's `total` counters (its own council plus every unit below it, as the
+hierarchy stood when each event happened) over the months of the period, and lists the units
+that were its children during that period with their totals.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.common.hierarchy import Era, Hierarchy, Unit, era_of
+from services.common.mongo import Document
+from services.reporting.periods import Period
+
+# Every figure the projector produces, in report order, with its Vietnamese label.
+LABELS: dict[str, str] = {
+    "sessions": "Kỳ họp",
+    "sessions_regular": "Kỳ họp thường lệ",
+    "sessions_thematic": "Kỳ họp chuyên đề",
+    "sessions_extraordinary": "Kỳ họp bất thường",
+    "session_delegates_present": "Lượt đại biểu dự kỳ họp",
+    "resolutions_adopted": "Nghị quyết được thông qua",
+    "sessions_with_questioning": "Kỳ họp có chất vấn",
+    "standing_committee_meetings": "Phiên họp Thường trực",
+    "standing_committee_meetings_regular": "Phiên họp Thường trực thường kỳ",
+    "standing_committee_meetings_ad_hoc": "Phiên họp Thường trực đột xuất",
+    "conferences": "Hội nghị, tọa đàm",
+    "conferences_briefing": "Hội nghị giao ban",
+    "conferences_experience_exchange": "Hội nghị trao đổi kinh nghiệm",
+    "conferences_roundtable": "Tọa đàm",
+    "trainings": "Lớp tập huấn, bồi dưỡng",
+    "trainings_in_person": "Tập huấn trực tiếp",
+    "trainings_online": "Tập huấn trực tuyến",
+    "training_bridge_points": "Điểm cầu tập huấn",
+    "training_attendees": "Lượt người dự tập huấn",
+    "training_delegate_attendances": "Lượt đại biểu dự tập huấn",
+    "voter_contacts": "Cuộc tiếp xúc cử tri",
+    "voter_contacts_before_session": "Tiếp xúc cử tri trước kỳ họp",
+    "voter_contacts_after_session": "Tiếp xúc cử tri sau kỳ họp",
+    "voters_reached": "Lượt cử tri tham dự",
+    "voter_opinions_raised": "Ý kiến, kiến nghị của cử tri",
+    "citizen_receptions": "Buổi tiếp công dân",
+    "citizen_receptions_periodic": "Tiếp công dân định kỳ",
+    "citizen_receptions_ad_hoc": "Tiếp công dân đột xuất",
+    "citizens_received": "Lượt công dân được tiếp",
+    "petitions_received": "Đơn thư tiếp nhận",
+}
+
+
+def complete(figures: Counter[str]) -> dict[str, int]:
+    """All known figures in report order, zeros included, so every answer has one shape."""
+    return {key: int(figures.get(key, 0)) for key in LABELS} | {
+        k: int(v) for k, v in figures.items() if k not in LABELS
+    }
+
+
+def eras_of(period: Period) -> list[Era]:
+    first = date(int(period.first[:4]), int(period.first[5:]), 1)
+    last = date(int(period.last[:4]), int(period.last[5:]), 1)
+    return sorted({era_of(first), era_of(last)}, key=lambda e: e != "legacy")
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: Unit
+    period: Period
+    figures: dict[str, int]
+    own: dict[str, int]
+    children: list[tuple[Unit, dict[str, int]]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "unit": _unit_json(self.unit),
+            "period": {
+                "key": self.period.key,
+                "label": self.period.label,
+                "from": self.period.first,
+                "to": self.period.last,
+            },
+            "figures": self.figures,
+            "own": self.own,
+            "children": [{**_unit_json(u), "figures": f} for u, f in self.children],
+        }
+
+
+def _unit_json(unit: Unit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "level": unit.level, "era": unit.era}
+
+
+class Views:
+    def __init__(self, unit_months: AsyncCollection[Document], hierarchy: Hierarchy) -> None:
+        self.unit_months = unit_months
+        self.hierarchy = hierarchy
+
+    def unit_in(self, code: str, period: Period) -> Unit | None:
+        """The unit a code named during the period (the latest era it existed in)."""
+        found = [u for era in eras_of(period) if (u := self.hierarchy.find(code, era))]
+        return found[-1] if found else None
+
+    async def summary(self, code: str, period: Period) -> UnitSummary | None:
+        unit = self.unit_in(code, period)
+        if unit is None:
+            return None
+        months = {"$gte": period.first, "$lte": period.last}
+        total: Counter[str] = Counter()
+        own: Counter[str] = Counter()
+        async for doc in self.unit_months.find({"unit": code, "month": months}):
+            total.update(doc.get("total", {}))
+            own.update(doc.get("own", {}))
+        per_child: dict[str, Counter[str]] = {}
+        async for doc in self.unit_months.find({"parent": code, "month": months}):
+            per_child.setdefault(doc["unit"], Counter()).update(doc.get("total", {}))
+        children: dict[str, Unit] = {}
+        for era in eras_of(period):
+            if self.hierarchy.find(code, era):
+                children.update((c.code, c) for c in self.hierarchy.children(code, era))
+        for child_code in per_child:
+            if child_code not in children and (child := self.unit_in(child_code, period)):
+                children[child_code] = child
+        rows = [
+            (child, complete(per_child.get(child.code, Counter())))
+            for child in sorted(children.values(), key=lambda c: c.code)
+        ]
+        return UnitSummary(unit, period, complete(total), complete(own), rows)

@@ -1,0 +1,80 @@
+"""Fixtures: real servers for the whole session, and an isolated hdnd system per test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from deploy.local import Endpoints
+from services.common.settings import Settings
+from tests.servers import real_servers
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
+    with real_servers(tmp_path_factory.mktemp("servers")) as endpoints:
+        yield endpoints
+
+
+@pytest.fixture
+def settings(servers: Endpoints) -> Settings:
+    """Settings isolated by database prefix and topic prefix, not by restarting servers."""
+    n = f"t{os.getpid()}x{next(_counter)}"
+    return Settings(
+        kafka_bootstrap_servers=servers.kafka_bootstrap,
+        mongodb_uri=servers.mongodb_uri,
+        database_prefix=n,
+        topic_prefix=f"{n}.",
+        topic_partitions=3,
+        instance="test",
+        idle_backoff_ms=50,
+        relay_poll_ms=50,
+        log_level="warning",
+    )
+
+
+@dataclass
+class Running:
+    app: FastAPI
+    client: httpx.AsyncClient
+
+
+async def start_app(stack: AsyncExitStack, app: FastAPI, base_url: str) -> Running:
+    """Run an app's lifespan (its consumers and relay) and give an HTTP client bound to it."""
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    transport = httpx.ASGITransport(app=app)
+    client = await stack.enter_async_context(
+        httpx.AsyncClient(transport=transport, base_url=base_url)
+    )
+    return Running(app, client)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], within: float = 20.0, interval: float = 0.1
+) -> Any:
+    """Poll until `probe` returns without AssertionError; re-raise the last one at the deadline."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await probe()
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as s:
+        yield s
