@@ -5,6 +5,7 @@ Services never import each other; they agree only on what is defined here.
 
 from contracts.envelope import Envelope, EventDraft, InvalidEvent, Source, UnitCode
 from contracts.meetings import MeetingHeld
+from contracts.oversight import SupervisionFinished
 from contracts.registry import REGISTRY, Decoded, decode_event
 from contracts.topics import Topics
 
@@ -16,6 +17,7 @@ __all__ = [
     "InvalidEvent",
     "MeetingHeld",
     "Source",
+    "SupervisionFinished",
     "Topics",
     "UnitCode",
     "decode_event",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.envelope import Envelope, InvalidEvent
 from contracts.meetings import MeetingHeld
+from contracts.oversight import SupervisionFinished
 
 P = TypeVar("P", bound=BaseModel)
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -87,6 +88,7 @@ def _first_error(exc: ValidationError) -> str:
 
 REGISTRY = Registry()
 REGISTRY.register(MeetingHeld)
+REGISTRY.register(SupervisionFinished)
 
 
 def decode_event(raw: bytes) -> Decoded[BaseModel]:

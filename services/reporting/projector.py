@@ -23,6 +23,7 @@ from contracts.meetings import (
     Training,
     VoterContact,
 )
+from contracts.oversight import SupervisionFinished
 from services.common.hierarchy import Hierarchy
 
 Figures = Counter[str]
@@ -79,10 +80,32 @@ def meeting_figures(unit: str, event: MeetingHeld) -> list[tuple[str, Figures]]:
     return [(unit, f), *extra]
 
 
+def supervision_figures(unit: str, event: SupervisionFinished) -> list[tuple[str, Figures]]:
+    """What one finished supervision, survey or verification adds to its council's unit.
+
+    Counted by activity, by the body that carried it out and by field; verifications also by
+    the Ban that verified. The supervised units get nothing: the figures are the council's work.
+    """
+    kind = f"{event.activity}s"  # thematic_supervisions | surveys | verifications
+    f: Figures = Counter(
+        {
+            kind: 1,
+            f"{kind}_body_{event.body}": 1,
+            f"{kind}_field_{event.field}": 1,
+            "recommendations_issued": event.recommendations_issued,
+        }
+    )
+    if event.activity == "verification" and event.committee is not None:
+        f[f"verifications_committee_{event.committee}"] += 1
+    return [(unit, f)]
+
+
 def figures_of(decoded: Decoded[BaseModel]) -> list[tuple[str, Figures]]:
     payload = decoded.payload
     if isinstance(payload, MeetingHeld):
         return meeting_figures(decoded.envelope.unit, payload)
+    if isinstance(payload, SupervisionFinished):
+        return supervision_figures(decoded.envelope.unit, payload)
     raise InvalidEvent(f"reporting has no fold for {decoded.envelope.type!r}")
 
 

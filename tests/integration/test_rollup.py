@@ -206,3 +206,33 @@ def _no_pending(runtime: Any) -> Any:
         assert await runtime.outbox.pending_count() == 0
 
     return probe
+
+
+async def test_supervisions_from_oversight_roll_up_with_meetings(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    from services.oversight.app import create_app as oversight_app
+
+    oversight = await start_app(stack, oversight_app(settings), "http://oversight")
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    supervision = {
+        "activity": "thematic_supervision",
+        "title": "Giám sát việc giải quyết đơn thư",
+        "body": "committee",
+        "committee": "legal",
+        "field": "petitions",
+        "started_on": "2025-08-04",
+        "finished_on": "2025-08-20",
+        "recommendations_issued": 4,
+    }
+    r = await oversight.client.post("/units/12/supervisions", json=supervision)
+    assert r.status_code == 201, r.text
+
+    async def counted() -> None:
+        s = await summary(reporting, PROVINCE, "2025-Q3")
+        assert s["figures"]["thematic_supervisions"] == 1
+        assert s["figures"]["thematic_supervisions_field_petitions"] == 1
+        assert s["figures"]["recommendations_issued"] == 4
+        assert s["unit"]["era"] == "2025"  # after the reform, 12 is the new Tỉnh Lai Châu
+
+    await eventually(counted)

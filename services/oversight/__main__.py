@@ -1,0 +1,3 @@
+from services.common.entry import main
+
+main("oversight")

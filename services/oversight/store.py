@@ -1,0 +1,62 @@
+"""The oversight service's own MongoDB documents (collection `supervisions`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import Envelope, EventDraft
+from contracts.oversight import SupervisionFinished
+from services.common.mongo import Document
+from services.common.outbox import Outbox
+
+
+class SupervisionStore:
+    def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        self.supervisions = db["supervisions"]
+        self.outbox = outbox
+        self.topic = topic
+
+    async def create_indexes(self) -> None:
+        await self.supervisions.create_index([("unit", ASCENDING), ("finished_on", ASCENDING)])
+
+    async def find(self, supervision_id: str) -> Document | None:
+        return await self.supervisions.find_one({"_id": supervision_id})
+
+    async def record(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        """Insert the supervision and its `supervision.finished` event; caller provides the
+        transaction."""
+        payload = draft.payload
+        assert isinstance(payload, SupervisionFinished)
+        supervision = payload.model_dump(mode="json")
+        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        await self.supervisions.insert_one(
+            {
+                "_id": supervision["supervision_id"],
+                "unit": draft.unit,
+                "activity": supervision["activity"],
+                "finished_on": supervision["finished_on"],
+                "supervision": supervision,
+                "event_id": str(envelope.event_id),
+                "recorded_at": datetime.now(UTC),
+            },
+            session=session,
+        )
+        return envelope
+
+    async def list(
+        self, unit: str, start: date | None, end: date | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Supervisions of `unit` that finished within [start, end], oldest first."""
+        query: Document = {"unit": unit}
+        if start or end:
+            query["finished_on"] = {
+                k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
+            }
+        cursor = self.supervisions.find(query, {"_id": 0, "supervision": 1, "event_id": 1})
+        docs = await cursor.sort("finished_on", ASCENDING).limit(limit).to_list()
+        return [{**d["supervision"], "event_id": d["event_id"]} for d in docs]

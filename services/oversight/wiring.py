@@ -1,0 +1,39 @@
+"""The one place where the oversight service's parts are put together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from contracts.timezone import VIETNAM_TZ
+from services.common.hierarchy import Hierarchy
+from services.common.runtime import Runtime
+from services.common.settings import Settings
+from services.oversight.store import SupervisionStore
+
+
+def _today() -> date:
+    return datetime.now(VIETNAM_TZ).date()
+
+
+@dataclass
+class Oversight:
+    settings: Settings
+    runtime: Runtime
+    hierarchy: Hierarchy
+    store: SupervisionStore
+    today: Callable[[], date] = field(default=_today)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Oversight:
+        runtime = Runtime(settings, "oversight")
+        store = SupervisionStore(runtime.db, runtime.outbox, settings.topics.oversight)
+        return cls(settings, runtime, Hierarchy.load(), store)
+
+    async def start(self) -> None:
+        await self.store.create_indexes()
+        await self.runtime.start()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()

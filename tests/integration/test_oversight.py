@@ -1,0 +1,145 @@
+"""Oversight on real servers: HTTP → oversight → outbox → Kafka, read back as raw records."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
+
+from services.common.hierarchy import Hierarchy
+from services.common.kafka import partitions_of
+from services.common.settings import Settings
+from services.oversight.app import create_app
+from tests.conftest import Running, eventually, start_app
+
+pytestmark = pytest.mark.integration
+
+# Tỉnh Lai Châu (12) › Huyện Tam Đường (106) › its communes.
+PROVINCE, DISTRICT = "12", "106"
+
+
+def communes() -> list[str]:
+    return [u.code for u in Hierarchy.load().children(DISTRICT, "legacy")]
+
+
+def land_supervision(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "supervision_id": "gs-dat-dai-2025",
+        "activity": "thematic_supervision",
+        "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
+        "body": "committee",
+        "committee": "economy_society",
+        "field": "land",
+        "started_on": "2025-03-03",
+        "finished_on": "2025-03-28",
+        "supervised_units": communes()[:2],
+        "findings": "Tiến độ cấp giấy chậm ở hai xã.",
+        "recommendations_issued": 4,
+    }
+    body.update(changes)
+    return body
+
+
+async def oversight(stack: AsyncExitStack, settings: Settings) -> Running:
+    served = settings.model_copy(update={"units": [DISTRICT]})
+    return await start_app(stack, create_app(served), "http://oversight")
+
+
+async def records_on(settings: Settings, topic: str, expected: int) -> list[ConsumerRecord]:
+    """Every record on `topic` from the beginning, by manual assignment (no consumer group)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = await partitions_of(consumer, [topic])
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord] = []
+
+        async def all_arrived() -> None:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+            assert len(records) >= expected
+
+        await eventually(all_arrived)
+        for batch in (await consumer.getmany(timeout_ms=500)).values():
+            records.extend(batch)  # anything beyond what was expected would show up here
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def test_a_finished_supervision_is_stored_and_published_once(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    app = await oversight(stack, settings)
+    body = land_supervision()
+
+    r = await app.client.post(f"/units/{DISTRICT}/supervisions", json=body)
+    assert r.status_code == 201, r.text
+    recorded = r.json()
+    assert recorded["status"] == "recorded" and recorded["sequence"] == 1
+
+    again = await app.client.post(f"/units/{DISTRICT}/supervisions", json=body)
+    assert again.status_code == 200, again.text
+    assert again.json()["event_id"] == recorded["event_id"]
+    changed = land_supervision(recommendations_issued=5)
+    clash = await app.client.post(f"/units/{DISTRICT}/supervisions", json=changed)
+    assert clash.status_code == 409, clash.text
+    assert clash.json()["detail"][0]["loc"] == ["body", "supervision_id"]
+
+    one = await app.client.get(f"/supervisions/{body['supervision_id']}")
+    assert one.status_code == 200
+    assert one.json() == {**body, "unit": DISTRICT, "event_id": recorded["event_id"]}
+    assert (await app.client.get("/supervisions/nope")).status_code == 404
+    listed = await app.client.get(
+        f"/units/{DISTRICT}/supervisions", params={"from": "2025-03-01", "to": "2025-03-31"}
+    )
+    assert [s["supervision_id"] for s in listed.json()] == [body["supervision_id"]]
+    later = await app.client.get(f"/units/{DISTRICT}/supervisions", params={"from": "2025-04-01"})
+    assert later.json() == []
+
+    (record,) = await records_on(settings, settings.topics.oversight, expected=1)
+    assert record.key == DISTRICT.encode()
+    headers = dict(record.headers)
+    assert (headers["event-type"], headers["event-version"]) == (b"supervision.finished", b"1")
+    envelope = json.loads(record.value)
+    assert envelope["event_id"] == recorded["event_id"]
+    assert (envelope["type"], envelope["version"]) == ("supervision.finished", 1)
+    assert (envelope["unit"], envelope["sequence"]) == (DISTRICT, 1)
+    assert envelope["occurred_at"] == "2025-03-28T12:00:00+07:00"
+    assert envelope["source"] == {"service": "oversight", "instance": "test"}
+    assert envelope["payload"] == body
+
+
+@pytest.mark.parametrize(
+    ("unit", "changes", "status", "loc"),
+    [
+        (DISTRICT, {"committee": None}, 422, ["body", "committee"]),
+        (DISTRICT, {"started_on": "2025-03-29"}, 422, ["body", "finished_on"]),
+        ("99", {}, 422, ["path", "unit"]),
+        (DISTRICT, {"supervised_units": ["105"]}, 422, ["body", "supervised_units", "0"]),
+        (DISTRICT, {"finished_on": "2099-01-01"}, 422, ["body", "finished_on"]),
+        ("105", {"supervised_units": []}, 403, ["path", "unit"]),
+    ],
+)
+async def test_a_refused_supervision_writes_nothing(
+    stack: AsyncExitStack,
+    settings: Settings,
+    unit: str,
+    changes: dict[str, Any],
+    status: int,
+    loc: list[str],
+) -> None:
+    app = await oversight(stack, settings)
+    r = await app.client.post(f"/units/{unit}/supervisions", json=land_supervision(**changes))
+    assert r.status_code == status, r.text
+    assert loc in [e["loc"] for e in r.json()["detail"]]
+    service = app.app.state.oversight
+    assert await service.store.supervisions.count_documents({}) == 0
+    assert await service.runtime.outbox.rows.count_documents({}) == 0
