@@ -27,7 +27,9 @@ def test_months_of_a_range_cross_the_year() -> None:
     assert parse_period("2024-11..2025-02").months() == ["2024-11", "2024-12", "2025-01", "2025-02"]
 
 
-@pytest.mark.parametrize("text", ["2025-13", "2025-Q5", "1800", "2025-05..2025-01", "last year", ""])
+@pytest.mark.parametrize(
+    "text", ["2025-13", "2025-Q5", "1800", "2025-05..2025-01", "last year", ""]
+)
 def test_impossible_periods_are_refused_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(InvalidPeriod):
         parse_period(text)
