@@ -133,7 +133,8 @@ def run(
     except StackError as exc:
         raise _fail(exc) from exc
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+        signal.signal(signum, lambda *_: stop.set())
     try:
         with running_services(endpoints, [province], base_dir / "logs") as services:
             urls = {name: s.url for name, s in services.items()}
@@ -152,14 +153,11 @@ def run(
                 f"  summary    {r}/units/{province}/summary?period=2025-H1", highlight=False
             )
             console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
-            try:
-                while not stop.wait(0.5):
-                    for s in services.values():
-                        if s.process.poll() is not None:
-                            console.print(f"[red]{s.name} exited[/red]; see its log")
-                            stop.set()
-            except KeyboardInterrupt:
-                pass
+            while not stop.wait(0.5):
+                for s in services.values():
+                    if s.process.poll() is not None:
+                        console.print(f"[red]{s.name} exited[/red]; see its log")
+                        stop.set()
             console.print("stopping services …")
     finally:
         if endpoints.managed:
@@ -182,3 +180,18 @@ def serve(
     for code in unit or []:
         argv += ["--unit", code]
     main(service, argv)
+
+
+contracts_app = typer.Typer(help="Event contracts (contracts/).", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Output folder.")] = None,
+) -> None:
+    """Write the JSON Schema of the envelope and of every event type."""
+    from contracts.schema import SCHEMA_DIR, export
+
+    for path in export(directory or SCHEMA_DIR):
+        console.print(str(path), highlight=False)

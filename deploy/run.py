@@ -67,6 +67,7 @@ def running_services(
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches `hdnd run`, which stops them in order
             )
             started[name] = ServiceProcess(name, port, process)
         for service in started.values():

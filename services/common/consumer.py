@@ -164,11 +164,8 @@ class BatchConsumer:
             else:
                 await self._note_lag(consumer, assigned)
                 self.status.caught_up = self.status.lag == 0
-                if idle > 0:
-                    consumer.pause(*assigned)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), idle)
-                    consumer.resume(*assigned)
+                if idle > 0 and self.status.caught_up:
+                    await self._idle_until_new_records(consumer, assigned, idle)
             if time.monotonic() - window_start >= self.heartbeat_every:
                 elapsed = time.monotonic() - window_start
                 log.info(
@@ -179,6 +176,24 @@ class BatchConsumer:
                     handled=self.status.handled,
                 )
                 window_start, window_count = time.monotonic(), 0
+
+    async def _idle_until_new_records(
+        self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition], idle: float
+    ) -> None:
+        """Pause fetching; every `idle` seconds ask only for the end offsets (one small
+        request) and resume when a partition has grown. A paused consumer does not fetch, so
+        an idle service costs next to nothing even on a broker that never waits on fetches."""
+        consumer.pause(*assigned)
+        try:
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), idle)
+                ends = await consumer.end_offsets(assigned)
+                positions = [await consumer.position(tp) for tp in assigned]
+                if any(ends[tp] > pos for tp, pos in zip(assigned, positions, strict=True)):
+                    return
+        finally:
+            consumer.resume(*assigned)
 
     async def _note_lag(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> None:
         lag = 0
