@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -42,6 +43,19 @@ class Source(BaseModel):
         return f"{self.service}/{self.instance}/{unit}"
 
 
+class Signature(BaseModel):
+    """Ed25519 signature over the canonical envelope, by the key of `unit`.
+
+    The signer's unit must be the event's unit or one of its ancestors on the event's date: a
+    commune's service cannot publish for another commune, a province's may for its communes.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit: UnitCode
+    value: str = Field(min_length=1, max_length=200, description="Base64 of the signature.")
+
+
 class Envelope(BaseModel):
     """Metadata around a payload. `occurred_at` (business time) decides the reporting period."""
 
@@ -58,6 +72,7 @@ class Envelope(BaseModel):
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
     payload: dict[str, Any]
+    signature: Signature | None = None
 
     @property
     def stream(self) -> str:
@@ -67,6 +82,11 @@ class Envelope(BaseModel):
     def business_day(self) -> date:
         """The day the fact happened, in Vietnam's time zone (UTC+7), which is what counts."""
         return self.occurred_at.astimezone(VIETNAM_TZ).date()
+
+    def signed_bytes(self) -> bytes:
+        """Canonical bytes the signature covers: sorted keys, no whitespace, no signature."""
+        body = self.model_dump(mode="json", exclude={"signature"})
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

@@ -136,7 +136,11 @@ def run(
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
         signal.signal(signum, lambda *_: stop.set())
     try:
-        with running_services(endpoints, [province], base_dir / "logs") as services:
+        keys = ensure_local_keys(base_dir, province)
+        extra_env = {"HDND_KEYS_DIR": str(keys)}
+        with running_services(
+            endpoints, [province], base_dir / "logs", extra_env=extra_env
+        ) as services:
             urls = {name: s.url for name, s in services.items()}
             if sample:
                 outcome = load_sample(urls, Hierarchy.load(), province)
@@ -195,3 +199,35 @@ def contracts_export(
 
     for path in export(directory or SCHEMA_DIR):
         console.print(str(path), highlight=False)
+
+
+keys_app = typer.Typer(
+    help="Per-unit Ed25519 keys that sign event envelopes.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+def ensure_local_keys(base_dir: Path, province: str) -> Path:
+    """The local stack's own keys (never in the repository): one pair for the province,
+    which signs for every unit below it."""
+    from contracts.signing import generate_keys
+
+    directory = base_dir / "keys"
+    generate_keys(directory, [province])
+    return directory
+
+
+@keys_app.command("generate")
+def keys_generate(
+    unit: Annotated[list[str], typer.Option("--unit", help="Unit code (repeatable).")],
+    directory: Annotated[Path, typer.Option("--dir", help="Key directory.")] = Path(".local/keys"),
+    overwrite: Annotated[bool, typer.Option(help="Replace existing keys.")] = False,
+) -> None:
+    """Create private/<unit>.pem and public/<unit>.pem; give the service the private half and
+    every consumer the public half (HDND_KEYS_DIR)."""
+    from contracts.signing import generate_keys
+
+    created = generate_keys(directory, unit, overwrite=overwrite)
+    for code in unit:
+        state = "created" if code in created else "kept (exists)"
+        console.print(f"{code}: {state} in {directory}", highlight=False)

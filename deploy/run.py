@@ -46,7 +46,11 @@ def _wait_healthy(service: ServiceProcess, timeout: float) -> None:
 
 @contextmanager
 def running_services(
-    endpoints: Endpoints, units: list[str], log_dir: Path, ports: dict[str, int] | None = None
+    endpoints: Endpoints,
+    units: list[str],
+    log_dir: Path,
+    ports: dict[str, int] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[dict[str, ServiceProcess]]:
     """Start each service as its own process (as in production); SIGTERM them on exit so
     each drains its in-flight work."""
@@ -57,6 +61,7 @@ def running_services(
         ENV_MONGO: endpoints.mongodb_uri,
         "HDND_UNITS": ",".join(units),
         "HDND_INSTANCE": "local",
+        **(extra_env or {}),
     }
     started: dict[str, ServiceProcess] = {}
     try:

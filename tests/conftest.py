@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,8 +28,22 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
         yield endpoints
 
 
+@pytest.fixture(scope="session")
+def unit_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Signing keys of every province in both eras: services sign with the most specific key
+    they hold, so province keys cover every unit below."""
+    from contracts.signing import generate_keys
+    from services.common.hierarchy import Hierarchy
+
+    directory = tmp_path_factory.mktemp("keys")
+    hierarchy = Hierarchy.load()
+    provinces = {u.code for era in ("legacy", "2025") for u in hierarchy.provinces(era)}  # type: ignore[arg-type]
+    generate_keys(directory, sorted(provinces))
+    return directory
+
+
 @pytest.fixture
-def settings(servers: Endpoints) -> Settings:
+def settings(servers: Endpoints, unit_keys: Path) -> Settings:
     """Settings isolated by database prefix and topic prefix, not by restarting servers."""
     n = f"t{os.getpid()}x{next(_counter)}"
     return Settings(
@@ -41,6 +56,7 @@ def settings(servers: Endpoints) -> Settings:
         idle_backoff_ms=50,
         relay_poll_ms=50,
         log_level="warning",
+        keys_dir=unit_keys,
     )
 
 

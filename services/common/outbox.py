@@ -24,6 +24,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope, EventDraft, Source
+from contracts.signing import Lineage, Signer
 from services.common.logging import get_logger
 from services.common.mongo import Document
 
@@ -33,10 +34,18 @@ log = get_logger()
 class Outbox:
     """The `outbox` and `outbox_sequences` collections of one service database."""
 
-    def __init__(self, db: AsyncDatabase[Document], source: Source) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        source: Source,
+        signer: Signer | None = None,
+        lineage: Lineage | None = None,
+    ) -> None:
         self.rows = db["outbox"]
         self.sequences = db["outbox_sequences"]
         self.source = source
+        self.signer = signer
+        self.lineage = lineage
 
     async def create_indexes(self) -> None:
         await self.rows.create_index(
@@ -66,11 +75,17 @@ class Outbox:
             )
             assert counter is not None
             envelope = draft.seal(self.source, int(counter["seq"]), recorded_at=now)
-            sealed.append(envelope)
+            sealed.append(self._signed(envelope))
         await self.rows.insert_many(
             [_row(envelope, topic, now) for envelope in sealed], session=session
         )
         return sealed
+
+    def _signed(self, envelope: Envelope) -> Envelope:
+        if self.signer is None:
+            return envelope
+        lineage = self.lineage(envelope.unit, envelope.business_day) if self.lineage else None
+        return self.signer.sign(envelope, lineage or (envelope.unit,))
 
     async def pending_count(self) -> int:
         return await self.rows.count_documents({"sent": False})

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Source
+from contracts.signing import Lineage, Signer, Verifier
+from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics, make_broker
 from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
@@ -29,7 +32,10 @@ class Runtime:
         self.db = self.mongo[settings.database_for(service)]
         self.broker = make_broker(settings, client_id=f"hdnd-{service}")
         self.source = Source(service=service, instance=settings.instance)
-        self.outbox = Outbox(self.db, self.source)
+        self.hierarchy = Hierarchy.load()
+        self.outbox = Outbox(
+            self.db, self.source, signer=self._signer(), lineage=lineage_of(self.hierarchy)
+        )
         self.relay = OutboxRelay(
             self.outbox,
             self.broker,
@@ -37,6 +43,24 @@ class Runtime:
             poll_interval=settings.relay_poll_ms / 1000,
             prepare=self.ensure_topics,
         )
+
+    def _signer(self) -> Signer | None:
+        if self.settings.keys_dir is not None:
+            return Signer.from_dir(self.settings.keys_dir)
+        if self.settings.require_signatures:
+            raise RuntimeError(
+                "HDND_KEYS_DIR is not set: events could not be signed and consumers would refuse"
+                " them. Create keys with `hdnd keys generate --unit CODE`, or set"
+                " HDND_REQUIRE_SIGNATURES=false for an unsigned development setup."
+            )
+        return None
+
+    def verifier(self) -> Verifier | None:
+        """What a consumer checks envelopes with; None when signatures are not required."""
+        if not self.settings.require_signatures:
+            return None
+        assert self.settings.keys_dir is not None  # _signer() refused to start otherwise
+        return Verifier.from_dir(self.settings.keys_dir, lineage_of(self.hierarchy))
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
@@ -73,3 +97,12 @@ class Runtime:
         if mongo_ok:
             details["outbox_pending"] = await self.outbox.pending_count()
         return mongo_ok, details
+
+
+def lineage_of(hierarchy: Hierarchy) -> Lineage:
+    """The unit and its ancestors on a day, or None when the unit did not exist then."""
+
+    def lineage(unit: str, day: date) -> tuple[str, ...] | None:
+        return hierarchy.lineage(unit, day) if hierarchy.find(unit, day) else None
+
+    return lineage

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
@@ -35,6 +36,13 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     instance: str = Field(default_factory=socket.gethostname)
     log_level: str = "info"
+    keys_dir: Path | None = Field(
+        default=None,
+        description="HDND_KEYS_DIR: private/<unit>.pem to sign with, public/<unit>.pem to verify.",
+    )
+    require_signatures: bool = Field(
+        default=True, description="Consumers dead-letter events without a valid signature."
+    )
     # noida-db answers empty fetches at once; pausing caught-up partitions keeps idle CPU near 0.
     idle_backoff_ms: int = Field(default=200, ge=0)
     consumer_batch: int = Field(default=2000, ge=1)

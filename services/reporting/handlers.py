@@ -26,6 +26,7 @@ class Projector:
         self.runtime = runtime
         self.store = store
         self.hierarchy = hierarchy
+        self.verifier = runtime.verifier()
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Decode, fold in memory, then one transaction: figures + stream positions + offsets.
@@ -38,9 +39,13 @@ class Projector:
         refused: list[DeadLetter] = []
         for record in records:
             try:
-                decoded.append((record, decode_event(record.value or b"")))
+                event = decode_event(record.value or b"")
+                if self.verifier is not None:
+                    self.verifier.check(event.envelope)
             except InvalidEvent as exc:
                 refused.append(DeadLetter(record, str(exc)))
+            else:
+                decoded.append((record, event))
 
         async def work(session: AsyncClientSession) -> Fold:
             streams = await self.store.load_streams(

@@ -1,0 +1,127 @@
+"""Signed envelopes: only a unit's own service (or one of an ancestor unit) may publish for it.
+
+Each unit has an Ed25519 key pair. A service holds the private keys of the units it serves and
+signs each envelope with the most specific one covering the event's unit; a consumer holds the
+registered public keys and refuses (dead-letters) an event that is unsigned, signed by an
+unknown key, altered after signing, or signed by a unit that is not the event's unit or one
+of its ancestors on the event's date.
+
+Keys live in a directory, never in the repository: `private/<unit>.pem` (PKCS#8) and
+`public/<unit>.pem` (SubjectPublicKeyInfo). `hdnd keys generate` makes them.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from contracts.envelope import Envelope, InvalidEvent, Signature
+
+# (unit, day) -> the unit and its ancestors on that day, most specific first; None if unknown.
+Lineage = Callable[[str, date], tuple[str, ...] | None]
+
+
+@dataclass
+class Signer:
+    """The private keys one service instance signs with."""
+
+    keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+
+    @classmethod
+    def from_dir(cls, directory: Path) -> Signer:
+        keys = {
+            path.stem: _load_private(path) for path in sorted((directory / "private").glob("*.pem"))
+        }
+        return cls(keys)
+
+    def sign(self, envelope: Envelope, lineage: Iterable[str]) -> Envelope:
+        """Sign with the key of the most specific unit in `lineage` that this signer holds."""
+        for unit in lineage:
+            key = self.keys.get(unit)
+            if key is not None:
+                value = base64.b64encode(key.sign(envelope.signed_bytes())).decode()
+                return envelope.model_copy(update={"signature": Signature(unit=unit, value=value)})
+        raise PermissionError(f"no signing key covers unit {envelope.unit}")
+
+
+@dataclass
+class Verifier:
+    """The registered public keys of units, and the rule of who may publish for whom."""
+
+    keys: dict[str, Ed25519PublicKey]
+    lineage: Lineage
+
+    @classmethod
+    def from_dir(cls, directory: Path, lineage: Lineage) -> Verifier:
+        keys = {p.stem: _load_public(p) for p in sorted((directory / "public").glob("*.pem"))}
+        return cls(keys, lineage)
+
+    def check(self, envelope: Envelope) -> None:
+        """Raise InvalidEvent saying why the envelope may not be trusted."""
+        day = envelope.business_day
+        allowed = self.lineage(envelope.unit, day)
+        if allowed is None:
+            raise InvalidEvent(f"unit {envelope.unit} did not exist on {day}")
+        signature = envelope.signature
+        if signature is None:
+            raise InvalidEvent(f"unsigned event for unit {envelope.unit}")
+        if signature.unit not in allowed:
+            raise InvalidEvent(
+                f"signer {signature.unit} may not publish for unit {envelope.unit}"
+                f" (allowed: {', '.join(allowed)})"
+            )
+        key = self.keys.get(signature.unit)
+        if key is None:
+            raise InvalidEvent(f"no registered public key for unit {signature.unit}")
+        try:
+            key.verify(base64.b64decode(signature.value), envelope.signed_bytes())
+        except (InvalidSignature, ValueError):
+            raise InvalidEvent(f"bad signature by unit {signature.unit}") from None
+
+
+def generate_keys(directory: Path, units: Iterable[str], overwrite: bool = False) -> list[str]:
+    """Create key pairs for `units` that have none yet; returns the units given new keys."""
+    (directory / "private").mkdir(parents=True, exist_ok=True)
+    (directory / "public").mkdir(parents=True, exist_ok=True)
+    created = []
+    for unit in units:
+        private_path = directory / "private" / f"{unit}.pem"
+        if private_path.exists() and not overwrite:
+            continue
+        key = Ed25519PrivateKey.generate()
+        private_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        private_path.chmod(0o600)
+        (directory / "public" / f"{unit}.pem").write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        created.append(unit)
+    return created
+
+
+def _load_private(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def _load_public(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
