@@ -17,6 +17,24 @@ import httpx
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints
 
 SERVICES = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
+SECRET_FILE = "jwt-secret"  # the local stack's bearer-token secret, in its data dir (.local/)
+
+
+def token_secret(base_dir: Path) -> tuple[str, dict[str, str]]:
+    """The secret bearer tokens are signed with, and the environment giving it to services.
+
+    HDND_JWT_SECRET / HDND_JWT_SECRET_FILE when set; otherwise the local stack's own file
+    `<base_dir>/jwt-secret`, made (random, owner-only) on first use: never in the repository.
+    """
+    from services.common.auth import ensure_secret_file, load_secret
+    from services.common.settings import Settings
+
+    settings = Settings()
+    if settings.jwt_secret is not None or settings.jwt_secret_file is not None:
+        return load_secret(settings), {}
+    path = ensure_secret_file(base_dir / SECRET_FILE).resolve()
+    secret = load_secret(settings.model_copy(update={"jwt_secret_file": path}))
+    return secret, {"HDND_JWT_SECRET_FILE": str(path)}
 
 
 @dataclass

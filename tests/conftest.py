@@ -5,21 +5,62 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from deploy.local import Endpoints
+from services.common.auth import Role, issue_token
 from services.common.settings import Settings
 from tests.servers import real_servers
 
 _counter = itertools.count()
+
+# The bearer-token secret of this test session: random, never written anywhere.
+JWT_SECRET = secrets.token_urlsafe(48)
+DEFAULT_UNIT = "12"  # Tỉnh Lai Châu, the province most tests work in
+DEFAULT_ROLE: Role = "secretary"
+_UNIT_PATH = re.compile(r"^/units/(\d{2}|\d{3}|\d{5})(?:/|$)")
+
+
+def token(
+    unit: str | None = DEFAULT_UNIT,
+    role: Role = DEFAULT_ROLE,
+    *,
+    user: str = "tester",
+    ttl: timedelta = timedelta(hours=2),
+    secret: str = JWT_SECRET,
+) -> str:
+    """A bearer token signed with this session's secret."""
+    return issue_token(secret, unit=unit, role=role, user=user, ttl=ttl)
+
+
+def bearer(unit: str | None = DEFAULT_UNIT, role: Role = DEFAULT_ROLE) -> dict[str, str]:
+    """The Authorization header of a user of `unit` with `role`."""
+    return {"Authorization": f"Bearer {token(unit, role)}"}
+
+
+class ActingUnit(httpx.Auth):
+    """Default credentials of test clients, so tests about other things need not care:
+    the secretary of the unit a request names (`/units/{code}/…`), else an operator.
+    A request that carries its own Authorization header keeps it."""
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        if "authorization" not in request.headers:
+            named = _UNIT_PATH.match(request.url.path)
+            credential = token(named[1]) if named else token(None, "operator")
+            request.headers["Authorization"] = f"Bearer {credential}"
+        yield request
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +98,7 @@ def settings(servers: Endpoints, unit_keys: Path) -> Settings:
         relay_poll_ms=50,
         log_level="warning",
         keys_dir=unit_keys,
+        jwt_secret=SecretStr(JWT_SECRET),
     )
 
 
@@ -66,12 +108,24 @@ class Running:
     client: httpx.AsyncClient
 
 
-async def start_app(stack: AsyncExitStack, app: FastAPI, base_url: str) -> Running:
-    """Run an app's lifespan (its consumers and relay) and give an HTTP client bound to it."""
+async def start_app(
+    stack: AsyncExitStack,
+    app: FastAPI,
+    base_url: str,
+    headers: dict[str, str] | None = None,
+) -> Running:
+    """Run an app's lifespan (its consumers and relay) and give an HTTP client bound to it.
+
+    The client sends `headers` with every request; without them, it acts as `ActingUnit`."""
     await stack.enter_async_context(app.router.lifespan_context(app))
     transport = httpx.ASGITransport(app=app)
     client = await stack.enter_async_context(
-        httpx.AsyncClient(transport=transport, base_url=base_url)
+        httpx.AsyncClient(
+            transport=transport,
+            base_url=base_url,
+            headers=headers,
+            auth=ActingUnit() if headers is None else None,
+        )
     )
     return Running(app, client)
 

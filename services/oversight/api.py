@@ -5,18 +5,32 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import UnitCode
 from contracts.oversight import SupervisionFinished
+from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
 from services.common.http import Conflict, NotFound
 from services.oversight.domain import RecordSupervision, record_supervision
 from services.oversight.wiring import Oversight
 
-router = APIRouter(tags=["oversight"])
+
+def _service_of(app: FastAPI) -> Oversight:
+    service: Oversight = app.state.oversight
+    return service
+
+
+# Every route needs a valid bearer token (401 otherwise), even one that forgets to check the
+# unit with `caller: CallerDep`; the secret is loaded when the app starts.
+router = APIRouter(
+    tags=["oversight"],
+    dependencies=[Depends(caller_of)],
+    responses=dict(AUTH_RESPONSES),
+    lifespan=tokens_lifespan(_service_of),
+)
 
 
 class Recorded(BaseModel):
@@ -39,7 +53,11 @@ def _oversight(request: Request) -> Oversight:
     summary="Record a supervision, survey or verification the council of `unit` finished",
     responses={
         200: {"description": "Already recorded with the same content (idempotent retry)"},
-        403: {"description": "This instance does not serve that unit"},
+        400: {"description": "The body is not UTF-8 text"},
+        403: {
+            "description": "Outside the token's unit, a read-only token, or a unit this"
+            " instance does not serve"
+        },
         409: {"description": "The supervision_id is taken by different content"},
         422: {"description": "Invalid field, unknown unit on that date, or a future date"},
     },
@@ -49,8 +67,10 @@ async def post_supervision(
     response: Response,
     unit: Annotated[UnitCode, Path()],
     supervision: Annotated[SupervisionFinished, Body()],
+    caller: CallerDep,
 ) -> Recorded:
     service = _oversight(request)
+    caller.may_write(unit, supervision.finished_on)
     draft = record_supervision(
         RecordSupervision(unit=unit, supervision=supervision),
         service.hierarchy,
@@ -94,20 +114,30 @@ async def post_supervision(
 @router.get(
     "/units/{unit}/supervisions",
     summary="Supervisions recorded for a unit, by the day they finished, oldest first",
+    responses={404: {"description": "No such unit between `from` and `to`"}},
 )
 async def list_supervisions(
     request: Request,
     unit: Annotated[UnitCode, Path()],
+    caller: CallerDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
+    caller.may_read_between(unit, start, end)
     return await _oversight(request).store.list(unit, start, end, limit)
 
 
-@router.get("/supervisions/{supervision_id}", summary="One recorded supervision")
-async def get_supervision(request: Request, supervision_id: str) -> dict[str, Any]:
+@router.get(
+    "/supervisions/{supervision_id}",
+    summary="One recorded supervision",
+    responses={404: {"description": "No such supervision"}},
+)
+async def get_supervision(
+    request: Request, supervision_id: str, caller: CallerDep
+) -> dict[str, Any]:
     doc = await _oversight(request).store.find(supervision_id)
     if doc is None:
         raise NotFound("path.supervision_id", f"no supervision {supervision_id}")
+    caller.may_read_on(doc["unit"], date.fromisoformat(doc["finished_on"]))
     return {**doc["supervision"], "unit": doc["unit"], "event_id": doc["event_id"]}

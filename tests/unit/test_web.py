@@ -68,6 +68,8 @@ def test_not_part_of_the_api_schema(client: TestClient) -> None:
         "Tập huấn",
         "Không tìm thấy đơn vị",
         "Kỳ báo cáo không hợp lệ",
+        "Mã truy cập",
+        "Mã truy cập đã hết hạn",
     ],
 )
 def test_vietnamese_text_with_diacritics(page: str, text: str) -> None:
@@ -83,6 +85,14 @@ def test_self_contained(page: str) -> None:
     assert not re.search(r"<script[^>]+src=", page, re.IGNORECASE)
     assert not re.search(r"<link[^>]+stylesheet", page, re.IGNORECASE)
     assert not re.search(r"""fetch\(\s*["'`](?:https?:)?//""", page)
+
+
+def test_the_access_token_goes_with_every_api_call(page: str) -> None:
+    """The API needs a bearer token: the page sends the one typed in "Mã truy cập" (or
+    brought by a link's #token= fragment, which no server sees) with each fetch."""
+    assert re.search(r"headers\.Authorization = `Bearer \$\{state\.token\}`", page)
+    assert page.count("fetch(") == 1  # every call goes through fetchJson
+    assert "location.hash" in page and "localStorage.setItem(TOKEN_STORE" in page
 
 
 def test_content_security_policy_forbids_other_hosts(client: TestClient) -> None:
