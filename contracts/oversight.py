@@ -1,8 +1,12 @@
 """Oversight events (bounded context `oversight`, topic `hdnd.oversight`).
 
-`supervision.finished` v1 records that a council body finished a thematic supervision, a
+`supervision.finished` records that a council body finished a thematic supervision, a
 survey or a verification (giám sát chuyên đề / khảo sát / thẩm tra). The longer lifecycle
 (started, recommendations followed up with deadlines) will come as further event types.
+
+Versions: v2 (current) renamed `recommendations_issued` to `recommendations` and added
+`report_ref`; v1 is kept as `SupervisionFinishedV1` (its schema, and validation of old
+events), and `recommendations_renamed` below lifts v1 payloads to v2 on read.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from contracts.envelope import UnitCode
+from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -60,14 +65,12 @@ class OversightField(StrEnum):
     OTHER = "other"  # lĩnh vực khác
 
 
-class SupervisionFinished(BaseModel):
-    """`supervision.finished` v1: a body of the council (the envelope's unit) finished an
-    oversight activity; `occurred_at` is the day it finished."""
+class _Supervision(BaseModel):
+    """The fields every version of `supervision.finished` has, with their rules."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     TYPE: ClassVar[str] = "supervision.finished"
-    VERSION: ClassVar[int] = 1
 
     supervision_id: str = Field(
         default_factory=lambda: uuid4().hex,
@@ -93,9 +96,6 @@ class SupervisionFinished(BaseModel):
         description="Units whose agencies were supervised: the council's own unit or below it.",
     )
     findings: str | None = Field(default=None, max_length=20_000, description="Kết quả, nhận xét.")
-    recommendations_issued: Count = Field(
-        default=0, description="Kiến nghị issued to the agencies supervised."
-    )
 
     @field_validator("committee")
     @classmethod
@@ -125,3 +125,43 @@ class SupervisionFinished(BaseModel):
         if len(units) != len(set(units)):
             raise ValueError("each unit may appear only once among the supervised units")
         return units
+
+
+class SupervisionFinished(_Supervision):
+    """`supervision.finished` v2: a body of the council (the envelope's unit) finished an
+    oversight activity; `occurred_at` is the day it finished."""
+
+    VERSION: ClassVar[int] = 2
+
+    recommendations: Count = Field(
+        default=0, description="Kiến nghị (recommendations) issued to the agencies supervised."
+    )
+    report_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        examples=["45/BC-HĐND"],
+        description="Số hiệu báo cáo kết quả giám sát: the number of the report on the results.",
+    )
+
+
+class SupervisionFinishedV1(_Supervision):
+    """`supervision.finished` v1: a body of the council (the envelope's unit) finished an
+    oversight activity; `occurred_at` is the day it finished."""
+
+    model_config = ConfigDict(title="SupervisionFinished")  # its schema stays as published
+
+    VERSION: ClassVar[int] = 1
+
+    recommendations_issued: Count = Field(
+        default=0, description="Kiến nghị issued to the agencies supervised."
+    )
+
+
+@upcaster(SupervisionFinishedV1, to=SupervisionFinished)
+def recommendations_renamed(v1: Payload) -> Payload:
+    """v1 → v2: `recommendations_issued` is now `recommendations`; v1 had no report number."""
+    v2 = {k: v for k, v in v1.items() if k != "recommendations_issued"}
+    v2["recommendations"] = v1.get("recommendations_issued", 0)
+    v2["report_ref"] = None
+    return v2

@@ -12,18 +12,21 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.registry import REGISTRY
+from contracts.versioning import event_type, event_version
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """File name → schema: the envelope, then one per event type at its current version."""
+    """File name → schema: the envelope, then every event type at its current version and at
+    each older version whose class is kept (old events are still accepted, so still documented)."""
     schemas: dict[str, dict[str, Any]] = {"envelope.json": Envelope.model_json_schema()}
-    for event_type, model in sorted(REGISTRY.current.items()):
-        version = int(model.VERSION)  # type: ignore[attr-defined]
+    models = [*REGISTRY.current.values(), *REGISTRY.retired.values()]
+    for model in sorted(models, key=lambda m: (event_type(m), event_version(m))):
+        kind, version = event_type(model), event_version(model)
         schema = model.model_json_schema()
-        schema["$id"] = f"urn:hdnd:event:{event_type}:v{version}"
-        schemas[f"{event_type}.v{version}.json"] = schema
+        schema["$id"] = f"urn:hdnd:event:{kind}:v{version}"
+        schemas[f"{kind}.v{version}.json"] = schema
     return schemas
 
 

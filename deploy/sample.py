@@ -152,7 +152,7 @@ def _supervision(unit: Unit, below: list[Unit], year: int, month: int, rng: rand
             "finished_on": finished.isoformat(),
             "supervised_units": [u.code for u in rng.sample(below, k=min(len(below), 2))],
             "findings": "Cơ bản thực hiện đúng quy định; còn chậm giải quyết một số vụ việc.",
-            "recommendations_issued": rng.randint(0, 9),
+            "recommendations": rng.randint(0, 9),
         },
     )
 
@@ -178,9 +178,16 @@ def sample_posts(
 
 
 def load_sample(
-    base_urls: dict[str, str], hierarchy: Hierarchy, province: str = SAMPLE_PROVINCE
+    base_urls: dict[str, str],
+    hierarchy: Hierarchy,
+    province: str = SAMPLE_PROVINCE,
+    *,
+    token: str,
 ) -> dict[str, int]:
-    """POST the sample through the services' APIs with a progress bar; count the outcomes."""
+    """POST the sample through the services' APIs with a progress bar; count the outcomes.
+
+    `token` is a bearer token of a secretary of the province, which covers every unit below
+    it in both eras."""
     posts = sample_posts(hierarchy, province)
     outcome = {"recorded": 0, "unchanged": 0, "refused": 0}
     columns = (
@@ -189,7 +196,8 @@ def load_sample(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with httpx.Client(timeout=30) as client, Progress(*columns) as progress:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=30, headers=headers) as client, Progress(*columns) as progress:
         task = progress.add_task("sample", total=len(posts))
         for post in posts:
             r = client.post(base_urls[post.service] + post.path, json=post.body)

@@ -1,4 +1,9 @@
-"""The oversight service's own MongoDB documents (collection `supervisions`)."""
+"""The oversight service's own MongoDB documents (collection `supervisions`).
+
+Each document keeps the supervision as its event's payload, with that payload's version;
+documents written under an older version are read back in the current shape through the same
+upcasters consumers use, so the API never answers in two shapes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventDraft
+from contracts import REGISTRY, Envelope, EventDraft
 from contracts.oversight import SupervisionFinished
 from services.common.mongo import Document
 from services.common.outbox import Outbox
@@ -25,7 +30,8 @@ class SupervisionStore:
         await self.supervisions.create_index([("unit", ASCENDING), ("finished_on", ASCENDING)])
 
     async def find(self, supervision_id: str) -> Document | None:
-        return await self.supervisions.find_one({"_id": supervision_id})
+        doc = await self.supervisions.find_one({"_id": supervision_id})
+        return None if doc is None else {**doc, "supervision": _current(doc)}
 
     async def record(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """Insert the supervision and its `supervision.finished` event; caller provides the
@@ -41,6 +47,7 @@ class SupervisionStore:
                 "activity": supervision["activity"],
                 "finished_on": supervision["finished_on"],
                 "supervision": supervision,
+                "version": draft.version,
                 "event_id": str(envelope.event_id),
                 "recorded_at": datetime.now(UTC),
             },
@@ -57,6 +64,13 @@ class SupervisionStore:
             query["finished_on"] = {
                 k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
             }
-        cursor = self.supervisions.find(query, {"_id": 0, "supervision": 1, "event_id": 1})
+        fields = {"_id": 0, "supervision": 1, "version": 1, "event_id": 1}
+        cursor = self.supervisions.find(query, fields)
         docs = await cursor.sort("finished_on", ASCENDING).limit(limit).to_list()
-        return [{**d["supervision"], "event_id": d["event_id"]} for d in docs]
+        return [{**_current(d), "event_id": d["event_id"]} for d in docs]
+
+
+def _current(doc: Document) -> dict[str, Any]:
+    """The stored supervision in the current version's shape (documents before v2 have no
+    `version`: they were v1)."""
+    return REGISTRY.upcast(SupervisionFinished.TYPE, doc.get("version", 1), doc["supervision"])

@@ -92,7 +92,7 @@ def supervision_figures(unit: str, event: SupervisionFinished) -> list[tuple[str
             kind: 1,
             f"{kind}_body_{event.body}": 1,
             f"{kind}_field_{event.field}": 1,
-            "recommendations_issued": event.recommendations_issued,
+            "recommendations_issued": event.recommendations,  # the figure keeps its name
         }
     )
     if event.activity == "verification" and event.committee is not None:

@@ -38,7 +38,8 @@ def land_supervision(**changes: Any) -> dict[str, Any]:
         "finished_on": "2025-03-28",
         "supervised_units": communes()[:2],
         "findings": "Tiến độ cấp giấy chậm ở hai xã.",
-        "recommendations_issued": 4,
+        "recommendations": 4,
+        "report_ref": "45/BC-HĐND",
     }
     body.update(changes)
     return body
@@ -88,7 +89,7 @@ async def test_a_finished_supervision_is_stored_and_published_once(
     again = await app.client.post(f"/units/{DISTRICT}/supervisions", json=body)
     assert again.status_code == 200, again.text
     assert again.json()["event_id"] == recorded["event_id"]
-    changed = land_supervision(recommendations_issued=5)
+    changed = land_supervision(recommendations=5)
     clash = await app.client.post(f"/units/{DISTRICT}/supervisions", json=changed)
     assert clash.status_code == 409, clash.text
     assert clash.json()["detail"][0]["loc"] == ["body", "supervision_id"]
@@ -107,10 +108,10 @@ async def test_a_finished_supervision_is_stored_and_published_once(
     (record,) = await records_on(settings, settings.topics.oversight, expected=1)
     assert record.key == DISTRICT.encode()
     headers = dict(record.headers)
-    assert (headers["event-type"], headers["event-version"]) == (b"supervision.finished", b"1")
+    assert (headers["event-type"], headers["event-version"]) == (b"supervision.finished", b"2")
     envelope = json.loads(record.value)
     assert envelope["event_id"] == recorded["event_id"]
-    assert (envelope["type"], envelope["version"]) == ("supervision.finished", 1)
+    assert (envelope["type"], envelope["version"]) == ("supervision.finished", 2)
     assert (envelope["unit"], envelope["sequence"]) == (DISTRICT, 1)
     assert envelope["occurred_at"] == "2025-03-28T12:00:00+07:00"
     assert envelope["source"] == {"service": "oversight", "instance": "test"}

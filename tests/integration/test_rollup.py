@@ -223,7 +223,7 @@ async def test_supervisions_from_oversight_roll_up_with_meetings(
         "field": "petitions",
         "started_on": "2025-08-04",
         "finished_on": "2025-08-20",
-        "recommendations_issued": 4,
+        "recommendations": 4,
     }
     r = await oversight.client.post("/units/12/supervisions", json=supervision)
     assert r.status_code == 201, r.text

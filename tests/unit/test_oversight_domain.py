@@ -48,7 +48,7 @@ def supervision(**changes: Any) -> SupervisionFinished:
         "finished_on": LEGACY_DAY.isoformat(),
         "supervised_units": ["03424"],
         "findings": "Còn 12 đơn tồn đọng quá hạn.",
-        "recommendations_issued": 5,
+        "recommendations": 5,
     }
     fields.update(changes)
     return SupervisionFinished.model_validate({k: v for k, v in fields.items() if v is not OMIT})
@@ -64,7 +64,7 @@ def decide(unit: str, s: SupervisionFinished, served: tuple[str, ...] = ()) -> A
 def test_a_finished_supervision_becomes_supervision_finished_at_noon_vietnam_time() -> None:
     s = supervision()
     draft = decide("106", s, served=("106",))
-    assert (draft.type, draft.version, draft.unit) == ("supervision.finished", 1, "106")
+    assert (draft.type, draft.version, draft.unit) == ("supervision.finished", 2, "106")
     assert draft.occurred_at == datetime.combine(LEGACY_DAY, time(12), tzinfo=VIETNAM_TZ)
     assert draft.payload == s
     assert draft.payload.model_dump(mode="json")["committee"] == "legal"
@@ -172,7 +172,7 @@ def test_finished_before_started_names_finished_on() -> None:
         ({"activity": "inspection"}, "activity"),
         ({"committee": "defence"}, "committee"),
         ({"field": "weather"}, "field"),
-        ({"recommendations_issued": -1}, "recommendations_issued"),
+        ({"recommendations": -1}, "recommendations"),
         ({"supervised_units": ["03424", "03424"]}, "supervised_units"),
         ({"supervised_units": ["3424"]}, "supervised_units.0"),
         ({"title": ""}, "title"),
