@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
 from contracts import UnitCode
+from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
 from services.common.http import DomainError, NotFound
 from services.reporting.periods import InvalidPeriod, Period, parse_period
+from services.reporting.views import eras_of
 from services.reporting.wiring import Reporting
 
-router = APIRouter(tags=["reporting"])
+
+def _service_of(app: FastAPI) -> Reporting:
+    service: Reporting = app.state.reporting
+    return service
+
+
+# Every route needs a valid bearer token (401 otherwise), even one that forgets to check the
+# unit with `caller: CallerDep`; the secret is loaded when the app starts.
+router = APIRouter(
+    tags=["reporting"],
+    dependencies=[Depends(caller_of)],
+    responses=dict(AUTH_RESPONSES),
+    lifespan=tokens_lifespan(_service_of),
+)
 
 PeriodQuery = Annotated[
     str,
@@ -19,6 +34,15 @@ PeriodQuery = Annotated[
         description="2025 (year), 2025-03 (month), 2025-Q3 (quarter), 2025-H1 (6 tháng đầu năm),"
         " 2025-9M (9 tháng), or 2025-01..2025-05 (range)",
         examples=["2025-H1"],
+    ),
+]
+
+
+ViewQuery = Annotated[
+    Literal["as_it_was", "as_today"],
+    Query(
+        description="as_it_was: units and parents in force when each event happened."
+        " as_today: the whole history mapped onto the 2025 units (see `rule` in the answer).",
     ),
 ]
 
@@ -36,16 +60,31 @@ def period_of(text: str) -> Period:
     responses={404: {"description": "No such unit during the period"}},
 )
 async def unit_summary(
-    request: Request, unit: Annotated[UnitCode, Path()], period: PeriodQuery
+    request: Request,
+    unit: Annotated[UnitCode, Path()],
+    period: PeriodQuery,
+    caller: CallerDep,
+    view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
     reporting: Reporting = request.app.state.reporting
-    summary = await reporting.views.summary(unit, period_of(period))
+    asked = period_of(period)
+    if view == "as_today":
+        caller.may_read(unit, ["2025"], f"during {asked.key}")
+        mapped = await reporting.today_views.summary(unit, asked)
+        if mapped is None:
+            raise NotFound("path.unit", f"no unit {unit} exists today (after the 2025 reform)")
+        return mapped
+    caller.may_read(unit, eras_of(asked), f"during {asked.key}")
+    summary = await reporting.views.summary(unit, asked)
     if summary is None:
         raise NotFound("path.unit", f"no unit {unit} existed during {period}")
-    return summary.as_json()
+    return {**summary.as_json(), "view": "as_it_was"}
 
 
-@router.get("/figures", summary="Every figure key with its Vietnamese label, in report order")
+@router.get(
+    "/figures",
+    summary="Every figure key with its Vietnamese label, in report order",
+)
 async def figure_labels() -> dict[str, str]:
     from services.reporting.views import LABELS
 

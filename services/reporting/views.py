@@ -8,7 +8,7 @@ that were its children during that period with their totals.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -171,3 +171,134 @@ class Views:
             for child in sorted(children.values(), key=lambda c: c.code)
         ]
         return UnitSummary(unit, period, complete(total), complete(own), rows)
+
+
+# --- "As today": the whole history mapped onto the 2025 units -------------------------------
+
+REFORM_MONTH = "2025-07"
+ATTRIBUTION_RULE = (
+    "A legacy commune divided among several 2025 communes counts wholly in its default "
+    "successor (the official converter's default target); figures of dissolved district "
+    "councils themselves count in their province only."
+)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A legacy unit whose figures were placed by the rule rather than by a whole merger."""
+
+    legacy_unit: str
+    legacy_name: str
+    attributed_to: str
+    also_divided_into: tuple[str, ...]
+    figures: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "legacy_unit": self.legacy_unit,
+            "legacy_name": self.legacy_name,
+            "attributed_to": self.attributed_to,
+            "also_divided_into": list(self.also_divided_into),
+            "figures": self.figures,
+        }
+
+
+def legacy_sources(hierarchy: Hierarchy, code: str) -> tuple[list[str], list[Attribution]]:
+    """Legacy units whose figures count in the 2025 unit `code` "as today", and the ones of
+    them (or of its neighbours) placed by the division rule."""
+    unit = hierarchy.unit(code, "2025")
+    predecessors = hierarchy.predecessors(code)
+    if unit.level == "province":  # provinces merged whole: no rule needed
+        return list(predecessors), []
+    sources, rule = [], []
+    for legacy in predecessors:
+        successors = hierarchy.successors(legacy)
+        if successors and successors[0] == code:
+            sources.append(legacy)
+        if len(successors) > 1:
+            rule.append(
+                Attribution(
+                    legacy,
+                    hierarchy.unit(legacy, "legacy").name,
+                    successors[0],
+                    tuple(s for s in successors[1:]),
+                )
+            )
+    return sources, rule
+
+
+def split_at_reform(period: Period) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """(legacy months, 2025 months) of a period, each an inclusive range or None."""
+    before = (period.first, min(period.last, "2025-06")) if period.first < REFORM_MONTH else None
+    after = (max(period.first, REFORM_MONTH), period.last) if period.last >= REFORM_MONTH else None
+    return before, after
+
+
+class TodayViews:
+    """Summaries with every month counted in today's (2025) units."""
+
+    def __init__(self, unit_months: AsyncCollection[Document], hierarchy: Hierarchy) -> None:
+        self.unit_months = unit_months
+        self.hierarchy = hierarchy
+
+    async def _sums(
+        self, codes: list[str], months: tuple[str, str] | None, field: str
+    ) -> dict[str, Counter[str]]:
+        sums: dict[str, Counter[str]] = {}
+        if not codes or months is None:
+            return sums
+        query = {"unit": {"$in": codes}, "month": {"$gte": months[0], "$lte": months[1]}}
+        async for doc in self.unit_months.find(query, {"unit": 1, field: 1}):
+            sums.setdefault(doc["unit"], Counter()).update(doc.get(field, {}))
+        return sums
+
+    async def _mapped(
+        self, codes: list[str], period: Period, field: str
+    ) -> tuple[dict[str, Counter[str]], list[Attribution]]:
+        """Figures of 2025 units: their own months after the reform plus their legacy
+        sources' months before it."""
+        before, after = split_at_reform(period)
+        sources = {code: legacy_sources(self.hierarchy, code) for code in codes}
+        new = await self._sums(codes, after, field)
+        old = await self._sums([s for src, _ in sources.values() for s in src], before, field)
+        result: dict[str, Counter[str]] = {}
+        rule: list[Attribution] = []
+        for code, (src, attributions) in sources.items():
+            total = Counter(new.get(code, Counter()))
+            for legacy in src:
+                total.update(old.get(legacy, Counter()))
+            result[code] = total
+            rule.extend(attributions)
+        # Say which figures the rule placed: only divided units that had any in the period.
+        moved = await self._sums([a.legacy_unit for a in rule], before, "total")
+        placed = [
+            replace(a, figures={k: int(v) for k, v in moved[a.legacy_unit].items() if v})
+            for a in rule
+            if any(moved.get(a.legacy_unit, Counter()).values())
+        ]
+        return result, placed
+
+    async def summary(self, code: str, period: Period) -> dict[str, Any] | None:
+        unit = self.hierarchy.find(code, "2025")
+        if unit is None:
+            return None
+        totals, _ = await self._mapped([code], period, "total")
+        owns, _ = await self._mapped([code], period, "own")
+        children = self.hierarchy.children(code, "2025")
+        child_totals, rule = await self._mapped([c.code for c in children], period, "total")
+        if unit.level == "commune":
+            _, rule = await self._mapped([code], period, "total")
+        summary = UnitSummary(
+            unit,
+            period,
+            complete(totals[code]),
+            complete(owns[code]),
+            [(c, complete(child_totals[c.code])) for c in children],
+        )
+        unique = {a.legacy_unit: a for a in rule}
+        return {
+            **summary.as_json(),
+            "view": "as_today",
+            "rule": ATTRIBUTION_RULE,
+            "attributed_by_rule": [unique[k].as_json() for k in sorted(unique)],
+        }

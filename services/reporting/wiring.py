@@ -11,7 +11,7 @@ from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.handlers import Projector
 from services.reporting.store import ProjectionStore
-from services.reporting.views import Views
+from services.reporting.views import TodayViews, Views
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Reporting:
     store: ProjectionStore
     consumer: BatchConsumer
     views: Views
+    today_views: TodayViews
 
     @classmethod
     def build(cls, settings: Settings) -> Reporting:
@@ -37,7 +38,13 @@ class Reporting:
             projector.handle,
         )
         return cls(
-            settings, runtime, hierarchy, store, consumer, Views(store.unit_months, hierarchy)
+            settings,
+            runtime,
+            hierarchy,
+            store,
+            consumer,
+            Views(store.unit_months, hierarchy),
+            TodayViews(store.unit_months, hierarchy),
         )
 
     async def start(self, consume: bool = True) -> None:
