@@ -32,7 +32,7 @@ unit: setup  ## the fast tests only (no servers)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy contracts services deploy
+	$(BIN)/mypy contracts services deploy bench
 
 stack-up: setup
 	$(BIN)/hdnd stack up
@@ -43,3 +43,10 @@ stack-down: setup
 clean:
 	-$(BIN)/hdnd stack down
 	rm -rf .local
+
+bench: setup  ## throughput benchmarks, each as a ratio to a baseline measured in the same run
+	$(BIN)/python -m bench
+
+.PHONY: soak
+soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
+	$(BIN)/python -m deploy.soak $(SOAK_ARGS)

@@ -1,0 +1,179 @@
+"""What both benchmarks share: servers, isolated settings, cleanup, timing and printing.
+
+Every benchmark runs against real servers: the environment's (`KAFKA_BOOTSTRAP_SERVERS` and
+`MONGODB_URI`, both set) or a private local stack (noida-db and mongod from PyPI) on free
+loopback ports with fresh data in a temporary directory, stopped at the end. Each run uses
+its own database and topic prefix and removes them afterwards, so it can share servers with
+anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from contracts.signing import generate_keys
+from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
+from services.common.logging import configure_logging
+from services.common.settings import Settings
+
+console = Console()
+
+PROVINCE = "12"  # Tỉnh Lai Châu: 8 district-level units and 106 communes until 2025-06-30
+MONTHS = range(1, 7)  # 2025 H1, under the three-level administration
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[Endpoints]:
+    """The environment's servers, or a private local stack that is stopped on exit."""
+    external = external_endpoints()
+    if external is not None:
+        console.print(
+            f"[dim]servers from the environment: {external.kafka_bootstrap}, "
+            f"{external.mongodb_uri}[/dim]"
+        )
+        yield external
+        return
+    with tempfile.TemporaryDirectory(prefix="hdnd-bench-") as scratch:
+        stack = LocalStack(base_dir=Path(scratch), kafka_port=free_port(), mongo_port=free_port())
+        started = time.perf_counter()
+        with console.status("starting noida-db and mongod on free loopback ports…"):
+            try:
+                endpoints = stack.up()
+            except BaseException:
+                stack.down()
+                raise
+        console.print(
+            f"[dim]private stack up in {time.perf_counter() - started:.1f} s: "
+            f"kafka {endpoints.kafka_bootstrap}, mongodb {endpoints.mongodb_uri}[/dim]"
+        )
+        try:
+            yield endpoints
+        finally:
+            with console.status("stopping the private stack…"):
+                stack.down()
+
+
+@contextlib.contextmanager
+def signing_keys() -> Iterator[Path]:
+    """A throw-away key pair for the province, which signs for every unit below it."""
+    with tempfile.TemporaryDirectory(prefix="hdnd-bench-keys-") as scratch:
+        directory = Path(scratch)
+        generate_keys(directory, [PROVINCE])
+        yield directory
+
+
+def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides: Any) -> Settings:
+    """Settings with a database and topic prefix of their own (nothing shared, nothing reused)."""
+    tag = f"bench{os.getpid()}{name}{random.randrange(16**6):06x}"
+    configure_logging("bench", "warning")
+    values: dict[str, Any] = {
+        "kafka_bootstrap_servers": endpoints.kafka_bootstrap,
+        "mongodb_uri": endpoints.mongodb_uri,
+        "database_prefix": tag,
+        "topic_prefix": f"{tag}.",
+        "topic_partitions": 6,
+        "instance": "bench",
+        "idle_backoff_ms": 50,
+        "relay_poll_ms": 50,
+        "log_level": "warning",
+        "units": [],
+        "keys_dir": keys_dir,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def cleanup(settings: Settings) -> None:
+    """Drop the run's databases and delete its topics (matters on shared, external servers)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongodb_uri, serverSelectionTimeoutMS=5000
+    )
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(f"{settings.database_prefix}_"):
+                await client.drop_database(name)
+    finally:
+        await client.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if ours:
+            with contextlib.suppress(Exception):
+                await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
+def progress() -> Progress:
+    """A progress display; each task's description is its label."""
+    return Progress(
+        TextColumn("[bold]{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ratio(fast: float, slow: float) -> float:
+    return fast / slow if slow > 0 else math.inf
+
+
+def ratio_text(value: float) -> str:
+    return f"{value:,.0f}×" if value >= 10 else f"{value:,.2f}×"
+
+
+@dataclass
+class Row:
+    """One line of the summary table."""
+
+    bench: str
+    measured: str
+    rate: float
+    unit: str
+    baseline: str = ""
+    baseline_rate: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    """What one benchmark found: summary rows, and whether its correctness checks held."""
+
+    rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
