@@ -6,7 +6,7 @@ Sub-apps group related commands; ``hdnd stack`` manages the local servers (see d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -123,8 +123,9 @@ def run(
     import signal
     import threading
 
-    from deploy.run import running_services
+    from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
+    from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
 
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
@@ -137,13 +138,16 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
-        extra_env = {"HDND_KEYS_DIR": str(keys)}
+        secret, secret_env = token_secret(base_dir)
+        extra_env = {"HDND_KEYS_DIR": str(keys), **secret_env}
+        secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
+        viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
         with running_services(
             endpoints, [province], base_dir / "logs", extra_env=extra_env
         ) as services:
             urls = {name: s.url for name, s in services.items()}
             if sample:
-                outcome = load_sample(urls, Hierarchy.load(), province)
+                outcome = load_sample(urls, Hierarchy.load(), province, token=secretary)
                 console.print(
                     f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
                     f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
@@ -152,9 +156,23 @@ def run(
             for name, url in urls.items():
                 console.print(f"  {name:<10} {url}/docs", highlight=False)
             r = urls["reporting"]
-            console.print(f"  dashboard  {r}/?unit={province}&period=2025", highlight=False)
+            # The token rides in the fragment: the page keeps it, no server or log sees it.
             console.print(
-                f"  summary    {r}/units/{province}/summary?period=2025-H1", highlight=False
+                f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
+                f"  token      {secretary}\n"
+                f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
+                f"  try        curl -s -H 'Authorization: Bearer {secretary}'"
+                f" '{r}/units/{province}/summary?period=2025-H1'",
+                highlight=False,
+                soft_wrap=True,
             )
             console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
             while not stop.wait(0.5):
@@ -231,3 +249,272 @@ def keys_generate(
     for code in unit:
         state = "created" if code in created else "kept (exists)"
         console.print(f"{code}: {state} in {directory}", highlight=False)
+
+
+dlq_app = typer.Typer(
+    help="Dead letters: events a consumer refused. List, inspect, re-drive after a fix.",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app, name="dlq")
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Dead-lettered since: 30m, 2h, 7d, 2025-06-01, or ISO time."),
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Only letters whose reason contains this text.")
+]
+
+
+def _dlq_call(work: Any) -> Any:
+    """Run one dead-letter operation; print a refusal or an unreachable server without a
+    traceback."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+    from pymongo.errors import PyMongoError
+
+    from deploy.dlq import DeadLetterError
+
+    try:
+        return asyncio.run(work)
+    except DeadLetterError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+    except (KafkaError, PyMongoError, OSError) as exc:
+        err_console.print(
+            f"[red]error:[/red] cannot reach Kafka or MongoDB ({type(exc).__name__}: {exc});"
+            f" check {ENV_KAFKA} and {ENV_MONGO}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    raise typer.Exit(code=1)
+
+
+def _selection(ids: list[str] | None, reason: str | None, since: str | None) -> Any:
+    from deploy.dlq import LetterId, Selection, parse_since
+
+    return Selection(
+        ids=frozenset(LetterId.parse(i) for i in ids or []),
+        reason=reason,
+        since=parse_since(since) if since else None,
+    )
+
+
+@dlq_app.command("list")
+def dlq_list(
+    since: SinceOption = None,
+    reason: ReasonOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="Show the newest N.", min=1)] = 50,
+) -> None:
+    """Dead letters, newest last: id (partition:offset), time, origin, reason, event, state."""
+    from deploy.dlq import DeadLetterError, letters_table, list_letters
+    from services.common.settings import Settings
+
+    settings = Settings()
+    try:
+        selection = _selection(None, reason, since)
+    except DeadLetterError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    listing = _dlq_call(list_letters(settings, selection, limit))
+    if listing.matching == 0:
+        filtered = " matching" if reason or since else ""
+        console.print(f"{settings.topics.dead_letter}: no dead letters{filtered}", highlight=False)
+        return
+    shown = len(listing.letters)
+    title = f"{settings.topics.dead_letter}: {listing.matching} matching"
+    if shown < listing.matching:
+        title += f", newest {shown} shown"
+    console.print(letters_table(listing, title))
+
+
+@dlq_app.command("show")
+def dlq_show(letter: Annotated[str, typer.Argument(help="Dead-letter id, e.g. 2:17.")]) -> None:
+    """One dead letter: reason, origin, headers, and the original bytes."""
+    from deploy.dlq import DeadLetterError, LetterId, get_letter, letter_view
+    from services.common.settings import Settings
+
+    try:
+        letter_id = LetterId.parse(letter)
+    except DeadLetterError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    found, marker = _dlq_call(get_letter(Settings(), letter_id))
+    console.print(letter_view(found, marker))
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    letters: Annotated[
+        list[str] | None, typer.Argument(help="Dead-letter ids (partition:offset).")
+    ] = None,
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
+) -> None:
+    """Publish dead letters back to their original topic (original key and headers) after the
+    cause is fixed. Each letter is re-driven once; a letter that fails again comes back as a
+    new dead letter with its reason."""
+    from deploy.dlq import DeadLetterError, redrive
+    from services.common.settings import Settings
+
+    try:
+        selection = _selection(letters, reason, since)
+    except DeadLetterError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+    bar = _ProgressBar()
+    try:
+        outcome = _dlq_call(
+            redrive(Settings(), selection, everything=everything, dry_run=dry_run, progress=bar)
+        )
+    finally:
+        bar.close()
+    if dry_run:
+        console.print(f"would re-drive {len(outcome.would)}: {_ids(outcome.would)}")
+    else:
+        console.print(f"re-drove {len(outcome.redriven)} dead letter(s)")
+        for letter_id, topic, partition, offset in outcome.redriven[:50]:
+            console.print(f"  {letter_id} → {topic} partition {partition} offset {offset}")
+        if len(outcome.redriven) > 50:
+            console.print(f"  … and {len(outcome.redriven) - 50} more")
+    if outcome.already:
+        console.print(f"skipped {len(outcome.already)} re-driven before: {_ids(outcome.already)}")
+    if outcome.no_origin:
+        console.print(
+            f"[yellow]skipped {len(outcome.no_origin)} without dlq-topic/partition/offset"
+            f" headers:[/yellow] {_ids(outcome.no_origin)}"
+        )
+    if outcome.unmatched:
+        console.print(
+            f"left alone, reason or time not as asked: {_ids(outcome.unmatched)}",
+            highlight=False,
+        )
+    if outcome.missing:
+        err_console.print(f"[red]no such dead letter:[/red] {_ids(outcome.missing)}")
+        raise typer.Exit(code=1)
+
+
+def _ids(ids: list[Any], most: int = 20) -> str:
+    shown = " ".join(str(i) for i in ids[:most])
+    return shown + (f" … (+{len(ids) - most})" if len(ids) > most else "")
+
+
+class _ProgressBar:
+    """A bar once there are many letters to go through; a few go by without one."""
+
+    def __init__(self, many: int = 200) -> None:
+        self.many = many
+        self.bar: Any = None
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        if total >= self.many:
+            columns = (TextColumn("re-driving"), BarColumn(), MofNCompleteColumn())
+            self.bar = Progress(*columns, console=console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scan", total=total)
+
+    def advance(self, scanned: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, scanned)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+tokens_app = typer.Typer(
+    help="Bearer tokens (JWT) naming a user's unit and role, for the HTTP APIs.",
+    no_args_is_help=True,
+)
+app.add_typer(tokens_app, name="tokens")
+
+TokenDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--dir",
+        help="Local stack dir holding jwt-secret (used when HDND_JWT_SECRET(_FILE) is unset).",
+        file_okay=False,
+    ),
+]
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit code: 2, 3 or 5 digits.")] = None,
+    role: Annotated[
+        str, typer.Option("--role", help="secretary (record + read), viewer (read), operator.")
+    ] = "secretary",
+    days: Annotated[float, typer.Option("--days", help="Valid for this many days.", min=0)] = 30,
+    user: Annotated[str | None, typer.Option("--user", help="Who holds it (the 'sub').")] = None,
+    base_dir: TokenDirOption = DEFAULT_BASE_DIR,
+) -> None:
+    """Print a token signed with HDND_JWT_SECRET / HDND_JWT_SECRET_FILE, or the local stack's
+    own secret (.local/jwt-secret, made on first use), e.g. TOKEN=$(hdnd tokens issue --unit 12)."""
+    from datetime import timedelta
+
+    from deploy.run import token_secret
+    from services.common.auth import ROLES, MissingSecret, issue_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    if unit is not None:
+        from services.common.hierarchy import Hierarchy
+
+        hierarchy = Hierarchy.load()
+        if not any(hierarchy.find(unit, era) for era in ("legacy", "2025")):
+            raise typer.BadParameter(
+                f"no unit {unit} before or after the 2025 reform", param_hint="--unit"
+            )
+    try:
+        secret, _ = token_secret(base_dir)
+        token = issue_token(
+            secret,
+            unit=unit,
+            role=role,  # checked against ROLES above
+            user=user or f"{role}-{unit or 'all'}",
+            ttl=timedelta(days=days),
+        )
+    except MissingSecret as exc:
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from exc
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--unit/--role") from exc
+    print(token)  # stdout carries the token alone, for $(…)
+    scope = f"unit {unit} and the units below it" if unit else "every unit"
+    err_console.print(f"{role} of {scope}, valid {days:g} days", highlight=False)
+
+
+@tokens_app.command("inspect")
+def tokens_inspect(
+    token: Annotated[str, typer.Argument(help="The token (without 'Bearer ').")],
+    base_dir: TokenDirOption = DEFAULT_BASE_DIR,
+) -> None:
+    """Verify a token with the same secret and show what it grants."""
+    from deploy.run import token_secret
+    from services.common.auth import MissingSecret, TokenError, decode_token
+
+    try:
+        principal = decode_token(token_secret(base_dir)[0], token.removeprefix("Bearer ").strip())
+    except (MissingSecret, TokenError) as exc:
+        err_console.print(f"[red]invalid:[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from exc
+    console.print(f"user     {principal.user}", highlight=False)
+    console.print(f"unit     {principal.unit or '(all units)'}", highlight=False)
+    console.print(f"role     {principal.role}", highlight=False)
+    console.print(f"expires  {principal.expires:%Y-%m-%d %H:%M} UTC", highlight=False)
+
+
+@tokens_app.command("secret")
+def tokens_secret(
+    path: Annotated[Path, typer.Argument(help="File to create, e.g. ./keys/jwt-secret.")],
+) -> None:
+    """Create a random token secret file (owner-only) unless it exists; give every service and
+    the token issuer its path as HDND_JWT_SECRET_FILE. Keep it out of the repository."""
+    from services.common.auth import ensure_secret_file
+
+    existed = path.exists()
+    ensure_secret_file(path)
+    console.print(f"{path}: {'kept (exists)' if existed else 'created'}", highlight=False)

@@ -1,9 +1,16 @@
 """Batch consumers whose positions live in MongoDB, written with the data they produced.
 
-A consumer is assigned every partition of its topics (no consumer group), seeks each one to
-the position stored in MongoDB, and hands whole batches to a handler. The handler writes its
-result *and* the new positions in one transaction, so a crash or restart resumes exactly
-after the last committed batch: nothing skipped, nothing applied twice.
+By default a consumer is assigned every partition of its topics (no consumer group), seeks
+each one to the position stored in MongoDB, and hands whole batches to a handler. The handler
+writes its result *and* the new positions in one transaction, so a crash or restart resumes
+exactly after the last committed batch: nothing skipped, nothing applied twice.
+
+With `HDND_CONSUMER_GROUP` set, instances join a Kafka consumer group and share the
+partitions instead. Kafka's committed offsets are still not used: a rebalance first lets the
+batch in hand commit (with its positions), and every newly assigned partition is sought to
+the position stored in MongoDB before anything is read from it. Whatever was fetched while a
+rebalance ran is dropped and read again from the stored positions. The per-stream sequence
+check inside the projection's transaction stays the second line of defence.
 
 Caught-up partitions are paused for `idle_backoff` before fetching again, because a broker
 that answers empty fetches at once (noida-db) would otherwise make an idle consumer spin.
@@ -18,7 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -73,6 +81,10 @@ class ConsumerStatus:
     lag: int = 0
     last_error: str | None = None
     positions: dict[str, int] = field(default_factory=dict)
+    assigned: list[str] = field(default_factory=list)
+    rebalances: int = 0
+    restarts: int = 0
+    dropped_after_rebalance: int = 0
 
 
 class BatchConsumer:
@@ -96,24 +108,47 @@ class BatchConsumer:
         self.status = ConsumerStatus()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Held while a batch is handled; a rebalance takes it, so the batch in hand commits
+        # (with its positions) before partitions move, and seeks happen between batches.
+        self._lock = asyncio.Lock()
+        self._generation = 0  # bumped by every revocation and assignment
+        self._listener_error: BaseException | None = None
+
+    @property
+    def group_id(self) -> str | None:
+        group = self.settings.consumer_group
+        return f"{group}.{self.name}" if group else None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run_forever(), name=f"consumer-{self.name}")
 
-    async def stop(self) -> None:
-        """Finish the batch in hand, then leave; its positions are already stored with it."""
+    async def stop(self, grace: float = 15.0) -> None:
+        """Finish the batch in hand, then leave; its positions are already stored with it.
+        A consumer stuck on an absent broker is cancelled after `grace`: a batch cut short
+        never commits, so it is simply read again by the next run."""
         self._stopping.set()
         if self._task:
-            await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     async def _run_forever(self) -> None:
         backoff = 0.5
         while not self._stopping.is_set():
             try:
                 await self._run()
-            except Exception as exc:
+            except Exception as exc:  # broker or MongoDB away: start over from stored positions
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("consumer_failed", consumer=self.name, error=self.status.last_error)
+                self.status.restarts += 1
+                log.warning(
+                    "consumer_failed",
+                    consumer=self.name,
+                    error=self.status.last_error,
+                    retry_in_s=backoff,
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -122,38 +157,66 @@ class BatchConsumer:
         self.status.running = False
 
     async def _run(self) -> None:
-        consumer = make_consumer(self.settings, client_id=f"hdnd-{self.name}")
+        consumer = make_consumer(
+            self.settings, client_id=f"hdnd-{self.name}", group_id=self.group_id
+        )
+        self._listener_error = None
         await consumer.start()
         try:
-            assigned = await partitions_of(consumer, self.topics)
-            consumer.assign(assigned)
-            stored = await self.positions.load()
-            for tp in assigned:
-                if tp in stored:
-                    consumer.seek(tp, stored[tp])
-                else:
-                    await consumer.seek_to_beginning(tp)
+            if self.group_id is None:
+                assigned = await partitions_of(consumer, self.topics)
+                consumer.assign(assigned)
+                await self._seek_to_stored(consumer, assigned)
+            else:
+                await partitions_of(consumer, self.topics)  # the topics exist before joining
+                consumer.subscribe(self.topics, listener=_SeekOnAssignment(self, consumer))
             self.status.running = True
             self.status.last_error = None
-            await self._loop(consumer, assigned)
+            await self._loop(consumer)
         finally:
+            self.status.running = False
             await consumer.stop()
 
-    async def _loop(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> None:
+    async def _seek_to_stored(
+        self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]
+    ) -> None:
+        stored = await self.positions.load()
+        for tp in partitions:
+            if tp in stored:
+                consumer.seek(tp, stored[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        self.status.assigned = [f"{tp.topic}:{tp.partition}" for tp in partitions]
+        self.status.positions = {}  # refilled for the partitions now ours
+
+    async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         idle = self.settings.idle_backoff_ms / 1000
         window_start, window_count = time.monotonic(), 0
         while not self._stopping.is_set():
+            generation = self._generation
             fetched = await consumer.getmany(
                 timeout_ms=100, max_records=self.settings.consumer_batch
             )
             records = [r for tp in sorted(fetched) for r in fetched[tp]]
+            async with self._lock:
+                if self._listener_error is not None:
+                    raise self._listener_error
+                if self._generation != generation:
+                    # Partitions moved while this batch was fetched: it may hold records of a
+                    # partition no longer ours, or read before the seek. Read again from the
+                    # stored positions instead.
+                    self.status.dropped_after_rebalance += len(records)
+                    await self._seek_to_stored(consumer, sorted(consumer.assignment()))
+                    continue
+                if records:
+                    started = time.perf_counter()
+                    await self.handle(records)
+                    self.status.handled += len(records)
+                    self.status.batches += 1
+                    window_count += len(records)
+            assigned = sorted(consumer.assignment())
+            await self._note_lag(consumer, assigned)
             if records:
-                started = time.perf_counter()
-                await self.handle(records)
-                self.status.handled += len(records)
-                self.status.batches += 1
-                window_count += len(records)
-                await self._note_lag(consumer, assigned)
                 log.info(
                     "batch_handled",
                     consumer=self.name,
@@ -162,7 +225,6 @@ class BatchConsumer:
                     latency_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
             else:
-                await self._note_lag(consumer, assigned)
                 self.status.caught_up = self.status.lag == 0
                 if idle > 0 and self.status.caught_up:
                     await self._idle_until_new_records(consumer, assigned, idle)
@@ -181,26 +243,76 @@ class BatchConsumer:
         self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition], idle: float
     ) -> None:
         """Pause fetching; every `idle` seconds ask only for the end offsets (one small
-        request) and resume when a partition has grown. A paused consumer does not fetch, so
-        an idle service costs next to nothing even on a broker that never waits on fetches."""
-        consumer.pause(*assigned)
+        request) and resume when a partition has grown or the assignment changed. A paused
+        consumer does not fetch, so an idle service costs next to nothing even on a broker
+        that never waits on fetches."""
+        generation = self._generation
         try:
-            while not self._stopping.is_set():
+            consumer.pause(*assigned)
+        except IllegalStateError:
+            return  # a rebalance took some of them meanwhile
+        try:
+            while not self._stopping.is_set() and self._generation == generation:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), idle)
+                if self._generation != generation:
+                    return
+                if not assigned:
+                    continue
                 ends = await consumer.end_offsets(assigned)
-                positions = [await consumer.position(tp) for tp in assigned]
-                if any(ends[tp] > pos for tp, pos in zip(assigned, positions, strict=True)):
+                positions = await self._positions(consumer, assigned)
+                if any(ends[tp] > pos for tp, pos in positions.items()):
                     return
         finally:
-            consumer.resume(*assigned)
+            still_ours = consumer.assignment()
+            consumer.resume(*[tp for tp in assigned if tp in still_ours])
+
+    async def _positions(
+        self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """Current positions of the partitions still assigned (a rebalance may take some)."""
+        positions: dict[TopicPartition, int] = {}
+        for tp in partitions:
+            with contextlib.suppress(IllegalStateError):
+                positions[tp] = await consumer.position(tp)
+        return positions
 
     async def _note_lag(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> None:
         lag = 0
-        for tp in assigned:
-            position = await consumer.position(tp)
+        positions = await self._positions(consumer, assigned)
+        for tp, position in positions.items():
             self.status.positions[f"{tp.topic}:{tp.partition}"] = position
             high = consumer.highwater(tp)
             if high is not None:
                 lag += max(0, high - position)
         self.status.lag = lag
+
+
+class _SeekOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Group mode: partitions change hands only between batches, and start where MongoDB says."""
+
+    def __init__(self, owner: BatchConsumer, consumer: AIOKafkaConsumer) -> None:
+        self.owner = owner
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self.owner._lock:  # the batch in hand commits first
+            self.owner._generation += 1
+        if revoked:
+            log.info("partitions_revoked", consumer=self.owner.name, partitions=_names(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        owner = self.owner
+        async with owner._lock:
+            try:
+                await owner._seek_to_stored(self.consumer, sorted(assigned))
+            except Exception as exc:  # aiokafka would only log it; make the consumer restart
+                owner._listener_error = exc
+            finally:
+                owner._generation += 1
+                owner.status.rebalances += 1
+        log.info("partitions_assigned", consumer=owner.name, partitions=_names(assigned))
+
+
+def _names(partitions: set[TopicPartition]) -> list[str]:
+    return [f"{tp.topic}:{tp.partition}" for tp in sorted(partitions)]

@@ -1,6 +1,6 @@
 """Kafka connections: one FastStream broker per service for publishing, raw aiokafka consumers
-for the batch consumers (they need manual partition assignment, seeks to positions stored in
-MongoDB, and pause/resume, which sit below FastStream's subscriber API)."""
+for the batch consumers (they need manual partition assignment or a rebalance listener, seeks
+to positions stored in MongoDB, and pause/resume, which sit below FastStream's subscriber API)."""
 
 from __future__ import annotations
 
@@ -31,12 +31,16 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
     )
 
 
-def make_consumer(settings: Settings, client_id: str) -> AIOKafkaConsumer:
-    """A consumer without a group: positions live in MongoDB beside the data they produced."""
+def make_consumer(
+    settings: Settings, client_id: str, group_id: str | None = None
+) -> AIOKafkaConsumer:
+    """A consumer whose positions live in MongoDB beside the data they produced. Without
+    `group_id` it is assigned partitions by hand; with one it joins that group and shares the
+    partitions with the other members, but still never commits offsets to Kafka."""
     return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=client_id,
-        group_id=None,
+        group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",

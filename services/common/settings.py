@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts import Topics
@@ -43,9 +43,21 @@ class Settings(BaseSettings):
     require_signatures: bool = Field(
         default=True, description="Consumers dead-letter events without a valid signature."
     )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HDND_JWT_SECRET: HS256 secret that bearer tokens are signed with.",
+    )
+    jwt_secret_file: Path | None = Field(
+        default=None, description="HDND_JWT_SECRET_FILE: a file holding that secret (preferred)."
+    )
     # noida-db answers empty fetches at once; pausing caught-up partitions keeps idle CPU near 0.
     idle_backoff_ms: int = Field(default=200, ge=0)
     consumer_batch: int = Field(default=2000, ge=1)
+    consumer_group: str | None = Field(
+        default=None,
+        description="HDND_CONSUMER_GROUP: instances with the same value share the partitions "
+        "(Kafka group `<value>.<consumer>`); unset: one instance reads every partition.",
+    )
     relay_batch: int = Field(default=500, ge=1)
     relay_poll_ms: int = Field(default=250, ge=10)
 
