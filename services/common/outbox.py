@@ -154,6 +154,7 @@ class OutboxRelay:
         prepare: Callable[[], Awaitable[None]] | None = None,
         ack_timeout: float = 5.0,
         probe_interval: float = 5.0,
+        mark_delay: float = 0.0,
     ) -> None:
         self.outbox = outbox
         self.broker = broker
@@ -163,6 +164,7 @@ class OutboxRelay:
         self.prepare = prepare
         self.ack_timeout = ack_timeout
         self.probe_interval = probe_interval
+        self.mark_delay = mark_delay
         self.status = RelayStatus()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -319,6 +321,8 @@ class OutboxRelay:
         await self._await_acks(futures)
         self.status.unacknowledged = 0
         acked = _acknowledged_prefixes(rows[: len(futures)], futures)
+        if self.mark_delay:  # fault injection only: widen the publish → mark window
+            await asyncio.sleep(self.mark_delay)
         await self.outbox.mark_sent(acked)
         self.status.published += len(acked)
         log.info(

@@ -42,6 +42,7 @@ class Runtime:
             batch=settings.relay_batch,
             poll_interval=settings.relay_poll_ms / 1000,
             prepare=self.ensure_topics,
+            mark_delay=settings.fault_delay_before_mark_ms / 1000,
         )
 
     def _signer(self) -> Signer | None:

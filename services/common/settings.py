@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         "(Kafka group `<value>.<consumer>`); unset: one instance reads every partition.",
     )
     relay_batch: int = Field(default=500, ge=1)
+    fault_delay_before_mark_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Fault injection for tests and soak runs: wait this long between the"
+        " broker's ack and marking outbox rows sent. Always 0 in production.",
+    )
     relay_poll_ms: int = Field(default=250, ge=10)
 
     @field_validator("units", mode="before")

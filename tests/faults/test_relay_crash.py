@@ -45,11 +45,11 @@ async def accepted_backlog(settings: Settings, count: int) -> None:
 async def test_sigkill_between_publish_and_mark_sent_counts_nothing_twice(
     settings: Settings, processes: list[ServiceProcess], tmp_path: Path
 ) -> None:
-    """`python -m services.meetings` relays a backlog 200 rows at a time and is SIGKILLed as
-    soon as it has marked a batch sent, again and again. A kill that lands after a publish and
-    before its mark leaves more messages on the topic than rows marked sent; the restarted
+    """`python -m services.meetings` relays a backlog 200 rows at a time and is SIGKILLed
+    right after a batch reached the topic and before its rows are marked sent (the relay is
+    told to wait a second in that window, so the kill lands there every time). The restarted
     relay publishes those rows again. Downstream every event must count exactly once."""
-    settings = settings.model_copy(update={"relay_batch": 200})
+    settings = settings.model_copy(update={"relay_batch": 200, "fault_delay_before_mark_ms": 1000})
     await accepted_backlog(settings, BACKLOG)
     meetings = ServiceProcess("meetings", settings, tmp_path / "meetings.log")
     processes.append(meetings)
@@ -65,10 +65,11 @@ async def test_sigkill_between_publish_and_mark_sent_counts_nothing_twice(
             assert meetings.lives < 15, meetings.tail()
             meetings.start()
 
-            async def relayed_more(before: int = marked) -> None:
-                assert await outbox.count_documents({"sent": True}) > before
+            async def published_not_marked(before: int = extra) -> None:
+                published = sum((await end_offsets(settings, [topic])).values())
+                assert published - await outbox.count_documents({"sent": True}) > before
 
-            await eventually(relayed_more, within=60, interval=0.005)
+            await eventually(published_not_marked, within=60, interval=0.02)
             meetings.kill()
             marked = await outbox.count_documents({"sent": True})
             published = sum((await end_offsets(settings, [topic])).values())
@@ -77,6 +78,12 @@ async def test_sigkill_between_publish_and_mark_sent_counts_nothing_twice(
             extra = published - marked
         assert between_publish_and_mark >= 1, "no kill landed between publish and mark"
 
+        meetings = ServiceProcess(
+            "meetings",
+            settings.model_copy(update={"fault_delay_before_mark_ms": 0}),
+            tmp_path / "meetings-final.log",
+        )
+        processes.append(meetings)
         meetings.start()
 
         async def drained() -> None:
