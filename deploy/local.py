@@ -600,7 +600,13 @@ class LocalStack:
 
     @staticmethod
     def _check_port_free(name: str, port: int) -> None:
-        """A foreign listener would make our server fail, or worse, answer in its place."""
+        """A foreign listener would make our server fail, or worse, answer in its place.
+
+        A server this stack just stopped may hold its port for a moment while it exits (its
+        process is reaped late here), so wait a few seconds before calling the port taken."""
+        deadline = time.monotonic() + 10
+        while port_open(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
         if port_open(port):
             raise StackError(
                 f"port {port} for {name} is already in use by a process this stack did not "
