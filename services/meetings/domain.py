@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 from contracts import EventDraft, MeetingHeld
 from contracts.meetings import Conference, Meeting, Training
-from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import Hierarchy
-from services.common.http import DomainError, Forbidden
+from services.common.recording import business_time, recordable_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,36 +32,22 @@ def record_meeting(
     """Decide whether the meeting can be recorded; return the `meeting.held` event if so."""
     meeting = command.meeting
     day = meeting.held_on
-    if day > today:
-        raise DomainError(
-            "body.held_on", f"held_on {day} is in the future; record meetings once held"
-        )
-    unit = hierarchy.find(command.unit, day)
-    if unit is None:
-        raise DomainError("path.unit", f"unit {command.unit} did not exist on {day}")
-    if served and not any(_within(hierarchy, unit.code, scope, day) for scope in served):
-        raise Forbidden(
-            "path.unit",
-            f"unit {unit.code} is not served by this instance (serves {', '.join(served)})",
-            kind="not_served",
-        )
-    for field, code in _other_units(meeting):
-        if hierarchy.find(code, day) is None:
-            raise DomainError(field, f"unit {code} did not exist on {day}")
-        if not hierarchy.is_within(code, unit.code, day):
-            raise DomainError(field, f"unit {code} is not {unit.name} ({unit.code}) or below it")
+    unit = recordable_unit(
+        hierarchy,
+        command.unit,
+        day,
+        served=served,
+        today=today,
+        day_field="body.held_on",
+        named_units=_other_units(meeting),
+    )
     return EventDraft(
         type=MeetingHeld.TYPE,
         version=MeetingHeld.VERSION,
         unit=unit.code,
-        occurred_at=datetime.combine(day, time(12), tzinfo=VIETNAM_TZ),
+        occurred_at=business_time(day),
         payload=MeetingHeld(meeting=meeting),
     )
-
-
-def _within(hierarchy: Hierarchy, code: str, scope: str, day: date) -> bool:
-    """A served scope may not exist on that day (a district after 2025): then it covers nothing."""
-    return hierarchy.find(scope, day) is not None and hierarchy.is_within(code, scope, day)
 
 
 def _other_units(meeting: Meeting) -> list[tuple[str, str]]:
