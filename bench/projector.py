@@ -57,8 +57,9 @@ from services.common.kafka import ensure_topics, make_consumer, partitions_of
 from services.common.mongo import Document, connect, in_transaction
 from services.common.runtime import Runtime
 from services.common.settings import Settings
+from services.reporting.figures import contributions_of
 from services.reporting.handlers import Projector
-from services.reporting.projector import StreamPosition, figures_of, fold, month_of
+from services.reporting.projector import StreamPosition, fold, month_of
 from services.reporting.store import ProjectionStore
 from services.reporting.wiring import Reporting
 
@@ -202,9 +203,7 @@ class NaiveHandler:
         if self.verifier is not None:
             self.verifier.check(event.envelope)
         envelope = event.envelope
-        day = envelope.business_day
-        month = month_of(day)
-        contributions = figures_of(event)
+        contributions = contributions_of(event)
 
         async def work(session: AsyncClientSession) -> None:
             doc = await self.streams.find_one({"_id": envelope.stream}, session=session)
@@ -214,7 +213,8 @@ class NaiveHandler:
                 else StreamPosition()
             )
             if position.accept(envelope.sequence):
-                for unit, figures in contributions:
+                for c in contributions:
+                    unit, figures, day, month = c.unit, c.figures, c.day, month_of(c.day)
                     total = {f"total.{k}": v for k, v in figures.items() if v}
                     for i, code in enumerate(self.hierarchy.lineage(unit, day)):
                         info = self.hierarchy.unit(code, day)

@@ -86,6 +86,6 @@ async def unit_summary(
     summary="Every figure key with its Vietnamese label, in report order",
 )
 async def figure_labels() -> dict[str, str]:
-    from services.reporting.views import LABELS
+    from services.reporting.figures import LABELS
 
     return LABELS

@@ -16,91 +16,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
+from services.reporting.figures import complete
 from services.reporting.periods import Period
-
-# Every figure the projector produces, in report order, with its Vietnamese label.
-LABELS: dict[str, str] = {
-    "sessions": "Kỳ họp",
-    "sessions_regular": "Kỳ họp thường lệ",
-    "sessions_thematic": "Kỳ họp chuyên đề",
-    "sessions_extraordinary": "Kỳ họp bất thường",
-    "session_delegates_present": "Lượt đại biểu dự kỳ họp",
-    "resolutions_adopted": "Nghị quyết được thông qua",
-    "sessions_with_questioning": "Kỳ họp có chất vấn",
-    "standing_committee_meetings": "Phiên họp Thường trực",
-    "standing_committee_meetings_regular": "Phiên họp Thường trực thường kỳ",
-    "standing_committee_meetings_ad_hoc": "Phiên họp Thường trực đột xuất",
-    "conferences": "Hội nghị, tọa đàm",
-    "conferences_briefing": "Hội nghị giao ban",
-    "conferences_experience_exchange": "Hội nghị trao đổi kinh nghiệm",
-    "conferences_roundtable": "Tọa đàm",
-    "trainings": "Lớp tập huấn, bồi dưỡng",
-    "trainings_in_person": "Tập huấn trực tiếp",
-    "trainings_online": "Tập huấn trực tuyến",
-    "training_bridge_points": "Điểm cầu tập huấn",
-    "training_attendees": "Lượt người dự tập huấn",
-    "training_delegate_attendances": "Lượt đại biểu dự tập huấn",
-    "voter_contacts": "Cuộc tiếp xúc cử tri",
-    "voter_contacts_before_session": "Tiếp xúc cử tri trước kỳ họp",
-    "voter_contacts_after_session": "Tiếp xúc cử tri sau kỳ họp",
-    "voters_reached": "Lượt cử tri tham dự",
-    "voter_opinions_raised": "Ý kiến, kiến nghị của cử tri",
-    "citizen_receptions": "Buổi tiếp công dân",
-    "citizen_receptions_periodic": "Tiếp công dân định kỳ",
-    "citizen_receptions_ad_hoc": "Tiếp công dân đột xuất",
-    "citizens_received": "Lượt công dân được tiếp",
-    "petitions_received": "Đơn thư tiếp nhận",
-    "thematic_supervisions": "Cuộc giám sát chuyên đề",
-    "thematic_supervisions_body_standing_committee": "Giám sát chuyên đề của Thường trực HĐND",
-    "thematic_supervisions_body_committee": "Giám sát chuyên đề của các Ban HĐND",
-    "thematic_supervisions_body_delegate_group": "Giám sát chuyên đề của Tổ đại biểu",
-    "thematic_supervisions_field_investment_construction": "Giám sát chuyên đề về đầu tư, xây dựng",
-    "thematic_supervisions_field_land": "Giám sát chuyên đề về đất đai",
-    "thematic_supervisions_field_citizen_reception": "Giám sát chuyên đề về tiếp công dân",
-    "thematic_supervisions_field_petitions": "Giám sát chuyên đề về giải quyết đơn thư",
-    "thematic_supervisions_field_budget": "Giám sát chuyên đề về tài chính, ngân sách",
-    "thematic_supervisions_field_social_policy": "Giám sát chuyên đề về chính sách xã hội",
-    "thematic_supervisions_field_education_health": "Giám sát chuyên đề về giáo dục, y tế",
-    "thematic_supervisions_field_other": "Giám sát chuyên đề lĩnh vực khác",
-    "surveys": "Cuộc khảo sát",
-    "surveys_body_standing_committee": "Khảo sát của Thường trực HĐND",
-    "surveys_body_committee": "Khảo sát của các Ban HĐND",
-    "surveys_body_delegate_group": "Khảo sát của Tổ đại biểu",
-    "surveys_field_investment_construction": "Khảo sát về đầu tư, xây dựng",
-    "surveys_field_land": "Khảo sát về đất đai",
-    "surveys_field_citizen_reception": "Khảo sát về tiếp công dân",
-    "surveys_field_petitions": "Khảo sát về giải quyết đơn thư",
-    "surveys_field_budget": "Khảo sát về tài chính, ngân sách",
-    "surveys_field_social_policy": "Khảo sát về chính sách xã hội",
-    "surveys_field_education_health": "Khảo sát về giáo dục, y tế",
-    "surveys_field_other": "Khảo sát lĩnh vực khác",
-    "verifications": "Báo cáo, dự thảo nghị quyết được thẩm tra",
-    "verifications_body_standing_committee": "Thẩm tra của Thường trực HĐND",
-    "verifications_body_committee": "Thẩm tra của các Ban HĐND",
-    "verifications_body_delegate_group": "Thẩm tra của Tổ đại biểu",
-    "verifications_field_investment_construction": "Thẩm tra về đầu tư, xây dựng",
-    "verifications_field_land": "Thẩm tra về đất đai",
-    "verifications_field_citizen_reception": "Thẩm tra về tiếp công dân",
-    "verifications_field_petitions": "Thẩm tra về giải quyết đơn thư",
-    "verifications_field_budget": "Thẩm tra về tài chính, ngân sách",
-    "verifications_field_social_policy": "Thẩm tra về chính sách xã hội",
-    "verifications_field_education_health": "Thẩm tra về giáo dục, y tế",
-    "verifications_field_other": "Thẩm tra lĩnh vực khác",
-    "verifications_committee_legal": "Thẩm tra của Ban Pháp chế",
-    "verifications_committee_economy_budget": "Thẩm tra của Ban Kinh tế – Ngân sách",
-    "verifications_committee_economy_society": "Thẩm tra của Ban Kinh tế – Xã hội",
-    "verifications_committee_culture_society": "Thẩm tra của Ban Văn hóa – Xã hội",
-    "verifications_committee_ethnic": "Thẩm tra của Ban Dân tộc",
-    "verifications_committee_urban": "Thẩm tra của Ban Đô thị",
-    "recommendations_issued": "Kiến nghị sau giám sát, khảo sát, thẩm tra",
-}
-
-
-def complete(figures: Counter[str]) -> dict[str, int]:
-    """All known figures in report order, zeros included, so every answer has one shape."""
-    return {key: int(figures.get(key, 0)) for key in LABELS} | {
-        k: int(v) for k, v in figures.items() if k not in LABELS
-    }
 
 
 def eras_of(period: Period) -> list[Era]:
@@ -127,6 +44,7 @@ class UnitSummary:
                 "to": self.period.last,
             },
             "figures": self.figures,
+            "rates": rates_of(self.figures),
             "own": self.own,
             "children": [{**_unit_json(u), "figures": f} for u, f in self.children],
         }

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.reporting.views import LABELS
+from services.reporting.figures import LABELS
 from services.reporting.web import router
 
 

@@ -1,0 +1,53 @@
+"""Every figure reporting produces: the folds per event type, labels and rates, in one place.
+
+Importing this package registers the folds of every context module listed below.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import BaseModel
+
+from contracts import Decoded, InvalidEvent
+from services.reporting.figures import meetings, oversight
+from services.reporting.figures.base import FOLDS, Contribution, Figures, Rate
+
+__all__ = [
+    "FOLDS",
+    "LABELS",
+    "RATES",
+    "Contribution",
+    "Figures",
+    "complete",
+    "contributions_of",
+    "rates_of",
+]
+
+# Report order: meetings first, then oversight.
+LABELS: dict[str, str] = {**meetings.LABELS, **oversight.LABELS}
+RATES: dict[str, Rate] = {**getattr(meetings, "RATES", {}), **getattr(oversight, "RATES", {})}
+
+
+def contributions_of(decoded: Decoded[BaseModel]) -> list[Contribution]:
+    """What one event adds; InvalidEvent if reporting has no fold for its type."""
+    fold = FOLDS.get(decoded.envelope.type)
+    if fold is None:
+        raise InvalidEvent(f"reporting has no fold for {decoded.envelope.type!r}")
+    return fold(decoded)
+
+
+def complete(figures: Counter[str]) -> dict[str, int]:
+    """All known figures in report order, zeros included, so every answer has one shape."""
+    return {key: int(figures.get(key, 0)) for key in LABELS} | {
+        k: int(v) for k, v in figures.items() if k not in LABELS
+    }
+
+
+def rates_of(figures: Counter[str] | dict[str, int]) -> dict[str, float | None]:
+    """Every rate from already summed counts; None where the denominator is zero."""
+    out: dict[str, float | None] = {}
+    for key, rate in RATES.items():
+        den = figures.get(rate.denominator, 0)
+        out[key] = round(figures.get(rate.numerator, 0) * rate.scale / den, 1) if den else None
+    return out

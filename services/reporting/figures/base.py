@@ -1,0 +1,63 @@
+"""The shape of a fold: an event becomes contributions, each figures for one unit on one day.
+
+Each bounded context has a module in this package that registers, with `@folds(Model)`, the
+function turning its events into contributions, and declares its figures' Vietnamese labels
+and the rates computed from them. The projector adds every contribution into the unit and all
+its ancestors (as the hierarchy stood on the contribution's day); a contribution may be
+negative (a correction takes back what the corrected record added).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from contracts import Decoded
+from contracts.versioning import event_type
+
+Figures = Counter[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """`figures` added to `unit` (and every unit above it) on `day`."""
+
+    unit: str
+    day: date
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A ratio computed from summed counts after the roll-up, never an average of ratios.
+
+    `scale` 100 gives a percentage; 1 gives a mean (e.g. days per resolved opinion)."""
+
+    numerator: str
+    denominator: str
+    label: str
+    scale: int = 100
+
+
+FoldFn = Callable[[Decoded[Any]], list[Contribution]]
+FOLDS: dict[str, FoldFn] = {}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def folds(model: type[M]) -> Callable[[Callable[[Decoded[M]], list[Contribution]]], FoldFn]:
+    """Register the fold of one event type (the current version of `model`)."""
+
+    def register(fn: Callable[[Decoded[M]], list[Contribution]]) -> FoldFn:
+        kind = event_type(model)
+        if kind in FOLDS:
+            raise ValueError(f"two folds for {kind!r}")
+        FOLDS[kind] = fn
+        return fn
+
+    return register
