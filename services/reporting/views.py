@@ -16,7 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
-from services.reporting.figures import complete
+from services.reporting.figures import complete, rates_of
 from services.reporting.periods import Period
 
 
