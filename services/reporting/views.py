@@ -8,9 +8,10 @@ that were its children during that period with their totals.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -18,6 +19,8 @@ from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
 from services.reporting.figures import complete, rates_of
 from services.reporting.periods import Period
+
+ViewName = Literal["as_it_was", "as_today"]
 
 
 def eras_of(period: Period) -> list[Era]:
@@ -54,10 +57,35 @@ def _unit_json(unit: Unit) -> dict[str, Any]:
     return {"code": unit.code, "name": unit.name, "level": unit.level, "era": unit.era}
 
 
+class Extra(Protocol):
+    """Figures not folded per month (stocks such as seats, obligations due by a date): for
+    each unit asked, what to add to its summed monthly figures for the period."""
+
+    async def __call__(
+        self, units: Sequence[Unit], period: Period, view: ViewName
+    ) -> dict[str, Counter[str]]: ...
+
+
+async def with_extras(
+    extras: Sequence[Extra], units: Sequence[Unit], period: Period, view: ViewName
+) -> dict[str, Counter[str]]:
+    added: dict[str, Counter[str]] = {u.code: Counter() for u in units}
+    for extra in extras:
+        for code, figures in (await extra(units, period, view)).items():
+            added.setdefault(code, Counter()).update(figures)
+    return added
+
+
 class Views:
-    def __init__(self, unit_months: AsyncCollection[Document], hierarchy: Hierarchy) -> None:
+    def __init__(
+        self,
+        unit_months: AsyncCollection[Document],
+        hierarchy: Hierarchy,
+        extras: Sequence[Extra] = (),
+    ) -> None:
         self.unit_months = unit_months
         self.hierarchy = hierarchy
+        self.extras = list(extras)
 
     def unit_in(self, code: str, period: Period) -> Unit | None:
         """The unit a code named during the period (the latest era it existed in)."""
@@ -84,10 +112,13 @@ class Views:
         for child_code in per_child:
             if child_code not in children and (child := self.unit_in(child_code, period)):
                 children[child_code] = child
-        rows = [
-            (child, complete(per_child.get(child.code, Counter())))
-            for child in sorted(children.values(), key=lambda c: c.code)
-        ]
+        ordered = sorted(children.values(), key=lambda c: c.code)
+        if self.extras:
+            added = await with_extras(self.extras, [unit, *ordered], period, "as_it_was")
+            total.update(added[unit.code])
+            for child in ordered:
+                per_child.setdefault(child.code, Counter()).update(added[child.code])
+        rows = [(child, complete(per_child.get(child.code, Counter()))) for child in ordered]
         return UnitSummary(unit, period, complete(total), complete(own), rows)
 
 
@@ -155,9 +186,15 @@ def split_at_reform(period: Period) -> tuple[tuple[str, str] | None, tuple[str, 
 class TodayViews:
     """Summaries with every month counted in today's (2025) units."""
 
-    def __init__(self, unit_months: AsyncCollection[Document], hierarchy: Hierarchy) -> None:
+    def __init__(
+        self,
+        unit_months: AsyncCollection[Document],
+        hierarchy: Hierarchy,
+        extras: Sequence[Extra] = (),
+    ) -> None:
         self.unit_months = unit_months
         self.hierarchy = hierarchy
+        self.extras = list(extras)
 
     async def _sums(
         self, codes: list[str], months: tuple[str, str] | None, field: str
@@ -206,6 +243,12 @@ class TodayViews:
         child_totals, rule = await self._mapped([c.code for c in children], period, "total")
         if unit.level == "commune":
             _, rule = await self._mapped([code], period, "total")
+        if self.extras:
+            added = await with_extras(self.extras, [unit, *children], period, "as_today")
+            for c in (unit, *children):
+                (totals if c is unit else child_totals).setdefault(c.code, Counter()).update(
+                    added[c.code]
+                )
         summary = UnitSummary(
             unit,
             period,
