@@ -50,3 +50,7 @@ bench: setup  ## throughput benchmarks, each as a ratio to a baseline measured i
 .PHONY: soak
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)
+
+.PHONY: asyncapi
+asyncapi: setup  ## the AsyncAPI document of the topics at http://localhost:8000 (viewer script from unpkg.com)
+	$(BIN)/faststream docs serve contracts.asyncapi:app

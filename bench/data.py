@@ -114,4 +114,7 @@ def council_work(hierarchy: Hierarchy, count: int, seed: int, tag: str) -> Itera
     for i in range(count):
         unit = everyone[i % len(everyone)]
         month = months[(i // len(everyone)) % len(months)]
-        yield Work(unit.code, meeting_body(rng, hierarchy, unit, month, f"{tag}-{i}"))
+        body = meeting_body(rng, hierarchy, unit, month, f"{tag}-{i}")
+        if body["kind"] == "session":  # a council numbers its sessions once within the term
+            body["number_in_term"] = 1 + (i // len(everyone)) % 200
+        yield Work(unit.code, body)

@@ -4,7 +4,7 @@ Services never import each other; they agree only on what is defined here.
 """
 
 from contracts.envelope import Envelope, EventDraft, InvalidEvent, Source, UnitCode
-from contracts.meetings import MeetingHeld
+from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
 from contracts.oversight import SupervisionFinished
 from contracts.registry import REGISTRY, Decoded, decode_event
 from contracts.topics import Topics
@@ -15,7 +15,10 @@ __all__ = [
     "Envelope",
     "EventDraft",
     "InvalidEvent",
+    "MeetingCancelled",
+    "MeetingCorrected",
     "MeetingHeld",
+    "MeetingScheduled",
     "Source",
     "SupervisionFinished",
     "Topics",

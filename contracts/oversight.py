@@ -1,8 +1,23 @@
 """Oversight events (bounded context `oversight`, topic `hdnd.oversight`).
 
-`supervision.finished` records that a council body finished a thematic supervision, a
-survey or a verification (giám sát chuyên đề / khảo sát / thẩm tra). The longer lifecycle
-(started, recommendations followed up with deadlines) will come as further event types.
+Three lifecycles, each step an event type (one model per type, each with its version):
+
+- Supervisions, surveys and verifications (giám sát chuyên đề / khảo sát / thẩm tra):
+  `supervision.planned` → `supervision.started` → `supervision.finished`; a finished one
+  issues its recommendations (kiến nghị) as items, `recommendation.issued`, each followed up
+  as `recommendation.implemented`, or `recommendation.overdue` once its deadline passed
+  without implementation (recorded by the service's sweep when it notices).
+- Voter opinions (ý kiến, kiến nghị của cử tri), opened from the voter contacts published on
+  the meetings topic: `opinion.received` → `opinion.forwarded` → `opinion.answered` →
+  `opinion.resolved`.
+- Petitions (đơn thư khiếu nại, tố cáo, kiến nghị, phản ánh), opened from citizen receptions
+  or registered when received by mail: `petition.received` → `petition.transferred` →
+  `petition.settled`.
+
+Every follow-up carries the day its item was raised (issued, received), so reporting can
+count it in the item's cohort without state of its own; its envelope's `occurred_at` is that
+day too (the day it counts on, on which its unit surely existed), and the step's own day is
+in the payload.
 
 Versions: v2 (current) renamed `recommendations_issued` to `recommendations` and added
 `report_ref`; v1 is kept as `SupervisionFinishedV1` (its schema, and validation of old
@@ -13,16 +28,47 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from contracts.envelope import UnitCode
 from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+ItemId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Stable id of a tracked item (recommendation, opinion, petition).",
+    ),
+]
+Agency = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        examples=["UBND huyện Tam Đường"],
+        description="Cơ quan: the agency addressed (by name, as written in the documents).",
+    ),
+]
+Days = Annotated[int, Field(ge=0, le=100_000)]
+
+
+def _new_id() -> str:
+    return uuid4().hex
 
 
 class Activity(StrEnum):
@@ -165,3 +211,281 @@ def recommendations_renamed(v1: Payload) -> Payload:
     v2["recommendations"] = v1.get("recommendations_issued", 0)
     v2["report_ref"] = None
     return v2
+
+
+# -- the supervision lifecycle: planned → started → finished ----------------------------------
+
+
+class _SupervisionStep(BaseModel):
+    """What every step of a supervision says about it, so each event counts on its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    supervision_id: str = Field(
+        default_factory=_new_id,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Stable id; send your own to make a retried request idempotent.",
+    )
+    activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
+    body: Body = Field(description="Thường trực HĐND, a Ban, or a Tổ đại biểu.")
+    committee: Committee | None = Field(
+        default=None,
+        validate_default=True,
+        description="The Ban that carries it out; required when body is committee, else absent.",
+    )
+    field: OversightField = Field(description="Lĩnh vực.")
+
+    @field_validator("committee")
+    @classmethod
+    def _committee_iff_body_is_committee(
+        cls, committee: Committee | None, info: ValidationInfo
+    ) -> Committee | None:
+        return _Supervision._committee_iff_body_is_committee(committee, info)
+
+
+class SupervisionPlanned(_SupervisionStep):
+    """`supervision.planned` v1: a body of the council (the envelope's unit) adopted the plan
+    (kế hoạch giám sát / khảo sát / thẩm tra) of an activity; `occurred_at` is `planned_on`."""
+
+    TYPE: ClassVar[str] = "supervision.planned"
+    VERSION: ClassVar[int] = 1
+
+    title: Text = Field(description="Title as written in the plan (Vietnamese).")
+    planned_on: date = Field(description="The day the plan was adopted.")
+    starts_on: date | None = Field(
+        default=None, description="The day it is planned to start (may be in the future)."
+    )
+    supervised_units: list[UnitCode] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Units whose agencies will be supervised: the council's unit or below it.",
+    )
+
+    @field_validator("supervised_units")
+    @classmethod
+    def _each_unit_once(cls, units: list[str]) -> list[str]:
+        return _Supervision._each_unit_once(units)
+
+
+class SupervisionStarted(_SupervisionStep):
+    """`supervision.started` v1: the planned activity started (triển khai giám sát);
+    `occurred_at` is `started_on`."""
+
+    TYPE: ClassVar[str] = "supervision.started"
+    VERSION: ClassVar[int] = 1
+
+    started_on: date = Field(description="The day the activity started.")
+
+
+class Recommendation(BaseModel):
+    """Kiến nghị: one recommendation of a finished activity, addressed to an agency."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recommendation_id: ItemId = Field(default_factory=_new_id)
+    text: LongText = Field(description="Nội dung kiến nghị.")
+    addressed_to: Agency
+    deadline: date = Field(description="Thời hạn: the day by which it is to be implemented.")
+
+
+# -- recommendations: issued → implemented, or overdue ---------------------------------------
+
+
+class _RecommendationStep(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recommendation_id: ItemId
+    supervision_id: str = Field(min_length=1, max_length=64)
+    issued_on: date = Field(description="The day it was issued (its activity finished).")
+    deadline: date
+
+
+class RecommendationIssued(_RecommendationStep):
+    """`recommendation.issued` v1: a finished supervision, survey or verification issued a
+    recommendation (kiến nghị sau giám sát) to an agency; `occurred_at` is `issued_on`."""
+
+    TYPE: ClassVar[str] = "recommendation.issued"
+    VERSION: ClassVar[int] = 1
+
+    text: LongText
+    addressed_to: Agency
+
+    @model_validator(mode="after")
+    def _deadline_after_issue(self) -> RecommendationIssued:
+        if self.deadline < self.issued_on:
+            raise ValueError(f"deadline {self.deadline} is before issued_on {self.issued_on}")
+        return self
+
+
+class RecommendationImplemented(_RecommendationStep):
+    """`recommendation.implemented` v1: the agency implemented the recommendation (đã thực
+    hiện kiến nghị) on `implemented_on`; `occurred_at` is `issued_on`."""
+
+    TYPE: ClassVar[str] = "recommendation.implemented"
+    VERSION: ClassVar[int] = 1
+
+    implemented_on: date
+    was_overdue: bool = Field(
+        default=False,
+        description="A `recommendation.overdue` was recorded for it before it was implemented.",
+    )
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class RecommendationOverdue(_RecommendationStep):
+    """`recommendation.overdue` v1: its deadline passed without implementation (kiến nghị quá
+    hạn): overdue from the day after `deadline`, seen by the service on `noticed_on`;
+    `occurred_at` is `issued_on`."""
+
+    TYPE: ClassVar[str] = "recommendation.overdue"
+    VERSION: ClassVar[int] = 1
+
+    noticed_on: date
+
+
+# -- voter opinions: received → forwarded → answered → resolved -------------------------------
+
+
+class _OpinionStep(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opinion_id: ItemId
+    raised_on: date = Field(description="The day the opinion was raised at a voter contact.")
+
+
+class OpinionReceived(_OpinionStep):
+    """`opinion.received` v1: an opinion of voters (ý kiến, kiến nghị của cử tri) raised at a
+    voter contact is now tracked; `occurred_at` is `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.received"
+    VERSION: ClassVar[int] = 1
+
+    meeting_id: str = Field(min_length=1, max_length=64, description="The voter contact.")
+    text: LongText
+    field: OversightField = Field(description="Lĩnh vực the opinion concerns.")
+    addressed_to: Agency | None = None
+
+
+class OpinionForwarded(_OpinionStep):
+    """`opinion.forwarded` v1: the opinion was forwarded to the competent agency (chuyển cơ
+    quan có thẩm quyền) on `forwarded_on`; `occurred_at` is `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.forwarded"
+    VERSION: ClassVar[int] = 1
+
+    forwarded_on: date
+    agency: Agency
+
+
+class OpinionAnswered(_OpinionStep):
+    """`opinion.answered` v1: the agency answered (trả lời ý kiến cử tri) on `answered_on`;
+    `occurred_at` is `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.answered"
+    VERSION: ClassVar[int] = 1
+
+    answered_on: date
+    answer: LongText | None = None
+
+
+class OpinionResolved(_OpinionStep):
+    """`opinion.resolved` v1: the opinion was resolved (đã giải quyết) on `resolved_on`,
+    `days_to_resolve` after it was raised; `occurred_at` is `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.resolved"
+    VERSION: ClassVar[int] = 1
+
+    resolved_on: date
+    days_to_resolve: Days
+    result: LongText | None = None
+
+    @model_validator(mode="after")
+    def _days_match(self) -> OpinionResolved:
+        if (self.resolved_on - self.raised_on).days != self.days_to_resolve:
+            raise ValueError("days_to_resolve must be resolved_on - raised_on")
+        return self
+
+
+# -- petitions: received → transferred → settled ---------------------------------------------
+
+
+class PetitionType(StrEnum):
+    """Loại đơn thư."""
+
+    COMPLAINT = "complaint"  # khiếu nại
+    DENUNCIATION = "denunciation"  # tố cáo
+    RECOMMENDATION = "recommendation"  # kiến nghị
+    REFLECTION = "reflection"  # phản ánh
+
+
+class _PetitionStep(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    petition_id: ItemId
+    received_on: date = Field(description="The day the council received the petition.")
+
+
+class PetitionReceived(_PetitionStep):
+    """`petition.received` v1: the council received a petition (tiếp nhận đơn thư), taken at
+    a citizen reception or received by mail; `occurred_at` is `received_on`."""
+
+    TYPE: ClassVar[str] = "petition.received"
+    VERSION: ClassVar[int] = 1
+
+    petition_type: PetitionType
+    summary: LongText = Field(description="Tóm tắt nội dung đơn.")
+    channel: Literal["citizen_reception", "mail"] = Field(
+        description="Taken at a citizen reception (tiếp công dân), or received by mail."
+    )
+    meeting_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The citizen reception, if any."
+    )
+
+
+class PetitionTransferred(_PetitionStep):
+    """`petition.transferred` v1: transferred to the competent agency (chuyển đơn) on
+    `transferred_on`; `occurred_at` is `received_on`."""
+
+    TYPE: ClassVar[str] = "petition.transferred"
+    VERSION: ClassVar[int] = 1
+
+    transferred_on: date
+    agency: Agency
+
+
+class PetitionSettled(_PetitionStep):
+    """`petition.settled` v1: the petition was settled (đã giải quyết) on `settled_on`,
+    `days_to_settle` after it was received; `occurred_at` is `received_on`."""
+
+    TYPE: ClassVar[str] = "petition.settled"
+    VERSION: ClassVar[int] = 1
+
+    settled_on: date
+    days_to_settle: Days
+    outcome: LongText | None = None
+
+    @model_validator(mode="after")
+    def _days_match(self) -> PetitionSettled:
+        if (self.settled_on - self.received_on).days != self.days_to_settle:
+            raise ValueError("days_to_settle must be settled_on - received_on")
+        return self
+
+
+# Every current event type of the context, in lifecycle order (the registry registers them).
+EVENTS: tuple[type[BaseModel], ...] = (
+    SupervisionPlanned,
+    SupervisionStarted,
+    SupervisionFinished,
+    RecommendationIssued,
+    RecommendationImplemented,
+    RecommendationOverdue,
+    OpinionReceived,
+    OpinionForwarded,
+    OpinionAnswered,
+    OpinionResolved,
+    PetitionReceived,
+    PetitionTransferred,
+    PetitionSettled,
+)

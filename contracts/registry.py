@@ -14,9 +14,11 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from contracts.coordination import COORDINATION_EVENTS
 from contracts.envelope import Envelope, InvalidEvent
-from contracts.meetings import MeetingHeld
-from contracts.oversight import SupervisionFinished
+from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
+from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
 from contracts.versioning import DECLARED, Payload, Upcaster, event_type, event_version
 
 P = TypeVar("P", bound=BaseModel)
@@ -125,7 +127,15 @@ def _first_error(exc: ValidationError) -> str:
 
 REGISTRY = Registry()
 REGISTRY.register(MeetingHeld)
-REGISTRY.register(SupervisionFinished)
+REGISTRY.register(UnitRegistered)
+REGISTRY.register(HierarchyChanged)
+REGISTRY.register(MeetingScheduled)
+REGISTRY.register(MeetingCancelled)
+REGISTRY.register(MeetingCorrected)
+for _model in OVERSIGHT_EVENTS:
+    REGISTRY.register(_model)
+for _model in COORDINATION_EVENTS:
+    REGISTRY.register(_model)
 
 
 def decode_event(raw: bytes) -> Decoded[BaseModel]:

@@ -211,12 +211,23 @@ app.add_typer(contracts_app, name="contracts")
 @contracts_app.command("export")
 def contracts_export(
     directory: Annotated[Path | None, typer.Option("--dir", help="Output folder.")] = None,
+    asyncapi: Annotated[
+        Path | None, typer.Option("--asyncapi", help="AsyncAPI document to write.")
+    ] = None,
 ) -> None:
-    """Write the JSON Schema of the envelope and of every event type."""
+    """Write the JSON Schema of the envelope and of every event type, and the AsyncAPI
+    document FastStream generates (contracts/asyncapi.json)."""
+    from contracts.asyncapi import ASYNCAPI_PATH, AsyncAPIError
+    from contracts.asyncapi import export as export_asyncapi
     from contracts.schema import SCHEMA_DIR, export
 
     for path in export(directory or SCHEMA_DIR):
         console.print(str(path), highlight=False)
+    try:
+        console.print(str(export_asyncapi(asyncapi or ASYNCAPI_PATH)), highlight=False)
+    except AsyncAPIError as exc:
+        err_console.print(f"[red]AsyncAPI:[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from exc
 
 
 keys_app = typer.Typer(
@@ -518,3 +529,317 @@ def tokens_secret(
     existed = path.exists()
     ensure_secret_file(path)
     console.print(f"{path}: {'kept (exists)' if existed else 'created'}", highlight=False)
+
+
+# -- hierarchy registry ----------------------------------------------------------------------------
+
+hierarchy_app = typer.Typer(
+    help="The country's units in MongoDB and on the hierarchy topic, and their changes.",
+    no_args_is_help=True,
+)
+app.add_typer(hierarchy_app, name="hierarchy")
+
+EffectiveOption = Annotated[
+    str, typer.Option("--effective", help="First day in force, YYYY-MM-DD.")
+]
+DecisionOption = Annotated[
+    str, typer.Option("--decision", help="Legal basis, e.g. 'Nghị quyết số 1656/NQ-UBTVQH15'.")
+]
+
+
+def _bar() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _servers_call(work: Any) -> Any:
+    """Run against Kafka/MongoDB; print an unreachable server or a refusal without a traceback."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+    from pymongo.errors import PyMongoError
+
+    from deploy.projections import RebuildError
+    from deploy.registry import ChangeRefused
+
+    try:
+        return asyncio.run(work)
+    except (ChangeRefused, RebuildError) as exc:
+        err_console.print(f"[red]refused:[/red] {exc}", soft_wrap=True, highlight=False)
+    except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
+        err_console.print(
+            f"[red]error:[/red] cannot reach Kafka or MongoDB ({type(exc).__name__}: {exc});"
+            f" check {ENV_KAFKA} and {ENV_MONGO}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    raise typer.Exit(code=1)
+
+
+@hierarchy_app.command("load")
+def hierarchy_load() -> None:
+    """Load every unit of both eras into MongoDB once and publish them as unit.registered."""
+    import resource
+    import time
+
+    from deploy.registry import Registry
+    from services.common.hierarchy import Hierarchy
+    from services.common.runtime import Runtime
+    from services.common.settings import Settings
+
+    started = time.monotonic()
+    hierarchy = Hierarchy.load()
+
+    async def work() -> Any:
+        runtime = Runtime(Settings(), "hierarchy")
+        registry = Registry(runtime)
+        try:
+            await registry.create_indexes()
+            await runtime.outbox.create_indexes()
+            total = sum(1 for _ in hierarchy.units("legacy")) + sum(
+                1 for _ in hierarchy.units("2025")
+            )
+            with _bar() as bar:
+                task = bar.add_task("units → MongoDB", total=total)
+                loaded = await registry.load(hierarchy, lambda n: bar.advance(task, n))
+                pending = await runtime.outbox.pending_count()
+                sent = bar.add_task("events → Kafka", total=pending)
+                await registry.drain(lambda n: bar.advance(sent, n))
+            return loaded
+        finally:
+            await runtime.stop()
+
+    loaded = _servers_call(work())
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(
+        f"{loaded.units} units ({loaded.new} new, {loaded.units - loaded.new} already loaded),"
+        f" {loaded.published} unit.registered events published"
+        f" in {time.monotonic() - started:.1f} s, peak memory {rss:.0f} MiB",
+        highlight=False,
+    )
+
+
+def _record_change(body: Any, effective: str, decision: str) -> None:
+    from datetime import date
+
+    from deploy.registry import Registry
+    from services.common.runtime import Runtime
+    from services.common.settings import Settings
+
+    async def work() -> Any:
+        runtime = Runtime(Settings(), "hierarchy")
+        registry = Registry(runtime)
+        try:
+            await runtime.outbox.create_indexes()
+            change = await registry.change(body, date.fromisoformat(effective), decision)
+            await registry.drain(lambda _: None, wait=60)
+            return change
+        finally:
+            await runtime.stop()
+
+    change = _servers_call(work())
+    console.print(
+        f"change {change.change_no} ({change.change.kind}) in force from {change.effective}:"
+        " recorded and published",
+        highlight=False,
+    )
+
+
+UnitArg = Annotated[str, typer.Argument(help="Unit code.")]
+
+
+@hierarchy_app.command("rename")
+def hierarchy_rename(
+    unit: UnitArg,
+    name: Annotated[str, typer.Option("--name", help="New full name, e.g. 'Xã Tân Phong'.")],
+    effective: EffectiveOption,
+    decision: DecisionOption = "",
+) -> None:
+    """Đổi tên: the unit keeps its code, parent and figures."""
+    from contracts.hierarchy import Rename
+
+    _record_change(Rename(unit=unit, name=name), effective, decision)
+
+
+@hierarchy_app.command("reparent")
+def hierarchy_reparent(
+    unit: UnitArg,
+    parent: Annotated[str, typer.Option("--parent", help="New parent unit code.")],
+    effective: EffectiveOption,
+    decision: DecisionOption = "",
+) -> None:
+    """Move a unit (and everything below it) under another parent."""
+    from contracts.hierarchy import Reparent
+
+    _record_change(Reparent(unit=unit, parent=parent), effective, decision)
+
+
+@hierarchy_app.command("merge")
+def hierarchy_merge(
+    units: Annotated[list[str], typer.Argument(help="Units that end.")],
+    into: Annotated[str, typer.Option("--into", help="Existing or new unit they go into.")],
+    effective: EffectiveOption,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of `into` if the merger establishes it.")
+    ] = None,
+    decision: DecisionOption = "",
+) -> None:
+    """Sáp nhập: units end and go into another (new when --name is given)."""
+    from contracts.hierarchy import Merge, NewUnit
+
+    established = NewUnit(code=into, name=name) if name else None
+    _record_change(Merge(units=units, into=into, established=established), effective, decision)
+
+
+@hierarchy_app.command("divide")
+def hierarchy_divide(
+    unit: UnitArg,
+    into: Annotated[
+        list[str],
+        typer.Option("--into", help="CODE or CODE=Name for a new unit; the first is the default."),
+    ],
+    effective: EffectiveOption,
+    decision: DecisionOption = "",
+) -> None:
+    """Chia tách: a unit ends and is divided among others (its default successor first)."""
+    from contracts.hierarchy import Divide, NewUnit
+
+    codes = [part.split("=", 1)[0] for part in into]
+    new = [NewUnit(code=c, name=n) for c, _, n in (p.partition("=") for p in into) if n]
+    _record_change(Divide(unit=unit, into=codes, established=new), effective, decision)
+
+
+@hierarchy_app.command("dissolve")
+def hierarchy_dissolve(
+    unit: UnitArg, effective: EffectiveOption, decision: DecisionOption = ""
+) -> None:
+    """Giải thể: the unit ends; its later records count in its parent."""
+    from contracts.hierarchy import Dissolve
+
+    _record_change(Dissolve(unit=unit), effective, decision)
+
+
+@hierarchy_app.command("show")
+def hierarchy_show(
+    unit: UnitArg,
+    era: Annotated[str, typer.Option("--era", help="legacy or 2025.")] = "2025",
+) -> None:
+    """Every version of a unit as the registry holds it (with recorded changes)."""
+    from deploy.registry import Registry
+    from services.common.runtime import Runtime
+    from services.common.settings import Settings
+
+    async def work() -> Any:
+        runtime = Runtime(Settings(), "hierarchy")
+        try:
+            return (await Registry(runtime).hierarchy()).history(unit, era)  # type: ignore[arg-type]
+        finally:
+            await runtime.mongo.close()
+
+    versions = _servers_call(work())
+    if not versions:
+        err_console.print(f"no {era} unit {unit}")
+        raise typer.Exit(code=1)
+    table = Table("from", "to", "name", "level", "parent", "then counts in")
+    for v in versions:
+        table.add_row(
+            str(v["valid_from"] or "…"),
+            str(v["valid_to"] or "…"),
+            v["name"],
+            v["level"],
+            v["parent"] or "",
+            v["successor"] or "",
+        )
+    console.print(table)
+
+
+# -- projection versions ---------------------------------------------------------------------------
+
+projections_app = typer.Typer(
+    help="Reporting's projection versions: rebuild from history, switch, drop.",
+    no_args_is_help=True,
+)
+app.add_typer(projections_app, name="projections")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    switch: Annotated[
+        bool, typer.Option(help="Switch queries to the new version once it has caught up.")
+    ] = True,
+) -> None:
+    """Replay every topic from offset 0 into a new version beside the live one, then switch."""
+    from deploy.projections import rebuild
+    from services.common.settings import Settings
+
+    with _bar() as bar:
+        task = bar.add_task("replaying", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = _servers_call(rebuild(Settings(), advance, switch=switch))
+    state = (
+        f"now answers queries (was {result.previous})" if result.switched else "built, not active"
+    )
+    console.print(
+        f"version {result.version} {state}: {result.records} records folded,"
+        f" {result.refused} refused (already dead-lettered), {result.documents} documents,"
+        f" {result.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Versions present, which one answers queries, their sizes and offsets."""
+    from deploy.projections import status
+    from services.common.settings import Settings
+
+    state = _servers_call(status(Settings()))
+    table = Table("version", "active", "documents", "hierarchy changes", "offsets read")
+    for v in state["versions"]:
+        table.add_row(
+            str(v["version"]),
+            "✓" if v["active"] else "",
+            str(v["documents"]),
+            str(v["changes"]),
+            str(v["offsets"]),
+        )
+    console.print(table)
+
+
+@projections_app.command("activate")
+def projections_activate(version: Annotated[int, typer.Argument()]) -> None:
+    """Switch queries (and running services) to another existing version, e.g. to roll back."""
+    from deploy.projections import activate
+    from services.common.settings import Settings
+
+    _servers_call(activate(Settings(), version))
+    console.print(f"version {version} now answers queries")
+
+
+@projections_app.command("drop")
+def projections_drop(version: Annotated[int, typer.Argument()]) -> None:
+    """Delete a version that does not answer queries."""
+    from deploy.projections import drop
+    from services.common.settings import Settings
+
+    _servers_call(drop(Settings(), version))
+    console.print(f"version {version} dropped")

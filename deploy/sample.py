@@ -34,6 +34,11 @@ def _day(rng: random.Random, year: int, month: int) -> str:
     return date(year, month, rng.randint(1, 28)).isoformat()
 
 
+def _session_number(year: int, month: int, thematic: bool = False) -> int:
+    """Sessions are numbered once within the term (2021-2026): one number per month sampled."""
+    return (100 if thematic else 0) + (year - 2021) * 12 + month
+
+
 def _meetings_of(unit: Unit, year: int, month: int, rng: random.Random) -> Iterator[dict[str, Any]]:
     """What a council of this level plausibly does in one month."""
     tag = f"s-{unit.era}-{unit.code}-{year}{month:02d}"
@@ -46,7 +51,7 @@ def _meetings_of(unit: Unit, year: int, month: int, rng: random.Random) -> Itera
             "held_on": _day(rng, year, month),
             "session_type": "regular",
             "term": "2021-2026",
-            "number_in_term": 8 + month // 6,
+            "number_in_term": _session_number(year, month),
             "delegates_present": rng.randint(20, 28) if commune else rng.randint(30, 50),
             "resolutions_adopted": rng.randint(3, 15),
             "questioning_held": rng.random() < 0.7,
@@ -59,7 +64,7 @@ def _meetings_of(unit: Unit, year: int, month: int, rng: random.Random) -> Itera
             "held_on": _day(rng, year, month),
             "session_type": rng.choice(["thematic", "extraordinary"]),
             "term": "2021-2026",
-            "number_in_term": 10,
+            "number_in_term": _session_number(year, month, thematic=True),
             "delegates_present": rng.randint(18, 40),
             "resolutions_adopted": rng.randint(1, 4),
             "questioning_held": False,

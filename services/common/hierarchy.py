@@ -21,14 +21,27 @@ import functools
 import importlib.util
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from contracts.hierarchy import (
+    Dissolve,
+    Divide,
+    HierarchyChanged,
+    Merge,
+    NewUnit,
+    Rename,
+    Reparent,
+    UnitRegistered,
+)
+
 __all__ = [
     "REFORM_DATE",
+    "Ended",
     "Era",
     "Hierarchy",
     "Level",
@@ -80,15 +93,20 @@ class Unit:
     """Name without the unit type, e.g. "Phúc Xá"."""
     lat: float | None = None
     lon: float | None = None
+    starts: date | None = None
+    """First day of this version when a change established it (else the era's start)."""
 
     @property
     def valid_from(self) -> date | None:
-        """First day the unit is in force; ``None`` when older than the modelled snapshot."""
+        """First day this version is in force; ``None`` when older than the modelled data."""
+        if self.starts is not None:
+            return self.starts
         return None if self.era == "legacy" else REFORM_DATE
 
     @property
     def valid_to(self) -> date | None:
-        """Last day the unit is in force (inclusive); ``None`` while still current."""
+        """Last day the unit is in force (inclusive) as the dataset gives it; see
+        :meth:`Hierarchy.ended` for units a change ended."""
         return REFORM_DATE - timedelta(days=1) if self.era == "legacy" else None
 
 
@@ -103,10 +121,62 @@ class UnknownUnit(LookupError):
         super().__init__(f"no {era} administrative unit with code {code!r}{when}{hint}")
 
 
-class Hierarchy:
-    """In-memory, read-only tree of units per era, plus the legacy → 2025 mapping."""
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A unit a change ended: from ``on`` its records count in ``successor`` (same era)."""
 
-    __slots__ = ("_children", "_predecessors", "_provinces", "_successors", "_units")
+    on: date
+    successor: str
+    change_no: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """The units of one era in force from ``since`` until the next snapshot."""
+
+    since: date
+    units: Mapping[str, Unit]
+    children: Mapping[str, tuple[Unit, ...]]
+    provinces: tuple[Unit, ...]
+
+    @classmethod
+    def of(cls, since: date, units: Mapping[str, Unit]) -> _Snapshot:
+        kids: dict[str, list[Unit]] = {}
+        for u in units.values():
+            _check_shape(u, units)
+            if u.parent is not None:
+                kids.setdefault(u.parent, []).append(u)
+        return cls(
+            since,
+            units,
+            {p: tuple(sorted(v, key=lambda u: u.code)) for p, v in kids.items()},
+            tuple(sorted((u for u in units.values() if u.parent is None), key=lambda u: u.code)),
+        )
+
+
+_ERA_START: dict[Era, date] = {"legacy": date.min, "2025": REFORM_DATE}
+
+
+class Hierarchy:
+    """Effective-dated tree of units per era, plus the legacy → 2025 mapping.
+
+    Each era starts from the dataset's units; `hierarchy.changed` events (merge, divide,
+    dissolve, re-parent, rename) given to :meth:`apply` add snapshots from their effective
+    dates. Changes are applied in (effective date, change_no) order whatever order they were
+    given in, so every holder of the same changes derives the same tree. A change that does
+    not fit the tree it lands on is kept aside in :meth:`rejected` with the reason.
+    """
+
+    __slots__ = (
+        "_base",
+        "_changes",
+        "_ended",
+        "_predecessors",
+        "_rejected",
+        "_since",
+        "_snaps",
+        "_successors",
+    )
 
     def __init__(
         self,
@@ -114,32 +184,25 @@ class Hierarchy:
         successors: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Index ``units`` and validate the tree; prefer :meth:`load` or :meth:`from_units`."""
-        self._units: dict[Era, dict[str, Unit]] = {era: {} for era in _ERAS}
+        base: dict[Era, dict[str, Unit]] = {era: {} for era in _ERAS}
         for u in units:
-            table = self._units[u.era]
+            table = base[u.era]
             if u.code in table:
                 raise ValueError(f"duplicate {u.era} unit code {u.code!r}")
             table[u.code] = u
-
-        self._children: dict[Era, dict[str, tuple[Unit, ...]]] = {}
-        self._provinces: dict[Era, tuple[Unit, ...]] = {}
-        for era, table in self._units.items():
-            kids: dict[str, list[Unit]] = {}
-            for u in table.values():
-                _check_shape(u, table)
-                if u.parent is not None:
-                    kids.setdefault(u.parent, []).append(u)
-            self._children[era] = {
-                p: tuple(sorted(v, key=lambda u: u.code)) for p, v in kids.items()
-            }
-            self._provinces[era] = tuple(
-                sorted((u for u in table.values() if u.parent is None), key=lambda u: u.code)
-            )
-
+        self._base = base
+        self._changes: dict[int, HierarchyChanged] = {}
+        self._snaps: dict[Era, list[_Snapshot]] = {
+            era: [_Snapshot.of(_ERA_START[era], table)] for era, table in base.items()
+        }
+        self._since: dict[Era, list[date]] = {era: [_ERA_START[era]] for era in _ERAS}
+        self._ended: dict[Era, dict[str, Ended]] = {era: {} for era in _ERAS}
+        self._rejected: dict[int, str] = {}
         self._successors = self._roll_up_successors(successors or {})
         inverse: dict[str, set[str]] = {}
+        legacy_kids = self._snaps["legacy"][0].children
         for old, news in self._successors.items():
-            if self._units["legacy"][old].level == "district" and self._children["legacy"].get(old):
+            if base["legacy"][old].level == "district" and legacy_kids.get(old):
                 continue  # a district's mapping is its communes' mappings; avoid double entries
             for new in news:
                 inverse.setdefault(new, set()).add(old)
@@ -147,7 +210,8 @@ class Hierarchy:
 
     @classmethod
     def load(cls) -> Hierarchy:
-        """Return the hierarchy of the real data; built once per process and shared (immutable)."""
+        """The hierarchy of the real data, without changes; shared and never changed in place:
+        call :meth:`copy` before :meth:`apply`."""
         return _load_default()
 
     @classmethod
@@ -164,25 +228,244 @@ class Hierarchy:
         """
         return cls(units, successors)
 
+    def copy(self) -> Hierarchy:
+        """A hierarchy with the same units and changes that :meth:`apply` may change alone."""
+        other = object.__new__(Hierarchy)
+        other._base = self._base
+        other._successors = self._successors
+        other._predecessors = self._predecessors
+        other._changes = dict(self._changes)
+        other._snaps = {era: list(v) for era, v in self._snaps.items()}
+        other._since = {era: list(v) for era, v in self._since.items()}
+        other._ended = {era: dict(v) for era, v in self._ended.items()}
+        other._rejected = dict(self._rejected)
+        return other
+
+    # -- changes over time ---------------------------------------------------------------------
+
+    def adopt(self, other: Hierarchy) -> None:
+        """Take over the changes of `other` (a copy of this one), for every holder of self."""
+        self._changes = other._changes
+        self._snaps = other._snaps
+        self._since = other._since
+        self._ended = other._ended
+        self._rejected = other._rejected
+
+    def differences(self, other: Hierarchy, era: Era) -> tuple[date, set[str]] | None:
+        """Where `other` places units differently in an era: the first day it does, and the
+        codes whose lineage (or existence) differs on some day from then on. None if same."""
+        first: date | None = None
+        codes: set[str] = set()
+        for bound in sorted(set(self._since[era]) | set(other._since[era])):
+            mine, theirs = self._snap(bound), other._snap(bound)
+            if mine.units is theirs.units:
+                continue
+            for code in mine.units.keys() | theirs.units.keys():
+                if _lineage_in(mine, code) != _lineage_in(theirs, code):
+                    codes.add(code)
+                    first = bound if first is None else first
+        return (first, codes) if first is not None else None
+
+    def apply(self, changes: Iterable[HierarchyChanged]) -> list[int]:
+        """Add changes (idempotent per change_no) and re-derive the affected eras.
+
+        Returns the change numbers that were new. Raises ``ValueError`` if a change number is
+        already taken by a different change (the registry never does that).
+        """
+        new: list[int] = []
+        for change in changes:
+            known = self._changes.get(change.change_no)
+            if known is not None:
+                if known != change:
+                    raise ValueError(f"change {change.change_no} is already a different change")
+                continue
+            self._changes[change.change_no] = change
+            new.append(change.change_no)
+        for era in {era_of(self._changes[n].effective) for n in new}:
+            self._derive(era)
+        return new
+
+    def changes(self) -> list[HierarchyChanged]:
+        """Accepted and rejected changes, in the order they apply."""
+        return sorted(self._changes.values(), key=lambda c: (c.effective, c.change_no))
+
+    def rejected(self) -> dict[int, str]:
+        """change_no → why the change did not fit the tree it landed on."""
+        return dict(self._rejected)
+
+    def differs_from_dataset(self, registered: UnitRegistered) -> str | None:
+        """Why a `unit.registered` event does not match the dataset this code runs on (None
+        when it matches): every service must derive the same units."""
+        unit = self._base[registered.era].get(registered.code)
+        if unit is None:
+            return f"{registered.era} unit {registered.code} is not in this service's dataset"
+        mine = (unit.level, unit.parent, unit.name)
+        theirs = (registered.level, registered.parent, registered.name)
+        if mine != theirs:
+            return f"{registered.era} unit {registered.code} is {mine} here, {theirs} in the event"
+        if registered.era == "legacy" and tuple(registered.successors) != self.successors(
+            registered.code
+        ):
+            return f"legacy unit {registered.code} has other successors in this dataset"
+        return None
+
+    def registered(self, unit: Unit) -> UnitRegistered:
+        """The `unit.registered` payload of a dataset unit (what the registry publishes)."""
+        return UnitRegistered(
+            code=unit.code,
+            era=unit.era,
+            level=unit.level,
+            parent=unit.parent,
+            name=unit.name,
+            short_name=unit.short_name,
+            lat=unit.lat,
+            lon=unit.lon,
+            valid_from=unit.valid_from,
+            valid_to=unit.valid_to,
+            successors=list(self.successors(unit.code)) if unit.era == "legacy" else [],
+        )
+
+    def history(self, code: str, era: Era) -> list[dict[str, Any]]:
+        """Every version of a unit in an era with its validity, oldest first (the registry's
+        `units` documents)."""
+        out: list[dict[str, Any]] = []
+        snaps = self._snaps[era]
+        era_end = REFORM_DATE - timedelta(days=1) if era == "legacy" else None
+        for i, snap in enumerate(snaps):
+            unit = snap.units.get(code)
+            if unit is None or (out and out[-1]["_unit"] is unit):
+                continue
+            if out and out[-1]["valid_to"] is None:
+                out[-1]["valid_to"] = snap.since - timedelta(days=1)
+            valid_to = era_end
+            for later in snaps[i + 1 :]:
+                if later.units.get(code) is not unit:
+                    valid_to = later.since - timedelta(days=1)
+                    break
+            ended = self._ended[era].get(code)
+            last = ended is not None and valid_to == ended.on - timedelta(days=1)
+            out.append(
+                {
+                    "_unit": unit,
+                    "code": code,
+                    "era": era,
+                    "level": unit.level,
+                    "parent": unit.parent,
+                    "name": unit.name,
+                    "short_name": unit.short_name,
+                    "lat": unit.lat,
+                    "lon": unit.lon,
+                    "valid_from": unit.valid_from,
+                    "valid_to": valid_to,
+                    "successor": ended.successor if ended and last else None,
+                }
+            )
+        for v in out:
+            del v["_unit"]
+        return out
+
+    def ended(self, code: str, era: Era) -> Ended | None:
+        """How a unit a change ended continues (None while in force or never ended)."""
+        return self._ended[era].get(code)
+
+    def change_dates(self, era: Era) -> list[date]:
+        """Effective dates of the era's snapshots after its start."""
+        return self._since[era][1:]
+
+    def resolve(self, code: str, day: date) -> str | None:
+        """The unit in force on ``day`` that records of ``code`` count in: the unit itself, or,
+        if a change ended it earlier in the same era, its successor (followed through later
+        changes). None if ``code`` never named a unit of that era before ``day``."""
+        era = era_of(day)
+        for _ in range(100):
+            if code in self._snap(day).units:
+                return code
+            ended = self._ended[era].get(code)
+            if ended is None or ended.on > day:
+                return None
+            code = ended.successor
+        raise RuntimeError(f"successor chain of {code!r} does not end")
+
+    def current(self, code: str, era: Era) -> str | None:
+        """The unit in force at the end of ``era`` that ``code`` (of that era) continues as."""
+        last = self._snaps[era][-1]
+        for _ in range(100):
+            if code in last.units:
+                return code
+            ended = self._ended[era].get(code)
+            if ended is None:
+                return None
+            code = ended.successor
+        raise RuntimeError(f"successor chain of {code!r} does not end")
+
+    def _derive(self, era: Era) -> None:
+        snaps = [self._snaps[era][0]]
+        ended: dict[str, Ended] = {}
+        ever: set[str] = set(snaps[0].units)
+        for change in self.changes():
+            if era_of(change.effective) != era:
+                continue
+            self._rejected.pop(change.change_no, None)
+            table, ending = dict(snaps[-1].units), dict(ended)
+            try:
+                _apply_change(change, table, ending, ever, era)
+                snapshot = _Snapshot.of(max(change.effective, _ERA_START[era]), table)
+            except ValueError as exc:
+                self._rejected[change.change_no] = str(exc)
+                continue
+            ended = ending
+            ever.update(table)
+            if snapshot.since == snaps[-1].since:
+                snaps[-1] = snapshot
+            else:
+                snaps.append(snapshot)
+        self._snaps[era] = snaps
+        self._since[era] = [s.since for s in snaps]
+        self._ended[era] = ended
+
+    def _snap(self, on: date | Era) -> _Snapshot:
+        if isinstance(on, date):
+            if isinstance(on, datetime):
+                on = on.date()
+            era = era_of(on)
+            snaps = self._snaps[era]
+            if len(snaps) == 1:
+                return snaps[0]
+            return snaps[bisect_right(self._since[era], on) - 1]
+        return self._snaps[_resolve(on)][-1]
+
+    def _locate(self, code: str, on: date | Era) -> _Snapshot | None:
+        """The snapshot to read ``code`` in: the one of the day, or for an era the latest one
+        in which the code names a unit."""
+        if isinstance(on, date):
+            snap = self._snap(on)
+            return snap if code in snap.units else None
+        for snap in reversed(self._snaps[_resolve(on)]):
+            if code in snap.units:
+                return snap
+        return None
+
     # -- lookups -------------------------------------------------------------------------------
 
     def find(self, code: str, on: date | Era) -> Unit | None:
-        """Return the unit ``code`` denotes in the era of ``on``, or ``None``."""
-        return self._units[_resolve(on)].get(code)
+        """The unit ``code`` denotes on a day, or in an era (its latest version), or None."""
+        snap = self._locate(code, on)
+        return snap.units[code] if snap is not None else None
 
     def unit(self, code: str, on: date | Era) -> Unit:
-        """Return the unit ``code`` denotes in the era of ``on``; raise :class:`UnknownUnit`."""
-        era = _resolve(on)
-        found = self._units[era].get(code)
-        if found is None:
-            raise self._unknown(code, era, on)
-        return found
+        """The unit ``code`` denotes on a day or in an era; raise :class:`UnknownUnit`."""
+        snap = self._locate(code, on)
+        if snap is None:
+            raise self._unknown(code, _resolve(on), on)
+        return snap.units[code]
 
     def ancestors(self, code: str, on: date | Era) -> tuple[str, ...]:
         """Codes of the enclosing units, parent first and province last; ``()`` for a province."""
-        era = _resolve(on)
-        table = self._units[era]
-        parent = self.unit(code, era).parent
+        snap = self._locate(code, on)
+        if snap is None:
+            raise self._unknown(code, _resolve(on), on)
+        table = snap.units
+        parent = table[code].parent
         chain: list[str] = []
         while parent is not None:
             chain.append(parent)
@@ -195,32 +478,33 @@ class Hierarchy:
 
     def children(self, code: str, on: date | Era) -> list[Unit]:
         """Direct children of ``code``, sorted by code (a fresh list the caller may modify)."""
-        era = _resolve(on)
-        self.unit(code, era)
-        return list(self._children[era].get(code, ()))
+        snap = self._locate(code, on)
+        if snap is None:
+            raise self._unknown(code, _resolve(on), on)
+        return list(snap.children.get(code, ()))
 
     def descendants(self, code: str, on: date | Era) -> Iterator[Unit]:
         """All units below ``code`` (not itself), depth-first, children in code order."""
-        era = _resolve(on)
-        self.unit(code, era)
-        return self._walk(code, era)
+        snap = self._locate(code, on)
+        if snap is None:
+            raise self._unknown(code, _resolve(on), on)
+        return self._walk(snap, code)
 
     def is_within(self, code: str, scope: str, on: date | Era) -> bool:
-        """Whether ``code`` is ``scope`` or lies inside it; both must exist in the era."""
-        era = _resolve(on)
-        self.unit(scope, era)
-        return scope in self.lineage(code, era)
+        """Whether ``code`` is ``scope`` or lies inside it; both must exist then."""
+        self.unit(scope, on)
+        return scope in self.lineage(code, on)
 
     def provinces(self, on: date | Era) -> list[Unit]:
-        """The provinces of the era, sorted by code."""
-        return list(self._provinces[_resolve(on)])
+        """The provinces in force (on the day, or at the end of the era), sorted by code."""
+        return list(self._snap(on).provinces)
 
     def units(self, on: date | Era) -> Iterator[Unit]:
-        """Every unit of the era, in tree order: each province followed by its descendants."""
-        era = _resolve(on)
-        for province in self._provinces[era]:
+        """Every unit in force, in tree order: each province followed by its descendants."""
+        snap = self._snap(on)
+        for province in snap.provinces:
             yield province
-            yield from self._walk(province.code, era)
+            yield from self._walk(snap, province.code)
 
     # -- across the reform -------------------------------------------------------------------------
 
@@ -233,39 +517,46 @@ class Hierarchy:
         - district: the sorted union of its communes' successors (2025 communes); the five
           island districts without communes map to their special zone (đặc khu).
         - province: the one 2025 province it merged into (always exactly one).
-        Raises :class:`UnknownUnit` if ``legacy_code`` is not a legacy unit.
+        Raises :class:`UnknownUnit` if ``legacy_code`` is not a legacy unit of the dataset.
         """
-        if legacy_code not in self._units["legacy"]:
+        if legacy_code not in self._base["legacy"]:
             raise self._unknown(legacy_code, "legacy", "legacy")
         return self._successors.get(legacy_code, ())
 
     def predecessors(self, code_2025: str) -> tuple[str, ...]:
-        """Legacy codes whose successors include a 2025 unit, sorted.
+        """Legacy codes whose successors include a 2025 unit of the dataset, sorted.
 
         For a 2025 commune: the legacy communes (or commune-less island districts) mapped wholly
         or partly into it; for a 2025 province: the legacy provinces merged into it.
         """
-        if code_2025 not in self._units["2025"]:
+        if code_2025 not in self._base["2025"]:
+            if self.find(code_2025, "2025") is not None:
+                return ()  # established by a later change: no legacy predecessors
             raise self._unknown(code_2025, "2025", "2025")
         return self._predecessors.get(code_2025, ())
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _walk(self, code: str, era: Era) -> Iterator[Unit]:
-        for child in self._children[era].get(code, ()):
+    def _walk(self, snap: _Snapshot, code: str) -> Iterator[Unit]:
+        for child in snap.children.get(code, ()):
             yield child
-            yield from self._walk(child.code, era)
+            yield from self._walk(snap, child.code)
 
     def _unknown(self, code: str, era: Era, on: date | Era) -> UnknownUnit:
         other: Era = "2025" if era == "legacy" else "legacy"
-        hint = f" (the code exists in the {other} era)" if code in self._units[other] else ""
+        hint = (
+            f" (the code exists in the {other} era)"
+            if any(code in s.units for s in self._snaps[other])
+            else ""
+        )
         return UnknownUnit(code, era, on if isinstance(on, date) else None, hint)
 
     def _roll_up_successors(
         self, explicit: Mapping[str, Iterable[str]]
     ) -> dict[str, tuple[str, ...]]:
         """Complete the mapping bottom-up so every legacy unit (not only communes) has one."""
-        legacy, new = self._units["legacy"], self._units["2025"]
+        legacy, new = self._base["legacy"], self._base["2025"]
+        legacy_kids = self._snaps["legacy"][0].children
         result: dict[str, tuple[str, ...]] = {}
         for old, targets in explicit.items():
             if old not in legacy:
@@ -279,11 +570,7 @@ class Hierarchy:
             for u in legacy.values():
                 if u.level != level or u.code in result:
                     continue
-                below = {
-                    t
-                    for c in self._children["legacy"].get(u.code, ())
-                    for t in result.get(c.code, ())
-                }
+                below = {t for c in legacy_kids.get(u.code, ()) for t in result.get(c.code, ())}
                 if level == "province":
                     below = {self._top(t) for t in below}
                 if below:
@@ -291,11 +578,98 @@ class Hierarchy:
         return result
 
     def _top(self, code_2025: str) -> str:
-        table = self._units["2025"]
+        table = self._base["2025"]
         unit = table[code_2025]
         while unit.parent is not None:
             unit = table[unit.parent]
         return unit.code
+
+
+def _lineage_in(snap: _Snapshot, code: str) -> tuple[str, ...] | None:
+    table = snap.units
+    unit = table.get(code)
+    if unit is None:
+        return None
+    chain = [code]
+    while unit.parent is not None:
+        chain.append(unit.parent)
+        unit = table[unit.parent]
+    return tuple(chain)
+
+
+def _apply_change(
+    change: HierarchyChanged,
+    table: dict[str, Unit],
+    ended: dict[str, Ended],
+    ever: set[str],
+    era: Era,
+) -> None:
+    """Apply one change to a copy of the units in force; ValueError if it does not fit."""
+    day = change.effective
+    c = change.change
+
+    def existing(code: str) -> Unit:
+        unit = table.get(code)
+        if unit is None:
+            raise ValueError(f"unit {code} is not in force on {day}")
+        return unit
+
+    def establish(new: NewUnit, like: Unit) -> Unit:
+        if new.code in ever:
+            raise ValueError(f"code {new.code} is already used in the {era} era")
+        parent = new.parent if new.parent is not None else like.parent
+        return Unit(
+            new.code, new.name, like.level, parent, era, new.short_name, new.lat, new.lon, day
+        )
+
+    def end(code: str, successor: str) -> None:
+        del table[code]
+        ended[code] = Ended(day, successor, change.change_no)
+
+    def move_children(of: str, to: Callable[[Unit], str]) -> None:
+        for child in [u for u in table.values() if u.parent == of]:
+            table[child.code] = replace(child, parent=to(child), starts=day)
+
+    match c:
+        case Rename():
+            u = existing(c.unit)
+            table[u.code] = replace(u, name=c.name, short_name=c.short_name, starts=day)
+        case Reparent():
+            u = existing(c.unit)
+            existing(c.parent)
+            table[u.code] = replace(u, parent=c.parent, starts=day)
+        case Merge():
+            sources = [existing(code) for code in c.units]
+            if c.established is not None:
+                table[c.into] = establish(c.established, sources[0])
+            target = existing(c.into)
+            for s in sources:
+                if s.level != target.level:
+                    raise ValueError(f"{s.level} {s.code} cannot merge into {target.level}")
+                move_children(s.code, lambda _: target.code)
+                end(s.code, target.code)
+        case Divide():
+            source = existing(c.unit)
+            for new in c.established:
+                table[new.code] = establish(new, source)
+            targets = [existing(code) for code in c.into]
+            for t in targets:
+                if t.level != source.level:
+                    raise ValueError(f"{source.level} {source.code} cannot go into {t.level}")
+            orphans = [u.code for u in table.values() if u.parent == source.code]
+            missing = sorted(set(orphans) - set(c.children_to))
+            if missing:
+                raise ValueError(f"children_to does not place {', '.join(missing)}")
+            move_children(source.code, lambda child: c.children_to[child.code])
+            end(source.code, targets[0].code)
+        case Dissolve():
+            u = existing(c.unit)
+            if u.parent is None:
+                raise ValueError(f"province {u.code} cannot be dissolved into a parent")
+            left = [x.code for x in table.values() if x.parent == u.code]
+            if left:
+                raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
+            end(u.code, u.parent)
 
 
 def _check_shape(u: Unit, table: Mapping[str, Unit]) -> None:

@@ -63,19 +63,27 @@ class Outbox:
         The sequence counter is bumped in the same transaction, so a stream has no gaps and a
         concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
         """
-        sealed: list[Envelope] = []
         now = datetime.now(UTC)
+        per_stream: dict[str, int] = {}
         for draft in drafts:
             stream = self.source.stream(draft.unit)
+            per_stream[stream] = per_stream.get(stream, 0) + 1
+        next_seq: dict[str, int] = {}
+        for stream, count in per_stream.items():  # one counter bump per stream, not per event
             counter = await self.sequences.find_one_and_update(
                 {"_id": stream},
-                {"$inc": {"seq": 1}},
+                {"$inc": {"seq": count}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             assert counter is not None
-            envelope = draft.seal(self.source, int(counter["seq"]), recorded_at=now)
+            next_seq[stream] = int(counter["seq"]) - count + 1
+        sealed: list[Envelope] = []
+        for draft in drafts:
+            stream = self.source.stream(draft.unit)
+            envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
+            next_seq[stream] += 1
             sealed.append(self._signed(envelope))
         await self.rows.insert_many(
             [_row(envelope, topic, now) for envelope in sealed], session=session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -17,6 +17,9 @@ from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
 from services.common.settings import Settings
+
+if TYPE_CHECKING:
+    from services.common.hierarchy_feed import HierarchyFeed
 
 T = TypeVar("T")
 log = get_logger()
@@ -32,7 +35,8 @@ class Runtime:
         self.db = self.mongo[settings.database_for(service)]
         self.broker = make_broker(settings, client_id=f"hdnd-{service}")
         self.source = Source(service=service, instance=settings.instance)
-        self.hierarchy = Hierarchy.load()
+        self.hierarchy = Hierarchy.load().copy()  # this service's own: changes apply to it
+        self.feed: HierarchyFeed | None = None
         self.outbox = Outbox(
             self.db, self.source, signer=self._signer(), lineage=lineage_of(self.hierarchy)
         )
@@ -67,13 +71,23 @@ class Runtime:
         topics = self.settings.topics
         await ensure_topics(self.settings, [*topics.facts, topics.hierarchy, topics.dead_letter])
 
-    async def start(self, relay: bool = True) -> None:
+    async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:
+        """Start the relay and, unless the service applies hierarchy changes itself (reporting),
+        follow the hierarchy topic so this service's units stay those of every other."""
         await self.outbox.create_indexes()
+        if follow_hierarchy and self.settings.follow_hierarchy:
+            from services.common.hierarchy_feed import HierarchyFeed
+
+            self.feed = HierarchyFeed(self, self.hierarchy, self.db, self.verifier())
+            await self.feed.restore()
+            self.feed.consumer.start()
         if relay:
             self.relay.start()
         log.info("service_started", instance=self.settings.instance, units=self.settings.units)
 
     async def stop(self) -> None:
+        if self.feed is not None:
+            await self.feed.consumer.stop()
         await self.relay.stop()
         with contextlib.suppress(Exception):
             await self.broker.stop()

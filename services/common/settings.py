@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     jwt_secret_file: Path | None = Field(
         default=None, description="HDND_JWT_SECRET_FILE: a file holding that secret (preferred)."
     )
+    follow_hierarchy: bool = Field(
+        default=True,
+        description="HDND_FOLLOW_HIERARCHY: apply hierarchy changes from the hierarchy topic.",
+    )
     # noida-db answers empty fetches at once; pausing caught-up partitions keeps idle CPU near 0.
     idle_backoff_ms: int = Field(default=200, ge=0)
     consumer_batch: int = Field(default=2000, ge=1)

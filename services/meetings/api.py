@@ -1,20 +1,34 @@
-"""HTTP API of the meetings service: a council office records the meetings it held."""
+"""HTTP API of the meetings service: a council office schedules, records, cancels and
+corrects its meetings; each write and its event commit in one transaction (outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import UnitCode
-from contracts.meetings import Meeting
+from contracts import Envelope, EventDraft, UnitCode
+from contracts.meetings import Meeting, MeetingScheduled, Text
 from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
 from services.common.http import Conflict, NotFound
-from services.meetings.domain import RecordMeeting, record_meeting
+from services.meetings.domain import (
+    MeetingState,
+    RecordMeeting,
+    Rules,
+    ScheduleMeeting,
+    Status,
+    cancel_meeting,
+    correct_meeting,
+    hold_meeting,
+    record_meeting,
+    schedule_meeting,
+)
+from services.meetings.store import is_session_number_taken, view
 from services.meetings.wiring import Meetings
 
 
@@ -32,6 +46,21 @@ router = APIRouter(
     lifespan=tokens_lifespan(_service_of),
 )
 
+MeetingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not UTF-8 text"},
+    403: {
+        "description": "Outside the token's unit, a read-only token, or a unit this"
+        " instance does not serve"
+    },
+    422: {"description": "Invalid field, unknown unit on that date, or a future date"},
+}
+_STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_WRITE_RESPONSES,
+    404: {"description": "No such meeting of this unit"},
+    409: {"description": "The meeting is not in a state that allows this step"},
+}
+
 
 class Recorded(BaseModel):
     meeting_id: str
@@ -41,25 +70,60 @@ class Recorded(BaseModel):
     status: str
 
 
+class Cancellation(BaseModel):
+    """Why a scheduled meeting is called off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(description="Lý do hủy.")
+
+
+class Correction(BaseModel):
+    """The full corrected content of a held meeting (đính chính), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    meeting: Meeting
+    reason: str | None = Field(default=None, max_length=2000, description="Lý do đính chính.")
+
+
 def _meetings(request: Request) -> Meetings:
     service: Meetings = request.app.state.meetings
     return service
+
+
+def _rules(service: Meetings) -> Rules:
+    return Rules(service.hierarchy, service.settings.units, service.today())
+
+
+def _recorded(envelope: Envelope, meeting_id: str, status: str) -> Recorded:
+    return Recorded(
+        meeting_id=meeting_id,
+        unit=envelope.unit,
+        event_id=str(envelope.event_id),
+        sequence=envelope.sequence,
+        status=status,
+    )
+
+
+def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | None:
+    if not is_session_number_taken(error):
+        return None
+    return Conflict(field, "this council already has a session with that number in that term")
 
 
 @router.post(
     "/units/{unit}/meetings",
     status_code=201,
     response_model=Recorded,
-    summary="Record a meeting the council of `unit` held",
+    summary="Record a meeting the council of `unit` held (without scheduling it first)",
     responses={
+        **_WRITE_RESPONSES,
         200: {"description": "Already recorded with the same content (idempotent retry)"},
-        400: {"description": "The body is not UTF-8 text"},
-        403: {
-            "description": "Outside the token's unit, a read-only token, or a unit this"
-            " instance does not serve"
+        409: {
+            "description": "The meeting_id is taken by different content, or the session"
+            " number is taken in the term"
         },
-        409: {"description": "The meeting_id is taken by different content"},
-        422: {"description": "Invalid field, unknown unit on that date, or a future date"},
     },
 )
 async def post_meeting(
@@ -83,14 +147,22 @@ async def post_meeting(
 
     try:
         envelope = await service.runtime.write(work)
-    except DuplicateKeyError:
+    except DuplicateKeyError as exc:
+        if taken := _session_number_taken("body.number_in_term", exc):
+            raise taken from None
         existing = await service.store.find(meeting.meeting_id)
-        same = (
-            existing is not None
-            and existing["unit"] == unit
-            and existing["meeting"] == meeting.model_dump(mode="json")
-        )
-        if not same or existing is None:
+        if existing is None or existing["unit"] != unit or existing.get("meeting") is None:
+            raise Conflict(
+                "body.meeting_id",
+                f"meeting_id {meeting.meeting_id} is taken"
+                + (
+                    f": it is {existing['status']}"
+                    f" (record it held with POST /units/{unit}/meetings/{meeting.meeting_id}/hold)"
+                    if existing is not None and existing["unit"] == unit
+                    else ""
+                ),
+            ) from None
+        if existing["meeting"] != meeting.model_dump(mode="json"):
             raise Conflict(
                 "body.meeting_id",
                 f"meeting_id {meeting.meeting_id} already records another meeting",
@@ -102,18 +174,186 @@ async def post_meeting(
             event_id=existing["event_id"],
             status="unchanged",
         )
-    return Recorded(
-        meeting_id=meeting.meeting_id,
-        unit=unit,
-        event_id=str(envelope.event_id),
-        sequence=envelope.sequence,
-        status="recorded",
-    )
+    return _recorded(envelope, meeting.meeting_id, "recorded")
+
+
+@router.post(
+    "/units/{unit}/scheduled-meetings",
+    status_code=201,
+    response_model=Recorded,
+    summary="Schedule a meeting of the council of `unit` (the day may be in the future)",
+    responses={
+        **_WRITE_RESPONSES,
+        200: {"description": "Already scheduled with the same plan (idempotent retry)"},
+        409: {"description": "The meeting_id is taken, or the session number in the term"},
+    },
+)
+async def schedule(
+    request: Request,
+    response: Response,
+    unit: Annotated[UnitCode, Path()],
+    plan: Annotated[MeetingScheduled, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _meetings(request)
+    caller.may_write(unit, plan.scheduled_for)
+    draft = schedule_meeting(ScheduleMeeting(unit=unit, plan=plan), _rules(service))
+
+    async def work(session: AsyncClientSession) -> Envelope:
+        return await service.store.schedule(session, draft)
+
+    try:
+        envelope = await service.runtime.write(work)
+    except DuplicateKeyError as exc:
+        if taken := _session_number_taken("body.session.number_in_term", exc):
+            raise taken from None
+        existing = await service.store.find(plan.meeting_id)
+        if (
+            existing is None
+            or existing["unit"] != unit
+            or existing.get("plan") != plan.model_dump(mode="json")
+        ):
+            raise Conflict(
+                "body.meeting_id", f"meeting_id {plan.meeting_id} is taken by another meeting"
+            ) from None
+        response.status_code = 200
+        return Recorded(
+            meeting_id=plan.meeting_id,
+            unit=unit,
+            event_id=existing["event_id"],
+            status="unchanged",
+        )
+    return _recorded(envelope, plan.meeting_id, Status.SCHEDULED.value)
+
+
+async def _step(
+    service: Meetings,
+    unit: str,
+    meeting_id: str,
+    decide: Callable[[MeetingState], EventDraft | None],
+    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
+) -> Envelope | None:
+    """Read the meeting, let the domain decide, write it and its event: one transaction."""
+
+    async def work(session: AsyncClientSession) -> Envelope | None:
+        state = await service.store.state(session, meeting_id)
+        if state is None or state.unit != unit:
+            raise NotFound("path.meeting_id", f"no meeting {meeting_id} of unit {unit}")
+        draft = decide(state)
+        return None if draft is None else await write(session, draft)
+
+    return await service.runtime.write(work)
+
+
+def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
+    """The path names the meeting; a body that names none means the same one."""
+    if "meeting_id" in meeting.model_fields_set:
+        return meeting
+    return meeting.model_copy(update={"meeting_id": meeting_id})
+
+
+@router.post(
+    "/units/{unit}/meetings/{meeting_id}/hold",
+    status_code=201,
+    response_model=Recorded,
+    summary="Record that a scheduled meeting was held, with what it did",
+    responses=_STEP_RESPONSES,
+)
+async def hold(
+    request: Request,
+    unit: Annotated[UnitCode, Path()],
+    meeting_id: MeetingId,
+    meeting: Annotated[Meeting, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _meetings(request)
+    meeting = _with_id(meeting, meeting_id)
+    caller.may_write(unit, meeting.held_on)
+    rules = _rules(service)
+    try:
+        envelope = await _step(
+            service,
+            unit,
+            meeting_id,
+            lambda state: hold_meeting(state, meeting, rules),
+            service.store.hold,
+        )
+    except DuplicateKeyError as exc:
+        raise _session_number_taken("body.number_in_term", exc) or exc from None
+    assert envelope is not None
+    return _recorded(envelope, meeting_id, Status.HELD.value)
+
+
+@router.post(
+    "/units/{unit}/meetings/{meeting_id}/cancel",
+    status_code=201,
+    response_model=Recorded,
+    summary="Cancel a scheduled meeting, with the reason",
+    responses=_STEP_RESPONSES,
+)
+async def cancel(
+    request: Request,
+    unit: Annotated[UnitCode, Path()],
+    meeting_id: MeetingId,
+    cancellation: Annotated[Cancellation, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _meetings(request)
+    rules = _rules(service)
+
+    def decide(state: MeetingState) -> EventDraft:
+        caller.may_write(unit, state.day)
+        return cancel_meeting(state, cancellation.reason, rules)
+
+    envelope = await _step(service, unit, meeting_id, decide, service.store.cancel)
+    assert envelope is not None
+    return _recorded(envelope, meeting_id, Status.CANCELLED.value)
+
+
+@router.post(
+    "/units/{unit}/meetings/{meeting_id}/correct",
+    status_code=201,
+    response_model=Recorded,
+    summary="Correct what was recorded of a held meeting (the full corrected content)",
+    responses={
+        **_STEP_RESPONSES,
+        200: {"description": "The meeting already reads so (nothing to correct; a retry)"},
+    },
+)
+async def correct(
+    request: Request,
+    response: Response,
+    unit: Annotated[UnitCode, Path()],
+    meeting_id: MeetingId,
+    correction: Annotated[Correction, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _meetings(request)
+    corrected = _with_id(correction.meeting, meeting_id)
+    caller.may_write(unit, corrected.held_on)
+    rules = _rules(service)
+
+    def decide(state: MeetingState) -> EventDraft | None:
+        caller.may_write(unit, state.day)  # the record being changed, as well as the new day
+        return correct_meeting(state, corrected, correction.reason, rules)
+
+    try:
+        envelope = await _step(service, unit, meeting_id, decide, service.store.correct)
+    except DuplicateKeyError as exc:
+        raise _session_number_taken("body.meeting.number_in_term", exc) or exc from None
+    if envelope is None:
+        response.status_code = 200
+        current = await service.store.find(meeting_id)
+        assert current is not None
+        return Recorded(
+            meeting_id=meeting_id, unit=unit, event_id=current["event_id"], status="unchanged"
+        )
+    return _recorded(envelope, meeting_id, "corrected")
 
 
 @router.get(
     "/units/{unit}/meetings",
-    summary="Meetings recorded for a unit, oldest first",
+    summary="Meetings of a unit by day (held on, else planned for), oldest first, with status",
     responses={404: {"description": "No such unit between `from` and `to`"}},
 )
 async def list_meetings(
@@ -122,20 +362,21 @@ async def list_meetings(
     caller: CallerDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
+    status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     caller.may_read_between(unit, start, end)
-    return await _meetings(request).store.list(unit, start, end, limit)
+    return await _meetings(request).store.list(unit, start, end, limit, status)
 
 
 @router.get(
     "/meetings/{meeting_id}",
-    summary="One recorded meeting",
+    summary="One meeting: its content (held, else as planned), status and latest event",
     responses={404: {"description": "No such meeting"}},
 )
 async def get_meeting(request: Request, meeting_id: str, caller: CallerDep) -> dict[str, Any]:
     doc = await _meetings(request).store.find(meeting_id)
     if doc is None:
         raise NotFound("path.meeting_id", f"no meeting {meeting_id}")
-    caller.may_read_on(doc["unit"], date.fromisoformat(doc["held_on"]))
-    return {**doc["meeting"], "unit": doc["unit"], "event_id": doc["event_id"]}
+    caller.may_read_on(doc["unit"], date.fromisoformat(doc["day"]))
+    return view(doc)

@@ -29,7 +29,7 @@ class Meetings:
     def build(cls, settings: Settings) -> Meetings:
         runtime = Runtime(settings, "meetings")
         store = MeetingStore(runtime.db, runtime.outbox, settings.topics.meetings)
-        return cls(settings, runtime, Hierarchy.load(), store)
+        return cls(settings, runtime, runtime.hierarchy, store)
 
     async def start(self) -> None:
         await self.store.create_indexes()

@@ -71,6 +71,12 @@ async def post_supervision(
 ) -> Recorded:
     service = _oversight(request)
     caller.may_write(unit, supervision.finished_on)
+    if await service.items.find("supervision_plans", supervision.supervision_id) is not None:
+        raise Conflict(
+            "body.supervision_id",
+            f"supervision {supervision.supervision_id} was planned: record its end with"
+            f" POST /units/{unit}/supervision-plans/{supervision.supervision_id}/finished",
+        )
     draft = record_supervision(
         RecordSupervision(unit=unit, supervision=supervision),
         service.hierarchy,

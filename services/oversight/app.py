@@ -11,6 +11,7 @@ from services.common.http import install_common_routes
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 from services.oversight.api import router
+from services.oversight.api_items import router as items_router
 from services.oversight.wiring import Oversight
 
 
@@ -36,5 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.oversight = service
     app.include_router(router)
-    install_common_routes(app, service.runtime.readiness)
+    app.include_router(items_router)
+    install_common_routes(app, service.readiness)
     return app

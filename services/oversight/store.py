@@ -36,10 +36,17 @@ class SupervisionStore:
     async def record(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """Insert the supervision and its `supervision.finished` event; caller provides the
         transaction."""
+        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        await self.remember(session, draft, envelope)
+        return envelope
+
+    async def remember(
+        self, session: AsyncClientSession, draft: EventDraft, envelope: Envelope
+    ) -> None:
+        """Insert the finished supervision whose event `envelope` is already in the outbox."""
         payload = draft.payload
         assert isinstance(payload, SupervisionFinished)
         supervision = payload.model_dump(mode="json")
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
         await self.supervisions.insert_one(
             {
                 "_id": supervision["supervision_id"],
@@ -53,7 +60,6 @@ class SupervisionStore:
             },
             session=session,
         )
-        return envelope
 
     async def list(
         self, unit: str, start: date | None, end: date | None, limit: int

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.timezone import VIETNAM_TZ
+from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
+from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
+from services.oversight.followups import overdue_events
+from services.oversight.handlers import Intake
+from services.oversight.items import ItemStore
 from services.oversight.store import SupervisionStore
+from services.oversight.tracking import overdue_as_of
+
+log = get_logger()
+SWEEP_EVERY = 3600.0  # seconds between overdue sweeps; deadlines are days, an hour is plenty
+SWEEP_BATCH = 500  # recommendations marked overdue per transaction
 
 
 def _today() -> date:
@@ -23,17 +38,84 @@ class Oversight:
     runtime: Runtime
     hierarchy: Hierarchy
     store: SupervisionStore
+    items: ItemStore
+    intake: BatchConsumer
     today: Callable[[], date] = field(default=_today)
+    sweep_every: float = SWEEP_EVERY
+    _sweeper: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def build(cls, settings: Settings) -> Oversight:
         runtime = Runtime(settings, "oversight")
-        store = SupervisionStore(runtime.db, runtime.outbox, settings.topics.oversight)
-        return cls(settings, runtime, Hierarchy.load(), store)
+        topic = settings.topics.oversight
+        store = SupervisionStore(runtime.db, runtime.outbox, topic)
+        items = ItemStore(runtime.db, runtime.outbox, topic)
+        hierarchy = runtime.hierarchy
+        intake = BatchConsumer(
+            settings,
+            "oversight-intake",
+            [settings.topics.meetings],
+            items.positions,
+            Intake(runtime, items, hierarchy).handle,
+        )
+        return cls(settings, runtime, hierarchy, store, items, intake)
 
-    async def start(self) -> None:
+    async def start(self, consume: bool = True) -> None:
         await self.store.create_indexes()
+        await self.items.create_indexes()
         await self.runtime.start()
+        if consume:
+            self.intake.start()
+        self._stopping.clear()
+        self._sweeper = asyncio.create_task(self._sweep_periodically(), name="overdue-sweep")
 
     async def stop(self) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.intake.stop()
         await self.runtime.stop()
+
+    async def sweep_overdue(self, as_of: date | None = None) -> int:
+        """Record `recommendation.overdue` for every recommendation whose deadline passed
+        before `as_of` (default: today in Vietnam) without implementation; returns how many."""
+        day = as_of or self.today()
+        marked = 0
+        while True:
+
+            async def work(session: AsyncClientSession) -> int:
+                due = await self.items.open_recommendations_due_before(day, SWEEP_BATCH, session)
+                drafts = overdue_events(overdue_as_of(due, day), noticed_on=day)
+                await self.items.mark_overdue(session, drafts)
+                return len(drafts)
+
+            count = await self.runtime.write(work)
+            marked += count
+            if count < SWEEP_BATCH:
+                break
+        if marked:
+            log.info("recommendations_overdue", count=marked, as_of=day.isoformat())
+        return marked
+
+    async def _sweep_periodically(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.sweep_overdue()
+            except Exception as exc:  # MongoDB away: try again at the next round
+                log.warning("overdue_sweep_failed", error=f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.sweep_every)
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        ok, details = await self.runtime.readiness()
+        status = self.intake.status
+        details["intake"] = {
+            "running": status.running,
+            "caught_up": status.caught_up,
+            "lag": status.lag,
+            "error": status.last_error,
+        }
+        return ok, details

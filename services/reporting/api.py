@@ -32,7 +32,7 @@ PeriodQuery = Annotated[
     str,
     Query(
         description="2025 (year), 2025-03 (month), 2025-Q3 (quarter), 2025-H1 (6 tháng đầu năm),"
-        " 2025-9M (9 tháng), or 2025-01..2025-05 (range)",
+        " 2025-9M (9 tháng), 2021-2026 (nhiệm kỳ), or 2025-01..2025-05 (range)",
         examples=["2025-H1"],
     ),
 ]

@@ -11,6 +11,7 @@ from services.common.http import install_common_routes
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 from services.reporting.api import router
+from services.reporting.coordination.api import router as coordination_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
     )
     app.state.reporting = reporting
     app.include_router(router)
+    app.include_router(coordination_router)
     app.include_router(web_router)
     install_common_routes(app, reporting.readiness)
     return app

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
 
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, InvalidEvent, decode_event
+from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, publish_dead_letters
-from services.common.hierarchy import Hierarchy
+from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
 from services.common.runtime import Runtime
@@ -27,17 +30,30 @@ def debug_enabled() -> bool:
 
 
 class Projector:
-    def __init__(self, runtime: Runtime, store: ProjectionStore, hierarchy: Hierarchy) -> None:
+    """Folds batches into one projection version; a rebuild runs a second one beside it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        store: ProjectionStore,
+        hierarchy: Hierarchy,
+        *,
+        dead_letters: bool = True,
+    ) -> None:
         self.runtime = runtime
         self.store = store
         self.hierarchy = hierarchy
         self.verifier = runtime.verifier()
+        self.dead_letters = dead_letters  # a rebuild re-reads what live already dead-lettered
+        self.refused = 0
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Decode, fold in memory, then one transaction: figures + stream positions + offsets.
 
-        Refused events are dead-lettered (and acknowledged by the broker) inside that same
-        unit of work, before the offsets move past them.
+        Hierarchy changes in the batch are applied where they stand: what was folded before
+        them is written, the figures they move are moved, and folding goes on under the new
+        tree, all in the same transaction. Refused events are dead-lettered (and acknowledged
+        by the broker) inside that same unit of work, before the offsets move past them.
         """
         started = time.perf_counter()
         decoded: list[tuple[Record, Decoded[BaseModel]]] = []
@@ -52,14 +68,25 @@ class Projector:
             else:
                 decoded.append((record, event))
 
-        async def work(session: AsyncClientSession) -> Fold:
+        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy, int]:
+            working = self.hierarchy.copy()
             streams = await self.store.load_streams(
                 (d.envelope.stream for _, d in decoded), session=session
             )
-            fold = Fold(self.hierarchy, streams)
+            fold = Fold(working, streams)
             letters = list(refused)
+            changes = 0
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
             for record, event in decoded:
+                payload = event.payload
+                if isinstance(payload, HierarchyChanged):
+                    changes += await self._change(session, fold, payload)
+                    continue
+                if isinstance(payload, UnitRegistered):
+                    reason = working.differs_from_dataset(payload)
+                    if reason:
+                        letters.append(DeadLetter(record, reason))
+                    continue
                 try:
                     fold.add(event)
                 except InvalidEvent as exc:
@@ -76,7 +103,7 @@ class Projector:
                             partition=record.partition,
                             offset=record.offset,
                         )
-            if letters:
+            if letters and self.dead_letters:
                 await self.runtime.broker.connect()
                 await publish_dead_letters(
                     self.runtime.broker,
@@ -85,15 +112,73 @@ class Projector:
                     letters,
                 )
             await self.store.apply(session, fold, records)
-            return fold
+            return fold, working, len(letters)
 
-        fold = await in_transaction(self.runtime.mongo, work)
+        fold, working, refused_count = await in_transaction(self.runtime.mongo, work)
+        self.hierarchy.adopt(working)
+        self.refused += refused_count
         log.info(
             "projection_batch",
             count=len(records),
             applied=fold.applied,
             duplicates=fold.duplicates,
-            refused=len(records) - fold.applied - fold.duplicates,
+            refused=refused_count,
+            moved=fold.moved,
             documents=len(fold.changes),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    async def _change(
+        self, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
+    ) -> int:
+        return await apply_change(self.store, session, fold, change)
+
+
+class ChangeStore(Protocol):
+    """What applying a hierarchy change needs from a projection version's storage."""
+
+    async def flush(self, session: AsyncClientSession, fold: Fold) -> None: ...
+
+    async def regroup(
+        self,
+        session: AsyncClientSession,
+        fold: Fold,
+        old: Hierarchy,
+        era: Era,
+        since: date,
+        codes: set[str],
+    ) -> None: ...
+
+    async def log_change(self, session: AsyncClientSession, change: HierarchyChanged) -> None: ...
+
+
+async def apply_change(
+    store: ChangeStore, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
+) -> int:
+    """Apply one hierarchy change inside a batch's transaction; 1 if it was new.
+
+    What was folded before it is written first; then the units whose place differs between
+    the tree before and after get their day figures moved (Fold.move), so the result is the
+    same whether the change arrived before or after the records it affects."""
+    working = fold.hierarchy
+    old = working.copy()
+    if not working.apply([change]):
+        return 0
+    await store.log_change(session, change)
+    reason = working.rejected().get(change.change_no)
+    if reason:
+        log.warning("hierarchy_change_rejected", change_no=change.change_no, reason=reason)
+    era = era_of(change.effective)
+    diff = old.differences(working, era)
+    if diff is not None:
+        await store.flush(session, fold.take())
+        since, codes = diff
+        await store.regroup(session, fold, old, era, since, codes)
+    log.info(
+        "hierarchy_change_applied",
+        change_no=change.change_no,
+        kind=change.change.kind,
+        effective=change.effective.isoformat(),
+        units=len(diff[1]) if diff else 0,
+    )
+    return 1

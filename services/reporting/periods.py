@@ -1,6 +1,15 @@
-"""Reporting periods, as councils name them: month, quarter, 6 months, 9 months, year, range.
+"""Reporting periods, as councils name them: month, quarter, 6 months, 9 months, year, term
+(nhiệm kỳ), range.
 
 Pure: parses the period a query asks for into an inclusive range of months.
+
+A term runs from the month of the councils' first sessions to the month before the next
+councils' first sessions. 2016–2021: elections 22 May 2016, first sessions from late June
+2016, so 2016-07..2021-05. 2021–2026: elections 23 May 2021, first sessions in June 2021; the
+2026 elections were held on 15 March 2026 and the new councils met from late March, within
+the 45 days the law allows, so the term is 2021-06..2026-03 and April 2026 belongs to
+2026–2031. Later terms are assumed to follow the 2026 calendar (elections in March of the
+election year): April of the first year to March of the last.
 """
 
 from __future__ import annotations
@@ -34,8 +43,35 @@ class Period:
 
 _FORMS = (
     "YYYY (year), YYYY-MM (month), YYYY-Q1..Q4 (quarter), YYYY-H1 / YYYY-H2 (6 months), "
-    "YYYY-9M (first 9 months), or YYYY-MM..YYYY-MM (range)"
+    "YYYY-9M (first 9 months), YYYY-YYYY (term, e.g. 2021-2026), or YYYY-MM..YYYY-MM (range)"
 )
+
+# First and last month of the terms whose dates are history (see the module docstring).
+KNOWN_TERMS = {2016: ("2016-07", "2021-05"), 2021: ("2021-06", "2026-03")}
+TERM_YEARS = 5
+
+
+def term_months(first_year: int) -> tuple[str, str]:
+    """First and last month of the term elected in `first_year`; InvalidPeriod if no term
+    starts that year (terms are 2016–2021, 2021–2026, 2026–2031 …)."""
+    if first_year in KNOWN_TERMS:
+        return KNOWN_TERMS[first_year]
+    if first_year > 2021 and (first_year - 2021) % TERM_YEARS == 0:
+        return _ym(first_year, 4), _ym(first_year + TERM_YEARS, 3)
+    known = ", ".join(f"{y}-{y + TERM_YEARS}" for y in (*KNOWN_TERMS, 2026, 2031))
+    raise InvalidPeriod(f"no council term starts in {first_year}; terms are {known} …")
+
+
+def term_of(month: str) -> str:
+    """The term ("2021-2026") a month ("YYYY-MM") belongs to; InvalidPeriod before 2016-07."""
+    for first_year in range(int(month[:4]), int(month[:4]) - TERM_YEARS - 1, -1):
+        try:
+            first, last = term_months(first_year)
+        except InvalidPeriod:
+            continue
+        if first <= month <= last:
+            return f"{first_year}-{first_year + TERM_YEARS}"
+    raise InvalidPeriod(f"month {month} is before the first term this service knows (2016-2021)")
 
 
 def _ym(y: int, m: int) -> str:
@@ -70,6 +106,12 @@ def parse_period(text: str) -> Period:
     if m := re.fullmatch(r"(\d{4})-9M", text, re.IGNORECASE):
         y = _year(m[1])
         return Period(text.upper(), _ym(y, 1), _ym(y, 9), f"9 tháng đầu năm {y}")
+    if m := re.fullmatch(r"(\d{4})-(\d{4})", text):
+        start, end = _year(m[1]), _year(m[2])
+        if end != start + TERM_YEARS:
+            raise InvalidPeriod(f"a term lasts {TERM_YEARS} years: {start}-{start + TERM_YEARS}")
+        opens, closes = term_months(start)
+        return Period(text, opens, closes, f"Nhiệm kỳ {start}–{end}")
     if m := re.fullmatch(r"(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})", text):
         first, last = parse_period(f"{m[1]}-{m[2]}"), parse_period(f"{m[3]}-{m[4]}")
         if first.first > last.last:

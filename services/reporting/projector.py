@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
-from services.common.hierarchy import Hierarchy
+from services.common.hierarchy import Hierarchy, era_of
 from services.reporting.figures import Figures, contributions_of
 
 
@@ -54,43 +54,103 @@ class StreamPosition:
 
 @dataclass
 class Fold:
-    """Accumulates one batch in memory; `changes` is what the batch writes."""
+    """Accumulates one batch in memory; `changes` and `days` are what the batch writes.
+
+    `days` holds each unit's own figures per day: what a hierarchy change needs to move
+    figures exactly when it re-parents, merges or divides units after they were counted.
+    """
 
     hierarchy: Hierarchy
     streams: dict[str, StreamPosition]
     changes: dict[tuple[str, str], UnitMonth] = field(default_factory=dict)
+    days: dict[tuple[str, date], Figures] = field(default_factory=dict)
     applied: int = 0
     duplicates: int = 0
+    moved: int = 0
 
     def add(self, decoded: Decoded[BaseModel]) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
-        anything if the event cannot be counted (unknown unit on its date, no fold)."""
+        anything if the event cannot be counted (unknown unit on its date, no fold).
+
+        A record for a unit a change ended before its date counts in the unit's successor
+        (see Hierarchy.resolve), so the result does not depend on whether the change or the
+        record arrived first."""
         envelope = decoded.envelope
-        contributions = contributions_of(decoded)
-        lineages = []
-        for c in contributions:
-            if self.hierarchy.find(c.unit, c.day) is None:
+        targets = []
+        for c in contributions_of(decoded):
+            target = self.hierarchy.resolve(c.unit, c.day)
+            if target is None:
                 raise InvalidEvent(f"unit {c.unit} did not exist on {c.day}")
-            lineages.append((self.hierarchy.lineage(c.unit, c.day), c))
+            targets.append((target, c))
         position = self.streams.setdefault(envelope.stream, StreamPosition())
         if not position.accept(envelope.sequence):
             self.duplicates += 1
             return False
-        for lineage, c in lineages:
-            month = month_of(c.day)
-            self._document(lineage[0], month, c.day).own.update(c.figures)
-            for code in lineage:
-                self._document(code, month, c.day).total.update(c.figures)
+        for target, c in targets:
+            self._count(target, c.day, c.figures, 1)
         self.applied += 1
         return True
 
-    def _document(self, code: str, month: str, day: date) -> UnitMonth:
+    def move(self, old: Hierarchy, unit: str, day: date, figures: Figures) -> bool:
+        """Re-place a unit's own figures of one day counted under `old` where the current
+        hierarchy puts them; False when nothing changes for them."""
+        target = self.hierarchy.resolve(unit, day)
+        if target is None or old.find(unit, day) is None:
+            return False  # cannot happen for changes the registry accepts; keep as counted
+        before = old.lineage(unit, day)
+        after = self.hierarchy.lineage(target, day)
+        if before == after:
+            return False
+        self._count(unit, day, figures, -1, before)
+        self._count(target, day, figures, 1, after)
+        self.moved += 1
+        return True
+
+    def _count(
+        self,
+        unit: str,
+        day: date,
+        figures: Figures,
+        sign: int,
+        lineage: tuple[str, ...] | None = None,
+    ) -> None:
+        lineage = lineage or self.hierarchy.lineage(unit, day)
+        signed = Counter({k: sign * v for k, v in figures.items()})
+        month = month_of(day)
+        self.days.setdefault((unit, day), Counter()).update(signed)
+        self._document(unit, month).own.update(signed)
+        for code in lineage:
+            self._document(code, month).total.update(signed)
+
+    def _document(self, code: str, month: str) -> UnitMonth:
         key = (code, month)
         doc = self.changes.get(key)
         if doc is None:
-            unit = self.hierarchy.unit(code, day)
-            doc = self.changes[key] = UnitMonth(level=unit.level, parent=unit.parent)
+            level, parent = placed(self.hierarchy, code, month)
+            doc = self.changes[key] = UnitMonth(level=level, parent=parent)
         return doc
+
+    def take(self) -> Fold:
+        """Hand over what is folded so far and start empty (positions carry on)."""
+        done = Fold(self.hierarchy, self.streams, self.changes, self.days)
+        self.changes, self.days = {}, {}
+        return done
+
+
+def placed(hierarchy: Hierarchy, code: str, month: str) -> tuple[str, str | None]:
+    """Level and parent a unit's month document shows: its parent on the month's last day,
+    or on its own last day if a change ended it during the month. Depends only on the
+    hierarchy, never on the order events and changes arrived in."""
+    end = month_end(month)
+    unit = hierarchy.find(code, end) or hierarchy.unit(code, era_of(end))
+    return unit.level, unit.parent
+
+
+def month_end(month: str) -> date:
+    """Last day of a YYYY-MM month: the day a month document's parent is read on."""
+    year, mon = int(month[:4]), int(month[5:])
+    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
+    return nxt - timedelta(days=1)
 
 
 def fold(hierarchy: Hierarchy, events: Iterable[Decoded[BaseModel]]) -> Fold:

@@ -1,31 +1,102 @@
-"""Reporting's MongoDB: the unit × month projection, stream positions, consumed offsets."""
+"""Reporting's MongoDB: versioned projections, and which version the query API reads.
+
+A projection version is a set of collections: `unit_months` (own and total counters per unit
+and month), `unit_days` (own counters per unit and day: what lets a hierarchy change move
+figures exactly), `stream_positions` (exact dedup per source stream), `consumer_positions`
+(Kafka offsets) and `hierarchy_log` (the hierarchy changes the version was built with).
+Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The document
+`projection_meta/active` says which version answers queries; a rebuild fills a new version
+beside it and switches that one document.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import PositionStore, Record
+from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
-from services.reporting.projector import Fold, StreamPosition
+from services.reporting.projector import Fold, StreamPosition, month_of, placed
+
+ACTIVE = "active"
+
+
+def _named(name: str, version: int) -> str:
+    return name if version == 1 else f"{name}_v{version}"
 
 
 class ProjectionStore:
-    """`unit_months`: one document per unit and month with `own` and `total` counters."""
+    """The collections of one projection version."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.unit_months = db["unit_months"]
-        self.streams = db["stream_positions"]
-        self.positions = PositionStore(db["consumer_positions"])
+    def __init__(self, db: AsyncDatabase[Document], version: int = 1) -> None:
+        self.db = db
+        self.version = version
+        self.unit_months = db[_named("unit_months", version)]
+        self.unit_days = db[_named("unit_days", version)]
+        self.streams = db[_named("stream_positions", version)]
+        self.positions = PositionStore(db[_named("consumer_positions", version)])
+        self.hierarchy_log = db[_named("hierarchy_log", version)]
+
+    def at(self, version: int) -> ProjectionStore:
+        return ProjectionStore(self.db, version)
 
     async def create_indexes(self) -> None:
         await self.unit_months.create_index(
             [("unit", ASCENDING), ("month", ASCENDING)], unique=True
         )
         await self.unit_months.create_index([("parent", ASCENDING), ("month", ASCENDING)])
+        await self.unit_days.create_index([("unit", ASCENDING), ("day", ASCENDING)])
+
+    # -- which version answers ----------------------------------------------------------------
+
+    async def active_version(self, session: AsyncClientSession | None = None) -> int:
+        doc = await self.db["projection_meta"].find_one({"_id": ACTIVE}, session=session)
+        return int(doc["version"]) if doc else 1
+
+    async def versions(self) -> list[int]:
+        """Versions with any collection, oldest first."""
+        names = await self.db.list_collection_names()
+        found = {1} if "unit_months" in names or "consumer_positions" in names else set()
+        for name in names:
+            head, _, tail = name.rpartition("_v")
+            if head in ("unit_months", "consumer_positions") and tail.isdigit():
+                found.add(int(tail))
+        return sorted(found)
+
+    async def activate(self, version: int, session: AsyncClientSession | None = None) -> None:
+        await self.db["projection_meta"].update_one(
+            {"_id": ACTIVE}, {"$set": {"version": version}}, upsert=True, session=session
+        )
+
+    async def drop(self) -> None:
+        for c in (self.unit_months, self.unit_days, self.streams, self.hierarchy_log):
+            await c.drop()
+        await self.positions.collection.drop()
+
+    # -- hierarchy the version was built with ----------------------------------------------------
+
+    async def load_changes(self) -> list[HierarchyChanged]:
+        return [
+            HierarchyChanged.model_validate(d["change"])
+            async for d in self.hierarchy_log.find().sort("_id", ASCENDING)
+        ]
+
+    async def log_change(self, session: AsyncClientSession, change: HierarchyChanged) -> None:
+        await self.hierarchy_log.update_one(
+            {"_id": change.change_no},
+            {"$set": {"change": change.model_dump(mode="json")}},
+            upsert=True,
+            session=session,
+        )
+
+    # -- writes ------------------------------------------------------------------------------------
 
     async def load_streams(
         self, names: Iterable[str], session: AsyncClientSession | None = None
@@ -36,20 +107,14 @@ class ProjectionStore:
             async for d in found
         }
 
-    async def apply(
-        self, session: AsyncClientSession, fold: Fold, records: Sequence[Record]
-    ) -> None:
-        """Write a folded batch: figures, stream positions and offsets, all or nothing."""
+    async def flush(self, session: AsyncClientSession, fold: Fold) -> None:
+        """Write folded figures (months and days), not positions."""
         updates = [
             UpdateOne(
                 {"_id": f"{unit}:{month}"},
                 {
-                    "$setOnInsert": {
-                        "unit": unit,
-                        "month": month,
-                        "level": doc.level,
-                        "parent": doc.parent,
-                    },
+                    "$setOnInsert": {"unit": unit, "month": month},
+                    "$set": {"level": doc.level, "parent": doc.parent},
                     "$inc": {
                         **{f"own.{k}": v for k, v in doc.own.items() if v},
                         **{f"total.{k}": v for k, v in doc.total.items() if v},
@@ -61,6 +126,26 @@ class ProjectionStore:
         ]
         if updates:
             await self.unit_months.bulk_write(updates, ordered=False, session=session)
+        days = [
+            UpdateOne(
+                {"_id": f"{unit}:{day.isoformat()}"},
+                {
+                    "$setOnInsert": {"unit": unit, "day": day.isoformat()},
+                    "$inc": {f"own.{k}": v for k, v in figures.items() if v},
+                },
+                upsert=True,
+            )
+            for (unit, day), figures in fold.days.items()
+            if any(figures.values())
+        ]
+        if days:
+            await self.unit_days.bulk_write(days, ordered=False, session=session)
+
+    async def apply(
+        self, session: AsyncClientSession, fold: Fold, records: Sequence[Record]
+    ) -> None:
+        """Write a folded batch: figures, stream positions and offsets, all or nothing."""
+        await self.flush(session, fold)
         stream_updates = [
             UpdateOne(
                 {"_id": name},
@@ -74,3 +159,46 @@ class ProjectionStore:
         offsets = self.positions.updates(records)
         if offsets:
             await self.positions.collection.bulk_write(offsets, ordered=False, session=session)
+
+    async def regroup(
+        self,
+        session: AsyncClientSession,
+        fold: Fold,
+        old: Hierarchy,
+        era: Era,
+        since: date,
+        codes: set[str],
+    ) -> None:
+        """After a hierarchy change: move the figures of `codes` from `since` (in `era`) to
+        where the new hierarchy (fold.hierarchy) places them, and refresh month parents."""
+        first, last = _era_days(era, since)
+        span = {"$gte": first.isoformat(), "$lte": last.isoformat()}
+        query = {"unit": {"$in": sorted(codes)}, "day": span}
+        async for doc in self.unit_days.find(query, session=session):
+            figures = {k: v for k, v in doc.get("own", {}).items() if v}
+            if figures:
+                fold.move(old, doc["unit"], date.fromisoformat(doc["day"]), _counter(figures))
+        await self.flush(session, fold.take())
+        months = {"$gte": month_of(first), "$lte": month_of(last)}
+        refresh = []
+        async for doc in self.unit_months.find(
+            {"unit": {"$in": sorted(codes)}, "month": months},
+            {"unit": 1, "month": 1},
+            session=session,
+        ):
+            level, parent = placed(fold.hierarchy, doc["unit"], doc["month"])
+            refresh.append(
+                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
+            )
+        if refresh:
+            await self.unit_months.bulk_write(refresh, ordered=False, session=session)
+
+
+def _era_days(era: Era, since: date) -> tuple[date, date]:
+    if era == "legacy":
+        return since, date.fromordinal(REFORM_DATE.toordinal() - 1)
+    return max(since, REFORM_DATE), date.max
+
+
+def _counter(figures: dict[str, int]) -> Counter[str]:
+    return Counter(figures)

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
+from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
+from services.reporting.coordination.service import Coordination, vietnam_today
 from services.reporting.handlers import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+
+log = get_logger()
+
+
+def projector_topics(settings: Settings) -> list[str]:
+    """Everything a projection folds: the facts, and the hierarchy changes they roll up by."""
+    return [*settings.topics.facts, settings.topics.hierarchy]
+
+
+def projector_consumer(
+    runtime: Runtime, store: ProjectionStore, hierarchy: Hierarchy, **options: bool
+) -> BatchConsumer:
+    projector = Projector(runtime, store, hierarchy, **options)
+    name = "reporting-projector"
+    return BatchConsumer(
+        runtime.settings,
+        name,
+        projector_topics(runtime.settings),
+        store.positions,
+        projector.handle,
+    )
 
 
 @dataclass
@@ -23,37 +48,71 @@ class Reporting:
     consumer: BatchConsumer
     views: Views
     today_views: TodayViews
+    coordination: Coordination
+    _watch: asyncio.Task[None] | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Reporting:
         runtime = Runtime(settings, "reporting")
-        hierarchy = Hierarchy.load()
+        hierarchy = runtime.hierarchy
         store = ProjectionStore(runtime.db)
-        projector = Projector(runtime, store, hierarchy)
-        consumer = BatchConsumer(
-            settings,
-            "reporting-projector",
-            settings.topics.facts,
-            store.positions,
-            projector.handle,
-        )
+        consumer = projector_consumer(runtime, store, hierarchy)
+        coordination = Coordination.build(runtime, hierarchy, vietnam_today)
         return cls(
             settings,
             runtime,
             hierarchy,
             store,
             consumer,
-            Views(store.unit_months, hierarchy),
-            TodayViews(store.unit_months, hierarchy),
+            Views(store.unit_months, hierarchy, [coordination.extra]),
+            TodayViews(store.unit_months, hierarchy, [coordination.extra]),
+            coordination,
         )
 
     async def start(self, consume: bool = True) -> None:
-        await self.store.create_indexes()
-        await self.runtime.start()
+        await self.use(await self.store.active_version())
+        await self.runtime.start(follow_hierarchy=False)  # the projector applies changes
+        await self.coordination.start(consume)
         if consume:
             self.consumer.start()
+            self._watch = asyncio.create_task(self._follow_switches(), name="projection-switch")
+
+    async def use(self, version: int) -> None:
+        """Serve and fold projection `version`, with the hierarchy changes it was built with."""
+        store = self.store.at(version)
+        await store.create_indexes()
+        fresh = Hierarchy.load().copy()
+        fresh.apply(await store.load_changes())
+        self.hierarchy.adopt(fresh)
+        self.store = store
+        self.consumer = projector_consumer(self.runtime, store, self.hierarchy)
+        self.views.unit_months = store.unit_months
+        self.today_views.unit_months = store.unit_months
+
+    async def _follow_switches(self, every: float = 1.0) -> None:
+        """Move to the version a rebuild switched the query API to, from its positions on."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                version = await self.store.active_version()
+                if version == self.store.version:
+                    continue
+                await self.consumer.stop()
+                previous = self.store.version
+                await self.use(version)
+                self.consumer.start()
+                log.info("projection_switched", version=version, previous=previous)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep serving the current version; try again
+                log.warning("projection_switch_failed", error=str(exc))
 
     async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await self.coordination.stop()
         await self.consumer.stop()
         await self.runtime.stop()
 
@@ -66,5 +125,12 @@ class Reporting:
             "lag": status.lag,
             "handled": status.handled,
             "error": status.last_error,
+        }
+        inbox = self.coordination.consumer.status
+        details["coordination"] = {
+            "running": inbox.running,
+            "lag": inbox.lag,
+            "handled": inbox.handled,
+            "error": inbox.last_error,
         }
         return ok and status.running, details

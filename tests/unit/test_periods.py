@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.reporting.periods import InvalidPeriod, parse_period
+from services.reporting.periods import InvalidPeriod, parse_period, term_of
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,9 @@ from services.reporting.periods import InvalidPeriod, parse_period
         ("2025-H2", "2025-07", "2025-12", "6 tháng cuối năm 2025"),
         ("2025-9M", "2025-01", "2025-09", "9 tháng đầu năm 2025"),
         ("2024-11..2025-02", "2024-11", "2025-02", "Từ tháng 11/2024 đến tháng 2/2025"),
+        ("2021-2026", "2021-06", "2026-03", "Nhiệm kỳ 2021–2026"),
+        ("2016-2021", "2016-07", "2021-05", "Nhiệm kỳ 2016–2021"),
+        ("2026-2031", "2026-04", "2031-03", "Nhiệm kỳ 2026–2031"),
     ],
 )
 def test_periods_as_councils_name_them(text: str, first: str, last: str, label: str) -> None:
@@ -28,8 +31,31 @@ def test_months_of_a_range_cross_the_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2025-13", "2025-Q5", "1800", "2025-05..2025-01", "last year", ""]
+    "text",
+    [
+        "2025-13",
+        "2025-Q5",
+        "1800",
+        "2025-05..2025-01",
+        "last year",
+        "",
+        "2021-2027",
+        "2022-2027",
+        "2011-2016",
+    ],
 )
 def test_impossible_periods_are_refused_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(InvalidPeriod):
         parse_period(text)
+
+
+def test_a_term_runs_from_the_first_sessions_to_the_next_councils_first_sessions() -> None:
+    term = parse_period("2021-2026")
+    assert len(term.months()) == 58  # June 2021 through March 2026
+    assert term_of("2021-05") == "2016-2021"
+    assert term_of("2021-06") == "2021-2026"
+    assert term_of("2026-03") == "2021-2026"
+    assert term_of("2026-04") == "2026-2031"  # the 15 March 2026 elections' councils
+    assert term_of("2031-03") == "2026-2031"
+    with pytest.raises(InvalidPeriod):
+        term_of("2010-01")

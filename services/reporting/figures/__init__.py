@@ -10,7 +10,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
-from services.reporting.figures import meetings, oversight
+from services.reporting.figures import coordination, meetings, oversight
 from services.reporting.figures.base import FOLDS, Contribution, Figures, Rate
 
 __all__ = [
@@ -25,8 +25,9 @@ __all__ = [
 ]
 
 # Report order: meetings first, then oversight.
-LABELS: dict[str, str] = {**meetings.LABELS, **oversight.LABELS}
+LABELS: dict[str, str] = {**meetings.LABELS, **oversight.LABELS, **coordination.LABELS}
 RATES: dict[str, Rate] = {**getattr(meetings, "RATES", {}), **getattr(oversight, "RATES", {})}
+RATES.update(coordination.RATES)
 
 
 def contributions_of(decoded: Decoded[BaseModel]) -> list[Contribution]:

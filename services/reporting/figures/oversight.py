@@ -1,12 +1,46 @@
-"""Figures from the oversight context: supervisions, surveys and verifications."""
+"""Figures from the oversight context: supervisions, surveys and verifications, their
+recommendations, voter opinions and petitions.
+
+Which day a follow-up counts on (one rule for every tracked item): a follow-up (forwarded,
+answered, resolved, transferred, settled, implemented, overdue) counts in the unit and on the
+day its item was raised — the voter contact's day for an opinion, the day a petition was
+received, the day a recommendation was issued — never on the day of the follow-up. A period's
+figures therefore describe the items raised in it, as they stand now: "opinions received N,
+resolved R, pending N − R" adds up for any period, and the resolution rate and mean days to
+resolve are those of that cohort. Figures of a past period grow as its items are followed up.
+
+"Opinions received" is `voter_opinions_raised`, counted by the meetings fold from
+`meeting.held`; petitions taken at citizen receptions are counted there too as
+`petitions_received`, so only petitions received by mail add to it here. `*_pending` figures
+are +1 when an item is opened and −1 when it is resolved or settled, on the item's day.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
+from typing import Any
 
 from contracts import Decoded
-from contracts.oversight import SupervisionFinished
-from services.reporting.figures.base import Contribution, Figures, folds
+from contracts.oversight import (
+    Activity,
+    Body,
+    OpinionAnswered,
+    OpinionForwarded,
+    OpinionReceived,
+    OpinionResolved,
+    OversightField,
+    PetitionReceived,
+    PetitionSettled,
+    PetitionTransferred,
+    RecommendationImplemented,
+    RecommendationIssued,
+    RecommendationOverdue,
+    SupervisionFinished,
+    SupervisionPlanned,
+    SupervisionStarted,
+)
+from services.reporting.figures.base import Contribution, Figures, Rate, folds
 
 # Figures from oversight, in report order, with their Vietnamese labels.
 LABELS: dict[str, str] = {
@@ -55,6 +89,80 @@ LABELS: dict[str, str] = {
     "recommendations_issued": "Kiến nghị sau giám sát, khảo sát, thẩm tra",
 }
 
+_ACTIVITY = {
+    Activity.THEMATIC_SUPERVISION: "Giám sát chuyên đề",
+    Activity.SURVEY: "Khảo sát",
+    Activity.VERIFICATION: "Thẩm tra",
+}
+_STAGE = {"planned": "theo kế hoạch", "started": "đã triển khai"}
+_BODY = {
+    Body.STANDING_COMMITTEE: "của Thường trực HĐND",
+    Body.COMMITTEE: "của các Ban HĐND",
+    Body.DELEGATE_GROUP: "của Tổ đại biểu",
+}
+_FIELD = {
+    OversightField.INVESTMENT_CONSTRUCTION: "về đầu tư, xây dựng",
+    OversightField.LAND: "về đất đai",
+    OversightField.CITIZEN_RECEPTION: "về tiếp công dân",
+    OversightField.PETITIONS: "về giải quyết đơn thư",
+    OversightField.BUDGET: "về tài chính, ngân sách",
+    OversightField.SOCIAL_POLICY: "về chính sách xã hội",
+    OversightField.EDUCATION_HEALTH: "về giáo dục, y tế",
+    OversightField.OTHER: "lĩnh vực khác",
+}
+# Planned and started, by activity, body and field: "surveys_started_field_land" …
+for _activity, _name in _ACTIVITY.items():
+    for _stage, _when in _STAGE.items():
+        _key = f"{_activity}s_{_stage}"
+        LABELS[_key] = f"{_name} {_when}"
+        LABELS.update({f"{_key}_body_{b}": f"{_name} {_when} {w}" for b, w in _BODY.items()})
+        LABELS.update({f"{_key}_field_{f}": f"{_name} {_when} {w}" for f, w in _FIELD.items()})
+LABELS.update(
+    {
+        "recommendations_implemented": "Kiến nghị sau giám sát đã được thực hiện",
+        "recommendations_implemented_late": "Kiến nghị được thực hiện sau khi quá hạn",
+        "recommendations_overdue": "Kiến nghị quá hạn chưa được thực hiện",
+        "opinions_forwarded": "Ý kiến, kiến nghị của cử tri đã chuyển cơ quan có thẩm quyền",
+        "opinions_answered": "Ý kiến, kiến nghị của cử tri đã được trả lời",
+        "opinions_resolved": "Ý kiến, kiến nghị của cử tri đã được giải quyết",
+        "voter_opinions_pending": "Ý kiến, kiến nghị của cử tri đang chờ giải quyết",
+        "opinion_days_to_resolve": "Tổng số ngày giải quyết ý kiến, kiến nghị của cử tri",
+        "petitions_received_by_mail": "Đơn thư nhận qua đường bưu chính",
+        "petitions_transferred": "Đơn thư đã chuyển cơ quan có thẩm quyền",
+        "petitions_settled": "Đơn thư đã được giải quyết",
+        "petitions_pending": "Đơn thư đang chờ giải quyết",
+        "petition_days_to_settle": "Tổng số ngày giải quyết đơn thư",
+    }
+)
+
+RATES: dict[str, Rate] = {
+    "opinion_resolution_rate": Rate(
+        "opinions_resolved",
+        "voter_opinions_raised",
+        "Tỷ lệ ý kiến, kiến nghị của cử tri đã được giải quyết (%)",
+    ),
+    "opinion_mean_days_to_resolve": Rate(
+        "opinion_days_to_resolve",
+        "opinions_resolved",
+        "Số ngày bình quân giải quyết một ý kiến, kiến nghị của cử tri",
+        scale=1,
+    ),
+    "recommendation_implementation_rate": Rate(
+        "recommendations_implemented",
+        "recommendations_issued",
+        "Tỷ lệ kiến nghị sau giám sát đã được thực hiện (%)",
+    ),
+    "petition_settlement_rate": Rate(
+        "petitions_settled", "petitions_received", "Tỷ lệ đơn thư đã được giải quyết (%)"
+    ),
+    "petition_mean_days_to_settle": Rate(
+        "petition_days_to_settle",
+        "petitions_settled",
+        "Số ngày bình quân giải quyết một đơn thư",
+        scale=1,
+    ),
+}
+
 
 def supervision_figures(unit: str, event: SupervisionFinished) -> list[tuple[str, Figures]]:
     """What one finished supervision, survey or verification adds to its council's unit.
@@ -83,3 +191,103 @@ def supervision_finished(decoded: Decoded[SupervisionFinished]) -> list[Contribu
         Contribution(u, day, f)
         for u, f in supervision_figures(decoded.envelope.unit, decoded.payload)
     ]
+
+
+def _step_figures(event: SupervisionPlanned | SupervisionStarted, stage: str) -> Figures:
+    key = f"{event.activity}s_{stage}"
+    return Counter({key: 1, f"{key}_body_{event.body}": 1, f"{key}_field_{event.field}": 1})
+
+
+def _on(decoded: Decoded[Any], day: date, **figures: int) -> list[Contribution]:
+    """Figures for the event's unit on `day` (the item's day, see the module's rule)."""
+    counted = Counter({key: n for key, n in figures.items() if n})
+    return [Contribution(decoded.envelope.unit, day, counted)]
+
+
+@folds(SupervisionPlanned)
+def supervision_planned(decoded: Decoded[SupervisionPlanned]) -> list[Contribution]:
+    figures = _step_figures(decoded.payload, "planned")
+    return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
+
+
+@folds(SupervisionStarted)
+def supervision_started(decoded: Decoded[SupervisionStarted]) -> list[Contribution]:
+    figures = _step_figures(decoded.payload, "started")
+    return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
+
+
+@folds(RecommendationIssued)
+def recommendation_issued(decoded: Decoded[RecommendationIssued]) -> list[Contribution]:
+    return []  # counted as `recommendations_issued` by its supervision.finished
+
+
+@folds(RecommendationImplemented)
+def recommendation_implemented(decoded: Decoded[RecommendationImplemented]) -> list[Contribution]:
+    late = int(decoded.payload.was_overdue)
+    return _on(
+        decoded,
+        decoded.payload.issued_on,
+        recommendations_implemented=1,
+        recommendations_implemented_late=late,
+        recommendations_overdue=-late,
+    )
+
+
+@folds(RecommendationOverdue)
+def recommendation_overdue(decoded: Decoded[RecommendationOverdue]) -> list[Contribution]:
+    return _on(decoded, decoded.payload.issued_on, recommendations_overdue=1)
+
+
+@folds(OpinionReceived)
+def opinion_received(decoded: Decoded[OpinionReceived]) -> list[Contribution]:
+    # "received" itself is voter_opinions_raised, from meeting.held
+    return _on(decoded, decoded.payload.raised_on, voter_opinions_pending=1)
+
+
+@folds(OpinionForwarded)
+def opinion_forwarded(decoded: Decoded[OpinionForwarded]) -> list[Contribution]:
+    return _on(decoded, decoded.payload.raised_on, opinions_forwarded=1)
+
+
+@folds(OpinionAnswered)
+def opinion_answered(decoded: Decoded[OpinionAnswered]) -> list[Contribution]:
+    return _on(decoded, decoded.payload.raised_on, opinions_answered=1)
+
+
+@folds(OpinionResolved)
+def opinion_resolved(decoded: Decoded[OpinionResolved]) -> list[Contribution]:
+    return _on(
+        decoded,
+        decoded.payload.raised_on,
+        opinions_resolved=1,
+        opinion_days_to_resolve=decoded.payload.days_to_resolve,
+        voter_opinions_pending=-1,
+    )
+
+
+@folds(PetitionReceived)
+def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
+    by_mail = int(decoded.payload.channel == "mail")  # receptions count theirs in meeting.held
+    return _on(
+        decoded,
+        decoded.payload.received_on,
+        petitions_received=by_mail,
+        petitions_received_by_mail=by_mail,
+        petitions_pending=1,
+    )
+
+
+@folds(PetitionTransferred)
+def petition_transferred(decoded: Decoded[PetitionTransferred]) -> list[Contribution]:
+    return _on(decoded, decoded.payload.received_on, petitions_transferred=1)
+
+
+@folds(PetitionSettled)
+def petition_settled(decoded: Decoded[PetitionSettled]) -> list[Contribution]:
+    return _on(
+        decoded,
+        decoded.payload.received_on,
+        petitions_settled=1,
+        petition_days_to_settle=decoded.payload.days_to_settle,
+        petitions_pending=-1,
+    )

@@ -1,0 +1,158 @@
+"""Projection versions: rebuild from the beginning of the topics beside the live one, switch.
+
+`hdnd projections rebuild` folds every fact and hierarchy change from offset 0 into a new
+version (its own collections and positions, see services.reporting.store) with the same
+projector code the service runs, showing progress and ETA. When it has caught up with the
+end of every partition it switches `projection_meta/active` to the new version in one write;
+running reporting services notice within a second, answer queries from it and go on folding
+from its positions. The live version kept serving the whole time and is kept for comparison
+or rollback (`hdnd projections activate N`) until dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from services.common.consumer import BatchConsumer
+from services.common.hierarchy import Hierarchy
+from services.common.kafka import make_consumer, partitions_of
+from services.common.runtime import Runtime
+from services.common.settings import Settings
+from services.reporting.handlers import Projector
+from services.reporting.store import ProjectionStore
+from services.reporting.wiring import projector_topics
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class RebuildError(RuntimeError):
+    """The rebuild could not finish; the live version still answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    version: int
+    previous: int
+    records: int
+    refused: int
+    documents: int
+    seconds: float
+    switched: bool
+
+
+async def end_offsets(settings: Settings, topics: list[str]) -> int:
+    """How many records the topics hold now (sum of end offsets)."""
+    consumer: AIOKafkaConsumer = make_consumer(settings, "hdnd-rebuild-probe")
+    await consumer.start()
+    try:
+        parts = await partitions_of(consumer, topics)
+        ends = await consumer.end_offsets(parts)
+        return int(sum(ends.values()))
+    finally:
+        await consumer.stop()
+
+
+async def rebuild(
+    settings: Settings,
+    progress: Progress,
+    *,
+    switch: bool = True,
+    wait: float = 3600.0,
+) -> Rebuilt:
+    started = time.monotonic()
+    runtime = Runtime(settings, "reporting")
+    live = ProjectionStore(runtime.db)
+    try:
+        previous = await live.active_version()
+        version = max([previous, *await live.versions()]) + 1
+        target = live.at(version)
+        await target.drop()
+        await target.create_indexes()
+        topics = projector_topics(settings)
+        total = await end_offsets(settings, topics)
+        projector = Projector(runtime, target, Hierarchy.load().copy(), dead_letters=False)
+        consumer = BatchConsumer(
+            settings, "reporting-rebuild", topics, target.positions, projector.handle
+        )
+        consumer.start()
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                await asyncio.sleep(0.3)
+                status = consumer.status
+                if status.last_error and not status.running:
+                    raise RebuildError(f"projector stopped: {status.last_error}")
+                done = sum(status.positions.values())
+                progress(min(done, total), total)
+                if status.caught_up and done >= total:
+                    break
+                if time.monotonic() > deadline:
+                    raise RebuildError(f"not caught up after {wait:.0f} s ({done}/{total})")
+        finally:
+            await consumer.stop()
+        progress(total, total)
+        if switch:
+            await live.activate(version)
+        documents = await target.unit_months.count_documents({})
+        return Rebuilt(
+            version,
+            previous,
+            consumer.status.handled,
+            projector.refused,
+            documents,
+            time.monotonic() - started,
+            switch,
+        )
+    finally:
+        await runtime.mongo.close()
+        await runtime.broker.stop()
+
+
+async def status(settings: Settings) -> dict[str, Any]:
+    runtime = Runtime(settings, "reporting")
+    try:
+        store = ProjectionStore(runtime.db)
+        active = await store.active_version()
+        versions = []
+        for v in await store.versions():
+            s = store.at(v)
+            versions.append(
+                {
+                    "version": v,
+                    "active": v == active,
+                    "documents": await s.unit_months.count_documents({}),
+                    "changes": await s.hierarchy_log.count_documents({}),
+                    "offsets": sum((await s.positions.load()).values()),
+                }
+            )
+        return {"active": active, "versions": versions}
+    finally:
+        await runtime.mongo.close()
+
+
+async def activate(settings: Settings, version: int) -> None:
+    runtime = Runtime(settings, "reporting")
+    try:
+        store = ProjectionStore(runtime.db)
+        if version not in await store.versions():
+            raise RebuildError(f"no projection version {version}")
+        await store.activate(version)
+    finally:
+        await runtime.mongo.close()
+
+
+async def drop(settings: Settings, version: int) -> None:
+    runtime = Runtime(settings, "reporting")
+    try:
+        store = ProjectionStore(runtime.db)
+        if version == await store.active_version():
+            raise RebuildError(f"version {version} answers queries; activate another first")
+        await store.at(version).drop()
+    finally:
+        await runtime.mongo.close()

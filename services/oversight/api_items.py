@@ -1,0 +1,718 @@
+"""HTTP API of the tracked items: supervision plans (planned → started → finished), their
+recommendations (issued → implemented; overdue is recorded by the sweep), voter opinions
+(received → forwarded → answered → resolved) and petitions (received → transferred → settled).
+
+Every step is a POST naming the item under its unit, with the step's day in the body; the
+rules are in `tracking.advance`: 409 out of order, 422 naming the field for a day in the
+future, before the item was raised, or before the previous step; nothing is written then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import uuid4
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from contracts import EventDraft, UnitCode
+from contracts.oversight import (
+    Agency,
+    ItemId,
+    LongText,
+    PetitionReceived,
+    PetitionType,
+    Recommendation,
+    SupervisionPlanned,
+)
+from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of
+from services.common.http import Conflict, DomainError, NotFound
+from services.common.mongo import Document
+from services.common.recording import recordable_unit
+from services.oversight import followups
+from services.oversight.items import new_item
+from services.oversight.tracking import (
+    OPINION,
+    PETITION,
+    RECOMMENDATION,
+    SUPERVISION,
+    Lifecycle,
+    Tracked,
+)
+from services.oversight.wiring import Oversight
+
+router = APIRouter(
+    tags=["oversight"], dependencies=[Depends(caller_of)], responses=dict(AUTH_RESPONSES)
+)
+
+ItemPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such unit between `from` and `to`"}
+}
+STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not UTF-8 text"},
+    200: {"description": "Already taken that day with the same details (idempotent retry)"},
+    403: {"description": "Outside the token's unit, read-only, or a unit not served here"},
+    404: {"description": "No such item in this unit"},
+    409: {"description": "Out of order, or taken already with other details"},
+    422: {"description": "Invalid field, a future day, or a day before the item or its last step"},
+}
+
+
+def _oversight(request: Request) -> Oversight:
+    service: Oversight = request.app.state.oversight
+    return service
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Recorded(BaseModel):
+    """What a step (or an opening) recorded: the item, where it stands, its new events."""
+
+    item_id: str
+    unit: str
+    stage: str
+    status: Literal["recorded", "unchanged"]
+    event_ids: list[str]
+
+
+def _item_json(lifecycle: Lifecycle, doc: Document) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k not in ("_id", "recorded_at")}
+    return {f"{lifecycle.item}_id": doc["_id"], **out}
+
+
+async def _take_step(
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    unit: str,
+    lifecycle: Lifecycle,
+    collection: str,
+    item_id: str,
+    to: str,
+    on: date,
+    events: Callable[[Tracked, Document], list[EventDraft]],
+    also: Callable[[AsyncClientSession, list[EventDraft], list[Any]], Any] | None = None,
+) -> Recorded:
+    """Check who may, then decide and write the step in one transaction with its events."""
+    service = _oversight(request)
+    caller.may_write(unit, on)
+    doc = await service.items.find(collection, item_id)
+    if doc is None or doc["unit"] != unit:
+        raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {item_id} in {unit}")
+    raised = date.fromisoformat(doc["raised_on"])
+    caller.may_write(unit, raised)  # its unit surely existed then, even if dissolved since
+    if lifecycle is SUPERVISION and on <= service.today() and not service.hierarchy.find(unit, on):
+        # a supervision's steps are its council's acts, each on its own day
+        raise DomainError(f"body.{to}_on", f"unit {unit} did not exist on {on}")
+    recordable_unit(
+        service.hierarchy,
+        unit,
+        raised,
+        served=service.settings.units,
+        today=service.today(),
+        day_field="path.unit",
+    )
+    made: list[EventDraft] = []
+
+    def decide(item: Tracked, stored: Document) -> list[EventDraft]:
+        made[:] = events(item, stored)
+        return made
+
+    async def work(session: AsyncClientSession) -> list[Any]:
+        _, envelopes = await service.items.step(
+            session, lifecycle, collection, item_id, to, on, service.today(), decide
+        )
+        if envelopes and also is not None:
+            await also(session, made, envelopes)
+        return envelopes
+
+    try:
+        envelopes = await service.runtime.write(work)
+    except DuplicateKeyError as exc:
+        raise Conflict("body", f"an id in this request is taken already: {exc.details}") from None
+    if not envelopes:
+        response.status_code = 200
+    return Recorded(
+        item_id=item_id,
+        unit=unit,
+        stage=to,
+        status="recorded" if envelopes else "unchanged",
+        event_ids=[str(e.event_id) for e in envelopes],
+    )
+
+
+async def _open(
+    request: Request,
+    response: Response,
+    collection: str,
+    lifecycle: Lifecycle,
+    doc: Document,
+    draft: EventDraft,
+    same: Callable[[Document], bool],
+) -> Recorded:
+    """Open an item registered over HTTP; a retry with the same content changes nothing."""
+    service = _oversight(request)
+
+    async def work(session: AsyncClientSession) -> list[Any]:
+        return await service.items.insert(session, collection, [doc], [draft])
+
+    try:
+        (envelope,) = await service.runtime.write(work)
+    except DuplicateKeyError:
+        existing = await service.items.find(collection, doc["_id"])
+        if existing is None or existing["unit"] != doc["unit"] or not same(existing):
+            raise Conflict(
+                f"body.{lifecycle.item}_id",
+                f"{lifecycle.item}_id {doc['_id']} already records another {lifecycle.item}",
+            ) from None
+        response.status_code = 200
+        return Recorded(
+            item_id=doc["_id"],
+            unit=doc["unit"],
+            stage=existing["stage"],
+            status="unchanged",
+            event_ids=[],
+        )
+    return Recorded(
+        item_id=doc["_id"],
+        unit=doc["unit"],
+        stage=doc["stage"],
+        status="recorded",
+        event_ids=[str(envelope.event_id)],
+    )
+
+
+async def _list(
+    request: Request,
+    caller: CallerDep,
+    lifecycle: Lifecycle,
+    collection: str,
+    unit: str,
+    stage: str | None,
+    start: date | None,
+    end: date | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    caller.may_read_between(unit, start, end)
+    docs = await _oversight(request).items.listed(collection, unit, stage, start, end, limit)
+    return [_item_json(lifecycle, d) for d in docs]
+
+
+async def _one(
+    request: Request, caller: CallerDep, lifecycle: Lifecycle, collection: str, unit: str, id_: str
+) -> dict[str, Any]:
+    doc = await _oversight(request).items.find(collection, id_)
+    if doc is None or doc["unit"] != unit:
+        raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {id_} in {unit}")
+    caller.may_read_on(unit, date.fromisoformat(doc["raised_on"]))
+    return _item_json(lifecycle, doc)
+
+
+From = Annotated[date | None, Query(alias="from", description="Raised on or after")]
+To = Annotated[date | None, Query(alias="to", description="Raised on or before")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Unit = Annotated[UnitCode, Path()]
+
+
+# -- supervisions: planned → started → finished ----------------------------------------------
+
+
+@router.post(
+    "/units/{unit}/supervision-plans",
+    status_code=201,
+    response_model=Recorded,
+    summary="Record the plan of a supervision, survey or verification (kế hoạch giám sát)",
+    responses=STEP_RESPONSES,
+)
+async def plan_supervision(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    plan: Annotated[SupervisionPlanned, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _oversight(request)
+    caller.may_write(unit, plan.planned_on)
+    draft = followups.plan_supervision(
+        unit, plan, service.hierarchy, service.settings.units, service.today()
+    )
+    opened = plan.model_dump(mode="json")
+    doc = new_item(plan.supervision_id, unit, "planned", plan.planned_on, opened)
+    return await _open(
+        request,
+        response,
+        "supervision_plans",
+        SUPERVISION,
+        doc,
+        draft,
+        lambda d: bool(d["opened"] == opened),
+    )
+
+
+class StartSupervision(Step):
+    started_on: date
+
+
+@router.post(
+    "/units/{unit}/supervision-plans/{supervision_id}/started",
+    response_model=Recorded,
+    summary="The planned activity started",
+    responses=STEP_RESPONSES,
+)
+async def start_supervision(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    supervision_id: ItemPath,
+    body: StartSupervision,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        SUPERVISION,
+        "supervision_plans",
+        supervision_id,
+        "started",
+        body.started_on,
+        lambda item, doc: followups.supervision_started(item, doc, body.started_on),
+    )
+
+
+class FinishSupervision(Step):
+    finished_on: date
+    findings: str | None = Field(default=None, max_length=20_000, description="Kết quả, nhận xét.")
+    report_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    recommendations: list[Recommendation] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("recommendations")
+    @classmethod
+    def _each_id_once(cls, recs: list[Recommendation]) -> list[Recommendation]:
+        ids = [r.recommendation_id for r in recs]
+        if len(ids) != len(set(ids)):
+            raise ValueError("each recommendation_id may appear only once")
+        return recs
+
+
+@router.post(
+    "/units/{unit}/supervision-plans/{supervision_id}/finished",
+    response_model=Recorded,
+    summary="The activity finished, with its findings and recommendations (kiến nghị)",
+    responses=STEP_RESPONSES,
+)
+async def finish_supervision(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    supervision_id: ItemPath,
+    body: FinishSupervision,
+    caller: CallerDep,
+) -> Recorded:
+    service = _oversight(request)
+
+    def events(item: Tracked, doc: Document) -> list[EventDraft]:
+        return followups.supervision_finished(
+            item, doc, body.finished_on, body.findings, body.report_ref, body.recommendations
+        )
+
+    async def also(session: AsyncClientSession, drafts: list[EventDraft], envs: list[Any]) -> None:
+        await service.store.remember(session, drafts[0], envs[0])
+        docs = []
+        for draft in drafts[1:]:
+            issued = draft.payload.model_dump(mode="json")
+            docs.append(
+                new_item(
+                    issued["recommendation_id"],
+                    unit,
+                    "issued",
+                    body.finished_on,
+                    issued,
+                    deadline=issued["deadline"],
+                    overdue=False,
+                )
+            )
+        for doc, env in zip(docs, envs[1:], strict=True):
+            doc["event_ids"] = {"issued": str(env.event_id)}
+            await service.items.db["recommendations"].insert_one(doc, session=session)
+
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        SUPERVISION,
+        "supervision_plans",
+        supervision_id,
+        "finished",
+        body.finished_on,
+        events,
+        also,
+    )
+
+
+@router.get(
+    "/units/{unit}/supervision-plans",
+    summary="Planned supervisions, by plan day",
+    responses=LIST_RESPONSES,
+)
+async def list_supervision_plans(
+    request: Request,
+    unit: Unit,
+    caller: CallerDep,
+    stage: Annotated[Literal["planned", "started", "finished"] | None, Query()] = None,
+    start: From = None,
+    end: To = None,
+    limit: Limit = 200,
+) -> list[dict[str, Any]]:
+    return await _list(
+        request, caller, SUPERVISION, "supervision_plans", unit, stage, start, end, limit
+    )
+
+
+@router.get(
+    "/units/{unit}/supervision-plans/{supervision_id}",
+    summary="One planned supervision and its steps",
+    responses={404: {"description": "No such plan in this unit"}},
+)
+async def get_supervision_plan(
+    request: Request, unit: Unit, supervision_id: ItemPath, caller: CallerDep
+) -> dict[str, Any]:
+    return await _one(request, caller, SUPERVISION, "supervision_plans", unit, supervision_id)
+
+
+# -- recommendations: issued → implemented (or overdue, by the sweep) ------------------------
+
+
+class ImplementRecommendation(Step):
+    implemented_on: date
+    note: str | None = Field(default=None, max_length=5000)
+
+
+@router.post(
+    "/units/{unit}/recommendations/{recommendation_id}/implemented",
+    response_model=Recorded,
+    summary="The agency implemented the recommendation",
+    responses=STEP_RESPONSES,
+)
+async def implement_recommendation(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    recommendation_id: ItemPath,
+    body: ImplementRecommendation,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        RECOMMENDATION,
+        "recommendations",
+        recommendation_id,
+        "implemented",
+        body.implemented_on,
+        lambda item, doc: followups.recommendation_implemented(
+            item, doc, body.implemented_on, body.note
+        ),
+    )
+
+
+@router.get(
+    "/units/{unit}/recommendations",
+    summary="Recommendations, by the day issued",
+    responses=LIST_RESPONSES,
+)
+async def list_recommendations(
+    request: Request,
+    unit: Unit,
+    caller: CallerDep,
+    stage: Annotated[Literal["issued", "implemented"] | None, Query()] = None,
+    start: From = None,
+    end: To = None,
+    limit: Limit = 200,
+) -> list[dict[str, Any]]:
+    return await _list(
+        request, caller, RECOMMENDATION, "recommendations", unit, stage, start, end, limit
+    )
+
+
+@router.get(
+    "/units/{unit}/recommendations/{recommendation_id}",
+    summary="One recommendation and its follow-up",
+    responses={404: {"description": "No such recommendation in this unit"}},
+)
+async def get_recommendation(
+    request: Request, unit: Unit, recommendation_id: ItemPath, caller: CallerDep
+) -> dict[str, Any]:
+    return await _one(request, caller, RECOMMENDATION, "recommendations", unit, recommendation_id)
+
+
+# -- voter opinions: received (from voter contacts) → forwarded → answered → resolved --------
+
+
+class ForwardOpinion(Step):
+    forwarded_on: date
+    agency: Agency
+
+
+class AnswerOpinion(Step):
+    answered_on: date
+    answer: LongText | None = None
+
+
+class ResolveOpinion(Step):
+    resolved_on: date
+    result: LongText | None = None
+
+
+@router.post(
+    "/units/{unit}/opinions/{opinion_id}/forwarded",
+    response_model=Recorded,
+    summary="The opinion was forwarded to the competent agency",
+    responses=STEP_RESPONSES,
+)
+async def forward_opinion(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    opinion_id: ItemPath,
+    body: ForwardOpinion,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        OPINION,
+        "opinions",
+        opinion_id,
+        "forwarded",
+        body.forwarded_on,
+        lambda item, _: followups.opinion_forwarded(item, body.forwarded_on, body.agency),
+    )
+
+
+@router.post(
+    "/units/{unit}/opinions/{opinion_id}/answered",
+    response_model=Recorded,
+    summary="The agency answered the opinion",
+    responses=STEP_RESPONSES,
+)
+async def answer_opinion(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    opinion_id: ItemPath,
+    body: AnswerOpinion,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        OPINION,
+        "opinions",
+        opinion_id,
+        "answered",
+        body.answered_on,
+        lambda item, _: followups.opinion_answered(item, body.answered_on, body.answer),
+    )
+
+
+@router.post(
+    "/units/{unit}/opinions/{opinion_id}/resolved",
+    response_model=Recorded,
+    summary="The opinion was resolved",
+    responses=STEP_RESPONSES,
+)
+async def resolve_opinion(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    opinion_id: ItemPath,
+    body: ResolveOpinion,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        OPINION,
+        "opinions",
+        opinion_id,
+        "resolved",
+        body.resolved_on,
+        lambda item, _: followups.opinion_resolved(item, body.resolved_on, body.result),
+    )
+
+
+@router.get(
+    "/units/{unit}/opinions", summary="Voter opinions, by the day raised", responses=LIST_RESPONSES
+)
+async def list_opinions(
+    request: Request,
+    unit: Unit,
+    caller: CallerDep,
+    stage: Annotated[
+        Literal["received", "forwarded", "answered", "resolved"] | None, Query()
+    ] = None,
+    start: From = None,
+    end: To = None,
+    limit: Limit = 200,
+) -> list[dict[str, Any]]:
+    return await _list(request, caller, OPINION, "opinions", unit, stage, start, end, limit)
+
+
+@router.get(
+    "/units/{unit}/opinions/{opinion_id}",
+    summary="One voter opinion and its follow-up",
+    responses={404: {"description": "No such opinion in this unit"}},
+)
+async def get_opinion(
+    request: Request, unit: Unit, opinion_id: ItemPath, caller: CallerDep
+) -> dict[str, Any]:
+    return await _one(request, caller, OPINION, "opinions", unit, opinion_id)
+
+
+# -- petitions: received (at receptions, or by mail here) → transferred → settled ------------
+
+
+class PetitionByMail(Step):
+    """A petition the council received by mail (đơn thư gửi qua đường bưu chính)."""
+
+    petition_id: ItemId = Field(default_factory=lambda: uuid4().hex)
+    petition_type: PetitionType
+    summary: LongText
+    received_on: date
+
+
+class TransferPetition(Step):
+    transferred_on: date
+    agency: Agency
+
+
+class SettlePetition(Step):
+    settled_on: date
+    outcome: LongText | None = None
+
+
+@router.post(
+    "/units/{unit}/petitions",
+    status_code=201,
+    response_model=Recorded,
+    summary="Register a petition received by mail",
+    responses=STEP_RESPONSES,
+)
+async def register_petition(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    petition: Annotated[PetitionByMail, Body()],
+    caller: CallerDep,
+) -> Recorded:
+    service = _oversight(request)
+    caller.may_write(unit, petition.received_on)
+    event = PetitionReceived(**petition.model_dump(), channel="mail")
+    draft = followups.receive_petition(
+        unit, event, service.hierarchy, service.settings.units, service.today()
+    )
+    opened = event.model_dump(mode="json")
+    doc = new_item(petition.petition_id, unit, "received", petition.received_on, opened)
+    return await _open(
+        request, response, "petitions", PETITION, doc, draft, lambda d: bool(d["opened"] == opened)
+    )
+
+
+@router.post(
+    "/units/{unit}/petitions/{petition_id}/transferred",
+    response_model=Recorded,
+    summary="The petition was transferred to the competent agency",
+    responses=STEP_RESPONSES,
+)
+async def transfer_petition(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    petition_id: ItemPath,
+    body: TransferPetition,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        PETITION,
+        "petitions",
+        petition_id,
+        "transferred",
+        body.transferred_on,
+        lambda item, _: followups.petition_transferred(item, body.transferred_on, body.agency),
+    )
+
+
+@router.post(
+    "/units/{unit}/petitions/{petition_id}/settled",
+    response_model=Recorded,
+    summary="The petition was settled",
+    responses=STEP_RESPONSES,
+)
+async def settle_petition(
+    request: Request,
+    response: Response,
+    unit: Unit,
+    petition_id: ItemPath,
+    body: SettlePetition,
+    caller: CallerDep,
+) -> Recorded:
+    return await _take_step(
+        request,
+        response,
+        caller,
+        unit,
+        PETITION,
+        "petitions",
+        petition_id,
+        "settled",
+        body.settled_on,
+        lambda item, _: followups.petition_settled(item, body.settled_on, body.outcome),
+    )
+
+
+@router.get(
+    "/units/{unit}/petitions", summary="Petitions, by the day received", responses=LIST_RESPONSES
+)
+async def list_petitions(
+    request: Request,
+    unit: Unit,
+    caller: CallerDep,
+    stage: Annotated[Literal["received", "transferred", "settled"] | None, Query()] = None,
+    start: From = None,
+    end: To = None,
+    limit: Limit = 200,
+) -> list[dict[str, Any]]:
+    return await _list(request, caller, PETITION, "petitions", unit, stage, start, end, limit)
+
+
+@router.get(
+    "/units/{unit}/petitions/{petition_id}",
+    summary="One petition and its follow-up",
+    responses={404: {"description": "No such petition in this unit"}},
+)
+async def get_petition(
+    request: Request, unit: Unit, petition_id: ItemPath, caller: CallerDep
+) -> dict[str, Any]:
+    return await _one(request, caller, PETITION, "petitions", unit, petition_id)

@@ -1,0 +1,210 @@
+"""Tracked items in the oversight database: supervision plans, recommendations, voter opinions
+and petitions, one collection each, all of one shape, each change written with its events.
+
+    {_id, unit, stage, raised_on, days: {stage: day}, opened: <opening payload>,
+     steps: {stage: <step payload>}, event_ids: {stage: id}, recorded_at}
+
+Recommendations also keep `deadline` and `overdue` (for the sweep). Every write here runs in
+the caller's transaction together with the outbox rows of its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import Envelope, EventDraft
+from services.common.consumer import PositionStore
+from services.common.http import Conflict, NotFound
+from services.common.mongo import Document
+from services.common.outbox import Outbox
+from services.oversight.tracking import Lifecycle, OpenRecommendation, Tracked, advance
+
+COLLECTIONS = ("supervision_plans", "recommendations", "opinions", "petitions")
+
+
+def tracked_of(doc: Document) -> Tracked:
+    days = {stage: date.fromisoformat(day) for stage, day in doc["days"].items()}
+    return Tracked(doc["_id"], doc["unit"], doc["stage"], days)
+
+
+def new_item(
+    item_id: str, unit: str, stage: str, day: date, opened: Document, **extra: Any
+) -> Document:
+    """The document of an item just opened at `stage` on `day`."""
+    return {
+        "_id": item_id,
+        "unit": unit,
+        "stage": stage,
+        "raised_on": day.isoformat(),
+        "days": {stage: day.isoformat()},
+        "opened": opened,
+        "steps": {},
+        "event_ids": {},
+        "recorded_at": datetime.now(UTC),
+        **extra,
+    }
+
+
+class ItemStore:
+    def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.topic = topic
+        self.positions = PositionStore(db["consumer_positions"])
+
+    async def create_indexes(self) -> None:
+        for name in COLLECTIONS:
+            await self.db[name].create_index(
+                [("unit", ASCENDING), ("raised_on", ASCENDING), ("stage", ASCENDING)]
+            )
+        await self.db["recommendations"].create_index(
+            [("deadline", ASCENDING)],
+            name="open_by_deadline",
+            partialFilterExpression={"stage": "issued", "overdue": False},
+        )
+
+    async def find(self, collection: str, item_id: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": item_id})
+
+    async def insert(
+        self,
+        session: AsyncClientSession,
+        collection: str,
+        docs: Sequence[Document],
+        drafts: Sequence[EventDraft],
+    ) -> list[Envelope]:
+        """Open new items (DuplicateKeyError if an id is taken) with their events."""
+        envelopes = await self.outbox.append(session, self.topic, drafts)
+        for doc, envelope in zip(docs, envelopes, strict=False):
+            doc["event_ids"] = {doc["stage"]: str(envelope.event_id)}
+        for doc in docs:  # one by one: a taken id raises DuplicateKeyError
+            await self.db[collection].insert_one(doc, session=session)
+        return envelopes
+
+    async def open_unless_open(
+        self, session: AsyncClientSession, collection: str, doc: Document, draft: EventDraft
+    ) -> Envelope | None:
+        """Open the item unless its id is tracked already (a redelivered source event)."""
+        result = await self.db[collection].update_one(
+            {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session
+        )
+        if result.upserted_id is None:
+            return None
+        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        await self.db[collection].update_one(
+            {"_id": doc["_id"]},
+            {"$set": {f"event_ids.{doc['stage']}": str(envelope.event_id)}},
+            session=session,
+        )
+        return envelope
+
+    async def step(
+        self,
+        session: AsyncClientSession,
+        lifecycle: Lifecycle,
+        collection: str,
+        item_id: str,
+        to: str,
+        on: date,
+        today: date,
+        events: Callable[[Tracked, Document], list[EventDraft]],
+    ) -> tuple[Document, list[Envelope]]:
+        """Take the step `to` on `on`, deciding on the item as read in this transaction.
+        `events` makes the step's events (the first is the step's own). A retry of the step
+        already taken returns no envelopes; the same step with other details is a 409."""
+        items = self.db[collection]
+        doc = await items.find_one({"_id": item_id}, session=session)
+        if doc is None:
+            raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {item_id}")
+        item = tracked_of(doc)
+        fresh = advance(lifecycle, item, to, on, today)
+        drafts = events(item, doc)
+        payload = drafts[0].payload.model_dump(mode="json")
+        if not fresh:
+            if doc["steps"].get(to) != payload:
+                raise Conflict(
+                    f"path.{lifecycle.item}_id",
+                    f"{lifecycle.item} {item_id} was already {to} on {on} with other details",
+                )
+            return doc, []
+        envelopes = await self.outbox.append(session, self.topic, drafts)
+        changes = {
+            "stage": to,
+            f"days.{to}": on.isoformat(),
+            f"steps.{to}": payload,
+            f"event_ids.{to}": str(envelopes[0].event_id),
+        }
+        await items.update_one(
+            {"_id": item_id, "stage": item.stage}, {"$set": changes}, session=session
+        )
+        return doc, envelopes
+
+    async def listed(
+        self,
+        collection: str,
+        unit: str,
+        stage: str | None,
+        start: date | None,
+        end: date | None,
+        limit: int,
+    ) -> list[Document]:
+        """Items of `unit` raised within [start, end] (at `stage` if given), oldest first."""
+        query: Document = {"unit": unit}
+        if stage:
+            query["stage"] = stage
+        if start or end:
+            query["raised_on"] = {
+                k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
+            }
+        cursor = self.db[collection].find(query, {"recorded_at": 0})
+        return (
+            await cursor.sort([("raised_on", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
+        )
+
+    # -- the overdue sweep -----------------------------------------------------------------
+
+    async def open_recommendations_due_before(
+        self, day: date, limit: int, session: AsyncClientSession | None = None
+    ) -> list[OpenRecommendation]:
+        cursor = self.db["recommendations"].find(
+            {"stage": "issued", "overdue": False, "deadline": {"$lt": day.isoformat()}},
+            session=session,
+        )
+        docs = await cursor.sort("deadline", ASCENDING).limit(limit).to_list()
+        return [
+            OpenRecommendation(
+                recommendation_id=d["_id"],
+                supervision_id=d["opened"]["supervision_id"],
+                unit=d["unit"],
+                issued_on=date.fromisoformat(d["raised_on"]),
+                deadline=date.fromisoformat(d["deadline"]),
+                implemented=d["stage"] != "issued",
+                overdue=bool(d.get("overdue")),
+            )
+            for d in docs
+        ]
+
+    async def mark_overdue(
+        self, session: AsyncClientSession, drafts: Sequence[tuple[str, EventDraft]]
+    ) -> list[Envelope]:
+        if not drafts:
+            return []
+        envelopes = await self.outbox.append(session, self.topic, [d for _, d in drafts])
+        if drafts:
+            await self.db["recommendations"].bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": item_id, "stage": "issued", "overdue": False},
+                        {"$set": {"overdue": True, "event_ids.overdue": str(e.event_id)}},
+                    )
+                    for (item_id, _), e in zip(drafts, envelopes, strict=True)
+                ],
+                session=session,
+            )
+        return envelopes

@@ -1,0 +1,96 @@
+"""The coordination consumer: keeps this instance's copy of what other instances published on
+the reporting topic, so each level sees the other's actions over HTTP.
+
+- declarations and filed reports of every unit (the stocks and "missing" reports of a summary
+  need the whole subtree);
+- proposals addressed to a unit served (the inbox) or raised by one, and their answers.
+
+Every write is an idempotent upsert, applied with the batch's Kafka positions in one MongoDB
+transaction: a redelivered batch changes nothing. Events this consumer cannot decode or trust
+are skipped here; the projector, which reads the same topic, dead-letters them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts import Envelope, InvalidEvent, decode_event
+from contracts.coordination import (
+    CouncilDelegatesDeclared,
+    CouncilStaffDeclared,
+    ProposalAnswered,
+    ProposalRaised,
+    ReportFiled,
+)
+from services.common.consumer import Record
+from services.common.hierarchy import Hierarchy
+from services.common.logging import get_logger
+from services.common.mongo import in_transaction
+from services.common.runtime import Runtime
+from services.reporting.coordination.store import CoordinationStore
+
+log = get_logger()
+
+
+def serves(hierarchy: Hierarchy, served: Sequence[str], code: str, envelope: Envelope) -> bool:
+    """Whether `code` is one of the units served (or below one) on the event's day."""
+    if not served:
+        return True
+    day = envelope.business_day
+    return any(
+        hierarchy.find(scope, day) is not None
+        and hierarchy.find(code, day) is not None
+        and hierarchy.is_within(code, scope, day)
+        for scope in served
+    )
+
+
+class CoordinationConsumer:
+    def __init__(self, runtime: Runtime, store: CoordinationStore, hierarchy: Hierarchy) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.hierarchy = hierarchy
+        self.served = runtime.settings.units
+        self.verifier = runtime.verifier()
+
+    def writes_for(self, envelope: Envelope) -> list[tuple[str, UpdateOne]]:
+        """What one trusted event changes in this instance's coordination documents."""
+        kind, store = envelope.type, self.store
+        if kind in (CouncilDelegatesDeclared.TYPE, CouncilStaffDeclared.TYPE):
+            return [("declarations", store.declaration_upsert(envelope))]
+        if kind == ReportFiled.TYPE:
+            return [("filings", store.filing_upsert(envelope))]
+        if kind == ProposalRaised.TYPE:
+            ours = (envelope.unit, envelope.payload["to_unit"])
+            if any(serves(self.hierarchy, self.served, u, envelope) for u in ours):
+                return [("proposals", store.raised_upsert(envelope))]
+        if kind == ProposalAnswered.TYPE:
+            ours = (envelope.unit, envelope.payload["raised_by"])
+            if any(serves(self.hierarchy, self.served, u, envelope) for u in ours):
+                return [("proposals", store.answered_upsert(envelope))]
+        return []
+
+    async def handle(self, records: Sequence[Record]) -> None:
+        writes: list[tuple[str, UpdateOne]] = []
+        for record in records:
+            try:
+                event = decode_event(record.value or b"")
+                if self.verifier is not None:
+                    self.verifier.check(event.envelope)
+            except InvalidEvent as exc:
+                log.debug("coordination_skipped", reason=str(exc), offset=record.offset)
+                continue
+            writes.extend(self.writes_for(event.envelope))
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.apply(session, writes)
+            offsets = self.store.positions.updates(records)
+            if offsets:
+                await self.store.positions.collection.bulk_write(
+                    offsets, ordered=False, session=session
+                )
+
+        await in_transaction(self.runtime.mongo, work)

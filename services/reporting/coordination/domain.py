@@ -1,0 +1,278 @@
+"""Coordination between council levels: which declarations, reports, tasks, proposals and
+answers may be recorded, and the events they cause. Pure: no I/O.
+
+Report deadlines (hạn gửi báo cáo định kỳ). Each council sends its 6-month (YYYY-H1),
+9-month (YYYY-9M), year (YYYY) and end-of-term (YYYY-YYYY) report to the level above, in the
+month after the period ends, lower levels first so that each level can compile its own:
+
+    commune (xã, phường, thị trấn, đặc khu)   day 5 of that month
+    district (huyện, quận, thị xã, thành phố)  day 10
+    province (tỉnh, thành phố trực thuộc TW)   day 15
+
+e.g. the 2025 6-month report of a commune is due on 2025-07-05, of a province on 2025-07-15;
+the 2021–2026 term report (the term ends in March 2026) of a district on 2026-04-10. A report
+is owed by the units that exist on its due date (after the 2025 reform, the new communes owe
+the 2025 6-month report), and it may be filed from the first day of the period's last month
+(councils write it during that month, with estimates to its end), never earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from contracts import EventDraft
+from contracts.coordination import (
+    CouncilDelegatesDeclared,
+    CouncilStaffDeclared,
+    ProposalAnswered,
+    ProposalRaised,
+    ReportFiled,
+    ReportObligation,
+    TaskSet,
+    TaskStatus,
+    TaskStatusChanged,
+)
+from services.common.hierarchy import Hierarchy, Level, Unit
+from services.common.http import DomainError
+from services.common.recording import business_time, recordable_unit
+from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
+
+DUE_DAY: Mapping[Level, int] = {"commune": 5, "district": 10, "province": 15}
+
+
+# -- report obligations --------------------------------------------------------------------------
+
+
+def obligation_of(period: str) -> tuple[ReportObligation, Period]:
+    """The obligation a period key names (2025-H1, 2025-9M, 2025, 2021-2026); InvalidPeriod
+    for any other period (quarters, months, ranges are not periodic reports)."""
+    parsed = parse_period(period)
+    key = parsed.key
+    if key.endswith("-H1"):
+        return ReportObligation.FIRST_HALF, parsed
+    if key.endswith("-9M"):
+        return ReportObligation.NINE_MONTHS, parsed
+    if len(key) == 4:
+        return ReportObligation.YEAR, parsed
+    if len(key) == 9 and key[4] == "-" and key[5:].isdigit():
+        return ReportObligation.TERM, parsed
+    raise InvalidPeriod(
+        f"{key} is not a periodic report; reports are YYYY-H1 (6 tháng đầu năm),"
+        " YYYY-9M (9 tháng), YYYY (cả năm) and YYYY-YYYY (nhiệm kỳ)"
+    )
+
+
+def _next_month(month: str) -> tuple[int, int]:
+    y, m = int(month[:4]), int(month[5:])
+    return (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def due_on(level: Level, period: Period) -> date:
+    """The deadline of a council of `level` for its report on `period`."""
+    y, m = _next_month(period.last)
+    return date(y, m, DUE_DAY[level])
+
+
+def obligations_due_in(month: str) -> list[Period]:
+    """The reports every council owes in `month` ("YYYY-MM")."""
+    y, m = int(month[:4]), int(month[5:])
+    due: list[str] = []
+    if m == 1:
+        due.append(f"{y - 1}")
+    elif m == 7:
+        due.append(f"{y}-H1")
+    elif m == 10:
+        due.append(f"{y}-9M")
+    previous = f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+    try:
+        term = term_of(previous)
+    except InvalidPeriod:
+        term = None
+    if term is not None and parse_period(term).last == previous:
+        due.append(term)
+    return [parse_period(key) for key in due]
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every decision needs: the hierarchy, the units served, and today."""
+
+    hierarchy: Hierarchy
+    served: Sequence[str]
+    today: date
+
+    def unit(self, code: str, day: date, day_field: str, **kw: Any) -> Unit:
+        return recordable_unit(
+            self.hierarchy,
+            code,
+            day,
+            served=self.served,
+            today=self.today,
+            day_field=day_field,
+            **kw,
+        )
+
+
+def _draft(model: Any, unit: str, day: date) -> EventDraft:
+    return EventDraft(
+        type=model.TYPE,
+        version=model.VERSION,
+        unit=unit,
+        occurred_at=business_time(day),
+        payload=model,
+    )
+
+
+def declare_delegates(ctx: Context, unit: str, declared: CouncilDelegatesDeclared) -> EventDraft:
+    found = ctx.unit(unit, declared.as_of, "body.as_of")
+    try:
+        term = parse_period(declared.term)
+    except InvalidPeriod as exc:
+        raise DomainError("body.term", str(exc)) from None
+    month = f"{declared.as_of:%Y-%m}"
+    if not term.first <= month <= term.last:
+        raise DomainError(
+            "body.as_of",
+            f"as_of {declared.as_of} is outside the term {term.key} ({term.first}..{term.last})",
+        )
+    return _draft(declared, found.code, declared.as_of)
+
+
+def declare_staff(ctx: Context, unit: str, declared: CouncilStaffDeclared) -> EventDraft:
+    found = ctx.unit(unit, declared.as_of, "body.as_of")
+    return _draft(declared, found.code, declared.as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class FileReport:
+    """Command: the council of `unit` filed its report on `period` on `filed_on`."""
+
+    unit: str
+    report_id: str
+    period: str
+    filed_on: date
+    title: str | None = None
+    report_ref: str | None = None
+
+
+def file_report(ctx: Context, command: FileReport) -> EventDraft:
+    try:
+        obligation, period = obligation_of(command.period)
+    except InvalidPeriod as exc:
+        raise DomainError("body.period", str(exc)) from None
+    unit = ctx.unit(command.unit, command.filed_on, "body.filed_on")
+    opens = date(int(period.last[:4]), int(period.last[5:]), 1)
+    if command.filed_on < opens:
+        raise DomainError(
+            "body.period",
+            f"the report on {period.key} ({period.label}) is for a future period on"
+            f" {command.filed_on}: it may be filed from {opens}",
+        )
+    # The report is owed by the unit as it is in the month it falls due (its era decides).
+    due = due_on(unit.level, period)
+    owner = ctx.hierarchy.find(unit.code, due)
+    if owner is None:
+        raise DomainError(
+            "body.period",
+            f"unit {unit.code} does not exist on {due}, when the report on {period.key} is due;"
+            " the unit that succeeds it owes that report",
+        )
+    report = ReportFiled(
+        report_id=command.report_id,
+        obligation=obligation,
+        period=period.key,
+        due_on=due_on(owner.level, period),
+        filed_on=command.filed_on,
+        title=command.title,
+        report_ref=command.report_ref,
+    )
+    return _draft(report, unit.code, command.filed_on)
+
+
+def set_task(ctx: Context, unit: str, task: TaskSet) -> EventDraft:
+    found = ctx.unit(unit, task.set_on, "body.set_on")
+    try:
+        period = parse_period(task.period)
+    except InvalidPeriod as exc:
+        raise DomainError("body.period", str(exc)) from None
+    starts = date(int(period.first[:4]), int(period.first[5:]), 1)
+    if ctx.hierarchy.find(found.code, starts) is None:
+        raise DomainError(
+            "body.period", f"unit {found.code} did not exist on {starts}, when {period.key} starts"
+        )
+    normalised = task.model_copy(update={"period": period.key})
+    return _draft(normalised, found.code, task.set_on)
+
+
+def change_task_status(
+    ctx: Context,
+    unit: str,
+    task: Mapping[str, Any],
+    status: TaskStatus,
+    changed_on: date,
+    note: str | None,
+) -> EventDraft:
+    """`task` is the stored task document (set_on, period, status)."""
+    found = ctx.unit(unit, changed_on, "body.changed_on")
+    set_on = date.fromisoformat(task["set_on"])
+    if changed_on < set_on:
+        raise DomainError(
+            "body.changed_on", f"changed_on {changed_on} is before the task was set ({set_on})"
+        )
+    if status == TaskStatus.PLANNED:
+        raise DomainError("body.status", "a task set cannot go back to planned")
+    change = TaskStatusChanged(
+        task_id=task["task_id"],
+        period=task["period"],
+        previous_status=TaskStatus(task["status"]),
+        status=status,
+        changed_on=changed_on,
+        note=note,
+    )
+    return _draft(change, found.code, changed_on)
+
+
+def raise_proposal(ctx: Context, unit: str, proposal: ProposalRaised) -> EventDraft:
+    found = ctx.unit(unit, proposal.raised_on, "body.raised_on")
+    above = ctx.hierarchy.ancestors(found.code, proposal.raised_on)
+    if proposal.to_unit not in above:
+        names = ", ".join(above) or "none: a province has no council above it here"
+        raise DomainError(
+            "body.to_unit",
+            f"unit {proposal.to_unit} is not above {found.name} ({found.code}) on"
+            f" {proposal.raised_on}; the units above it are {names}",
+        )
+    return _draft(proposal, found.code, proposal.raised_on)
+
+
+def answer_proposal(
+    ctx: Context, unit: str, proposal: Mapping[str, Any], answered_on: date, answer: str
+) -> EventDraft:
+    """`proposal` is the stored proposal (raised_by, to_unit, raised_on) this unit received."""
+    if proposal["to_unit"] != unit:
+        raise DomainError(
+            "path.unit",
+            f"proposal {proposal['_id']} is addressed to unit {proposal['to_unit']}, not {unit};"
+            " only the unit addressed answers it",
+        )
+    raised_on = date.fromisoformat(proposal["raised_on"])
+    if answered_on < raised_on:
+        raise DomainError(
+            "body.answered_on",
+            f"answered_on {answered_on} is before the proposal was raised ({raised_on})",
+        )
+    found = ctx.unit(unit, answered_on, "body.answered_on")
+    answered = ProposalAnswered(
+        proposal_id=proposal["_id"],
+        raised_by=proposal["raised_by"],
+        raised_on=raised_on,
+        answered_on=answered_on,
+        answer=answer,
+    )
+    return _draft(answered, found.code, answered_on)

@@ -1,0 +1,69 @@
+"""Coordination's parts, put together once and handed to the reporting service's wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from contracts.timezone import VIETNAM_TZ
+from services.common.consumer import BatchConsumer
+from services.common.hierarchy import Hierarchy
+from services.common.runtime import Runtime
+from services.reporting.coordination.consumer import CoordinationConsumer
+from services.reporting.coordination.domain import Context
+from services.reporting.coordination.extra import CoordinationExtra
+from services.reporting.coordination.store import CoordinationStore
+
+
+@dataclass
+class Coordination:
+    runtime: Runtime
+    hierarchy: Hierarchy
+    store: CoordinationStore
+    consumer: BatchConsumer
+    extra: CoordinationExtra
+    today: Callable[[], date]
+
+    @classmethod
+    def build(
+        cls, runtime: Runtime, hierarchy: Hierarchy, today: Callable[[], date]
+    ) -> Coordination:
+        settings = runtime.settings
+        store = CoordinationStore(runtime.db, runtime.outbox, settings.topics.reporting)
+        consumer = _consumer(runtime, store, hierarchy)
+        return cls(
+            runtime, hierarchy, store, consumer, CoordinationExtra(store, hierarchy, today), today
+        )
+
+    def context(self) -> Context:
+        return Context(self.hierarchy, self.runtime.settings.units, self.today())
+
+    async def start(self, consume: bool = True) -> None:
+        await self.store.create_indexes()
+        if consume:
+            self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def replay(self) -> None:
+        """Read the reporting topic again from the beginning. Every write of the consumer is
+        an idempotent upsert, so a replay changes nothing that was already right."""
+        await self.consumer.stop()
+        await self.store.positions.collection.delete_many({})
+        self.consumer = _consumer(self.runtime, self.store, self.hierarchy)
+        self.consumer.start()
+
+
+def _consumer(runtime: Runtime, store: CoordinationStore, hierarchy: Hierarchy) -> BatchConsumer:
+    handler = CoordinationConsumer(runtime, store, hierarchy)
+    topics = [runtime.settings.topics.reporting]
+    return BatchConsumer(
+        runtime.settings, "reporting-coordination", topics, store.positions, handler.handle
+    )
+
+
+def vietnam_today() -> date:
+    """Today in Vietnam (UTC+7): what "deadline passed" and "in the future" are judged by."""
+    return datetime.now(VIETNAM_TZ).date()

@@ -1,0 +1,312 @@
+"""Reporting's own coordination documents, written with their events (outbox) or from the
+events other instances publish (the coordination consumer), always by idempotent upserts.
+
+- `declarations`: seats and delegates trained, staff: one document per declaration.
+- `report_filings`: one per unit and period reported on.
+- `work_tasks`: the work programme of the units this instance records for.
+- `proposals`: proposals raised by the units served and those addressed to them (the inbox),
+  with the answer once it is given.
+- `coordination_positions`: the coordination consumer's Kafka positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import Envelope, EventDraft
+from contracts.coordination import (
+    CouncilDelegatesDeclared,
+    CouncilStaffDeclared,
+    ProposalAnswered,
+    ProposalRaised,
+    ReportFiled,
+    TaskSet,
+    TaskStatusChanged,
+)
+from services.common.consumer import PositionStore
+from services.common.mongo import Document
+from services.common.outbox import Outbox
+
+DeclarationKind = Literal["delegates", "staff"]
+
+
+def declaration_key(event_type: str, unit: str, declaration_id: str) -> str:
+    kind = "delegates" if event_type == CouncilDelegatesDeclared.TYPE else "staff"
+    return f"{kind}:{unit}:{declaration_id}"
+
+
+def declaration_doc(envelope: Envelope) -> tuple[str, Document]:
+    """(_id, document) of a declaration event."""
+    p = envelope.payload
+    if envelope.type == CouncilDelegatesDeclared.TYPE:
+        kind: DeclarationKind = "delegates"
+        figures = {"council_seats": p["seats"], "delegates_trained": p["delegates_trained"]}
+    else:
+        kind = "staff"
+        figures = {"staff_full_time": p["full_time"], "staff_part_time": p["part_time"]}
+    doc: Document = {
+        "kind": kind,
+        "unit": envelope.unit,
+        "declaration_id": p["declaration_id"],
+        "as_of": p["as_of"],
+        "term": p.get("term"),
+        "figures": figures,
+        "declared_at": envelope.recorded_at,
+        "payload": p,
+        "event_id": str(envelope.event_id),
+    }
+    return declaration_key(envelope.type, envelope.unit, p["declaration_id"]), doc
+
+
+def filing_doc(envelope: Envelope) -> tuple[str, Document]:
+    p = envelope.payload
+    doc: Document = {
+        "unit": envelope.unit,
+        "period": p["period"],
+        "obligation": p["obligation"],
+        "due_on": p["due_on"],
+        "filed_on": p["filed_on"],
+        "report_id": p["report_id"],
+        "payload": p,
+        "event_id": str(envelope.event_id),
+    }
+    return f"{envelope.unit}:{p['period']}", doc
+
+
+def raised_fields(envelope: Envelope) -> Document:
+    p = envelope.payload
+    return {
+        "proposal_id": p["proposal_id"],
+        "raised_by": envelope.unit,
+        "to_unit": p["to_unit"],
+        "kind": p["kind"],
+        "title": p["title"],
+        "content": p.get("content"),
+        "raised_on": p["raised_on"],
+        "event_id": str(envelope.event_id),
+    }
+
+
+def answer_fields(unit: str, payload: Document, event_id: str) -> Document:
+    """What an answer sets on the proposal, whether written here or read from the topic."""
+    return {
+        "proposal_id": payload["proposal_id"],
+        "raised_by": payload["raised_by"],
+        "to_unit": unit,
+        "raised_on": payload["raised_on"],
+        "status": "answered",
+        "answer": {
+            "answered_on": payload["answered_on"],
+            "answer": payload["answer"],
+            "event_id": event_id,
+        },
+    }
+
+
+class CoordinationStore:
+    def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        self.declarations = db["declarations"]
+        self.filings = db["report_filings"]
+        self.tasks = db["work_tasks"]
+        self.proposals = db["proposals"]
+        self.positions = PositionStore(db["coordination_positions"])
+        self.outbox = outbox
+        self.topic = topic
+
+    async def create_indexes(self) -> None:
+        await self.declarations.create_index(
+            [("kind", ASCENDING), ("unit", ASCENDING), ("as_of", DESCENDING)]
+        )
+        await self.filings.create_index([("unit", ASCENDING), ("period", ASCENDING)])
+        await self.tasks.create_index([("unit", ASCENDING), ("period", ASCENDING)])
+        await self.proposals.create_index([("to_unit", ASCENDING), ("raised_on", ASCENDING)])
+        await self.proposals.create_index([("raised_by", ASCENDING), ("raised_on", ASCENDING)])
+
+    # -- writes with their events (one transaction, given by the caller) ------------------------
+
+    async def _append(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        return envelope
+
+    async def declare(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        assert isinstance(draft.payload, CouncilDelegatesDeclared | CouncilStaffDeclared)
+        envelope = await self._append(session, draft)
+        key, doc = declaration_doc(envelope)
+        await self.declarations.insert_one({"_id": key, **doc, **_recorded()}, session=session)
+        return envelope
+
+    async def file_report(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        assert isinstance(draft.payload, ReportFiled)
+        envelope = await self._append(session, draft)
+        key, doc = filing_doc(envelope)
+        await self.filings.insert_one({"_id": key, **doc, **_recorded()}, session=session)
+        return envelope
+
+    async def set_task(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        task = draft.payload
+        assert isinstance(task, TaskSet)
+        envelope = await self._append(session, draft)
+        await self.tasks.insert_one(
+            {
+                "_id": f"{draft.unit}:{task.task_id}",
+                "unit": draft.unit,
+                **task.model_dump(mode="json"),
+                "status": "planned",
+                "history": [],
+                "event_id": str(envelope.event_id),
+                **_recorded(),
+            },
+            session=session,
+        )
+        return envelope
+
+    async def change_task(self, session: AsyncClientSession, draft: EventDraft) -> Envelope | None:
+        """Move the task on, unless another change moved it first (None: nothing written)."""
+        change = draft.payload
+        assert isinstance(change, TaskStatusChanged)
+        moved = await self.tasks.update_one(
+            {"_id": f"{draft.unit}:{change.task_id}", "status": change.previous_status.value},
+            {
+                "$set": {"status": change.status.value, "status_on": change.changed_on.isoformat()},
+                "$push": {"history": change.model_dump(mode="json")},
+            },
+            session=session,
+        )
+        if moved.modified_count != 1:
+            return None
+        return await self._append(session, draft)
+
+    async def raise_proposal(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        assert isinstance(draft.payload, ProposalRaised)
+        envelope = await self._append(session, draft)
+        fields = raised_fields(envelope)
+        await self.proposals.insert_one(
+            {"_id": fields["proposal_id"], **fields, "status": "raised", **_recorded()},
+            session=session,
+        )
+        return envelope
+
+    async def answer_proposal(
+        self, session: AsyncClientSession, draft: EventDraft
+    ) -> Envelope | None:
+        """Mark the proposal answered, unless it already is (None: nothing written)."""
+        answered = draft.payload
+        assert isinstance(answered, ProposalAnswered)
+        fields = answer_fields(draft.unit, answered.model_dump(mode="json"), str(draft.event_id))
+        done = await self.proposals.update_one(
+            {"_id": answered.proposal_id, "status": "raised"}, {"$set": fields}, session=session
+        )
+        if done.modified_count != 1:
+            return None
+        return await self._append(session, draft)
+
+    # -- what the coordination consumer applies ------------------------------------------------
+
+    @staticmethod
+    def declaration_upsert(envelope: Envelope) -> UpdateOne:
+        key, doc = declaration_doc(envelope)
+        return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
+
+    @staticmethod
+    def filing_upsert(envelope: Envelope) -> UpdateOne:
+        key, doc = filing_doc(envelope)
+        return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
+
+    @staticmethod
+    def raised_upsert(envelope: Envelope) -> UpdateOne:
+        """Raised and answered may arrive in either order (different keys, partitions)."""
+        fields = raised_fields(envelope)
+        return UpdateOne(
+            {"_id": fields["proposal_id"]},
+            {"$set": fields, "$setOnInsert": {"status": "raised"}},
+            upsert=True,
+        )
+
+    @staticmethod
+    def answered_upsert(envelope: Envelope) -> UpdateOne:
+        fields = answer_fields(envelope.unit, envelope.payload, str(envelope.event_id))
+        return UpdateOne({"_id": fields["proposal_id"]}, {"$set": fields}, upsert=True)
+
+    async def apply(
+        self, session: AsyncClientSession, writes: Sequence[tuple[str, UpdateOne]]
+    ) -> None:
+        by_collection: dict[str, list[UpdateOne]] = {}
+        for name, write in writes:
+            by_collection.setdefault(name, []).append(write)
+        for name, updates in by_collection.items():
+            await getattr(self, name).bulk_write(updates, ordered=True, session=session)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def find_task(self, unit: str, task_id: str) -> Document | None:
+        return await self.tasks.find_one({"_id": f"{unit}:{task_id}"})
+
+    async def find_proposal(self, proposal_id: str) -> Document | None:
+        return await self.proposals.find_one({"_id": proposal_id})
+
+    async def find_filing(self, unit: str, period: str) -> Document | None:
+        return await self.filings.find_one({"_id": f"{unit}:{period}"})
+
+    async def find_declaration(self, key: str) -> Document | None:
+        return await self.declarations.find_one({"_id": key})
+
+    async def list_proposals(
+        self, unit: str, direction: Literal["raised", "received"], limit: int
+    ) -> list[Document]:
+        field = "raised_by" if direction == "raised" else "to_unit"
+        cursor = self.proposals.find({field: unit}, {"recorded_at": 0})
+        return await cursor.sort("raised_on", ASCENDING).limit(limit).to_list()
+
+    async def list_tasks(self, unit: str, period: str | None, limit: int) -> list[Document]:
+        query: Document = {"unit": unit}
+        if period:
+            query["period"] = period
+        cursor = self.tasks.find(query, {"recorded_at": 0, "_id": 0})
+        return await cursor.sort("set_on", ASCENDING).limit(limit).to_list()
+
+    async def list_filings(self, unit: str, limit: int) -> list[Document]:
+        cursor = self.filings.find({"unit": unit}, {"_id": 0, "recorded_at": 0})
+        return await cursor.sort("due_on", ASCENDING).limit(limit).to_list()
+
+    async def declarations_in_force(
+        self, kind: DeclarationKind, units: Iterable[str], on: date, term: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Per unit, the figures of its latest declaration of `kind` as of `on` (and of `term`,
+        for delegates): a stock, summed by the caller."""
+        query: Document = {
+            "kind": kind,
+            "unit": {"$in": sorted(set(units))},
+            "as_of": {"$lte": on.isoformat()},
+        }
+        if term is not None:
+            query["term"] = term
+        pipeline: list[Document] = [
+            {"$match": query},
+            {"$sort": {"unit": 1, "as_of": -1, "declared_at": -1, "_id": -1}},
+            {"$group": {"_id": "$unit", "figures": {"$first": "$figures"}}},
+        ]
+        cursor = await self.declarations.aggregate(pipeline)
+        return {d["_id"]: d["figures"] async for d in cursor}
+
+    async def filed(self, units: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
+        """(unit, period) pairs with a filed report."""
+        query = {"unit": {"$in": sorted(set(units))}, "period": {"$in": sorted(set(periods))}}
+        return {
+            (d["unit"], d["period"])
+            async for d in self.filings.find(query, {"unit": 1, "period": 1})
+        }
+
+
+def _recorded() -> Document:
+    return {"recorded_at": datetime.now(UTC)}
+
+
+def jsonable(doc: Document) -> dict[str, Any]:
+    """A stored document as an API answer (no Mongo-only fields)."""
+    return {k: v for k, v in doc.items() if k not in ("recorded_at", "_id")}

@@ -1,0 +1,119 @@
+"""Hierarchy changes through the registry and Kafka, and a rebuild switched in while serving."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from datetime import date
+
+import pytest
+
+from contracts.hierarchy import Merge, Reparent
+from deploy.projections import rebuild
+from deploy.registry import ChangeRefused, Registry
+from services.common.hierarchy import Hierarchy
+from services.common.runtime import Runtime
+from services.common.settings import Settings
+from services.meetings.app import create_app as meetings_app
+from services.reporting.app import create_app as reporting_app
+from tests.conftest import Running, eventually, start_app
+from tests.integration.test_rollup import summary, voter_contact
+
+pytestmark = pytest.mark.integration
+
+LAI_CHAU, DIEN_BIEN = "12", "11"
+
+
+async def record(meetings: Running, unit: str, body: dict[str, object]) -> int:
+    return (await meetings.client.post(f"/units/{unit}/meetings", json=body)).status_code
+
+
+async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches_in(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    h = Hierarchy.load()
+    a, b, c = [u.code for u in h.children(LAI_CHAU, "2025")[:3]]
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    service = reporting.app.state.reporting
+    posts = [
+        (a, voter_contact("a-dec", "2025-12-10", voters=7, opinions=1)),
+        (a, voter_contact("a-feb", "2026-02-10", voters=11, opinions=1)),
+        (b, voter_contact("b-feb", "2026-02-11", voters=13, opinions=1)),
+    ]
+    for unit, body in posts:
+        assert await record(meetings, unit, body) == 201
+
+    async def counted(n: int) -> None:
+        assert service.consumer.status.handled >= n and service.consumer.status.caught_up
+
+    await eventually(lambda: counted(len(posts)))
+    assert (await summary(reporting, LAI_CHAU, "2026-02"))["figures"]["voters_reached"] == 24
+
+    # Commune `a` moves to Điện Biên from 1 January 2026, after its figures were counted.
+    registry_runtime = Runtime(settings, "hierarchy")
+    stack.push_async_callback(registry_runtime.stop)
+    registry = Registry(registry_runtime)
+    await registry.change(Reparent(unit=a, parent=DIEN_BIEN), date(2026, 1, 1), "NQ thử")
+    with pytest.raises(ChangeRefused, match="not in force"):
+        await registry.change(Merge(units=["99999"], into=b), date(2026, 3, 1))
+    await registry.drain(lambda _: None, wait=30)
+
+    async def moved() -> None:
+        feb_dien_bien = await summary(reporting, DIEN_BIEN, "2026-02")
+        assert feb_dien_bien["figures"]["voters_reached"] == 11
+        assert a in [child["code"] for child in feb_dien_bien["children"]]
+        assert (await summary(reporting, LAI_CHAU, "2026-02"))["figures"]["voters_reached"] == 13
+        # Before the change it was, and stays, Lai Châu's.
+        assert (await summary(reporting, LAI_CHAU, "2025-12"))["figures"]["voters_reached"] == 7
+
+    await eventually(moved)
+
+    # `b` merges into `c` from March: the meetings service follows the same topic and refuses
+    # new records for `b` dated after that; a late record for `b` that slipped through
+    # before the change is known still counts, in `c`.
+    await registry.change(Merge(units=[b], into=c), date(2026, 3, 1))
+    await registry.drain(lambda _: None, wait=30)
+
+    async def refused() -> None:
+        body = voter_contact("b-mar", "2026-03-05", voters=5, opinions=1)
+        r = await meetings.client.post(f"/units/{b}/meetings", json=body)
+        assert r.status_code == 422 and "did not exist" in r.text, r.text
+
+    await eventually(refused)
+    assert await record(meetings, c, voter_contact("c-mar", "2026-03-06", 17, 1)) == 201
+
+    async def march_counted() -> None:
+        assert (await summary(reporting, c, "2026-03"))["figures"]["voters_reached"] == 17
+
+    await eventually(march_counted)
+    before = {
+        (unit, period): (await summary(reporting, unit, period))["figures"]
+        for unit in (LAI_CHAU, DIEN_BIEN, a, c)
+        for period in ("2025-12", "2026", "2026-Q1")
+    }
+
+    # Rebuild from offset 0 beside the live version, then switch; the service follows.
+    seen: list[tuple[int, int]] = []
+    result = await rebuild(settings, lambda done, total: seen.append((done, total)), wait=120)
+    assert result.switched and result.version == 2 and result.previous == 1
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+
+    async def switched() -> None:
+        assert service.store.version == 2 and service.consumer.status.caught_up
+
+    await eventually(switched)
+    after = {key: (await summary(reporting, *key))["figures"] for key in before}
+    assert {
+        key: {k: (v, after[key].get(k)) for k, v in f.items() if after[key].get(k) != v}
+        for key, f in before.items()
+        if f != after[key]
+    } == {}
+
+    # It goes on folding new records into the version it switched to.
+    assert await record(meetings, c, voter_contact("c-apr", "2026-04-02", 19, 1)) == 201
+
+    async def folded_after_switch() -> None:
+        april = await summary(reporting, LAI_CHAU, "2026-04")
+        assert april["figures"]["voters_reached"] == 19
+
+    await eventually(folded_after_switch)

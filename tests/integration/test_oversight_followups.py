@@ -1,0 +1,416 @@
+"""Oversight's tracked items on real servers, end to end: HTTP (or a voter contact recorded by
+the meetings service) → oversight → outbox → Kafka → reporting's projection."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from datetime import date
+from typing import Any
+
+import pytest
+
+from services.common.hierarchy import Hierarchy
+from services.common.settings import Settings
+from services.meetings.app import create_app as meetings_app
+from services.oversight.app import create_app as oversight_app
+from services.oversight.wiring import Oversight
+from services.reporting.app import create_app as reporting_app
+from tests.conftest import Running, bearer, eventually, start_app
+
+pytestmark = pytest.mark.integration
+
+# Tỉnh Lai Châu (12) › Huyện Tam Đường (106) › its communes (legacy era: days before 2025-07).
+PROVINCE, DISTRICT, OTHER_DISTRICT = "12", "106", "105"
+COMMUNE = Hierarchy.load().children(DISTRICT, "legacy")[0].code
+
+
+async def oversight(
+    stack: AsyncExitStack, settings: Settings, sweep_every: float = 3600
+) -> Running:
+    app = oversight_app(settings.model_copy(update={"units": [DISTRICT]}))
+    app.state.oversight.sweep_every = sweep_every
+    return await start_app(stack, app, "http://oversight")
+
+
+def service_of(app: Running) -> Oversight:
+    service: Oversight = app.app.state.oversight
+    return service
+
+
+async def summary(reporting: Running, unit: str, period: str) -> dict[str, Any]:
+    r = await reporting.client.get(f"/units/{unit}/summary", params={"period": period})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def outbox_rows(app: Running, event_type: str | None = None) -> int:
+    query = {} if event_type is None else {"event_type": event_type}
+    return await service_of(app).runtime.outbox.rows.count_documents(query)
+
+
+async def post(app: Running, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    r = await app.client.post(path, json=body)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+PLAN = {
+    "supervision_id": "gs-dat-dai",
+    "activity": "thematic_supervision",
+    "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
+    "body": "committee",
+    "committee": "economy_society",
+    "field": "land",
+    "planned_on": "2025-02-10",
+    "starts_on": "2025-03-03",
+    "supervised_units": [COMMUNE],
+}
+
+
+async def test_a_supervision_goes_planned_started_finished_and_its_recommendations_are_followed(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    app = await oversight(stack, settings)
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    base = f"/units/{DISTRICT}/supervision-plans"
+
+    planned = await post(app, base, PLAN, 201)
+    assert planned["stage"] == "planned" and planned["status"] == "recorded"
+    assert (await post(app, base, PLAN, 200))["status"] == "unchanged"
+    clash = await app.client.post(base, json={**PLAN, "title": "Khác"})
+    assert clash.status_code == 409 and clash.json()["detail"][0]["loc"] == [
+        "body",
+        "supervision_id",
+    ]
+
+    finished = {
+        "finished_on": "2025-03-28",
+        "findings": "Tiến độ cấp giấy chậm.",
+        "report_ref": "45/BC-HĐND",
+        "recommendations": [
+            {
+                "recommendation_id": "kn-1",
+                "text": "Đẩy nhanh cấp giấy chứng nhận",
+                "addressed_to": "UBND huyện Tam Đường",
+                "deadline": "2025-06-30",
+            },
+            {
+                "recommendation_id": "kn-2",
+                "text": "Rà soát hồ sơ tồn đọng",
+                "addressed_to": "Văn phòng đăng ký đất đai",
+                "deadline": "2025-05-31",
+            },
+        ],
+    }
+    rows = await outbox_rows(app)
+    refusals = [  # (path, body, status, loc): each writes nothing
+        (f"{base}/gs-dat-dai/finished", finished, 409, ["path", "supervision_id"]),
+        (f"{base}/gs-dat-dai/started", {"started_on": "2025-02-01"}, 422, ["body", "started_on"]),
+        (f"{base}/gs-dat-dai/started", {"started_on": "2099-01-01"}, 422, ["body", "started_on"]),
+        (f"{base}/nope/started", {"started_on": "2025-03-03"}, 404, ["path", "supervision_id"]),
+    ]
+    for path, body, status, loc in refusals:
+        r = await app.client.post(path, json=body)
+        assert r.status_code == status, (path, r.text)
+        assert r.json()["detail"][0]["loc"] == loc
+    assert await outbox_rows(app) == rows
+
+    await post(app, f"{base}/gs-dat-dai/started", {"started_on": "2025-03-03"})
+    early = {**finished, "finished_on": "2025-03-01"}
+    r = await app.client.post(f"{base}/gs-dat-dai/finished", json=early)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "finished_on"]
+    done = await post(app, f"{base}/gs-dat-dai/finished", finished)
+    assert len(done["event_ids"]) == 3  # supervision.finished + two recommendation.issued
+    assert (await post(app, f"{base}/gs-dat-dai/finished", finished))["status"] == "unchanged"
+    one_shot = {**PLAN, "started_on": "2025-03-03", "finished_on": "2025-03-28"}
+    del one_shot["planned_on"], one_shot["starts_on"]
+    r = await app.client.post(f"/units/{DISTRICT}/supervisions", json=one_shot)
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["body", "supervision_id"]
+    one = (await app.client.get("/supervisions/gs-dat-dai")).json()
+    assert one["recommendations"] == 2 and one["report_ref"] == "45/BC-HĐND"
+
+    recs = f"/units/{DISTRICT}/recommendations"
+    await post(app, f"{recs}/kn-2/implemented", {"implemented_on": "2025-05-20"})
+    r = await app.client.post(f"{recs}/kn-2/implemented", json={"implemented_on": "2025-05-21"})
+    assert r.status_code == 409, r.text
+    service = service_of(app)
+    assert await service.sweep_overdue(as_of=date(2025, 6, 30)) == 0
+    assert await service.sweep_overdue(as_of=date(2025, 7, 1)) == 1
+    assert await service.sweep_overdue(as_of=date(2025, 7, 2)) == 0
+    kn1 = (await app.client.get(f"{recs}/kn-1")).json()
+    assert kn1["overdue"] is True and kn1["stage"] == "issued"
+
+    async def counted() -> dict[str, Any]:
+        s = await summary(reporting, PROVINCE, "2025-H1")
+        f = s["figures"]
+        assert f["thematic_supervisions_planned"] == 1
+        assert f["thematic_supervisions_planned_body_committee"] == 1
+        assert f["thematic_supervisions_started_field_land"] == 1
+        assert f["thematic_supervisions"] == 1 and f["recommendations_issued"] == 2
+        assert f["recommendations_implemented"] == 1 and f["recommendations_overdue"] == 1
+        return s
+
+    s = await eventually(counted)
+    assert s["rates"]["recommendation_implementation_rate"] == 50.0
+
+    # implemented after the sweep saw it overdue: no longer counted overdue, counted late
+    await post(app, f"{recs}/kn-1/implemented", {"implemented_on": "2025-07-10"})
+
+    async def late() -> None:
+        f = (await summary(reporting, DISTRICT, "2025-03"))["figures"]
+        assert f["recommendations_implemented"] == 2 and f["recommendations_overdue"] == 0
+        assert f["recommendations_implemented_late"] == 1
+
+    await eventually(late)
+
+
+async def test_the_periodic_sweep_records_overdue_recommendations_by_itself(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    app = await oversight(stack, settings, sweep_every=0.2)
+    base = f"/units/{DISTRICT}/supervision-plans"
+    await post(app, base, {**PLAN, "activity": "survey", "supervision_id": "ks-1"}, 201)
+    await post(app, f"{base}/ks-1/started", {"started_on": "2025-03-03"})
+    rec = {"text": "Báo cáo kết quả", "addressed_to": "UBND huyện", "deadline": "2025-04-30"}
+    body = {"finished_on": "2025-03-10", "recommendations": [{**rec, "recommendation_id": "kn"}]}
+    await post(app, f"{base}/ks-1/finished", body)
+
+    async def noticed() -> None:
+        assert await outbox_rows(app, "recommendation.overdue") == 1
+
+    await eventually(noticed)
+    one = (await app.client.get(f"/units/{DISTRICT}/recommendations/kn")).json()
+    assert one["overdue"] is True
+
+
+def voter_contact(opinions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "kind": "voter_contact",
+        "meeting_id": "tx-2025-05",
+        "title": "Tiếp xúc cử tri trước kỳ họp thứ 9",
+        "held_on": "2025-05-05",
+        "timing": "before_session",
+        "delegate_group": "Tổ đại biểu số 2",
+        "voters_attending": 150,
+        "opinions_raised": len(opinions),
+        "opinions": opinions,
+    }
+
+
+OPINIONS = [
+    {"opinion_id": f"yk-{i}", "text": t, "field": f, "addressed_to": "UBND huyện Tam Đường"}
+    for i, (t, f) in enumerate(
+        [
+            ("Sửa đường liên xã", "investment_construction"),
+            ("Cấp sổ đỏ", "land"),
+            ("Trường", "other"),
+        ]
+    )
+]
+
+
+async def test_opinions_raised_at_a_voter_contact_are_followed_up_into_the_province_figures(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    app = await oversight(stack, settings)
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    r = await meetings.client.post(f"/units/{COMMUNE}/meetings", json=voter_contact(OPINIONS))
+    assert r.status_code == 201, r.text
+    other = {**voter_contact(OPINIONS[:1]), "meeting_id": "tx-other"}
+    other["opinions"] = [{**OPINIONS[0], "opinion_id": "yk-elsewhere"}]
+    r = await meetings.client.post(f"/units/{OTHER_DISTRICT}/meetings", json=other)
+    assert r.status_code == 201, r.text  # a unit this oversight instance does not serve
+
+    listing = f"/units/{COMMUNE}/opinions"
+
+    async def opened() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = (await app.client.get(listing)).json()
+        assert [o["opinion_id"] for o in items] == ["yk-0", "yk-1", "yk-2"]
+        return items
+
+    items = await eventually(opened)
+    assert items[0]["stage"] == "received" and items[0]["raised_on"] == "2025-05-05"
+    assert items[1]["opened"]["field"] == "land"
+    assert (await app.client.get(f"/units/{OTHER_DISTRICT}/opinions")).json() == []
+
+    yk = f"{listing}/yk-1"
+    rows = await outbox_rows(app)
+    refusals = [
+        ("resolved", {"resolved_on": "2025-06-01"}, 409, ["path", "opinion_id"]),
+        (
+            "forwarded",
+            {"forwarded_on": "2025-05-04", "agency": "UBND"},
+            422,
+            ["body", "forwarded_on"],
+        ),
+        (
+            "forwarded",
+            {"forwarded_on": "2099-05-04", "agency": "UBND"},
+            422,
+            ["body", "forwarded_on"],
+        ),
+        ("forwarded", {"forwarded_on": "2025-05-06"}, 422, ["body", "agency"]),
+    ]
+    for step, body, status, loc in refusals:
+        r = await app.client.post(f"{yk}/{step}", json=body)
+        assert r.status_code == status, (step, r.text)
+        assert r.json()["detail"][0]["loc"] == loc
+    assert await outbox_rows(app) == rows
+
+    forward = {"forwarded_on": "2025-05-08", "agency": "UBND huyện Tam Đường"}
+    await post(app, f"{yk}/forwarded", forward)
+    assert (await post(app, f"{yk}/forwarded", forward))["status"] == "unchanged"
+    clash = await app.client.post(f"{yk}/forwarded", json={**forward, "agency": "Sở Tài nguyên"})
+    assert clash.status_code == 409
+    r = await app.client.post(f"{yk}/resolved", json={"resolved_on": "2025-06-04"})
+    assert r.status_code == 409  # not answered yet
+    await post(app, f"{yk}/answered", {"answered_on": "2025-05-30", "answer": "Đã có kế hoạch"})
+    r = await app.client.post(f"{yk}/resolved", json={"resolved_on": "2025-05-29"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "resolved_on"]
+    await post(app, f"{yk}/resolved", {"resolved_on": "2025-06-04", "result": "Đã cấp"})
+    await post(app, f"{listing}/yk-0/forwarded", forward)
+    one = (await app.client.get(yk)).json()
+    assert one["stage"] == "resolved" and one["steps"]["resolved"]["days_to_resolve"] == 30
+
+    async def province() -> dict[str, Any]:
+        s = await summary(reporting, PROVINCE, "2025-Q2")
+        f = s["figures"]
+        assert f["voter_opinions_raised"] == 4  # 3 here, 1 in the other district
+        assert f["opinions_forwarded"] == 2 and f["opinions_answered"] == 1
+        assert f["opinions_resolved"] == 1 and f["opinion_days_to_resolve"] == 30
+        assert f["voter_opinions_pending"] == 2  # only the items this instance tracks
+        return s
+
+    s = await eventually(province)
+    assert s["rates"]["opinion_resolution_rate"] == 25.0
+    assert s["rates"]["opinion_mean_days_to_resolve"] == 30.0
+    # resolved in June, counted with the opinions raised in May (the cohort rule)
+    may = (await summary(reporting, COMMUNE, "2025-05"))["figures"]
+    assert may["opinions_resolved"] == 1 and may["voter_opinions_raised"] == 3
+    assert (await summary(reporting, COMMUNE, "2025-06"))["figures"]["opinions_resolved"] == 0
+
+
+async def test_a_redelivered_voter_contact_opens_nothing_twice(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    r = await meetings.client.post(f"/units/{COMMUNE}/meetings", json=voter_contact(OPINIONS))
+    assert r.status_code == 201, r.text
+    for _ in range(2):  # the second run has lost its positions: it reads everything again
+        async with AsyncExitStack() as inner:
+            app = await oversight(inner, settings)
+            service = service_of(app)
+
+            async def read(service: Oversight = service) -> None:
+                assert service.intake.status.handled >= 1
+                assert await service.items.db["opinions"].count_documents({}) == 3
+
+            await eventually(read)
+            assert await outbox_rows(app, "opinion.received") == 3
+            await service_of(app).items.positions.collection.delete_many({})
+
+
+def reception(petitions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "kind": "citizen_reception",
+        "meeting_id": "tcd-2025-04",
+        "title": "Tiếp công dân định kỳ tháng 4",
+        "held_on": "2025-04-15",
+        "reception_type": "periodic",
+        "citizens_received": 5,
+        "petitions_received": len(petitions),
+        "petitions": petitions,
+    }
+
+
+async def test_petitions_from_receptions_and_by_mail_are_transferred_and_settled(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    app = await oversight(stack, settings)
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    taken = [
+        {"petition_id": "don-1", "petition_type": "complaint", "summary": "Tranh chấp đất"},
+        {"petition_id": "don-2", "petition_type": "reflection", "summary": "Ô nhiễm"},
+    ]
+    r = await meetings.client.post(f"/units/{DISTRICT}/meetings", json=reception(taken))
+    assert r.status_code == 201, r.text
+    by_mail = {
+        "petition_id": "don-thu-buu-chinh",
+        "petition_type": "denunciation",
+        "summary": "Tố cáo sai phạm",
+        "received_on": "2025-04-20",
+    }
+    base = f"/units/{DISTRICT}/petitions"
+    assert (await post(app, base, by_mail, 201))["stage"] == "received"
+    assert (await post(app, base, by_mail, 200))["status"] == "unchanged"
+    r = await app.client.post(base, json={**by_mail, "received_on": "2099-01-01"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "received_on"]
+    r = await app.client.post(f"/units/{OTHER_DISTRICT}/petitions", json=by_mail)
+    assert r.status_code == 403
+
+    async def opened() -> None:
+        listed = (await app.client.get(base)).json()
+        assert sorted(p["petition_id"] for p in listed) == ["don-1", "don-2", "don-thu-buu-chinh"]
+
+    await eventually(opened)
+    rows = await outbox_rows(app)
+    r = await app.client.post(f"{base}/don-1/settled", json={"settled_on": "2025-05-01"})
+    assert r.status_code == 409
+    early = {"transferred_on": "2025-04-14", "agency": "Thanh tra huyện"}
+    r = await app.client.post(f"{base}/don-1/transferred", json=early)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "transferred_on"]
+    assert await outbox_rows(app) == rows
+    outsider = await app.client.post(
+        f"{base}/don-1/transferred",
+        json={"transferred_on": "2025-04-22", "agency": "Thanh tra"},
+        headers=bearer(OTHER_DISTRICT),
+    )
+    assert outsider.status_code == 403, outsider.text
+    viewer = await app.client.post(
+        f"{base}/don-1/transferred",
+        json={"transferred_on": "2025-04-22", "agency": "Thanh tra"},
+        headers=bearer(DISTRICT, "viewer"),
+    )
+    assert viewer.status_code == 403 and await outbox_rows(app) == rows
+    for pid in ("don-1", "don-thu-buu-chinh"):
+        await post(
+            app,
+            f"{base}/{pid}/transferred",
+            {"transferred_on": "2025-04-22", "agency": "Thanh tra"},
+        )
+    await post(app, f"{base}/don-1/settled", {"settled_on": "2025-05-15", "outcome": "Hòa giải"})
+
+    async def counted() -> dict[str, Any]:
+        s = await summary(reporting, PROVINCE, "2025-Q2")
+        f = s["figures"]
+        assert f["petitions_received"] == 3 and f["petitions_received_by_mail"] == 1
+        assert f["petitions_transferred"] == 2 and f["petitions_settled"] == 1
+        assert f["petitions_pending"] == 2 and f["petition_days_to_settle"] == 30
+        return s
+
+    s = await eventually(counted)
+    assert s["rates"]["petition_settlement_rate"] == 33.3
+
+
+async def test_a_bad_record_on_the_meetings_topic_is_dead_lettered_and_the_intake_goes_on(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    from deploy.dlq import Selection, list_letters
+    from tests.integration.test_schema_evolution import publish_raw
+
+    await publish_raw(settings, settings.topics.meetings, [(COMMUNE, b"\xff not json")])
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    r = await meetings.client.post(f"/units/{COMMUNE}/meetings", json=voter_contact(OPINIONS))
+    assert r.status_code == 201, r.text
+    app = await oversight(stack, settings)
+
+    async def opened_and_refused() -> None:
+        assert await service_of(app).items.db["opinions"].count_documents({}) == 3
+        listing = await list_letters(settings, Selection(), limit=10)
+        assert [dict(x.headers).get("dlq-service") for x in listing.letters] == [b"oversight"]
+        assert b"invalid envelope" in dict(listing.letters[0].headers)["dlq-reason"]
+
+    await eventually(opened_and_refused)

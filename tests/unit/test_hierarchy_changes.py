@@ -1,0 +1,340 @@
+"""Hierarchy changes over time, and projections that follow them exactly.
+
+The property test drives the real fold and the real change logic (`apply_change`) against an
+in-memory store with the same semantics as the MongoDB one, and checks that however changes
+and records interleave (live), the result equals a rebuild that knew every change first,
+and that every unit's total is its own figures plus those of the units below it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts import Decoded, EventDraft, Source
+from contracts.hierarchy import (
+    Dissolve,
+    Divide,
+    HierarchyChanged,
+    Merge,
+    NewUnit,
+    Rename,
+    Reparent,
+)
+from contracts.meetings import MeetingHeld, VoterContact
+from contracts.timezone import VIETNAM_TZ
+from services.common.hierarchy import Era, Hierarchy, Unit, era_of
+from services.reporting.handlers import apply_change
+from services.reporting.projector import Fold, StreamPosition, month_of, placed
+
+LEGACY = [
+    Unit("01", "Tỉnh Một", "province", None, "legacy"),
+    Unit("001", "Huyện Một", "district", "01", "legacy"),
+    Unit("002", "Huyện Hai", "district", "01", "legacy"),
+    Unit("00001", "Xã Một", "commune", "001", "legacy"),
+    Unit("00002", "Xã Hai", "commune", "001", "legacy"),
+    Unit("00003", "Xã Ba", "commune", "002", "legacy"),
+    Unit("00004", "Xã Bốn", "commune", "002", "legacy"),
+]
+NEW = [
+    Unit("01", "Tỉnh Một", "province", None, "2025"),
+    Unit("02", "Tỉnh Hai", "province", None, "2025"),
+    Unit("00001", "Xã Một", "commune", "01", "2025"),
+    Unit("00002", "Xã Hai", "commune", "01", "2025"),
+    Unit("00003", "Xã Ba", "commune", "01", "2025"),
+    Unit("00004", "Xã Bốn", "commune", "02", "2025"),
+    Unit("00005", "Xã Năm", "commune", "02", "2025"),
+    Unit("00006", "Xã Sáu", "commune", "02", "2025"),
+]
+BASE = Hierarchy.from_units([*LEGACY, *NEW])
+
+
+def change(no: int, effective: date, body: Any) -> HierarchyChanged:
+    return HierarchyChanged(change_no=no, effective=effective, change=body)
+
+
+POOL = [
+    change(1, date(2024, 4, 1), Reparent(unit="00002", parent="002")),
+    change(
+        2,
+        date(2024, 7, 1),
+        Merge(
+            units=["00003", "00004"],
+            into="00009",
+            established=NewUnit(code="00009", name="Xã Chín", parent="002"),
+        ),
+    ),
+    change(3, date(2024, 2, 1), Rename(unit="001", name="Huyện Mới")),
+    change(4, date(2025, 1, 1), Merge(units=["001"], into="002")),
+    change(5, date(2025, 10, 1), Reparent(unit="00001", parent="02")),
+    change(
+        6,
+        date(2026, 1, 1),
+        Divide(
+            unit="00002",
+            into=["00010", "00011"],
+            established=[
+                NewUnit(code="00010", name="Xã Mười"),
+                NewUnit(code="00011", name="Xã Mười Một"),
+            ],
+        ),
+    ),
+    change(7, date(2025, 9, 1), Dissolve(unit="00003")),
+    change(8, date(2026, 3, 1), Merge(units=["00004", "00005"], into="00006")),
+    change(9, date(2025, 8, 15), Reparent(unit="00006", parent="01")),
+]
+
+SOURCE = Source(service="meetings", instance="prop")
+
+
+def contact(unit: str, day: date, seq: int, voters: int) -> Decoded[MeetingHeld]:
+    payload = MeetingHeld(
+        meeting=VoterContact(
+            title="Tiếp xúc cử tri",
+            held_on=day,
+            timing="after_session",
+            delegate_group="Tổ 1",
+            voters_attending=voters,
+            opinions_raised=0,
+        )
+    )
+    draft = EventDraft(
+        type="meeting.held",
+        version=payload.VERSION,
+        unit=unit,
+        occurred_at=datetime.combine(day, time(12), tzinfo=VIETNAM_TZ),
+        payload=payload,
+    )
+    return Decoded(draft.seal(SOURCE, seq), payload)
+
+
+# --- the Hierarchy itself --------------------------------------------------------------------
+
+
+def test_merge_ends_units_and_their_records_count_in_the_target() -> None:
+    h = BASE.copy()
+    h.apply([POOL[7]])
+    assert h.find("00004", date(2026, 2, 28)) is not None
+    assert h.find("00004", date(2026, 3, 1)) is None
+    assert h.resolve("00004", date(2026, 3, 2)) == "00006"
+    assert h.resolve("00004", date(2026, 2, 2)) == "00004"
+    assert h.find("00004", "2025") is not None  # it existed during the era
+    assert [c.code for c in h.children("02", date(2026, 3, 1))] == ["00006"]
+
+
+def test_reparent_moves_the_whole_subtree_from_its_date() -> None:
+    h = BASE.copy()
+    h.apply([POOL[0]])
+    assert h.lineage("00002", date(2024, 3, 31)) == ("00002", "001", "01")
+    assert h.lineage("00002", date(2024, 4, 1)) == ("00002", "002", "01")
+    assert h.unit("00002", date(2024, 4, 1)).valid_from == date(2024, 4, 1)
+
+
+def test_divide_places_children_and_names_a_default_successor() -> None:
+    h = BASE.copy()
+    h.apply([POOL[5]])
+    assert h.resolve("00002", date(2026, 5, 1)) == "00010"
+    assert h.unit("00011", date(2026, 1, 1)).parent == "01"
+    assert h.find("00011", date(2025, 12, 31)) is None
+
+
+def test_dissolve_needs_an_empty_unit_and_sends_records_to_the_parent() -> None:
+    h = BASE.copy()
+    h.apply([POOL[6], change(20, date(2024, 1, 1), Dissolve(unit="002"))])
+    assert h.resolve("00003", date(2025, 9, 1)) == "01"
+    assert "still has units below it" in h.rejected()[20]
+    assert h.find("002", date(2024, 6, 1)) is not None
+
+
+def test_changes_apply_in_effective_order_whatever_order_they_arrive_in() -> None:
+    one, two = BASE.copy(), BASE.copy()
+    one.apply(POOL)
+    two.apply(reversed(POOL))
+    for day in [date(2024, 5, 1), date(2025, 2, 1), date(2025, 11, 1), date(2026, 4, 1)]:
+        assert [(u.code, u.parent, u.name) for u in one.units(day)] == [
+            (u.code, u.parent, u.name) for u in two.units(day)
+        ]
+    assert one.rejected() == two.rejected()
+
+
+def test_a_change_number_cannot_be_reused_for_another_change() -> None:
+    h = BASE.copy()
+    h.apply([POOL[0]])
+    assert h.apply([POOL[0]]) == []
+    with pytest.raises(ValueError, match="already a different change"):
+        h.apply([change(1, date(2024, 5, 1), Rename(unit="001", name="Khác"))])
+
+
+def test_copies_are_independent_and_the_shared_dataset_is_never_changed() -> None:
+    h = BASE.copy()
+    h.apply([POOL[0]])
+    assert BASE.lineage("00002", date(2024, 5, 1)) == ("00002", "001", "01")
+
+
+def test_the_real_country_takes_a_change() -> None:
+    h = Hierarchy.load().copy()
+    communes = [u.code for u in h.children(h.provinces("2025")[0].code, "2025")][:2]
+    h.apply(
+        [change(1, date(2026, 1, 1), Merge(units=[communes[1]], into=communes[0]))],
+    )
+    assert h.resolve(communes[1], date(2026, 2, 1)) == communes[0]
+    assert Hierarchy.load().find(communes[1], date(2026, 2, 1)) is not None
+
+
+# --- projections follow changes -------------------------------------------------------------
+
+
+class MemoryStore:
+    """The MongoDB store's semantics in dicts: months, days, the change log."""
+
+    def __init__(self) -> None:
+        self.months: dict[tuple[str, str], dict[str, Any]] = {}
+        self.days: dict[tuple[str, date], Counter[str]] = {}
+        self.log: dict[int, HierarchyChanged] = {}
+
+    async def flush(self, session: Any, fold: Fold) -> None:
+        for (unit, month), doc in fold.changes.items():
+            row = self.months.setdefault(
+                (unit, month), {"own": Counter(), "total": Counter()}
+            )
+            row["level"], row["parent"] = doc.level, doc.parent
+            row["own"].update(doc.own)
+            row["total"].update(doc.total)
+        for key, figures in fold.days.items():
+            self.days.setdefault(key, Counter()).update(figures)
+
+    async def regroup(
+        self, session: Any, fold: Fold, old: Hierarchy, era: Era, since: date, codes: set[str]
+    ) -> None:
+        for (unit, day), figures in list(self.days.items()):
+            if unit in codes and day >= since and era_of(day) == era:
+                live = Counter({k: v for k, v in figures.items() if v})
+                if live:
+                    fold.move(old, unit, day, live)
+        await self.flush(session, fold.take())
+        for (unit, month), row in self.months.items():
+            if unit in codes and era_of(date.fromisoformat(month + "-01")) == era:
+                if month >= month_of(since):
+                    row["level"], row["parent"] = placed(fold.hierarchy, unit, month)
+
+    async def log_change(self, session: Any, change: HierarchyChanged) -> None:
+        self.log[change.change_no] = change
+
+    def state(self) -> dict[str, Any]:
+        def clean(c: Counter[str]) -> dict[str, int]:
+            return {k: v for k, v in c.items() if v}
+
+        months = {
+            k: (v["level"], v["parent"], clean(v["own"]), clean(v["total"]))
+            for k, v in self.months.items()
+            if clean(v["own"]) or clean(v["total"])
+        }
+        days = {k: clean(v) for k, v in self.days.items() if clean(v)}
+        return {"months": months, "days": days}
+
+
+Item = Decoded[MeetingHeld] | HierarchyChanged
+
+
+async def project(items: list[Item], batch: int) -> tuple[MemoryStore, Hierarchy, int]:
+    """Feed items in order, `batch` at a time, as the projector's handler does."""
+    store, hierarchy = MemoryStore(), BASE.copy()
+    streams: dict[str, StreamPosition] = {}
+    refused = 0
+    for start in range(0, len(items), batch):
+        working = hierarchy.copy()
+        fold = Fold(working, streams)
+        for item in items[start : start + batch]:
+            if isinstance(item, HierarchyChanged):
+                await apply_change(store, None, fold, item)  # type: ignore[arg-type]
+            else:
+                try:
+                    fold.add(item)
+                except Exception:
+                    refused += 1
+        await store.flush(None, fold)
+        hierarchy.adopt(working)
+    return store, hierarchy, refused
+
+
+UNIT_CODES = {"legacy": ["01", "001", "002", "00001", "00002", "00003", "00004"]}
+UNIT_CODES["2025"] = [u.code for u in NEW]
+
+days = st.one_of(
+    st.dates(date(2024, 1, 1), date(2025, 6, 30)),
+    st.dates(date(2025, 7, 1), date(2026, 6, 30)),
+)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[Item], list[HierarchyChanged]]:
+    events: list[Item] = []
+    for seq in range(1, draw(st.integers(1, 40)) + 1):
+        day = draw(days)
+        unit = draw(st.sampled_from(UNIT_CODES[era_of(day)]))
+        events.append(contact(unit, day, seq, draw(st.integers(1, 50))))
+    chosen = draw(st.lists(st.sampled_from(POOL), unique_by=lambda c: c.change_no))
+    live: list[Item] = list(events)
+    for c in chosen:  # each change lands somewhere among the records
+        live.insert(draw(st.integers(0, len(live))), c)
+    return live, chosen
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(1, 7))
+async def test_live_equals_rebuild_and_parents_add_up(
+    history: tuple[list[Item], list[HierarchyChanged]], batch: int
+) -> None:
+    live_items, changes = history
+    records = [i for i in live_items if not isinstance(i, HierarchyChanged)]
+    live, hierarchy, refused_live = await project(live_items, batch)
+    rebuilt, _, refused_rebuild = await project([*changes, *records], 50)
+
+    assert refused_live == refused_rebuild == 0  # records of existing units always count
+    assert live.state() == rebuilt.state()
+
+    # Every total is the unit's own figures plus those of everything below it, day by day,
+    # under the hierarchy in force that day.
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for (unit, day), figures in live.state()["days"].items():
+        for code in hierarchy.lineage(unit, day):
+            for key, value in figures.items():
+                expected[(code, month_of(day), key)] += value
+    for (unit, month), row in live.months.items():
+        for key, value in row["total"].items():
+            assert expected[(unit, month, key)] == value, (unit, month, key)
+
+    # And literally parent = own + sum of children's totals, in months without a change
+    # inside them (one change in the pool takes effect mid-month).
+    mid_month = {month_of(c.effective) for c in changes if c.effective.day != 1}
+    for (unit, month), row in live.months.items():
+        if month in mid_month:
+            continue
+        children = [
+            r["total"]
+            for (u, m), r in live.months.items()
+            if m == month and r["parent"] == unit
+        ]
+        summed = Counter(row["own"])
+        for c in children:
+            summed.update(c)
+        assert {k: v for k, v in summed.items() if v} == {
+            k: v for k, v in row["total"].items() if v
+        }, (unit, month)
+
+    # Nothing is lost: the grand total over provinces is every record's figure once.
+    voters = sum(
+        e.payload.meeting.voters_attending  # type: ignore[union-attr]
+        for e in records
+    )
+    provinces = sum(
+        row["total"]["voters_reached"]
+        for (u, m), row in live.months.items()
+        if row["parent"] is None and row["level"] == "province"
+    )
+    assert provinces == voters

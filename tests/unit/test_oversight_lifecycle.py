@@ -1,0 +1,358 @@
+"""The tracked items of oversight, pure: lifecycle rules, the overdue rule, the intake of
+meetings events, and the figures their events add."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+import pytest
+from pydantic import BaseModel
+
+from contracts import Decoded, Envelope, Source
+from contracts.meetings import MeetingHeld
+from contracts.oversight import (
+    EVENTS,
+    OpinionResolved,
+    PetitionReceived,
+    PetitionSettled,
+    RecommendationImplemented,
+    RecommendationOverdue,
+    SupervisionStarted,
+)
+from services.common.hierarchy import Hierarchy, Unit
+from services.common.http import Conflict, DomainError
+from services.oversight import followups
+from services.oversight.intake import openings
+from services.oversight.tracking import (
+    OPINION,
+    PETITION,
+    RECOMMENDATION,
+    OpenRecommendation,
+    Tracked,
+    advance,
+    overdue_as_of,
+)
+from services.reporting.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
+
+TODAY = date(2025, 10, 15)
+RAISED = date(2025, 3, 20)
+HIERARCHY = Hierarchy.from_units(
+    [
+        Unit("12", "Tỉnh Lai Châu", "province", None, "legacy"),
+        Unit("105", "Thành phố Lai Châu", "district", "12", "legacy"),
+        Unit("106", "Huyện Tam Đường", "district", "12", "legacy"),
+        Unit("03424", "Xã Bình Lư", "commune", "106", "legacy"),
+        Unit("12", "Tỉnh Lai Châu", "province", None, "2025"),
+    ]
+)
+
+
+def opinion(stage: str = "received", **days: date) -> Tracked:
+    return Tracked("yk-1", "03424", stage, {"received": RAISED, **days})
+
+
+# -- the lifecycle -----------------------------------------------------------------------------
+
+
+def test_each_step_follows_the_one_before() -> None:
+    assert advance(OPINION, opinion(), "forwarded", date(2025, 3, 25), TODAY)
+    answered = opinion("answered", forwarded=date(2025, 3, 25), answered=date(2025, 4, 2))
+    assert advance(OPINION, answered, "resolved", date(2025, 4, 2), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("item", "to"),
+    [
+        (opinion(), "resolved"),  # skips forwarded and answered
+        (opinion(), "answered"),
+        (opinion("forwarded", forwarded=date(2025, 3, 25)), "forwarded"),  # again, another day
+        (opinion("resolved", resolved=date(2025, 5, 1)), "answered"),  # backwards
+    ],
+)
+def test_a_step_out_of_order_is_a_conflict(item: Tracked, to: str) -> None:
+    with pytest.raises(Conflict) as refused:
+        advance(OPINION, item, to, date(2025, 6, 1), TODAY)
+    assert refused.value.field == "path.opinion_id"
+
+
+def test_repeating_the_step_taken_that_day_is_a_retry() -> None:
+    item = opinion("forwarded", forwarded=date(2025, 3, 25))
+    assert advance(OPINION, item, "forwarded", date(2025, 3, 25), TODAY) is False
+
+
+@pytest.mark.parametrize(
+    ("item", "to", "on", "says"),
+    [
+        (opinion(), "forwarded", date(2025, 3, 19), "before the opinion was raised on 2025-03-20"),
+        (opinion(), "forwarded", date(2025, 10, 16), "in the future"),
+        (
+            opinion("answered", forwarded=date(2025, 3, 25), answered=date(2025, 4, 9)),
+            "resolved",
+            date(2025, 4, 1),
+            "before it was answered on 2025-04-09",
+        ),
+    ],
+)
+def test_a_step_on_an_impossible_day_names_its_field(
+    item: Tracked, to: str, on: date, says: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        advance(OPINION, item, to, on, TODAY)
+    assert type(refused.value) is DomainError
+    assert refused.value.field == f"body.{to}_on" and says in refused.value.message
+
+
+def test_petitions_and_recommendations_have_their_own_stages() -> None:
+    petition = Tracked("d-1", "106", "received", {"received": RAISED})
+    assert advance(PETITION, petition, "transferred", RAISED, TODAY)
+    with pytest.raises(Conflict):
+        advance(PETITION, petition, "settled", RAISED, TODAY)
+    rec = Tracked("kn-1", "106", "implemented", {"issued": RAISED, "implemented": RAISED})
+    with pytest.raises(Conflict, match="no further step"):
+        advance(RECOMMENDATION, rec, "implemented", TODAY, TODAY)
+
+
+# -- overdue -----------------------------------------------------------------------------------
+
+
+def rec(deadline: date, **flags: bool) -> OpenRecommendation:
+    return OpenRecommendation(f"kn-{deadline}", "gs-1", "106", RAISED, deadline, **flags)
+
+
+def test_a_recommendation_is_overdue_the_day_after_its_deadline() -> None:
+    due = [rec(date(2025, 6, 30)), rec(date(2025, 7, 1)), rec(date(2025, 7, 2))]
+    assert overdue_as_of(due, date(2025, 7, 2)) == due[:2]
+    assert overdue_as_of(due, date(2025, 7, 1)) == due[:1]
+
+
+def test_implemented_or_already_overdue_recommendations_are_not_overdue_again() -> None:
+    done = [rec(date(2025, 6, 1), implemented=True), rec(date(2025, 6, 2), overdue=True)]
+    assert overdue_as_of(done, TODAY) == []
+
+
+def test_follow_ups_happen_on_their_items_day_as_far_as_the_envelope_says() -> None:
+    ((item_id, draft),) = followups.overdue_events([rec(date(2025, 6, 30))], noticed_on=TODAY)
+    assert item_id == "kn-2025-06-30" and draft.occurred_at.date() == RAISED
+    assert isinstance(draft.payload, RecommendationOverdue)
+    assert draft.payload.noticed_on == TODAY and draft.payload.issued_on == RAISED
+
+
+def test_resolving_counts_the_days_since_the_opinion_was_raised() -> None:
+    (draft,) = followups.opinion_resolved(opinion(), date(2025, 4, 19), None)
+    assert isinstance(draft.payload, OpinionResolved)
+    assert (draft.payload.raised_on, draft.payload.days_to_resolve) == (RAISED, 30)
+    assert draft.unit == "03424" and draft.occurred_at.date() == RAISED
+
+
+def test_a_recommendation_deadline_before_its_issue_names_the_item() -> None:
+    plan: dict[str, Any] = {
+        "opened": {
+            "supervision_id": "gs-1",
+            "activity": "survey",
+            "body": "standing_committee",
+            "committee": None,
+            "field": "land",
+            "title": "Khảo sát",
+            "supervised_units": [],
+        }
+    }
+    item = Tracked("gs-1", "106", "started", {"planned": RAISED, "started": RAISED})
+    from contracts.oversight import Recommendation
+
+    recs = [
+        Recommendation(text="a", addressed_to="UBND huyện", deadline=date(2025, 9, 1)),
+        Recommendation(text="b", addressed_to="UBND huyện", deadline=date(2025, 3, 1)),
+    ]
+    with pytest.raises(DomainError) as refused:
+        followups.supervision_finished(item, plan, date(2025, 4, 1), None, None, recs)
+    assert refused.value.field == "body.recommendations.1.deadline"
+    drafts = followups.supervision_finished(item, plan, date(2025, 4, 1), "x", None, recs[:1])
+    assert [d.type for d in drafts] == ["supervision.finished", "recommendation.issued"]
+    assert drafts[0].payload.recommendations == 1  # type: ignore[attr-defined]
+
+
+# -- intake ------------------------------------------------------------------------------------
+
+
+def decoded(payload: BaseModel, unit: str = "03424", day: date = RAISED) -> Decoded[BaseModel]:
+    envelope = Envelope(
+        event_id=uuid4(),
+        type=payload.TYPE,  # type: ignore[attr-defined]
+        version=payload.VERSION,  # type: ignore[attr-defined]
+        unit=unit,
+        occurred_at=datetime(day.year, day.month, day.day, 5, tzinfo=UTC),
+        recorded_at=datetime.now(UTC),
+        source=Source(service="meetings", instance="t"),
+        sequence=1,
+        payload=payload.model_dump(mode="json"),
+    )
+    return Decoded(envelope, payload)
+
+
+def voter_contact(**changes: Any) -> MeetingHeld:
+    meeting: dict[str, Any] = {
+        "kind": "voter_contact",
+        "meeting_id": "tx-1",
+        "title": "Tiếp xúc cử tri trước kỳ họp",
+        "held_on": RAISED.isoformat(),
+        "timing": "before_session",
+        "delegate_group": "Tổ đại biểu số 2",
+        "voters_attending": 120,
+        "opinions_raised": 2,
+        "opinions": [
+            {"opinion_id": "yk-1", "text": "Sửa đường", "field": "land", "addressed_to": "UBND"},
+            {"opinion_id": "yk-2", "text": "Trường", "field": "other", "addressed_to": "UBND"},
+        ],
+    }
+    return MeetingHeld.model_validate({"meeting": meeting | changes})
+
+
+def test_a_voter_contact_opens_one_opinion_per_opinion_raised() -> None:
+    opened = openings(decoded(voter_contact()), HIERARCHY, served=("106",))
+    assert [(o.collection, o.item_id, o.unit, o.day) for o in opened] == [
+        ("opinions", "yk-1", "03424", RAISED),
+        ("opinions", "yk-2", "03424", RAISED),
+    ]
+    assert opened[0].draft.type == "opinion.received"
+    assert opened[0].draft.causation_id is not None
+
+
+def test_units_not_served_open_nothing() -> None:
+    assert openings(decoded(voter_contact()), HIERARCHY, served=("105",)) == []
+    assert openings(decoded(voter_contact()), HIERARCHY, served=()) != []
+
+
+def test_a_citizen_reception_opens_its_petitions() -> None:
+    reception = MeetingHeld.model_validate(
+        {
+            "meeting": {
+                "kind": "citizen_reception",
+                "meeting_id": "tcd-1",
+                "title": "Tiếp công dân định kỳ",
+                "held_on": RAISED.isoformat(),
+                "reception_type": "periodic",
+                "citizens_received": 3,
+                "petitions_received": 1,
+                "petitions": [
+                    {"petition_id": "d1", "petition_type": "complaint", "summary": "Đất"}
+                ],
+            }
+        }
+    )
+    (o,) = openings(decoded(reception), HIERARCHY, served=())
+    assert o.collection == "petitions" and isinstance(o.draft.payload, PetitionReceived)
+    assert o.draft.payload.channel == "citizen_reception"
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+
+def test_every_oversight_event_has_a_fold_and_every_figure_a_label() -> None:
+    assert {m.TYPE for m in EVENTS} <= set(FOLDS)  # type: ignore[attr-defined]
+    for rate in RATES.values():
+        assert rate.numerator in LABELS and rate.denominator in LABELS
+
+
+def test_follow_ups_count_on_the_day_the_item_was_raised() -> None:
+    resolved = OpinionResolved(
+        opinion_id="yk-1", raised_on=RAISED, resolved_on=date(2025, 8, 1), days_to_resolve=134
+    )
+    (c,) = contributions_of(decoded(resolved, day=date(2025, 8, 1)))
+    assert (c.unit, c.day) == ("03424", RAISED)
+    assert c.figures == Counter(
+        opinions_resolved=1, opinion_days_to_resolve=134, voter_opinions_pending=-1
+    )
+
+
+def test_a_late_implementation_takes_back_the_overdue_it_was_counted_as() -> None:
+    done = RecommendationImplemented(
+        recommendation_id="kn",
+        supervision_id="gs",
+        issued_on=RAISED,
+        deadline=date(2025, 5, 1),
+        implemented_on=date(2025, 6, 1),
+        was_overdue=True,
+    )
+    (c,) = contributions_of(decoded(done, unit="106"))
+    assert c.figures == Counter(
+        recommendations_implemented=1,
+        recommendations_implemented_late=1,
+        recommendations_overdue=-1,
+    )
+
+
+def test_only_petitions_by_mail_add_to_petitions_received() -> None:
+    def received(channel: Literal["mail", "citizen_reception"]) -> Counter[str]:
+        p = PetitionReceived(
+            petition_id="d",
+            received_on=RAISED,
+            petition_type="complaint",
+            summary="x",
+            channel=channel,
+        )
+        (c,) = contributions_of(decoded(p))
+        return c.figures
+
+    assert received("mail") == Counter(
+        petitions_received=1, petitions_received_by_mail=1, petitions_pending=1
+    )
+    assert received("citizen_reception") == Counter(petitions_pending=1)
+    settled = PetitionSettled(
+        petition_id="d", received_on=RAISED, settled_on=date(2025, 3, 30), days_to_settle=10
+    )
+    assert contributions_of(decoded(settled))[0].figures["petitions_pending"] == -1
+
+
+def test_started_supervisions_count_by_body_and_field() -> None:
+    started = SupervisionStarted(
+        supervision_id="gs",
+        activity="verification",
+        body="committee",
+        committee="legal",
+        field="budget",
+        started_on=RAISED,
+    )
+    (c,) = contributions_of(decoded(started, unit="106"))
+    assert c.figures == Counter(
+        verifications_started=1,
+        verifications_started_body_committee=1,
+        verifications_started_field_budget=1,
+    )
+    assert all(key in LABELS for key in c.figures)
+
+
+def test_rates_are_ratios_of_summed_counts() -> None:
+    rates = rates_of(
+        {
+            "voter_opinions_raised": 96,
+            "opinions_resolved": 40,
+            "opinion_days_to_resolve": 600,
+            "recommendations_issued": 8,
+            "recommendations_implemented": 2,
+        }
+    )
+    assert rates["opinion_resolution_rate"] == 41.7
+    assert rates["opinion_mean_days_to_resolve"] == 15.0
+    assert rates["recommendation_implementation_rate"] == 25.0
+    assert rates["petition_settlement_rate"] is None
+
+
+def test_a_correction_opens_the_opinions_it_adds_and_other_events_open_nothing() -> None:
+    from contracts.meetings import MeetingCorrected
+
+    before, after = voter_contact(opinions_raised=0, opinions=[]), voter_contact()
+    corrected = MeetingCorrected(
+        meeting_id="tx-1", previous=before.meeting, corrected=after.meeting
+    )
+    assert [o.item_id for o in openings(decoded(corrected), HIERARCHY, served=())] == [
+        "yk-1",
+        "yk-2",
+    ]
+    assert openings(decoded(before), HIERARCHY, served=()) == []
+    started = SupervisionStarted(
+        activity="survey", body="standing_committee", field="land", started_on=RAISED
+    )
+    assert openings(decoded(started), HIERARCHY, served=()) == []
