@@ -127,6 +127,7 @@ def run(
     from deploy.sample import load_sample
     from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
+    from services.common.settings import Settings
 
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
     try:
@@ -138,6 +139,13 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
+        load_hierarchy(
+            Settings(
+                kafka_bootstrap_servers=endpoints.kafka_bootstrap,
+                mongodb_uri=endpoints.mongodb_uri,
+                keys_dir=keys,
+            )
+        )
         secret, secret_env = token_secret(base_dir)
         extra_env = {"HDND_KEYS_DIR": str(keys), **secret_env}
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
@@ -237,12 +245,16 @@ app.add_typer(keys_app, name="keys")
 
 
 def ensure_local_keys(base_dir: Path, province: str) -> Path:
-    """The local stack's own keys (never in the repository): one pair for the province,
-    which signs for every unit below it."""
+    """The local stack's own keys (never in the repository): one pair per province of both
+    eras (a province's key signs for every unit below it; the hierarchy registry signs each
+    unit's registration with its province's key)."""
     from contracts.signing import generate_keys
+    from services.common.hierarchy import Hierarchy
 
+    h = Hierarchy.load()
     directory = base_dir / "keys"
-    generate_keys(directory, [province])
+    codes = {p.code for era in ("legacy", "2025") for p in h.provinces(era)}
+    generate_keys(directory, sorted(codes | {province}))
     return directory
 
 
@@ -595,19 +607,25 @@ def _servers_call(work: Any) -> Any:
 @hierarchy_app.command("load")
 def hierarchy_load() -> None:
     """Load every unit of both eras into MongoDB once and publish them as unit.registered."""
+    from services.common.settings import Settings
+
+    load_hierarchy(Settings())
+
+
+def load_hierarchy(settings: Any) -> None:
+    """The registry load with progress bars, then one line with time and peak memory."""
     import resource
     import time
 
     from deploy.registry import Registry
     from services.common.hierarchy import Hierarchy
     from services.common.runtime import Runtime
-    from services.common.settings import Settings
 
     started = time.monotonic()
     hierarchy = Hierarchy.load()
 
     async def work() -> Any:
-        runtime = Runtime(Settings(), "hierarchy")
+        runtime = Runtime(settings, "hierarchy")
         registry = Registry(runtime)
         try:
             await registry.create_indexes()
@@ -628,8 +646,8 @@ def hierarchy_load() -> None:
     loaded = _servers_call(work())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(
-        f"{loaded.units} units ({loaded.new} new, {loaded.units - loaded.new} already loaded),"
-        f" {loaded.published} unit.registered events published"
+        f"hierarchy: {loaded.units} units ({loaded.new} new, {loaded.units - loaded.new}"
+        f" already loaded), {loaded.published} unit.registered events published"
         f" in {time.monotonic() - started:.1f} s, peak memory {rss:.0f} MiB",
         highlight=False,
     )

@@ -364,6 +364,17 @@ class Hierarchy:
             del v["_unit"]
         return out
 
+    def absorbed(self, code: str) -> list[str]:
+        """2025-era codes whose records now count in the current unit `code` (itself first,
+        then units merged into it or divided with it as default successor, followed through
+        later changes)."""
+        inverse: dict[str, list[str]] = {}
+        for old in self._ended["2025"]:
+            now = self.current(old, "2025")
+            if now is not None:
+                inverse.setdefault(now, []).append(old)
+        return [code, *sorted(inverse.get(code, []))]
+
     def ended(self, code: str, era: Era) -> Ended | None:
         """How a unit a change ended continues (None while in force or never ended)."""
         return self._ended[era].get(code)

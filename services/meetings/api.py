@@ -7,15 +7,23 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Body, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from contracts.meetings import Meeting, MeetingScheduled, Text
-from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
+from services.common.activity import (
+    WRITE_REFUSALS,
+    Responses,
+    guarded_router,
+    receipt,
+    record_once,
+)
+from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
+from services.common.mongo import Document
 from services.meetings.domain import (
     MeetingState,
     RecordMeeting,
@@ -37,26 +45,11 @@ def _service_of(app: FastAPI) -> Meetings:
     return service
 
 
-# Every route needs a valid bearer token (401 otherwise), even one that forgets to check the
-# unit with `caller: CallerDep`; the secret is loaded when the app starts.
-router = APIRouter(
-    tags=["meetings"],
-    dependencies=[Depends(caller_of)],
-    responses=dict(AUTH_RESPONSES),
-    lifespan=tokens_lifespan(_service_of),
-)
+router = guarded_router("meetings", _service_of)
 
 MeetingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not UTF-8 text"},
-    403: {
-        "description": "Outside the token's unit, a read-only token, or a unit this"
-        " instance does not serve"
-    },
-    422: {"description": "Invalid field, unknown unit on that date, or a future date"},
-}
-_STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **_WRITE_RESPONSES,
+_STEP_RESPONSES: Responses = {
+    **WRITE_REFUSALS,
     404: {"description": "No such meeting of this unit"},
     409: {"description": "The meeting is not in a state that allows this step"},
 }
@@ -88,22 +81,11 @@ class Correction(BaseModel):
 
 
 def _meetings(request: Request) -> Meetings:
-    service: Meetings = request.app.state.meetings
-    return service
+    return _service_of(request.app)
 
 
 def _rules(service: Meetings) -> Rules:
     return Rules(service.hierarchy, service.settings.units, service.today())
-
-
-def _recorded(envelope: Envelope, meeting_id: str, status: str) -> Recorded:
-    return Recorded(
-        meeting_id=meeting_id,
-        unit=envelope.unit,
-        event_id=str(envelope.event_id),
-        sequence=envelope.sequence,
-        status=status,
-    )
 
 
 def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | None:
@@ -118,7 +100,7 @@ def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | No
     response_model=Recorded,
     summary="Record a meeting the council of `unit` held (without scheduling it first)",
     responses={
-        **_WRITE_RESPONSES,
+        **WRITE_REFUSALS,
         200: {"description": "Already recorded with the same content (idempotent retry)"},
         409: {
             "description": "The meeting_id is taken by different content, or the session"
@@ -141,18 +123,11 @@ async def post_meeting(
         service.settings.units,
         today=service.today(),
     )
+    held = meeting.model_dump(mode="json")
 
-    async def work(session: AsyncClientSession) -> Any:
-        return await service.store.record(session, draft)
-
-    try:
-        envelope = await service.runtime.write(work)
-    except DuplicateKeyError as exc:
-        if taken := _session_number_taken("body.number_in_term", exc):
-            raise taken from None
-        existing = await service.store.find(meeting.meeting_id)
+    def taken(existing: Document | None) -> Conflict:
         if existing is None or existing["unit"] != unit or existing.get("meeting") is None:
-            raise Conflict(
+            return Conflict(
                 "body.meeting_id",
                 f"meeting_id {meeting.meeting_id} is taken"
                 + (
@@ -161,20 +136,20 @@ async def post_meeting(
                     if existing is not None and existing["unit"] == unit
                     else ""
                 ),
-            ) from None
-        if existing["meeting"] != meeting.model_dump(mode="json"):
-            raise Conflict(
-                "body.meeting_id",
-                f"meeting_id {meeting.meeting_id} already records another meeting",
-            ) from None
-        response.status_code = 200
-        return Recorded(
-            meeting_id=meeting.meeting_id,
-            unit=unit,
-            event_id=existing["event_id"],
-            status="unchanged",
+            )
+        return Conflict(
+            "body.meeting_id", f"meeting_id {meeting.meeting_id} already records another meeting"
         )
-    return _recorded(envelope, meeting.meeting_id, "recorded")
+
+    done = await record_once(
+        service.runtime,
+        lambda session: service.store.record(session, draft),
+        lambda: service.store.find(meeting.meeting_id),
+        lambda existing: existing["unit"] == unit and existing.get("meeting") == held,
+        taken,
+        lambda exc: _session_number_taken("body.number_in_term", exc),
+    )
+    return Recorded(meeting_id=meeting.meeting_id, unit=unit, **receipt(response, done))
 
 
 @router.post(
@@ -183,7 +158,7 @@ async def post_meeting(
     response_model=Recorded,
     summary="Schedule a meeting of the council of `unit` (the day may be in the future)",
     responses={
-        **_WRITE_RESPONSES,
+        **WRITE_REFUSALS,
         200: {"description": "Already scheduled with the same plan (idempotent retry)"},
         409: {"description": "The meeting_id is taken, or the session number in the term"},
     },
@@ -198,42 +173,34 @@ async def schedule(
     service = _meetings(request)
     caller.may_write(unit, plan.scheduled_for)
     draft = schedule_meeting(ScheduleMeeting(unit=unit, plan=plan), _rules(service))
-
-    async def work(session: AsyncClientSession) -> Envelope:
-        return await service.store.schedule(session, draft)
-
-    try:
-        envelope = await service.runtime.write(work)
-    except DuplicateKeyError as exc:
-        if taken := _session_number_taken("body.session.number_in_term", exc):
-            raise taken from None
-        existing = await service.store.find(plan.meeting_id)
-        if (
-            existing is None
-            or existing["unit"] != unit
-            or existing.get("plan") != plan.model_dump(mode="json")
-        ):
-            raise Conflict(
-                "body.meeting_id", f"meeting_id {plan.meeting_id} is taken by another meeting"
-            ) from None
-        response.status_code = 200
-        return Recorded(
-            meeting_id=plan.meeting_id,
-            unit=unit,
-            event_id=existing["event_id"],
-            status="unchanged",
-        )
-    return _recorded(envelope, plan.meeting_id, Status.SCHEDULED.value)
+    planned = plan.model_dump(mode="json")
+    done = await record_once(
+        service.runtime,
+        lambda session: service.store.schedule(session, draft),
+        lambda: service.store.find(plan.meeting_id),
+        lambda existing: existing["unit"] == unit and existing.get("plan") == planned,
+        lambda _: Conflict(
+            "body.meeting_id", f"meeting_id {plan.meeting_id} is taken by another meeting"
+        ),
+        lambda exc: _session_number_taken("body.session.number_in_term", exc),
+    )
+    return Recorded(
+        meeting_id=plan.meeting_id, unit=unit, **receipt(response, done, Status.SCHEDULED.value)
+    )
 
 
 async def _step(
     service: Meetings,
+    response: Response,
     unit: str,
     meeting_id: str,
+    status: str,
     decide: Callable[[MeetingState], EventDraft | None],
     write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
-) -> Envelope | None:
-    """Read the meeting, let the domain decide, write it and its event: one transaction."""
+    number_field: str | None = None,
+) -> Recorded:
+    """Read the meeting, let the domain decide, write it and its event: one transaction.
+    A decision to change nothing (a retry) answers with the meeting as it stands."""
 
     async def work(session: AsyncClientSession) -> Envelope | None:
         state = await service.store.state(session, meeting_id)
@@ -242,7 +209,16 @@ async def _step(
         draft = decide(state)
         return None if draft is None else await write(session, draft)
 
-    return await service.runtime.write(work)
+    try:
+        done: Envelope | Document | None = await service.runtime.write(work)
+    except DuplicateKeyError as exc:
+        if number_field is None:
+            raise
+        raise _session_number_taken(number_field, exc) or exc from None
+    if done is None:
+        done = await service.store.find(meeting_id)
+        assert done is not None
+    return Recorded(meeting_id=meeting_id, unit=unit, **receipt(response, done, status))
 
 
 def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
@@ -261,6 +237,7 @@ def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
 )
 async def hold(
     request: Request,
+    response: Response,
     unit: Annotated[UnitCode, Path()],
     meeting_id: MeetingId,
     meeting: Annotated[Meeting, Body()],
@@ -270,18 +247,16 @@ async def hold(
     meeting = _with_id(meeting, meeting_id)
     caller.may_write(unit, meeting.held_on)
     rules = _rules(service)
-    try:
-        envelope = await _step(
-            service,
-            unit,
-            meeting_id,
-            lambda state: hold_meeting(state, meeting, rules),
-            service.store.hold,
-        )
-    except DuplicateKeyError as exc:
-        raise _session_number_taken("body.number_in_term", exc) or exc from None
-    assert envelope is not None
-    return _recorded(envelope, meeting_id, Status.HELD.value)
+    return await _step(
+        service,
+        response,
+        unit,
+        meeting_id,
+        Status.HELD.value,
+        lambda state: hold_meeting(state, meeting, rules),
+        service.store.hold,
+        "body.number_in_term",
+    )
 
 
 @router.post(
@@ -293,6 +268,7 @@ async def hold(
 )
 async def cancel(
     request: Request,
+    response: Response,
     unit: Annotated[UnitCode, Path()],
     meeting_id: MeetingId,
     cancellation: Annotated[Cancellation, Body()],
@@ -305,9 +281,9 @@ async def cancel(
         caller.may_write(unit, state.day)
         return cancel_meeting(state, cancellation.reason, rules)
 
-    envelope = await _step(service, unit, meeting_id, decide, service.store.cancel)
-    assert envelope is not None
-    return _recorded(envelope, meeting_id, Status.CANCELLED.value)
+    return await _step(
+        service, response, unit, meeting_id, Status.CANCELLED.value, decide, service.store.cancel
+    )
 
 
 @router.post(
@@ -337,18 +313,16 @@ async def correct(
         caller.may_write(unit, state.day)  # the record being changed, as well as the new day
         return correct_meeting(state, corrected, correction.reason, rules)
 
-    try:
-        envelope = await _step(service, unit, meeting_id, decide, service.store.correct)
-    except DuplicateKeyError as exc:
-        raise _session_number_taken("body.meeting.number_in_term", exc) or exc from None
-    if envelope is None:
-        response.status_code = 200
-        current = await service.store.find(meeting_id)
-        assert current is not None
-        return Recorded(
-            meeting_id=meeting_id, unit=unit, event_id=current["event_id"], status="unchanged"
-        )
-    return _recorded(envelope, meeting_id, "corrected")
+    return await _step(
+        service,
+        response,
+        unit,
+        meeting_id,
+        "corrected",
+        decide,
+        service.store.correct,
+        "body.meeting.number_in_term",
+    )
 
 
 @router.get(

@@ -30,6 +30,7 @@ from contracts.meetings import (
     MeetingHeld,
     MeetingScheduled,
 )
+from services.common.activity import EventStore, days_between
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.meetings.domain import MeetingState, Status, session_key
@@ -37,11 +38,10 @@ from services.meetings.domain import MeetingState, Status, session_key
 SESSION_INDEX = "one_session_per_number_in_term"
 
 
-class MeetingStore:
+class MeetingStore(EventStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        super().__init__(outbox, topic)
         self.meetings = db["meetings"]
-        self.outbox = outbox
-        self.topic = topic
 
     async def create_indexes(self) -> None:
         await self._adopt_documents_before_the_lifecycle()
@@ -74,43 +74,23 @@ class MeetingStore:
         """Insert a meeting held without being scheduled, and its `meeting.held` event."""
         payload = draft.payload
         assert isinstance(payload, MeetingHeld)
-        envelope = await self._emit(session, draft)
-        await self.meetings.insert_one(
-            {
-                "_id": payload.meeting.meeting_id,
-                "unit": draft.unit,
-                "kind": payload.meeting.kind,
-                **_held_fields(payload),
-                "event_id": str(envelope.event_id),
-                "recorded_at": envelope.recorded_at,
-                "updated_at": envelope.recorded_at,
-            },
-            session=session,
+        meeting = payload.meeting
+        return await self._insert(
+            session, draft, meeting.meeting_id, meeting.kind, _held_fields(payload)
         )
-        return envelope
 
     async def schedule(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """Insert a scheduled meeting and its `meeting.scheduled` event."""
         plan = draft.payload
         assert isinstance(plan, MeetingScheduled)
-        envelope = await self._emit(session, draft)
         key = session_key(plan)
-        await self.meetings.insert_one(
-            {
-                "_id": plan.meeting_id,
-                "unit": draft.unit,
-                "kind": plan.kind.value,
-                "status": Status.SCHEDULED.value,
-                "day": plan.scheduled_for.isoformat(),
-                "plan": plan.model_dump(mode="json"),
-                **({"session_key": key} if key else {}),
-                "event_id": str(envelope.event_id),
-                "recorded_at": envelope.recorded_at,
-                "updated_at": envelope.recorded_at,
-            },
-            session=session,
-        )
-        return envelope
+        fields = {
+            "status": Status.SCHEDULED.value,
+            "day": plan.scheduled_for.isoformat(),
+            "plan": plan.model_dump(mode="json"),
+            **({"session_key": key} if key else {}),
+        }
+        return await self._insert(session, draft, plan.meeting_id, plan.kind.value, fields)
 
     async def hold(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """A scheduled meeting is now held, with its `meeting.held` event."""
@@ -158,22 +138,35 @@ class MeetingStore:
         """Meetings of `unit` by day (held on, else planned for), oldest first."""
         query: Document = {"unit": unit}
         if start or end:
-            query["day"] = {
-                k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
-            }
+            query["day"] = days_between(start, end)
         if status is not None:
             query["status"] = status.value
         cursor = self.meetings.find(query).sort([("day", ASCENDING), ("_id", ASCENDING)])
         return [view(_current(d)) for d in await cursor.limit(limit).to_list()]
 
-    async def _emit(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+    async def _insert(
+        self,
+        session: AsyncClientSession,
+        draft: EventDraft,
+        meeting_id: str,
+        kind: str,
+        fields: Document,
+    ) -> Envelope:
+        """Insert a new meeting with its first event (DuplicateKeyError if the id is taken)."""
+        envelope = await self.emit_one(session, draft)
+        doc = {"_id": meeting_id, "unit": draft.unit, "kind": kind, **fields}
+        doc.update(
+            event_id=str(envelope.event_id),
+            recorded_at=envelope.recorded_at,
+            updated_at=envelope.recorded_at,
+        )
+        await self.meetings.insert_one(doc, session=session)
         return envelope
 
     async def _update(
         self, session: AsyncClientSession, draft: EventDraft, meeting_id: str, change: Document
     ) -> Envelope:
-        envelope = await self._emit(session, draft)
+        envelope = await self.emit_one(session, draft)
         change.setdefault("$set", {}).update(
             event_id=str(envelope.event_id), updated_at=envelope.recorded_at
         )

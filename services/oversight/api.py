@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Body, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from contracts import UnitCode
 from contracts.oversight import SupervisionFinished
-from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
+from services.common.activity import WRITE_REFUSALS, guarded_router, receipt, record_once
+from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
 from services.oversight.domain import RecordSupervision, record_supervision
 from services.oversight.wiring import Oversight
@@ -23,14 +22,7 @@ def _service_of(app: FastAPI) -> Oversight:
     return service
 
 
-# Every route needs a valid bearer token (401 otherwise), even one that forgets to check the
-# unit with `caller: CallerDep`; the secret is loaded when the app starts.
-router = APIRouter(
-    tags=["oversight"],
-    dependencies=[Depends(caller_of)],
-    responses=dict(AUTH_RESPONSES),
-    lifespan=tokens_lifespan(_service_of),
-)
+router = guarded_router("oversight", _service_of)
 
 
 class Recorded(BaseModel):
@@ -42,8 +34,7 @@ class Recorded(BaseModel):
 
 
 def _oversight(request: Request) -> Oversight:
-    service: Oversight = request.app.state.oversight
-    return service
+    return _service_of(request.app)
 
 
 @router.post(
@@ -52,14 +43,9 @@ def _oversight(request: Request) -> Oversight:
     response_model=Recorded,
     summary="Record a supervision, survey or verification the council of `unit` finished",
     responses={
+        **WRITE_REFUSALS,
         200: {"description": "Already recorded with the same content (idempotent retry)"},
-        400: {"description": "The body is not UTF-8 text"},
-        403: {
-            "description": "Outside the token's unit, a read-only token, or a unit this"
-            " instance does not serve"
-        },
         409: {"description": "The supervision_id is taken by different content"},
-        422: {"description": "Invalid field, unknown unit on that date, or a future date"},
     },
 )
 async def post_supervision(
@@ -71,11 +57,12 @@ async def post_supervision(
 ) -> Recorded:
     service = _oversight(request)
     caller.may_write(unit, supervision.finished_on)
-    if await service.items.find("supervision_plans", supervision.supervision_id) is not None:
+    supervision_id = supervision.supervision_id
+    if await service.items.find("supervision_plans", supervision_id) is not None:
         raise Conflict(
             "body.supervision_id",
-            f"supervision {supervision.supervision_id} was planned: record its end with"
-            f" POST /units/{unit}/supervision-plans/{supervision.supervision_id}/finished",
+            f"supervision {supervision_id} was planned: record its end with"
+            f" POST /units/{unit}/supervision-plans/{supervision_id}/finished",
         )
     draft = record_supervision(
         RecordSupervision(unit=unit, supervision=supervision),
@@ -83,38 +70,18 @@ async def post_supervision(
         service.settings.units,
         today=service.today(),
     )
-
-    async def work(session: AsyncClientSession) -> Any:
-        return await service.store.record(session, draft)
-
-    try:
-        envelope = await service.runtime.write(work)
-    except DuplicateKeyError:
-        existing = await service.store.find(supervision.supervision_id)
-        same = (
-            existing is not None
-            and existing["unit"] == unit
-            and existing["supervision"] == supervision.model_dump(mode="json")
-        )
-        if not same or existing is None:
-            raise Conflict(
-                "body.supervision_id",
-                f"supervision_id {supervision.supervision_id} already records another supervision",
-            ) from None
-        response.status_code = 200
-        return Recorded(
-            supervision_id=supervision.supervision_id,
-            unit=unit,
-            event_id=existing["event_id"],
-            status="unchanged",
-        )
-    return Recorded(
-        supervision_id=supervision.supervision_id,
-        unit=unit,
-        event_id=str(envelope.event_id),
-        sequence=envelope.sequence,
-        status="recorded",
+    finished = supervision.model_dump(mode="json")
+    done = await record_once(
+        service.runtime,
+        lambda session: service.store.record(session, draft),
+        lambda: service.store.find(supervision_id),
+        lambda existing: existing["unit"] == unit and existing["supervision"] == finished,
+        lambda _: Conflict(
+            "body.supervision_id",
+            f"supervision_id {supervision_id} already records another supervision",
+        ),
     )
+    return Recorded(supervision_id=supervision_id, unit=unit, **receipt(response, done))
 
 
 @router.get(

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
@@ -29,12 +29,13 @@ from contracts.oversight import (
     Recommendation,
     SupervisionPlanned,
 )
-from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of
+from services.common.activity import guarded_router, readable, record_once
+from services.common.auth import CallerDep
 from services.common.http import Conflict, DomainError, NotFound
 from services.common.mongo import Document
 from services.common.recording import recordable_unit
 from services.oversight import followups
-from services.oversight.items import new_item
+from services.oversight.items import collection_of, new_item
 from services.oversight.tracking import (
     OPINION,
     PETITION,
@@ -45,9 +46,7 @@ from services.oversight.tracking import (
 )
 from services.oversight.wiring import Oversight
 
-router = APIRouter(
-    tags=["oversight"], dependencies=[Depends(caller_of)], responses=dict(AUTH_RESPONSES)
-)
+router = guarded_router("oversight")  # the secret is loaded by the supervisions' router
 
 ItemPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -82,6 +81,19 @@ class Recorded(BaseModel):
     event_ids: list[str]
 
 
+def _answer(response: Response, doc: Document, envelopes: list[Any]) -> Recorded:
+    """The item as it now stands; a step or opening that wrote nothing (a retry) answers 200."""
+    if not envelopes:
+        response.status_code = 200
+    return Recorded(
+        item_id=doc["_id"],
+        unit=doc["unit"],
+        stage=doc["stage"],
+        status="recorded" if envelopes else "unchanged",
+        event_ids=[str(e.event_id) for e in envelopes],
+    )
+
+
 def _item_json(lifecycle: Lifecycle, doc: Document) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if k not in ("_id", "recorded_at")}
     return {f"{lifecycle.item}_id": doc["_id"], **out}
@@ -93,7 +105,6 @@ async def _take_step(
     caller: CallerDep,
     unit: str,
     lifecycle: Lifecycle,
-    collection: str,
     item_id: str,
     to: str,
     on: date,
@@ -103,6 +114,7 @@ async def _take_step(
     """Check who may, then decide and write the step in one transaction with its events."""
     service = _oversight(request)
     caller.may_write(unit, on)
+    collection = collection_of(lifecycle)
     doc = await service.items.find(collection, item_id)
     if doc is None or doc["unit"] != unit:
         raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {item_id} in {unit}")
@@ -137,63 +149,43 @@ async def _take_step(
         envelopes = await service.runtime.write(work)
     except DuplicateKeyError as exc:
         raise Conflict("body", f"an id in this request is taken already: {exc.details}") from None
-    if not envelopes:
-        response.status_code = 200
-    return Recorded(
-        item_id=item_id,
-        unit=unit,
-        stage=to,
-        status="recorded" if envelopes else "unchanged",
-        event_ids=[str(e.event_id) for e in envelopes],
-    )
+    return _answer(response, {**doc, "stage": to}, envelopes)
 
 
 async def _open(
     request: Request,
     response: Response,
-    collection: str,
     lifecycle: Lifecycle,
     doc: Document,
     draft: EventDraft,
-    same: Callable[[Document], bool],
 ) -> Recorded:
     """Open an item registered over HTTP; a retry with the same content changes nothing."""
     service = _oversight(request)
+    collection = collection_of(lifecycle)
 
-    async def work(session: AsyncClientSession) -> list[Any]:
-        return await service.items.insert(session, collection, [doc], [draft])
+    async def work(session: AsyncClientSession) -> Any:
+        (envelope,) = await service.items.insert(session, collection, [doc], [draft])
+        return envelope
 
-    try:
-        (envelope,) = await service.runtime.write(work)
-    except DuplicateKeyError:
-        existing = await service.items.find(collection, doc["_id"])
-        if existing is None or existing["unit"] != doc["unit"] or not same(existing):
-            raise Conflict(
-                f"body.{lifecycle.item}_id",
-                f"{lifecycle.item}_id {doc['_id']} already records another {lifecycle.item}",
-            ) from None
-        response.status_code = 200
-        return Recorded(
-            item_id=doc["_id"],
-            unit=doc["unit"],
-            stage=existing["stage"],
-            status="unchanged",
-            event_ids=[],
-        )
-    return Recorded(
-        item_id=doc["_id"],
-        unit=doc["unit"],
-        stage=doc["stage"],
-        status="recorded",
-        event_ids=[str(envelope.event_id)],
+    done = await record_once(
+        service.runtime,
+        work,
+        lambda: service.items.find(collection, doc["_id"]),
+        lambda existing: existing["unit"] == doc["unit"] and existing["opened"] == doc["opened"],
+        lambda _: Conflict(
+            f"body.{lifecycle.item}_id",
+            f"{lifecycle.item}_id {doc['_id']} already records another {lifecycle.item}",
+        ),
     )
+    if isinstance(done, dict):
+        return _answer(response, {**doc, "stage": done["stage"]}, [])
+    return _answer(response, doc, [done])
 
 
 async def _list(
     request: Request,
     caller: CallerDep,
     lifecycle: Lifecycle,
-    collection: str,
     unit: str,
     stage: str | None,
     start: date | None,
@@ -201,18 +193,17 @@ async def _list(
     limit: int,
 ) -> list[dict[str, Any]]:
     caller.may_read_between(unit, start, end)
-    docs = await _oversight(request).items.listed(collection, unit, stage, start, end, limit)
+    items = _oversight(request).items
+    docs = await items.listed(collection_of(lifecycle), unit, stage, start, end, limit)
     return [_item_json(lifecycle, d) for d in docs]
 
 
 async def _one(
-    request: Request, caller: CallerDep, lifecycle: Lifecycle, collection: str, unit: str, id_: str
+    request: Request, caller: CallerDep, lifecycle: Lifecycle, unit: str, id_: str
 ) -> dict[str, Any]:
-    doc = await _oversight(request).items.find(collection, id_)
-    if doc is None or doc["unit"] != unit:
-        raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {id_} in {unit}")
-    caller.may_read_on(unit, date.fromisoformat(doc["raised_on"]))
-    return _item_json(lifecycle, doc)
+    doc = await _oversight(request).items.find(collection_of(lifecycle), id_)
+    missing = NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {id_} in {unit}")
+    return _item_json(lifecycle, readable(caller, doc, "raised_on", missing, unit))
 
 
 From = Annotated[date | None, Query(alias="from", description="Raised on or after")]
@@ -245,15 +236,7 @@ async def plan_supervision(
     )
     opened = plan.model_dump(mode="json")
     doc = new_item(plan.supervision_id, unit, "planned", plan.planned_on, opened)
-    return await _open(
-        request,
-        response,
-        "supervision_plans",
-        SUPERVISION,
-        doc,
-        draft,
-        lambda d: bool(d["opened"] == opened),
-    )
+    return await _open(request, response, SUPERVISION, doc, draft)
 
 
 class StartSupervision(Step):
@@ -280,7 +263,6 @@ async def start_supervision(
         caller,
         unit,
         SUPERVISION,
-        "supervision_plans",
         supervision_id,
         "started",
         body.started_on,
@@ -350,7 +332,6 @@ async def finish_supervision(
         caller,
         unit,
         SUPERVISION,
-        "supervision_plans",
         supervision_id,
         "finished",
         body.finished_on,
@@ -373,9 +354,7 @@ async def list_supervision_plans(
     end: To = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await _list(
-        request, caller, SUPERVISION, "supervision_plans", unit, stage, start, end, limit
-    )
+    return await _list(request, caller, SUPERVISION, unit, stage, start, end, limit)
 
 
 @router.get(
@@ -386,7 +365,7 @@ async def list_supervision_plans(
 async def get_supervision_plan(
     request: Request, unit: Unit, supervision_id: ItemPath, caller: CallerDep
 ) -> dict[str, Any]:
-    return await _one(request, caller, SUPERVISION, "supervision_plans", unit, supervision_id)
+    return await _one(request, caller, SUPERVISION, unit, supervision_id)
 
 
 # -- recommendations: issued → implemented (or overdue, by the sweep) ------------------------
@@ -417,7 +396,6 @@ async def implement_recommendation(
         caller,
         unit,
         RECOMMENDATION,
-        "recommendations",
         recommendation_id,
         "implemented",
         body.implemented_on,
@@ -441,9 +419,7 @@ async def list_recommendations(
     end: To = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await _list(
-        request, caller, RECOMMENDATION, "recommendations", unit, stage, start, end, limit
-    )
+    return await _list(request, caller, RECOMMENDATION, unit, stage, start, end, limit)
 
 
 @router.get(
@@ -454,7 +430,7 @@ async def list_recommendations(
 async def get_recommendation(
     request: Request, unit: Unit, recommendation_id: ItemPath, caller: CallerDep
 ) -> dict[str, Any]:
-    return await _one(request, caller, RECOMMENDATION, "recommendations", unit, recommendation_id)
+    return await _one(request, caller, RECOMMENDATION, unit, recommendation_id)
 
 
 # -- voter opinions: received (from voter contacts) → forwarded → answered → resolved --------
@@ -495,7 +471,6 @@ async def forward_opinion(
         caller,
         unit,
         OPINION,
-        "opinions",
         opinion_id,
         "forwarded",
         body.forwarded_on,
@@ -523,7 +498,6 @@ async def answer_opinion(
         caller,
         unit,
         OPINION,
-        "opinions",
         opinion_id,
         "answered",
         body.answered_on,
@@ -551,7 +525,6 @@ async def resolve_opinion(
         caller,
         unit,
         OPINION,
-        "opinions",
         opinion_id,
         "resolved",
         body.resolved_on,
@@ -573,7 +546,7 @@ async def list_opinions(
     end: To = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await _list(request, caller, OPINION, "opinions", unit, stage, start, end, limit)
+    return await _list(request, caller, OPINION, unit, stage, start, end, limit)
 
 
 @router.get(
@@ -584,7 +557,7 @@ async def list_opinions(
 async def get_opinion(
     request: Request, unit: Unit, opinion_id: ItemPath, caller: CallerDep
 ) -> dict[str, Any]:
-    return await _one(request, caller, OPINION, "opinions", unit, opinion_id)
+    return await _one(request, caller, OPINION, unit, opinion_id)
 
 
 # -- petitions: received (at receptions, or by mail here) → transferred → settled ------------
@@ -631,9 +604,7 @@ async def register_petition(
     )
     opened = event.model_dump(mode="json")
     doc = new_item(petition.petition_id, unit, "received", petition.received_on, opened)
-    return await _open(
-        request, response, "petitions", PETITION, doc, draft, lambda d: bool(d["opened"] == opened)
-    )
+    return await _open(request, response, PETITION, doc, draft)
 
 
 @router.post(
@@ -656,7 +627,6 @@ async def transfer_petition(
         caller,
         unit,
         PETITION,
-        "petitions",
         petition_id,
         "transferred",
         body.transferred_on,
@@ -684,7 +654,6 @@ async def settle_petition(
         caller,
         unit,
         PETITION,
-        "petitions",
         petition_id,
         "settled",
         body.settled_on,
@@ -704,7 +673,7 @@ async def list_petitions(
     end: To = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    return await _list(request, caller, PETITION, "petitions", unit, stage, start, end, limit)
+    return await _list(request, caller, PETITION, unit, stage, start, end, limit)
 
 
 @router.get(
@@ -715,4 +684,4 @@ async def list_petitions(
 async def get_petition(
     request: Request, unit: Unit, petition_id: ItemPath, caller: CallerDep
 ) -> dict[str, Any]:
-    return await _one(request, caller, PETITION, "petitions", unit, petition_id)
+    return await _one(request, caller, PETITION, unit, petition_id)

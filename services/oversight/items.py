@@ -19,13 +19,31 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope, EventDraft
+from services.common.activity import EventStore, days_between
 from services.common.consumer import PositionStore
 from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
-from services.oversight.tracking import Lifecycle, OpenRecommendation, Tracked, advance
+from services.oversight.tracking import (
+    OPINION,
+    PETITION,
+    RECOMMENDATION,
+    SUPERVISION,
+    Lifecycle,
+    OpenRecommendation,
+    Tracked,
+    advance,
+)
 
 COLLECTIONS = ("supervision_plans", "recommendations", "opinions", "petitions")
+_COLLECTION_OF = dict(
+    zip((SUPERVISION, RECOMMENDATION, OPINION, PETITION), COLLECTIONS, strict=True)
+)
+
+
+def collection_of(lifecycle: Lifecycle) -> str:
+    """Where the items of `lifecycle` are kept."""
+    return _COLLECTION_OF[lifecycle]
 
 
 def tracked_of(doc: Document) -> Tracked:
@@ -51,11 +69,10 @@ def new_item(
     }
 
 
-class ItemStore:
+class ItemStore(EventStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        super().__init__(outbox, topic)
         self.db = db
-        self.outbox = outbox
-        self.topic = topic
         self.positions = PositionStore(db["consumer_positions"])
 
     async def create_indexes(self) -> None:
@@ -80,7 +97,7 @@ class ItemStore:
         drafts: Sequence[EventDraft],
     ) -> list[Envelope]:
         """Open new items (DuplicateKeyError if an id is taken) with their events."""
-        envelopes = await self.outbox.append(session, self.topic, drafts)
+        envelopes = await self.emit(session, drafts)
         for doc, envelope in zip(docs, envelopes, strict=False):
             doc["event_ids"] = {doc["stage"]: str(envelope.event_id)}
         for doc in docs:  # one by one: a taken id raises DuplicateKeyError
@@ -96,7 +113,7 @@ class ItemStore:
         )
         if result.upserted_id is None:
             return None
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        envelope = await self.emit_one(session, draft)
         await self.db[collection].update_one(
             {"_id": doc["_id"]},
             {"$set": {f"event_ids.{doc['stage']}": str(envelope.event_id)}},
@@ -133,7 +150,7 @@ class ItemStore:
                     f"{lifecycle.item} {item_id} was already {to} on {on} with other details",
                 )
             return doc, []
-        envelopes = await self.outbox.append(session, self.topic, drafts)
+        envelopes = await self.emit(session, drafts)
         changes = {
             "stage": to,
             f"days.{to}": on.isoformat(),
@@ -159,9 +176,7 @@ class ItemStore:
         if stage:
             query["stage"] = stage
         if start or end:
-            query["raised_on"] = {
-                k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
-            }
+            query["raised_on"] = days_between(start, end)
         cursor = self.db[collection].find(query, {"recorded_at": 0})
         return (
             await cursor.sort([("raised_on", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
@@ -195,7 +210,7 @@ class ItemStore:
     ) -> list[Envelope]:
         if not drafts:
             return []
-        envelopes = await self.outbox.append(session, self.topic, [d for _, d in drafts])
+        envelopes = await self.emit(session, [d for _, d in drafts])
         if drafts:
             await self.db["recommendations"].bulk_write(
                 [

@@ -16,15 +16,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import REGISTRY, Envelope, EventDraft
 from contracts.oversight import SupervisionFinished
+from services.common.activity import EventStore, days_between
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 
 
-class SupervisionStore:
+class SupervisionStore(EventStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        super().__init__(outbox, topic)
         self.supervisions = db["supervisions"]
-        self.outbox = outbox
-        self.topic = topic
 
     async def create_indexes(self) -> None:
         await self.supervisions.create_index([("unit", ASCENDING), ("finished_on", ASCENDING)])
@@ -36,7 +36,7 @@ class SupervisionStore:
     async def record(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """Insert the supervision and its `supervision.finished` event; caller provides the
         transaction."""
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        envelope = await self.emit_one(session, draft)
         await self.remember(session, draft, envelope)
         return envelope
 
@@ -67,9 +67,7 @@ class SupervisionStore:
         """Supervisions of `unit` that finished within [start, end], oldest first."""
         query: Document = {"unit": unit}
         if start or end:
-            query["finished_on"] = {
-                k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None
-            }
+            query["finished_on"] = days_between(start, end)
         fields = {"_id": 0, "supervision": 1, "version": 1, "event_id": 1}
         cursor = self.supervisions.find(query, fields)
         docs = await cursor.sort("finished_on", ASCENDING).limit(limit).to_list()

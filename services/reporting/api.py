@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
 from contracts import UnitCode
 from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
-from services.common.http import DomainError, NotFound
+from services.common.http import DomainError, Forbidden, NotFound
 from services.reporting.periods import InvalidPeriod, Period, parse_period
-from services.reporting.views import eras_of
+from services.reporting.views import country_as_it_was, eras_of
 from services.reporting.wiring import Reporting
 
 
@@ -72,6 +72,11 @@ async def unit_summary(
         caller.may_read(unit, ["2025"], f"during {asked.key}")
         mapped = await reporting.today_views.summary(unit, asked)
         if mapped is None:
+            now = reporting.hierarchy.current(unit, "2025")
+            if now is not None:
+                raise NotFound(
+                    "path.unit", f"unit {unit} no longer exists; as today its figures are {now}'s"
+                )
             raise NotFound("path.unit", f"no unit {unit} exists today (after the 2025 reform)")
         return mapped
     caller.may_read(unit, eras_of(asked), f"during {asked.key}")
@@ -79,6 +84,28 @@ async def unit_summary(
     if summary is None:
         raise NotFound("path.unit", f"no unit {unit} existed during {period}")
     return {**summary.as_json(), "view": "as_it_was"}
+
+
+@router.get(
+    "/country/summary",
+    summary="Figures of the whole country and of each province (national scope only)",
+)
+async def country_summary(
+    request: Request,
+    period: PeriodQuery,
+    caller: CallerDep,
+    view: ViewQuery = "as_it_was",
+) -> dict[str, Any]:
+    reporting: Reporting = request.app.state.reporting
+    asked = period_of(period)
+    if caller.principal.unit is not None and caller.principal.role != "operator":
+        raise Forbidden(
+            "header.authorization",
+            f"national figures need a national token; this one is for unit {caller.principal.unit}",
+        )
+    if view == "as_today":
+        return await reporting.today_views.country(asked)
+    return await country_as_it_was(reporting.views.unit_months, reporting.hierarchy, asked)
 
 
 @router.get(

@@ -122,6 +122,39 @@ class Views:
         return UnitSummary(unit, period, complete(total), complete(own), rows)
 
 
+async def country_as_it_was(
+    unit_months: AsyncCollection[Document], hierarchy: Hierarchy, period: Period
+) -> dict[str, Any]:
+    """The whole country: every province's totals over the period, in the era of each month
+    (63 provinces before the reform, 34 after)."""
+    months = {"$gte": period.first, "$lte": period.last}
+    per_province: dict[tuple[Era, str], Counter[str]] = {}
+    query = {"level": "province", "month": months}
+    async for doc in unit_months.find(query, {"unit": 1, "month": 1, "total": 1}):
+        era: Era = "legacy" if doc["month"] < REFORM_MONTH else "2025"
+        per_province.setdefault((era, doc["unit"]), Counter()).update(doc.get("total", {}))
+    total: Counter[str] = Counter()
+    for figures in per_province.values():
+        total.update(figures)
+    children = [
+        {**_unit_json(p), "figures": complete(per_province.get((era, p.code), Counter()))}
+        for era in eras_of(period)
+        for p in hierarchy.provinces(era)
+    ]
+    return {
+        "unit": {"code": "VN", "name": "Cả nước", "level": "country", "era": None},
+        "period": _period_json(period),
+        "view": "as_it_was",
+        "figures": complete(total),
+        "rates": rates_of(complete(total)),
+        "children": children,
+    }
+
+
+def _period_json(period: Period) -> dict[str, Any]:
+    return {"key": period.key, "label": period.label, "from": period.first, "to": period.last}
+
+
 # --- "As today": the whole history mapped onto the 2025 units -------------------------------
 
 REFORM_MONTH = "2025-07"
@@ -152,13 +185,26 @@ class Attribution:
         }
 
 
-def legacy_sources(hierarchy: Hierarchy, code: str) -> tuple[list[str], list[Attribution]]:
-    """Legacy units whose figures count in the 2025 unit `code` "as today", and the ones of
-    them (or of its neighbours) placed by the division rule."""
+def legacy_sources(
+    hierarchy: Hierarchy, code: str, field: str = "total"
+) -> tuple[list[str], list[Attribution]]:
+    """Legacy units whose `field` figures count in the 2025 unit `code` "as today", and the
+    ones of them (or of its neighbours) placed by the division rule. A province's own figures
+    also take those of the legacy district councils of the provinces merged into it."""
+    if hierarchy.find(code, "2025") is None or code not in _dataset_2025(hierarchy, code):
+        return [], []  # established after the reform: no legacy history
     unit = hierarchy.unit(code, "2025")
     predecessors = hierarchy.predecessors(code)
     if unit.level == "province":  # provinces merged whole: no rule needed
-        return list(predecessors), []
+        if field != "own":
+            return list(predecessors), []
+        districts = [
+            d.code
+            for p in predecessors
+            for d in hierarchy.children(p, "legacy")
+            if hierarchy.children(d.code, "legacy")
+        ]
+        return [*predecessors, *districts], []
     sources, rule = [], []
     for legacy in predecessors:
         successors = hierarchy.successors(legacy)
@@ -174,6 +220,14 @@ def legacy_sources(hierarchy: Hierarchy, code: str) -> tuple[list[str], list[Att
                 )
             )
     return sources, rule
+
+
+def _dataset_2025(hierarchy: Hierarchy, code: str) -> set[str]:
+    try:
+        hierarchy.predecessors(code)
+    except LookupError:
+        return set()
+    return {code}
 
 
 def split_at_reform(period: Period) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
@@ -210,18 +264,29 @@ class TodayViews:
     async def _mapped(
         self, codes: list[str], period: Period, field: str
     ) -> tuple[dict[str, Counter[str]], list[Attribution]]:
-        """Figures of 2025 units: their own months after the reform plus their legacy
-        sources' months before it."""
+        """Figures of today's units: after the reform their own months and those of 2025
+        units since merged into them; before it, their legacy sources' months."""
         before, after = split_at_reform(period)
-        sources = {code: legacy_sources(self.hierarchy, code) for code in codes}
-        new = await self._sums(codes, after, field)
+        absorbed = {code: self.hierarchy.absorbed(code) for code in codes}
+        sources: dict[str, tuple[list[str], list[Attribution]]] = {}
+        for code, merged in absorbed.items():
+            found: list[str] = []
+            rules: list[Attribution] = []
+            for merged_code in merged:
+                src, placed_by_rule = legacy_sources(self.hierarchy, merged_code, field)
+                found.extend(src)
+                rules.extend(placed_by_rule)
+            sources[code] = (found, rules)
+        new = await self._sums([s for m in absorbed.values() for s in m], after, field)
         old = await self._sums([s for src, _ in sources.values() for s in src], before, field)
         result: dict[str, Counter[str]] = {}
         rule: list[Attribution] = []
         for code, (src, attributions) in sources.items():
-            total = Counter(new.get(code, Counter()))
-            for legacy in src:
-                total.update(old.get(legacy, Counter()))
+            total: Counter[str] = Counter()
+            for merged_code in absorbed[code]:
+                total.update(new.get(merged_code, Counter()))
+            for legacy_code in src:
+                total.update(old.get(legacy_code, Counter()))
             result[code] = total
             rule.extend(attributions)
         # Say which figures the rule placed: only divided units that had any in the period.
@@ -233,14 +298,46 @@ class TodayViews:
         ]
         return result, placed
 
+    async def country(self, period: Period) -> dict[str, Any]:
+        """Today's 34 provinces, each with its whole history mapped onto it."""
+        provinces = self.hierarchy.provinces("2025")
+        communes = [c for p in provinces for c in self.hierarchy.children(p.code, "2025")]
+        commune_totals, _ = await self._mapped([c.code for c in communes], period, "total")
+        owns, _ = await self._mapped([p.code for p in provinces], period, "own")
+        per_province = {p.code: Counter(owns[p.code]) for p in provinces}
+        for c in communes:
+            assert c.parent is not None
+            per_province[c.parent].update(commune_totals[c.code])
+        total: Counter[str] = Counter()
+        for figures in per_province.values():
+            total.update(figures)
+        return {
+            "unit": {"code": "VN", "name": "Cả nước", "level": "country", "era": "2025"},
+            "period": _period_json(period),
+            "view": "as_today",
+            "figures": complete(total),
+            "rates": rates_of(complete(total)),
+            "children": [
+                {**_unit_json(p), "figures": complete(per_province[p.code])} for p in provinces
+            ],
+            "rule": ATTRIBUTION_RULE,
+        }
+
     async def summary(self, code: str, period: Period) -> dict[str, Any] | None:
         unit = self.hierarchy.find(code, "2025")
-        if unit is None:
-            return None
-        totals, _ = await self._mapped([code], period, "total")
+        if unit is None or self.hierarchy.current(code, "2025") != code:
+            return None  # never a 2025 unit, or no longer one (see `current`)
         owns, _ = await self._mapped([code], period, "own")
         children = self.hierarchy.children(code, "2025")
         child_totals, rule = await self._mapped([c.code for c in children], period, "total")
+        if unit.level == "province":
+            # Today's children with their histories, plus the province's own: exact even when
+            # a commune moved between provinces after the reform.
+            totals = {code: Counter(owns[code])}
+            for c in children:
+                totals[code].update(child_totals[c.code])
+        else:
+            totals, _ = await self._mapped([code], period, "total")
         if unit.level == "commune":
             _, rule = await self._mapped([code], period, "total")
         if self.extras:

@@ -78,16 +78,17 @@ class Reporting:
             self._watch = asyncio.create_task(self._follow_switches(), name="projection-switch")
 
     async def use(self, version: int) -> None:
-        """Serve and fold projection `version`, with the hierarchy changes it was built with."""
-        store = self.store.at(version)
-        await store.create_indexes()
+        """Serve and fold projection `version`, with the hierarchy changes it was built with.
+        The parts already built for that version (at start, usually) are kept."""
+        if version != self.store.version:
+            self.store = self.store.at(version)
+            self.consumer = projector_consumer(self.runtime, self.store, self.hierarchy)
+            self.views.unit_months = self.store.unit_months
+            self.today_views.unit_months = self.store.unit_months
+        await self.store.create_indexes()
         fresh = Hierarchy.load().copy()
-        fresh.apply(await store.load_changes())
+        fresh.apply(await self.store.load_changes())
         self.hierarchy.adopt(fresh)
-        self.store = store
-        self.consumer = projector_consumer(self.runtime, store, self.hierarchy)
-        self.views.unit_months = store.unit_months
-        self.today_views.unit_months = store.unit_months
 
     async def _follow_switches(self, every: float = 1.0) -> None:
         """Move to the version a rebuild switched the query API to, from its positions on."""

@@ -25,7 +25,7 @@ from tests.faults.support import (
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
-PARTITIONS = 9  # three fact topics × three partitions
+PARTITIONS = 12  # three fact topics and the hierarchy topic × three partitions
 
 
 class Feed:

@@ -86,6 +86,23 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
         assert (await summary(reporting, c, "2026-03"))["figures"]["voters_reached"] == 17
 
     await eventually(march_counted)
+
+    async def as_today(unit: str, period: str) -> dict[str, object]:
+        r = await reporting.client.get(
+            f"/units/{unit}/summary", params={"period": period, "view": "as_today"}
+        )
+        assert r.status_code == 200, r.text
+        figures: dict[str, object] = r.json()["figures"]
+        return figures
+
+    # As today: `a`'s whole history is Điện Biên's, and `b`'s lives on in `c`.
+    assert (await as_today(DIEN_BIEN, "2025-12"))["voters_reached"] == 7
+    assert (await as_today(LAI_CHAU, "2025-12"))["voters_reached"] == 0
+    assert (await as_today(c, "2026"))["voters_reached"] == 13 + 17
+    gone = await reporting.client.get(
+        f"/units/{b}/summary", params={"period": "2026", "view": "as_today"}
+    )
+    assert gone.status_code == 404
     before = {
         (unit, period): (await summary(reporting, unit, period))["figures"]
         for unit in (LAI_CHAU, DIEN_BIEN, a, c)

@@ -13,10 +13,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Body, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from contracts.coordination import (
@@ -26,7 +25,14 @@ from contracts.coordination import (
     TaskSet,
     TaskStatus,
 )
-from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
+from services.common.activity import (
+    WRITE_REFUSALS,
+    Responses,
+    guarded_router,
+    receipt,
+    record_once,
+)
+from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
 from services.reporting.coordination import domain
@@ -38,23 +44,13 @@ def _reporting_of(app: FastAPI) -> Any:
     return app.state.reporting
 
 
-router = APIRouter(
-    tags=["coordination"],
-    dependencies=[Depends(caller_of)],
-    responses=dict(AUTH_RESPONSES),
-    lifespan=tokens_lifespan(_reporting_of),
-)
+router = guarded_router("coordination", _reporting_of)
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+WRITE_RESPONSES: Responses = {
+    **WRITE_REFUSALS,
     200: {"description": "Already recorded with the same content (idempotent retry)"},
-    400: {"description": "The body is not UTF-8 text"},
-    403: {
-        "description": "Outside the token's unit, a read-only token, or a unit this instance"
-        " does not serve"
-    },
     409: {"description": "The id is taken by different content"},
-    422: {"description": "Invalid field, unknown unit on that date, or a future date"},
 }
 
 
@@ -109,30 +105,27 @@ def _coordination(request: Request) -> Coordination:
     return coordination
 
 
-def _recorded(key: str, unit: str, envelope: Envelope) -> Recorded:
-    return Recorded(
-        id=key,
-        unit=unit,
-        event_id=str(envelope.event_id),
-        sequence=envelope.sequence,
-        status="recorded",
-    )
-
-
-async def _write(
-    coordination: Coordination,
+async def _record(
+    request: Request,
+    response: Response,
+    key: str,
+    unit: str,
     draft: EventDraft,
     write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
-) -> Envelope:
-    async def work(session: AsyncClientSession) -> Envelope:
-        return await write(session, draft)
-
-    return await coordination.runtime.write(work)
-
-
-def _unchanged(response: Response, key: str, unit: str, existing: Document) -> Recorded:
-    response.status_code = 200
-    return Recorded(id=key, unit=unit, event_id=existing["event_id"], status="unchanged")
+    earlier: Callable[[], Awaitable[Document | None]],
+    same: Callable[[Document], bool],
+    taken: Conflict,
+) -> Recorded:
+    """Record `key` of `unit` once: a retry with the same content answers unchanged."""
+    coordination = _coordination(request)
+    done = await record_once(
+        coordination.runtime,
+        lambda session: write(session, draft),
+        earlier,
+        same,
+        lambda _: taken,
+    )
+    return Recorded(id=key, unit=unit, **receipt(response, done))
 
 
 async def _declare(
@@ -141,20 +134,20 @@ async def _declare(
     unit: str,
     draft: EventDraft,
 ) -> Recorded:
-    coordination = _coordination(request)
-    try:
-        envelope = await _write(coordination, draft, coordination.store.declare)
-    except DuplicateKeyError:
-        payload = draft.payload.model_dump(mode="json")
-        key = declaration_key(draft.type, draft.unit, payload["declaration_id"])
-        existing = await coordination.store.find_declaration(key)
-        if existing is None or existing["payload"] != payload:
-            raise Conflict(
-                "body.declaration_id", f"declaration {key} already records other figures"
-            ) from None
-        return _unchanged(response, key, unit, existing)
-    key = declaration_key(draft.type, draft.unit, envelope.payload["declaration_id"])
-    return _recorded(key, draft.unit, envelope)
+    store = _coordination(request).store
+    payload = draft.payload.model_dump(mode="json")
+    key = declaration_key(draft.type, draft.unit, payload["declaration_id"])
+    return await _record(
+        request,
+        response,
+        key,
+        draft.unit,
+        draft,
+        store.declare,
+        lambda: store.find_declaration(key),
+        lambda existing: bool(existing["payload"] == payload),
+        Conflict("body.declaration_id", f"declaration {key} already records other figures"),
+    )
 
 
 @router.post(
@@ -214,17 +207,19 @@ async def file_report(
     draft = domain.file_report(
         coordination.context(), domain.FileReport(unit=unit, **report.model_dump())
     )
-    try:
-        envelope = await _write(coordination, draft, coordination.store.file_report)
-    except DuplicateKeyError:
-        period = draft.payload.model_dump(mode="json")["period"]
-        existing = await coordination.store.find_filing(unit, period)
-        if existing is None or existing["payload"] != draft.payload.model_dump(mode="json"):
-            raise Conflict(
-                "body.period", f"unit {unit} has already filed its report on {period}"
-            ) from None
-        return _unchanged(response, existing["report_id"], unit, existing)
-    return _recorded(report.report_id, unit, envelope)
+    filed = draft.payload.model_dump(mode="json")
+    period = filed["period"]
+    return await _record(
+        request,
+        response,
+        report.report_id,
+        unit,
+        draft,
+        coordination.store.file_report,
+        lambda: coordination.store.find_filing(unit, period),
+        lambda existing: bool(existing["payload"] == filed),
+        Conflict("body.period", f"unit {unit} has already filed its report on {period}"),
+    )
 
 
 @router.get(
@@ -260,19 +255,18 @@ async def set_task(
     coordination = _coordination(request)
     caller.may_write(unit, task.set_on)
     draft = domain.set_task(coordination.context(), unit, task)
-    try:
-        envelope = await _write(coordination, draft, coordination.store.set_task)
-    except DuplicateKeyError:
-        existing = await coordination.store.find_task(unit, task.task_id)
-        same = existing is not None and all(
-            existing.get(k) == v for k, v in draft.payload.model_dump(mode="json").items()
-        )
-        if not same or existing is None:
-            raise Conflict(
-                "body.task_id", f"task_id {task.task_id} already names another task"
-            ) from None
-        return _unchanged(response, task.task_id, unit, existing)
-    return _recorded(task.task_id, unit, envelope)
+    fields = draft.payload.model_dump(mode="json")
+    return await _record(
+        request,
+        response,
+        task.task_id,
+        unit,
+        draft,
+        coordination.store.set_task,
+        lambda: coordination.store.find_task(unit, task.task_id),
+        lambda existing: all(existing.get(k) == v for k, v in fields.items()),
+        Conflict("body.task_id", f"task_id {task.task_id} already names another task"),
+    )
 
 
 @router.get(
@@ -312,7 +306,7 @@ async def change_task_status(
     if task is None:
         raise NotFound("path.task_id", f"unit {unit} has no task {task_id}")
     if task["status"] == change.status:
-        return _unchanged(response, task_id, unit, task)
+        return Recorded(id=task_id, unit=unit, **receipt(response, task))
     draft = domain.change_task_status(
         coordination.context(), unit, task, change.status, change.changed_on, change.note
     )
@@ -323,7 +317,7 @@ async def change_task_status(
     envelope = await coordination.runtime.write(work)
     if envelope is None:
         raise Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
-    return _recorded(task_id, unit, envelope)
+    return Recorded(id=task_id, unit=unit, **receipt(response, envelope))
 
 
 @router.post(
@@ -343,21 +337,20 @@ async def raise_proposal(
     coordination = _coordination(request)
     caller.may_write(unit, proposal.raised_on)
     draft = domain.raise_proposal(coordination.context(), unit, proposal)
-    try:
-        envelope = await _write(coordination, draft, coordination.store.raise_proposal)
-    except DuplicateKeyError:
-        existing = await coordination.store.find_proposal(proposal.proposal_id)
-        same = (
-            existing is not None
-            and existing["raised_by"] == unit
-            and all(existing.get(k) == v for k, v in proposal.model_dump(mode="json").items())
-        )
-        if not same or existing is None:
-            raise Conflict(
-                "body.proposal_id", f"proposal_id {proposal.proposal_id} is taken"
-            ) from None
-        return _unchanged(response, proposal.proposal_id, unit, existing)
-    return _recorded(proposal.proposal_id, unit, envelope)
+    fields = proposal.model_dump(mode="json")
+    return await _record(
+        request,
+        response,
+        proposal.proposal_id,
+        unit,
+        draft,
+        coordination.store.raise_proposal,
+        lambda: coordination.store.find_proposal(proposal.proposal_id),
+        lambda existing: (
+            existing["raised_by"] == unit and all(existing.get(k) == v for k, v in fields.items())
+        ),
+        Conflict("body.proposal_id", f"proposal_id {proposal.proposal_id} is taken"),
+    )
 
 
 @router.get(
@@ -407,8 +400,7 @@ async def answer_proposal(
             answer.answer,
         ):
             raise Conflict("path.proposal_id", f"proposal {proposal_id} is already answered")
-        response.status_code = 200
-        return Recorded(id=proposal_id, unit=unit, event_id=given["event_id"], status="unchanged")
+        return Recorded(id=proposal_id, unit=unit, **receipt(response, given))
 
     async def work(session: AsyncClientSession) -> Envelope | None:
         return await coordination.store.answer_proposal(session, draft)
@@ -416,4 +408,4 @@ async def answer_proposal(
     envelope = await coordination.runtime.write(work)
     if envelope is None:
         raise Conflict("path.proposal_id", f"proposal {proposal_id} was answered meanwhile")
-    return _recorded(proposal_id, unit, envelope)
+    return Recorded(id=proposal_id, unit=unit, **receipt(response, envelope))

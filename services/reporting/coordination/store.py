@@ -29,6 +29,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatusChanged,
 )
+from services.common.activity import EventStore
 from services.common.consumer import PositionStore
 from services.common.mongo import Document
 from services.common.outbox import Outbox
@@ -109,15 +110,14 @@ def answer_fields(unit: str, payload: Document, event_id: str) -> Document:
     }
 
 
-class CoordinationStore:
+class CoordinationStore(EventStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
+        super().__init__(outbox, topic)
         self.declarations = db["declarations"]
         self.filings = db["report_filings"]
         self.tasks = db["work_tasks"]
         self.proposals = db["proposals"]
         self.positions = PositionStore(db["coordination_positions"])
-        self.outbox = outbox
-        self.topic = topic
 
     async def create_indexes(self) -> None:
         await self.declarations.create_index(
@@ -130,20 +130,16 @@ class CoordinationStore:
 
     # -- writes with their events (one transaction, given by the caller) ------------------------
 
-    async def _append(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
-        return envelope
-
     async def declare(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, CouncilDelegatesDeclared | CouncilStaffDeclared)
-        envelope = await self._append(session, draft)
+        envelope = await self.emit_one(session, draft)
         key, doc = declaration_doc(envelope)
         await self.declarations.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
 
     async def file_report(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ReportFiled)
-        envelope = await self._append(session, draft)
+        envelope = await self.emit_one(session, draft)
         key, doc = filing_doc(envelope)
         await self.filings.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
@@ -151,7 +147,7 @@ class CoordinationStore:
     async def set_task(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         task = draft.payload
         assert isinstance(task, TaskSet)
-        envelope = await self._append(session, draft)
+        envelope = await self.emit_one(session, draft)
         await self.tasks.insert_one(
             {
                 "_id": f"{draft.unit}:{task.task_id}",
@@ -180,11 +176,11 @@ class CoordinationStore:
         )
         if moved.modified_count != 1:
             return None
-        return await self._append(session, draft)
+        return await self.emit_one(session, draft)
 
     async def raise_proposal(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ProposalRaised)
-        envelope = await self._append(session, draft)
+        envelope = await self.emit_one(session, draft)
         fields = raised_fields(envelope)
         await self.proposals.insert_one(
             {"_id": fields["proposal_id"], **fields, "status": "raised", **_recorded()},
@@ -204,7 +200,7 @@ class CoordinationStore:
         )
         if done.modified_count != 1:
             return None
-        return await self._append(session, draft)
+        return await self.emit_one(session, draft)
 
     # -- what the coordination consumer applies ------------------------------------------------
 

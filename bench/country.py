@@ -1,0 +1,630 @@
+"""Whole-country scale: both eras' hierarchies, every commune's figures, national summaries.
+
+1. Hierarchy: `Hierarchy.load()` of both eras (63 + 696 + 10,035 legacy units, 34 + 3,321
+   from 2025) in a fresh subprocess, and the registry load that `hdnd hierarchy load` does
+   (`Registry.load` + `drain` through `Runtime(settings, "hierarchy")`: 14,149 units into
+   MongoDB, as many `unit.registered` events to Kafka), run twice (the second writes nothing).
+   Time and peak RSS of each subprocess.
+2. Projection load: one voter contact (`meeting.held`) per legacy commune per month for
+   2025-01..06 and one per 2025 commune per month for 2025-07..12 (counts are options),
+   folded by the real `Projector.handle` on batches of in-memory `Record`s, unsigned: this
+   measures the projector and MongoDB, not Kafka. Events/s, the RSS of this process (the
+   reporting service, built by `create_app`), the documents and their size in MongoDB.
+3. Queries: `GET /units/{unit}/summary` and `GET /country/summary` over ASGI with an operator
+   token, for 2025-H1, 2025-H2, 2025 and 2025-9M; median and p95 of `--runs` requests, each as
+   a ratio to one commune's summary (the baseline) for the same period, in the same run.
+4. Check: for every period, the national voters_reached as it was and as today both equal
+   the sum of the generated events' voters. Exit 1 if not.
+
+    python -m bench.country [--legacy-contacts 1] [--contacts-2025 1] [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from rich.table import Table
+
+from bench.common import bench_settings, cleanup, console, percentile, progress, servers
+from contracts import EventDraft, MeetingHeld, Source
+from contracts.timezone import VIETNAM_TZ
+from deploy.local import Endpoints
+from services.common.auth import issue_token
+from services.common.consumer import Record
+from services.common.hierarchy import Era, Hierarchy, Unit
+from services.common.settings import Settings
+from services.reporting.app import create_app
+from services.reporting.handlers import Projector
+from services.reporting.periods import parse_period
+from services.reporting.wiring import Reporting
+
+YEAR = 2025
+ERA_MONTHS: dict[Era, range] = {"legacy": range(1, 7), "2025": range(7, 13)}
+PERIODS = ("2025-H1", "2025-H2", "2025", "2025-9M")
+MIN_RUNS = 5
+BASELINE = "00004"  # Phường Trúc Bạch until 2025-06-30, Phường Ba Đình from 2025-07-01
+
+
+@dataclass(frozen=True)
+class Options:
+    legacy_contacts: int = 1  # per legacy commune and month, 2025-01..06
+    contacts_2025: int = 1  # per 2025 commune and month, 2025-07..12
+    runs: int = 20  # timed requests per query and period…
+    budget_s: float = 8.0  # …unless they take longer than this (then at least MIN_RUNS)
+    batch: int = 2_000  # records per Projector.handle call (the service's consumer_batch)
+
+
+@dataclass(frozen=True)
+class Query:
+    label: str
+    path: str
+    view: str
+    periods: tuple[str, ...] = PERIODS
+
+
+QUERIES = (
+    Query("commune 00004 (baseline)", f"/units/{BASELINE}/summary", "as_it_was"),
+    Query(
+        "district 001 Ba Đình", "/units/001/summary", "as_it_was", ("2025-H1", "2025", "2025-9M")
+    ),
+    Query("province 01 Hà Nội", "/units/01/summary", "as_it_was"),
+    Query("province 01 Hà Nội", "/units/01/summary", "as_today"),
+    Query("province 79 HCM (3 merged)", "/units/79/summary", "as_today"),
+    Query("country", "/country/summary", "as_it_was"),
+    Query("country", "/country/summary", "as_today"),
+)
+
+
+@dataclass
+class Report:
+    passed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- 1. hierarchy
+
+# Run with `python -c` so the figures are those of a process that imports only what the
+# measured step needs. `rss()` reads VmRSS/VmHWM (current/peak resident set) in MiB.
+_RSS = """
+def rss():
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
+"""
+
+HIERARCHY_CHILD = _RSS + textwrap.dedent(
+    """
+    import json, time
+    from services.common.hierarchy import Hierarchy
+    before = rss()
+    started = time.perf_counter()
+    hierarchy = Hierarchy.load()
+    seconds = time.perf_counter() - started
+    units = {era: sum(1 for _ in hierarchy.units(era)) for era in ("legacy", "2025")}
+    after = rss()
+    print(json.dumps({"seconds": seconds, "units": units, "before_mib": before["VmRSS"],
+                      "rss_mib": after["VmRSS"], "peak_mib": after["VmHWM"]}))
+    """
+)
+
+REGISTRY_CHILD = _RSS + textwrap.dedent(
+    """
+    import asyncio, json, time
+    started = time.perf_counter()
+    from deploy.registry import Registry
+    from services.common.hierarchy import Hierarchy
+    from services.common.logging import configure_logging
+    from services.common.runtime import Runtime
+    from services.common.settings import Settings
+    configure_logging("bench", "warning")
+
+    async def main():
+        hierarchy = Hierarchy.load()
+        runtime = Runtime(Settings(), "hierarchy")
+        registry = Registry(runtime)
+        try:
+            await registry.create_indexes()
+            await runtime.outbox.create_indexes()
+            loaded = await registry.load(hierarchy, lambda n: None)
+            written = time.perf_counter()
+            published = await registry.drain(lambda n: None)
+            return loaded, written, published
+        finally:
+            await runtime.stop()
+
+    loaded, written, published = asyncio.run(main())
+    done = time.perf_counter()
+    print(json.dumps({"seconds": done - started, "write_s": written - started,
+                      "drain_s": done - written, "units": loaded.units, "new": loaded.new,
+                      "published": published, "peak_mib": rss()["VmHWM"]}))
+    """
+)
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment `hdnd hierarchy load` would run with, for this run's servers/prefixes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HDND_")}
+    env.update(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "MONGODB_URI": settings.mongodb_uri,
+            "HDND_DATABASE_PREFIX": settings.database_prefix,
+            "HDND_TOPIC_PREFIX": settings.topic_prefix,
+            "HDND_TOPIC_PARTITIONS": str(settings.topic_partitions),
+            "HDND_INSTANCE": settings.instance,
+            "HDND_RELAY_POLL_MS": str(settings.relay_poll_ms),
+            "HDND_REQUIRE_SIGNATURES": "false",
+            "HDND_LOG_LEVEL": "warning",
+        }
+    )
+    return env
+
+
+def in_subprocess(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter; its last stdout line is a JSON object."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"subprocess failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure_hierarchy(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(step, what, seconds, memory) rows for the table."""
+    rows = []
+    with console.status("Hierarchy.load() in a fresh process…"):
+        h = in_subprocess(HIERARCHY_CHILD)
+    units = h["units"]
+    rows.append(
+        (
+            "Hierarchy.load()",
+            f"{units['legacy']:,} legacy + {units['2025']:,} 2025 units",
+            f"{h['seconds']:.2f}",
+            f"+{h['rss_mib'] - h['before_mib']:.0f} MiB (peak {h['peak_mib']:.0f} MiB)",
+        )
+    )
+    for run in ("first", "again"):
+        with console.status(f"registry load + drain ({run}) in a fresh process…"):
+            r = in_subprocess(REGISTRY_CHILD, child_env(settings))
+        rows.append(
+            (
+                f"hierarchy load ({run})",
+                f"{r['units']:,} units, {r['new']:,} new, {r['published']:,} published"
+                f" (write {r['write_s']:.1f} s, drain {r['drain_s']:.1f} s)",
+                f"{r['seconds']:.1f}",
+                f"peak {r['peak_mib']:.0f} MiB",
+            )
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- 2. projection load
+
+
+def communes(hierarchy: Hierarchy, era: Era) -> list[Unit]:
+    return [u for u in hierarchy.units(era) if u.level == "commune"]
+
+
+@dataclass
+class Generated:
+    """What the generated events add up to, per month: the figures the check expects."""
+
+    events: int = 0
+    voters: Counter[str] = field(default_factory=Counter)  # month -> voters_reached
+
+    def over(self, period: str) -> int:
+        p = parse_period(period)
+        return sum(v for month, v in self.voters.items() if p.first <= month <= p.last)
+
+
+def voter_contacts(
+    hierarchy: Hierarchy, options: Options, partitions: int, topic: str, generated: Generated
+) -> Iterator[Record]:
+    """Unsigned `meeting.held` voter contacts, every commune of the era of each month, one
+    stream per unit, as Kafka would hand them to the projector (key = unit)."""
+    rng = random.Random(YEAR)
+    source = Source(service="meetings", instance="bench-country")
+    sequences: Counter[str] = Counter()
+    offsets: Counter[int] = Counter()
+    per_month = {"legacy": options.legacy_contacts, "2025": options.contacts_2025}
+    eras: tuple[Era, ...] = ("legacy", "2025")
+    for era in eras:
+        everyone = communes(hierarchy, era)
+        for month in ERA_MONTHS[era]:
+            for k in range(per_month[era]):
+                for unit in everyone:
+                    day = date(YEAR, month, rng.randint(1, 28))
+                    voters = rng.randint(40, 180)
+                    body = {
+                        "meeting_id": f"country-{unit.code}-{month}-{k}-{era}",
+                        "held_on": day.isoformat(),
+                        "kind": "voter_contact",
+                        "title": "Tiếp xúc cử tri trước kỳ họp",
+                        "timing": "before_session",
+                        "delegate_group": "Tổ đại biểu số 1",
+                        "voters_attending": voters,
+                        "opinions_raised": 0,
+                    }
+                    stream = source.stream(unit.code)
+                    sequences[stream] += 1
+                    envelope = EventDraft(
+                        type=MeetingHeld.TYPE,
+                        version=MeetingHeld.VERSION,
+                        unit=unit.code,
+                        occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
+                        payload=MeetingHeld.model_validate({"meeting": body}),
+                    ).seal(source, sequences[stream])
+                    key, value = unit.code.encode(), envelope.to_bytes()
+                    partition = zlib.crc32(key) % partitions
+                    generated.events += 1
+                    generated.voters[f"{YEAR}-{month:02d}"] += voters
+                    yield Record(
+                        topic=topic,
+                        partition=partition,
+                        offset=offsets[partition],
+                        timestamp=int(time.time() * 1000),
+                        timestamp_type=0,
+                        key=key,
+                        value=value,
+                        checksum=None,
+                        serialized_key_size=len(key),
+                        serialized_value_size=len(value),
+                        headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+                    )
+                    offsets[partition] += 1
+
+
+def expected_events(hierarchy: Hierarchy, options: Options) -> int:
+    return len(ERA_MONTHS["legacy"]) * options.legacy_contacts * len(
+        communes(hierarchy, "legacy")
+    ) + len(ERA_MONTHS["2025"]) * options.contacts_2025 * len(communes(hierarchy, "2025"))
+
+
+def rss_mib() -> tuple[float, float]:
+    """(current, peak) resident set of this process, MiB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+
+
+@dataclass
+class Loaded:
+    events: int
+    fold_s: float
+    wall_s: float
+    batches: int
+    unit_months: int
+    unit_days: int
+    data_mib: float
+    index_mib: float
+    rss_before: float
+    rss_after: float
+    peak: float
+    refused: int
+
+
+async def load_projection(reporting: Reporting, options: Options, generated: Generated) -> Loaded:
+    """Fold every generated record with the service's own Projector, batch by batch; only
+    `Projector.handle` is timed (building the records is not)."""
+    settings = reporting.settings
+    projector = Projector(reporting.runtime, reporting.store, reporting.hierarchy)
+    total = expected_events(reporting.hierarchy, options)
+    records = voter_contacts(
+        reporting.hierarchy,
+        options,
+        settings.topic_partitions,
+        settings.topics.meetings,
+        generated,
+    )
+    rss_before, _ = rss_mib()
+    fold_s, batches = 0.0, 0
+    started = time.perf_counter()
+    with progress() as bar:
+        task = bar.add_task("Projector.handle (unsigned)", total=total)
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == options.batch:
+                fold_s += await timed_handle(projector, batch)
+                batches += 1
+                bar.advance(task, len(batch))
+                batch = []
+        if batch:
+            fold_s += await timed_handle(projector, batch)
+            batches += 1
+            bar.advance(task, len(batch))
+    wall_s = time.perf_counter() - started
+    rss_after, peak = rss_mib()
+    store = reporting.store
+    stats = await store.db.command("dbstats", scale=1024 * 1024)
+    return Loaded(
+        events=generated.events,
+        fold_s=fold_s,
+        wall_s=wall_s,
+        batches=batches,
+        unit_months=await store.unit_months.count_documents({}),
+        unit_days=await store.unit_days.count_documents({}),
+        data_mib=float(stats["dataSize"]),
+        index_mib=float(stats["indexSize"]),
+        rss_before=rss_before,
+        rss_after=rss_after,
+        peak=peak,
+        refused=projector.refused,
+    )
+
+
+async def timed_handle(projector: Projector, batch: Sequence[Record]) -> float:
+    started = time.perf_counter()
+    await projector.handle(batch)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- 3. queries
+
+
+@dataclass
+class Timing:
+    runs: int
+    median_ms: float
+    p95_ms: float
+    answer: dict[str, Any]
+
+
+async def time_query(
+    client: httpx.AsyncClient, query: Query, period: str, options: Options
+) -> Timing:
+    """One warm-up request (its answer is kept for the check), then `options.runs` timed
+    ones, or fewer (never under MIN_RUNS) once they have taken `options.budget_s`."""
+    params = {"period": period, "view": query.view}
+    first = await client.get(query.path, params=params)
+    if first.status_code != 200:
+        raise RuntimeError(f"{query.path} {params}: {first.status_code} {first.text[:300]}")
+    laps: list[float] = []
+    while len(laps) < options.runs:
+        if len(laps) >= MIN_RUNS and sum(laps) / 1000 > options.budget_s:
+            break
+        started = time.perf_counter()
+        response = await client.get(query.path, params=params)
+        laps.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return Timing(len(laps), percentile(laps, 50), percentile(laps, 95), first.json())
+
+
+async def measure_queries(
+    app: Any, settings: Settings, options: Options
+) -> dict[tuple[int, str], Timing]:
+    assert settings.jwt_secret is not None
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        unit=None,
+        role="operator",
+        user="bench-country",
+        ttl=timedelta(hours=2),
+    )
+    timings: dict[tuple[int, str], Timing] = {}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://reporting",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    ) as client:
+        with progress() as bar:
+            task = bar.add_task("queries", total=sum(len(q.periods) for q in QUERIES))
+            for period in PERIODS:
+                for i, query in enumerate(QUERIES):
+                    if period in query.periods:
+                        timings[i, period] = await time_query(client, query, period, options)
+                        bar.advance(task)
+    return timings
+
+
+def check(timings: dict[tuple[int, str], Timing], generated: Generated, report: Report) -> None:
+    """The national voters_reached, both views, every period = the generated events' sum."""
+    for i, query in enumerate(QUERIES):
+        if query.path != "/country/summary":
+            continue
+        for period in query.periods:
+            got = timings[i, period].answer["figures"].get("voters_reached")
+            want = generated.over(period)
+            line = f"national voters_reached {query.view:9} {period:8}"
+            if got == want:
+                report.passed.append(f"{line} = {want:,}, the sum of the generated events")
+            else:
+                report.failures.append(f"{line} = {got}, expected {want:,}")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def hierarchy_table(rows: list[tuple[str, str, str, str]]) -> Table:
+    table = Table(title="1. Hierarchy (each in a fresh subprocess)", title_justify="left")
+    for column in ("step", "what", "seconds", "memory"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def projection_table(loaded: Loaded) -> Table:
+    table = Table(
+        title="2. Projection load (in-memory Records, no Kafka: projector + MongoDB)",
+        title_justify="left",
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rate = loaded.events / loaded.fold_s
+    for label, value in (
+        ("events folded (unsigned meeting.held)", f"{loaded.events:,}"),
+        ("batches (Projector.handle calls)", f"{loaded.batches:,}"),
+        ("seconds in Projector.handle", f"{loaded.fold_s:.1f}"),
+        ("events/s (Projector.handle)", f"{rate:,.0f}"),
+        ("wall seconds incl. building records", f"{loaded.wall_s:.1f}"),
+        ("unit_months documents", f"{loaded.unit_months:,}"),
+        ("unit_days documents", f"{loaded.unit_days:,}"),
+        ("MongoDB data / indexes", f"{loaded.data_mib:.0f} / {loaded.index_mib:.0f} MiB"),
+        (
+            "reporting process RSS before → after",
+            f"{loaded.rss_before:.0f} → {loaded.rss_after:.0f} MiB",
+        ),
+        ("reporting process peak RSS", f"{loaded.peak:.0f} MiB"),
+    ):
+        table.add_row(label, value)
+    return table
+
+
+def queries_table(timings: dict[tuple[int, str], Timing]) -> Table:
+    table = Table(
+        title="3. Query latency over ASGI (n timed requests after a warm-up)",
+        title_justify="left",
+        caption="× = median as a ratio to the commune's summary for the same period, same run",
+        caption_justify="left",
+    )
+    for column in ("period", "query", "view", "n", "median ms", "p95 ms", "×"):
+        table.add_column(
+            column, justify="left" if column in ("period", "query", "view") else "right"
+        )
+    for period in PERIODS:
+        base = timings[0, period].median_ms
+        first = True
+        for i, query in enumerate(QUERIES):
+            t = timings.get((i, period))
+            if t is None:
+                continue
+            table.add_row(
+                period if first else "",
+                query.label,
+                query.view,
+                str(t.runs),
+                f"{t.median_ms:,.1f}",
+                f"{t.p95_ms:,.1f}",
+                "baseline" if i == 0 else f"{t.median_ms / base:,.1f}×",
+            )
+            first = False
+        table.add_section()
+    return table
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+async def run_stack(
+    settings: Settings, options: Options
+) -> tuple[Loaded, dict[Any, Timing], Report]:
+    report = Report()
+    app = create_app(settings, consume=False)
+    async with app.router.lifespan_context(app):
+        reporting: Reporting = app.state.reporting
+        generated = Generated()
+        loaded = await load_projection(reporting, options, generated)
+        want = expected_events(reporting.hierarchy, options)
+        folded = f"folded {loaded.events:,} events, {loaded.refused} refused"
+        if loaded.refused or loaded.events != want:
+            report.failures.append(f"{folded}; expected {want:,}, none refused")
+        else:
+            report.passed.append(folded)
+        timings = await measure_queries(app, settings, options)
+        check(timings, generated, report)
+    return loaded, timings, report
+
+
+def run(endpoints: Endpoints, options: Options) -> int:
+    unsigned = {"keys_dir": None, "require_signatures": False}  # no keys: nothing signs
+    settings = bench_settings(
+        endpoints,
+        Path(),
+        "c",
+        jwt_secret=SecretStr(secrets.token_urlsafe(32)),
+        consumer_batch=options.batch,
+    ).model_copy(update=unsigned)
+    started = time.perf_counter()
+    console.rule("[bold]Whole-country scale")
+    console.print(
+        f"{os.cpu_count()} cores; voter contacts: {options.legacy_contacts} per legacy commune"
+        f" per month 2025-01..06, {options.contacts_2025} per 2025 commune per month 2025-07..12"
+    )
+    try:
+        hierarchy_rows = measure_hierarchy(settings)
+        console.print(hierarchy_table(hierarchy_rows))
+        loaded, timings, report = asyncio.run(run_stack(settings, options))
+    finally:
+        asyncio.run(cleanup(settings))
+    console.print(projection_table(loaded))
+    console.print(queries_table(timings), width=max(console.width, 96))
+    console.print(f"[dim]{time.perf_counter() - started:.0f} s in all[/dim]")
+    for passed in report.passed:
+        console.print(f"[green]✓[/green] {passed}")
+    for failure in report.failures:
+        console.print(f"[bold red]✗ {failure}")
+    console.print(
+        "[bold green]all correctness checks passed"
+        if not report.failures
+        else "[bold red]a correctness check failed"
+    )
+    return 0 if not report.failures else 1
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.country",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--legacy-contacts",
+        type=int,
+        default=Options.legacy_contacts,
+        help="voter contacts per legacy commune per month (2025-01..06)",
+    )
+    parser.add_argument(
+        "--contacts-2025",
+        type=int,
+        default=Options.contacts_2025,
+        help="voter contacts per 2025 commune per month (2025-07..12)",
+    )
+    parser.add_argument("--runs", type=int, default=Options.runs, help="timed requests per query")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=Options.budget_s,
+        help=f"seconds of timed requests per query and period (at least {MIN_RUNS} requests)",
+    )
+    parser.add_argument("--batch", type=int, default=Options.batch, help="records per batch")
+    args = parser.parse_args(argv)
+    if min(args.legacy_contacts, args.contacts_2025, args.runs, args.batch, args.budget) <= 0:
+        parser.error("every count must be positive")
+    return Options(args.legacy_contacts, args.contacts_2025, args.runs, args.budget, args.batch)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse(argv)
+    with servers() as endpoints:
+        return run(endpoints, options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

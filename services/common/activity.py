@@ -1,0 +1,119 @@
+"""What every service's HTTP writes share, kept once so the services answer alike.
+
+A council office records its activity (a meeting, a supervision, a report …) with a POST that
+may be retried: the record and its event commit in one transaction (outbox), a retry with the
+same content answers 200 `unchanged` with the event the first try emitted, and an id taken by
+other content is a 409 naming the field. Each service keeps its own rules and routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Response
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from contracts import Envelope, EventDraft
+from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
+from services.common.http import Conflict, NotFound
+from services.common.mongo import Document
+from services.common.outbox import Outbox
+from services.common.runtime import Runtime
+
+Responses = dict[int | str, dict[str, Any]]
+
+# The refusals every write of a council office can meet, before its own (404, 409 …).
+WRITE_REFUSALS: Responses = {
+    400: {"description": "The body is not UTF-8 text"},
+    403: {
+        "description": "Outside the token's unit, a read-only token, or a unit this"
+        " instance does not serve"
+    },
+    422: {"description": "Invalid field, unknown unit on that date, or a future date"},
+}
+
+
+def guarded_router(tag: str, service_of: Callable[[FastAPI], Any] | None = None) -> APIRouter:
+    """A router whose every route needs a valid bearer token (401 otherwise), even one that
+    forgets to check the unit with `caller: CallerDep`. With `service_of`, the router loads the
+    token secret when the app starts (one router of each app does)."""
+    return APIRouter(
+        tags=[tag],
+        dependencies=[Depends(caller_of)],
+        responses=dict(AUTH_RESPONSES),
+        lifespan=None if service_of is None else tokens_lifespan(service_of),
+    )
+
+
+async def record_once(
+    runtime: Runtime,
+    write: Callable[[AsyncClientSession], Awaitable[Envelope]],
+    earlier: Callable[[], Awaitable[Document | None]],
+    same: Callable[[Document], bool],
+    taken: Callable[[Document | None], Conflict],
+    other_key: Callable[[DuplicateKeyError], Conflict | None] = lambda _: None,
+) -> Envelope | Document:
+    """Write a new record and its event in one transaction, or find that a retry already did.
+
+    The record's id is a unique key, so only the first try writes. When the key refuses a try,
+    the document `earlier` finds tells a retry (`same`: that document is returned, nothing is
+    written) from an id taken by other content (`taken`: a 409). `other_key` names a clash on
+    another unique key of the record (a session number …), which is no retry.
+    """
+    try:
+        return await runtime.write(write)
+    except DuplicateKeyError as exc:
+        if clash := other_key(exc):
+            raise clash from None
+        existing = await earlier()
+        if existing is None or not same(existing):
+            raise taken(existing) from None
+        return existing
+
+
+def receipt(
+    response: Response, done: Envelope | Document, status: str = "recorded"
+) -> dict[str, Any]:
+    """The fields every write answers with: the event it emitted, or, when it changed nothing
+    (a retry), 200 instead of 201 and the event of the document as it already stands."""
+    if isinstance(done, Envelope):
+        return {"event_id": str(done.event_id), "sequence": done.sequence, "status": status}
+    response.status_code = 200
+    return {"event_id": done["event_id"], "status": "unchanged"}
+
+
+def readable(
+    caller: Caller, doc: Document | None, day: str, missing: NotFound, unit: str | None = None
+) -> Document:
+    """The document a GET answers with: 404 unless it exists (in `unit`, when the path names
+    one), 403 unless the caller may read its unit on its `day` (the field holding it)."""
+    if doc is None or (unit is not None and doc["unit"] != unit):
+        raise missing
+    caller.may_read_on(doc["unit"], date.fromisoformat(doc[day]))
+    return doc
+
+
+def days_between(start: date | None, end: date | None) -> Document:
+    """A MongoDB condition on an ISO day field: within [start, end], either end open."""
+    return {k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None}
+
+
+class EventStore:
+    """A store whose writes emit events: it appends them to the service's outbox in the
+    caller's transaction, so a document never commits without its event, nor the reverse."""
+
+    def __init__(self, outbox: Outbox, topic: str) -> None:
+        self.outbox = outbox
+        self.topic = topic
+
+    async def emit(
+        self, session: AsyncClientSession, drafts: Sequence[EventDraft]
+    ) -> list[Envelope]:
+        return await self.outbox.append(session, self.topic, drafts)
+
+    async def emit_one(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
+        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        return envelope
