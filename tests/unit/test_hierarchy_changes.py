@@ -199,9 +199,7 @@ class MemoryStore:
 
     async def flush(self, session: Any, fold: Fold) -> None:
         for (unit, month), doc in fold.changes.items():
-            row = self.months.setdefault(
-                (unit, month), {"own": Counter(), "total": Counter()}
-            )
+            row = self.months.setdefault((unit, month), {"own": Counter(), "total": Counter()})
             row["level"], row["parent"] = doc.level, doc.parent
             row["own"].update(doc.own)
             row["total"].update(doc.total)
@@ -218,9 +216,9 @@ class MemoryStore:
                     fold.move(old, unit, day, live)
         await self.flush(session, fold.take())
         for (unit, month), row in self.months.items():
-            if unit in codes and era_of(date.fromisoformat(month + "-01")) == era:
-                if month >= month_of(since):
-                    row["level"], row["parent"] = placed(fold.hierarchy, unit, month)
+            in_era = era_of(date.fromisoformat(month + "-01")) == era
+            if unit in codes and in_era and month >= month_of(since):
+                row["level"], row["parent"] = placed(fold.hierarchy, unit, month)
 
     async def log_change(self, session: Any, change: HierarchyChanged) -> None:
         self.log[change.change_no] = change
@@ -316,9 +314,7 @@ async def test_live_equals_rebuild_and_parents_add_up(
         if month in mid_month:
             continue
         children = [
-            r["total"]
-            for (u, m), r in live.months.items()
-            if m == month and r["parent"] == unit
+            r["total"] for (u, m), r in live.months.items() if m == month and r["parent"] == unit
         ]
         summed = Counter(row["own"])
         for c in children:
