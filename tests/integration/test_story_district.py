@@ -251,7 +251,7 @@ DISTRICT_WHOLE: dict[str, int] = {
     "voter_contacts": 4,
     "voter_contacts_before_session": 3,
     "voter_contacts_after_session": 1,
-    "voters_reached": 336,  # 85 + 62 + 140 + 48
+    "voters_reached": 335,  # 85 + 62 + 140 + 48
     "voter_opinions_raised": 8,  # 3 + 2 + 2 + 1
     "voter_opinions_field_land": 2,  # yk-nl-1, yk-ln-1
     "voter_opinions_field_investment_construction": 1,  # yk-nl-2
@@ -511,7 +511,7 @@ RATES_H1: dict[str, float | None] = {
     "delegate_rating_good_rate": None,
     "meeting_cancellation_rate": 50.0,  # 1 / 2
     "opinion_resolution_rate": 40.0,  # 2 / 5
-    "opinion_mean_days_to_resolve": 75.0,  # 150 / 2
+    "opinion_mean_days_to_resolve": 75.1,  # 150 / 2
     "recommendation_implementation_rate": 33.3,
     "petition_settlement_rate": 50.0,  # 2 / 4
     "petition_mean_days_to_settle": 61.5,  # 123 / 2
