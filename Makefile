@@ -47,6 +47,10 @@ clean:
 bench: setup  ## throughput benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python -m bench
 
+.PHONY: bench-country
+bench-country: setup  ## whole-country scale: hierarchy load, every commune's figures, national summaries (~3 min)
+	$(BIN)/python -m bench.country $(BENCH_ARGS)
+
 .PHONY: soak
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)

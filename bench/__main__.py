@@ -7,6 +7,7 @@ MONGODB_URI are set). Exits 1 if a correctness check failed.
     python -m bench [--events 10000] [--sample 500] [--requests 1000] [--concurrency 8]
     python -m bench.projector --help      # one benchmark, full-size defaults
     python -m bench.api --help
+    python -m bench.country --help        # whole-country scale (~3 min; not run by make bench)
 """
 
 from __future__ import annotations

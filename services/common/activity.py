@@ -36,6 +36,14 @@ WRITE_REFUSALS: Responses = {
 }
 
 
+def recording_responses(
+    taken: str, retried: str = "Already recorded with the same content (idempotent retry)"
+) -> Responses:
+    """The answers of a POST that records once (`record_once`): `taken` says which key, taken
+    by other content, makes it a 409."""
+    return {**WRITE_REFUSALS, 200: {"description": retried}, 409: {"description": taken}}
+
+
 def guarded_router(tag: str, service_of: Callable[[FastAPI], Any] | None = None) -> APIRouter:
     """A router whose every route needs a valid bearer token (401 otherwise), even one that
     forgets to check the unit with `caller: CallerDep`. With `service_of`, the router loads the
@@ -115,5 +123,5 @@ class EventStore:
         return await self.outbox.append(session, self.topic, drafts)
 
     async def emit_one(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
-        (envelope,) = await self.outbox.append(session, self.topic, [draft])
+        (envelope,) = await self.emit(session, [draft])
         return envelope

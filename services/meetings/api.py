@@ -18,8 +18,10 @@ from services.common.activity import (
     WRITE_REFUSALS,
     Responses,
     guarded_router,
+    readable,
     receipt,
     record_once,
+    recording_responses,
 )
 from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
@@ -99,14 +101,9 @@ def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | No
     status_code=201,
     response_model=Recorded,
     summary="Record a meeting the council of `unit` held (without scheduling it first)",
-    responses={
-        **WRITE_REFUSALS,
-        200: {"description": "Already recorded with the same content (idempotent retry)"},
-        409: {
-            "description": "The meeting_id is taken by different content, or the session"
-            " number is taken in the term"
-        },
-    },
+    responses=recording_responses(
+        "The meeting_id is taken by different content, or the session number is taken in the term"
+    ),
 )
 async def post_meeting(
     request: Request,
@@ -157,11 +154,10 @@ async def post_meeting(
     status_code=201,
     response_model=Recorded,
     summary="Schedule a meeting of the council of `unit` (the day may be in the future)",
-    responses={
-        **WRITE_REFUSALS,
-        200: {"description": "Already scheduled with the same plan (idempotent retry)"},
-        409: {"description": "The meeting_id is taken, or the session number in the term"},
-    },
+    responses=recording_responses(
+        "The meeting_id is taken, or the session number in the term",
+        retried="Already scheduled with the same plan (idempotent retry)",
+    ),
 )
 async def schedule(
     request: Request,
@@ -350,7 +346,6 @@ async def list_meetings(
 )
 async def get_meeting(request: Request, meeting_id: str, caller: CallerDep) -> dict[str, Any]:
     doc = await _meetings(request).store.find(meeting_id)
-    if doc is None:
-        raise NotFound("path.meeting_id", f"no meeting {meeting_id}")
-    caller.may_read_on(doc["unit"], date.fromisoformat(doc["day"]))
-    return view(doc)
+    return view(
+        readable(caller, doc, "day", NotFound("path.meeting_id", f"no meeting {meeting_id}"))
+    )

@@ -10,7 +10,13 @@ from pydantic import BaseModel
 
 from contracts import UnitCode
 from contracts.oversight import SupervisionFinished
-from services.common.activity import WRITE_REFUSALS, guarded_router, receipt, record_once
+from services.common.activity import (
+    guarded_router,
+    readable,
+    receipt,
+    record_once,
+    recording_responses,
+)
 from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
 from services.oversight.domain import RecordSupervision, record_supervision
@@ -42,11 +48,7 @@ def _oversight(request: Request) -> Oversight:
     status_code=201,
     response_model=Recorded,
     summary="Record a supervision, survey or verification the council of `unit` finished",
-    responses={
-        **WRITE_REFUSALS,
-        200: {"description": "Already recorded with the same content (idempotent retry)"},
-        409: {"description": "The supervision_id is taken by different content"},
-    },
+    responses=recording_responses("The supervision_id is taken by different content"),
 )
 async def post_supervision(
     request: Request,
@@ -110,7 +112,6 @@ async def get_supervision(
     request: Request, supervision_id: str, caller: CallerDep
 ) -> dict[str, Any]:
     doc = await _oversight(request).store.find(supervision_id)
-    if doc is None:
-        raise NotFound("path.supervision_id", f"no supervision {supervision_id}")
-    caller.may_read_on(doc["unit"], date.fromisoformat(doc["finished_on"]))
+    missing = NotFound("path.supervision_id", f"no supervision {supervision_id}")
+    doc = readable(caller, doc, "finished_on", missing)
     return {**doc["supervision"], "unit": doc["unit"], "event_id": doc["event_id"]}

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import EventDraft, UnitCode
+from contracts import Envelope, EventDraft, UnitCode
 from contracts.oversight import (
     Agency,
     ItemId,
@@ -29,7 +29,7 @@ from contracts.oversight import (
     Recommendation,
     SupervisionPlanned,
 )
-from services.common.activity import guarded_router, readable, record_once
+from services.common.activity import Responses, guarded_router, readable, record_once
 from services.common.auth import CallerDep
 from services.common.http import Conflict, DomainError, NotFound
 from services.common.mongo import Document
@@ -49,10 +49,8 @@ from services.oversight.wiring import Oversight
 router = guarded_router("oversight")  # the secret is loaded by the supervisions' router
 
 ItemPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such unit between `from` and `to`"}
-}
-STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+LIST_RESPONSES: Responses = {404: {"description": "No such unit between `from` and `to`"}}
+STEP_RESPONSES: Responses = {
     400: {"description": "The body is not UTF-8 text"},
     200: {"description": "Already taken that day with the same details (idempotent retry)"},
     403: {"description": "Outside the token's unit, read-only, or a unit not served here"},
@@ -163,7 +161,7 @@ async def _open(
     service = _oversight(request)
     collection = collection_of(lifecycle)
 
-    async def work(session: AsyncClientSession) -> Any:
+    async def work(session: AsyncClientSession) -> Envelope:
         (envelope,) = await service.items.insert(session, collection, [doc], [draft])
         return envelope
 
@@ -177,9 +175,9 @@ async def _open(
             f"{lifecycle.item}_id {doc['_id']} already records another {lifecycle.item}",
         ),
     )
-    if isinstance(done, dict):
-        return _answer(response, {**doc, "stage": done["stage"]}, [])
-    return _answer(response, doc, [done])
+    if isinstance(done, Envelope):
+        return _answer(response, doc, [done])
+    return _answer(response, {**doc, "stage": done["stage"]}, [])  # as the first try left it
 
 
 async def _list(

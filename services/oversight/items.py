@@ -35,10 +35,13 @@ from services.oversight.tracking import (
     advance,
 )
 
-COLLECTIONS = ("supervision_plans", "recommendations", "opinions", "petitions")
-_COLLECTION_OF = dict(
-    zip((SUPERVISION, RECOMMENDATION, OPINION, PETITION), COLLECTIONS, strict=True)
-)
+_COLLECTION_OF = {
+    SUPERVISION: "supervision_plans",
+    RECOMMENDATION: "recommendations",
+    OPINION: "opinions",
+    PETITION: "petitions",
+}
+COLLECTIONS = tuple(_COLLECTION_OF.values())
 
 
 def collection_of(lifecycle: Lifecycle) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from contracts import UnitCode
 from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
@@ -116,3 +117,27 @@ async def figure_labels() -> dict[str, str]:
     from services.reporting.figures import LABELS
 
     return LABELS
+
+
+class RateInfo(BaseModel):
+    """One rate of `rates` in a summary: computed from two summed figures after the roll-up."""
+
+    label: str = Field(description="Vietnamese label, as printed on a report")
+    numerator: str = Field(description="figure key counted above the line")
+    denominator: str = Field(description="figure key counted below the line (no rate if zero)")
+    percent: bool = Field(description="true: a percentage; false: a mean per item (e.g. days)")
+
+
+@router.get(
+    "/rates",
+    summary="Every rate key of `rates` with its Vietnamese label and the figures it divides",
+)
+async def rate_labels() -> dict[str, RateInfo]:
+    from services.reporting.figures import RATES
+
+    return {
+        key: RateInfo(
+            label=r.label, numerator=r.numerator, denominator=r.denominator, percent=r.scale == 100
+        )
+        for key, r in RATES.items()
+    }

@@ -1,7 +1,13 @@
 """The dashboard: one self-contained HTML page over this service's JSON API.
 
 Council offices often have no internet, so the page carries its own CSS and JS and loads nothing
-but `GET /figures` and `GET /units/{unit}/summary` from this service.
+but `GET /figures` and `GET /rates` (labels), `GET /units/{unit}/summary` and, for "Cả nước",
+`GET /country/summary` from this service, with the view asked (`as_it_was` or `as_today`).
+
+What it shows, for any unit and period (month, quarter, 6 and 9 months, year, term, range): the
+rates as the API computed them, headline figures, every figure in the domain's groups (a figure
+no group claims still appears, under "Chỉ tiêu khác"), the children compared on one figure and,
+as stacked bars, each child's items by state (opinions received / resolved / pending …).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -68,6 +69,21 @@ PROTECTED = [
     ("reporting", "GET", f"/units/{COMMUNE_A}/summary?period=2025"),
     ("reporting", "GET", "/figures"),
 ]
+OPEN = {"/health", "/ready", "/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def every_route(apps: dict[str, Running]) -> list[tuple[str, str, str]]:
+    """Every route of every app but the open ones, path parameters filled in: a new route
+    that forgets the token check fails the test below without anyone listing it."""
+    found = []
+    for service, running in apps.items():
+        for path, operations in running.app.openapi()["paths"].items():
+            if path in OPEN:
+                continue
+            filled = re.sub(r"\{unit\}", COMMUNE_A, path)
+            filled = re.sub(r"\{[a-z_]+\}", "any-id", filled)
+            found.extend((service, method.upper(), filled) for method in sorted(operations))
+    return found
 
 
 def bad_tokens() -> dict[str, tuple[str, str]]:
@@ -109,7 +125,14 @@ async def test_no_valid_token_is_a_401_with_a_bearer_challenge(
     apps: dict[str, Running], name: str
 ) -> None:
     header, says = bad_tokens()[name]
-    for service, method, path in PROTECTED:
+    routes = every_route(apps)
+
+    def shape(p: str) -> str:
+        return re.sub(r"/units/\d+", "/units/u", p.split("?")[0])
+
+    assert {(s, m, shape(p)) for s, m, p in PROTECTED} <= {(s, m, shape(p)) for s, m, p in routes}
+    assert len(routes) > 40
+    for service, method, path in routes:
         async with await client_of(apps[service], {"Authorization": header} if header else {}) as c:
             body = voter_contact("vc-1", "2025-03-01", 1, 0) if method == "POST" else None
             r = await c.request(method, path, json=body)

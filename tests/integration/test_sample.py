@@ -71,6 +71,7 @@ async def test_the_sample_records_every_kind_of_activity_once(
         clients, hierarchy, before_followups=oversight.sweep_overdue, show_progress=False
     )
     loaded = time.monotonic() - started
+    print(f"\nsample: {first} in {loaded:.1f} s")
     assert first["refused"] == 0, first
     assert first["recorded"] == first["posts"] > 2000, first
 

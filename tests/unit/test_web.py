@@ -1,12 +1,17 @@
 """The dashboard page: served as UTF-8 HTML, in Vietnamese, and self-contained (no internet)."""
 
+import asyncio
 import re
+from collections import Counter
+from typing import get_args
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.reporting.figures import LABELS
+from services.reporting import api
+from services.reporting.figures import LABELS, RATES, complete, rates_of
+from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
 from services.reporting.web import router
 
 
@@ -70,6 +75,30 @@ def test_not_part_of_the_api_schema(client: TestClient) -> None:
         "Kỳ báo cáo không hợp lệ",
         "Mã truy cập",
         "Mã truy cập đã hết hạn",
+        # rates, groups, view, periods, the country, the stacked chart
+        "Tỷ lệ, chỉ số chính",
+        "Chưa có số liệu để tính trong kỳ này",
+        "Toàn bộ số liệu",
+        "Chỉ tiêu khác",
+        "Cách tính theo đơn vị hành chính",
+        "Như thời điểm phát sinh",
+        "Theo đơn vị hành chính hiện nay",
+        "Quy tắc phân bổ",
+        "được phân bổ theo quy tắc trên",
+        "không còn tồn tại sau sắp xếp đơn vị hành chính",
+        "Nhiệm kỳ",
+        "9 tháng đầu năm",
+        "Cả nước",
+        "Toàn quốc",
+        "không được xem số liệu cả nước",
+        "truy cập cấp trung ương",
+        "Tiến độ giải quyết của đơn vị trực thuộc",
+        "Biểu đồ thanh xếp chồng",
+        "Đã giải quyết",
+        "Đang chờ giải quyết",
+        "Báo cáo định kỳ",
+        "Chương trình công tác",
+        "Kiến nghị, đề xuất giữa các cấp",
     ],
 )
 def test_vietnamese_text_with_diacritics(page: str, text: str) -> None:
@@ -107,3 +136,143 @@ def test_figure_keys_in_the_page_exist(page: str) -> None:
     keys |= set(re.findall(r"DEFAULT_FIGURE = '([a-z_]+)'", page))
     assert {"sessions", "voter_contacts", "voters_reached", "training_attendees"} <= keys
     assert keys <= set(LABELS) | {"name", "code"}
+
+
+# --- the whole domain: rates, figure groups, views, periods, the country ----------------------
+
+
+def _groups(page: str) -> list[tuple[str, list[str]]]:
+    """GROUPS of the page: (title, key prefixes), in display order."""
+    block = re.search(r"const GROUPS = \[(.*?)\n  \];", page, re.DOTALL)
+    assert block, "the page declares its figure groups in GROUPS"
+    found = re.findall(r"title: '([^']+)', prefixes: \[([^\]]*)\]", block[1])
+    return [(title, re.findall(r"'([a-z_]+)'", prefixes)) for title, prefixes in found]
+
+
+def _group_of(key: str, groups: list[tuple[str, list[str]]]) -> str | None:
+    """The page's rule: the group with the longest prefix the key starts with."""
+    best, length = None, 0
+    for title, prefixes in groups:
+        for prefix in prefixes:
+            if key.startswith(prefix) and len(prefix) > length:
+                best, length = title, len(prefix)
+    return best
+
+
+def test_every_figure_has_a_group(page: str) -> None:
+    """Every figure reporting knows today sits in a named group (only a figure added later
+    lands in "Chỉ tiêu khác", and it is still shown there)."""
+    groups = _groups(page)
+    assert not [key for key in LABELS if _group_of(key, groups) is None]
+    assert "OTHER_GROUP = 'Chỉ tiêu khác'" in page
+
+
+def test_figure_groups_follow_the_domain_order(page: str) -> None:
+    groups = _groups(page)
+    where = {key: _group_of(key, groups) for key in LABELS}
+    titles = [title for title, _ in groups]
+    in_order = [
+        "sessions",
+        "standing_committee_meetings",
+        "voter_contacts",
+        "citizen_receptions",
+        "thematic_supervisions",
+        "recommendations_issued",
+        "trainings",
+        "reports_due",
+        "tasks_set",
+        "proposals_raised",
+        "council_seats",
+    ]
+    positions = [titles.index(str(where[key])) for key in in_order]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    # received / resolved / pending opinions read together, so do petitions and their outcome
+    opinions = ("voter_opinions_raised", "opinions_resolved", "voter_opinions_pending")
+    petitions = (
+        "citizens_received",
+        "petitions_received",
+        "petitions_settled",
+        "petitions_pending",
+    )
+    assert len({where[k] for k in opinions}) == 1
+    assert len({where[k] for k in petitions}) == 1
+    assert where["delegates_trained"] == where["trainings"]
+    assert len({where[k] for k in ("surveys", "verifications", "thematic_supervisions")}) == 1
+    for title, _ in groups:
+        assert not title.isascii(), f"group title {title!r} is not Vietnamese"
+
+
+def test_rates_are_the_apis(page: str) -> None:
+    """Rates are shown as the API computed them (`rates` of the summary), with the labels of
+    GET /rates; the page divides no figures of its own."""
+    assert "fetchJson('rates'" in page and "d.rates" in page
+    block = re.search(r"const HEADLINE_RATES = \[(.*?)\];", page, re.DOTALL)
+    assert block
+    headline = re.findall(r"'([a-z_]+)'", block[1])
+    assert headline and set(headline) <= set(RATES)
+    for key in (
+        "opinion_resolution_rate",
+        "training_coverage",
+        "reports_on_time_rate",
+        "recommendation_implementation_rate",
+    ):
+        assert key in headline
+
+
+def test_rates_route_labels_every_rate_in_vietnamese() -> None:
+    rates = asyncio.run(api.rate_labels())
+    assert set(rates) == set(rates_of(complete(Counter())))
+    for key, info in rates.items():
+        rate = RATES[key]
+        assert info.label == rate.label and not info.label.isascii()
+        assert (info.numerator, info.denominator) == (rate.numerator, rate.denominator)
+        assert {info.numerator, info.denominator} <= set(LABELS), key
+        assert info.percent == (rate.scale == 100)
+        # the page drops a trailing "(%)" from percentage labels and prints "%" after the value
+        assert info.label.endswith("(%)") == info.percent, key
+
+
+def test_figures_route_labels_every_figure() -> None:
+    labels = asyncio.run(api.figure_labels())
+    assert set(complete(Counter())) == set(labels)
+    assert all(label and not label.isascii() for label in labels.values())
+
+
+def test_rates_route_is_documented() -> None:
+    app = FastAPI()
+    app.include_router(api.router)
+    paths = app.openapi()["paths"]
+    assert "/rates" in paths and "/figures" in paths
+    assert paths["/rates"]["get"]["summary"]
+
+
+def test_stacked_chart_topics_name_real_figures(page: str) -> None:
+    totals = re.findall(r"\btotal: '([a-z_]+)'", page)
+    assert "voter_opinions_raised" in totals
+    assert set(totals) <= set(LABELS)
+    assert re.search(r"parts: \[\{ key: 'opinions_resolved'.*?key: 'voter_opinions_pending'", page)
+
+
+def test_view_toggle_uses_the_apis_views(page: str) -> None:
+    views = set(re.findall(r'name="view" value="([a-z_]+)"', page))
+    literal = get_args(get_args(api.ViewQuery)[0])
+    assert views == set(literal) == {"as_it_was", "as_today"}
+    assert "attributed_by_rule" in page and "view=${state.view}" in page
+
+
+def test_periods_include_term_and_nine_months(page: str) -> None:
+    kinds = set(re.findall(r'<option value="([a-z0-9]+)">', page))
+    assert {"month", "quarter", "h1", "h2", "9m", "year", "term", "range"} <= kinds
+    # the page's terms start when the API's do
+    firsts = dict(re.findall(r"y === (\d{4}) \? '(\d{4}-\d{2})'", page))
+    assert {int(y): m for y, m in firsts.items()} == {y: t[0] for y, t in KNOWN_TERMS.items()}
+    assert "`${y}-04`" in page and term_months(2026)[0] == "2026-04"
+    assert parse_period("2021-2026").label == "Nhiệm kỳ 2021–2026"
+    assert "`Nhiệm kỳ ${p.start}–${p.start + TERM_YEARS}`" in page
+
+
+def test_country_view(page: str) -> None:
+    """Cả nước reads GET /country/summary; a refusal says so in Vietnamese."""
+    assert "`country/summary?${q}`" in page
+    assert "const COUNTRY = 'VN'" in page
+    assert re.search(r"state\.unit === COUNTRY\)\s*\{\s*const claims", page)

@@ -26,11 +26,10 @@ from contracts.coordination import (
     TaskStatus,
 )
 from services.common.activity import (
-    WRITE_REFUSALS,
-    Responses,
     guarded_router,
     receipt,
     record_once,
+    recording_responses,
 )
 from services.common.auth import CallerDep
 from services.common.http import Conflict, NotFound
@@ -47,11 +46,7 @@ def _reporting_of(app: FastAPI) -> Any:
 router = guarded_router("coordination", _reporting_of)
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-WRITE_RESPONSES: Responses = {
-    **WRITE_REFUSALS,
-    200: {"description": "Already recorded with the same content (idempotent retry)"},
-    409: {"description": "The id is taken by different content"},
-}
+WRITE_RESPONSES = recording_responses("The id is taken by different content")
 
 
 class Recorded(BaseModel):
@@ -126,6 +121,23 @@ async def _record(
         lambda _: taken,
     )
     return Recorded(id=key, unit=unit, **receipt(response, done))
+
+
+async def _move_on(
+    request: Request,
+    response: Response,
+    key: str,
+    unit: str,
+    draft: EventDraft,
+    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope | None]],
+    moved: Conflict,
+) -> Recorded:
+    """Move `key` on from the state it was read in; the store writes only if it still stands
+    so (None: another request moved it first, and this one is `moved`, a 409)."""
+    envelope = await _coordination(request).runtime.write(lambda session: write(session, draft))
+    if envelope is None:
+        raise moved
+    return Recorded(id=key, unit=unit, **receipt(response, envelope))
 
 
 async def _declare(
@@ -310,14 +322,10 @@ async def change_task_status(
     draft = domain.change_task_status(
         coordination.context(), unit, task, change.status, change.changed_on, change.note
     )
-
-    async def work(session: AsyncClientSession) -> Envelope | None:
-        return await coordination.store.change_task(session, draft)
-
-    envelope = await coordination.runtime.write(work)
-    if envelope is None:
-        raise Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
-    return Recorded(id=task_id, unit=unit, **receipt(response, envelope))
+    moved = Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
+    return await _move_on(
+        request, response, task_id, unit, draft, coordination.store.change_task, moved
+    )
 
 
 @router.post(
@@ -401,11 +409,7 @@ async def answer_proposal(
         ):
             raise Conflict("path.proposal_id", f"proposal {proposal_id} is already answered")
         return Recorded(id=proposal_id, unit=unit, **receipt(response, given))
-
-    async def work(session: AsyncClientSession) -> Envelope | None:
-        return await coordination.store.answer_proposal(session, draft)
-
-    envelope = await coordination.runtime.write(work)
-    if envelope is None:
-        raise Conflict("path.proposal_id", f"proposal {proposal_id} was answered meanwhile")
-    return Recorded(id=proposal_id, unit=unit, **receipt(response, envelope))
+    moved = Conflict("path.proposal_id", f"proposal {proposal_id} was answered meanwhile")
+    return await _move_on(
+        request, response, proposal_id, unit, draft, coordination.store.answer_proposal, moved
+    )
