@@ -14,6 +14,12 @@ Three lifecycles, each step an event type (one model per type, each with its ver
   or registered when received by mail: `petition.received` → `petition.transferred` →
   `petition.settled`.
 
+When the record of the voter contact (citizen reception) is corrected (`meeting.corrected`),
+its items follow, at whatever stage they are: one the corrected record no longer lists is
+`opinion.withdrawn` (`petition.withdrawn`), one whose meeting moved to another day is
+`opinion.moved` (`petition.moved`). Both say how far the item had come, so reporting takes
+back (and, for a move, adds again on the new day) exactly what the item counted.
+
 Every follow-up carries the day its item was raised (issued, received), so reporting can
 count it in the item's cohort without state of its own; its envelope's `occurred_at` is that
 day too (the day it counts on, on which its unit surely existed), and the step's own day is
@@ -408,6 +414,64 @@ class OpinionResolved(_OpinionStep):
         return self
 
 
+OpinionStage = Literal["received", "forwarded", "answered", "resolved"]
+
+
+def _days_iff(stage: str, final: str, days: int | None, name: str) -> None:
+    if (stage == final) != (days is not None):
+        raise ValueError(f"{name} is given exactly when stage is {final}")
+
+
+class OpinionWithdrawn(_OpinionStep):
+    """`opinion.withdrawn` v1: the record of the voter contact that raised the opinion was
+    corrected (`meeting.corrected`, this event's causation) and no longer lists it, so it is no
+    longer tracked. `stage` is how far it had come (each stage implies the ones before it) and
+    `days_to_resolve` what its resolution counted, so reporting takes back what the item
+    counted on `raised_on`; `occurred_at` is `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.withdrawn"
+    VERSION: ClassVar[int] = 1
+
+    meeting_id: str = Field(min_length=1, max_length=64, description="The voter contact.")
+    stage: OpinionStage = Field(description="The stage it had reached when withdrawn.")
+    days_to_resolve: Days | None = Field(default=None, description="When it had been resolved.")
+
+    @model_validator(mode="after")
+    def _days_when_resolved(self) -> OpinionWithdrawn:
+        _days_iff(self.stage, "resolved", self.days_to_resolve, "days_to_resolve")
+        return self
+
+
+class OpinionMoved(_OpinionStep):
+    """`opinion.moved` v1: the record of the voter contact that raised the opinion was corrected
+    to another day (`meeting.corrected`, this event's causation); the opinion moves with it: it
+    was raised on `raised_on`, not on `previous_raised_on`. Reporting takes back what the item
+    counted on the previous day (`stage`, `previous_days_to_resolve`) and counts it on the new
+    one (`days_to_resolve`, from the new day; 0 if it was resolved before it). `occurred_at` is
+    `raised_on`."""
+
+    TYPE: ClassVar[str] = "opinion.moved"
+    VERSION: ClassVar[int] = 1
+
+    meeting_id: str = Field(min_length=1, max_length=64, description="The voter contact.")
+    previous_raised_on: date = Field(description="The day it was counted on until now.")
+    stage: OpinionStage = Field(description="The stage it has reached.")
+    previous_days_to_resolve: Days | None = Field(
+        default=None, description="When resolved: the days counted from the previous day."
+    )
+    days_to_resolve: Days | None = Field(
+        default=None, description="When resolved: the days counted from the new day."
+    )
+
+    @model_validator(mode="after")
+    def _a_move_with_days_when_resolved(self) -> OpinionMoved:
+        if self.previous_raised_on == self.raised_on:
+            raise ValueError("previous_raised_on is raised_on: nothing moved")
+        _days_iff(self.stage, "resolved", self.days_to_resolve, "days_to_resolve")
+        _days_iff(self.stage, "resolved", self.previous_days_to_resolve, "previous_days_to_resolve")
+        return self
+
+
 # -- petitions: received → transferred → settled ---------------------------------------------
 
 
@@ -473,6 +537,59 @@ class PetitionSettled(_PetitionStep):
         return self
 
 
+PetitionStage = Literal["received", "transferred", "settled"]
+
+
+class PetitionWithdrawn(_PetitionStep):
+    """`petition.withdrawn` v1: the record of the citizen reception that took the petition was
+    corrected (`meeting.corrected`, this event's causation) and no longer lists it, so it is no
+    longer tracked. `stage` is how far it had come and `days_to_settle` what its settlement
+    counted, so reporting takes back what the item counted on `received_on`; `occurred_at` is
+    `received_on`."""
+
+    TYPE: ClassVar[str] = "petition.withdrawn"
+    VERSION: ClassVar[int] = 1
+
+    meeting_id: str = Field(min_length=1, max_length=64, description="The citizen reception.")
+    stage: PetitionStage = Field(description="The stage it had reached when withdrawn.")
+    days_to_settle: Days | None = Field(default=None, description="When it had been settled.")
+
+    @model_validator(mode="after")
+    def _days_when_settled(self) -> PetitionWithdrawn:
+        _days_iff(self.stage, "settled", self.days_to_settle, "days_to_settle")
+        return self
+
+
+class PetitionMoved(_PetitionStep):
+    """`petition.moved` v1: the record of the citizen reception that took the petition was
+    corrected to another day (`meeting.corrected`, this event's causation); the petition moves
+    with it: it was received on `received_on`, not on `previous_received_on`. Reporting takes
+    back what the item counted on the previous day and counts it on the new one
+    (`days_to_settle`, from the new day; 0 if it was settled before it). `occurred_at` is
+    `received_on`."""
+
+    TYPE: ClassVar[str] = "petition.moved"
+    VERSION: ClassVar[int] = 1
+
+    meeting_id: str = Field(min_length=1, max_length=64, description="The citizen reception.")
+    previous_received_on: date = Field(description="The day it was counted on until now.")
+    stage: PetitionStage = Field(description="The stage it has reached.")
+    previous_days_to_settle: Days | None = Field(
+        default=None, description="When settled: the days counted from the previous day."
+    )
+    days_to_settle: Days | None = Field(
+        default=None, description="When settled: the days counted from the new day."
+    )
+
+    @model_validator(mode="after")
+    def _a_move_with_days_when_settled(self) -> PetitionMoved:
+        if self.previous_received_on == self.received_on:
+            raise ValueError("previous_received_on is received_on: nothing moved")
+        _days_iff(self.stage, "settled", self.days_to_settle, "days_to_settle")
+        _days_iff(self.stage, "settled", self.previous_days_to_settle, "previous_days_to_settle")
+        return self
+
+
 # Every current event type of the context, in lifecycle order (the registry registers them).
 EVENTS: tuple[type[BaseModel], ...] = (
     SupervisionPlanned,
@@ -485,7 +602,11 @@ EVENTS: tuple[type[BaseModel], ...] = (
     OpinionForwarded,
     OpinionAnswered,
     OpinionResolved,
+    OpinionWithdrawn,
+    OpinionMoved,
     PetitionReceived,
     PetitionTransferred,
     PetitionSettled,
+    PetitionWithdrawn,
+    PetitionMoved,
 )

@@ -159,6 +159,7 @@ def run(
                 console.print(
                     f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
                     f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
+                    f" ({outcome['seconds']} giây)"
                 )
             console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
             for name, url in urls.items():

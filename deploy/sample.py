@@ -32,8 +32,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ REFORM_MONTHS = [(2025, m) for m in range(7, 11)]  # under the 2025 two-level ad
 REFORM = date(2025, 7, 1)
 SAMPLE_END = date(2025, 10, 31)  # no follow-up is dated later: what would come after is pending
 TERM = "2021-2026"
-CONCURRENCY = 6  # requests in flight: the services are on the same (small) machine
+CONCURRENCY = 4  # requests in flight: the services are on the same (small) machine
 OPENED_WITHIN = 120.0  # seconds to wait for the oversight intake to open an opinion or petition
 
 Json = dict[str, Any]
@@ -81,11 +81,12 @@ class Probe:
 
 @dataclass(frozen=True)
 class Chain:
-    """Steps on one item, in order; chains are independent of each other within a phase."""
+    """Steps on one item, in order; chains run concurrently unless one waits for another."""
 
     posts: tuple[Post, ...]
     probe: Probe | None = None
-    followup: bool = False  # second phase: after every meeting and supervision is recorded
+    after: int | None = None  # the chain (index) this one waits for: the meeting it follows
+    late: bool = False  # after the hook between the phases (recommendations implemented late)
 
 
 # -- Vietnamese texts ----------------------------------------------------------------------------
@@ -186,6 +187,14 @@ def _ubnd(unit: Unit) -> str:
     return "UBND " + _lower_first(unit.name)
 
 
+def _local(text: str, unit: Unit) -> str:
+    """A commune-level text as a phường or thị trấn writes it ("HĐND xã" → "HĐND phường")."""
+    if unit.level != "commune":
+        return text
+    kind = next((k for k in ("Phường", "Thị trấn", "Đặc khu") if unit.name.startswith(k)), "Xã")
+    return text.replace("HĐND xã", f"HĐND {kind.lower()}")
+
+
 def _department(field_: str, province: Unit, day: date) -> str:
     """The provincial department competent for a field (the 2025 mergers from 1 March)."""
     merged = day >= date(2025, 3, 1)
@@ -222,6 +231,7 @@ class Sample:
         self.numbers: dict[str, int] = {}  # last session number in the term, per council
         self.seats: dict[str, int] = {}  # seats per council, per era: "legacy:03390"
         self.corrected_report = False
+        self.following: list[Chain] = []  # follow-ups of the meeting being built
         self.top = {e: self.hierarchy.unit(self.province, e) for e in ("legacy", "2025")}
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -232,8 +242,17 @@ class Sample:
     def pick(self, weights: Mapping[str, int]) -> str:
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
 
-    def add(self, *posts: Post, probe: Probe | None = None, followup: bool = False) -> None:
-        self.chains.append(Chain(tuple(posts), probe, followup))
+    def add(self, *posts: Post, probe: Probe | None = None, late: bool = False) -> None:
+        self.chains.append(Chain(tuple(posts), probe, late=late))
+        if self.following and posts[0].service == "meetings":
+            # the meeting whose opinions or petitions these follow: they wait for it
+            index = len(self.chains) - 1
+            self.chains += [replace(c, after=index) for c in self.following]
+            self.following.clear()
+
+    def follow(self, *posts: Post, probe: Probe) -> None:
+        """Steps on an item the next meeting recorded opens (added after that meeting)."""
+        self.following.append(Chain(tuple(posts), probe))
 
     def meeting(self, unit: Unit, body: Json) -> None:
         self.add(Post("meetings", f"/units/{unit.code}/meetings", body))
@@ -532,7 +551,7 @@ class Sample:
         if len(days) > 2:
             result = self.rng.choice(OPINION_RESULTS)
             bodies.append(("resolved", {"resolved_on": str(days[2]), "result": result}))
-        self.add(
+        self.follow(
             *(Post("oversight", f"{base}/{s}", b, s) for s, b in bodies),
             probe=Probe(
                 "oversight",
@@ -541,7 +560,6 @@ class Sample:
                 ("received", "forwarded", "answered", "resolved"),
                 opened_by_service=True,
             ),
-            followup=True,
         )
 
     def petition_followup(
@@ -586,17 +604,12 @@ class Sample:
                 )
             )
         if posts:
-            self.add(
-                *posts,
-                probe=Probe(
-                    "oversight",
-                    base,
-                    "stage",
-                    ("received", "transferred", "settled"),
-                    opened_by_service=opened_by_service,
-                ),
-                followup=opened_by_service,
-            )
+            order = ("received", "transferred", "settled")
+            probe = Probe("oversight", base, "stage", order, opened_by_service=opened_by_service)
+            if opened_by_service:
+                self.follow(*posts, probe=probe)
+            else:
+                self.add(*posts, probe=probe)
 
     # -- oversight -------------------------------------------------------------------------------
 
@@ -665,7 +678,7 @@ class Sample:
         probe = Probe("oversight", f"{base}/{sid}", "stage", ("planned", "started", "finished"))
         self.add(*posts, probe=probe)
         for post in late:  # a sweep of overdue recommendations may come first (hourly)
-            self.add(post, followup=True)
+            self.add(post, late=True)
 
     def supervision_in_one_go(self, unit: Unit, sid: str, plan: Json, finished: date) -> None:
         body = {
@@ -704,7 +717,8 @@ class Sample:
             "part_time": self.rng.randint(1, 4) + (6 if unit.level == "province" else 0),
         }
         self.add(Post("reporting", f"/units/{unit.code}/delegates", delegates))
-        if staff_too:
+        if staff_too and (unit.level != "commune" or unit.era == "2025"):
+            # (the legacy communes' staff are left undeclared: the sample keeps its size)
             self.add(Post("reporting", f"/units/{unit.code}/staff", staff))
 
     def report(
@@ -732,6 +746,7 @@ class Sample:
         self, unit: Unit, period: str, set_on: date, ends: date, titles: list[str], share: float
     ) -> None:
         for i, title in enumerate(titles, 1):
+            title = _local(title, unit)
             tid = f"s-{unit.era}-{unit.code}-nv-{period}-{i}"
             body = {"task_id": tid, "period": period, "title": title, "set_on": str(set_on)}
             posts = [Post("reporting", f"/units/{unit.code}/tasks", body)]
@@ -765,6 +780,7 @@ class Sample:
         self, unit: Unit, to: Unit, n: int, raised: date, title: str, last_answer: date
     ) -> None:
         pid = f"s-{unit.era}-{unit.code}-kn-{raised:%Y%m}-{n}"
+        title = _local(title, unit)
         body = {
             "proposal_id": pid,
             "to_unit": to.code,
@@ -932,12 +948,12 @@ class Sample:
                         held,
                         month == 6,
                         f"Tổ đại biểu HĐND tỉnh số {g}",
-                        (3, 7),
+                        (2, 5),
                     ),
                 )
         # Citizen receptions: the standing committee's periodic day each month.
         rec = self.reception(
-            unit, f"{tag}-tcd", date(year, month, self.rng.randint(10, 20)), (1, 4)
+            unit, f"{tag}-tcd", date(year, month, self.rng.randint(10, 20)), (1, 3)
         )
         if month == 5:  # recorded with the wrong count of citizens, then corrected
             self.recorded_then_corrected(
@@ -1091,7 +1107,7 @@ class Sample:
                 self.meeting(
                     unit,
                     self.voter_contact(
-                        unit, f"{tag}-txct{g}", held, True, f"Tổ đại biểu HĐND huyện số {g}", (3, 6)
+                        unit, f"{tag}-txct{g}", held, True, f"Tổ đại biểu HĐND huyện số {g}", (2, 4)
                     ),
                 )
             if unit.code in {u.code for u in self.below(self.top["legacy"])[2:4]}:
@@ -1106,7 +1122,7 @@ class Sample:
                 )
         if self.rng.random() < 0.8:
             self.meeting(
-                unit, self.reception(unit, f"{tag}-tcd", self.day(year, month, 5, 25), (0, 3))
+                unit, self.reception(unit, f"{tag}-tcd", self.day(year, month, 5, 25), (0, 2))
             )
         if month == 4:
             points = [unit, *self.rng.sample(below, k=min(len(below), 5))]
@@ -1190,7 +1206,12 @@ class Sample:
             self.meeting(
                 unit,
                 self.voter_contact(
-                    unit, f"{tag}-txct", held, True, "Tổ đại biểu HĐND xã số 1", (1, 4)
+                    unit,
+                    f"{tag}-txct",
+                    held,
+                    True,
+                    _local("Tổ đại biểu HĐND xã số 1", unit),
+                    (1, 3),
                 ),
             )
         if self.rng.random() < 0.09:
@@ -1216,7 +1237,7 @@ class Sample:
         for c in communes:
             self.declarations(c, REFORM, (35, 60))
         # After the August training the province's figures of delegates trained go up.
-        for c in [top, *communes[::3]]:
+        for c in [top, *communes[::6]]:
             self.declarations(c, date(2025, 9, 1), (75, 95), staff_too=False)
         for unit in [top, *communes]:
             due_h1 = date(2025, 7, 15 if unit is top else 5)
@@ -1298,8 +1319,8 @@ class Sample:
             self.meeting(unit, self.standing(f"{tag}-tt", self.day(year, month)))
         if month in (7, 8) and self.rng.random() < 0.3:
             held = self.day(year, month, 5, 28)
-            g = f"Tổ đại biểu HĐND xã số {self.rng.randint(1, 4)}"
-            self.meeting(unit, self.voter_contact(unit, f"{tag}-txct", held, False, g, (2, 5)))
+            g = _local(f"Tổ đại biểu HĐND xã số {self.rng.randint(1, 4)}", unit)
+            self.meeting(unit, self.voter_contact(unit, f"{tag}-txct", held, False, g, (1, 4)))
         if month == 8 and unit.code in {u.code for u in self.below(self.top["2025"])[5:7]}:
             self.scheduled_then_cancelled(
                 unit,
@@ -1310,13 +1331,13 @@ class Sample:
                 "Mưa lũ gây sạt lở, chia cắt đường giao thông đến các bản",
             )
         if self.rng.random() < 0.3:
-            self.meeting(unit, self.reception(unit, f"{tag}-tcd", self.day(year, month), (0, 3)))
+            self.meeting(unit, self.reception(unit, f"{tag}-tcd", self.day(year, month), (0, 2)))
         if month == 8 and self.rng.random() < 0.12:
             r = self.delegate_report(
                 f"{tag}-bccutri",
                 self.day(year, 8),
                 "kết quả kỳ họp thứ nhất",
-                "Tổ đại biểu HĐND xã số 1",
+                _local("Tổ đại biểu HĐND xã số 1", unit),
             )
             if not self.corrected_report:  # the voters were counted twice, then corrected
                 self.corrected_report = True
@@ -1543,13 +1564,15 @@ class _Loader:
     advance: Callable[[int], None]
     say: Callable[[str], None]
     semaphore: asyncio.Semaphore
+    done: list[asyncio.Event]
 
     async def probe(self, probe: Probe) -> int:
         """How far along its stages the chain's item is: -1 when it does not exist."""
         client = self.clients[probe.service]
         deadline = time.monotonic() + (OPENED_WITHIN if probe.opened_by_service else 0)
         while True:
-            r = await client.get(probe.path)
+            async with self.semaphore:
+                r = await client.get(probe.path)
             if r.status_code == 200:
                 value = r.json().get(probe.key)
                 if value in probe.order:
@@ -1561,31 +1584,62 @@ class _Loader:
                     self.say(f"[red]{r.status_code}[/red] GET {probe.path}: {r.text[:300]}")
                     return -2
                 return -1
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.3)  # the service opens it once it has read the meeting
 
-    async def chain(self, chain: Chain) -> None:
-        async with self.semaphore:
-            reached = -1 if chain.probe is None else await self.probe(chain.probe)
-            if reached == -2:  # never opened, or unreadable: its steps cannot be taken
-                self.outcome["refused"] += len(chain.posts)
-                self.advance(len(chain.posts))
-                return
-            for post in chain.posts:
-                if chain.probe and post.stage and chain.probe.order.index(post.stage) <= reached:
-                    self.outcome["unchanged"] += 1
-                    self.advance(1)
-                    continue
-                r = await self.clients[post.service].post(post.path, json=post.body)
+    async def chain(self, index: int, chain: Chain) -> None:
+        try:
+            if chain.after is not None:
+                await self.done[chain.after].wait()
+            await self.steps(chain)
+        finally:
+            self.done[index].set()
+
+    async def steps(self, chain: Chain) -> None:
+        reached = -1 if chain.probe is None else await self.probe(chain.probe)
+        if reached == -2:  # never opened, or unreadable: its steps cannot be taken
+            self.outcome["refused"] += len(chain.posts)
+            self.advance(len(chain.posts))
+            return
+        for post in chain.posts:
+            if chain.probe and post.stage and chain.probe.order.index(post.stage) <= reached:
+                self.outcome["unchanged"] += 1
                 self.advance(1)
-                if r.status_code in (200, 201):  # oversight's steps answer 200 either way
-                    fresh = r.json().get("status") != "unchanged"
-                    self.outcome["recorded" if fresh else "unchanged"] += 1
-                else:
-                    self.outcome["refused"] += 1
-                    self.say(f"[red]{r.status_code}[/red] {post.path}: {r.text[:300]}")
-                    self.outcome["refused"] += len(chain.posts) - chain.posts.index(post) - 1
-                    self.advance(len(chain.posts) - chain.posts.index(post) - 1)
-                    return
+                continue
+            async with self.semaphore:
+                r = await self.clients[post.service].post(post.path, json=post.body)
+            self.advance(1)
+            if r.status_code in (200, 201):  # oversight's steps answer 200 either way
+                fresh = r.json().get("status") != "unchanged"
+                self.outcome["recorded" if fresh else "unchanged"] += 1
+            else:  # the steps after it cannot be taken
+                left = len(chain.posts) - chain.posts.index(post) - 1
+                self.outcome["refused"] += 1 + left
+                self.advance(left)
+                self.say(f"[red]{r.status_code}[/red] {post.path}: {r.text[:300]}")
+                return
+
+
+def within(chains: list[Chain], units: Collection[str]) -> list[Chain]:
+    """The chains recorded for `units` (codes of either era): a smaller sample, for tests."""
+    kept: dict[int, int] = {}
+    out: list[Chain] = []
+    for i, c in enumerate(chains):
+        if c.posts[0].path.split("/")[2] in units and (c.after is None or c.after in kept):
+            kept[i] = len(out)
+            out.append(c if c.after is None else replace(c, after=kept[c.after]))
+    return out
+
+
+def _interleaved(chains: list[tuple[int, Chain]]) -> list[tuple[int, Chain]]:
+    """The chains of each service in turn, so that all three services work at once."""
+    by_service: dict[str, list[tuple[int, Chain]]] = {}
+    for i, c in chains:
+        by_service.setdefault(c.posts[0].service, []).append((i, c))
+    queues = list(by_service.values())
+    out: list[tuple[int, Chain]] = []
+    for n in range(max((len(q) for q in queues), default=0)):
+        out += [q[n] for q in queues if n < len(q)]
+    return out
 
 
 async def record_sample(
@@ -1596,15 +1650,19 @@ async def record_sample(
     before_followups: Callable[[], Awaitable[object]] | None = None,
     show_progress: bool = True,
     concurrency: int = CONCURRENCY,
+    units: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Record the sample through `clients` ("meetings", "oversight", "reporting": each bound
     to its service, with a secretary's token of the province); count the outcomes.
 
-    First every meeting, supervision and coordination record, then the follow-ups: the voter
-    opinions and petitions the oversight service opened from the meetings (waited for), and
-    the recommendations implemented. `before_followups` runs between the two (a test sweeps
-    overdue recommendations there, as the service does hourly)."""
+    Every chain runs as soon as a request slot is free, except the follow-ups of the voter
+    opinions and petitions the oversight service opens from a meeting (they wait for it, then
+    for the item to appear) and, last, the recommendations implemented after their deadline.
+    `before_followups` runs before those (a test sweeps overdue recommendations there, as the
+    service does hourly). `units` limits the sample to the records of those units."""
     chains = sample_chains(hierarchy, province)
+    if units is not None:
+        chains = within(chains, units)
     total = sum(len(c.posts) for c in chains)
     outcome = {"recorded": 0, "unchanged": 0, "refused": 0, "posts": total}
     columns = (
@@ -1622,11 +1680,13 @@ async def record_sample(
             lambda n: progress.advance(task, n),
             progress.console.print,
             asyncio.Semaphore(concurrency),
+            [asyncio.Event() for _ in chains],
         )
-        for followup in (False, True):
-            if followup and before_followups is not None:
+        for late in (False, True):
+            if late and before_followups is not None:
                 await before_followups()
-            await asyncio.gather(*(loader.chain(c) for c in chains if c.followup == followup))
+            phase = _interleaved([(i, c) for i, c in enumerate(chains) if c.late == late])
+            await asyncio.gather(*(loader.chain(i, c) for i, c in phase))
     outcome["seconds"] = round(time.monotonic() - started)
     return outcome
 

@@ -364,6 +364,22 @@ class Hierarchy:
             del v["_unit"]
         return out
 
+    def history_crosses_provinces(self) -> bool:
+        """Whether a post-reform change carried some unit's history into another province
+        (a commune re-parented, or merged into a unit elsewhere). While it has not, a 2025
+        province's history as today is exactly that of the legacy provinces merged into it."""
+        last = self._snaps["2025"][-1]
+        for snap in self._snaps["2025"]:
+            for code in snap.units:
+                now = self.current(code, "2025")
+                if now is None:
+                    continue
+                then_top = _lineage_in(snap, code)
+                now_top = _lineage_in(last, now)
+                if then_top and now_top and then_top[-1] != now_top[-1]:
+                    return True
+        return False
+
     def absorbed(self, code: str) -> list[str]:
         """2025-era codes whose records now count in the current unit `code` (itself first,
         then units merged into it or divided with it as default successor, followed through

@@ -4,7 +4,8 @@ corrects its meetings; each write and its event commit in one transaction (outbo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Path, Query, Request, Response
@@ -14,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from contracts.meetings import Meeting, MeetingScheduled, Text
+from contracts.timezone import VIETNAM_TZ
 from services.common.activity import (
     WRITE_REFUSALS,
     Responses,
@@ -66,11 +68,16 @@ class Recorded(BaseModel):
 
 
 class Cancellation(BaseModel):
-    """Why a scheduled meeting is called off."""
+    """Why a scheduled meeting is called off, and when."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: Text = Field(description="Lý do hủy.")
+    cancelled_on: date | None = Field(
+        default=None,
+        description="The day it was called off (default today): not in the future, not before"
+        " the meeting was scheduled (the day its scheduling was recorded).",
+    )
 
 
 class Correction(BaseModel):
@@ -217,6 +224,17 @@ async def _step(
     return Recorded(meeting_id=meeting_id, unit=unit, **receipt(response, done, status))
 
 
+def _recorded_day(doc: Document | None) -> date | None:
+    """The day in Vietnam a meeting's first record (its scheduling) was written; it never
+    changes, so it may be read outside the step's transaction."""
+    recorded = None if doc is None else doc.get("recorded_at")
+    if not isinstance(recorded, datetime):
+        return None
+    if recorded.tzinfo is None:  # MongoDB hands back naive UTC
+        recorded = recorded.replace(tzinfo=UTC)
+    return recorded.astimezone(VIETNAM_TZ).date()
+
+
 def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
     """The path names the meeting; a body that names none means the same one."""
     if "meeting_id" in meeting.model_fields_set:
@@ -272,10 +290,12 @@ async def cancel(
 ) -> Recorded:
     service = _meetings(request)
     rules = _rules(service)
+    scheduled_on = _recorded_day(await service.store.find(meeting_id))
 
     def decide(state: MeetingState) -> EventDraft:
         caller.may_write(unit, state.day)
-        return cancel_meeting(state, cancellation.reason, rules)
+        known = replace(state, scheduled_on=scheduled_on)
+        return cancel_meeting(known, cancellation.reason, rules, cancellation.cancelled_on)
 
     return await _step(
         service, response, unit, meeting_id, Status.CANCELLED.value, decide, service.store.cancel

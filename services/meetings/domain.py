@@ -43,6 +43,7 @@ class MeetingState:
     status: Status
     plan: MeetingScheduled | None  # as scheduled; None if recorded held directly
     held: Meeting | None  # the content as recorded now; None unless held
+    scheduled_on: date | None = None  # the day its scheduling was recorded, when known
 
     @property
     def day(self) -> date:
@@ -130,10 +131,25 @@ def hold_meeting(state: MeetingState, meeting: Meeting, rules: Rules) -> EventDr
     return _held(unit.code, meeting)
 
 
-def cancel_meeting(state: MeetingState, reason: str, rules: Rules) -> EventDraft:
-    """Only a scheduled meeting can be called off; it counts against the planned day."""
+def cancel_meeting(
+    state: MeetingState, reason: str, rules: Rules, cancelled_on: date | None = None
+) -> EventDraft:
+    """Only a scheduled meeting can be called off; it counts against the planned day. It was
+    called off on `cancelled_on` (default today): not in the future, and not before it was
+    scheduled (when the state knows that day); it may be before or after the planned day."""
     _refuse_unless(state, Status.SCHEDULED, "cancel")
     assert state.plan is not None
+    on = rules.today if cancelled_on is None else cancelled_on
+    if on > rules.today:
+        raise DomainError(
+            "body.cancelled_on", f"cancelled_on {on} is in the future; record it once it happened"
+        )
+    if state.scheduled_on is not None and on < state.scheduled_on:
+        raise DomainError(
+            "body.cancelled_on",
+            f"cancelled_on {on} is before meeting {state.meeting_id} was scheduled"
+            f" on {state.scheduled_on}",
+        )
     day = state.plan.scheduled_for
     recordable_unit(
         rules.hierarchy,
@@ -147,7 +163,7 @@ def cancel_meeting(state: MeetingState, reason: str, rules: Rules) -> EventDraft
         meeting_id=state.meeting_id,
         kind=state.plan.kind,
         scheduled_for=day,
-        cancelled_on=rules.today,
+        cancelled_on=on,
         reason=reason,
     )
     return EventDraft(

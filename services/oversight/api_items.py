@@ -1,6 +1,8 @@
 """HTTP API of the tracked items: supervision plans (planned → started → finished), their
 recommendations (issued → implemented; overdue is recorded by the sweep), voter opinions
-(received → forwarded → answered → resolved) and petitions (received → transferred → settled).
+(received → forwarded → answered → resolved) and petitions (received → transferred → settled);
+an opinion or petition whose meeting's corrected record no longer lists it is `withdrawn` (by
+the intake) and takes no further step (409).
 
 Every step is a POST naming the item under its unit, with the step's day in the body; the
 rules are in `tracking.advance`: 409 out of order, 422 naming the field for a day in the
@@ -538,7 +540,7 @@ async def list_opinions(
     unit: Unit,
     caller: CallerDep,
     stage: Annotated[
-        Literal["received", "forwarded", "answered", "resolved"] | None, Query()
+        Literal["received", "forwarded", "answered", "resolved", "withdrawn"] | None, Query()
     ] = None,
     start: From = None,
     end: To = None,
@@ -666,7 +668,9 @@ async def list_petitions(
     request: Request,
     unit: Unit,
     caller: CallerDep,
-    stage: Annotated[Literal["received", "transferred", "settled"] | None, Query()] = None,
+    stage: Annotated[
+        Literal["received", "transferred", "settled", "withdrawn"] | None, Query()
+    ] = None,
     start: From = None,
     end: To = None,
     limit: Limit = 200,

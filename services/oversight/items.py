@@ -4,8 +4,12 @@ and petitions, one collection each, all of one shape, each change written with i
     {_id, unit, stage, raised_on, days: {stage: day}, opened: <opening payload>,
      steps: {stage: <step payload>}, event_ids: {stage: id}, recorded_at}
 
-Recommendations also keep `deadline` and `overdue` (for the sweep). Every write here runs in
-the caller's transaction together with the outbox rows of its events.
+Recommendations also keep `deadline` and `overdue` (for the sweep). Opinions and petitions
+opened from a meeting also keep what corrections of that meeting did to them (`corrections`:
+kind, event id, the `meeting.corrected` event id; `withdrawn_at_stage` once withdrawn), and
+`applied_corrections` remembers every `meeting.corrected` the intake followed, so a
+correction redelivered after a later one never undoes it. Every write here runs in the
+caller's transaction together with the outbox rows of its events.
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ def collection_of(lifecycle: Lifecycle) -> str:
 
 def tracked_of(doc: Document) -> Tracked:
     days = {stage: date.fromisoformat(day) for stage, day in doc["days"].items()}
-    return Tracked(doc["_id"], doc["unit"], doc["stage"], days)
+    return Tracked(
+        doc["_id"], doc["unit"], doc["stage"], days, date.fromisoformat(doc["raised_on"])
+    )
 
 
 def new_item(
@@ -82,6 +88,12 @@ class ItemStore(EventStore):
         for name in COLLECTIONS:
             await self.db[name].create_index(
                 [("unit", ASCENDING), ("raised_on", ASCENDING), ("stage", ASCENDING)]
+            )
+        for name in ("opinions", "petitions"):
+            await self.db[name].create_index(
+                [("opened.meeting_id", ASCENDING)],
+                name="by_meeting",
+                partialFilterExpression={"opened.meeting_id": {"$type": "string"}},
             )
         await self.db["recommendations"].create_index(
             [("deadline", ASCENDING)],
@@ -122,6 +134,68 @@ class ItemStore(EventStore):
             {"$set": {f"event_ids.{doc['stage']}": str(envelope.event_id)}},
             session=session,
         )
+        return envelope
+
+    # -- following a corrected meeting ----------------------------------------------------
+
+    async def of_meeting(
+        self, session: AsyncClientSession, unit: str, meeting_id: str
+    ) -> list[tuple[str, Document]]:
+        """The opinions and petitions of `unit` opened from meeting `meeting_id`, any stage."""
+        found: list[tuple[str, Document]] = []
+        for name in ("opinions", "petitions"):
+            cursor = self.db[name].find(
+                {"opened.meeting_id": meeting_id, "unit": unit}, session=session
+            )
+            found.extend((name, doc) for doc in await cursor.sort("_id", ASCENDING).to_list())
+        return found
+
+    async def correction_applied(self, session: AsyncClientSession, event_id: str) -> bool:
+        """Whether the intake already followed `meeting.corrected` `event_id`."""
+        found = await self.db["applied_corrections"].find_one({"_id": event_id}, session=session)
+        return found is not None
+
+    async def remember_correction(
+        self, session: AsyncClientSession, event_id: str, unit: str, meeting_id: str
+    ) -> None:
+        await self.db["applied_corrections"].insert_one(
+            {
+                "_id": event_id,
+                "unit": unit,
+                "meeting_id": meeting_id,
+                "applied_at": datetime.now(UTC),
+            },
+            session=session,
+        )
+
+    async def follow_correction(
+        self,
+        session: AsyncClientSession,
+        collection: str,
+        item_id: str,
+        kind: str,
+        draft: EventDraft,
+        fields: Document,
+        cause: str,
+        replace: Document | None = None,
+    ) -> Envelope:
+        """Record what a correction did to an item, with its event: `fields` to set, or
+        (reopened) the item started again as `replace`, keeping its history."""
+        envelope = await self.emit_one(session, draft)
+        history = {"kind": kind, "event_id": str(envelope.event_id), "meeting_event_id": cause}
+        items = self.db[collection]
+        if replace is not None:
+            old = await items.find_one({"_id": item_id}, session=session)
+            earlier = [] if old is None else old.get("corrections", [])
+            replace["event_ids"] = {replace["stage"]: str(envelope.event_id)}
+            replace["corrections"] = [*earlier, history]
+            await items.replace_one({"_id": item_id}, replace, session=session)
+        else:
+            await items.update_one(
+                {"_id": item_id},
+                {"$set": fields, "$push": {"corrections": history}},
+                session=session,
+            )
         return envelope
 
     async def step(

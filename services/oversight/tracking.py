@@ -5,6 +5,8 @@ step at a time, each step dated. The rules are the ones a secretary would check 
 a step happens after the one before it (409 otherwise), on a day that is not in the future,
 not before the item was raised, and not before the previous step (422 naming the field).
 Repeating the step the item is already at, on the same day, is a retry and changes nothing.
+An item withdrawn (its voter contact's or reception's corrected record no longer lists it)
+takes no further step.
 """
 
 from __future__ import annotations
@@ -33,22 +35,31 @@ PETITION = Lifecycle("petition", ("received", "transferred", "settled"), "receiv
 
 @dataclass(frozen=True, slots=True)
 class Tracked:
-    """Where an item stands: its stage, and the day of each stage it went through."""
+    """Where an item stands: its stage, and the day of each stage it went through; `raised`
+    is the day it was raised when known (a corrected meeting may have moved it after a step),
+    else the first of those days."""
 
     item_id: str
     unit: str
     stage: str
     days: Mapping[str, date] = field(default_factory=dict)
+    raised: date | None = None
 
     @property
     def raised_on(self) -> date:
-        return min(self.days.values())
+        return self.raised if self.raised is not None else min(self.days.values())
 
 
 def advance(lifecycle: Lifecycle, item: Tracked, to: str, on: date, today: date) -> bool:
     """Decide whether `item` may take the step `to` on day `on`: True if it may, False if it
     already took it that very day (a retry), else DomainError (422) or Conflict (409)."""
     day_field = f"body.{to}_on"
+    if item.stage not in lifecycle.stages:
+        raise Conflict(
+            f"path.{lifecycle.item}_id",
+            f"{lifecycle.item} {item.item_id} is {item.stage}: it takes no further step",
+            kind="out_of_order",
+        )
     if on > today:
         raise DomainError(day_field, f"{to}_on {on} is in the future; record it once it happened")
     here, there = lifecycle.stages.index(item.stage), lifecycle.stages.index(to)

@@ -52,6 +52,7 @@ class ProjectionStore:
             [("unit", ASCENDING), ("month", ASCENDING)], unique=True
         )
         await self.unit_months.create_index([("parent", ASCENDING), ("month", ASCENDING)])
+        await self.unit_months.create_index([("level", ASCENDING), ("month", ASCENDING)])
         await self.unit_days.create_index([("unit", ASCENDING), ("day", ASCENDING)])
 
     # -- which version answers ----------------------------------------------------------------

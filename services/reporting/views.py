@@ -301,13 +301,19 @@ class TodayViews:
     async def country(self, period: Period) -> dict[str, Any]:
         """Today's 34 provinces, each with its whole history mapped onto it."""
         provinces = self.hierarchy.provinces("2025")
-        communes = [c for p in provinces for c in self.hierarchy.children(p.code, "2025")]
-        commune_totals, _ = await self._mapped([c.code for c in communes], period, "total")
-        owns, _ = await self._mapped([p.code for p in provinces], period, "own")
-        per_province = {p.code: Counter(owns[p.code]) for p in provinces}
-        for c in communes:
-            assert c.parent is not None
-            per_province[c.parent].update(commune_totals[c.code])
+        codes = [p.code for p in provinces]
+        if not self.hierarchy.history_crosses_provinces():
+            # Provinces merged whole: a province's history is its predecessors' totals (a few
+            # hundred documents for the country instead of every commune's).
+            per_province, _ = await self._mapped(codes, period, "total")
+        else:
+            communes = [c for p in provinces for c in self.hierarchy.children(p.code, "2025")]
+            commune_totals, _ = await self._mapped([c.code for c in communes], period, "total")
+            owns, _ = await self._mapped(codes, period, "own")
+            per_province = {p.code: Counter(owns[p.code]) for p in provinces}
+            for c in communes:
+                assert c.parent is not None
+                per_province[c.parent].update(commune_totals[c.code])
         total: Counter[str] = Counter()
         for figures in per_province.values():
             total.update(figures)

@@ -74,12 +74,13 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     await registry.change(Merge(units=[b], into=c), date(2026, 3, 1))
     await registry.drain(lambda _: None, wait=30)
 
-    async def refused() -> None:
-        body = voter_contact("b-mar", "2026-03-05", voters=5, opinions=1)
-        r = await meetings.client.post(f"/units/{b}/meetings", json=body)
-        assert r.status_code == 422 and "did not exist" in r.text, r.text
+    async def followed() -> None:
+        assert meetings.app.state.meetings.hierarchy.find(b, date(2026, 3, 5)) is None
 
-    await eventually(refused)
+    await eventually(followed)
+    body = voter_contact("b-mar", "2026-03-05", voters=5, opinions=1)
+    r = await meetings.client.post(f"/units/{b}/meetings", json=body)
+    assert r.status_code == 422 and "did not exist" in r.text, r.text
     assert await record(meetings, c, voter_contact("c-mar", "2026-03-06", 17, 1)) == 201
 
     async def march_counted() -> None:
@@ -98,6 +99,11 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     # As today: `a`'s whole history is Điện Biên's, and `b`'s lives on in `c`.
     assert (await as_today(DIEN_BIEN, "2025-12"))["voters_reached"] == 7
     assert (await as_today(LAI_CHAU, "2025-12"))["voters_reached"] == 0
+    r = await reporting.client.get(
+        "/country/summary", params={"period": "2025-12", "view": "as_today"}
+    )
+    national = {p["code"]: p["figures"]["voters_reached"] for p in r.json()["children"]}
+    assert national[DIEN_BIEN] == 7 and national[LAI_CHAU] == 0
     assert (await as_today(c, "2026"))["voters_reached"] == 13 + 17
     gone = await reporting.client.get(
         f"/units/{b}/summary", params={"period": "2026", "view": "as_today"}

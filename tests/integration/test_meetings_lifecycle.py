@@ -197,6 +197,8 @@ async def test_every_lifecycle_event_reaches_the_projection(
     ]
     cancelled = (await meetings.client.get(units, params={"status": "cancelled"})).json()
     assert [m["cancellation"]["reason"] for m in cancelled] == ["Trùng lịch kỳ họp"]
+    today = datetime.now(VIETNAM_TZ).date().isoformat()  # no day given: called off today
+    assert [m["cancellation"]["cancelled_on"] for m in cancelled] == [today]
     one = (await meetings.client.get("/meetings/kh-10")).json()
     assert (one["status"], one["held_on"], one["corrections"]) == ("held", "2025-04-02", 1)
     assert (await meetings.client.get("/meetings/tx-12")).json()["status"] == "scheduled"
@@ -250,7 +252,16 @@ async def test_refusals_name_the_field_and_write_nothing(
     await refused(
         f"{units}/kh-9/correct", {"meeting": held_session("kh-9", "2999-01-01", 9)}, 422, "held_on"
     )
-    await post(meetings, f"{units}/kh-11/cancel", {"reason": "Thay bằng kỳ họp chuyên đề"})
+    await runtime.db["meetings"].update_one(  # as if scheduled on 2025-04-01 (Vietnam)
+        {"_id": "kh-11"}, {"$set": {"recorded_at": datetime(2025, 3, 31, 18, tzinfo=UTC)}}
+    )
+    for day in ("2025-03-31", SOON.isoformat()):  # before its scheduling; in the future
+        cancel = {"reason": "Không cần", "cancelled_on": day}
+        await refused(f"{units}/kh-11/cancel", cancel, 422, "body.cancelled_on")
+    cancel = {"reason": "Thay bằng kỳ họp chuyên đề", "cancelled_on": "2025-04-01"}
+    await post(meetings, f"{units}/kh-11/cancel", cancel)
+    one = (await meetings.client.get("/meetings/kh-11")).json()
+    assert one["cancellation"]["cancelled_on"] == "2025-04-01"
     await refused(f"{units}/kh-11/hold", held_session("kh-11", "2025-05-01", 11), 409, "meeting_id")
     await refused(f"{units}/kh-11/cancel", {"reason": "Lần nữa"}, 409, "meeting_id")
     # A cancelled session's number is free again.

@@ -414,3 +414,87 @@ async def test_a_bad_record_on_the_meetings_topic_is_dead_lettered_and_the_intak
         assert b"invalid envelope" in dict(listing.letters[0].headers)["dlq-reason"]
 
     await eventually(opened_and_refused)
+
+
+async def test_petitions_follow_their_corrected_reception_once_even_when_read_again(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """A reception on 2025-04-15 took don-1 and don-2; don-1 was settled. Corrected twice:
+    held on 2025-03-28 with don-1 and a new don-3 (don-2 withdrawn), then don-2 after all
+    (opened afresh). Read again from the start with positions lost, nothing changes."""
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    taken = [
+        {"petition_id": "don-1", "petition_type": "complaint", "summary": "Tranh chấp đất"},
+        {"petition_id": "don-2", "petition_type": "reflection", "summary": "Ô nhiễm"},
+        {"petition_id": "don-3", "petition_type": "recommendation", "summary": "Làm đường"},
+    ]
+    units = f"/units/{DISTRICT}/meetings"
+    await post(meetings, units, reception(taken[:2]), 201)
+    base = f"/units/{DISTRICT}/petitions"
+    async with AsyncExitStack() as first:
+        app = await oversight(first, settings)
+
+        async def opened() -> None:
+            assert len((await app.client.get(base)).json()) == 2
+
+        await eventually(opened)
+        transfer = {"transferred_on": "2025-04-16", "agency": "Thanh tra huyện"}
+        await post(app, f"{base}/don-1/transferred", transfer)
+        await post(app, f"{base}/don-1/settled", {"settled_on": "2025-04-20"})
+        await post(app, f"{base}/don-2/transferred", transfer)
+        moved = reception([taken[0], taken[2]]) | {"held_on": "2025-03-28"}
+        await post(meetings, f"{units}/tcd-2025-04/correct", {"meeting": moved}, 201)
+
+        async def withdrawn() -> None:
+            two = (await app.client.get(f"{base}/don-2")).json()
+            assert (two["stage"], two.get("withdrawn_at_stage")) == ("withdrawn", "transferred")
+
+        await eventually(withdrawn)
+        again = reception(taken) | {"held_on": "2025-03-28"}
+        await post(meetings, f"{units}/tcd-2025-04/correct", {"meeting": again}, 201)
+
+        async def followed() -> dict[str, dict[str, Any]]:
+            listed = (await app.client.get(base)).json()
+            items = {p["petition_id"]: p for p in listed}
+            assert {(i, p["stage"], p["raised_on"]) for i, p in items.items()} == {
+                ("don-1", "settled", "2025-03-28"),
+                ("don-2", "received", "2025-03-28"),
+                ("don-3", "received", "2025-03-28"),
+            }
+            return items
+
+        items = await eventually(followed)
+        assert items["don-1"]["steps"]["settled"]["days_to_settle"] == 23
+        assert [c["kind"] for c in items["don-1"]["corrections"]] == ["moved"]
+        assert [c["kind"] for c in items["don-2"]["corrections"]] == ["withdrawn", "reopened"]
+        rows = await outbox_rows(app)
+        kinds = {
+            kind: await outbox_rows(app, kind)
+            for kind in ("petition.received", "petition.moved", "petition.withdrawn")
+        }
+        assert kinds == {"petition.received": 4, "petition.moved": 1, "petition.withdrawn": 1}
+        await service_of(app).items.positions.collection.delete_many({})
+
+    async with AsyncExitStack() as second:  # positions lost: reads all three records again
+        app = await oversight(second, settings)
+        service = service_of(app)
+
+        async def read() -> None:
+            assert service.intake.status.handled >= 3
+
+        await eventually(read)
+        assert await outbox_rows(app) == rows
+        assert {p["petition_id"]: p for p in (await app.client.get(base)).json()} == items
+
+    async def counted() -> None:
+        march = (await summary(reporting, DISTRICT, "2025-03"))["figures"]
+        april = (await summary(reporting, DISTRICT, "2025-04"))["figures"]
+        assert (march["petitions_received"], march["petitions_settled"]) == (3, 1), march
+        assert (march["petitions_pending"], march["petitions_transferred"]) == (2, 1), march
+        assert march["petition_days_to_settle"] == 23
+        keys = ("received", "settled", "pending", "transferred")
+        assert [april[f"petitions_{k}"] for k in keys] == [0, 0, 0, 0], april
+        assert april["petition_days_to_settle"] == 0
+
+    await eventually(counted)

@@ -1,6 +1,11 @@
 """The `make run` sample on real servers: the three services in-process, the sample recorded
 through their HTTP APIs, every figure family of the province non-zero, and a second load that
-records nothing."""
+records nothing.
+
+To stay within a minute on a small machine the test records the sample's records of the
+province itself, of Huyện Tam Đường (106) with its communes and the 2025 communes they went
+into, and of one commune more (its voters rated their delegates): about a quarter of the
+sample, with every kind of record in it. `make run` records the whole sample the same way."""
 
 from __future__ import annotations
 
@@ -20,6 +25,14 @@ from services.reporting.app import create_app as reporting_app
 from tests.conftest import bearer, eventually, start_app
 
 pytestmark = pytest.mark.integration
+
+HIERARCHY = Hierarchy.load()
+DISTRICT, RATED = "106", "03434"
+UNITS = {SAMPLE_PROVINCE, DISTRICT, RATED} | {
+    code
+    for c in HIERARCHY.children(DISTRICT, "legacy")
+    for code in (c.code, *HIERARCHY.successors(c.code))
+}
 
 # One figure of each family the province wants to see (shared/domain.md), for 2025.
 FAMILIES = [
@@ -62,18 +75,20 @@ async def test_the_sample_records_every_kind_of_activity_once(
     }
     clients = {name: app.client for name, app in apps.items()}
     oversight: Oversight = apps["oversight"].app.state.oversight
-    hierarchy = Hierarchy.load()
 
     started = time.monotonic()
     # Between the records and their follow-ups, sweep overdue recommendations as the service
     # does hourly: those implemented afterwards count as implemented late.
     first = await record_sample(
-        clients, hierarchy, before_followups=oversight.sweep_overdue, show_progress=False
+        clients,
+        HIERARCHY,
+        before_followups=oversight.sweep_overdue,
+        show_progress=False,
+        units=UNITS,
     )
     loaded = time.monotonic() - started
-    print(f"\nsample: {first} in {loaded:.1f} s")
     assert first["refused"] == 0, first
-    assert first["recorded"] == first["posts"] > 2000, first
+    assert first["recorded"] == first["posts"] > 500, first
 
     async def every_family_counted() -> dict[str, Any]:
         r = await clients["reporting"].get(
@@ -90,7 +105,7 @@ async def test_the_sample_records_every_kind_of_activity_once(
         figures["voter_opinions_raised"] - figures["opinions_resolved"]
     )
 
-    second = await record_sample(clients, hierarchy, show_progress=False)
+    second = await record_sample(clients, HIERARCHY, show_progress=False, units=UNITS)
     assert second["recorded"] == second["refused"] == 0, second
     assert second["unchanged"] == second["posts"] == first["posts"]
     print(

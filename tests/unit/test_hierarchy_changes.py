@@ -170,6 +170,15 @@ def test_a_change_number_cannot_be_reused_for_another_change() -> None:
         h.apply([change(1, date(2024, 5, 1), Rename(unit="001", name="Khác"))])
 
 
+def test_history_crossing_provinces_is_noticed() -> None:
+    within, across = BASE.copy(), BASE.copy()
+    within.apply([POOL[7]])  # a merger inside province 02
+    across.apply([POOL[4]])  # a commune of 01 moves to 02
+    assert not BASE.history_crosses_provinces()
+    assert not within.history_crosses_provinces()
+    assert across.history_crosses_provinces()
+
+
 def test_copies_are_independent_and_the_shared_dataset_is_never_changed() -> None:
     h = BASE.copy()
     h.apply([POOL[0]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -247,6 +248,29 @@ def test_cancelling_counts_on_the_planned_day() -> None:
     assert isinstance(event, MeetingCancelled)
     assert (event.scheduled_for, event.cancelled_on) == (date(2025, 4, 15), TODAY)
     assert draft.occurred_at.date() == date(2025, 4, 15)
+
+
+def test_a_cancellation_may_be_dated_between_its_scheduling_and_today() -> None:
+    scheduled = replace(state(Status.SCHEDULED), scheduled_on=date(2025, 3, 1))
+    for day in (date(2025, 3, 1), date(2025, 4, 20), TODAY):  # before or after the planned day
+        event = cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day).payload
+        assert isinstance(event, MeetingCancelled) and event.cancelled_on == day
+    unknown = cancel_meeting(state(Status.SCHEDULED), "Hoãn", RULES, date(2020, 1, 1)).payload
+    assert isinstance(unknown, MeetingCancelled)  # a state that does not know when: any past day
+
+
+@pytest.mark.parametrize(
+    ("day", "words"),
+    [(date(2025, 10, 16), "in the future"), (date(2025, 2, 28), "before meeting")],
+)
+def test_a_cancellation_in_the_future_or_before_its_scheduling_names_cancelled_on(
+    day: date, words: str
+) -> None:
+    scheduled = replace(state(Status.SCHEDULED), scheduled_on=date(2025, 3, 1))
+    with pytest.raises(DomainError) as refused:
+        cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day)
+    assert refused.value.status_code == 422
+    assert refused.value.field == "body.cancelled_on" and words in refused.value.message
 
 
 def test_a_correction_carries_both_contents_and_may_move_the_day() -> None:

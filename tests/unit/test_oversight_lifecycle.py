@@ -356,3 +356,270 @@ def test_a_correction_opens_the_opinions_it_adds_and_other_events_open_nothing()
         activity="survey", body="standing_committee", field="land", started_on=RAISED
     )
     assert openings(decoded(started), HIERARCHY, served=()) == []
+
+
+# -- items following a corrected voter contact or citizen reception ---------------------------
+
+MOVED_TO = date(2025, 2, 27)  # the contact of RAISED (2025-03-20) was really held then
+
+
+def correction(before: MeetingHeld, after: MeetingHeld, served: tuple[str, ...] = ()) -> Any:
+    from contracts.meetings import MeetingCorrected
+    from services.oversight.intake import plan
+
+    event = MeetingCorrected(meeting_id="tx-1", previous=before.meeting, corrected=after.meeting)
+    (planned,) = plan(decoded(event, day=after.meeting.held_on), HIERARCHY, served)
+    return planned
+
+
+def stored(
+    item_id: str, stage: str, raised: date = RAISED, resolved: date | None = None
+) -> dict[str, Any]:
+    """An opinion as ItemStore keeps it, taken up to `stage`."""
+    days = {"received": raised.isoformat()}
+    steps: dict[str, Any] = {}
+    for step in ("forwarded", "answered", "resolved")[
+        : ("received", "forwarded", "answered", "resolved").index(stage)
+    ]:
+        days[step] = (resolved or raised).isoformat()
+        steps[step] = {"opinion_id": item_id, "raised_on": raised.isoformat()}
+    if stage == "resolved":
+        assert resolved is not None
+        steps["resolved"] |= {
+            "resolved_on": resolved.isoformat(),
+            "days_to_resolve": (resolved - raised).days,
+        }
+    opened = {"opinion_id": item_id, "raised_on": raised.isoformat(), "meeting_id": "tx-1"}
+    return {
+        "_id": item_id,
+        "unit": "03424",
+        "stage": stage,
+        "raised_on": raised.isoformat(),
+        "days": days,
+        "opened": opened,
+        "steps": steps,
+    }
+
+
+def test_a_correction_is_planned_as_one_step_with_the_items_it_lists() -> None:
+    from services.oversight.intake import Correction
+
+    planned = correction(voter_contact(), voter_contact(held_on=MOVED_TO.isoformat()))
+    assert isinstance(planned, Correction)
+    assert (planned.unit, planned.meeting_id, planned.day) == ("03424", "tx-1", MOVED_TO)
+    assert [o.item_id for o in planned.wanted] == ["yk-1", "yk-2"]
+    unserved = correction(voter_contact(), voter_contact(), served=("105",))
+    assert unserved.wanted == ()  # its items here, if any, are withdrawn
+
+
+def test_items_a_correction_drops_are_withdrawn_and_kept_ones_move_with_the_meeting() -> None:
+    from services.oversight.intake import reconcile
+
+    kept = [voter_contact().meeting.opinions[0]]  # type: ignore[union-attr]
+    after = voter_contact(held_on=MOVED_TO.isoformat(), opinions_raised=1, opinions=kept)
+    resolved_on = date(2025, 4, 1)
+    tracked = [
+        ("opinions", stored("yk-1", "resolved", resolved=resolved_on)),
+        ("opinions", stored("yk-2", "forwarded")),
+    ]
+    new, changes = reconcile(correction(voter_contact(), after), tracked)
+    assert new == []
+    moved, withdrawn = changes
+    assert (moved.item_id, moved.kind, withdrawn.item_id, withdrawn.kind) == (
+        "yk-1",
+        "moved",
+        "yk-2",
+        "withdrawn",
+    )
+    assert moved.draft.type == "opinion.moved" and moved.draft.causation_id is not None
+    assert moved.draft.payload.model_dump(mode="json") == {
+        "opinion_id": "yk-1",
+        "raised_on": "2025-02-27",
+        "meeting_id": "tx-1",
+        "previous_raised_on": "2025-03-20",
+        "stage": "resolved",
+        "previous_days_to_resolve": 12,
+        "days_to_resolve": 33,  # counted again from the day it was really raised
+    }
+    assert moved.fields["raised_on"] == moved.fields["days.received"] == "2025-02-27"
+    assert moved.fields["steps.resolved.days_to_resolve"] == 33
+    assert moved.fields["steps.forwarded.raised_on"] == "2025-02-27"
+    assert withdrawn.draft.occurred_at.date() == RAISED  # taken back where it counted
+    assert withdrawn.draft.payload.model_dump(mode="json") == {
+        "opinion_id": "yk-2",
+        "raised_on": "2025-03-20",
+        "meeting_id": "tx-1",
+        "stage": "forwarded",
+        "days_to_resolve": None,
+    }
+    assert withdrawn.fields == {"stage": "withdrawn", "withdrawn_at_stage": "forwarded"}
+
+
+def test_a_correction_opens_new_items_reopens_withdrawn_ones_and_leaves_the_rest() -> None:
+    from services.oversight.intake import reconcile
+
+    tracked = [("opinions", stored("yk-1", "answered")), ("opinions", stored("yk-2", "received"))]
+    tracked[1][1]["stage"] = "withdrawn"
+    new, changes = reconcile(correction(voter_contact(), voter_contact()), tracked)
+    assert new == []
+    (reopened,) = changes  # yk-1 is where it was, on the same day: nothing to do
+    assert (reopened.item_id, reopened.kind, reopened.draft.type) == (
+        "yk-2",
+        "reopened",
+        "opinion.received",
+    )
+    assert reopened.opening is not None and reopened.opening.day == RAISED
+    new, changes = reconcile(correction(voter_contact(), voter_contact()), [])
+    assert [o.item_id for o in new] == ["yk-1", "yk-2"] and changes == []
+
+
+def test_a_voter_contact_corrected_into_a_reception_withdraws_its_opinions() -> None:
+    from services.oversight.intake import reconcile
+
+    reception = MeetingHeld.model_validate(
+        {
+            "meeting": {
+                "kind": "citizen_reception",
+                "meeting_id": "tx-1",
+                "title": "Tiếp công dân",
+                "held_on": RAISED.isoformat(),
+                "reception_type": "ad_hoc",
+                "citizens_received": 2,
+                "petitions_received": 1,
+                "petitions": [{"petition_id": "d1", "petition_type": "reflection", "summary": "s"}],
+            }
+        }
+    )
+    tracked = [("opinions", stored("yk-1", "received"))]
+    new, changes = reconcile(correction(voter_contact(), reception), tracked)
+    assert [(o.collection, o.item_id) for o in new] == [("petitions", "d1")]
+    assert [(c.item_id, c.kind) for c in changes] == [("yk-1", "withdrawn")]
+
+
+def test_a_petition_settled_then_moved_counts_its_days_from_the_new_day() -> None:
+    from services.oversight.intake import reconcile
+
+    reception = MeetingHeld.model_validate(
+        {
+            "meeting": {
+                "kind": "citizen_reception",
+                "meeting_id": "tx-1",
+                "title": "Tiếp công dân",
+                "held_on": RAISED.isoformat(),
+                "reception_type": "periodic",
+                "citizens_received": 2,
+                "petitions_received": 1,
+                "petitions": [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}],
+            }
+        }
+    )
+    later = MeetingHeld.model_validate(
+        {"meeting": reception.meeting.model_dump() | {"held_on": date(2025, 3, 25)}}
+    )
+    doc = {
+        "_id": "d1",
+        "unit": "03424",
+        "stage": "settled",
+        "raised_on": RAISED.isoformat(),
+        "days": {"received": RAISED.isoformat()},
+        "opened": {"petition_id": "d1", "received_on": RAISED.isoformat(), "meeting_id": "tx-1"},
+        "steps": {
+            "transferred": {"received_on": RAISED.isoformat()},
+            "settled": {"settled_on": "2025-03-24", "days_to_settle": 4},
+        },
+    }
+    (moved,) = reconcile(correction(reception, later), [("petitions", doc)])[1]
+    assert moved.draft.type == "petition.moved"
+    payload = moved.draft.payload.model_dump(mode="json")
+    assert (payload["previous_days_to_settle"], payload["days_to_settle"]) == (4, 0)
+    assert moved.fields["opened.received_on"] == "2025-03-25"
+
+
+def test_a_withdrawn_item_takes_no_further_step() -> None:
+    with pytest.raises(Conflict) as refused:
+        advance(OPINION, opinion("withdrawn"), "forwarded", RAISED, TODAY)
+    assert "withdrawn" in refused.value.message
+
+
+def test_a_withdrawn_opinion_takes_back_what_it_counted_on_its_day() -> None:
+    from contracts.oversight import OpinionWithdrawn, PetitionWithdrawn
+
+    answered = OpinionWithdrawn(
+        opinion_id="yk", raised_on=RAISED, meeting_id="tx", stage="answered"
+    )
+    (c,) = contributions_of(decoded(answered))
+    assert c.day == RAISED
+    assert c.figures == Counter(
+        voter_opinions_pending=-1, opinions_forwarded=-1, opinions_answered=-1
+    )
+    resolved = OpinionWithdrawn(
+        opinion_id="yk", raised_on=RAISED, meeting_id="tx", stage="resolved", days_to_resolve=9
+    )
+    assert contributions_of(decoded(resolved))[0].figures == Counter(
+        opinions_forwarded=-1,
+        opinions_answered=-1,
+        opinions_resolved=-1,
+        opinion_days_to_resolve=-9,
+    )
+    petition = PetitionWithdrawn(
+        petition_id="d", received_on=RAISED, meeting_id="tcd", stage="received"
+    )
+    assert contributions_of(decoded(petition))[0].figures == Counter(petitions_pending=-1)
+
+
+def test_a_moved_opinion_leaves_its_old_day_and_counts_on_the_new_one() -> None:
+    from contracts.oversight import OpinionMoved, PetitionMoved
+
+    moved = OpinionMoved(
+        opinion_id="yk",
+        raised_on=MOVED_TO,
+        previous_raised_on=RAISED,
+        meeting_id="tx",
+        stage="resolved",
+        previous_days_to_resolve=12,
+        days_to_resolve=33,
+    )
+    old, new = contributions_of(decoded(moved, day=MOVED_TO))
+    assert (old.day, new.day) == (RAISED, MOVED_TO)
+    counted = Counter(opinions_forwarded=1, opinions_answered=1, opinions_resolved=1)
+    assert new.figures == counted + Counter(opinion_days_to_resolve=33)
+    assert old.figures == Counter(
+        opinions_forwarded=-1,
+        opinions_answered=-1,
+        opinions_resolved=-1,
+        opinion_days_to_resolve=-12,
+    )
+    pending = PetitionMoved(
+        petition_id="d",
+        received_on=MOVED_TO,
+        previous_received_on=RAISED,
+        meeting_id="tcd",
+        stage="transferred",
+    )
+    old, new = contributions_of(decoded(pending, day=MOVED_TO))
+    assert old.figures == Counter(petitions_pending=-1, petitions_transferred=-1)
+    assert new.figures == Counter(petitions_pending=1, petitions_transferred=1)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"stage": "resolved"},  # resolved without its days
+        {"stage": "answered", "days_to_resolve": 3, "previous_days_to_resolve": 3},
+        {"previous_raised_on": MOVED_TO},  # nothing moved
+    ],
+)
+def test_a_move_must_say_what_it_moves(changes: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from contracts.oversight import OpinionMoved
+
+    fields: dict[str, Any] = {
+        "opinion_id": "yk",
+        "raised_on": MOVED_TO,
+        "previous_raised_on": RAISED,
+        "meeting_id": "tx",
+        "stage": "received",
+    }
+    with pytest.raises(ValidationError):
+        OpinionMoved.model_validate(fields | changes)

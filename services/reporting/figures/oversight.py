@@ -13,6 +13,12 @@ resolve are those of that cohort. Figures of a past period grow as its items are
 `meeting.held`; petitions taken at citizen receptions are counted there too as
 `petitions_received`, so only petitions received by mail add to it here. `*_pending` figures
 are +1 when an item is opened and −1 when it is resolved or settled, on the item's day.
+
+When a voter contact's (citizen reception's) record is corrected, its items follow: a
+withdrawn item takes back everything it counted on its day (pending, and forwarded, answered,
+resolved and its days, as far as it had come), and a moved one takes it back on its previous
+day and counts it on its new day, so "received N, resolved R, pending N − R" still adds up in
+both periods (the meetings fold moves `voter_opinions_raised` the same way).
 """
 
 from __future__ import annotations
@@ -27,12 +33,16 @@ from contracts.oversight import (
     Body,
     OpinionAnswered,
     OpinionForwarded,
+    OpinionMoved,
     OpinionReceived,
     OpinionResolved,
+    OpinionWithdrawn,
     OversightField,
+    PetitionMoved,
     PetitionReceived,
     PetitionSettled,
     PetitionTransferred,
+    PetitionWithdrawn,
     RecommendationImplemented,
     RecommendationIssued,
     RecommendationOverdue,
@@ -291,3 +301,65 @@ def petition_settled(decoded: Decoded[PetitionSettled]) -> list[Contribution]:
         petition_days_to_settle=decoded.payload.days_to_settle,
         petitions_pending=-1,
     )
+
+
+# -- items following a corrected voter contact or citizen reception ---------------------------
+
+_OPINION_STAGES = ("received", "forwarded", "answered", "resolved")
+_PETITION_STAGES = ("received", "transferred", "settled")
+
+
+def _opinion_counted(stage: str, days: int | None) -> dict[str, int]:
+    """What an opinion at `stage` counts on its day, all its follow-ups included."""
+    reached = _OPINION_STAGES.index(stage)
+    return {
+        "voter_opinions_pending": int(reached < 3),
+        "opinions_forwarded": int(reached >= 1),
+        "opinions_answered": int(reached >= 2),
+        "opinions_resolved": int(reached >= 3),
+        "opinion_days_to_resolve": days or 0,
+    }
+
+
+def _petition_counted(stage: str, days: int | None) -> dict[str, int]:
+    """What a petition taken at a reception, at `stage`, counts on its day (its reception
+    counts it as received in meeting.held)."""
+    reached = _PETITION_STAGES.index(stage)
+    return {
+        "petitions_pending": int(reached < 2),
+        "petitions_transferred": int(reached >= 1),
+        "petitions_settled": int(reached >= 2),
+        "petition_days_to_settle": days or 0,
+    }
+
+
+def _back(figures: dict[str, int]) -> dict[str, int]:
+    return {key: -n for key, n in figures.items()}
+
+
+@folds(OpinionWithdrawn)
+def opinion_withdrawn(decoded: Decoded[OpinionWithdrawn]) -> list[Contribution]:
+    e = decoded.payload
+    return _on(decoded, e.raised_on, **_back(_opinion_counted(e.stage, e.days_to_resolve)))
+
+
+@folds(OpinionMoved)
+def opinion_moved(decoded: Decoded[OpinionMoved]) -> list[Contribution]:
+    e = decoded.payload
+    before = _back(_opinion_counted(e.stage, e.previous_days_to_resolve))
+    after = _opinion_counted(e.stage, e.days_to_resolve)
+    return [*_on(decoded, e.previous_raised_on, **before), *_on(decoded, e.raised_on, **after)]
+
+
+@folds(PetitionWithdrawn)
+def petition_withdrawn(decoded: Decoded[PetitionWithdrawn]) -> list[Contribution]:
+    e = decoded.payload
+    return _on(decoded, e.received_on, **_back(_petition_counted(e.stage, e.days_to_settle)))
+
+
+@folds(PetitionMoved)
+def petition_moved(decoded: Decoded[PetitionMoved]) -> list[Contribution]:
+    e = decoded.payload
+    before = _back(_petition_counted(e.stage, e.previous_days_to_settle))
+    after = _petition_counted(e.stage, e.days_to_settle)
+    return [*_on(decoded, e.previous_received_on, **before), *_on(decoded, e.received_on, **after)]
