@@ -28,9 +28,7 @@ async def test_country_as_it_was_and_as_today(stack: AsyncExitStack, settings: S
         assert (await meetings.client.post(f"/units/{unit}/meetings", json=body)).status_code == 201
 
     async def country(view: str) -> dict[str, object]:
-        r = await reporting.client.get(
-            "/country/summary", params={"period": "2025", "view": view}
-        )
+        r = await reporting.client.get("/country/summary", params={"period": "2025", "view": view})
         assert r.status_code == 200, r.text
         body: dict[str, object] = r.json()
         return body
