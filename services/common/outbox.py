@@ -384,7 +384,8 @@ class OutboxRelay:
                 )
 
 
-ORPHAN_AFTER = 3.0  # seconds inside a transaction with nothing running: its process is gone
+ORPHAN_AFTER = 10.0  # idle this long inside a transaction: its process is gone (a busy
+# machine can leave a live one idle for seconds between operations; 3 s killed live ones)
 
 
 async def end_orphaned_transactions(
