@@ -12,11 +12,13 @@ What it records, each through the route a council office would use:
   tri, lấy ý kiến nhận xét của cử tri; some scheduled first and held later, some scheduled
   and cancelled, some corrected after they were recorded;
 - oversight: supervision, survey and verification plans started and finished with their
-  recommendations (some implemented on time, some late, the rest left to go overdue), some
-  recorded in one go; the voter opinions the oversight service opened from the voter
+  recommendations (some implemented on time, some late, the rest left to go overdue: the
+  oversight service records that at its next sweep, hourly and at start), some recorded in
+  one go; the voter opinions the oversight service opened from the voter
   contacts (waited for, then forwarded, answered and resolved for a realistic share);
   petitions taken at receptions or received by mail, transferred and settled;
-- coordination: seats, delegates trained and staff declared by every council, periodic
+- coordination: seats and delegates trained declared by every council (again after the
+  August training by some), staff by all but the legacy communes, periodic
   reports filed on time, late or not at all, work programmes with their tasks done or not,
   proposals from communes (and, before the reform, districts) to the levels above, most of
   them answered.
@@ -49,6 +51,7 @@ REFORM = date(2025, 7, 1)
 SAMPLE_END = date(2025, 10, 31)  # no follow-up is dated later: what would come after is pending
 TERM = "2021-2026"
 CONCURRENCY = 4  # requests in flight: the services are on the same (small) machine
+RETRIES = 2  # a server error (say, a transaction interrupted on a busy machine) is retried
 OPENED_WITHIN = 120.0  # seconds to wait for the oversight intake to open an opinion or petition
 
 Json = dict[str, Any]
@@ -1586,6 +1589,18 @@ class _Loader:
                 return -1
             await asyncio.sleep(0.3)  # the service opens it once it has read the meeting
 
+    async def post(self, post: Post) -> httpx.Response:
+        """POST, retried on a server error: every record has its id, so a retry of one that
+        was written after all answers "unchanged" and counts nothing twice."""
+        for attempt in range(RETRIES + 1):
+            async with self.semaphore:
+                r = await self.clients[post.service].post(post.path, json=post.body)
+            if r.status_code < 500 or attempt == RETRIES:
+                return r
+            self.say(f"[yellow]{r.status_code}[/yellow] {post.path}: {r.text[:100]}; retrying")
+            await asyncio.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
     async def chain(self, index: int, chain: Chain) -> None:
         try:
             if chain.after is not None:
@@ -1605,8 +1620,7 @@ class _Loader:
                 self.outcome["unchanged"] += 1
                 self.advance(1)
                 continue
-            async with self.semaphore:
-                r = await self.clients[post.service].post(post.path, json=post.body)
+            r = await self.post(post)
             self.advance(1)
             if r.status_code in (200, 201):  # oversight's steps answer 200 either way
                 fresh = r.json().get("status") != "unchanged"

@@ -24,7 +24,8 @@ from services.oversight.store import SupervisionStore
 from services.oversight.tracking import overdue_as_of
 
 log = get_logger()
-SWEEP_EVERY = 3600.0  # seconds between overdue sweeps; deadlines are days, an hour is plenty
+SWEEP_EVERY = 300.0  # seconds between overdue sweeps: a cheap indexed query, and figures
+# show an overdue recommendation within minutes of its deadline passing
 SWEEP_BATCH = 500  # recommendations marked overdue per transaction
 
 

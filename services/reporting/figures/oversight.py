@@ -233,13 +233,15 @@ def recommendation_issued(decoded: Decoded[RecommendationIssued]) -> list[Contri
 
 @folds(RecommendationImplemented)
 def recommendation_implemented(decoded: Decoded[RecommendationImplemented]) -> list[Contribution]:
-    late = int(decoded.payload.was_overdue)
+    p = decoded.payload
+    # Late is after the deadline, whether or not the sweep had marked it overdue yet; only a
+    # mark that was counted is taken back.
     return _on(
         decoded,
-        decoded.payload.issued_on,
+        p.issued_on,
         recommendations_implemented=1,
-        recommendations_implemented_late=late,
-        recommendations_overdue=-late,
+        recommendations_implemented_late=int(p.implemented_on > p.deadline),
+        recommendations_overdue=-int(p.was_overdue),
     )
 
 
