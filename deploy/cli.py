@@ -590,7 +590,9 @@ def _servers_call(work: Any) -> Any:
 
     from deploy.projections import RebuildError
     from deploy.registry import ChangeRefused
+    from services.common.logging import configure_logging
 
+    configure_logging("hdnd-cli", "warning")  # progress bars, not a log line per batch
     try:
         return asyncio.run(work)
     except (ChangeRefused, RebuildError) as exc:

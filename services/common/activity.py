@@ -8,15 +8,16 @@ other content is a 409 naming the field. Each service keeps its own rules and ro
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, EventDraft
+from contracts import Envelope, EventDraft, UnitCode
 from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
 from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
@@ -24,6 +25,9 @@ from services.common.outbox import Outbox
 from services.common.runtime import Runtime
 
 Responses = dict[int | str, dict[str, Any]]
+
+Unit = Annotated[UnitCode, Path()]  # the unit a route's path names
+Limit = Annotated[int, Query(ge=1, le=1000)]  # how many documents a list answers with at most
 
 # The refusals every write of a council office can meet, before its own (404, 409 …).
 WRITE_REFUSALS: Responses = {
@@ -54,6 +58,23 @@ def guarded_router(tag: str, service_of: Callable[[FastAPI], Any] | None = None)
         responses=dict(AUTH_RESPONSES),
         lifespan=None if service_of is None else tokens_lifespan(service_of),
     )
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def with_signature(endpoint: Endpoint, returns: Any, **parameters: Any) -> Endpoint:
+    """Give `endpoint` the signature FastAPI reads a route's parameters from: keyword-only
+    parameters named and annotated as in `parameters`, in that order. For routes a function
+    registers, where the name of a path parameter or the model of the body varies by route."""
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            for name, annotation in parameters.items()
+        ],
+        return_annotation=returns,
+    )
+    return endpoint
 
 
 async def record_once(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from services.common.logging import configure_logging
+from services.common.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
@@ -53,6 +57,42 @@ def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     async def readiness() -> JSONResponse:
         ok, details = await ready()
         return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503)
+
+
+def service_settings(name: str, settings: Settings | None) -> Settings:
+    """What the service `name` runs with (`settings`, else from the environment), its logging
+    configured by them before anything is built."""
+    settings = settings or Settings()
+    configure_logging(name, settings.log_level)
+    return settings
+
+
+def service_app(
+    name: str,
+    summary: str,
+    service: object,
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+    ready: ReadinessCheck,
+    routers: Iterable[APIRouter],
+) -> FastAPI:
+    """The HTTP app of the service `name`: `service` is its `app.state.<name>`, started with the
+    app and stopped when it shuts down; its routers, then health and readiness."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start()
+        try:
+            yield
+        finally:
+            await stop()
+
+    app = FastAPI(title=f"hdnd {name}", summary=summary, version="1", lifespan=lifespan)
+    setattr(app.state, name, service)
+    for router in routers:
+        app.include_router(router)
+    install_common_routes(app, ready)
+    return app
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import uuid4
 
 from fastapi import Body, Path, Query, Request, Response
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, EventDraft, UnitCode
+from contracts import Envelope, EventDraft
 from contracts.oversight import (
     Agency,
     ItemId,
@@ -31,8 +31,16 @@ from contracts.oversight import (
     Recommendation,
     SupervisionPlanned,
 )
-from services.common.activity import Responses, guarded_router, readable, record_once
-from services.common.auth import CallerDep
+from services.common.activity import (
+    Limit,
+    Responses,
+    Unit,
+    guarded_router,
+    readable,
+    record_once,
+    with_signature,
+)
+from services.common.auth import Caller, CallerDep
 from services.common.http import Conflict, DomainError, NotFound
 from services.common.mongo import Document
 from services.common.recording import recordable_unit
@@ -208,8 +216,51 @@ async def _one(
 
 From = Annotated[date | None, Query(alias="from", description="Raised on or after")]
 To = Annotated[date | None, Query(alias="to", description="Raised on or before")]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Unit = Annotated[UnitCode, Path()]
+StepT = TypeVar("StepT", bound=Step)
+
+
+def _step_route(
+    name: str,
+    path: str,
+    summary: str,
+    lifecycle: Lifecycle,
+    model: type[StepT],
+    events: Callable[[StepT, Tracked, Document], list[EventDraft]],
+) -> None:
+    """Register `name`, the POST at `path` that moves an item of `lifecycle` to the stage the
+    path ends in; `model` is its body, dated in `<stage>_on`, and `events` what it emits."""
+    to = path.rsplit("/", 1)[1]
+    id_name = f"{lifecycle.item}_id"
+
+    async def take_step(
+        request: Request, response: Response, unit: str, body: StepT, caller: Caller, **ids: str
+    ) -> Recorded:
+        on: date = getattr(body, f"{to}_on")
+        return await _take_step(
+            request,
+            response,
+            caller,
+            unit,
+            lifecycle,
+            ids[id_name],
+            to,
+            on,
+            lambda item, doc: events(body, item, doc),
+        )
+
+    endpoint = with_signature(
+        take_step,
+        Recorded,
+        request=Request,
+        response=Response,
+        unit=Unit,
+        **{id_name: ItemPath},
+        body=model,
+        caller=CallerDep,
+    )
+    router.post(
+        path, name=name, response_model=Recorded, summary=summary, responses=STEP_RESPONSES
+    )(endpoint)
 
 
 # -- supervisions: planned → started → finished ----------------------------------------------
@@ -243,31 +294,14 @@ class StartSupervision(Step):
     started_on: date
 
 
-@router.post(
+_step_route(
+    "start_supervision",
     "/units/{unit}/supervision-plans/{supervision_id}/started",
-    response_model=Recorded,
-    summary="The planned activity started",
-    responses=STEP_RESPONSES,
+    "The planned activity started",
+    SUPERVISION,
+    StartSupervision,
+    lambda body, item, doc: followups.supervision_started(item, doc, body.started_on),
 )
-async def start_supervision(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    supervision_id: ItemPath,
-    body: StartSupervision,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        SUPERVISION,
-        supervision_id,
-        "started",
-        body.started_on,
-        lambda item, doc: followups.supervision_started(item, doc, body.started_on),
-    )
 
 
 class FinishSupervision(Step):
@@ -376,33 +410,16 @@ class ImplementRecommendation(Step):
     note: str | None = Field(default=None, max_length=5000)
 
 
-@router.post(
+_step_route(
+    "implement_recommendation",
     "/units/{unit}/recommendations/{recommendation_id}/implemented",
-    response_model=Recorded,
-    summary="The agency implemented the recommendation",
-    responses=STEP_RESPONSES,
+    "The agency implemented the recommendation",
+    RECOMMENDATION,
+    ImplementRecommendation,
+    lambda body, item, doc: followups.recommendation_implemented(
+        item, doc, body.implemented_on, body.note
+    ),
 )
-async def implement_recommendation(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    recommendation_id: ItemPath,
-    body: ImplementRecommendation,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        RECOMMENDATION,
-        recommendation_id,
-        "implemented",
-        body.implemented_on,
-        lambda item, doc: followups.recommendation_implemented(
-            item, doc, body.implemented_on, body.note
-        ),
-    )
 
 
 @router.get(
@@ -451,85 +468,34 @@ class ResolveOpinion(Step):
     result: LongText | None = None
 
 
-@router.post(
+_step_route(
+    "forward_opinion",
     "/units/{unit}/opinions/{opinion_id}/forwarded",
-    response_model=Recorded,
-    summary="The opinion was forwarded to the competent agency",
-    responses=STEP_RESPONSES,
+    "The opinion was forwarded to the competent agency",
+    OPINION,
+    ForwardOpinion,
+    lambda body, item, _: followups.opinion_forwarded(item, body.forwarded_on, body.agency),
 )
-async def forward_opinion(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    opinion_id: ItemPath,
-    body: ForwardOpinion,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        OPINION,
-        opinion_id,
-        "forwarded",
-        body.forwarded_on,
-        lambda item, _: followups.opinion_forwarded(item, body.forwarded_on, body.agency),
-    )
 
 
-@router.post(
+_step_route(
+    "answer_opinion",
     "/units/{unit}/opinions/{opinion_id}/answered",
-    response_model=Recorded,
-    summary="The agency answered the opinion",
-    responses=STEP_RESPONSES,
+    "The agency answered the opinion",
+    OPINION,
+    AnswerOpinion,
+    lambda body, item, _: followups.opinion_answered(item, body.answered_on, body.answer),
 )
-async def answer_opinion(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    opinion_id: ItemPath,
-    body: AnswerOpinion,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        OPINION,
-        opinion_id,
-        "answered",
-        body.answered_on,
-        lambda item, _: followups.opinion_answered(item, body.answered_on, body.answer),
-    )
 
 
-@router.post(
+_step_route(
+    "resolve_opinion",
     "/units/{unit}/opinions/{opinion_id}/resolved",
-    response_model=Recorded,
-    summary="The opinion was resolved",
-    responses=STEP_RESPONSES,
+    "The opinion was resolved",
+    OPINION,
+    ResolveOpinion,
+    lambda body, item, _: followups.opinion_resolved(item, body.resolved_on, body.result),
 )
-async def resolve_opinion(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    opinion_id: ItemPath,
-    body: ResolveOpinion,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        OPINION,
-        opinion_id,
-        "resolved",
-        body.resolved_on,
-        lambda item, _: followups.opinion_resolved(item, body.resolved_on, body.result),
-    )
 
 
 @router.get(
@@ -607,58 +573,24 @@ async def register_petition(
     return await _open(request, response, PETITION, doc, draft)
 
 
-@router.post(
+_step_route(
+    "transfer_petition",
     "/units/{unit}/petitions/{petition_id}/transferred",
-    response_model=Recorded,
-    summary="The petition was transferred to the competent agency",
-    responses=STEP_RESPONSES,
+    "The petition was transferred to the competent agency",
+    PETITION,
+    TransferPetition,
+    lambda body, item, _: followups.petition_transferred(item, body.transferred_on, body.agency),
 )
-async def transfer_petition(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    petition_id: ItemPath,
-    body: TransferPetition,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        PETITION,
-        petition_id,
-        "transferred",
-        body.transferred_on,
-        lambda item, _: followups.petition_transferred(item, body.transferred_on, body.agency),
-    )
 
 
-@router.post(
+_step_route(
+    "settle_petition",
     "/units/{unit}/petitions/{petition_id}/settled",
-    response_model=Recorded,
-    summary="The petition was settled",
-    responses=STEP_RESPONSES,
+    "The petition was settled",
+    PETITION,
+    SettlePetition,
+    lambda body, item, _: followups.petition_settled(item, body.settled_on, body.outcome),
 )
-async def settle_petition(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    petition_id: ItemPath,
-    body: SettlePetition,
-    caller: CallerDep,
-) -> Recorded:
-    return await _take_step(
-        request,
-        response,
-        caller,
-        unit,
-        PETITION,
-        petition_id,
-        "settled",
-        body.settled_on,
-        lambda item, _: followups.petition_settled(item, body.settled_on, body.outcome),
-    )
 
 
 @router.get(

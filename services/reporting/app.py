@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from services.common.http import install_common_routes
-from services.common.logging import configure_logging
+from services.common.http import service_app, service_settings
 from services.common.settings import Settings
 from services.reporting.api import router
 from services.reporting.coordination.api import router as coordination_router
@@ -17,27 +15,13 @@ from services.reporting.wiring import Reporting
 
 
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging("reporting", settings.log_level)
-    reporting = Reporting.build(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await reporting.start(consume=consume)
-        try:
-            yield
-        finally:
-            await reporting.stop()
-
-    app = FastAPI(
-        title="hdnd reporting",
-        summary="Figures of People's Councils for any unit and period, rolled up the hierarchy",
-        version="1",
-        lifespan=lifespan,
+    reporting = Reporting.build(service_settings("reporting", settings))
+    return service_app(
+        "reporting",
+        "Figures of People's Councils for any unit and period, rolled up the hierarchy",
+        reporting,
+        start=partial(reporting.start, consume=consume),
+        stop=reporting.stop,
+        ready=reporting.readiness,
+        routers=[router, coordination_router, web_router],
     )
-    app.state.reporting = reporting
-    app.include_router(router)
-    app.include_router(coordination_router)
-    app.include_router(web_router)
-    install_common_routes(app, reporting.readiness)
-    return app

@@ -76,7 +76,10 @@ async def with_extras(
     return added
 
 
-class Views:
+class _UnitMonthsReader:
+    """What both kinds of view read: the figures folded per unit and month, the hierarchy of
+    units, and the figures not folded per month (extras)."""
+
     def __init__(
         self,
         unit_months: AsyncCollection[Document],
@@ -87,6 +90,8 @@ class Views:
         self.hierarchy = hierarchy
         self.extras = list(extras)
 
+
+class Views(_UnitMonthsReader):
     def unit_in(self, code: str, period: Period) -> Unit | None:
         """The unit a code named during the period (the latest era it existed in)."""
         found = [u for era in eras_of(period) if (u := self.hierarchy.find(code, era))]
@@ -237,18 +242,8 @@ def split_at_reform(period: Period) -> tuple[tuple[str, str] | None, tuple[str, 
     return before, after
 
 
-class TodayViews:
+class TodayViews(_UnitMonthsReader):
     """Summaries with every month counted in today's (2025) units."""
-
-    def __init__(
-        self,
-        unit_months: AsyncCollection[Document],
-        hierarchy: Hierarchy,
-        extras: Sequence[Extra] = (),
-    ) -> None:
-        self.unit_months = unit_months
-        self.hierarchy = hierarchy
-        self.extras = list(extras)
 
     async def _sums(
         self, codes: list[str], months: tuple[str, str] | None, field: str

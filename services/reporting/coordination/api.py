@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import uuid4
 
 from fastapi import Body, FastAPI, Path, Query, Request, Response
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Envelope, EventDraft, UnitCode
+from contracts import Envelope, EventDraft
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -26,15 +27,20 @@ from contracts.coordination import (
     TaskStatus,
 )
 from services.common.activity import (
+    Limit,
+    Responses,
+    Unit,
     guarded_router,
     receipt,
     record_once,
     recording_responses,
+    with_signature,
 )
-from services.common.auth import CallerDep
+from services.common.auth import Caller, CallerDep
 from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
 from services.reporting.coordination import domain
+from services.reporting.coordination.domain import Context
 from services.reporting.coordination.service import Coordination
 from services.reporting.coordination.store import declaration_key, jsonable
 
@@ -47,6 +53,20 @@ router = guarded_router("coordination", _reporting_of)
 
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 WRITE_RESPONSES = recording_responses("The id is taken by different content")
+
+
+def _records(
+    path: str, summary: str, responses: Responses = WRITE_RESPONSES, name: str | None = None
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The POST at `path` that records something of the unit (201, or 200 for a retry)."""
+    return router.post(
+        path,
+        name=name,
+        status_code=201,
+        response_model=Recorded,
+        summary=summary,
+        responses=responses,
+    )
 
 
 class Recorded(BaseModel):
@@ -162,55 +182,62 @@ async def _declare(
     )
 
 
-@router.post(
+Declared = TypeVar("Declared", CouncilDelegatesDeclared, CouncilStaffDeclared)
+
+
+def _declaration_route(
+    name: str,
+    path: str,
+    summary: str,
+    model: type[Declared],
+    declare: Callable[[Context, str, Declared], EventDraft],
+) -> None:
+    """Register `name`, the POST at `path` where a council declares figures true from `as_of`."""
+
+    async def post(
+        request: Request, response: Response, unit: str, declared: Declared, caller: Caller
+    ) -> Recorded:
+        caller.may_write(unit, declared.as_of)
+        draft = declare(_coordination(request).context(), unit, declared)
+        return await _declare(request, response, unit, draft)
+
+    endpoint = with_signature(
+        post,
+        Recorded,
+        request=Request,
+        response=Response,
+        unit=Unit,
+        declared=Annotated[model, Body()],
+        caller=CallerDep,
+    )
+    _records(path, summary, name=name)(endpoint)
+
+
+_declaration_route(
+    "declare_delegates",
     "/units/{unit}/delegates",
-    status_code=201,
-    response_model=Recorded,
-    summary="Declare the council's seats in a term and how many delegates have been trained",
-    responses=WRITE_RESPONSES,
+    "Declare the council's seats in a term and how many delegates have been trained",
+    CouncilDelegatesDeclared,
+    domain.declare_delegates,
 )
-async def declare_delegates(
-    request: Request,
-    response: Response,
-    unit: Annotated[UnitCode, Path()],
-    declared: Annotated[CouncilDelegatesDeclared, Body()],
-    caller: CallerDep,
-) -> Recorded:
-    caller.may_write(unit, declared.as_of)
-    draft = domain.declare_delegates(_coordination(request).context(), unit, declared)
-    return await _declare(request, response, unit, draft)
-
-
-@router.post(
+_declaration_route(
+    "declare_staff",
     "/units/{unit}/staff",
-    status_code=201,
-    response_model=Recorded,
-    summary="Declare the staff serving the council (cán bộ chuyên trách / kiêm nhiệm)",
-    responses=WRITE_RESPONSES,
+    "Declare the staff serving the council (cán bộ chuyên trách / kiêm nhiệm)",
+    CouncilStaffDeclared,
+    domain.declare_staff,
 )
-async def declare_staff(
-    request: Request,
-    response: Response,
-    unit: Annotated[UnitCode, Path()],
-    declared: Annotated[CouncilStaffDeclared, Body()],
-    caller: CallerDep,
-) -> Recorded:
-    caller.may_write(unit, declared.as_of)
-    draft = domain.declare_staff(_coordination(request).context(), unit, declared)
-    return await _declare(request, response, unit, draft)
 
 
-@router.post(
+@_records(
     "/units/{unit}/reports",
-    status_code=201,
-    response_model=Recorded,
-    summary="File the council's periodic report (6 tháng, 9 tháng, cả năm, nhiệm kỳ)",
-    responses={**WRITE_RESPONSES, 409: {"description": "The period's report is already filed"}},
+    "File the council's periodic report (6 tháng, 9 tháng, cả năm, nhiệm kỳ)",
+    {**WRITE_RESPONSES, 409: {"description": "The period's report is already filed"}},
 )
 async def file_report(
     request: Request,
     response: Response,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     report: Annotated[ReportToFile, Body()],
     caller: CallerDep,
 ) -> Recorded:
@@ -241,26 +268,20 @@ async def file_report(
 )
 async def list_reports(
     request: Request,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
     caller.may_read_between(unit, None, None)
     docs = await _coordination(request).store.list_filings(unit, limit)
     return [jsonable(d) for d in docs]
 
 
-@router.post(
-    "/units/{unit}/tasks",
-    status_code=201,
-    response_model=Recorded,
-    summary="Put a task in the council's work programme for a period",
-    responses=WRITE_RESPONSES,
-)
+@_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")
 async def set_task(
     request: Request,
     response: Response,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     task: Annotated[TaskSet, Body()],
     caller: CallerDep,
 ) -> Recorded:
@@ -288,26 +309,24 @@ async def set_task(
 )
 async def list_tasks(
     request: Request,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     caller: CallerDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
     caller.may_read_between(unit, None, None)
     return await _coordination(request).store.list_tasks(unit, period, limit)
 
 
-@router.post(
+@_records(
     "/units/{unit}/tasks/{task_id}/status",
-    status_code=201,
-    response_model=Recorded,
-    summary="Record that a task of the work programme moved on (in progress, done, cancelled)",
-    responses={**WRITE_RESPONSES, 404: {"description": "No such task"}},
+    "Record that a task of the work programme moved on (in progress, done, cancelled)",
+    {**WRITE_RESPONSES, 404: {"description": "No such task"}},
 )
 async def change_task_status(
     request: Request,
     response: Response,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     task_id: Id,
     change: Annotated[StatusChange, Body()],
     caller: CallerDep,
@@ -328,17 +347,13 @@ async def change_task_status(
     )
 
 
-@router.post(
-    "/units/{unit}/proposals",
-    status_code=201,
-    response_model=Recorded,
-    summary="Raise a proposal (kiến nghị, đề xuất) to a council above the unit",
-    responses=WRITE_RESPONSES,
+@_records(
+    "/units/{unit}/proposals", "Raise a proposal (kiến nghị, đề xuất) to a council above the unit"
 )
 async def raise_proposal(
     request: Request,
     response: Response,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     proposal: Annotated[ProposalRaised, Body()],
     caller: CallerDep,
 ) -> Recorded:
@@ -368,27 +383,25 @@ async def raise_proposal(
 )
 async def list_proposals(
     request: Request,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     caller: CallerDep,
     direction: Literal["raised", "received"] = "received",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
     caller.may_read_between(unit, None, None)
     docs = await _coordination(request).store.list_proposals(unit, direction, limit)
     return [jsonable(d) for d in docs]
 
 
-@router.post(
+@_records(
     "/units/{unit}/proposals/{proposal_id}/answer",
-    status_code=201,
-    response_model=Recorded,
-    summary="Answer a proposal addressed to the unit",
-    responses={**WRITE_RESPONSES, 404: {"description": "No such proposal received here"}},
+    "Answer a proposal addressed to the unit",
+    {**WRITE_RESPONSES, 404: {"description": "No such proposal received here"}},
 )
 async def answer_proposal(
     request: Request,
     response: Response,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     proposal_id: Id,
     answer: Annotated[Answer, Body()],
     caller: CallerDep,

@@ -24,8 +24,12 @@ both periods (the meetings fold moves `voter_opinions_raised` the same way).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from contracts import Decoded
 from contracts.oversight import (
@@ -51,6 +55,8 @@ from contracts.oversight import (
     SupervisionStarted,
 )
 from services.reporting.figures.base import Contribution, Figures, Rate, folds
+
+Item = TypeVar("Item", bound=BaseModel)
 
 # Figures from oversight, in report order, with their Vietnamese labels.
 LABELS: dict[str, str] = {
@@ -203,9 +209,14 @@ def supervision_finished(decoded: Decoded[SupervisionFinished]) -> list[Contribu
     ]
 
 
-def _step_figures(event: SupervisionPlanned | SupervisionStarted, stage: str) -> Figures:
+def _step(
+    decoded: Decoded[SupervisionPlanned] | Decoded[SupervisionStarted], stage: str
+) -> list[Contribution]:
+    """A supervision planned or started: by activity, body and field, on the step's day."""
+    event = decoded.payload
     key = f"{event.activity}s_{stage}"
-    return Counter({key: 1, f"{key}_body_{event.body}": 1, f"{key}_field_{event.field}": 1})
+    figures = Counter({key: 1, f"{key}_body_{event.body}": 1, f"{key}_field_{event.field}": 1})
+    return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
 
 
 def _on(decoded: Decoded[Any], day: date, **figures: int) -> list[Contribution]:
@@ -214,16 +225,23 @@ def _on(decoded: Decoded[Any], day: date, **figures: int) -> list[Contribution]:
     return [Contribution(decoded.envelope.unit, day, counted)]
 
 
+def _counts_one(model: type[Item], figure: str, day: Callable[[Item], date]) -> None:
+    """Register the fold of an event that counts `figure` once, on its item's `day`."""
+
+    def fold(decoded: Decoded[Item]) -> list[Contribution]:
+        return _on(decoded, day(decoded.payload), **{figure: 1})
+
+    folds(model)(fold)
+
+
 @folds(SupervisionPlanned)
 def supervision_planned(decoded: Decoded[SupervisionPlanned]) -> list[Contribution]:
-    figures = _step_figures(decoded.payload, "planned")
-    return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
+    return _step(decoded, "planned")
 
 
 @folds(SupervisionStarted)
 def supervision_started(decoded: Decoded[SupervisionStarted]) -> list[Contribution]:
-    figures = _step_figures(decoded.payload, "started")
-    return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
+    return _step(decoded, "started")
 
 
 @folds(RecommendationIssued)
@@ -245,25 +263,11 @@ def recommendation_implemented(decoded: Decoded[RecommendationImplemented]) -> l
     )
 
 
-@folds(RecommendationOverdue)
-def recommendation_overdue(decoded: Decoded[RecommendationOverdue]) -> list[Contribution]:
-    return _on(decoded, decoded.payload.issued_on, recommendations_overdue=1)
-
-
-@folds(OpinionReceived)
-def opinion_received(decoded: Decoded[OpinionReceived]) -> list[Contribution]:
-    # "received" itself is voter_opinions_raised, from meeting.held
-    return _on(decoded, decoded.payload.raised_on, voter_opinions_pending=1)
-
-
-@folds(OpinionForwarded)
-def opinion_forwarded(decoded: Decoded[OpinionForwarded]) -> list[Contribution]:
-    return _on(decoded, decoded.payload.raised_on, opinions_forwarded=1)
-
-
-@folds(OpinionAnswered)
-def opinion_answered(decoded: Decoded[OpinionAnswered]) -> list[Contribution]:
-    return _on(decoded, decoded.payload.raised_on, opinions_answered=1)
+_counts_one(RecommendationOverdue, "recommendations_overdue", lambda e: e.issued_on)
+# "received" itself is voter_opinions_raised, from meeting.held
+_counts_one(OpinionReceived, "voter_opinions_pending", lambda e: e.raised_on)
+_counts_one(OpinionForwarded, "opinions_forwarded", lambda e: e.raised_on)
+_counts_one(OpinionAnswered, "opinions_answered", lambda e: e.raised_on)
 
 
 @folds(OpinionResolved)
@@ -289,9 +293,7 @@ def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
     )
 
 
-@folds(PetitionTransferred)
-def petition_transferred(decoded: Decoded[PetitionTransferred]) -> list[Contribution]:
-    return _on(decoded, decoded.payload.received_on, petitions_transferred=1)
+_counts_one(PetitionTransferred, "petitions_transferred", lambda e: e.received_on)
 
 
 @folds(PetitionSettled)
@@ -307,32 +309,37 @@ def petition_settled(decoded: Decoded[PetitionSettled]) -> list[Contribution]:
 
 # -- items following a corrected voter contact or citizen reception ---------------------------
 
-_OPINION_STAGES = ("received", "forwarded", "answered", "resolved")
-_PETITION_STAGES = ("received", "transferred", "settled")
+
+@dataclass(frozen=True, slots=True)
+class _Followed:
+    """What an item counts on its day as it goes through its `stages`: pending until the
+    last, each later stage it reached as `<figures>_<stage>`, and the days it took."""
+
+    stages: tuple[str, ...]
+    figures: str
+    pending: str
+    days: str
+
+    def counted(self, stage: str, days: int | None) -> dict[str, int]:
+        """What the item at `stage` counts on its day, all its follow-ups included."""
+        reached = self.stages.index(stage)
+        later = {f"{self.figures}_{s}": int(reached >= n) for n, s in enumerate(self.stages[1:], 1)}
+        return {self.pending: int(reached < len(self.stages) - 1), **later, self.days: days or 0}
 
 
-def _opinion_counted(stage: str, days: int | None) -> dict[str, int]:
-    """What an opinion at `stage` counts on its day, all its follow-ups included."""
-    reached = _OPINION_STAGES.index(stage)
-    return {
-        "voter_opinions_pending": int(reached < 3),
-        "opinions_forwarded": int(reached >= 1),
-        "opinions_answered": int(reached >= 2),
-        "opinions_resolved": int(reached >= 3),
-        "opinion_days_to_resolve": days or 0,
-    }
-
-
-def _petition_counted(stage: str, days: int | None) -> dict[str, int]:
-    """What a petition taken at a reception, at `stage`, counts on its day (its reception
-    counts it as received in meeting.held)."""
-    reached = _PETITION_STAGES.index(stage)
-    return {
-        "petitions_pending": int(reached < 2),
-        "petitions_transferred": int(reached >= 1),
-        "petitions_settled": int(reached >= 2),
-        "petition_days_to_settle": days or 0,
-    }
+_OPINION = _Followed(
+    ("received", "forwarded", "answered", "resolved"),
+    "opinions",
+    "voter_opinions_pending",
+    "opinion_days_to_resolve",
+)
+# A petition taken at a reception: its reception counts it as received in meeting.held.
+_PETITION = _Followed(
+    ("received", "transferred", "settled"),
+    "petitions",
+    "petitions_pending",
+    "petition_days_to_settle",
+)
 
 
 def _back(figures: dict[str, int]) -> dict[str, int]:
@@ -342,26 +349,26 @@ def _back(figures: dict[str, int]) -> dict[str, int]:
 @folds(OpinionWithdrawn)
 def opinion_withdrawn(decoded: Decoded[OpinionWithdrawn]) -> list[Contribution]:
     e = decoded.payload
-    return _on(decoded, e.raised_on, **_back(_opinion_counted(e.stage, e.days_to_resolve)))
+    return _on(decoded, e.raised_on, **_back(_OPINION.counted(e.stage, e.days_to_resolve)))
 
 
 @folds(OpinionMoved)
 def opinion_moved(decoded: Decoded[OpinionMoved]) -> list[Contribution]:
     e = decoded.payload
-    before = _back(_opinion_counted(e.stage, e.previous_days_to_resolve))
-    after = _opinion_counted(e.stage, e.days_to_resolve)
+    before = _back(_OPINION.counted(e.stage, e.previous_days_to_resolve))
+    after = _OPINION.counted(e.stage, e.days_to_resolve)
     return [*_on(decoded, e.previous_raised_on, **before), *_on(decoded, e.raised_on, **after)]
 
 
 @folds(PetitionWithdrawn)
 def petition_withdrawn(decoded: Decoded[PetitionWithdrawn]) -> list[Contribution]:
     e = decoded.payload
-    return _on(decoded, e.received_on, **_back(_petition_counted(e.stage, e.days_to_settle)))
+    return _on(decoded, e.received_on, **_back(_PETITION.counted(e.stage, e.days_to_settle)))
 
 
 @folds(PetitionMoved)
 def petition_moved(decoded: Decoded[PetitionMoved]) -> list[Contribution]:
     e = decoded.payload
-    before = _back(_petition_counted(e.stage, e.previous_days_to_settle))
-    after = _petition_counted(e.stage, e.days_to_settle)
+    before = _back(_PETITION.counted(e.stage, e.previous_days_to_settle))
+    after = _PETITION.counted(e.stage, e.days_to_settle)
     return [*_on(decoded, e.previous_received_on, **before), *_on(decoded, e.received_on, **after)]
