@@ -49,7 +49,9 @@ class UnitSummary:
             "figures": self.figures,
             "rates": rates_of(self.figures),
             "own": self.own,
-            "children": [{**_unit_json(u), "figures": f} for u, f in self.children],
+            "children": [
+                {**_unit_json(u), "figures": f, "rates": rates_of(f)} for u, f in self.children
+            ],
         }
 
 
@@ -142,9 +144,10 @@ async def country_as_it_was(
     for figures in per_province.values():
         total.update(figures)
     children = [
-        {**_unit_json(p), "figures": complete(per_province.get((era, p.code), Counter()))}
+        {**_unit_json(p), "figures": f, "rates": rates_of(f)}
         for era in eras_of(period)
         for p in hierarchy.provinces(era)
+        for f in [complete(per_province.get((era, p.code), Counter()))]
     ]
     return {
         "unit": {"code": "VN", "name": "Cả nước", "level": "country", "era": None},
@@ -319,7 +322,9 @@ class TodayViews(_UnitMonthsReader):
             "figures": complete(total),
             "rates": rates_of(complete(total)),
             "children": [
-                {**_unit_json(p), "figures": complete(per_province[p.code])} for p in provinces
+                {**_unit_json(p), "figures": f, "rates": rates_of(f)}
+                for p in provinces
+                for f in [complete(per_province[p.code])]
             ],
             "rule": ATTRIBUTION_RULE,
         }

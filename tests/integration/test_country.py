@@ -49,6 +49,8 @@ async def test_country_as_it_was_and_as_today(stack: AsyncExitStack, settings: S
     assert isinstance(provinces, list) and len(provinces) == 34
     hanoi = next(p for p in provinces if p["code"] == "01")
     assert hanoi["figures"]["voters_reached"] == 42  # its legacy history and its 2025 figure
+    assert hanoi["rates"]["voter_contact_mean_voters"] == 42 / 2  # from its own summed counts
+    assert set(hanoi["rates"]) == set(today["rates"])  # type: ignore[arg-type]
 
     # National figures need a national token.
     r = await reporting.client.get(
