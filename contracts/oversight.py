@@ -409,8 +409,10 @@ class OpinionResolved(_OpinionStep):
 
     @model_validator(mode="after")
     def _days_match(self) -> OpinionResolved:
-        if (self.resolved_on - self.raised_on).days != self.days_to_resolve:
-            raise ValueError("days_to_resolve must be resolved_on - raised_on")
+        # never negative: resolved before a correction moved its voter contact later, it
+        # counts 0 (as OpinionMoved does; services/oversight/tracking.py: days_to_close)
+        if max(0, (self.resolved_on - self.raised_on).days) != self.days_to_resolve:
+            raise ValueError("days_to_resolve must be resolved_on - raised_on, or 0 if before")
         return self
 
 
@@ -532,8 +534,9 @@ class PetitionSettled(_PetitionStep):
 
     @model_validator(mode="after")
     def _days_match(self) -> PetitionSettled:
-        if (self.settled_on - self.received_on).days != self.days_to_settle:
-            raise ValueError("days_to_settle must be settled_on - received_on")
+        # never negative: settled before a correction moved its reception later, it counts 0
+        if max(0, (self.settled_on - self.received_on).days) != self.days_to_settle:
+            raise ValueError("days_to_settle must be settled_on - received_on, or 0 if before")
         return self
 
 

@@ -609,7 +609,9 @@ def _servers_call(work: Any) -> Any:
 
 @hierarchy_app.command("load")
 def hierarchy_load() -> None:
-    """Load every unit of both eras into MongoDB once and publish them as unit.registered."""
+    """Load every unit of both eras into MongoDB once and publish them as unit.registered
+    (only the subtrees of HDND_UNITS when it is set: a province deployment holds only its
+    own key)."""
     from services.common.settings import Settings
 
     load_hierarchy(Settings())
@@ -620,7 +622,7 @@ def load_hierarchy(settings: Any) -> None:
     import resource
     import time
 
-    from deploy.registry import Registry
+    from deploy.registry import Registry, units_of
     from services.common.hierarchy import Hierarchy
     from services.common.runtime import Runtime
 
@@ -633,12 +635,11 @@ def load_hierarchy(settings: Any) -> None:
         try:
             await registry.create_indexes()
             await runtime.outbox.create_indexes()
-            total = sum(1 for _ in hierarchy.units("legacy")) + sum(
-                1 for _ in hierarchy.units("2025")
-            )
+            scope = list(settings.units)
+            total = sum(1 for _ in units_of(hierarchy, scope))
             with _bar() as bar:
                 task = bar.add_task("units → MongoDB", total=total)
-                loaded = await registry.load(hierarchy, lambda n: bar.advance(task, n))
+                loaded = await registry.load(hierarchy, lambda n: bar.advance(task, n), scope=scope)
                 pending = await runtime.outbox.pending_count()
                 sent = bar.add_task("events → Kafka", total=pending)
                 await registry.drain(lambda n: bar.advance(sent, n))

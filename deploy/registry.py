@@ -14,7 +14,7 @@ are updated in `units` in the same transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -93,9 +93,17 @@ class Registry:
 
     # -- load -------------------------------------------------------------------------------------
 
-    async def load(self, hierarchy: Hierarchy, advance: Progress, batch: int = 500) -> Loaded:
-        """Write every dataset unit not yet in `units`, with its event; idempotent."""
-        payloads = [hierarchy.registered(u) for u in _every_unit(hierarchy)]
+    async def load(
+        self,
+        hierarchy: Hierarchy,
+        advance: Progress,
+        batch: int = 500,
+        scope: Sequence[str] = (),
+    ) -> Loaded:
+        """Write every dataset unit (of `scope`'s subtrees, if given) not yet in `units`, with
+        its event; idempotent. A deployment holding only its own province's key loads that
+        province (HDND_UNITS); the whole country needs every province's key."""
+        payloads = [hierarchy.registered(u) for u in units_of(hierarchy, scope)]
         new = published = 0
         for start in range(0, len(payloads), batch):
             chunk = payloads[start : start + batch]
@@ -202,7 +210,16 @@ def _json(version: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in version.items()}
 
 
-def _every_unit(h: Hierarchy) -> Iterator[Unit]:
+def units_of(h: Hierarchy, scope: Sequence[str] = ()) -> Iterator[Unit]:
+    """Every unit of both eras, or those within the units of `scope` (in each era where the
+    scope's code names a unit)."""
     eras: tuple[Era, ...] = ("legacy", "2025")
     for era in eras:
-        yield from h.units(era)
+        if not scope:
+            yield from h.units(era)
+            continue
+        for code in scope:
+            top = h.find(code, era)
+            if top is not None:
+                yield top
+                yield from h.descendants(code, era)

@@ -39,7 +39,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.http import DomainError
 from services.common.mongo import Document
 from services.common.recording import business_time, recordable_unit
-from services.oversight.tracking import OpenRecommendation, Tracked, days_between
+from services.oversight.tracking import OpenRecommendation, Tracked, days_to_close
 
 
 def draft(unit: str, day: date, event: BaseModel) -> EventDraft:
@@ -192,7 +192,7 @@ def opinion_resolved(item: Tracked, resolved_on: date, result: str | None) -> li
         opinion_id=item.item_id,
         raised_on=item.raised_on,
         resolved_on=resolved_on,
-        days_to_resolve=days_between(item.raised_on, resolved_on),
+        days_to_resolve=days_to_close(item.raised_on, resolved_on),
         result=result,
     )
     return [draft(item.unit, item.raised_on, event)]
@@ -231,7 +231,7 @@ def petition_settled(item: Tracked, settled_on: date, outcome: str | None) -> li
         petition_id=item.item_id,
         received_on=item.raised_on,
         settled_on=settled_on,
-        days_to_settle=days_between(item.raised_on, settled_on),
+        days_to_settle=days_to_close(item.raised_on, settled_on),
         outcome=outcome,
     )
     return [draft(item.unit, item.raised_on, event)]

@@ -4,7 +4,8 @@ one petition per petition taken at a citizen reception. Pure: no I/O.
 A correction (`meeting.corrected`) makes the meeting's items follow its corrected content
 (`reconcile`), whatever stage they reached: an item it no longer lists is withdrawn, one whose
 meeting moved to another day moves with it (its follow-ups stay, its days to resolve or settle
-count from the new day), one withdrawn by an earlier correction and listed again is opened
+count from the new day: 0 if it was resolved or settled before it, see
+`tracking.days_to_close`), one withdrawn by an earlier correction and listed again is opened
 afresh, and one never tracked is opened. The follow-ups themselves are facts of their own.
 """
 
@@ -31,6 +32,7 @@ from contracts.oversight import (
 )
 from services.common.hierarchy import Hierarchy
 from services.common.recording import business_time
+from services.oversight.tracking import days_to_close
 
 WITHDRAWN = "withdrawn"  # the stage of an item its meeting's corrected record no longer lists
 
@@ -269,7 +271,7 @@ def _moved(correction: Correction, collection: str, doc: Mapping[str, Any]) -> C
     day = correction.day
     took = _took(kind, doc)
     last = doc["steps"].get(kind.stages[-1]) if took is not None else None
-    took_now = None if last is None else max(0, (date.fromisoformat(last[kind.done]) - day).days)
+    took_now = None if last is None else days_to_close(day, date.fromisoformat(last[kind.done]))
     event = kind.moved.model_validate(
         {
             kind.item: doc["_id"],

@@ -4,7 +4,9 @@ Supervisions, recommendations, voter opinions and petitions each go through fixe
 step at a time, each step dated. The rules are the ones a secretary would check by hand:
 a step happens after the one before it (409 otherwise), on a day that is not in the future,
 not before the item was raised, and not before the previous step (422 naming the field).
-Repeating the step the item is already at, on the same day, is a retry and changes nothing.
+Repeating the step the item is already at, on the same day, is a retry and changes nothing,
+even once a correction of its meeting moved the day it was raised after that step (its days
+to resolve or settle then count 0: see `days_to_close`).
 An item withdrawn (its voter contact's or reception's corrected record no longer lists it)
 takes no further step.
 """
@@ -85,8 +87,18 @@ def advance(lifecycle: Lifecycle, item: Tracked, to: str, on: date, today: date)
     return True
 
 
-def days_between(first: date, last: date) -> int:
-    return (last - first).days
+def days_to_close(raised_on: date, closed_on: date) -> int:
+    """The days an item took to be resolved (settled): from the day it was raised to the day
+    it was closed, never negative.
+
+    `advance` never lets an item close before it was raised, but a correction of its meeting
+    (`meeting.corrected`) may later move the day it was raised after the day it was closed.
+    The closing stays a fact on its own day and is not undone; it then counts 0 days, both in
+    the item's `*.moved` event and in its stored step, so that retrying that step as it was
+    first taken (same day, same details) is still a retry (200, nothing written) rebuilt from
+    the item as it now stands, and not a step with negative days.
+    """
+    return max(0, (closed_on - raised_on).days)
 
 
 @dataclass(frozen=True, slots=True)

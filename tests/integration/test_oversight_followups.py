@@ -498,3 +498,80 @@ async def test_petitions_follow_their_corrected_reception_once_even_when_read_ag
         assert april["petition_days_to_settle"] == 0
 
     await eventually(counted)
+
+
+async def test_items_whose_meeting_moves_after_their_last_step_count_zero_days_and_retry_fine(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """yk-0 was resolved (don-1 settled) before the day its voter contact (reception) was
+    later corrected to: it stays resolved on its day, counts 0 days, and retrying that step
+    as first taken answers 200 unchanged, never 500; yk-1, answered before the new day, can
+    only be resolved from it on."""
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    app = await oversight(stack, settings)
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    await post(meetings, f"/units/{COMMUNE}/meetings", voter_contact(OPINIONS[:2]), 201)
+    taken = [{"petition_id": "don-1", "petition_type": "complaint", "summary": "Tranh chấp"}]
+    await post(meetings, f"/units/{DISTRICT}/meetings", reception(taken), 201)
+    opinions, petitions = f"/units/{COMMUNE}/opinions", f"/units/{DISTRICT}/petitions"
+
+    async def opened() -> None:
+        assert len((await app.client.get(opinions)).json()) == 2
+        assert len((await app.client.get(petitions)).json()) == 1
+
+    await eventually(opened)
+    forward = {"forwarded_on": "2025-05-06", "agency": "UBND huyện Tam Đường"}
+    resolve = {"resolved_on": "2025-05-10", "result": "Đã cấp"}
+    for yk in ("yk-0", "yk-1"):
+        await post(app, f"{opinions}/{yk}/forwarded", forward)
+        await post(app, f"{opinions}/{yk}/answered", {"answered_on": "2025-05-08"})
+    await post(app, f"{opinions}/yk-0/resolved", resolve)
+    settle = {"settled_on": "2025-04-20", "outcome": "Hòa giải"}
+    transfer = {"transferred_on": "2025-04-16", "agency": "Thanh tra huyện"}
+    await post(app, f"{petitions}/don-1/transferred", transfer)
+    await post(app, f"{petitions}/don-1/settled", settle)
+
+    later_contact = voter_contact(OPINIONS[:2]) | {"held_on": "2025-05-20"}
+    path = f"/units/{COMMUNE}/meetings/tx-2025-05/correct"
+    await post(meetings, path, {"meeting": later_contact}, 201)
+    later_reception = reception(taken) | {"held_on": "2025-04-25"}
+    path = f"/units/{DISTRICT}/meetings/tcd-2025-04/correct"
+    await post(meetings, path, {"meeting": later_reception}, 201)
+
+    async def moved() -> tuple[dict[str, Any], dict[str, Any]]:
+        yk = (await app.client.get(f"{opinions}/yk-0")).json()
+        don = (await app.client.get(f"{petitions}/don-1")).json()
+        assert (yk["raised_on"], don["raised_on"]) == ("2025-05-20", "2025-04-25")
+        return yk, don
+
+    yk, don = await eventually(moved)
+    assert yk["stage"] == "resolved" and yk["steps"]["resolved"]["days_to_resolve"] == 0
+    assert yk["steps"]["resolved"]["resolved_on"] == "2025-05-10"
+    assert don["stage"] == "settled" and don["steps"]["settled"]["days_to_settle"] == 0
+    rows = await outbox_rows(app)
+
+    retried = await post(app, f"{opinions}/yk-0/resolved", resolve)
+    assert (retried["status"], retried["event_ids"]) == ("unchanged", [])
+    retried = await post(app, f"{petitions}/don-1/settled", settle)
+    assert (retried["status"], retried["event_ids"]) == ("unchanged", [])
+    refusals = [  # (path, body, status): none is a 500, each writes nothing
+        (f"{opinions}/yk-0/resolved", {**resolve, "result": "Khác"}, 409),
+        (f"{opinions}/yk-0/resolved", {"resolved_on": "2025-05-21"}, 409),
+        (f"{petitions}/don-1/settled", {**settle, "outcome": "Khác"}, 409),
+        (f"{opinions}/yk-1/resolved", {"resolved_on": "2025-05-15"}, 422),  # before raised
+    ]
+    for step, body, status in refusals:
+        r = await app.client.post(step, json=body)
+        assert r.status_code == status, (step, r.text)
+    assert await outbox_rows(app) == rows
+    await post(app, f"{opinions}/yk-1/resolved", {"resolved_on": "2025-05-25"})
+    one = (await app.client.get(f"{opinions}/yk-1")).json()
+    assert one["steps"]["resolved"]["days_to_resolve"] == 5
+
+    async def counted() -> None:
+        may = (await summary(reporting, COMMUNE, "2025-05"))["figures"]
+        assert (may["opinions_resolved"], may["opinion_days_to_resolve"]) == (2, 5), may
+        april = (await summary(reporting, DISTRICT, "2025-04"))["figures"]
+        assert (april["petitions_settled"], april["petition_days_to_settle"]) == (1, 0), april
+
+    await eventually(counted)

@@ -26,6 +26,7 @@ from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import Conflict, DomainError
 from services.oversight import followups
 from services.oversight.intake import openings
+from services.oversight.items import tracked_of
 from services.oversight.tracking import (
     OPINION,
     PETITION,
@@ -623,3 +624,139 @@ def test_a_move_must_say_what_it_moves(changes: dict[str, Any]) -> None:
     }
     with pytest.raises(ValidationError):
         OpinionMoved.model_validate(fields | changes)
+
+
+# -- a correction moving an item after its last step --------------------------------------------
+
+
+def _set(doc: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Apply a MongoDB `$set` of dotted fields to `doc`, as ItemStore would."""
+    for dotted, value in fields.items():
+        *path, last = dotted.split(".")
+        target = doc
+        for key in path:
+            target = target[key]
+        target[last] = value
+
+
+def _reception(held_on: date) -> MeetingHeld:
+    return MeetingHeld.model_validate(
+        {
+            "meeting": {
+                "kind": "citizen_reception",
+                "meeting_id": "tx-1",
+                "title": "Tiếp công dân",
+                "held_on": held_on.isoformat(),
+                "reception_type": "periodic",
+                "citizens_received": 2,
+                "petitions_received": 1,
+                "petitions": [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}],
+            }
+        }
+    )
+
+
+def _took_step(doc: dict[str, Any], lifecycle: Any, to: str, on: date, drafts: list[Any]) -> None:
+    """Record the step `to` on `on` in `doc` as ItemStore.step does once `advance` allowed it."""
+    assert advance(lifecycle, tracked_of(doc), to, on, TODAY)
+    doc["stage"] = to
+    doc["days"][to] = on.isoformat()
+    doc["steps"][to] = drafts[0].payload.model_dump(mode="json")
+
+
+LATER = date(2025, 4, 10)  # the meeting of RAISED (2025-03-20) was really held then
+
+
+@pytest.mark.parametrize("kind", ["opinion", "petition"])
+def test_an_item_moved_after_its_last_step_counts_zero_days_and_its_retry_changes_nothing(
+    kind: str,
+) -> None:
+    """A correction moves the item's meeting to LATER, after the day it was resolved
+    (settled): its resolution stays on its day, counts 0 days (never negative), and retrying
+    that step as first taken is still a retry; with other details, a conflict."""
+    from services.oversight.intake import reconcile
+
+    closed_on = date(2025, 4, 1)
+    if kind == "opinion":
+        collection, lifecycle, final, took = "opinions", OPINION, "resolved", "days_to_resolve"
+        doc = stored("yk-1", "answered")
+        doc["days"] = {"received": RAISED.isoformat(), "forwarded": "2025-03-25"}
+        doc["days"]["answered"] = "2025-03-28"
+
+        def close(item: Tracked, detail: str | None) -> list[Any]:
+            return followups.opinion_resolved(item, closed_on, detail)
+
+        kept = [voter_contact().meeting.opinions[0]]  # type: ignore[union-attr]
+        before = voter_contact(opinions_raised=1, opinions=kept)
+        after = voter_contact(held_on=LATER.isoformat(), opinions_raised=1, opinions=kept)
+    else:
+        collection, lifecycle, final, took = "petitions", PETITION, "settled", "days_to_settle"
+        day = RAISED.isoformat()
+        doc = {
+            "_id": "d1",
+            "unit": "03424",
+            "stage": "transferred",
+            "raised_on": day,
+            "days": {"received": day, "transferred": "2025-03-25"},
+            "opened": {"petition_id": "d1", "received_on": day, "meeting_id": "tx-1"},
+            "steps": {"transferred": {"petition_id": "d1", "received_on": day}},
+        }
+
+        def close(item: Tracked, detail: str | None) -> list[Any]:
+            return followups.petition_settled(item, closed_on, detail)
+
+        before, after = _reception(RAISED), _reception(LATER)
+
+    _took_step(doc, lifecycle, final, closed_on, close(tracked_of(doc), "done"))
+    assert doc["steps"][final][took] == 12
+
+    (moved,) = reconcile(correction(before, after), [(collection, doc)])[1]
+    assert moved.kind == "moved"
+    payload = moved.draft.payload.model_dump(mode="json")
+    assert (payload[f"previous_{took}"], payload[took]) == (12, 0)
+    _set(doc, moved.fields)
+    assert doc["raised_on"] == LATER.isoformat() and doc["steps"][final][took] == 0
+
+    item = tracked_of(doc)
+    assert advance(lifecycle, item, final, closed_on, TODAY) is False  # a retry
+    (again,) = close(item, "done")  # rebuilt to compare with what was stored, no error
+    assert again.payload.model_dump(mode="json") == doc["steps"][final]
+    assert again.payload.model_dump(mode="json")[took] == 0
+    (other,) = close(item, "something else")
+    assert other.payload.model_dump(mode="json") != doc["steps"][final]
+    with pytest.raises(Conflict):  # another day is no retry: it has no further step
+        advance(lifecycle, item, final, LATER, TODAY)
+
+    (back,) = reconcile(correction(after, before), [(collection, doc)])[1]  # corrected back
+    payload = back.draft.payload.model_dump(mode="json")
+    assert (payload[f"previous_{took}"], payload[took]) == (0, 12)
+
+
+def test_days_to_close_are_never_negative() -> None:
+    from services.oversight.tracking import days_to_close
+
+    assert days_to_close(RAISED, date(2025, 4, 19)) == 30
+    assert days_to_close(RAISED, RAISED) == 0
+    assert days_to_close(LATER, date(2025, 4, 1)) == 0  # moved after it was closed
+
+
+@pytest.mark.parametrize("model", ["opinion", "petition"])
+def test_a_closing_event_dated_before_its_item_counts_zero_days_and_no_other(model: str) -> None:
+    from pydantic import ValidationError
+
+    if model == "opinion":
+        fields: dict[str, Any] = {
+            "opinion_id": "yk",
+            "raised_on": LATER,
+            "resolved_on": date(2025, 4, 1),
+        }
+        make: Any = OpinionResolved
+        took = "days_to_resolve"
+    else:
+        fields = {"petition_id": "d", "received_on": LATER, "settled_on": date(2025, 4, 1)}
+        make = PetitionSettled
+        took = "days_to_settle"
+    assert getattr(make(**fields, **{took: 0}), took) == 0
+    for wrong in (-9, 3):
+        with pytest.raises(ValidationError):
+            make(**fields, **{took: wrong})
