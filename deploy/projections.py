@@ -46,14 +46,40 @@ class Rebuilt:
     switched: bool
 
 
-async def end_offsets(settings: Settings, topics: list[str]) -> int:
-    """How many records the topics hold now (sum of end offsets)."""
+async def end_offsets(settings: Settings, topics: list[str]) -> dict[str, int]:
+    """End offset of every partition of `topics` now, keyed "topic:partition"."""
     consumer: AIOKafkaConsumer = make_consumer(settings, "hdnd-rebuild-probe")
     await consumer.start()
     try:
         parts = await partitions_of(consumer, topics)
         ends = await consumer.end_offsets(parts)
-        return int(sum(ends.values()))
+        return {f"{tp.topic}:{tp.partition}": int(end) for tp, end in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _fold_until(
+    consumer: BatchConsumer,
+    ends: dict[str, int],
+    progress: Progress,
+    deadline: float,
+) -> None:
+    """Run `consumer` until every partition in `ends` is read to its end offset (per
+    partition: a busy one cannot make up for one still behind)."""
+    total = sum(ends.values())
+    consumer.start()
+    try:
+        while True:
+            await asyncio.sleep(0.3)
+            status = consumer.status
+            if status.last_error and not status.running:
+                raise RebuildError(f"projector stopped: {status.last_error}")
+            read = {k: min(status.positions.get(k, 0), end) for k, end in ends.items()}
+            progress(sum(read.values()), total)
+            if all(read[k] >= end for k, end in ends.items()):
+                return
+            if time.monotonic() > deadline:
+                raise RebuildError(f"not caught up ({sum(read.values())}/{total})")
     finally:
         await consumer.stop()
 
@@ -66,6 +92,7 @@ async def rebuild(
     wait: float = 3600.0,
 ) -> Rebuilt:
     started = time.monotonic()
+    deadline = started + wait
     runtime = Runtime(settings, "reporting")
     live = ProjectionStore(runtime.db)
     try:
@@ -75,35 +102,31 @@ async def rebuild(
         await target.drop()
         await target.create_indexes()
         topics = projector_topics(settings)
-        total = await end_offsets(settings, topics)
+        ends = await end_offsets(settings, topics)
         projector = Projector(runtime, target, Hierarchy.load().copy(), dead_letters=False)
-        consumer = BatchConsumer(
-            settings, "reporting-rebuild", topics, target.positions, projector.handle
-        )
-        consumer.start()
-        try:
-            deadline = time.monotonic() + wait
-            while True:
-                await asyncio.sleep(0.3)
-                status = consumer.status
-                if status.last_error and not status.running:
-                    raise RebuildError(f"projector stopped: {status.last_error}")
-                done = sum(status.positions.values())
-                progress(min(done, total), total)
-                if status.caught_up and done >= total:
-                    break
-                if time.monotonic() > deadline:
-                    raise RebuildError(f"not caught up after {wait:.0f} s ({done}/{total})")
-        finally:
-            await consumer.stop()
-        progress(total, total)
+
+        def consumer_of(read: list[str]) -> BatchConsumer:
+            return BatchConsumer(
+                settings, "reporting-rebuild", read, target.positions, projector.handle
+            )
+
+        # Every hierarchy change first: records of a unit a change established then count
+        # wherever they are on the other topics (live met them in their real order).
+        hierarchy = settings.topics.hierarchy
+        first = {k: v for k, v in ends.items() if k.startswith(f"{hierarchy}:")}
+        total = sum(ends.values())
+        changes = consumer_of([hierarchy])
+        await _fold_until(changes, first, lambda done, _: progress(done, total), deadline)
+        everything = consumer_of(topics)
+        await _fold_until(everything, ends, progress, deadline)
+        records = changes.status.handled + everything.status.handled
         if switch:
             await live.activate(version)
         documents = await target.unit_months.count_documents({})
         return Rebuilt(
             version,
             previous,
-            consumer.status.handled,
+            records,
             projector.refused,
             documents,
             time.monotonic() - started,

@@ -160,6 +160,12 @@ class Registry:
             reason = after.rejected().get(change.change_no)
             if reason:
                 raise ChangeRefused(reason)
+            broken = sorted(set(after.rejected()) - set(before.rejected()))
+            if broken:  # a backdated change must not undo one already in force
+                raise ChangeRefused(
+                    f"it would make change(s) {', '.join(map(str, broken))} no longer apply: "
+                    + "; ".join(after.rejected()[n] for n in broken)
+                )
             named = change.units_named()[0]
             province = before.lineage(named, effective)[-1]
             await self.runtime.outbox.append(

@@ -169,7 +169,9 @@ class Hierarchy:
 
     __slots__ = (
         "_base",
+        "_base_snaps",
         "_changes",
+        "_crosses",
         "_ended",
         "_predecessors",
         "_rejected",
@@ -192,9 +194,13 @@ class Hierarchy:
             table[u.code] = u
         self._base = base
         self._changes: dict[int, HierarchyChanged] = {}
-        self._snaps: dict[Era, list[_Snapshot]] = {
-            era: [_Snapshot.of(_ERA_START[era], table)] for era, table in base.items()
+        self._base_snaps: dict[Era, _Snapshot] = {
+            era: _Snapshot.of(_ERA_START[era], table) for era, table in base.items()
         }
+        self._snaps: dict[Era, list[_Snapshot]] = {
+            era: [snap] for era, snap in self._base_snaps.items()
+        }
+        self._crosses: bool | None = None
         self._since: dict[Era, list[date]] = {era: [_ERA_START[era]] for era in _ERAS}
         self._ended: dict[Era, dict[str, Ended]] = {era: {} for era in _ERAS}
         self._rejected: dict[int, str] = {}
@@ -236,6 +242,8 @@ class Hierarchy:
         other._predecessors = self._predecessors
         other._changes = dict(self._changes)
         other._snaps = {era: list(v) for era, v in self._snaps.items()}
+        other._base_snaps = self._base_snaps
+        other._crosses = self._crosses
         other._since = {era: list(v) for era, v in self._since.items()}
         other._ended = {era: dict(v) for era, v in self._ended.items()}
         other._rejected = dict(self._rejected)
@@ -247,6 +255,7 @@ class Hierarchy:
         """Take over the changes of `other` (a copy of this one), for every holder of self."""
         self._changes = other._changes
         self._snaps = other._snaps
+        self._crosses = other._crosses
         self._since = other._since
         self._ended = other._ended
         self._rejected = other._rejected
@@ -368,6 +377,11 @@ class Hierarchy:
         """Whether a post-reform change carried some unit's history into another province
         (a commune re-parented, or merged into a unit elsewhere). While it has not, a 2025
         province's history as today is exactly that of the legacy provinces merged into it."""
+        if self._crosses is None:
+            self._crosses = self._history_crosses_provinces()
+        return self._crosses
+
+    def _history_crosses_provinces(self) -> bool:
         last = self._snaps["2025"][-1]
         for snap in self._snaps["2025"]:
             for code in snap.units:
@@ -426,7 +440,8 @@ class Hierarchy:
         raise RuntimeError(f"successor chain of {code!r} does not end")
 
     def _derive(self, era: Era) -> None:
-        snaps = [self._snaps[era][0]]
+        snaps = [self._base_snaps[era]]  # never a snapshot a change replaced (same first day)
+        self._crosses = None
         ended: dict[str, Ended] = {}
         ever: set[str] = set(snaps[0].units)
         for change in self.changes():

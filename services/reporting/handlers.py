@@ -13,12 +13,13 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.signing import Verifier
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
-from services.common.runtime import Runtime
+from services.common.runtime import Runtime, lineage_of
 from services.reporting.projector import Fold
 from services.reporting.store import ProjectionStore
 
@@ -61,8 +62,6 @@ class Projector:
         for record in records:
             try:
                 event = decode_event(record.value or b"")
-                if self.verifier is not None:
-                    self.verifier.check(event.envelope)
             except InvalidEvent as exc:
                 refused.append(DeadLetter(record, str(exc)))
             else:
@@ -74,11 +73,20 @@ class Projector:
                 (d.envelope.stream for _, d in decoded), session=session
             )
             fold = Fold(working, streams)
+            # Trust is judged under the tree as it stands at each record, changes earlier in
+            # the batch included (a unit a change just established can be signed for).
+            verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
             letters = list(refused)
             changes = 0
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
             for record, event in decoded:
                 payload = event.payload
+                if verifier is not None:
+                    try:
+                        verifier.check(event.envelope)
+                    except InvalidEvent as exc:
+                        letters.append(DeadLetter(record, str(exc)))
+                        continue
                 if isinstance(payload, HierarchyChanged):
                     changes += await self._change(session, fold, payload)
                     continue

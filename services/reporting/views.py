@@ -259,13 +259,22 @@ class TodayViews(_UnitMonthsReader):
             sums.setdefault(doc["unit"], Counter()).update(doc.get(field, {}))
         return sums
 
+    def _absorbed(self, code: str, field: str) -> list[str]:
+        """2025 units whose figures are `code`'s today. For totals, only those of its own
+        level: a unit dissolved into its parent is already inside the parent's total."""
+        merged = self.hierarchy.absorbed(code)
+        if field != "total":
+            return merged
+        level = self.hierarchy.unit(code, "2025").level
+        return [c for c in merged if self.hierarchy.unit(c, "2025").level == level]
+
     async def _mapped(
         self, codes: list[str], period: Period, field: str
     ) -> tuple[dict[str, Counter[str]], list[Attribution]]:
         """Figures of today's units: after the reform their own months and those of 2025
         units since merged into them; before it, their legacy sources' months."""
         before, after = split_at_reform(period)
-        absorbed = {code: self.hierarchy.absorbed(code) for code in codes}
+        absorbed = {code: self._absorbed(code, field) for code in codes}
         sources: dict[str, tuple[list[str], list[Attribution]]] = {}
         for code, merged in absorbed.items():
             found: list[str] = []

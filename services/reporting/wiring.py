@@ -79,15 +79,17 @@ class Reporting:
 
     async def use(self, version: int) -> None:
         """Serve and fold projection `version`, with the hierarchy changes it was built with.
-        The parts already built for that version (at start, usually) are kept."""
-        if version != self.store.version:
-            self.store = self.store.at(version)
-            self.consumer = projector_consumer(self.runtime, self.store, self.hierarchy)
-            self.views.unit_months = self.store.unit_months
-            self.today_views.unit_months = self.store.unit_months
-        await self.store.create_indexes()
+        The parts already built for that version (at start, usually) are kept. What can fail
+        (MongoDB) happens before anything is swapped."""
+        store = self.store if version == self.store.version else self.store.at(version)
+        await store.create_indexes()
         fresh = Hierarchy.load().copy()
-        fresh.apply(await self.store.load_changes())
+        fresh.apply(await store.load_changes())
+        if store is not self.store:
+            self.store = store
+            self.consumer = projector_consumer(self.runtime, store, self.hierarchy)
+            self.views.unit_months = store.unit_months
+            self.today_views.unit_months = store.unit_months
         self.hierarchy.adopt(fresh)
 
     async def _follow_switches(self, every: float = 1.0) -> None:
@@ -107,6 +109,9 @@ class Reporting:
                 raise
             except Exception as exc:  # keep serving the current version; try again
                 log.warning("projection_switch_failed", error=str(exc))
+                if not self.consumer.status.running:  # the version in use goes on folding
+                    self.consumer = projector_consumer(self.runtime, self.store, self.hierarchy)
+                    self.consumer.start()
 
     async def stop(self) -> None:
         if self._watch is not None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import date
 
 import pytest
 
+from contracts.hierarchy import Dissolve
+from deploy.registry import Registry
+from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
@@ -71,3 +75,35 @@ async def test_unknown_units_and_impossible_periods_are_clear(
     assert r.status_code == 404 and "99999" in r.json()["detail"][0]["msg"]
     r = await reporting.client.get("/country/summary", params={"period": "2025-13"})
     assert r.status_code == 422
+
+
+async def test_a_dissolved_commune_counts_once_in_the_country_as_today(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    body = voter_contact("d1", "2025-09-01", voters=10, opinions=1)
+    assert (await meetings.client.post("/units/03388/meetings", json=body)).status_code == 201
+    runtime = Runtime(settings, "hierarchy")
+    stack.push_async_callback(runtime.stop)
+    registry = Registry(runtime)
+    await registry.change(Dissolve(unit="03388"), date(2025, 10, 1))
+    await registry.drain(lambda _: None, wait=30)
+
+    async def dissolved_and_counted() -> None:
+        service = reporting.app.state.reporting
+        assert service.hierarchy.current("03388", "2025") == "12"
+        r = await reporting.client.get(
+            "/country/summary", params={"period": "2025", "view": "as_today"}
+        )
+        provinces = {p["code"]: p["figures"]["voters_reached"] for p in r.json()["children"]}
+        assert provinces["12"] == 10 and r.json()["figures"]["voters_reached"] == 10
+
+    await eventually(dissolved_and_counted)
+    r = await reporting.client.get(
+        "/units/12/summary", params={"period": "2025", "view": "as_today"}
+    )
+    assert r.json()["figures"]["voters_reached"] == 10
+    assert (
+        r.json()["own"]["voters_reached"] == 10
+    )  # the dissolved council's own, now the province's

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from contracts.hierarchy import Merge, Reparent
+from contracts.hierarchy import Dissolve, Merge, Reparent
 from deploy.projections import rebuild
 from deploy.registry import ChangeRefused, Registry
 from services.common.hierarchy import Hierarchy
@@ -72,6 +72,9 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     # new records for `b` dated after that; a late record for `b` that slipped through
     # before the change is known still counts, in `c`.
     await registry.change(Merge(units=[b], into=c), date(2026, 3, 1))
+    # A backdated change may not undo one already in force: `c` must exist in March.
+    with pytest.raises(ChangeRefused, match="no longer apply"):
+        await registry.change(Dissolve(unit=c), date(2026, 1, 1))
     await registry.drain(lambda _: None, wait=30)
 
     async def followed() -> None:

@@ -179,6 +179,19 @@ def test_history_crossing_provinces_is_noticed() -> None:
     assert across.history_crosses_provinces()
 
 
+def test_a_change_on_the_reform_day_survives_later_changes() -> None:
+    h = BASE.copy()
+    h.apply([change(30, date(2025, 7, 1), Merge(units=["00002"], into="00001"))])
+    assert h.resolve("00002", date(2025, 8, 1)) == "00001"
+    h.apply([change(31, date(2026, 1, 1), Rename(unit="00001", name="Xã Một Mới"))])
+    assert h.rejected() == {}
+    assert h.resolve("00002", date(2025, 8, 1)) == "00001"
+    assert h.unit("00001", date(2026, 2, 1)).name == "Xã Một Mới"
+    again = BASE.copy()
+    again.apply(h.changes())
+    assert again.resolve("00002", date(2025, 8, 1)) == "00001" and again.rejected() == {}
+
+
 def test_copies_are_independent_and_the_shared_dataset_is_never_changed() -> None:
     h = BASE.copy()
     h.apply([POOL[0]])
