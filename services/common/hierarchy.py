@@ -173,6 +173,7 @@ class Hierarchy:
         "_changes",
         "_crosses",
         "_ended",
+        "_ever",
         "_predecessors",
         "_rejected",
         "_since",
@@ -201,6 +202,9 @@ class Hierarchy:
             era: [snap] for era, snap in self._base_snaps.items()
         }
         self._crosses: bool | None = None
+        self._ever: dict[Era, frozenset[str]] = {
+            era: frozenset(table) for era, table in base.items()
+        }
         self._since: dict[Era, list[date]] = {era: [_ERA_START[era]] for era in _ERAS}
         self._ended: dict[Era, dict[str, Ended]] = {era: {} for era in _ERAS}
         self._rejected: dict[int, str] = {}
@@ -244,6 +248,7 @@ class Hierarchy:
         other._snaps = {era: list(v) for era, v in self._snaps.items()}
         other._base_snaps = self._base_snaps
         other._crosses = self._crosses
+        other._ever = dict(self._ever)
         other._since = {era: list(v) for era, v in self._since.items()}
         other._ended = {era: dict(v) for era, v in self._ended.items()}
         other._rejected = dict(self._rejected)
@@ -256,6 +261,7 @@ class Hierarchy:
         self._changes = other._changes
         self._snaps = other._snaps
         self._crosses = other._crosses
+        self._ever = other._ever
         self._since = other._since
         self._ended = other._ended
         self._rejected = other._rejected
@@ -290,8 +296,21 @@ class Hierarchy:
                 continue
             self._changes[change.change_no] = change
             new.append(change.change_no)
+        fresh = set(new)
         for era in {era_of(self._changes[n].effective) for n in new}:
-            self._derive(era)
+            arriving = sorted(
+                (self._changes[n] for n in new if era_of(self._changes[n].effective) == era),
+                key=lambda c: (c.effective, c.change_no),
+            )
+            first = (arriving[0].effective, arriving[0].change_no)
+            older = [
+                (c.effective, c.change_no)
+                for c in self._changes.values()
+                if era_of(c.effective) == era and c.change_no not in fresh
+            ]
+            # In order (the usual case): apply on top of what is derived, in time linear in
+            # the changes; otherwise re-derive the era from the dataset.
+            self._derive(era, arriving if all(k < first for k in older) else None)
         return new
 
     def changes(self) -> list[HierarchyChanged]:
@@ -439,14 +458,22 @@ class Hierarchy:
             code = ended.successor
         raise RuntimeError(f"successor chain of {code!r} does not end")
 
-    def _derive(self, era: Era) -> None:
-        snaps = [self._base_snaps[era]]  # never a snapshot a change replaced (same first day)
+    def _derive(self, era: Era, after: list[HierarchyChanged] | None = None) -> None:
+        """Derive the era's snapshots from the dataset, or, given `after` (changes that sort
+        after every change already in the era), apply only those on top."""
         self._crosses = None
-        ended: dict[str, Ended] = {}
-        ever: set[str] = set(snaps[0].units)
-        for change in self.changes():
-            if era_of(change.effective) != era:
-                continue
+        if after is None:
+            # From the dataset: never from a snapshot a change replaced (same first day).
+            snaps = [self._base_snaps[era]]
+            ended: dict[str, Ended] = {}
+            ever: set[str] = set(snaps[0].units)
+            todo = [c for c in self.changes() if era_of(c.effective) == era]
+        else:
+            snaps = list(self._snaps[era])
+            ended = dict(self._ended[era])
+            ever = set(self._ever[era])
+            todo = after
+        for change in todo:
             self._rejected.pop(change.change_no, None)
             table, ending = dict(snaps[-1].units), dict(ended)
             try:
@@ -464,6 +491,7 @@ class Hierarchy:
         self._snaps[era] = snaps
         self._since[era] = [s.since for s in snaps]
         self._ended[era] = ended
+        self._ever[era] = frozenset(ever)
 
     def _snap(self, on: date | Era) -> _Snapshot:
         if isinstance(on, date):
