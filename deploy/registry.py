@@ -26,7 +26,7 @@ from contracts import EventDraft
 from contracts.hierarchy import Change, HierarchyChanged, UnitRegistered
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
-from services.common.recording import business_time
+from services.common.recording import recorded
 from services.common.runtime import Runtime
 
 SERVICE = "hierarchy"
@@ -59,13 +59,7 @@ def _day_of(era: Era) -> date:
 
 
 def _draft(payload: UnitRegistered | HierarchyChanged, unit: str, day: date) -> EventDraft:
-    return EventDraft(
-        type=payload.TYPE,
-        version=payload.VERSION,
-        unit=unit,
-        occurred_at=business_time(day),
-        payload=payload,
-    )
+    return recorded(payload, unit, day)
 
 
 class Registry:

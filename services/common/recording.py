@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
+from uuid import UUID
 
+from pydantic import BaseModel
+
+from contracts import EventDraft
 from contracts.timezone import VIETNAM_TZ
+from contracts.versioning import event_type, event_version
 from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import DomainError, Forbidden
 
@@ -31,7 +36,7 @@ def recordable_unit(
     unit = hierarchy.find(code, day)
     if unit is None:
         raise DomainError("path.unit", f"unit {code} did not exist on {day}")
-    if served and not any(_within(hierarchy, unit.code, scope, day) for scope in served):
+    if not serves(hierarchy, unit.code, day, served):
         raise Forbidden(
             "path.unit",
             f"unit {unit.code} is not served by this instance (serves {', '.join(served)})",
@@ -50,6 +55,33 @@ def business_time(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=VIETNAM_TZ)
 
 
-def _within(hierarchy: Hierarchy, code: str, scope: str, day: date) -> bool:
-    """A served scope may not exist on that day (a district after 2025): then it covers nothing."""
-    return hierarchy.find(scope, day) is not None and hierarchy.is_within(code, scope, day)
+def serves(hierarchy: Hierarchy, code: str, day: date, served: Sequence[str]) -> bool:
+    """Whether an instance serving `served` (empty: every unit) serves unit `code` on `day`:
+    the unit existed then and lies within a served unit. A served scope that did not exist
+    that day (a district after 2025) covers nothing."""
+    if hierarchy.find(code, day) is None:
+        return False
+    return not served or any(
+        hierarchy.find(scope, day) is not None and hierarchy.is_within(code, scope, day)
+        for scope in served
+    )
+
+
+def recorded(
+    event: BaseModel,
+    unit: str,
+    day: date,
+    *,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> EventDraft:
+    """The draft of `event` (a contracts model) for `unit`, happened on business day `day`."""
+    return EventDraft(
+        type=event_type(type(event)),
+        version=event_version(type(event)),
+        unit=unit,
+        occurred_at=business_time(day),
+        payload=event,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+    )

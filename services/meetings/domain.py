@@ -23,7 +23,7 @@ from contracts import EventDraft, MeetingCancelled, MeetingCorrected, MeetingHel
 from contracts.meetings import Conference, Meeting, MeetingScheduled, Session, Training
 from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import Conflict, DomainError
-from services.common.recording import business_time, recordable_unit
+from services.common.recording import recordable_unit, recorded
 
 
 class Status(StrEnum):
@@ -109,13 +109,7 @@ def schedule_meeting(command: ScheduleMeeting, rules: Rules) -> EventDraft:
         today=max(rules.today, day),  # the future is what plans are for
         day_field="body.scheduled_for",
     )
-    return EventDraft(
-        type=MeetingScheduled.TYPE,
-        version=MeetingScheduled.VERSION,
-        unit=unit.code,
-        occurred_at=business_time(day),
-        payload=plan,
-    )
+    return recorded(plan, unit.code, day)
 
 
 def hold_meeting(state: MeetingState, meeting: Meeting, rules: Rules) -> EventDraft:
@@ -166,13 +160,7 @@ def cancel_meeting(
         cancelled_on=on,
         reason=reason,
     )
-    return EventDraft(
-        type=MeetingCancelled.TYPE,
-        version=MeetingCancelled.VERSION,
-        unit=state.unit,
-        occurred_at=business_time(day),
-        payload=event,
-    )
+    return recorded(event, state.unit, day)
 
 
 def correct_meeting(
@@ -191,13 +179,7 @@ def correct_meeting(
     event = MeetingCorrected(
         meeting_id=state.meeting_id, previous=state.held, corrected=corrected, reason=reason
     )
-    return EventDraft(
-        type=MeetingCorrected.TYPE,
-        version=MeetingCorrected.VERSION,
-        unit=unit.code,
-        occurred_at=business_time(corrected.held_on),
-        payload=event,
-    )
+    return recorded(event, unit.code, corrected.held_on)
 
 
 def _refuse_unless(state: MeetingState, expected: Status, step: str) -> None:
@@ -232,13 +214,7 @@ def _held_unit(code: str, meeting: Meeting, rules: Rules, prefix: str = "body") 
 
 
 def _held(unit: str, meeting: Meeting) -> EventDraft:
-    return EventDraft(
-        type=MeetingHeld.TYPE,
-        version=MeetingHeld.VERSION,
-        unit=unit,
-        occurred_at=business_time(meeting.held_on),
-        payload=MeetingHeld(meeting=meeting),
-    )
+    return recorded(MeetingHeld(meeting=meeting), unit, meeting.held_on)
 
 
 def _other_units(meeting: Meeting, prefix: str = "body") -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from datetime import date
 from contracts import EventDraft
 from contracts.oversight import SupervisionFinished
 from services.common.hierarchy import Hierarchy
-from services.common.recording import business_time, recordable_unit
+from services.common.recording import recordable_unit, recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +43,4 @@ def record_supervision(
             (f"body.supervised_units.{i}", c) for i, c in enumerate(supervision.supervised_units)
         ),
     )
-    return EventDraft(
-        type=SupervisionFinished.TYPE,
-        version=SupervisionFinished.VERSION,
-        unit=unit.code,
-        occurred_at=business_time(day),
-        payload=supervision,
-    )
+    return recorded(supervision, unit.code, day)

@@ -38,19 +38,13 @@ from contracts.oversight import (
 from services.common.hierarchy import Hierarchy
 from services.common.http import DomainError
 from services.common.mongo import Document
-from services.common.recording import business_time, recordable_unit
+from services.common.recording import recordable_unit, recorded
 from services.oversight.tracking import OpenRecommendation, Tracked, days_to_close
 
 
 def draft(unit: str, day: date, event: BaseModel) -> EventDraft:
     """The event `event` of `unit`, happened on `day`."""
-    return EventDraft(
-        type=event.TYPE,  # type: ignore[attr-defined]
-        version=event.VERSION,  # type: ignore[attr-defined]
-        unit=unit,
-        occurred_at=business_time(day),
-        payload=event,
-    )
+    return recorded(event, unit, day)
 
 
 # -- supervisions ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from contracts.oversight import (
     PetitionWithdrawn,
 )
 from services.common.hierarchy import Hierarchy
-from services.common.recording import business_time
+from services.common.recording import recorded, serves
 from services.oversight.tracking import days_to_close
 
 WITHDRAWN = "withdrawn"  # the stage of an item its meeting's corrected record no longer lists
@@ -46,16 +46,6 @@ class Opening:
     unit: str
     day: date
     draft: EventDraft
-
-
-def serves(hierarchy: Hierarchy, unit: str, day: date, served: Sequence[str]) -> bool:
-    """Whether an instance serving `served` (empty: every unit) serves `unit` on `day`."""
-    if hierarchy.find(unit, day) is None:
-        return False
-    return not served or any(
-        hierarchy.find(scope, day) is not None and hierarchy.is_within(unit, scope, day)
-        for scope in served
-    )
 
 
 def openings(
@@ -77,15 +67,7 @@ def openings(
     day = meeting.held_on
 
     def opening(collection: str, item_id: str, event: BaseModel) -> Opening:
-        draft = EventDraft(
-            type=event.TYPE,  # type: ignore[attr-defined]
-            version=event.VERSION,  # type: ignore[attr-defined]
-            unit=unit,
-            occurred_at=business_time(day),
-            payload=event,
-            correlation_id=correlation,
-            causation_id=cause,
-        )
+        draft = recorded(event, unit, day, correlation_id=correlation, causation_id=cause)
         return Opening(collection, item_id, unit, day, draft)
 
     if isinstance(meeting, VoterContact):
@@ -231,14 +213,8 @@ def reconcile(
 
 
 def _draft(correction: Correction, unit: str, day: date, event: BaseModel) -> EventDraft:
-    return EventDraft(
-        type=event.TYPE,  # type: ignore[attr-defined]
-        version=event.VERSION,  # type: ignore[attr-defined]
-        unit=unit,
-        occurred_at=business_time(day),
-        payload=event,
-        correlation_id=correction.correlation,
-        causation_id=correction.cause,
+    return recorded(
+        event, unit, day, correlation_id=correction.correlation, causation_id=correction.cause
     )
 
 

@@ -29,23 +29,11 @@ from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
+from services.common.recording import serves
 from services.common.runtime import Runtime
 from services.reporting.coordination.store import CoordinationStore
 
 log = get_logger()
-
-
-def serves(hierarchy: Hierarchy, served: Sequence[str], code: str, envelope: Envelope) -> bool:
-    """Whether `code` is one of the units served (or below one) on the event's day."""
-    if not served:
-        return True
-    day = envelope.business_day
-    return any(
-        hierarchy.find(scope, day) is not None
-        and hierarchy.find(code, day) is not None
-        and hierarchy.is_within(code, scope, day)
-        for scope in served
-    )
 
 
 class CoordinationConsumer:
@@ -65,11 +53,11 @@ class CoordinationConsumer:
             return [("filings", store.filing_upsert(envelope))]
         if kind == ProposalRaised.TYPE:
             ours = (envelope.unit, envelope.payload["to_unit"])
-            if any(serves(self.hierarchy, self.served, u, envelope) for u in ours):
+            if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
                 return [("proposals", store.raised_upsert(envelope))]
         if kind == ProposalAnswered.TYPE:
             ours = (envelope.unit, envelope.payload["raised_by"])
-            if any(serves(self.hierarchy, self.served, u, envelope) for u in ours):
+            if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
                 return [("proposals", store.answered_upsert(envelope))]
         return []
 

@@ -37,7 +37,7 @@ from contracts.coordination import (
 )
 from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.http import DomainError
-from services.common.recording import business_time, recordable_unit
+from services.common.recording import recordable_unit, recorded
 from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
 
 DUE_DAY: Mapping[Level, int] = {"commune": 5, "district": 10, "province": 15}
@@ -120,13 +120,7 @@ class Context:
 
 
 def _draft(model: Any, unit: str, day: date) -> EventDraft:
-    return EventDraft(
-        type=model.TYPE,
-        version=model.VERSION,
-        unit=unit,
-        occurred_at=business_time(day),
-        payload=model,
-    )
+    return recorded(model, unit, day)
 
 
 def declare_delegates(ctx: Context, unit: str, declared: CouncilDelegatesDeclared) -> EventDraft:
