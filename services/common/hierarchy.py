@@ -534,13 +534,9 @@ class Hierarchy:
         snap = self._locate(code, on)
         if snap is None:
             raise self._unknown(code, _resolve(on), on)
-        table = snap.units
-        parent = table[code].parent
-        chain: list[str] = []
-        while parent is not None:
-            chain.append(parent)
-            parent = table[parent].parent
-        return tuple(chain)
+        chain = _lineage_in(snap, code)
+        assert chain is not None  # located above
+        return chain[1:]
 
     def lineage(self, code: str, on: date | Era) -> tuple[str, ...]:
         """``(code, *ancestors)``: every unit a figure of ``code`` adds up into, itself first."""

@@ -24,7 +24,7 @@ from contracts import InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import Verifier
 from services.common.consumer import BatchConsumer, PositionStore, Record
-from services.common.deadletter import DeadLetter, publish_dead_letters
+from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import Document, in_transaction
@@ -100,14 +100,7 @@ class HierarchyFeed:
                     upsert=True,
                     session=session,
                 )
-            if letters:
-                await self.runtime.broker.connect()
-                await publish_dead_letters(
-                    self.runtime.broker,
-                    self.runtime.settings.topics.dead_letter,
-                    self.runtime.service,
-                    letters,
-                )
+            await self.runtime.dead_letter(letters)
             updates = self.positions.updates(records)
             if updates:
                 await self.positions.collection.bulk_write(updates, session=session)

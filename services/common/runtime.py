@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Source
 from contracts.signing import Lineage, Signer, Verifier
+from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics, make_broker
 from services.common.logging import get_logger
@@ -99,6 +100,15 @@ class Runtime:
         result = await in_transaction(self.mongo, work)
         self.relay.notify()
         return result
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
+        """Publish refused records to the dead-letter topic and wait for the broker's ack,
+        so a consumer can move its positions past them; nothing to do without any."""
+        if letters:
+            await self.broker.connect()
+            await publish_dead_letters(
+                self.broker, self.settings.topics.dead_letter, self.service, letters
+            )
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         """Ready = can accept writes (MongoDB answers). Kafka away only delays publishing:

@@ -19,7 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import InvalidEvent, decode_event
 from services.common.consumer import Record
-from services.common.deadletter import DeadLetter, publish_dead_letters
+from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
@@ -53,14 +53,7 @@ class Intake:
                 refused.append(DeadLetter(record, f"cannot open its items: {exc.errors()[0]}"))
 
         async def work(session: AsyncClientSession) -> Counter[str]:
-            if refused:
-                await self.runtime.broker.connect()
-                await publish_dead_letters(
-                    self.runtime.broker,
-                    self.runtime.settings.topics.dead_letter,
-                    "oversight",
-                    refused,
-                )
+            await self.runtime.dead_letter(refused)
             done: Counter[str] = Counter()
             for step in planned:
                 if isinstance(step, Opening):

@@ -15,7 +15,7 @@ from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import Verifier
 from services.common.consumer import Record
-from services.common.deadletter import DeadLetter, publish_dead_letters
+from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
@@ -111,14 +111,8 @@ class Projector:
                             partition=record.partition,
                             offset=record.offset,
                         )
-            if letters and self.dead_letters:
-                await self.runtime.broker.connect()
-                await publish_dead_letters(
-                    self.runtime.broker,
-                    self.runtime.settings.topics.dead_letter,
-                    "reporting",
-                    letters,
-                )
+            if self.dead_letters:
+                await self.runtime.dead_letter(letters)
             await self.store.apply(session, fold, records)
             return fold, working, len(letters)
 
