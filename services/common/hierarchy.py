@@ -168,6 +168,7 @@ class Hierarchy:
     """
 
     __slots__ = (
+        "_absorbing",
         "_base",
         "_base_snaps",
         "_changes",
@@ -202,6 +203,7 @@ class Hierarchy:
             era: [snap] for era, snap in self._base_snaps.items()
         }
         self._crosses: bool | None = None
+        self._absorbing: dict[str, list[str]] | None = None
         self._ever: dict[Era, frozenset[str]] = {
             era: frozenset(table) for era, table in base.items()
         }
@@ -248,6 +250,7 @@ class Hierarchy:
         other._snaps = {era: list(v) for era, v in self._snaps.items()}
         other._base_snaps = self._base_snaps
         other._crosses = self._crosses
+        other._absorbing = self._absorbing
         other._ever = dict(self._ever)
         other._since = {era: list(v) for era, v in self._since.items()}
         other._ended = {era: dict(v) for era, v in self._ended.items()}
@@ -261,6 +264,7 @@ class Hierarchy:
         self._changes = other._changes
         self._snaps = other._snaps
         self._crosses = other._crosses
+        self._absorbing = other._absorbing
         self._ever = other._ever
         self._since = other._since
         self._ended = other._ended
@@ -417,12 +421,14 @@ class Hierarchy:
         """2025-era codes whose records now count in the current unit `code` (itself first,
         then units merged into it or divided with it as default successor, followed through
         later changes)."""
-        inverse: dict[str, list[str]] = {}
-        for old in self._ended["2025"]:
-            now = self.current(old, "2025")
-            if now is not None:
-                inverse.setdefault(now, []).append(old)
-        return [code, *sorted(inverse.get(code, []))]
+        if self._absorbing is None:  # once per set of changes, not once per unit asked
+            inverse: dict[str, list[str]] = {}
+            for old in self._ended["2025"]:
+                now = self.current(old, "2025")
+                if now is not None:
+                    inverse.setdefault(now, []).append(old)
+            self._absorbing = {k: sorted(v) for k, v in inverse.items()}
+        return [code, *self._absorbing.get(code, [])]
 
     def ended(self, code: str, era: Era) -> Ended | None:
         """How a unit a change ended continues (None while in force or never ended)."""
@@ -461,7 +467,7 @@ class Hierarchy:
     def _derive(self, era: Era, after: list[HierarchyChanged] | None = None) -> None:
         """Derive the era's snapshots from the dataset, or, given `after` (changes that sort
         after every change already in the era), apply only those on top."""
-        self._crosses = None
+        self._crosses = self._absorbing = None  # derived from the snapshots: computed again
         if after is None:
             # From the dataset: never from a snapshot a change replaced (same first day).
             snaps = [self._base_snaps[era]]
