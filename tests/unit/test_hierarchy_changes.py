@@ -1,20 +1,15 @@
-"""Hierarchy changes over time, and projections that follow them exactly.
+"""Hierarchy changes over time: the effective-dated tree itself (pure).
 
-The property test drives the real fold and the real change logic (`apply_change`) against an
-in-memory store with the same semantics as the MongoDB one, and checks that however changes
-and records interleave (live), the result equals a rebuild that knew every change first,
-and that every unit's total is its own figures plus those of the units below it.
+How projections follow these changes, on MongoDB, is the property test in
+tests/integration/test_projection_follows_changes.py, which uses the pool of changes here.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime, time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from contracts import Decoded, EventDraft, Source
 from contracts.hierarchy import (
@@ -28,9 +23,7 @@ from contracts.hierarchy import (
 )
 from contracts.meetings import MeetingHeld, VoterContact
 from contracts.timezone import VIETNAM_TZ
-from services.common.hierarchy import Era, Hierarchy, Unit, era_of
-from services.reporting.handlers import apply_change
-from services.reporting.projector import Fold, StreamPosition, month_of, placed
+from services.common.hierarchy import Hierarchy, Unit
 
 LEGACY = [
     Unit("01", "Tỉnh Một", "province", None, "legacy"),
@@ -206,153 +199,3 @@ def test_the_real_country_takes_a_change() -> None:
     )
     assert h.resolve(communes[1], date(2026, 2, 1)) == communes[0]
     assert Hierarchy.load().find(communes[1], date(2026, 2, 1)) is not None
-
-
-# --- projections follow changes -------------------------------------------------------------
-
-
-class MemoryStore:
-    """The MongoDB store's semantics in dicts: months, days, the change log."""
-
-    def __init__(self) -> None:
-        self.months: dict[tuple[str, str], dict[str, Any]] = {}
-        self.days: dict[tuple[str, date], Counter[str]] = {}
-        self.log: dict[int, HierarchyChanged] = {}
-
-    async def flush(self, session: Any, fold: Fold) -> None:
-        for (unit, month), doc in fold.changes.items():
-            row = self.months.setdefault((unit, month), {"own": Counter(), "total": Counter()})
-            row["level"], row["parent"] = doc.level, doc.parent
-            row["own"].update(doc.own)
-            row["total"].update(doc.total)
-        for key, figures in fold.days.items():
-            self.days.setdefault(key, Counter()).update(figures)
-
-    async def regroup(
-        self, session: Any, fold: Fold, old: Hierarchy, era: Era, since: date, codes: set[str]
-    ) -> None:
-        for (unit, day), figures in list(self.days.items()):
-            if unit in codes and day >= since and era_of(day) == era:
-                live = Counter({k: v for k, v in figures.items() if v})
-                if live:
-                    fold.move(old, unit, day, live)
-        await self.flush(session, fold.take())
-        for (unit, month), row in self.months.items():
-            in_era = era_of(date.fromisoformat(month + "-01")) == era
-            if unit in codes and in_era and month >= month_of(since):
-                row["level"], row["parent"] = placed(fold.hierarchy, unit, month)
-
-    async def log_change(self, session: Any, change: HierarchyChanged) -> None:
-        self.log[change.change_no] = change
-
-    def state(self) -> dict[str, Any]:
-        def clean(c: Counter[str]) -> dict[str, int]:
-            return {k: v for k, v in c.items() if v}
-
-        months = {
-            k: (v["level"], v["parent"], clean(v["own"]), clean(v["total"]))
-            for k, v in self.months.items()
-            if clean(v["own"]) or clean(v["total"])
-        }
-        days = {k: clean(v) for k, v in self.days.items() if clean(v)}
-        return {"months": months, "days": days}
-
-
-Item = Decoded[MeetingHeld] | HierarchyChanged
-
-
-async def project(items: list[Item], batch: int) -> tuple[MemoryStore, Hierarchy, int]:
-    """Feed items in order, `batch` at a time, as the projector's handler does."""
-    store, hierarchy = MemoryStore(), BASE.copy()
-    streams: dict[str, StreamPosition] = {}
-    refused = 0
-    for start in range(0, len(items), batch):
-        working = hierarchy.copy()
-        fold = Fold(working, streams)
-        for item in items[start : start + batch]:
-            if isinstance(item, HierarchyChanged):
-                await apply_change(store, None, fold, item)  # type: ignore[arg-type]
-            else:
-                try:
-                    fold.add(item)
-                except Exception:
-                    refused += 1
-        await store.flush(None, fold)
-        hierarchy.adopt(working)
-    return store, hierarchy, refused
-
-
-UNIT_CODES = {"legacy": ["01", "001", "002", "00001", "00002", "00003", "00004"]}
-UNIT_CODES["2025"] = [u.code for u in NEW]
-
-days = st.one_of(
-    st.dates(date(2024, 1, 1), date(2025, 6, 30)),
-    st.dates(date(2025, 7, 1), date(2026, 6, 30)),
-)
-
-
-@st.composite
-def histories(draw: st.DrawFn) -> tuple[list[Item], list[HierarchyChanged]]:
-    events: list[Item] = []
-    for seq in range(1, draw(st.integers(1, 40)) + 1):
-        day = draw(days)
-        unit = draw(st.sampled_from(UNIT_CODES[era_of(day)]))
-        events.append(contact(unit, day, seq, draw(st.integers(1, 50))))
-    chosen = draw(st.lists(st.sampled_from(POOL), unique_by=lambda c: c.change_no))
-    live: list[Item] = list(events)
-    for c in chosen:  # each change lands somewhere among the records
-        live.insert(draw(st.integers(0, len(live))), c)
-    return live, chosen
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(), st.integers(1, 7))
-async def test_live_equals_rebuild_and_parents_add_up(
-    history: tuple[list[Item], list[HierarchyChanged]], batch: int
-) -> None:
-    live_items, changes = history
-    records = [i for i in live_items if not isinstance(i, HierarchyChanged)]
-    live, hierarchy, refused_live = await project(live_items, batch)
-    rebuilt, _, refused_rebuild = await project([*changes, *records], 50)
-
-    assert refused_live == refused_rebuild == 0  # records of existing units always count
-    assert live.state() == rebuilt.state()
-
-    # Every total is the unit's own figures plus those of everything below it, day by day,
-    # under the hierarchy in force that day.
-    expected: Counter[tuple[str, str, str]] = Counter()
-    for (unit, day), figures in live.state()["days"].items():
-        for code in hierarchy.lineage(unit, day):
-            for key, value in figures.items():
-                expected[(code, month_of(day), key)] += value
-    for (unit, month), row in live.months.items():
-        for key, value in row["total"].items():
-            assert expected[(unit, month, key)] == value, (unit, month, key)
-
-    # And literally parent = own + sum of children's totals, in months without a change
-    # inside them (one change in the pool takes effect mid-month).
-    mid_month = {month_of(c.effective) for c in changes if c.effective.day != 1}
-    for (unit, month), row in live.months.items():
-        if month in mid_month:
-            continue
-        children = [
-            r["total"] for (u, m), r in live.months.items() if m == month and r["parent"] == unit
-        ]
-        summed = Counter(row["own"])
-        for c in children:
-            summed.update(c)
-        assert {k: v for k, v in summed.items() if v} == {
-            k: v for k, v in row["total"].items() if v
-        }, (unit, month)
-
-    # Nothing is lost: the grand total over provinces is every record's figure once.
-    voters = sum(
-        e.payload.meeting.voters_attending  # type: ignore[union-attr]
-        for e in records
-    )
-    provinces = sum(
-        row["total"]["voters_reached"]
-        for (u, m), row in live.months.items()
-        if row["parent"] is None and row["level"] == "province"
-    )
-    assert provinces == voters

@@ -1,0 +1,174 @@
+"""Projections follow hierarchy changes exactly, on the real MongoDB store.
+
+For random event histories and random sets of hierarchy changes landing anywhere among the
+records, folded in random batch sizes the way the projector's handler does it (the real
+Fold, `apply_change` and `ProjectionStore` in one transaction per batch), the result equals a
+rebuild that knew every change first; every total is its unit's own figures plus those of
+everything below it; and the country total is every record once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts import Decoded, InvalidEvent
+from contracts.hierarchy import HierarchyChanged
+from contracts.meetings import MeetingHeld
+from deploy.local import Endpoints
+from services.common.hierarchy import Hierarchy, era_of
+from services.common.mongo import Document, in_transaction
+from services.reporting.handlers import apply_change
+from services.reporting.projector import Fold, month_of
+from services.reporting.store import ProjectionStore
+from tests.unit.test_hierarchy_changes import BASE, NEW, POOL, contact
+
+pytestmark = pytest.mark.integration
+
+Item = Decoded[MeetingHeld] | HierarchyChanged
+State = dict[str, dict[Any, Any]]
+_databases = itertools.count()
+
+
+def _clean(figures: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in figures.items() if v}
+
+
+async def project(
+    client: AsyncMongoClient[Document], items: list[Item], batch: int
+) -> tuple[State, Hierarchy, int]:
+    """Feed items in order, `batch` at a time, as the projector's handler does; return what
+    MongoDB then holds (non-zero figures only)."""
+    db = client[f"prop{os.getpid()}x{next(_databases)}"]
+    store = ProjectionStore(db)
+    await store.create_indexes()
+    hierarchy, refused = BASE.copy(), 0
+    try:
+        for start in range(0, len(items), batch):
+            chunk = items[start : start + batch]
+
+            async def work(
+                session: AsyncClientSession, chunk: list[Item] = chunk
+            ) -> tuple[Hierarchy, int]:
+                working = hierarchy.copy()
+                facts = [i for i in chunk if not isinstance(i, HierarchyChanged)]
+                streams = await store.load_streams(
+                    (e.envelope.stream for e in facts), session=session
+                )
+                fold, bad = Fold(working, streams), 0
+                for item in chunk:
+                    if isinstance(item, HierarchyChanged):
+                        await apply_change(store, session, fold, item)
+                        continue
+                    try:
+                        fold.add(item)
+                    except InvalidEvent:
+                        bad += 1
+                await store.apply(session, fold, [])
+                return working, bad
+
+            working, bad = await in_transaction(client, work)
+            hierarchy.adopt(working)
+            refused += bad
+        months = {
+            (d["unit"], d["month"]): (
+                d["level"],
+                d["parent"],
+                _clean(d.get("own", {})),
+                _clean(d.get("total", {})),
+            )
+            async for d in store.unit_months.find()
+        }
+        days = {
+            (d["unit"], date.fromisoformat(d["day"])): _clean(d.get("own", {}))
+            async for d in store.unit_days.find()
+        }
+        state: State = {
+            "months": {k: v for k, v in months.items() if v[2] or v[3]},
+            "days": {k: v for k, v in days.items() if v},
+        }
+        return state, hierarchy, refused
+    finally:
+        await client.drop_database(db.name)
+
+
+UNIT_CODES = {"legacy": ["01", "001", "002", "00001", "00002", "00003", "00004"]}
+UNIT_CODES["2025"] = [u.code for u in NEW]
+
+days = st.one_of(
+    st.dates(date(2024, 1, 1), date(2025, 6, 30)),
+    st.dates(date(2025, 7, 1), date(2026, 6, 30)),
+)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[Item], list[HierarchyChanged]]:
+    events: list[Item] = []
+    for seq in range(1, draw(st.integers(1, 40)) + 1):
+        day = draw(days)
+        unit = draw(st.sampled_from(UNIT_CODES[era_of(day)]))
+        events.append(contact(unit, day, seq, draw(st.integers(1, 50))))
+    chosen = draw(st.lists(st.sampled_from(POOL), unique_by=lambda c: c.change_no))
+    live: list[Item] = list(events)
+    for c in chosen:  # each change lands somewhere among the records
+        live.insert(draw(st.integers(0, len(live))), c)
+    return live, chosen
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), batch=st.integers(1, 7))
+async def test_live_equals_rebuild_and_parents_add_up(
+    servers: Endpoints, history: tuple[list[Item], list[HierarchyChanged]], batch: int
+) -> None:
+    live_items, changes = history
+    records = [i for i in live_items if not isinstance(i, HierarchyChanged)]
+    client: AsyncMongoClient[Document] = AsyncMongoClient(servers.mongodb_uri)
+    try:
+        live, hierarchy, refused_live = await project(client, live_items, batch)
+        rebuilt, _, refused_rebuild = await project(client, [*changes, *records], 50)
+    finally:
+        await client.close()
+
+    assert refused_live == refused_rebuild == 0  # records of existing units always count
+    assert live == rebuilt
+
+    # Every total is the unit's own figures plus those of everything below it, day by day,
+    # under the hierarchy in force that day.
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for (unit, day), figures in live["days"].items():
+        for code in hierarchy.lineage(unit, day):
+            for key, value in figures.items():
+                expected[(code, month_of(day), key)] += value
+    for (unit, month), (_, _, _, total) in live["months"].items():
+        for key, value in total.items():
+            assert expected[(unit, month, key)] == value, (unit, month, key)
+
+    # And literally parent = own + sum of children's totals, in months without a change
+    # inside them (one change in the pool takes effect mid-month).
+    mid_month = {month_of(c.effective) for c in changes if c.effective.day != 1}
+    for (unit, month), (_, _, own, total) in live["months"].items():
+        if month in mid_month:
+            continue
+        summed = Counter(own)
+        for (_, m), (_, parent, _, child_total) in live["months"].items():
+            if m == month and parent == unit:
+                summed.update(child_total)
+        assert _clean(dict(summed)) == total, (unit, month)
+
+    # Nothing is lost: the grand total over provinces is every record's figure once.
+    voters = sum(e.payload.meeting.voters_attending for e in records)  # type: ignore[union-attr]
+    provinces = sum(
+        total.get("voters_reached", 0)
+        for (_, _), (level, parent, _, total) in live["months"].items()
+        if parent is None and level == "province"
+    )
+    assert provinces == voters
