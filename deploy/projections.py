@@ -12,8 +12,9 @@ or rollback (`hdnd projections activate N`) until dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_consumer, partitions_of
+from services.common.mongo import connect
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.handlers import Projector
@@ -137,10 +139,18 @@ async def rebuild(
         await runtime.broker.stop()
 
 
-async def status(settings: Settings) -> dict[str, Any]:
-    runtime = Runtime(settings, "reporting")
+@contextlib.asynccontextmanager
+async def _versions_of(settings: Settings) -> AsyncIterator[ProjectionStore]:
+    """The reporting database's projection versions; MongoDB is all these commands need."""
+    client = connect(settings, app_name="hdnd-projections")
     try:
-        store = ProjectionStore(runtime.db)
+        yield ProjectionStore(client[settings.database_for("reporting")])
+    finally:
+        await client.close()
+
+
+async def status(settings: Settings) -> dict[str, Any]:
+    async with _versions_of(settings) as store:
         active = await store.active_version()
         versions = []
         for v in await store.versions():
@@ -155,27 +165,17 @@ async def status(settings: Settings) -> dict[str, Any]:
                 }
             )
         return {"active": active, "versions": versions}
-    finally:
-        await runtime.mongo.close()
 
 
 async def activate(settings: Settings, version: int) -> None:
-    runtime = Runtime(settings, "reporting")
-    try:
-        store = ProjectionStore(runtime.db)
+    async with _versions_of(settings) as store:
         if version not in await store.versions():
             raise RebuildError(f"no projection version {version}")
         await store.activate(version)
-    finally:
-        await runtime.mongo.close()
 
 
 async def drop(settings: Settings, version: int) -> None:
-    runtime = Runtime(settings, "reporting")
-    try:
-        store = ProjectionStore(runtime.db)
+    async with _versions_of(settings) as store:
         if version == await store.active_version():
             raise RebuildError(f"version {version} answers queries; activate another first")
         await store.at(version).drop()
-    finally:
-        await runtime.mongo.close()

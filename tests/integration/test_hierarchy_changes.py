@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from contracts.hierarchy import Dissolve, Merge, Reparent
-from deploy.projections import rebuild
+from deploy.projections import RebuildError, drop, rebuild, status
 from deploy.registry import ChangeRefused, Registry
 from services.common.hierarchy import Hierarchy
 from services.common.runtime import Runtime
@@ -123,6 +123,12 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     result = await rebuild(settings, lambda done, total: seen.append((done, total)), wait=120)
     assert result.switched and result.version == 2 and result.previous == 1
     assert seen and seen[-1][0] == seen[-1][1] > 0
+
+    state = await status(settings)
+    assert state["active"] == 2 and [v["version"] for v in state["versions"]] == [1, 2]
+    assert state["versions"][1]["changes"] == 2  # the re-parenting and the merger
+    with pytest.raises(RebuildError, match="answers queries"):
+        await drop(settings, 2)
 
     async def switched() -> None:
         assert service.store.version == 2 and service.consumer.status.caught_up
