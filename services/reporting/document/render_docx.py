@@ -1,0 +1,241 @@
+"""A report's content as a Word document in the layout of Nghị định 30/2020/NĐ-CP, Phụ lục I.
+
+A4 portrait; margins top 20, bottom 20, left 30, right 15 mm; Times New Roman 14 (13 in the
+header block, 11 in the table); the issuing body (bold capitals) and its number on the left,
+the Quốc hiệu and the underlined Tiêu ngữ on the right, place and date in italics; "BÁO CÁO"
+and the trích yếu centred in bold; body justified with a 1.27 cm first-line indent and 6 pt
+between paragraphs; page numbers centred at the top from page 2; "Nơi nhận:" and the
+signature block (name left blank to sign). Built with python-docx; the few elements it has
+no API for (a page-number field, a paragraph border) are made with its `OxmlElement`.
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+from docx.table import Table as DocxTable
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from services.reporting.document.content import Paragraph, ReportContent, Table
+from services.reporting.document.numbers import vn_int
+
+FONT = "Times New Roman"
+BODY_PT, HEADER_PT, TABLE_PT, RECIPIENTS_PT = 14, 13, 11, 12
+PAGE = {"width": Mm(210), "height": Mm(297)}
+MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
+TEXT_WIDTH = Mm(210 - 30 - 15)
+LEFT_BLOCK = Mm(68)  # issuing body / Nơi nhận; the rest is the Quốc hiệu / signature
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def render_docx(content: ReportContent) -> bytes:
+    doc = Document()
+    _page_setup(doc)
+    _header_block(doc, content)
+    title = _centred(doc, content.title, bold=True, space_before=12)
+    title.paragraph_format.space_after = Pt(0)
+    _centred(doc, content.subject, bold=True)
+    _rule(doc.add_paragraph(), Mm(55))
+    for block in content.blocks:
+        if isinstance(block, Table):
+            _table(doc, block)
+        else:
+            _paragraph(doc, block)
+    _closing(doc, content)
+    doc.core_properties.title = f"{content.title} {content.subject}"
+    doc.core_properties.language = "vi-VN"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _page_setup(doc: DocxDocument) -> None:
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(BODY_PT)
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FONT)
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = PAGE["width"], PAGE["height"]
+    section.top_margin, section.bottom_margin = MARGINS["top"], MARGINS["bottom"]
+    section.left_margin, section.right_margin = MARGINS["left"], MARGINS["right"]
+    section.header_distance = Mm(10)
+    # Page numbers centred at the top, from the second page on.
+    section.different_first_page_header_footer = True
+    number = section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _page_field(number)
+
+
+def _page_field(paragraph: DocxParagraph) -> None:
+    """A PAGE field: Word and LibreOffice print the page's number in its place."""
+    run = paragraph.add_run()
+    run.font.size = Pt(BODY_PT)
+    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("end", None)):
+        if text is not None:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        run._r.append(element)
+
+
+def _rule(paragraph: DocxParagraph, length: Mm | Cm | int, within: int = 0) -> None:
+    """A short centred horizontal line (the line under the issuing body, the Tiêu ngữ and the
+    trích yếu), drawn as the bottom border of an empty paragraph narrowed by indents."""
+    side = max(0, ((within or TEXT_WIDTH) - int(length)) // 2)
+    fmt = paragraph.paragraph_format
+    fmt.left_indent = fmt.right_indent = side
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(2)
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for attr, value in (
+        ("w:val", "single"),
+        ("w:sz", "6"),
+        ("w:space", "1"),
+        ("w:color", "000000"),
+    ):
+        bottom.set(qn(attr), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
+
+
+def _line(
+    container: DocxDocument | _Cell,
+    text: str,
+    *,
+    size: int = BODY_PT,
+    bold: bool = False,
+    italic: bool = False,
+    underline: bool = False,
+    align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
+) -> DocxParagraph:
+    paragraph = container.add_paragraph()
+    paragraph.alignment = align
+    fmt = paragraph.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    run = paragraph.add_run(text)
+    run.font.size, run.bold, run.italic, run.underline = Pt(size), bold, italic, underline
+    return paragraph
+
+
+def _widths(table: DocxTable, widths: list[int]) -> None:
+    """Column widths in the grid (LibreOffice reads these) and in every cell (Word does)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+
+
+def _two_blocks(doc: DocxDocument) -> tuple[_Cell, _Cell]:
+    """A borderless two-column row: the left block and the right block, both empty."""
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(table, [int(LEFT_BLOCK), int(TEXT_WIDTH) - int(LEFT_BLOCK)])
+    cells = table.cell(0, 0), table.cell(0, 1)
+    for cell in cells:
+        cell._tc.remove(cell.paragraphs[0]._p)  # start empty: lines are added
+    return cells
+
+
+def _header_block(doc: DocxDocument, content: ReportContent) -> None:
+    """Issuing body and number on the left; Quốc hiệu, Tiêu ngữ, place and date on the right."""
+    left, right = _two_blocks(doc)
+    for text in content.issuer:
+        _line(left, text, size=HEADER_PT, bold=True)
+    _rule(left.add_paragraph(), Mm(22), int(LEFT_BLOCK))
+    _line(left, "").paragraph_format.space_after = Pt(2)
+    _line(left, f"Số: {content.number}", size=HEADER_PT)
+    _line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
+    _line(right, "Độc lập - Tự do - Hạnh phúc", size=HEADER_PT, bold=True, underline=True)
+    _line(right, "")
+    _line(right, "")
+    _line(right, content.place_and_date, size=BODY_PT, italic=True)
+
+
+def _centred(doc: DocxDocument, text: str, *, bold: bool, space_before: int = 0) -> DocxParagraph:
+    paragraph = _line(doc, text, bold=bold)
+    paragraph.paragraph_format.space_before = Pt(space_before)
+    return paragraph
+
+
+def _paragraph(doc: DocxDocument, block: Paragraph) -> None:
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent = Cm(1.27)
+    fmt.space_before = Pt(6 if block.style in ("heading", "subheading") else 0)
+    fmt.space_after = Pt(6)
+    fmt.line_spacing = 1.15
+    if block.style in ("heading", "subheading"):
+        fmt.keep_with_next = True
+    run = paragraph.add_run(block.text)
+    run.bold = block.style in ("heading", "subheading")
+    run.italic = block.style == "placeholder"
+
+
+def _table(doc: DocxDocument, block: Table) -> None:
+    rows = len(block.rows) + 2
+    table = doc.add_table(rows=rows, cols=len(block.columns))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    name_width = Mm(42)
+    number_width = (int(TEXT_WIDTH) - int(name_width) - int(Mm(9))) // (len(block.columns) - 2)
+    widths = [int(Mm(9)), int(name_width), *[number_width] * (len(block.columns) - 2)]
+    _widths(table, widths)
+    cells: list[list[str]] = [list(block.columns)]
+    for i, (_, name, figures) in enumerate(block.rows, 1):
+        cells.append([str(i), name, *(vn_int(n) for n in figures)])
+    cells.append(["", block.total[0], *(vn_int(n) for n in block.total[1])])
+    for r, values in enumerate(cells):
+        for c, value in enumerate(values):
+            cell = table.cell(r, c)
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = (
+                WD_ALIGN_PARAGRAPH.LEFT if c == 1 and r > 0 else WD_ALIGN_PARAGRAPH.CENTER
+            )
+            paragraph.paragraph_format.space_after = Pt(0)
+            run = paragraph.add_run(value)
+            run.font.size = Pt(TABLE_PT)
+            run.bold = r in (0, rows - 1)
+    _repeat_header(table.rows[0])
+    doc.add_paragraph().paragraph_format.space_after = Pt(0)
+
+
+def _repeat_header(row: object) -> None:
+    """The table's first row repeats at the top of every page it runs onto."""
+    tr = row._tr  # type: ignore[attr-defined]
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    tr.get_or_add_trPr().append(header)
+
+
+def _closing(doc: DocxDocument, content: ReportContent) -> None:
+    """ "Nơi nhận:" on the left, the signature block on the right (name left blank)."""
+    left, right = _two_blocks(doc)
+    _line(
+        left, "Nơi nhận:", size=RECIPIENTS_PT, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT
+    )
+    for recipient in content.recipients:
+        _line(left, recipient, size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for text in content.signature:
+        _line(right, text, size=BODY_PT, bold=True)
+    for _ in range(4):  # room to sign and seal; the name is written by hand
+        _line(right, "")
