@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from services.common.hierarchy import Level
 from services.reporting.document.numbers import (
     report_number,
     vn_date,
@@ -67,7 +68,7 @@ class Council:
     code: str
     name: str  # "Thị xã Mường Lay"
     short_name: str  # "Mường Lay"
-    level: str  # commune | district | province
+    level: Level
     above: str | None = None  # name of the unit the report goes to, e.g. "Tỉnh Điện Biên"
 
     @property

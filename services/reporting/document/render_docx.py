@@ -12,6 +12,8 @@ no API for (a page-number field, a paragraph border) are made with its `OxmlElem
 from __future__ import annotations
 
 import io
+import zipfile
+from datetime import UTC, date, datetime, time
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -51,10 +53,27 @@ def render_docx(content: ReportContent) -> bytes:
         else:
             _paragraph(doc, block)
     _closing(doc, content)
-    doc.core_properties.title = f"{content.title} {content.subject}"
-    doc.core_properties.language = "vi-VN"
+    props = doc.core_properties
+    props.title = f"{content.title} {content.subject}"
+    props.language = "vi-VN"
+    props.author = props.last_modified_by = "hdnd"
+    props.created = props.modified = datetime.combine(content.dated, time(), UTC)
+    props.revision = 1
     out = io.BytesIO()
     doc.save(out)
+    return _stable(out.getvalue(), content.dated)
+
+
+def _stable(docx: bytes, dated: date) -> bytes:
+    """The same content always gives the same bytes (so a re-generated report hashes the
+    same): the package's entries are dated with the report, not with the moment of writing."""
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            entry = zipfile.ZipInfo(item.filename, (dated.year, dated.month, dated.day, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(item.filename))
     return out.getvalue()
 
 
