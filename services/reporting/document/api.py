@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Envelope, EventDraft
-from services.common.activity import Unit, guarded_router
+from services.common.activity import WRITE_REFUSALS, Unit, guarded_router
 from services.common.auth import Caller, CallerDep
 from services.common.http import DomainError, NotFound
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
@@ -47,12 +47,13 @@ from services.reporting.wiring import Reporting
 router = guarded_router("report documents")
 
 DOCX = render_docx.MEDIA_TYPE
+NO_UNIT: dict[int | str, dict[str, Any]] = {404: {"description": "No such unit during the period"}}
 DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The report as a Word document (format=docx) or a web page (format=html)",
         "content": {DOCX: {}, "text/html": {}},
     },
-    404: {"description": "No such unit during the period"},
+    **NO_UNIT,
 }
 
 
@@ -171,6 +172,7 @@ class SavedSections(Sections):
 @router.get(
     "/units/{unit}/report/sections",
     summary="Sections II and III of a report (saved, or III prefilled from the next tasks)",
+    responses=NO_UNIT,
 )
 async def get_sections(
     request: Request, unit: Unit, period: PeriodQuery, caller: CallerDep
@@ -192,6 +194,7 @@ async def get_sections(
     "/units/{unit}/report/sections",
     summary="Save sections II and III of a report (and optionally its register number)",
     status_code=204,
+    responses={**WRITE_REFUSALS, **NO_UNIT},
 )
 async def put_sections(
     request: Request,

@@ -68,10 +68,11 @@ def _stable(docx: bytes, dated: date) -> bytes:
     """The same content always gives the same bytes (so a re-generated report hashes the
     same): the package's entries are dated with the report, not with the moment of writing."""
     source = zipfile.ZipFile(io.BytesIO(docx))
+    stamp = (min(max(dated.year, 1980), 2107), dated.month, dated.day, 0, 0, 0)  # zip's range
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
-            entry = zipfile.ZipInfo(item.filename, (dated.year, dated.month, dated.day, 0, 0, 0))
+            entry = zipfile.ZipInfo(item.filename, stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, source.read(item.filename))
     return out.getvalue()
