@@ -227,8 +227,13 @@ def measure_hierarchy(settings: Settings) -> list[tuple[str, str, str, str]]:
 # --------------------------------------------------------------------------- 2. projection load
 
 
-def communes(hierarchy: Hierarchy, era: Era) -> list[Unit]:
-    return [u for u in hierarchy.units(era) if u.level == "commune"]
+def communes(hierarchy: Hierarchy, era: Era, province: str | None = None) -> list[Unit]:
+    """Every commune of the era, or only those of `province` (a code of both eras)."""
+    return [
+        u
+        for u in hierarchy.units(era)
+        if u.level == "commune" and (province is None or hierarchy.is_within(u.code, province, era))
+    ]
 
 
 @dataclass
@@ -244,10 +249,16 @@ class Generated:
 
 
 def voter_contacts(
-    hierarchy: Hierarchy, options: Options, partitions: int, topic: str, generated: Generated
+    hierarchy: Hierarchy,
+    options: Options,
+    partitions: int,
+    topic: str,
+    generated: Generated,
+    province: str | None = None,
 ) -> Iterator[Record]:
-    """Unsigned `meeting.held` voter contacts, every commune of the era of each month, one
-    stream per unit, as Kafka would hand them to the projector (key = unit)."""
+    """Unsigned `meeting.held` voter contacts, every commune (of `province`, if given) of
+    the era of each month, one stream per unit, as Kafka would hand them to the projector
+    (key = unit)."""
     rng = random.Random(YEAR)
     source = Source(service="meetings", instance="bench-country")
     sequences: Counter[str] = Counter()
@@ -255,7 +266,7 @@ def voter_contacts(
     per_month = {"legacy": options.legacy_contacts, "2025": options.contacts_2025}
     eras: tuple[Era, ...] = ("legacy", "2025")
     for era in eras:
-        everyone = communes(hierarchy, era)
+        everyone = communes(hierarchy, era, province)
         for month in ERA_MONTHS[era]:
             for k in range(per_month[era]):
                 for unit in everyone:

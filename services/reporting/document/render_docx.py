@@ -18,11 +18,13 @@ from datetime import UTC, date, datetime, time
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
+from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
@@ -155,13 +157,13 @@ def _line(
 
 
 def _widths(table: DocxTable, widths: list[int]) -> None:
-    """Column widths in the grid (LibreOffice reads these) and in every cell (Word does)."""
+    """Column widths of a fixed layout: in the grid (LibreOffice reads these) and in the first
+    row's cells (Word lays a fixed table out by its first row)."""
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
+    for cell, width in zip(table.rows[0].cells, widths, strict=True):
+        cell.width = width
 
 
 def _two_blocks(doc: DocxDocument) -> tuple[_Cell, _Cell]:
@@ -216,7 +218,7 @@ def _table(doc: DocxDocument, block: Table) -> None:
     table = doc.add_table(rows=rows, cols=len(block.columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    name_width = Mm(42)
+    name_width = Mm(36)
     number_width = (int(TEXT_WIDTH) - int(name_width) - int(Mm(9))) // (len(block.columns) - 2)
     widths = [int(Mm(9)), int(name_width), *[number_width] * (len(block.columns) - 2)]
     _widths(table, widths)
@@ -224,19 +226,38 @@ def _table(doc: DocxDocument, block: Table) -> None:
     for i, (_, name, figures) in enumerate(block.rows, 1):
         cells.append([str(i), name, *(vn_int(n) for n in figures)])
     cells.append(["", block.total[0], *(vn_int(n) for n in block.total[1])])
-    for r, values in enumerate(cells):
-        for c, value in enumerate(values):
-            cell = table.cell(r, c)
+    centred, left = _table_styles(doc)
+    # Row by row: `table.cell(r, c)` rebuilds the whole grid on every call; formatting comes
+    # from two paragraph styles, not from each run (a province lists a hundred units or more).
+    for r, (row, values) in enumerate(zip(table.rows, cells, strict=True)):
+        for c, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             paragraph = cell.paragraphs[0]
-            paragraph.alignment = (
-                WD_ALIGN_PARAGRAPH.LEFT if c == 1 and r > 0 else WD_ALIGN_PARAGRAPH.CENTER
-            )
-            paragraph.paragraph_format.space_after = Pt(0)
+            # The style's id straight on the paragraph: `paragraph.style =` searches every
+            # style for the default one on each call.
+            paragraph._p.style = (left if c == 1 and r > 0 else centred).style_id
             run = paragraph.add_run(value)
-            run.font.size = Pt(TABLE_PT)
-            run.bold = r in (0, rows - 1)
+            if r in (0, rows - 1):
+                run.bold = True
     _repeat_header(table.rows[0])
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
+
+
+def _table_styles(doc: DocxDocument) -> tuple[ParagraphStyle, ParagraphStyle]:
+    """Paragraph styles of the table's cells: centred figures, and unit names on the left."""
+    made = []
+    for name, align in (
+        ("Bảng số liệu", WD_ALIGN_PARAGRAPH.CENTER),
+        ("Bảng tên đơn vị", WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        assert isinstance(style, ParagraphStyle)
+        style.base_style = doc.styles["Normal"]
+        style.font.size = Pt(TABLE_PT)
+        style.paragraph_format.alignment = align
+        style.paragraph_format.space_after = Pt(0)
+        style.paragraph_format.line_spacing = 1.0
+        made.append(style)
+    return made[0], made[1]
 
 
 def _repeat_header(row: object) -> None:
