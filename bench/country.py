@@ -35,7 +35,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
@@ -44,11 +44,18 @@ import httpx
 from pydantic import SecretStr
 from rich.table import Table
 
-from bench.common import bench_settings, cleanup, console, percentile, progress, servers
+from bench.common import (
+    bench_settings,
+    cleanup,
+    console,
+    operator_client,
+    percentile,
+    progress,
+    servers,
+)
 from contracts import EventDraft, MeetingHeld, Source
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
-from services.common.auth import issue_token
 from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.settings import Settings
@@ -431,21 +438,8 @@ async def time_query(
 async def measure_queries(
     app: Any, settings: Settings, options: Options
 ) -> dict[tuple[int, str], Timing]:
-    assert settings.jwt_secret is not None
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        unit=None,
-        role="operator",
-        user="bench-country",
-        ttl=timedelta(hours=2),
-    )
     timings: dict[tuple[int, str], Timing] = {}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://reporting",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    ) as client:
+    async with operator_client(app, settings, "bench-country") as client:
         with progress() as bar:
             task = bar.add_task("queries", total=sum(len(q.periods) for q in QUERIES))
             for period in PERIODS:

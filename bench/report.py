@@ -24,18 +24,26 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import docx
 import httpx
 from pydantic import SecretStr
 
-from bench.common import Outcome, Row, bench_settings, cleanup, console, percentile, ratio, servers
+from bench.common import (
+    Outcome,
+    Row,
+    bench_settings,
+    cleanup,
+    console,
+    operator_client,
+    percentile,
+    ratio,
+    servers,
+)
 from bench.country import Generated, timed_handle, voter_contacts
 from bench.country import Options as CountryOptions
 from deploy.local import Endpoints
-from services.common.auth import issue_token
 from services.common.consumer import Record
 from services.common.settings import Settings
 from services.reporting.app import create_app
@@ -100,20 +108,7 @@ async def measure(settings: Settings, options: Options, outcome: Outcome) -> Non
             f"[dim]folded {generated.events:,} voter contacts of province {options.province}"
             f" in {time.perf_counter() - started:.1f} s[/dim]"
         )
-        assert reporting.settings.jwt_secret is not None
-        token = issue_token(
-            reporting.settings.jwt_secret.get_secret_value(),
-            unit=None,
-            role="operator",
-            user="bench-report",
-            ttl=timedelta(hours=1),
-        )
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://reporting",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=120,
-        ) as client:
+        async with operator_client(app, settings, "bench-report") as client:
             unit = f"/units/{options.province}"
             params = {"period": PERIOD}
             summary_ms, answer = await median_ms(client, f"{unit}/summary", params, options)

@@ -12,7 +12,7 @@ programme.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -178,6 +178,22 @@ class _Writer:
         """ "2 thường lệ, 1 chuyên đề" from (key, words) pairs, leaving out the zeros."""
         return ", ".join(self.n(key, words) for key, words in items if self.f(key))
 
+    def count(
+        self,
+        key: str,
+        lead: str,
+        noun: str,
+        parts: Sequence[tuple[str, str]],
+        none: str,
+        tail: Callable[[], str] = str,
+    ) -> None:
+        """ "{lead} {N noun} ({its parts}){tail}." or, when the figure is zero, `none`. The
+        tail is called only then, so the figures it quotes stay with its own sentence."""
+        if not self.f(key):
+            self.para(none)
+            return
+        self.para(_with(f"{lead} {self.n(key, noun)}", self.parts(parts)) + tail() + ".")
+
     def para(self, text: str, style: Style = "body") -> None:
         self.blocks.append(Paragraph(_sentence(text), style, tuple(self._quoted)))
         self._quoted = []
@@ -262,29 +278,27 @@ def _sessions(w: _Writer, scope: str, own_name: str, own: Figures, when: str) ->
 
 def _standing(w: _Writer, standing: str) -> None:
     w.heading("2. Hoạt động của Thường trực HĐND; hội nghị giao ban, trao đổi kinh nghiệm")
-    if w.f("standing_committee_meetings"):
-        kinds = w.parts(
-            [
-                ("standing_committee_meetings_regular", "phiên thường kỳ"),
-                ("standing_committee_meetings_ad_hoc", "phiên đột xuất"),
-            ]
-        )
-        w.para(
-            _with(f"{standing} đã họp {w.n('standing_committee_meetings', 'phiên')}", kinds) + "."
-        )
-    else:
-        w.para(f"{standing} không tổ chức phiên họp nào trong kỳ.")
-    if w.f("conferences"):
-        kinds = w.parts(
-            [
-                ("conferences_briefing", "hội nghị giao ban"),
-                ("conferences_experience_exchange", "hội nghị trao đổi kinh nghiệm"),
-                ("conferences_roundtable", "tọa đàm"),
-            ]
-        )
-        w.para(_with(f"Tổ chức {w.n('conferences', 'hội nghị, tọa đàm')}", kinds) + ".")
-    else:
-        w.para("Không tổ chức hội nghị giao ban, hội nghị trao đổi kinh nghiệm hay tọa đàm.")
+    w.count(
+        "standing_committee_meetings",
+        f"{standing} đã họp",
+        "phiên",
+        [
+            ("standing_committee_meetings_regular", "phiên thường kỳ"),
+            ("standing_committee_meetings_ad_hoc", "phiên đột xuất"),
+        ],
+        f"{standing} không tổ chức phiên họp nào trong kỳ.",
+    )
+    w.count(
+        "conferences",
+        "Tổ chức",
+        "hội nghị, tọa đàm",
+        [
+            ("conferences_briefing", "hội nghị giao ban"),
+            ("conferences_experience_exchange", "hội nghị trao đổi kinh nghiệm"),
+            ("conferences_roundtable", "tọa đàm"),
+        ],
+        "Không tổ chức hội nghị giao ban, hội nghị trao đổi kinh nghiệm hay tọa đàm.",
+    )
     if w.f("meetings_cancelled"):
         w.para(
             f"Có {w.n('meetings_cancelled', 'cuộc họp, hoạt động')} đã lên lịch bị hủy trong"
@@ -338,22 +352,17 @@ def _oversight(w: _Writer) -> None:
 
 def _voters(w: _Writer) -> None:
     w.heading("4. Tiếp xúc cử tri; giải quyết ý kiến, kiến nghị của cử tri")
-    if w.f("voter_contacts"):
-        timing = w.parts(
-            [
-                ("voter_contacts_before_session", "cuộc trước kỳ họp"),
-                ("voter_contacts_after_session", "cuộc sau kỳ họp"),
-            ]
-        )
-        w.para(
-            _with(
-                f"Các Tổ đại biểu đã tổ chức {w.n('voter_contacts', 'cuộc tiếp xúc cử tri')}",
-                timing,
-            )
-            + f" với {w.n('voters_reached', 'lượt cử tri')} tham dự."
-        )
-    else:
-        w.para("Trong kỳ không tổ chức cuộc tiếp xúc cử tri nào.")
+    w.count(
+        "voter_contacts",
+        "Các Tổ đại biểu đã tổ chức",
+        "cuộc tiếp xúc cử tri",
+        [
+            ("voter_contacts_before_session", "cuộc trước kỳ họp"),
+            ("voter_contacts_after_session", "cuộc sau kỳ họp"),
+        ],
+        "Trong kỳ không tổ chức cuộc tiếp xúc cử tri nào.",
+        lambda: f" với {w.n('voters_reached', 'lượt cử tri')} tham dự",
+    )
     if not w.f("voter_opinions_raised"):
         w.para("Không có ý kiến, kiến nghị nào của cử tri được tiếp nhận.")
         return
@@ -362,13 +371,12 @@ def _voters(w: _Writer) -> None:
     w.para(text + (f", theo lĩnh vực: {fields}." if fields else "."))
     text = f"Đã chuyển {w.n('opinions_forwarded', 'ý kiến, kiến nghị')} đến cơ quan có thẩm quyền"
     text += f"; {w.n('opinions_answered')} ý kiến đã được trả lời"
-    rate = w.rate("opinion_resolution_rate")
-    text += f"; {w.n('opinions_resolved')} ý kiến, kiến nghị đã được giải quyết"
-    text += f" (đạt {rate})" if rate else ""
-    text += f", {w.n('voter_opinions_pending')} ý kiến, kiến nghị đang được giải quyết."
-    days = w.rate("opinion_mean_days_to_resolve", " ngày")
-    if days:
-        text += f" Thời gian giải quyết bình quân {days} cho một ý kiến, kiến nghị."
+    text += _resolved(
+        w,
+        ("opinions_resolved", "opinion_resolution_rate", "opinion_mean_days_to_resolve"),
+        "ý kiến, kiến nghị",
+        f"{w.n('voter_opinions_pending')} ý kiến, kiến nghị đang được giải quyết",
+    )
     w.para(text)
     if w.f("delegate_reports"):
         w.para(
@@ -377,21 +385,29 @@ def _voters(w: _Writer) -> None:
         )
 
 
+def _resolved(w: _Writer, keys: tuple[str, str, str], noun: str, pending: str) -> str:
+    """ "; R {noun} đã được giải quyết (đạt x%), {pending}. Thời gian … bình quân d ngày …";
+    `keys` are the figure resolved, its rate and its mean days."""
+    done, rate_key, days_key = keys
+    rate, days = w.rate(rate_key), w.rate(days_key, " ngày")
+    text = f"; {w.n(done, noun)} đã được giải quyết" + (f" (đạt {rate})" if rate else "")
+    text += f", {pending}."
+    return text + (f" Thời gian giải quyết bình quân {days} cho một {noun}." if days else "")
+
+
 def _citizens(w: _Writer) -> None:
     w.heading("5. Tiếp công dân; tiếp nhận, xử lý đơn thư")
-    if w.f("citizen_receptions"):
-        kinds = w.parts(
-            [
-                ("citizen_receptions_periodic", "buổi định kỳ"),
-                ("citizen_receptions_ad_hoc", "buổi đột xuất"),
-            ]
-        )
-        w.para(
-            _with(f"Tổ chức {w.n('citizen_receptions', 'buổi tiếp công dân')}", kinds)
-            + f", tiếp {w.n('citizens_received', 'lượt công dân')}."
-        )
-    else:
-        w.para("Trong kỳ không tổ chức buổi tiếp công dân nào.")
+    w.count(
+        "citizen_receptions",
+        "Tổ chức",
+        "buổi tiếp công dân",
+        [
+            ("citizen_receptions_periodic", "buổi định kỳ"),
+            ("citizen_receptions_ad_hoc", "buổi đột xuất"),
+        ],
+        "Trong kỳ không tổ chức buổi tiếp công dân nào.",
+        lambda: f", tiếp {w.n('citizens_received', 'lượt công dân')}",
+    )
     if not w.f("petitions_received"):
         w.para("Không tiếp nhận đơn thư nào.")
         return
@@ -408,30 +424,33 @@ def _citizens(w: _Writer) -> None:
     if w.f("petitions_received_by_mail"):
         text += f", trong đó {w.n('petitions_received_by_mail', 'đơn')} nhận qua đường bưu chính"
     text += f"; đã chuyển {w.n('petitions_transferred', 'đơn')} đến cơ quan có thẩm quyền"
-    rate = w.rate("petition_settlement_rate")
-    text += f"; {w.n('petitions_settled', 'đơn')} đã được giải quyết"
-    text += f" (đạt {rate})" if rate else ""
-    text += f", {w.n('petitions_pending', 'đơn')} đang chờ giải quyết."
-    days = w.rate("petition_mean_days_to_settle", " ngày")
-    if days:
-        text += f" Thời gian giải quyết bình quân {days} cho một đơn."
+    text += _resolved(
+        w,
+        ("petitions_settled", "petition_settlement_rate", "petition_mean_days_to_settle"),
+        "đơn",
+        f"{w.n('petitions_pending', 'đơn')} đang chờ giải quyết",
+    )
     w.para(text)
 
 
 def _training(w: _Writer, scope: str) -> None:
     w.heading("6. Tập huấn, bồi dưỡng đại biểu")
-    if w.f("trainings"):
-        kinds = w.parts(
-            [("trainings_in_person", "lớp trực tiếp"), ("trainings_online", "lớp trực tuyến")]
-        )
-        text = _with(f"Tổ chức {w.n('trainings', 'lớp tập huấn, bồi dưỡng')}", kinds)
+
+    def attendance() -> str:
+        text = ""
         if w.f("training_bridge_points"):
             text += f" tại {w.n('training_bridge_points', 'điểm cầu')}"
         text += f", với {w.n('training_attendees', 'lượt người')} tham dự, trong đó"
-        text += f" {w.n('training_delegate_attendances', 'lượt đại biểu HĐND')}."
-        w.para(text)
-    else:
-        w.para("Trong kỳ không tổ chức lớp tập huấn, bồi dưỡng nào.")
+        return text + f" {w.n('training_delegate_attendances', 'lượt đại biểu HĐND')}"
+
+    w.count(
+        "trainings",
+        "Tổ chức",
+        "lớp tập huấn, bồi dưỡng",
+        [("trainings_in_person", "lớp trực tiếp"), ("trainings_online", "lớp trực tuyến")],
+        "Trong kỳ không tổ chức lớp tập huấn, bồi dưỡng nào.",
+        attendance,
+    )
     coverage = w.rate("training_coverage")
     if coverage is None:
         w.para(

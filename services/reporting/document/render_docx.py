@@ -23,7 +23,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Emu, Mm, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
 from docx.table import _Cell
@@ -161,9 +161,9 @@ def _widths(table: DocxTable, widths: list[int]) -> None:
     row's cells (Word lays a fixed table out by its first row)."""
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
-        column.width = width
+        column.width = Emu(width)
     for cell, width in zip(table.rows[0].cells, widths, strict=True):
-        cell.width = width
+        cell.width = Emu(width)
 
 
 def _two_blocks(doc: DocxDocument) -> tuple[_Cell, _Cell]:
