@@ -11,6 +11,7 @@ no API for (a page-number field, a paragraph border) are made with its `OxmlElem
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from datetime import UTC, date, datetime, time
@@ -26,7 +27,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Mm, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table as DocxTable
-from docx.table import _Cell
+from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from services.reporting.document.content import Paragraph, ReportContent, Table
@@ -214,32 +215,39 @@ def _paragraph(doc: DocxDocument, block: Paragraph) -> None:
 
 
 def _table(doc: DocxDocument, block: Table) -> None:
-    rows = len(block.rows) + 2
-    table = doc.add_table(rows=rows, cols=len(block.columns))
+    """The units below: a heading row, one row per unit, the unit's total. A province lists a
+    hundred units or more, and python-docx builds a cell in many small steps, so one unit row
+    is formatted once and copied for the others, which then only get their texts."""
+    table = doc.add_table(rows=3, cols=len(block.columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    name_width = Mm(36)
-    number_width = (int(TEXT_WIDTH) - int(name_width) - int(Mm(9))) // (len(block.columns) - 2)
-    widths = [int(Mm(9)), int(name_width), *[number_width] * (len(block.columns) - 2)]
-    _widths(table, widths)
-    cells: list[list[str]] = [list(block.columns)]
-    for i, (_, name, figures) in enumerate(block.rows, 1):
-        cells.append([str(i), name, *(vn_int(n) for n in figures)])
-    cells.append(["", block.total[0], *(vn_int(n) for n in block.total[1])])
+    first, name = int(Mm(9)), int(Mm(36))
+    number = (int(TEXT_WIDTH) - first - name) // (len(block.columns) - 2)
+    _widths(table, [first, name, *[number] * (len(block.columns) - 2)])
     centred, left = _table_styles(doc)
-    # Row by row: `table.cell(r, c)` rebuilds the whole grid on every call; formatting comes
-    # from two paragraph styles, not from each run (a province lists a hundred units or more).
-    for r, (row, values) in enumerate(zip(table.rows, cells, strict=True)):
-        for c, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
+    heading, unit, total = table.rows
+    for r, row in enumerate(table.rows):
+        for c, cell in enumerate(row.cells):
             paragraph = cell.paragraphs[0]
             # The style's id straight on the paragraph: `paragraph.style =` searches every
             # style for the default one on each call.
             paragraph._p.style = (left if c == 1 and r > 0 else centred).style_id
-            run = paragraph.add_run(value)
-            if r in (0, rows - 1):
-                run.bold = True
-    _repeat_header(table.rows[0])
+            paragraph.add_run().bold = r != 1 or None
+    _texts(heading, list(block.columns))
+    _texts(total, ["", block.total[0], *(vn_int(n) for n in block.total[1])])
+    template = unit._tr
+    for i, (_, name, figures) in enumerate(block.rows, 1):
+        tr = copy.deepcopy(template)
+        total._tr.addprevious(tr)
+        _texts(_Row(tr, table), [str(i), name, *(vn_int(n) for n in figures)])
+    template.getparent().remove(template)
+    _repeat_header(heading)
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
+
+
+def _texts(row: _Row, values: list[str]) -> None:
+    for cell, value in zip(row.cells, values, strict=True):
+        cell.paragraphs[0].runs[0].text = value
 
 
 def _table_styles(doc: DocxDocument) -> tuple[ParagraphStyle, ParagraphStyle]:
