@@ -132,6 +132,16 @@ async def test_numbers_sections_and_the_filed_document(
     await app.client.put(url, json=typed | {"number": 112})
     assert number_of(await report(app, "2024-9M")) == "112"
 
+    # A 2025 commune owes the 2025-H1 report: it is written as today (its predecessors'
+    # history mapped onto it) and goes to the province, the level above it by then.
+    commune = "03424"  # Xã Bản Bo: in Huyện Tam Đường until 2025-06-30, then in Lai Châu
+    first_half = {"period": "2025-H1", "filed_on": "2025-07-03", "attach_document": True}
+    r = await app.client.post(f"/units/{commune}/reports", json=first_half)
+    assert r.status_code == 201, r.text
+    got = await app.client.get(f"/units/{commune}/reports/2025-H1/document")
+    to = docx.Document(io.BytesIO(got.content)).tables[-1].rows[0].cells[0].text
+    assert "Thường trực HĐND tỉnh Lai Châu;" in to, to
+
 
 async def check_report_document(
     app: Running, unit: str, period: str, expected: dict[str, int], reader: str

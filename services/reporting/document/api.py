@@ -41,7 +41,7 @@ from services.reporting.document.content import (
 )
 from services.reporting.document.store import Attached
 from services.reporting.periods import InvalidPeriod, Period
-from services.reporting.views import eras_of
+from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 
 router = guarded_router("report documents")
@@ -243,6 +243,17 @@ async def filed_document(request: Request, unit: Unit, period: str, caller: Call
     )
 
 
+def filing_view(reporting: Reporting, command: FileReport) -> str:
+    """The view a filed report is written in: the units as they were, unless a unit of the
+    2025 era owes a report on months before the reform (the 2025-H1 report of a new commune),
+    which then covers its predecessors' history mapped onto it (as today)."""
+    unit = reporting.hierarchy.find(command.unit, command.filed_on)
+    period = report_period(command.period)
+    if unit is None or unit.era != "2025" or period.first >= REFORM_MONTH:
+        return "as_it_was"
+    return "as_today"
+
+
 FilingWrite = Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]]
 
 
@@ -255,7 +266,7 @@ async def with_document(
     reporting = _reporting(request)
     period = report_period(command.period)
     content, council = await build_report(
-        reporting, caller, command.unit, period, "as_it_was", command.filed_on
+        reporting, caller, command.unit, period, filing_view(reporting, command), command.filed_on
     )
     attached = Attached(
         unit=council.code,

@@ -221,9 +221,9 @@ def _table(doc: DocxDocument, block: Table) -> None:
     table = doc.add_table(rows=3, cols=len(block.columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    first, name = int(Mm(9)), int(Mm(36))
-    number = (int(TEXT_WIDTH) - first - name) // (len(block.columns) - 2)
-    _widths(table, [first, name, *[number] * (len(block.columns) - 2)])
+    first, names = int(Mm(9)), int(Mm(36))
+    number = (int(TEXT_WIDTH) - first - names) // (len(block.columns) - 2)
+    _widths(table, [first, names, *[number] * (len(block.columns) - 2)])
     centred, left = _table_styles(doc)
     heading, unit, total = table.rows
     for r, row in enumerate(table.rows):
