@@ -47,6 +47,10 @@ clean:
 bench: setup  ## throughput benchmarks, each as a ratio to a baseline measured in the same run
 	$(BIN)/python -m bench
 
+.PHONY: bench-report
+bench-report: setup  ## a province's 9-month report document against its summary (BENCH_ARGS: --province 01)
+	$(BIN)/python -m bench.report $(BENCH_ARGS)
+
 .PHONY: bench-country
 bench-country: setup  ## whole-country scale: hierarchy load, every commune's figures, national summaries (~3 min)
 	$(BIN)/python -m bench.country $(BENCH_ARGS)

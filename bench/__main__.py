@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench`: both benchmarks with small defaults, then one summary.
+"""`make bench` / `python -m bench`: the benchmarks with small defaults, then one summary.
 
 Every figure is a ratio against a baseline measured in the same run, on the same servers
 (a private noida-db + mongod on free loopback ports unless KAFKA_BOOTSTRAP_SERVERS and
@@ -7,6 +7,7 @@ MONGODB_URI are set). Exits 1 if a correctness check failed.
     python -m bench [--events 10000] [--sample 500] [--requests 1000] [--concurrency 8]
     python -m bench.projector --help      # one benchmark, full-size defaults
     python -m bench.api --help
+    python -m bench.report --help         # a province's 9-month report document
     python -m bench.country --help        # whole-country scale (~3 min; not run by make bench)
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from bench import api, projector
+from bench import api, projector, report
 from bench.common import Outcome, console, ratio, ratio_text, servers, signing_keys
 from deploy.local import Endpoints
 
@@ -53,6 +54,7 @@ async def run_all(
     for part in (
         await projector.run(endpoints, keys_dir, options[0]),
         await api.run(endpoints, keys_dir, options[1]),
+        await report.run(endpoints, keys_dir, report.Options()),
     ):
         outcome.rows.extend(part.rows)
         outcome.failures.extend(part.failures)

@@ -17,9 +17,11 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 from rich.console import Console
@@ -34,6 +36,7 @@ from rich.progress import (
 
 from contracts.signing import generate_keys
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
+from services.common.auth import issue_token
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 
@@ -124,6 +127,24 @@ async def cleanup(settings: Settings) -> None:
                 await admin.delete_topics(ours)
     finally:
         await admin.close()
+
+
+def operator_client(app: Any, settings: Settings, user: str) -> httpx.AsyncClient:
+    """An HTTP client of the reporting `app` over ASGI, with an operator's token (reads all)."""
+    assert settings.jwt_secret is not None
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        unit=None,
+        role="operator",
+        user=user,
+        ttl=timedelta(hours=2),
+    )
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://reporting",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
 
 
 def progress() -> Progress:

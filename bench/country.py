@@ -35,7 +35,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
@@ -44,11 +44,18 @@ import httpx
 from pydantic import SecretStr
 from rich.table import Table
 
-from bench.common import bench_settings, cleanup, console, percentile, progress, servers
+from bench.common import (
+    bench_settings,
+    cleanup,
+    console,
+    operator_client,
+    percentile,
+    progress,
+    servers,
+)
 from contracts import EventDraft, MeetingHeld, Source
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
-from services.common.auth import issue_token
 from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.settings import Settings
@@ -227,8 +234,13 @@ def measure_hierarchy(settings: Settings) -> list[tuple[str, str, str, str]]:
 # --------------------------------------------------------------------------- 2. projection load
 
 
-def communes(hierarchy: Hierarchy, era: Era) -> list[Unit]:
-    return [u for u in hierarchy.units(era) if u.level == "commune"]
+def communes(hierarchy: Hierarchy, era: Era, province: str | None = None) -> list[Unit]:
+    """Every commune of the era, or only those of `province` (a code of both eras)."""
+    return [
+        u
+        for u in hierarchy.units(era)
+        if u.level == "commune" and (province is None or hierarchy.is_within(u.code, province, era))
+    ]
 
 
 @dataclass
@@ -244,10 +256,16 @@ class Generated:
 
 
 def voter_contacts(
-    hierarchy: Hierarchy, options: Options, partitions: int, topic: str, generated: Generated
+    hierarchy: Hierarchy,
+    options: Options,
+    partitions: int,
+    topic: str,
+    generated: Generated,
+    province: str | None = None,
 ) -> Iterator[Record]:
-    """Unsigned `meeting.held` voter contacts, every commune of the era of each month, one
-    stream per unit, as Kafka would hand them to the projector (key = unit)."""
+    """Unsigned `meeting.held` voter contacts, every commune (of `province`, if given) of
+    the era of each month, one stream per unit, as Kafka would hand them to the projector
+    (key = unit)."""
     rng = random.Random(YEAR)
     source = Source(service="meetings", instance="bench-country")
     sequences: Counter[str] = Counter()
@@ -255,7 +273,7 @@ def voter_contacts(
     per_month = {"legacy": options.legacy_contacts, "2025": options.contacts_2025}
     eras: tuple[Era, ...] = ("legacy", "2025")
     for era in eras:
-        everyone = communes(hierarchy, era)
+        everyone = communes(hierarchy, era, province)
         for month in ERA_MONTHS[era]:
             for k in range(per_month[era]):
                 for unit in everyone:
@@ -420,21 +438,8 @@ async def time_query(
 async def measure_queries(
     app: Any, settings: Settings, options: Options
 ) -> dict[tuple[int, str], Timing]:
-    assert settings.jwt_secret is not None
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        unit=None,
-        role="operator",
-        user="bench-country",
-        ttl=timedelta(hours=2),
-    )
     timings: dict[tuple[int, str], Timing] = {}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://reporting",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    ) as client:
+    async with operator_client(app, settings, "bench-country") as client:
         with progress() as bar:
             task = bar.add_task("queries", total=sum(len(q.periods) for q in QUERIES))
             for period in PERIODS:

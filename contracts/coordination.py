@@ -5,12 +5,13 @@ What a council declares or sends to the levels above and below it:
 - `council.delegates_declared`: seats of the council in a term and delegates trained so far
   (số đại biểu, đại biểu đã được tập huấn, bồi dưỡng): a stock, in force from its date.
 - `council.staff_declared`: staff serving the council (cán bộ chuyên trách / kiêm nhiệm).
-- `report.filed`: a periodic report (báo cáo định kỳ) sent to the level above.
+- `report.filed`: a periodic report (báo cáo định kỳ) sent to the level above; v2 adds the
+  SHA-256 of the document attached to it (v1 upcasts with none).
 - `task.set`, `task.status_changed`: the work programme (chương trình công tác).
 - `proposal.raised`, `proposal.answered`: a proposal (kiến nghị, đề xuất) from a lower council
   to an upper one, and the upper one's answer.
 
-All are version 1.
+All are version 1 except `report.filed` (v2; v1 is kept as `ReportFiledV1`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from contracts.envelope import UnitCode
+from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -103,13 +105,12 @@ class ReportObligation(StrEnum):
     TERM = "term"  # báo cáo tổng kết nhiệm kỳ; period YYYY-YYYY
 
 
-class ReportFiled(_Event):
-    """`report.filed` v1: the council of the envelope's unit filed (gửi) its periodic report
-    for `period`, due on `due_on` under the deadlines for its level; on time when
+class _ReportFiled(_Event):
+    """`report.filed`: the council of the envelope's unit filed (gửi) its periodic report for
+    `period`, due on `due_on` under the deadlines for its level; on time when
     `filed_on <= due_on`. `occurred_at` is `filed_on`."""
 
     TYPE: ClassVar[str] = "report.filed"
-    VERSION: ClassVar[int] = 1
 
     report_id: str = _id_field("report")
     obligation: ReportObligation
@@ -124,6 +125,35 @@ class ReportFiled(_Event):
     report_ref: str | None = Field(
         default=None, min_length=1, max_length=100, examples=["112/BC-HĐND"]
     )
+
+
+class ReportFiled(_ReportFiled):
+    """`report.filed` v2: as v1, with the SHA-256 of the document attached, if any."""
+
+    VERSION: ClassVar[int] = 2
+
+    document_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the report document attached when it was filed; the level"
+        " above downloads exactly those bytes from GET /units/{unit}/reports/{period}/document.",
+    )
+
+
+class ReportFiledV1(_ReportFiled):
+    """`report.filed` v1: the council of the envelope's unit filed (gửi) its periodic report
+    for `period`, due on `due_on` under the deadlines for its level; on time when
+    `filed_on <= due_on`. `occurred_at` is `filed_on`."""
+
+    model_config = ConfigDict(title="ReportFiled")  # its schema stays as published
+
+    VERSION: ClassVar[int] = 1
+
+
+@upcaster(ReportFiledV1, to=ReportFiled)
+def report_without_document(v1: Payload) -> Payload:
+    """v1 → v2: v1 reports carried no attached document."""
+    return {**v1, "document_sha256": None}
 
 
 class TaskStatus(StrEnum):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from contracts import UnitCode
-from services.common.auth import AUTH_RESPONSES, CallerDep, caller_of, tokens_lifespan
+from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
 from services.common.http import DomainError, Forbidden, NotFound
 from services.reporting.periods import InvalidPeriod, Period, parse_period
 from services.reporting.views import country_as_it_was, eras_of
@@ -67,8 +67,14 @@ async def unit_summary(
     caller: CallerDep,
     view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
-    reporting: Reporting = request.app.state.reporting
-    asked = period_of(period)
+    return await summary_of(request.app.state.reporting, caller, unit, period_of(period), view)
+
+
+async def summary_of(
+    reporting: Reporting, caller: Caller, unit: str, asked: Period, view: str
+) -> dict[str, Any]:
+    """The summary API's answer for `unit` and `asked`, after checking the caller may read it
+    (also what a report document is written from)."""
     if view == "as_today":
         caller.may_read(unit, ["2025"], f"during {asked.key}")
         mapped = await reporting.today_views.summary(unit, asked)
@@ -83,7 +89,7 @@ async def unit_summary(
     caller.may_read(unit, eras_of(asked), f"during {asked.key}")
     summary = await reporting.views.summary(unit, asked)
     if summary is None:
-        raise NotFound("path.unit", f"no unit {unit} existed during {period}")
+        raise NotFound("path.unit", f"no unit {unit} existed during {asked.key}")
     return {**summary.as_json(), "view": "as_it_was"}
 
 

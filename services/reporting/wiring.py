@@ -13,6 +13,7 @@ from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.coordination.service import Coordination, vietnam_today
+from services.reporting.document.store import ReportDocumentStore
 from services.reporting.handlers import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -49,6 +50,7 @@ class Reporting:
     views: Views
     today_views: TodayViews
     coordination: Coordination
+    documents: ReportDocumentStore
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -67,6 +69,7 @@ class Reporting:
             Views(store.unit_months, hierarchy, [coordination.extra]),
             TodayViews(store.unit_months, hierarchy, [coordination.extra]),
             coordination,
+            ReportDocumentStore(runtime.mongo, runtime.db),
         )
 
     async def start(self, consume: bool = True) -> None:

@@ -30,6 +30,7 @@ from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import Running, bearer, eventually, start_app
+from tests.integration.test_report_document import check_report_document
 
 pytestmark = pytest.mark.integration
 
@@ -958,6 +959,9 @@ async def test_a_district_and_its_communes_over_nine_months_add_up_to_the_hand_w
     assert {k: s["figures"][k] for k in MUONG_LAY_AS_TODAY} == MUONG_LAY_AS_TODAY
     assert (s["figures"]["sessions_thematic"], s["figures"]["thematic_supervisions"]) == (0, 0)
     assert s["attributed_by_rule"] == []
+
+    # The standing committee's 6-month report quotes exactly these figures.
+    await check_report_document(reporting, DISTRICT, H1, DISTRICT_H1, reader=DISTRICT)
 
     # What each service answers about its own items agrees.
     received = await reporting.client.get(f"/units/{DISTRICT}/proposals")

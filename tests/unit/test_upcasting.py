@@ -155,3 +155,27 @@ def test_an_upcaster_joins_consecutive_versions_of_one_type_once() -> None:
         upcaster(SupervisionFinishedV1, to=SupervisionFinishedV3)
     with pytest.raises(TypeError, match="already has an upcaster"):
         upcaster(SupervisionFinishedV1, to=SupervisionFinished)(recommendations_renamed)
+
+
+def test_report_filed_v1_is_read_as_v2_without_a_document() -> None:
+    """`report.filed` v2 only added the hash of an attached document: v1 reads with none, and
+    a v2 filing carries it."""
+    from contracts.coordination import ReportFiled, ReportFiledV1
+
+    v1 = {
+        "report_id": "bc-9t",
+        "obligation": "nine_months",
+        "period": "2025-9M",
+        "due_on": "2025-10-10",
+        "filed_on": "2025-10-08",
+        "title": None,
+        "report_ref": "05/BC-HĐND",
+    }
+    raw = json.loads(envelope(1, v1))
+    raw.update(type="report.filed", source={"service": "reporting", "instance": "before-v2"})
+    event = decode_event(json.dumps(raw).encode()).payload
+    assert isinstance(event, ReportFiled) and event.document_sha256 is None
+    assert event.model_dump(mode="json") == {**v1, "document_sha256": None}
+    assert REGISTRY.retired[("report.filed", 1)] is ReportFiledV1
+    raw.update(version=2, payload={**v1, "document_sha256": "ab" * 32})
+    assert decode_event(json.dumps(raw).encode()).payload.document_sha256 == "ab" * 32  # type: ignore[attr-defined]

@@ -276,3 +276,12 @@ def test_country_view(page: str) -> None:
     assert "`country/summary?${q}`" in page
     assert "const COUNTRY = 'VN'" in page
     assert re.search(r"state\.unit === COUNTRY\)\s*\{\s*const claims", page)
+
+
+def test_the_report_buttons_ask_for_the_document_of_the_unit_and_period(page: str) -> None:
+    """The periodic report of the unit and period on screen: .docx, web page, sections II/III."""
+    assert 'id="report-docx"' in page and "Tải báo cáo (.docx)" in page
+    assert 'id="report-html"' in page and "Xem báo cáo" in page
+    assert "reportPath('report')" in page and "format=docx" in page and "format=html" in page
+    assert "reportPath('report/sections')" in page and "method: 'PUT'" in page
+    assert "REPORT_KINDS = new Set(['h1', '9m', 'year', 'term'])" in page

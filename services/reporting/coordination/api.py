@@ -43,6 +43,7 @@ from services.reporting.coordination import domain
 from services.reporting.coordination.domain import Context
 from services.reporting.coordination.service import Coordination
 from services.reporting.coordination.store import declaration_key, jsonable
+from services.reporting.document.api import with_document
 
 
 def _reporting_of(app: FastAPI) -> Any:
@@ -98,6 +99,12 @@ class ReportToFile(BaseModel):
     filed_on: date
     title: str | None = Field(default=None, min_length=1, max_length=500)
     report_ref: str | None = Field(default=None, min_length=1, max_length=100)
+    attach_document: bool = Field(
+        default=False,
+        description="Attach the report document hdnd writes from the figures (dated filed_on,"
+        " with its number as report_ref unless given); the level above downloads exactly it"
+        " from GET /units/{unit}/reports/{period}/document",
+    )
 
 
 class StatusChange(BaseModel):
@@ -243,9 +250,13 @@ async def file_report(
 ) -> Recorded:
     coordination = _coordination(request)
     caller.may_write(unit, report.filed_on)
-    draft = domain.file_report(
-        coordination.context(), domain.FileReport(unit=unit, **report.model_dump())
-    )
+    command = domain.FileReport(unit=unit, **report.model_dump(exclude={"attach_document"}))
+    draft = domain.file_report(coordination.context(), command)  # refuses before writing
+    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]]
+    write = coordination.store.file_report
+    if report.attach_document:
+        command, write = await with_document(request, caller, command, write)
+        draft = domain.file_report(coordination.context(), command)
     filed = draft.payload.model_dump(mode="json")
     period = filed["period"]
     return await _record(
@@ -254,11 +265,16 @@ async def file_report(
         report.report_id,
         unit,
         draft,
-        coordination.store.file_report,
+        write,
         lambda: coordination.store.find_filing(unit, period),
-        lambda existing: bool(existing["payload"] == filed),
+        # A retry is the same filing even if the figures its document was written from moved.
+        lambda existing: _but_document(existing["payload"]) == _but_document(filed),
         Conflict("body.period", f"unit {unit} has already filed its report on {period}"),
     )
+
+
+def _but_document(payload: Document) -> Document:
+    return {k: v for k, v in payload.items() if k != "document_sha256"}
 
 
 @router.get(

@@ -153,6 +153,7 @@ class FileReport:
     filed_on: date
     title: str | None = None
     report_ref: str | None = None
+    document_sha256: str | None = None  # of the report document attached, if any
 
 
 def file_report(ctx: Context, command: FileReport) -> EventDraft:
@@ -185,6 +186,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
         filed_on=command.filed_on,
         title=command.title,
         report_ref=command.report_ref,
+        document_sha256=command.document_sha256,
     )
     return _draft(report, unit.code, command.filed_on)
 
