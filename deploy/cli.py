@@ -658,18 +658,23 @@ def load_hierarchy(settings: Any) -> None:
 
 
 def _record_change(body: Any, effective: str, decision: str) -> None:
+    """Record one change; `body` may be a function of the registry's hierarchy and the day
+    (a change that names units the operator did not list, e.g. "every other child")."""
     from datetime import date
 
     from deploy.registry import Registry
     from services.common.runtime import Runtime
     from services.common.settings import Settings
 
+    day = date.fromisoformat(effective)
+
     async def work() -> Any:
         runtime = Runtime(Settings(), "hierarchy")
         registry = Registry(runtime)
         try:
             await runtime.outbox.create_indexes()
-            change = await registry.change(body, date.fromisoformat(effective), decision)
+            change_body = body(await registry.hierarchy(), day) if callable(body) else body
+            change = await registry.change(change_body, day, decision)
             await registry.drain(lambda _: None, wait=60)
             return change
         finally:
@@ -737,14 +742,37 @@ def hierarchy_divide(
         typer.Option("--into", help="CODE or CODE=Name for a new unit; the first is the default."),
     ],
     effective: EffectiveOption,
+    children_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--children-to",
+            help="CHILD=CODE: where a unit below goes; a bare CODE takes every child not named.",
+        ),
+    ] = None,
     decision: DecisionOption = "",
 ) -> None:
-    """Chia tách: a unit ends and is divided among others (its default successor first)."""
+    """Chia tách: a unit ends and is divided among others (its default successor first);
+    the units below it (a district's communes) each go to one of them (--children-to)."""
+    from datetime import date
+
     from contracts.hierarchy import Divide, NewUnit
+    from services.common.hierarchy import Hierarchy
 
     codes = [part.split("=", 1)[0] for part in into]
     new = [NewUnit(code=c, name=n) for c, _, n in (p.partition("=") for p in into) if n]
-    _record_change(Divide(unit=unit, into=codes, established=new), effective, decision)
+    named = dict(p.split("=", 1) for p in children_to or [] if "=" in p)
+    rest = [p for p in children_to or [] if "=" not in p]
+    if len(rest) > 1:
+        err_console.print(f"--children-to names more than one target for the rest: {rest}")
+        raise typer.Exit(code=2)
+
+    def divide(hierarchy: Hierarchy, day: date) -> Divide:
+        below = [c.code for c in hierarchy.children(unit, day)] if hierarchy.find(unit, day) else []
+        placed = {c: named.get(c, rest[0] if rest else "") for c in below} | named
+        placed = {c: to for c, to in placed.items() if to}
+        return Divide(unit=unit, into=codes, established=new, children_to=placed)
+
+    _record_change(divide, effective, decision)
 
 
 @hierarchy_app.command("dissolve")
