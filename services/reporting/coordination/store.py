@@ -7,6 +7,10 @@ events other instances publish (the coordination consumer), always by idempotent
 - `proposals`: proposals raised by the units served and those addressed to them (the inbox),
   with the answer once it is given.
 - `coordination_positions`: the coordination consumer's Kafka positions.
+
+Documents are built from the payload in the current version's model (`Decoded.payload`, the
+upcast one), never from the envelope's wire payload: an event read in an older version is
+stored in today's shape, like one this instance wrote itself.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventDraft
+from contracts import Decoded, Envelope, EventDraft
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -42,9 +47,17 @@ def declaration_key(event_type: str, unit: str, declaration_id: str) -> str:
     return f"{kind}:{unit}:{declaration_id}"
 
 
-def declaration_doc(envelope: Envelope) -> tuple[str, Document]:
+Event = Decoded[BaseModel]
+
+
+def _read(event: Event) -> tuple[Envelope, Document]:
+    """The envelope and the payload in the current version's shape (JSON values)."""
+    return event.envelope, event.payload.model_dump(mode="json")
+
+
+def declaration_doc(event: Event) -> tuple[str, Document]:
     """(_id, document) of a declaration event."""
-    p = envelope.payload
+    envelope, p = _read(event)
     if envelope.type == CouncilDelegatesDeclared.TYPE:
         kind: DeclarationKind = "delegates"
         figures = {"council_seats": p["seats"], "delegates_trained": p["delegates_trained"]}
@@ -65,8 +78,8 @@ def declaration_doc(envelope: Envelope) -> tuple[str, Document]:
     return declaration_key(envelope.type, envelope.unit, p["declaration_id"]), doc
 
 
-def filing_doc(envelope: Envelope) -> tuple[str, Document]:
-    p = envelope.payload
+def filing_doc(event: Event) -> tuple[str, Document]:
+    envelope, p = _read(event)
     doc: Document = {
         "unit": envelope.unit,
         "period": p["period"],
@@ -80,8 +93,8 @@ def filing_doc(envelope: Envelope) -> tuple[str, Document]:
     return f"{envelope.unit}:{p['period']}", doc
 
 
-def raised_fields(envelope: Envelope) -> Document:
-    p = envelope.payload
+def raised_fields(event: Event) -> Document:
+    envelope, p = _read(event)
     return {
         "proposal_id": p["proposal_id"],
         "raised_by": envelope.unit,
@@ -133,14 +146,14 @@ class CoordinationStore(EventStore):
     async def declare(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, CouncilDelegatesDeclared | CouncilStaffDeclared)
         envelope = await self.emit_one(session, draft)
-        key, doc = declaration_doc(envelope)
+        key, doc = declaration_doc(Decoded(envelope, draft.payload))
         await self.declarations.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
 
     async def file_report(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ReportFiled)
         envelope = await self.emit_one(session, draft)
-        key, doc = filing_doc(envelope)
+        key, doc = filing_doc(Decoded(envelope, draft.payload))
         await self.filings.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
 
@@ -181,7 +194,7 @@ class CoordinationStore(EventStore):
     async def raise_proposal(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ProposalRaised)
         envelope = await self.emit_one(session, draft)
-        fields = raised_fields(envelope)
+        fields = raised_fields(Decoded(envelope, draft.payload))
         await self.proposals.insert_one(
             {"_id": fields["proposal_id"], **fields, "status": "raised", **_recorded()},
             session=session,
@@ -205,19 +218,19 @@ class CoordinationStore(EventStore):
     # -- what the coordination consumer applies ------------------------------------------------
 
     @staticmethod
-    def declaration_upsert(envelope: Envelope) -> UpdateOne:
-        key, doc = declaration_doc(envelope)
+    def declaration_upsert(event: Event) -> UpdateOne:
+        key, doc = declaration_doc(event)
         return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
 
     @staticmethod
-    def filing_upsert(envelope: Envelope) -> UpdateOne:
-        key, doc = filing_doc(envelope)
+    def filing_upsert(event: Event) -> UpdateOne:
+        key, doc = filing_doc(event)
         return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
 
     @staticmethod
-    def raised_upsert(envelope: Envelope) -> UpdateOne:
+    def raised_upsert(event: Event) -> UpdateOne:
         """Raised and answered may arrive in either order (different keys, partitions)."""
-        fields = raised_fields(envelope)
+        fields = raised_fields(event)
         return UpdateOne(
             {"_id": fields["proposal_id"]},
             {"$set": fields, "$setOnInsert": {"status": "raised"}},
@@ -225,8 +238,9 @@ class CoordinationStore(EventStore):
         )
 
     @staticmethod
-    def answered_upsert(envelope: Envelope) -> UpdateOne:
-        fields = answer_fields(envelope.unit, envelope.payload, str(envelope.event_id))
+    def answered_upsert(event: Event) -> UpdateOne:
+        envelope, p = _read(event)
+        fields = answer_fields(envelope.unit, p, str(envelope.event_id))
         return UpdateOne({"_id": fields["proposal_id"]}, {"$set": fields}, upsert=True)
 
     async def apply(
