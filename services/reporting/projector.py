@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
-from services.reporting.figures import Figures, contributions_of
+from services.reporting.figures import Contribution, Figures, contributions_of
 
 
 def month_of(day: date) -> str:
@@ -76,12 +76,7 @@ class Fold:
         (see Hierarchy.resolve), so the result does not depend on whether the change or the
         record arrived first."""
         envelope = decoded.envelope
-        targets = []
-        for c in contributions_of(decoded):
-            target = self.hierarchy.resolve(c.unit, c.day)
-            if target is None:
-                raise InvalidEvent(f"unit {c.unit} did not exist on {c.day}")
-            targets.append((target, c))
+        targets = countable(self.hierarchy, decoded)
         position = self.streams.setdefault(envelope.stream, StreamPosition())
         if not position.accept(envelope.sequence):
             self.duplicates += 1
@@ -135,6 +130,18 @@ class Fold:
         done = Fold(self.hierarchy, self.streams, self.changes, self.days)
         self.changes, self.days = {}, {}
         return done
+
+
+def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> list[tuple[str, Contribution]]:
+    """Where each contribution of an event counts (the unit in force on its day); raises
+    InvalidEvent if one cannot be counted. Pure, so a batch is judged before its transaction."""
+    targets = []
+    for c in contributions_of(decoded):
+        target = hierarchy.resolve(c.unit, c.day)
+        if target is None:
+            raise InvalidEvent(f"unit {c.unit} did not exist on {c.day}")
+        targets.append((target, c))
+    return targets
 
 
 def placed(hierarchy: Hierarchy, code: str, month: str) -> tuple[str, str | None]:
