@@ -97,10 +97,10 @@ def term_of(month: str) -> str:
             continue
         if first <= month <= last:
             return term_key(first_year)
-    first = min(KNOWN_TERMS)
+    earliest = min(KNOWN_TERMS)
     raise InvalidPeriod(
-        f"month {month} is before the first term this service knows ({term_key(first)},"
-        f" from {KNOWN_TERMS[first][0]})"
+        f"month {month} is before the first term this service knows ({term_key(earliest)},"
+        f" from {KNOWN_TERMS[earliest][0]})"
     )
 
 

@@ -139,7 +139,7 @@ def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> list[tuple[s
     for c in contributions_of(decoded):
         target = hierarchy.resolve(c.unit, c.day)
         if target is None:
-            raise InvalidEvent(f"unit {c.unit} did not exist on {c.day}")
+            raise InvalidEvent(hierarchy.absent(c.unit, c.day))
         targets.append((target, c))
     return targets
 
