@@ -473,6 +473,14 @@ def tokens_issue(
     ] = "secretary",
     days: Annotated[float, typer.Option("--days", help="Valid for this many days.", min=0)] = 30,
     user: Annotated[str | None, typer.Option("--user", help="Who holds it (the 'sub').")] = None,
+    era: Annotated[
+        str | None,
+        typer.Option(
+            "--era",
+            help="legacy or 2025: which council the code names (codes were reused in 2025);"
+            " default the era in which it names a unit today.",
+        ),
+    ] = None,
     base_dir: TokenDirOption = DEFAULT_BASE_DIR,
 ) -> None:
     """Print a token signed with HDND_JWT_SECRET / HDND_JWT_SECRET_FILE, or the local stack's
@@ -480,18 +488,20 @@ def tokens_issue(
     from datetime import timedelta
 
     from deploy.run import token_secret
-    from services.common.auth import ROLES, MissingSecret, issue_token
+    from services.common.auth import ERAS, ROLES, MissingSecret, issue_token
 
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    if era is not None and era not in ERAS:
+        raise typer.BadParameter(f"must be one of {', '.join(ERAS)}", param_hint="--era")
     if unit is not None:
         from services.common.hierarchy import Hierarchy
 
         hierarchy = Hierarchy.load()
-        if not any(hierarchy.find(unit, era) for era in ("legacy", "2025")):
-            raise typer.BadParameter(
-                f"no unit {unit} before or after the 2025 reform", param_hint="--unit"
-            )
+        era = era or hierarchy.latest_era(unit)
+        if era is None or hierarchy.find(unit, era) is None:
+            when = f"in the {era} era" if era else "before or after the 2025 reform"
+            raise typer.BadParameter(f"no unit {unit} {when}", param_hint="--unit")
     try:
         secret, _ = token_secret(base_dir)
         token = issue_token(
@@ -500,6 +510,7 @@ def tokens_issue(
             role=role,  # checked against ROLES above
             user=user or f"{role}-{unit or 'all'}",
             ttl=timedelta(days=days),
+            era=era,  # checked against ERAS above
         )
     except MissingSecret as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
@@ -507,7 +518,7 @@ def tokens_issue(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--unit/--role") from exc
     print(token)  # stdout carries the token alone, for $(…)
-    scope = f"unit {unit} and the units below it" if unit else "every unit"
+    scope = f"unit {unit} ({era} era) and the units below it" if unit else "every unit"
     err_console.print(f"{role} of {scope}, valid {days:g} days", highlight=False)
 
 
@@ -527,6 +538,7 @@ def tokens_inspect(
         raise typer.Exit(code=1) from exc
     console.print(f"user     {principal.user}", highlight=False)
     console.print(f"unit     {principal.unit or '(all units)'}", highlight=False)
+    console.print(f"era      {principal.era or '(the era it was issued in)'}", highlight=False)
     console.print(f"role     {principal.role}", highlight=False)
     console.print(f"expires  {principal.expires:%Y-%m-%d %H:%M} UTC", highlight=False)
 

@@ -608,6 +608,11 @@ class Hierarchy:
             yield province
             yield from self._walk(snap, province.code)
 
+    def latest_era(self, code: str) -> Era | None:
+        """The latest era in which ``code`` names a unit: what a code means when nothing
+        says which era (a code reused since the reform names its 2025 unit)."""
+        return next((era for era in ("2025", "legacy") if self.find(code, era)), None)
+
     def opens(self, code: str) -> date:
         """First day a legacy unit of the dataset answers (the first of a month; see
         :data:`ESTABLISHED`); ``date.min`` for any other code."""

@@ -35,7 +35,7 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
-from services.common.hierarchy import Hierarchy, Level, Unit
+from services.common.hierarchy import Hierarchy, Level, Unit, era_of
 from services.common.http import DomainError
 from services.common.recording import recordable_unit, recorded
 from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
@@ -171,6 +171,13 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
     # The report is owed by the unit as it is in the month it falls due (its era decides).
     due = due_on(unit.level, period)
     owner = ctx.hierarchy.find(unit.code, due)
+    if owner is not None and owner.era != unit.era:
+        raise DomainError(
+            "body.period",
+            f"the report on {period.key} is due on {due}, after the 2025 reform: {owner.name}"
+            f" ({owner.code}) of the 2025 era owes it, not {unit.name} ({unit.code}) of the"
+            " legacy era, a council that ended on 2025-06-30 and only shares its code",
+        )
     if owner is None:
         raise DomainError(
             "body.period",
@@ -260,6 +267,13 @@ def answer_proposal(
         raise DomainError(
             "body.answered_on",
             f"answered_on {answered_on} is before the proposal was raised ({raised_on})",
+        )
+    if era_of(answered_on) != era_of(raised_on):
+        raise DomainError(
+            "body.answered_on",
+            f"proposal {proposal['_id']} was addressed on {raised_on} to unit {unit} of the"
+            f" legacy era, whose council ended on 2025-06-30; the 2025 unit {unit} only shares"
+            " its code and did not receive it",
         )
     found = ctx.unit(unit, answered_on, "body.answered_on")
     answered = ProposalAnswered(

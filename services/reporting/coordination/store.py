@@ -8,6 +8,11 @@ events other instances publish (the coordination consumer), always by idempotent
   with the answer once it is given.
 - `coordination_positions`: the coordination consumer's Kafka positions.
 
+Codes are reused across the 2025 reform by different councils, so every read keyed by a unit
+code is scoped to one era by the document's own day (`in_era`): a declaration counts as a
+stock only in the era of its `as_of`, a filing, task or proposal belongs to the era of its
+filing, setting or raising day.
+
 Documents are built from the payload in the current version's model (`Decoded.payload`, the
 upcast one), never from the envelope's wire payload: an event read in an older version is
 stored in today's shape, like one this instance wrote itself.
@@ -36,10 +41,17 @@ from contracts.coordination import (
 )
 from services.common.activity import EventStore
 from services.common.consumer import PositionStore
+from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 
 DeclarationKind = Literal["delegates", "staff"]
+
+
+def in_era(era: Era) -> Document:
+    """A condition on an ISO day field: the days of `era`."""
+    reform = REFORM_DATE.isoformat()
+    return {"$lt": reform} if era == "legacy" else {"$gte": reform}
 
 
 def declaration_key(event_type: str, unit: str, declaration_id: str) -> str:
@@ -267,32 +279,38 @@ class CoordinationStore(EventStore):
         return await self.declarations.find_one({"_id": key})
 
     async def list_proposals(
-        self, unit: str, direction: Literal["raised", "received"], limit: int
+        self, unit: str, era: Era, direction: Literal["raised", "received"], limit: int
     ) -> list[Document]:
         field = "raised_by" if direction == "raised" else "to_unit"
-        cursor = self.proposals.find({field: unit}, {"recorded_at": 0})
+        query = {field: unit, "raised_on": in_era(era)}
+        cursor = self.proposals.find(query, {"recorded_at": 0})
         return await cursor.sort("raised_on", ASCENDING).limit(limit).to_list()
 
-    async def list_tasks(self, unit: str, period: str | None, limit: int) -> list[Document]:
-        query: Document = {"unit": unit}
+    async def list_tasks(
+        self, unit: str, era: Era, period: str | None, limit: int
+    ) -> list[Document]:
+        query: Document = {"unit": unit, "set_on": in_era(era)}
         if period:
             query["period"] = period
         cursor = self.tasks.find(query, {"recorded_at": 0, "_id": 0})
         return await cursor.sort("set_on", ASCENDING).limit(limit).to_list()
 
-    async def list_filings(self, unit: str, limit: int) -> list[Document]:
-        cursor = self.filings.find({"unit": unit}, {"_id": 0, "recorded_at": 0})
+    async def list_filings(self, unit: str, era: Era, limit: int) -> list[Document]:
+        query = {"unit": unit, "filed_on": in_era(era)}
+        cursor = self.filings.find(query, {"_id": 0, "recorded_at": 0})
         return await cursor.sort("due_on", ASCENDING).limit(limit).to_list()
 
     async def declarations_in_force(
         self, kind: DeclarationKind, units: Iterable[str], on: date, term: str | None = None
     ) -> dict[str, dict[str, int]]:
         """Per unit, the figures of its latest declaration of `kind` as of `on` (and of `term`,
-        for delegates): a stock, summed by the caller."""
+        for delegates): a stock, summed by the caller. Only declarations of the era of `on`
+        count: a legacy council's stock ends with it, and the 2025 unit reusing its code
+        starts with none."""
         query: Document = {
             "kind": kind,
             "unit": {"$in": sorted(set(units))},
-            "as_of": {"$lte": on.isoformat()},
+            "as_of": {"$lte": on.isoformat(), **in_era(era_of(on))},
         }
         if term is not None:
             query["term"] = term
@@ -305,11 +323,14 @@ class CoordinationStore(EventStore):
         return {d["_id"]: d["figures"] async for d in cursor}
 
     async def filed(self, units: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
-        """(unit, period) pairs with a filed report."""
+        """(unit, period) pairs with a filed report, by the council that owed it: one filed in
+        another era than its due date's (by a namesake of the owing unit) does not count."""
         query = {"unit": {"$in": sorted(set(units))}, "period": {"$in": sorted(set(periods))}}
+        fields = {"unit": 1, "period": 1, "filed_on": 1, "due_on": 1}
         return {
             (d["unit"], d["period"])
-            async for d in self.filings.find(query, {"unit": 1, "period": 1})
+            async for d in self.filings.find(query, fields)
+            if era_of(date.fromisoformat(d["filed_on"])) == era_of(date.fromisoformat(d["due_on"]))
         }
 
 
