@@ -15,8 +15,8 @@ reorganisations of districts and communes (2019-2024 merges) are not modelled. I
 :data:`LEGACY_FROM` (the first councils under the 1994 law), and a province re-established
 since then, with every unit below it, only from its establishment (:data:`ESTABLISHED`): a
 record dated before names no unit, and is refused rather than counted in a unit that did not
-exist. The data is read with the stdlib
-``sqlite3``/``json`` directly, because importing the package itself takes about a second.
+exist. The data is read with the stdlib ``sqlite3``/``json`` directly, because importing the
+package itself takes about a second.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ LEGACY_FROM = date(1994, 12, 1)
 """First day the legacy units answer: the first councils under the 1994 law (Luật Tổ chức
 HĐND và UBND 1994) met in December 1994; no council term before is known here."""
 
-_1997 = (date(1997, 1, 1), "Nghị quyết của Quốc hội ngày 06/11/1996 chia và điều chỉnh địa giới")
+_1997 = (date(1997, 1, 1), "Nghị quyết ngày 06/11/1996 của Quốc hội chia, điều chỉnh tỉnh")
 _2004 = (date(2004, 1, 1), "Nghị quyết 22/2003/QH11")
 ESTABLISHED: Mapping[str, tuple[date, str]] = {
     **dict.fromkeys(("06", "19", "24", "25", "26", "27", "30", "33"), _1997),
