@@ -196,16 +196,3 @@ def test_stocks_are_read_at_the_period_end_or_the_last_day_the_unit_existed() ->
     assert DISTRICT in legacy and COMMUNE in legacy
     today = {u.code for u in members(h, PROVINCE, date(2024, 12, 31), "as_today")}
     assert {PROVINCE, DISTRICT, COMMUNE} <= today
-
-
-def test_a_legacy_councils_task_is_not_moved_on_by_the_2025_unit_reusing_its_code(
-    ctx: domain.Context,
-) -> None:
-    """03390 was Thị trấn Tam Đường until 2025-06-30 and is Xã Bình Lư since: the task the
-    legacy council set for 2025 ended with it."""
-    task = {"task_id": "t1", "set_on": "2025-01-10", "period": "2025", "status": "planned"}
-    with pytest.raises(DomainError) as refused:
-        domain.change_task_status(ctx, COMMUNE, task, TaskStatus.DONE, date(2025, 9, 1), None)
-    assert refused.value.field == "body.changed_on" and "legacy" in str(refused.value)
-    moved = domain.change_task_status(ctx, COMMUNE, task, TaskStatus.DONE, date(2025, 6, 1), None)
-    assert moved.unit == COMMUNE

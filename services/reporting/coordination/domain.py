@@ -35,7 +35,7 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
-from services.common.hierarchy import Hierarchy, Level, Unit, era_of
+from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.http import DomainError
 from services.common.recording import recordable_unit, recorded
 from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
@@ -196,17 +196,6 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
     return _draft(report, unit.code, command.filed_on)
 
 
-def _same_council(field: str, unit: str, what: str, since: date, on: date) -> None:
-    """Refuse a step taken on `on` by unit `unit` about something its council took up on
-    `since` in the legacy era: the 2025 unit reusing the code is another council."""
-    if era_of(on) != era_of(since):
-        raise DomainError(
-            field,
-            f"{what} on {since}, in the legacy era: its council of unit {unit} ended on"
-            f" 2025-06-30, and the 2025 unit {unit} only shares its code",
-        )
-
-
 def set_task(ctx: Context, unit: str, task: TaskSet) -> EventDraft:
     found = ctx.unit(unit, task.set_on, "body.set_on")
     try:
@@ -237,7 +226,6 @@ def change_task_status(
         raise DomainError(
             "body.changed_on", f"changed_on {changed_on} is before the task was set ({set_on})"
         )
-    _same_council("body.changed_on", unit, f"task {task['task_id']} was set", set_on, changed_on)
     if status == TaskStatus.PLANNED:
         raise DomainError("body.status", "a task set cannot go back to planned")
     change = TaskStatusChanged(
@@ -280,8 +268,6 @@ def answer_proposal(
             "body.answered_on",
             f"answered_on {answered_on} is before the proposal was raised ({raised_on})",
         )
-    what = f"proposal {proposal['_id']} was addressed"
-    _same_council("body.answered_on", unit, what, raised_on, answered_on)
     found = ctx.unit(unit, answered_on, "body.answered_on")
     answered = ProposalAnswered(
         proposal_id=proposal["_id"],
