@@ -20,10 +20,12 @@ from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
 from services.common.runtime import Runtime, lineage_of
-from services.reporting.projector import Fold, countable
+from services.reporting.projector import Fold, Targets, countable
 from services.reporting.store import ProjectionStore
 
 log = get_logger()
+
+Judged = tuple[Record, Decoded[BaseModel], Targets | None]
 
 
 def debug_enabled() -> bool:
@@ -67,15 +69,15 @@ class Projector:
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
             streams = await self.store.load_streams(
-                (d.envelope.stream for _, d in accepted), session=session
+                (d.envelope.stream for _, d, _ in accepted), session=session
             )
             fold = Fold(working, streams)
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
-            for record, event in accepted:
+            for record, event, targets in accepted:
                 if isinstance(event.payload, HierarchyChanged):
                     await self._change(session, fold, event.payload)
                     continue
-                fold.add(event)
+                fold.add(event, targets)
                 if trace:
                     log.debug(
                         "event_projected",
@@ -104,15 +106,13 @@ class Projector:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _judge(
-        self, records: Sequence[Record]
-    ) -> tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]:
-        """The records to fold (hierarchy changes included) and the refused ones, each judged
-        under the tree as it stands at that record, changes earlier in the batch included (a
-        unit a change just established can be signed for). Pure: no I/O."""
+    def _judge(self, records: Sequence[Record]) -> tuple[list[Judged], list[DeadLetter]]:
+        """The records to fold (hierarchy changes included) with where each counts, and the
+        refused ones, each judged under the tree as it stands at that record, changes earlier
+        in the batch included (a unit a change just established can be signed for). Pure."""
         working = self.hierarchy.copy()
         verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
-        accepted: list[tuple[Record, Decoded[BaseModel]]] = []
+        accepted: list[Judged] = []
         letters: list[DeadLetter] = []
         for record in records:
             try:
@@ -120,6 +120,7 @@ class Projector:
                 if verifier is not None:
                     verifier.check(event.envelope)
                 payload = event.payload
+                targets = None
                 if isinstance(payload, UnitRegistered):
                     reason = working.differs_from_dataset(payload)
                     if reason:
@@ -128,11 +129,11 @@ class Projector:
                 if isinstance(payload, HierarchyChanged):
                     working.apply([payload])
                 else:
-                    countable(working, event)
+                    targets = countable(working, event)
             except InvalidEvent as exc:
                 letters.append(DeadLetter(record, str(exc)))
             else:
-                accepted.append((record, event))
+                accepted.append((record, event, targets))
         return accepted, letters
 
     async def _change(

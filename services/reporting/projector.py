@@ -68,15 +68,17 @@ class Fold:
     duplicates: int = 0
     moved: int = 0
 
-    def add(self, decoded: Decoded[BaseModel]) -> bool:
+    def add(self, decoded: Decoded[BaseModel], targets: Targets | None = None) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
         anything if the event cannot be counted (unknown unit on its date, no fold).
+        `targets`: what `countable` already found for it under the same tree.
 
         A record for a unit a change ended before its date counts in the unit's successor
         (see Hierarchy.resolve), so the result does not depend on whether the change or the
         record arrived first."""
         envelope = decoded.envelope
-        targets = countable(self.hierarchy, decoded)
+        if targets is None:
+            targets = countable(self.hierarchy, decoded)
         position = self.streams.setdefault(envelope.stream, StreamPosition())
         if not position.accept(envelope.sequence):
             self.duplicates += 1
@@ -132,7 +134,10 @@ class Fold:
         return done
 
 
-def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> list[tuple[str, Contribution]]:
+Targets = list[tuple[str, Contribution]]
+
+
+def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> Targets:
     """Where each contribution of an event counts (the unit in force on its day); raises
     InvalidEvent if one cannot be counted. Pure, so a batch is judged before its transaction."""
     targets = []
