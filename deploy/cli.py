@@ -473,6 +473,14 @@ def tokens_issue(
     ] = "secretary",
     days: Annotated[float, typer.Option("--days", help="Valid for this many days.", min=0)] = 30,
     user: Annotated[str | None, typer.Option("--user", help="Who holds it (the 'sub').")] = None,
+    era: Annotated[
+        str | None,
+        typer.Option(
+            "--era",
+            help="legacy or 2025: which council the code names (codes were reused in 2025);"
+            " default the era in which it names a unit today.",
+        ),
+    ] = None,
     base_dir: TokenDirOption = DEFAULT_BASE_DIR,
 ) -> None:
     """Print a token signed with HDND_JWT_SECRET / HDND_JWT_SECRET_FILE, or the local stack's
@@ -480,18 +488,20 @@ def tokens_issue(
     from datetime import timedelta
 
     from deploy.run import token_secret
-    from services.common.auth import ROLES, MissingSecret, issue_token
+    from services.common.auth import ERAS, ROLES, MissingSecret, issue_token
 
     if role not in ROLES:
         raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    if era is not None and era not in ERAS:
+        raise typer.BadParameter(f"must be one of {', '.join(ERAS)}", param_hint="--era")
     if unit is not None:
         from services.common.hierarchy import Hierarchy
 
         hierarchy = Hierarchy.load()
-        if not any(hierarchy.find(unit, era) for era in ("legacy", "2025")):
-            raise typer.BadParameter(
-                f"no unit {unit} before or after the 2025 reform", param_hint="--unit"
-            )
+        era = era or hierarchy.latest_era(unit)
+        if era is None or hierarchy.find(unit, era) is None:
+            when = f"in the {era} era" if era else "before or after the 2025 reform"
+            raise typer.BadParameter(f"no unit {unit} {when}", param_hint="--unit")
     try:
         secret, _ = token_secret(base_dir)
         token = issue_token(
@@ -500,6 +510,7 @@ def tokens_issue(
             role=role,  # checked against ROLES above
             user=user or f"{role}-{unit or 'all'}",
             ttl=timedelta(days=days),
+            era=era,  # checked against ERAS above
         )
     except MissingSecret as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
@@ -507,7 +518,7 @@ def tokens_issue(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--unit/--role") from exc
     print(token)  # stdout carries the token alone, for $(…)
-    scope = f"unit {unit} and the units below it" if unit else "every unit"
+    scope = f"unit {unit} ({era} era) and the units below it" if unit else "every unit"
     err_console.print(f"{role} of {scope}, valid {days:g} days", highlight=False)
 
 
@@ -527,6 +538,7 @@ def tokens_inspect(
         raise typer.Exit(code=1) from exc
     console.print(f"user     {principal.user}", highlight=False)
     console.print(f"unit     {principal.unit or '(all units)'}", highlight=False)
+    console.print(f"era      {principal.era or '(the era it was issued in)'}", highlight=False)
     console.print(f"role     {principal.role}", highlight=False)
     console.print(f"expires  {principal.expires:%Y-%m-%d %H:%M} UTC", highlight=False)
 
@@ -658,18 +670,23 @@ def load_hierarchy(settings: Any) -> None:
 
 
 def _record_change(body: Any, effective: str, decision: str) -> None:
+    """Record one change; `body` may be a function of the registry's hierarchy and the day
+    (a change that names units the operator did not list, e.g. "every other child")."""
     from datetime import date
 
     from deploy.registry import Registry
     from services.common.runtime import Runtime
     from services.common.settings import Settings
 
+    day = date.fromisoformat(effective)
+
     async def work() -> Any:
         runtime = Runtime(Settings(), "hierarchy")
         registry = Registry(runtime)
         try:
             await runtime.outbox.create_indexes()
-            change = await registry.change(body, date.fromisoformat(effective), decision)
+            change_body = body(await registry.hierarchy(), day) if callable(body) else body
+            change = await registry.change(change_body, day, decision)
             await registry.drain(lambda _: None, wait=60)
             return change
         finally:
@@ -737,14 +754,37 @@ def hierarchy_divide(
         typer.Option("--into", help="CODE or CODE=Name for a new unit; the first is the default."),
     ],
     effective: EffectiveOption,
+    children_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--children-to",
+            help="CHILD=CODE: where a unit below goes; a bare CODE takes every child not named.",
+        ),
+    ] = None,
     decision: DecisionOption = "",
 ) -> None:
-    """Chia tách: a unit ends and is divided among others (its default successor first)."""
+    """Chia tách: a unit ends and is divided among others (its default successor first);
+    the units below it (a district's communes) each go to one of them (--children-to)."""
+    from datetime import date
+
     from contracts.hierarchy import Divide, NewUnit
+    from services.common.hierarchy import Hierarchy
 
     codes = [part.split("=", 1)[0] for part in into]
     new = [NewUnit(code=c, name=n) for c, _, n in (p.partition("=") for p in into) if n]
-    _record_change(Divide(unit=unit, into=codes, established=new), effective, decision)
+    named = dict(p.split("=", 1) for p in children_to or [] if "=" in p)
+    rest = [p for p in children_to or [] if "=" not in p]
+    if len(rest) > 1:
+        err_console.print(f"--children-to names more than one target for the rest: {rest}")
+        raise typer.Exit(code=2)
+
+    def divide(hierarchy: Hierarchy, day: date) -> Divide:
+        below = [c.code for c in hierarchy.children(unit, day)] if hierarchy.find(unit, day) else []
+        placed = {c: named.get(c, rest[0] if rest else "") for c in below} | named
+        placed = {c: to for c, to in placed.items() if to}
+        return Divide(unit=unit, into=codes, established=new, children_to=placed)
+
+    _record_change(divide, effective, decision)
 
 
 @hierarchy_app.command("dissolve")

@@ -297,11 +297,14 @@ class LocalStack:
         base_dir: Path | None = None,
         kafka_port: int = DEFAULT_KAFKA_PORT,
         mongo_port: int = DEFAULT_MONGO_PORT,
+        test_commands: bool = False,
     ) -> None:
         # Absolute, because mongod --fork daemonises and relative paths must not depend on cwd.
         self.base_dir = (base_dir if base_dir is not None else DEFAULT_BASE_DIR).resolve()
         self.kafka_port = kafka_port
         self.mongo_port = mongo_port
+        # Test stacks only: mongod's fail points (configureFailPoint) force transient errors.
+        self.test_commands = test_commands
 
     # paths ------------------------------------------------------------------
 
@@ -514,6 +517,8 @@ class LocalStack:
             "--logpath", str(self.mongo_log), "--logappend",
             "--fork", "--pidfilepath", str(self.mongo_pid_file),
         ]  # fmt: skip
+        if self.test_commands:
+            cmd += ["--setParameter", "enableTestCommands=1"]
         # With --fork the parent returns once the daemon accepts connections (or failed).
         try:
             result = subprocess.run(

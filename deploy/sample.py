@@ -888,8 +888,8 @@ class Sample:
             self.meeting(
                 unit, self.standing(f"{tag}-ttdx", self.day(year, month, 15, 27), True, topic)
             )
-        # Sessions: thematic in February, extraordinary in April and September, the regular
-        # mid-year session in July (scheduled, then held).
+        # Sessions: thematic in February and September, extraordinary in April (the reform
+        # could not wait), the regular mid-year session in July (scheduled, then held).
         if month == 2:
             self.meeting(
                 unit,
@@ -931,9 +931,9 @@ class Sample:
                 self.session(
                     unit,
                     f"{tag}-kh",
-                    "Kỳ họp bất thường HĐND tỉnh",
+                    "Kỳ họp chuyên đề HĐND tỉnh về chương trình mục tiêu quốc gia",
                     date(year, 9, 26),
-                    "extraordinary",
+                    "thematic",
                     (4, 9),
                 ),
             )
@@ -1080,7 +1080,7 @@ class Sample:
                 )
             else:
                 self.meeting(unit, sc)
-        if month == 3 and self.rng.random() < 0.5:
+        if month == 3 and self.rng.random() < 0.15:
             self.meeting(
                 unit,
                 self.session(
@@ -1180,7 +1180,7 @@ class Sample:
     def legacy_commune_month(self, unit: Unit, tag: str, year: int, month: int) -> None:
         if self.rng.random() < 0.12:
             self.meeting(unit, self.standing(f"{tag}-tt", self.day(year, month)))
-        if month == 3 + int(unit.code) % 2 and self.rng.random() < 0.55:
+        if month == 3 + int(unit.code) % 2 and self.rng.random() < 0.04:
             self.meeting(
                 unit,
                 self.session(
@@ -1192,7 +1192,7 @@ class Sample:
                     (1, 3),
                 ),
             )
-        if month == 6 and self.rng.random() < 0.45:
+        if month == 6 and self.rng.random() < 0.9:
             self.meeting(
                 unit,
                 self.session(
@@ -1294,7 +1294,7 @@ class Sample:
                 f"{tag}-kh",
                 "Kỳ họp thứ nhất HĐND " + _lower_first(unit.name),
                 date(year, 7, 1),
-                "extraordinary",
+                "regular",
                 (6, 12),
             )
             if unit.code == self.below(self.top["2025"])[0].code:

@@ -34,7 +34,7 @@ def _containers() -> Iterator[Endpoints]:
     with (
         KafkaContainer("apache/kafka:3.9.0").with_kraft() as kafka,
         DockerContainer("mongo:7.0")
-        .with_command("--replSet rs0 --bind_ip_all")
+        .with_command("--replSet rs0 --bind_ip_all --setParameter enableTestCommands=1")
         .with_exposed_ports(27017) as mongo,
     ):
         for _ in range(60):
@@ -63,7 +63,9 @@ def real_servers(scratch: Path) -> Iterator[Endpoints]:
         with _containers() as endpoints:
             yield endpoints
     else:
-        stack = LocalStack(base_dir=scratch, kafka_port=free_port(), mongo_port=free_port())
+        stack = LocalStack(
+            base_dir=scratch, kafka_port=free_port(), mongo_port=free_port(), test_commands=True
+        )
         try:
             yield stack.up()
         finally:

@@ -7,9 +7,16 @@ A token carries `sub` (the user), `unit` (an official unit code), `role` and `ex
 - ``operator``: reads everything (operations dashboards); records nothing; `unit` optional.
 
 "Below" follows the effective-dated hierarchy: a write is checked as of the day the meeting
-was held or the supervision finished; a read as of any era of the period asked for (a
-province token reads a commune's legacy and 2025 figures alike). Codes are era-scoped, so a
-token names a code, and covers that code in each era in which it exists.
+was held or the supervision finished; a read as of every era of the period asked for in which
+the unit existed. Codes are reused across the 2025 reform by different councils, so a token
+names a unit of one era (`era`: "legacy" or "2025"; a token without it names the unit of the
+era it was issued in, or of the other era if the code named no unit then):
+
+- in its own era it covers its unit and every unit below it;
+- a 2025 token also covers, in the legacy era, the units whose history its unit carries (its
+  predecessors in the official mapping, with everything below them): a province reads the
+  legacy provinces merged into it, a commune the legacy communes it succeeds;
+- a legacy token covers nothing of the 2025 era, not even the unit that reuses its code.
 
 The secret is shared by the services and whoever issues tokens; it comes from
 ``HDND_JWT_SECRET`` or the file named by ``HDND_JWT_SECRET_FILE``, never from the repository.
@@ -32,6 +39,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, era_of
 from services.common.http import Forbidden, NotFound
 from services.common.settings import Settings
@@ -56,6 +64,7 @@ __all__ = [
 
 Role = Literal["secretary", "viewer", "operator"]
 ROLES: tuple[Role, ...] = get_args(Role)
+ERAS: tuple[Era, ...] = get_args(Era)
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 LEEWAY = timedelta(seconds=10)  # clock skew between the issuer and the services
@@ -123,6 +132,8 @@ class Principal:
     unit: str | None  # None only for an operator without a unit
     role: Role
     expires: datetime
+    era: Era | None = None  # the era of `unit`; None: judged by `issued`
+    issued: datetime | None = None
 
 
 def issue_token(
@@ -133,8 +144,9 @@ def issue_token(
     user: str,
     ttl: timedelta = timedelta(days=30),
     now: datetime | None = None,
+    era: Era | None = None,
 ) -> str:
-    """A signed token for `user`, `role` at `unit`, valid for `ttl` from `now`."""
+    """A signed token for `user`, `role` at `unit` of `era`, valid for `ttl` from `now`."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if unit is None and role != "operator":
@@ -150,6 +162,10 @@ def issue_token(
     }
     if unit is not None:
         claims["unit"] = unit
+    if era is not None:
+        if era not in ERAS:
+            raise ValueError(f"era must be one of {', '.join(ERAS)}, not {era!r}")
+        claims["era"] = era
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -196,11 +212,15 @@ def decode_token(secret: str, token: str) -> Principal:
         raise TokenError(f"the bearer token's unit {unit!r} is not a unit code")
     if not isinstance(user, str) or not user:
         raise TokenError("the bearer token's 'sub' must name the user")
+    era = claims.get("era")
+    if era is not None and era not in ERAS:
+        raise TokenError(f"the bearer token's era {era!r} is not one of {', '.join(ERAS)}")
     try:
         expires = datetime.fromtimestamp(claims["exp"], UTC)
+        issued = datetime.fromtimestamp(claims["iat"], UTC) if "iat" in claims else None
     except (TypeError, ValueError, OverflowError, OSError):
-        raise TokenError("the bearer token's 'exp' is not a time") from None
-    return Principal(user=user, unit=unit, role=role, expires=expires)
+        raise TokenError("the bearer token's 'exp' or 'iat' is not a time") from None
+    return Principal(user=user, unit=unit, role=role, expires=expires, era=era, issued=issued)
 
 
 def _expired_at(token: str) -> str:
@@ -253,18 +273,33 @@ class Caller:
 
     def may_read(self, unit: str, eras: Iterable[Era], when: str) -> None:
         """Refuse (404) a unit that existed in none of `eras`, then (403) one outside the
-        caller's unit in every era where it existed; `when` names the period in messages."""
-        eras = list(eras)
-        if not any(self.hierarchy.find(unit, era) for era in eras):
+        caller's scope in some era where it existed (the code may name another council
+        there); `when` names the period in messages."""
+        existed = [era for era in eras if self.hierarchy.find(unit, era)]
+        if self._readable(unit, existed, when) != existed:
+            raise self._outside(unit, existed, when, "read only")
+
+    def _readable(self, unit: str, existed: list[Era], when: str) -> list[Era]:
+        """The eras among those `unit` existed in whose council of it the caller may read;
+        404 if none existed, 403 if it may read none."""
+        if not existed:
             raise NotFound("path.unit", f"no unit {unit} existed {when}")
-        if self.principal.role == "operator" or self._covers(unit, eras):
-            return
-        raise self._outside(unit, eras, when, "read only")
+        if self.principal.role == "operator":
+            return existed
+        covered = [era for era in existed if self._covers(unit, [era])]
+        if not covered:
+            raise self._outside(unit, existed, when, "read only")
+        return covered
 
     def may_read_on(self, unit: str, day: date) -> None:
         self.may_read(unit, [era_of(day)], f"on {day.isoformat()}")
 
-    def may_read_between(self, unit: str, first: date | None, last: date | None) -> None:
+    def may_read_between(
+        self, unit: str, first: date | None, last: date | None
+    ) -> tuple[date | None, date | None]:
+        """The range a listing of `unit` may show: [first, last], narrowed to the era whose
+        council the caller may read when the code names another council in the other era
+        (a legacy commune's token lists the legacy commune's records, not its namesake's)."""
         if first and last:
             when = f"between {first.isoformat()} and {last.isoformat()}"
         elif first:
@@ -273,7 +308,14 @@ class Caller:
             when = f"until {last.isoformat()}"
         else:
             when = "at any time"
-        self.may_read(unit, eras_between(first, last), when)
+        existed = [era for era in eras_between(first, last) if self.hierarchy.find(unit, era)]
+        covered = self._readable(unit, existed, when)
+        if covered == existed:
+            return first, last
+        if covered == ["legacy"]:
+            end = REFORM_DATE - timedelta(days=1)
+            return first, min(last, end) if last else end
+        return max(first, REFORM_DATE) if first else REFORM_DATE, last
 
     def _outside(self, unit: str, eras: list[Era], when: str, may: str) -> Forbidden:
         return Forbidden(
@@ -284,16 +326,32 @@ class Caller:
             kind="outside_your_unit",
         )
 
+    def home_era(self) -> Era | None:
+        """The era of the token's unit: its `era` claim, else the era it was issued in, else
+        (the code named no unit then) the other one."""
+        p, h = self.principal, self.hierarchy
+        if p.unit is None:
+            return None
+        if p.era is not None:
+            return p.era
+        issued = era_of((p.issued or datetime.now(UTC)).astimezone(VIETNAM_TZ).date())
+        return issued if h.find(p.unit, issued) else h.latest_era(p.unit)
+
     def _covers(self, unit: str, eras: Iterable[Era]) -> bool:
-        scope = self.principal.unit
-        if scope is None:
+        """Whether `unit` is within the token's scope in one of `eras` (see the module)."""
+        scope, home, h = self.principal.unit, self.home_era(), self.hierarchy
+        if scope is None or home is None or h.find(scope, home) is None:
             return False
-        return any(
-            self.hierarchy.find(scope, era) is not None
-            and self.hierarchy.find(unit, era) is not None
-            and self.hierarchy.is_within(unit, scope, era)
-            for era in eras
-        )
+        for era in eras:
+            if h.find(unit, era) is None:
+                continue
+            if era == home and h.is_within(unit, scope, era):
+                return True
+            if (home, era) == ("2025", "legacy") and any(
+                h.is_within(unit, old, "legacy") for old in h.predecessors(scope)
+            ):
+                return True
+        return False
 
     def _name(self, code: str | None, eras: Iterable[Era]) -> str:
         """ "Xã A (03390)"; a code naming different units in the eras asked names both."""

@@ -11,8 +11,12 @@ different unit (e.g. ``00004`` is "Phường Trúc Bạch" in the legacy era and
 use :meth:`Hierarchy.successors` / :meth:`Hierarchy.predecessors` to cross the reform.
 
 The legacy era is a single snapshot of the units as they stood on 2025-06-30; earlier
-reorganisations (2019-2024 merges) are not modelled. The data is read with the stdlib
-``sqlite3``/``json`` directly, because importing the package itself takes about a second.
+reorganisations of districts and communes (2019-2024 merges) are not modelled. It answers from
+:data:`LEGACY_FROM` (the first councils under the 1994 law), and a province re-established
+since then, with every unit below it, only from its establishment (:data:`ESTABLISHED`): a
+record dated before names no unit, and is refused rather than counted in a unit that did not
+exist. The data is read with the stdlib ``sqlite3``/``json`` directly, because importing the
+package itself takes about a second.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from contracts.hierarchy import (
 )
 
 __all__ = [
+    "ESTABLISHED",
+    "LEGACY_FROM",
     "REFORM_DATE",
     "Ended",
     "Era",
@@ -55,6 +61,22 @@ Level = Literal["province", "district", "commune"]
 
 REFORM_DATE = date(2025, 7, 1)
 """First day of the two-level (2025) administration; the legacy era ends the day before."""
+
+LEGACY_FROM = date(1994, 12, 1)
+"""First day the legacy units answer: the first councils under the 1994 law (Luật Tổ chức
+HĐND và UBND 1994) met in December 1994; no council term before is known here."""
+
+_1997 = (date(1997, 1, 1), "Nghị quyết ngày 06/11/1996 của Quốc hội chia, điều chỉnh tỉnh")
+_2004 = (date(2004, 1, 1), "Nghị quyết 22/2003/QH11")
+ESTABLISHED: Mapping[str, tuple[date, str]] = {
+    **dict.fromkeys(("06", "19", "24", "25", "26", "27", "30", "33"), _1997),
+    **dict.fromkeys(("35", "36", "48", "49", "70", "74", "95", "96"), _1997),
+    **dict.fromkeys(("11", "12", "66", "67", "92", "93"), _2004),
+    "01": (date(2008, 8, 1), "Nghị quyết 15/2008/QH12"),
+}
+"""Legacy provinces established after :data:`LEGACY_FROM` in the shape the dataset has them
+(first day, decision): those split off on 1 January 1997 and 1 January 2004, and Hà Nội as
+extended on 1 August 2008. Their units answer from that day."""
 
 _ERAS: tuple[Era, ...] = get_args(Era)
 _LEVELS_BY_ERA: dict[Era, tuple[Level, ...]] = {
@@ -175,6 +197,7 @@ class Hierarchy:
         "_crosses",
         "_ended",
         "_ever",
+        "_opens",
         "_predecessors",
         "_rejected",
         "_since",
@@ -219,6 +242,7 @@ class Hierarchy:
             for new in news:
                 inverse.setdefault(new, set()).add(old)
         self._predecessors = {k: tuple(sorted(v)) for k, v in inverse.items()}
+        self._opens = _openings(self._base_snaps["legacy"])
 
     @classmethod
     def load(cls) -> Hierarchy:
@@ -249,6 +273,7 @@ class Hierarchy:
         other._changes = dict(self._changes)
         other._snaps = {era: list(v) for era, v in self._snaps.items()}
         other._base_snaps = self._base_snaps
+        other._opens = self._opens
         other._crosses = self._crosses
         other._absorbing = self._absorbing
         other._ever = dict(self._ever)
@@ -444,7 +469,7 @@ class Hierarchy:
         changes). None if ``code`` never named a unit of that era before ``day``."""
         era = era_of(day)
         for _ in range(100):
-            if code in self._snap(day).units:
+            if self._locate(code, day) is not None:
                 return code
             ended = self._ended[era].get(code)
             if ended is None or ended.on > day:
@@ -515,7 +540,9 @@ class Hierarchy:
         in which the code names a unit."""
         if isinstance(on, date):
             snap = self._snap(on)
-            return snap if code in snap.units else None
+            if code not in snap.units or on < self.opens(code):
+                return None
+            return snap
         for snap in reversed(self._snaps[_resolve(on)]):
             if code in snap.units:
                 return snap
@@ -569,14 +596,53 @@ class Hierarchy:
 
     def provinces(self, on: date | Era) -> list[Unit]:
         """The provinces in force (on the day, or at the end of the era), sorted by code."""
-        return list(self._snap(on).provinces)
+        provinces = self._snap(on).provinces
+        if isinstance(on, date):
+            return [p for p in provinces if on >= self.opens(p.code)]
+        return list(provinces)
 
     def units(self, on: date | Era) -> Iterator[Unit]:
         """Every unit in force, in tree order: each province followed by its descendants."""
         snap = self._snap(on)
-        for province in snap.provinces:
+        for province in self.provinces(on):
             yield province
             yield from self._walk(snap, province.code)
+
+    def latest_era(self, code: str) -> Era | None:
+        """The latest era in which ``code`` names a unit: what a code means when nothing
+        says which era (a code reused since the reform names its 2025 unit)."""
+        return next((era for era in ("2025", "legacy") if self.find(code, era)), None)
+
+    def opens(self, code: str) -> date:
+        """First day a legacy unit of the dataset answers (the first of a month; see
+        :data:`ESTABLISHED`); ``date.min`` for any other code."""
+        return self._opens.get(code, date.min)
+
+    def absent(self, code: str, day: date) -> str:
+        """Why ``code`` names no unit on ``day``, for a refusal: a code of no unit then, or a
+        unit of the dataset dated before it answers (see :meth:`not_yet`)."""
+        why = self.not_yet(code, day)
+        return f"unit {code} did not exist on {day}" + (f": {why}" if why else "")
+
+    def not_yet(self, code: str, day: date) -> str | None:
+        """Why a legacy unit of the dataset names nothing on a day before the dataset places
+        it (see :data:`ESTABLISHED`), or None when that is not the reason."""
+        opens = self._opens.get(code)
+        if opens is None or day >= opens:
+            return None
+        unit = province = self._base["legacy"][code]
+        while province.parent is not None:
+            province = self._base["legacy"][province.parent]
+        if province.code in ESTABLISHED:
+            decision = ESTABLISHED[province.code][1]
+            return (
+                f"{unit.name} ({code}) exists from {opens}, when {province.name} was established"
+                f" ({decision}); nothing of it can be dated earlier"
+            )
+        return (
+            f"{unit.name} ({code}) is known from {opens}, the first councils under the 1994"
+            " law; nothing can be dated earlier"
+        )
 
     # -- across the reform -------------------------------------------------------------------------
 
@@ -655,6 +721,20 @@ class Hierarchy:
         while unit.parent is not None:
             unit = table[unit.parent]
         return unit.code
+
+
+def _openings(legacy: _Snapshot) -> dict[str, date]:
+    """First day each legacy unit of the dataset answers: its province's (see ESTABLISHED)."""
+    opens: dict[str, date] = {}
+    for province in legacy.provinces:
+        first = ESTABLISHED.get(province.code, (LEGACY_FROM, ""))[0]
+        opens[province.code] = first
+        stack = list(legacy.children.get(province.code, ()))
+        while stack:
+            unit = stack.pop()
+            opens[unit.code] = first
+            stack.extend(legacy.children.get(unit.code, ()))
+    return opens
 
 
 def _lineage_in(snap: _Snapshot, code: str) -> tuple[str, ...] | None:

@@ -100,11 +100,13 @@ class HierarchyFeed:
                     upsert=True,
                     session=session,
                 )
-            await self.runtime.dead_letter(letters)
             updates = self.positions.updates(records)
             if updates:
                 await self.positions.collection.bulk_write(updates, session=session)
 
+        # Before the transaction: PyMongo runs it again on a transient error, and the letters
+        # must go out once (acknowledged before the positions move past them).
+        await self.runtime.dead_letter(letters)
         await in_transaction(self.runtime.mongo, work)
         self.hierarchy.adopt(working)
         for change in new:

@@ -35,7 +35,7 @@ def recordable_unit(
         raise DomainError(day_field, f"{name} {day} is in the future; record it once it happened")
     unit = hierarchy.find(code, day)
     if unit is None:
-        raise DomainError("path.unit", f"unit {code} did not exist on {day}")
+        raise DomainError("path.unit", hierarchy.absent(code, day))
     if not serves(hierarchy, unit.code, day, served):
         raise Forbidden(
             "path.unit",
@@ -44,7 +44,7 @@ def recordable_unit(
         )
     for field, other in named_units:
         if hierarchy.find(other, day) is None:
-            raise DomainError(field, f"unit {other} did not exist on {day}")
+            raise DomainError(field, hierarchy.absent(other, day))
         if not hierarchy.is_within(other, unit.code, day):
             raise DomainError(field, f"unit {other} is not {unit.name} ({unit.code}) or below it")
     return unit

@@ -355,7 +355,7 @@ async def list_meetings(
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, start, end)
+    start, end = caller.may_read_between(unit, start, end)
     return await _meetings(request).store.list(unit, start, end, limit, status)
 
 

@@ -99,7 +99,7 @@ async def list_supervisions(
     end: Annotated[date | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, start, end)
+    start, end = caller.may_read_between(unit, start, end)
     return await _oversight(request).store.list(unit, start, end, limit)
 
 

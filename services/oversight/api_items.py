@@ -200,7 +200,7 @@ async def _list(
     end: date | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, start, end)
+    start, end = caller.may_read_between(unit, start, end)
     items = _oversight(request).items
     docs = await items.listed(collection_of(lifecycle), unit, stage, start, end, limit)
     return [_item_json(lifecycle, d) for d in docs]

@@ -1,7 +1,8 @@
 """The intake: consumes the meetings topic and opens the voter opinions and petitions raised.
 
 Each batch is decoded and verified like the reporting projector does; refused records go to the
-dead-letter topic. Then one transaction, in the order of the records, opens the new items,
+dead-letter topic (before the transaction, so a transaction run again after a transient error
+publishes none twice). Then one transaction, in the order of the records, opens the new items,
 makes the items of corrected meetings follow their corrections (withdrawn, moved, reopened),
 writes their events to the outbox and stores the consumer's positions, so a redelivered voter
 contact opens nothing twice (an item id already tracked is never opened again, even with
@@ -52,8 +53,11 @@ class Intake:
             except ValidationError as exc:  # an item oversight cannot track must not stop it
                 refused.append(DeadLetter(record, f"cannot open its items: {exc.errors()[0]}"))
 
+        # Before the transaction: PyMongo runs it again on a transient error, and the letters
+        # must go out once (acknowledged before the positions move past them).
+        await self.runtime.dead_letter(refused)
+
         async def work(session: AsyncClientSession) -> Counter[str]:
-            await self.runtime.dead_letter(refused)
             done: Counter[str] = Counter()
             for step in planned:
                 if isinstance(step, Opening):

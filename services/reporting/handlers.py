@@ -20,10 +20,12 @@ from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
 from services.common.runtime import Runtime, lineage_of
-from services.reporting.projector import Fold
+from services.reporting.projector import Fold, Targets, countable
 from services.reporting.store import ProjectionStore
 
 log = get_logger()
+
+Judged = tuple[Record, Decoded[BaseModel], Targets | None]
 
 
 def debug_enabled() -> bool:
@@ -49,86 +51,90 @@ class Projector:
         self.refused = 0
 
     async def handle(self, records: Sequence[Record]) -> None:
-        """Decode, fold in memory, then one transaction: figures + stream positions + offsets.
+        """Judge the batch, dead-letter what it refuses, then fold the rest in memory and write
+        in one transaction: figures + stream positions + offsets.
 
-        Hierarchy changes in the batch are applied where they stand: what was folded before
-        them is written, the figures they move are moved, and folding goes on under the new
-        tree, all in the same transaction. Refused events are dead-lettered (and acknowledged
-        by the broker) inside that same unit of work, before the offsets move past them.
+        Refusals are decided and published before the transaction, and acknowledged by the
+        broker before the offsets move past them: a transaction run again after a transient
+        error (PyMongo re-runs the whole callback) publishes nothing twice, and a slow broker
+        never holds a transaction open. Hierarchy changes in the batch are applied where they
+        stand: what was folded before them is written, the figures they move are moved, and
+        folding goes on under the new tree, all in the same transaction.
         """
         started = time.perf_counter()
-        decoded: list[tuple[Record, Decoded[BaseModel]]] = []
-        refused: list[DeadLetter] = []
-        for record in records:
-            try:
-                event = decode_event(record.value or b"")
-            except InvalidEvent as exc:
-                refused.append(DeadLetter(record, str(exc)))
-            else:
-                decoded.append((record, event))
+        accepted, letters = self._judge(records)
+        if self.dead_letters:
+            await self.runtime.dead_letter(letters)
 
-        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy, int]:
+        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
             streams = await self.store.load_streams(
-                (d.envelope.stream for _, d in decoded), session=session
+                (d.envelope.stream for _, d, _ in accepted), session=session
             )
             fold = Fold(working, streams)
-            # Trust is judged under the tree as it stands at each record, changes earlier in
-            # the batch included (a unit a change just established can be signed for).
-            verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
-            letters = list(refused)
-            changes = 0
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
-            for record, event in decoded:
-                payload = event.payload
-                if verifier is not None:
-                    try:
-                        verifier.check(event.envelope)
-                    except InvalidEvent as exc:
-                        letters.append(DeadLetter(record, str(exc)))
-                        continue
-                if isinstance(payload, HierarchyChanged):
-                    changes += await self._change(session, fold, payload)
+            for record, event, targets in accepted:
+                if isinstance(event.payload, HierarchyChanged):
+                    await self._change(session, fold, event.payload)
                     continue
-                if isinstance(payload, UnitRegistered):
-                    reason = working.differs_from_dataset(payload)
-                    if reason:
-                        letters.append(DeadLetter(record, reason))
-                    continue
-                try:
-                    fold.add(event)
-                except InvalidEvent as exc:
-                    letters.append(DeadLetter(record, str(exc)))
-                else:
-                    if trace:
-                        log.debug(
-                            "event_projected",
-                            unit=event.envelope.unit,
-                            event_type=event.envelope.type,
-                            event_id=str(event.envelope.event_id),
-                            correlation_id=str(event.envelope.correlation_id or ""),
-                            topic=record.topic,
-                            partition=record.partition,
-                            offset=record.offset,
-                        )
-            if self.dead_letters:
-                await self.runtime.dead_letter(letters)
+                fold.add(event, targets)
+                if trace:
+                    log.debug(
+                        "event_projected",
+                        unit=event.envelope.unit,
+                        event_type=event.envelope.type,
+                        event_id=str(event.envelope.event_id),
+                        correlation_id=str(event.envelope.correlation_id or ""),
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
             await self.store.apply(session, fold, records)
-            return fold, working, len(letters)
+            return fold, working
 
-        fold, working, refused_count = await in_transaction(self.runtime.mongo, work)
+        fold, working = await in_transaction(self.runtime.mongo, work)
         self.hierarchy.adopt(working)
-        self.refused += refused_count
+        self.refused += len(letters)
         log.info(
             "projection_batch",
             count=len(records),
             applied=fold.applied,
             duplicates=fold.duplicates,
-            refused=refused_count,
+            refused=len(letters),
             moved=fold.moved,
             documents=len(fold.changes),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    def _judge(self, records: Sequence[Record]) -> tuple[list[Judged], list[DeadLetter]]:
+        """The records to fold (hierarchy changes included) with where each counts, and the
+        refused ones, each judged under the tree as it stands at that record, changes earlier
+        in the batch included (a unit a change just established can be signed for). Pure."""
+        working = self.hierarchy.copy()
+        verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
+        accepted: list[Judged] = []
+        letters: list[DeadLetter] = []
+        for record in records:
+            try:
+                event = decode_event(record.value or b"")
+                if verifier is not None:
+                    verifier.check(event.envelope)
+                payload = event.payload
+                targets = None
+                if isinstance(payload, UnitRegistered):
+                    reason = working.differs_from_dataset(payload)
+                    if reason:
+                        raise InvalidEvent(reason)
+                    continue  # checked, nothing to fold
+                if isinstance(payload, HierarchyChanged):
+                    working.apply([payload])
+                else:
+                    targets = countable(working, event)
+            except InvalidEvent as exc:
+                letters.append(DeadLetter(record, str(exc)))
+            else:
+                accepted.append((record, event, targets))
+        return accepted, letters
 
     async def _change(
         self, session: AsyncClientSession, fold: Fold, change: HierarchyChanged

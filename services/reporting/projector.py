@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
-from services.reporting.figures import Figures, contributions_of
+from services.reporting.figures import Contribution, Figures, contributions_of
 
 
 def month_of(day: date) -> str:
@@ -68,20 +68,17 @@ class Fold:
     duplicates: int = 0
     moved: int = 0
 
-    def add(self, decoded: Decoded[BaseModel]) -> bool:
+    def add(self, decoded: Decoded[BaseModel], targets: Targets | None = None) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
         anything if the event cannot be counted (unknown unit on its date, no fold).
+        `targets`: what `countable` already found for it under the same tree.
 
         A record for a unit a change ended before its date counts in the unit's successor
         (see Hierarchy.resolve), so the result does not depend on whether the change or the
         record arrived first."""
         envelope = decoded.envelope
-        targets = []
-        for c in contributions_of(decoded):
-            target = self.hierarchy.resolve(c.unit, c.day)
-            if target is None:
-                raise InvalidEvent(f"unit {c.unit} did not exist on {c.day}")
-            targets.append((target, c))
+        if targets is None:
+            targets = countable(self.hierarchy, decoded)
         position = self.streams.setdefault(envelope.stream, StreamPosition())
         if not position.accept(envelope.sequence):
             self.duplicates += 1
@@ -135,6 +132,21 @@ class Fold:
         done = Fold(self.hierarchy, self.streams, self.changes, self.days)
         self.changes, self.days = {}, {}
         return done
+
+
+Targets = list[tuple[str, Contribution]]
+
+
+def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> Targets:
+    """Where each contribution of an event counts (the unit in force on its day); raises
+    InvalidEvent if one cannot be counted. Pure, so a batch is judged before its transaction."""
+    targets = []
+    for c in contributions_of(decoded):
+        target = hierarchy.resolve(c.unit, c.day)
+        if target is None:
+            raise InvalidEvent(hierarchy.absent(c.unit, c.day))
+        targets.append((target, c))
+    return targets
 
 
 def placed(hierarchy: Hierarchy, code: str, month: str) -> tuple[str, str | None]:

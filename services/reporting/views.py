@@ -95,8 +95,15 @@ class _UnitMonthsReader:
 
 class Views(_UnitMonthsReader):
     def unit_in(self, code: str, period: Period) -> Unit | None:
-        """The unit a code named during the period (the latest era it existed in)."""
-        found = [u for era in eras_of(period) if (u := self.hierarchy.find(code, era))]
+        """The unit a code named during the period (the latest era it existed in); a legacy
+        unit only if the period reaches the day the dataset places it from."""
+        last_month = date(int(period.last[:4]), int(period.last[5:]), 1)
+        found = [
+            u
+            for era in eras_of(period)
+            if (u := self.hierarchy.find(code, era))
+            and (era != "legacy" or self.hierarchy.opens(code) <= last_month)
+        ]
         return found[-1] if found else None
 
     async def summary(self, code: str, period: Period) -> UnitSummary | None:

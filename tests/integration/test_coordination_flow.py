@@ -130,7 +130,11 @@ async def test_every_coordination_event_reaches_the_figures(
     for key in ("council_seats", "delegates_trained", "reports_due", "reports_missing"):
         assert today[key] == then[key], key  # Lai Châu was not merged in 2025
 
-    raised = await app.client.get(f"/units/{COMMUNE}/proposals", params={"direction": "raised"})
+    # 03390 is a 2025 commune too (Xã Bình Lư): the legacy one's records are asked by era.
+    legacy = {"era": "legacy"}
+    raised = await app.client.get(
+        f"/units/{COMMUNE}/proposals", params={"direction": "raised", **legacy}
+    )
     by_id = {p["proposal_id"]: p for p in raised.json()}
     assert by_id["kn-duong-giao-thong"]["status"] == "answered"
     assert by_id["kn-2"]["status"] == "raised"
@@ -139,7 +143,7 @@ async def test_every_coordination_event_reaches_the_figures(
         ("nv-1", "done"),
         ("nv-2", "planned"),
     ]
-    reports = (await app.client.get(f"/units/{COMMUNE}/reports")).json()
+    reports = (await app.client.get(f"/units/{COMMUNE}/reports", params=legacy)).json()
     assert [(r["period"], r["due_on"], r["filed_on"]) for r in reports] == [
         ("2024-H1", "2024-07-05", "2024-07-20")
     ]
@@ -190,7 +194,7 @@ async def test_a_proposal_goes_up_to_the_district_instance_and_its_answer_comes_
 
     async def answered() -> Any:
         r = await commune_app.client.get(
-            f"/units/{COMMUNE}/proposals", params={"direction": "raised"}
+            f"/units/{COMMUNE}/proposals", params={"direction": "raised", "era": "legacy"}
         )
         assert len(r.json()) == 1, r.json()
         assert r.json()[0]["status"] == "answered"
@@ -303,3 +307,41 @@ async def test_replaying_the_topic_into_the_inbox_changes_nothing(
     await coordination.replay()
     await eventually(lambda: consumed(4))
     assert await snapshot() == before
+
+
+CAN_THO, NINH_KIEU = "92", "916"  # Thành phố Cần Thơ › Quận Ninh Kiều (legacy)
+
+
+async def test_a_council_loads_its_2011_2016_archive_and_nothing_before_its_units_existed(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """Cần Thơ's Đề án 2012–2015 trained its delegates under the 2011–2016 term; the city was
+    established on 1 January 2004 (NQ 22/2003/QH11), so nothing of it is dated before."""
+    app = await reporting(stack, settings)
+    term = {"term": "2011-2016", "as_of": "2015-12-31"}
+    await post(app, f"/units/{CAN_THO}/delegates", {**term, "seats": 51, "delegates_trained": 49})
+    await post(app, f"/units/{NINH_KIEU}/delegates", {**term, "seats": 35, "delegates_trained": 33})
+
+    async def stocks(period: str) -> tuple[int, int]:
+        figures = (await summary(app, CAN_THO, period))["figures"]
+        return figures.get("council_seats", 0), figures.get("delegates_trained", 0)
+
+    async def archived() -> None:
+        assert await stocks("2011-2016") == (51 + 35, 49 + 33)
+        assert await stocks("2015") == (51 + 35, 49 + 33)
+
+    await eventually(archived)
+    assert await stocks("2021-2026") == (0, 0)  # another term, never declared
+
+    before = {"term": "1999-2004", "as_of": "2003-06-30", "seats": 40, "delegates_trained": 1}
+    refused = await post(app, f"/units/{CAN_THO}/delegates", before, status=422)
+    assert refused["detail"][0]["loc"] == ["path", "unit"]
+    assert "2004-01-01" in refused["detail"][0]["msg"], refused
+    gone = await app.client.get(f"/units/{NINH_KIEU}/summary", params={"period": "2003"})
+    assert gone.status_code == 404 and "2003" in gone.text, gone.text[:300]
+    # A unit whose province has no later establishment is known from the 1994 law's councils.
+    assert (
+        await app.client.get("/units/02/summary", params={"period": "1994-1999"})
+    ).status_code == 200
+    early = await app.client.get("/units/02/summary", params={"period": "1993"})
+    assert early.status_code == 404, early.text[:300]

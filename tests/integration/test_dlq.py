@@ -88,8 +88,9 @@ async def consumed_past(reporting: Running, topic: str, partition: int, offset: 
     await eventually(past)
 
 
-async def hdnd(settings: Settings, *args: str) -> Result:
-    """Run the `hdnd` CLI as an operator would, against the test's servers and prefixes."""
+async def hdnd(settings: Settings, *args: str, signing: bool = False) -> Result:
+    """Run the `hdnd` CLI as an operator would, against the test's servers and prefixes
+    (`signing`: with the unit keys, for commands that publish events)."""
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "MONGODB_URI": settings.mongodb_uri,
@@ -97,6 +98,8 @@ async def hdnd(settings: Settings, *args: str) -> Result:
         "HDND_DATABASE_PREFIX": settings.database_prefix,
         "COLUMNS": "220",
     }
+    if signing and settings.keys_dir is not None:
+        env["HDND_KEYS_DIR"] = str(settings.keys_dir)
     # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
     return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
 

@@ -149,3 +149,40 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
         assert april["figures"]["voters_reached"] == 19
 
     await eventually(folded_after_switch)
+
+
+async def test_the_cli_divides_a_real_district_and_places_each_of_its_communes(
+    settings: Settings,
+) -> None:
+    """Huyện Tam Đường (106, 13 communes) divided in two: a district has children, so the
+    change is refused unless the operator says where each goes (`--children-to`)."""
+    from tests.integration.test_dlq import hdnd
+
+    tam_duong = "106"
+    communes = [u.code for u in Hierarchy.load().children(tam_duong, "legacy")]
+    north, south = "998", "997"
+    divide = [
+        "hierarchy", "divide", tam_duong,
+        "--into", f"{north}=Huyện Tam Đường Bắc", "--into", f"{south}=Huyện Tam Đường Nam",
+        "--effective", "2024-01-01", "--decision", "NQ thử",
+    ]  # fmt: skip
+    refused = await hdnd(settings, *divide, signing=True)
+    assert refused.exit_code != 0 and "children_to does not place" in refused.output
+    done = await hdnd(
+        settings,
+        *divide,
+        *("--children-to", f"{communes[1]}={south}", "--children-to", north),
+        signing=True,
+    )
+    assert done.exit_code == 0, done.output
+
+    runtime = Runtime(settings, "hierarchy")
+    try:
+        after = await Registry(runtime).hierarchy()
+    finally:
+        await runtime.stop()
+    day = date(2024, 1, 1)
+    assert after.find(tam_duong, day) is None
+    assert [u.code for u in after.children(south, day)] == [communes[1]]
+    assert [u.code for u in after.children(north, day)] == [communes[0], *communes[2:]]
+    assert after.find(communes[0], date(2023, 12, 31)).parent == tam_duong  # type: ignore[union-attr]

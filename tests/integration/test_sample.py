@@ -100,6 +100,9 @@ async def test_the_sample_records_every_kind_of_activity_once(
         return figures
 
     figures = await eventually(every_family_counted, within=60, interval=0.5)
+    # What a province's year looks like: mostly regular sessions, rarely extraordinary ones.
+    sessions = [figures[f"sessions_{t}"] for t in ("regular", "thematic", "extraordinary")]
+    assert sessions[0] > sessions[1] + sessions[2] and sessions[2] < 0.15 * sum(sessions)
     counted = time.monotonic() - started
     assert figures["voter_opinions_pending"] == (
         figures["voter_opinions_raised"] - figures["opinions_resolved"]

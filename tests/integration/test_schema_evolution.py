@@ -8,13 +8,15 @@ import json
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from pydantic import Field
 
-from contracts import Envelope
+from contracts import REGISTRY, Envelope
+from contracts.coordination import CouncilDelegatesDeclared
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.dlq import list_letters
@@ -208,3 +210,79 @@ async def test_a_document_stored_as_v1_reads_back_as_v2_and_a_retry_matches_it(
     assert [{k: s[k] for k in as_v2} for s in listed.json()] == [as_v2]
     retried = await oversight.client.post(f"/units/{DISTRICT}/supervisions", json=as_v2)
     assert retried.status_code == 200 and retried.json()["status"] == "unchanged", retried.text
+
+
+class DelegatesDeclaredV2(CouncilDelegatesDeclared):
+    """A v2 of `council.delegates_declared` as it could come: it adds the delegates in office
+    (seats less vacancies); v1 upcasts with every seat filled."""
+
+    VERSION: ClassVar[int] = 2
+    delegates_in_office: int = Field(ge=0, le=1000)
+
+
+def coordination_event(
+    settings: Settings, unit: str, version: int, payload: dict[str, Any]
+) -> bytes:
+    """A signed `council.delegates_declared` envelope of `version`, from a commune's instance."""
+    day = date.fromisoformat(payload["as_of"])
+    envelope = Envelope.model_validate(
+        {
+            "event_id": str(uuid4()),
+            "type": CouncilDelegatesDeclared.TYPE,
+            "version": version,
+            "unit": unit,
+            "occurred_at": datetime.combine(day, time(12), tzinfo=VIETNAM_TZ).isoformat(),
+            "recorded_at": datetime.now(UTC).isoformat(),
+            "source": {"service": "reporting", "instance": f"commune-{unit}"},
+            "sequence": 1,
+            "payload": payload,
+        }
+    )
+    assert settings.keys_dir is not None
+    lineage = Hierarchy.load().lineage(unit, day)
+    return Signer.from_dir(settings.keys_dir).sign(envelope, lineage).to_bytes()
+
+
+async def test_coordination_events_of_v1_and_v2_are_stored_upcast_and_replay_the_same(
+    stack: AsyncExitStack, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordination consumer stores what the upcast payload says, not the wire shape: a v1
+    declaration is kept in the v2 shape, next to a v2 one, and a replay keeps them so."""
+    kind = CouncilDelegatesDeclared.TYPE
+    monkeypatch.setitem(REGISTRY.current, kind, DelegatesDeclaredV2)
+    monkeypatch.setitem(
+        REGISTRY.upcasters, (kind, 1), lambda p: {**p, "delegates_in_office": p["seats"]}
+    )
+    old = {"declaration_id": "v1", "term": "2021-2026", "as_of": "2024-03-01", "seats": 25}
+    new = {**old, "declaration_id": "v2", "seats": 21, "delegates_in_office": 20}
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    await publish_raw(
+        settings,
+        settings.topics.reporting,
+        [
+            (COMMUNE, coordination_event(settings, COMMUNE, 1, {**old, "delegates_trained": 20})),
+            ("03394", coordination_event(settings, "03394", 2, {**new, "delegates_trained": 15})),
+        ],
+    )
+    coordination = reporting.app.state.reporting.coordination
+
+    async def stored() -> dict[str, Any]:
+        docs = await coordination.store.declarations.find({}, {"recorded_at": 0}).to_list()
+        assert len(docs) == 2, docs
+        return {d["unit"]: d for d in docs}
+
+    first = await eventually(stored)
+    assert first[COMMUNE]["payload"]["delegates_in_office"] == 25  # upcast, not as it travelled
+    assert first["03394"]["payload"]["delegates_in_office"] == 20
+    assert first[COMMUNE]["figures"] == {"council_seats": 25, "delegates_trained": 20}
+    figures = (await summary(reporting, DISTRICT, "2024-03"))["figures"]
+    assert (figures["council_seats"], figures["delegates_trained"]) == (25 + 21, 20 + 15)
+
+    await coordination.replay()
+
+    async def replayed() -> None:
+        status = coordination.consumer.status
+        assert status.handled >= 2 and status.caught_up and status.lag == 0
+
+    await eventually(replayed)
+    assert await stored() == first

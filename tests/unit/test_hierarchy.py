@@ -267,3 +267,18 @@ def test_from_units_rejects_unknown_successor() -> None:
     units = [Unit("1", "P", "province", None, "legacy"), Unit("1", "P", "province", None, "2025")]
     with pytest.raises(ValueError):
         Hierarchy.from_units(units, successors={"1": ["2"]})
+
+
+def test_legacy_units_answer_from_the_1994_law_or_their_provinces_establishment() -> None:
+    """Thành phố Cần Thơ (92) and its wards exist from 1 January 2004 (NQ 22/2003/QH11); a unit
+    of an older province from December 1994; a record dated before names no unit, and says why."""
+    h = Hierarchy.load()
+    assert h.find("92", date(2003, 12, 31)) is None and h.find("31120", date(2003, 12, 31)) is None
+    assert h.find("92", date(2004, 1, 1)) is not None
+    assert h.resolve("31120", date(2003, 6, 30)) is None
+    assert "established (Nghị quyết 22/2003/QH11)" in h.absent("31120", date(2003, 6, 30))
+    assert h.find("02", date(1994, 12, 1)) is not None and h.find("02", date(1994, 11, 30)) is None
+    assert "1994 law" in h.absent("02", date(1990, 1, 1))
+    assert h.absent("99999", date(2020, 1, 1)) == "unit 99999 did not exist on 2020-01-01"
+    assert len(h.provinces(date(2000, 1, 1))) == 63 - 6 - 1  # before 2004's and Hà Nội's
+    assert len(h.provinces(date(2010, 1, 1))) == 63

@@ -194,3 +194,22 @@ def test_a_smaller_sample_keeps_its_chains_whole() -> None:
     for i, chain in enumerate(part):
         if chain.after is not None:
             assert chain.after < i and part[chain.after].posts[0].service == "meetings"
+
+
+def session_types(posts: list[Post]) -> Counter[str]:
+    """Sessions (kỳ họp) held in the sample, by type: each recorded or held once."""
+    held = Counter[str]()
+    for post in posts:
+        if route(post) in ("meetings", "hold") and post.body.get("kind") == "session":
+            held[post.body["session_type"]] += 1
+    return held
+
+
+def test_sessions_are_mostly_regular_some_thematic_and_rarely_extraordinary() -> None:
+    """A council holds its two regular sessions a year, a thematic one now and then, and an
+    extraordinary one only when something cannot wait (the 2025 reform was one such)."""
+    held = session_types(POSTS)
+    total = held.total()
+    assert held["regular"] >= 0.6 * total, held
+    assert 0 < held["thematic"] < held["regular"], held
+    assert 0 < held["extraordinary"] <= 0.15 * total, held

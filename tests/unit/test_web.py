@@ -264,11 +264,13 @@ def test_periods_include_term_and_nine_months(page: str) -> None:
     kinds = set(re.findall(r'<option value="([a-z0-9]+)">', page))
     assert {"month", "quarter", "h1", "h2", "9m", "year", "term", "range"} <= kinds
     # the page's terms start when the API's do
-    firsts = dict(re.findall(r"y === (\d{4}) \? '(\d{4}-\d{2})'", page))
-    assert {int(y): m for y, m in firsts.items()} == {y: t[0] for y, t in KNOWN_TERMS.items()}
+    terms = re.findall(r"(\d{4}): \[(\d{4}), '(\d{4}-\d{2})'\]", page)
+    assert {int(y): (m, end) for y, end, m in terms} == {
+        y: (t[0], t[1][:4]) for y, t in KNOWN_TERMS.items()
+    }
     assert "`${y}-04`" in page and term_months(2026)[0] == "2026-04"
     assert parse_period("2021-2026").label == "Nhiệm kỳ 2021–2026"
-    assert "`Nhiệm kỳ ${p.start}–${p.start + TERM_YEARS}`" in page
+    assert "`Nhiệm kỳ ${p.start}–${termEnd(p.start)}`" in page
 
 
 def test_country_view(page: str) -> None:

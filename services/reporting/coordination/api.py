@@ -37,6 +37,7 @@ from services.common.activity import (
     with_signature,
 )
 from services.common.auth import Caller, CallerDep
+from services.common.hierarchy import Era
 from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
 from services.reporting.coordination import domain
@@ -48,6 +49,22 @@ from services.reporting.document.api import with_document
 
 def _reporting_of(app: FastAPI) -> Any:
     return app.state.reporting
+
+
+EraQuery = Annotated[
+    Era | None,
+    Query(
+        description="legacy or 2025: a code reused since the 2025 reform names a different"
+        " council in each era; by default the era in which the code names a unit today"
+    ),
+]
+
+
+def _readable_era(request: Request, caller: Caller, unit: str, era: Era | None) -> Era:
+    """The era whose council of `unit` a listing is about, once the caller may read it."""
+    chosen = era or _coordination(request).hierarchy.latest_era(unit) or "2025"
+    caller.may_read(unit, [chosen], f"in the {chosen} era")
+    return chosen
 
 
 router = guarded_router("coordination", _reporting_of)
@@ -286,10 +303,11 @@ async def list_reports(
     request: Request,
     unit: Unit,
     caller: CallerDep,
+    era: EraQuery = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, None, None)
-    docs = await _coordination(request).store.list_filings(unit, limit)
+    chosen = _readable_era(request, caller, unit, era)
+    docs = await _coordination(request).store.list_filings(unit, chosen, limit)
     return [jsonable(d) for d in docs]
 
 
@@ -328,10 +346,11 @@ async def list_tasks(
     unit: Unit,
     caller: CallerDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
+    era: EraQuery = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, None, None)
-    return await _coordination(request).store.list_tasks(unit, period, limit)
+    chosen = _readable_era(request, caller, unit, era)
+    return await _coordination(request).store.list_tasks(unit, chosen, period, limit)
 
 
 @_records(
@@ -402,10 +421,11 @@ async def list_proposals(
     unit: Unit,
     caller: CallerDep,
     direction: Literal["raised", "received"] = "received",
+    era: EraQuery = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    caller.may_read_between(unit, None, None)
-    docs = await _coordination(request).store.list_proposals(unit, direction, limit)
+    chosen = _readable_era(request, caller, unit, era)
+    docs = await _coordination(request).store.list_proposals(unit, chosen, direction, limit)
     return [jsonable(d) for d in docs]
 
 

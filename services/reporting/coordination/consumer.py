@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Envelope, InvalidEvent, decode_event
+from contracts import Decoded, InvalidEvent, decode_event
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -44,21 +45,22 @@ class CoordinationConsumer:
         self.served = runtime.settings.units
         self.verifier = runtime.verifier()
 
-    def writes_for(self, envelope: Envelope) -> list[tuple[str, UpdateOne]]:
-        """What one trusted event changes in this instance's coordination documents."""
-        kind, store = envelope.type, self.store
-        if kind in (CouncilDelegatesDeclared.TYPE, CouncilStaffDeclared.TYPE):
-            return [("declarations", store.declaration_upsert(envelope))]
-        if kind == ReportFiled.TYPE:
-            return [("filings", store.filing_upsert(envelope))]
-        if kind == ProposalRaised.TYPE:
-            ours = (envelope.unit, envelope.payload["to_unit"])
+    def writes_for(self, event: Decoded[BaseModel]) -> list[tuple[str, UpdateOne]]:
+        """What one trusted event changes in this instance's coordination documents, read
+        from its payload in the current version (upcast), never the wire shape."""
+        envelope, payload, store = event.envelope, event.payload, self.store
+        if isinstance(payload, CouncilDelegatesDeclared | CouncilStaffDeclared):
+            return [("declarations", store.declaration_upsert(event))]
+        if isinstance(payload, ReportFiled):
+            return [("filings", store.filing_upsert(event))]
+        if isinstance(payload, ProposalRaised):
+            ours = (envelope.unit, payload.to_unit)
             if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
-                return [("proposals", store.raised_upsert(envelope))]
-        if kind == ProposalAnswered.TYPE:
-            ours = (envelope.unit, envelope.payload["raised_by"])
+                return [("proposals", store.raised_upsert(event))]
+        if isinstance(payload, ProposalAnswered):
+            ours = (envelope.unit, payload.raised_by)
             if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
-                return [("proposals", store.answered_upsert(envelope))]
+                return [("proposals", store.answered_upsert(event))]
         return []
 
     async def handle(self, records: Sequence[Record]) -> None:
@@ -71,7 +73,7 @@ class CoordinationConsumer:
             except InvalidEvent as exc:
                 log.debug("coordination_skipped", reason=str(exc), offset=record.offset)
                 continue
-            writes.extend(self.writes_for(event.envelope))
+            writes.extend(self.writes_for(event))
 
         async def work(session: AsyncClientSession) -> None:
             await self.store.apply(session, writes)

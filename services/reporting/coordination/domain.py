@@ -172,6 +172,13 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
     # The report is owed by the unit as it is in the month it falls due (its era decides).
     due = due_on(unit.level, period)
     owner = ctx.hierarchy.find(unit.code, due)
+    if owner is not None and owner.era != unit.era:
+        raise DomainError(
+            "body.period",
+            f"the report on {period.key} is due on {due}, after the 2025 reform: {owner.name}"
+            f" ({owner.code}) of the 2025 era owes it, not {unit.name} ({unit.code}) of the"
+            " legacy era, a council that ended on 2025-06-30 and only shares its code",
+        )
     if owner is None:
         raise DomainError(
             "body.period",

@@ -2,7 +2,8 @@
 
 - stocks: seats and delegates trained (of the term in force), staff; for a unit, the latest
   declaration in force at the end of the period of each unit whose records count in it,
-  summed (never averaged);
+  summed (never averaged); only declarations of that day's era count (codes were reused in
+  2025 by other councils: see CoordinationStore.declarations_in_force);
 - reports due in the period (every unit owes its periodic reports, by the deadlines of
   services.reporting.coordination.domain) and those missing: due, deadline passed as of
   today, and not filed.

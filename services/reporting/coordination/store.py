@@ -7,6 +7,15 @@ events other instances publish (the coordination consumer), always by idempotent
 - `proposals`: proposals raised by the units served and those addressed to them (the inbox),
   with the answer once it is given.
 - `coordination_positions`: the coordination consumer's Kafka positions.
+
+Codes are reused across the 2025 reform by different councils, so every read keyed by a unit
+code is scoped to one era by the document's own day (`in_era`): a declaration counts as a
+stock only in the era of its `as_of`, a filing, task or proposal belongs to the era of its
+filing, setting or raising day.
+
+Documents are built from the payload in the current version's model (`Decoded.payload`, the
+upcast one), never from the envelope's wire payload: an event read in an older version is
+stored in today's shape, like one this instance wrote itself.
 """
 
 from __future__ import annotations
@@ -15,11 +24,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventDraft
+from contracts import Decoded, Envelope, EventDraft
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -31,10 +41,17 @@ from contracts.coordination import (
 )
 from services.common.activity import EventStore
 from services.common.consumer import PositionStore
+from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 
 DeclarationKind = Literal["delegates", "staff"]
+
+
+def in_era(era: Era) -> Document:
+    """A condition on an ISO day field: the days of `era`."""
+    reform = REFORM_DATE.isoformat()
+    return {"$lt": reform} if era == "legacy" else {"$gte": reform}
 
 
 def declaration_key(event_type: str, unit: str, declaration_id: str) -> str:
@@ -42,9 +59,17 @@ def declaration_key(event_type: str, unit: str, declaration_id: str) -> str:
     return f"{kind}:{unit}:{declaration_id}"
 
 
-def declaration_doc(envelope: Envelope) -> tuple[str, Document]:
+Event = Decoded[BaseModel]
+
+
+def _read(event: Event) -> tuple[Envelope, Document]:
+    """The envelope and the payload in the current version's shape (JSON values)."""
+    return event.envelope, event.payload.model_dump(mode="json")
+
+
+def declaration_doc(event: Event) -> tuple[str, Document]:
     """(_id, document) of a declaration event."""
-    p = envelope.payload
+    envelope, p = _read(event)
     if envelope.type == CouncilDelegatesDeclared.TYPE:
         kind: DeclarationKind = "delegates"
         figures = {"council_seats": p["seats"], "delegates_trained": p["delegates_trained"]}
@@ -65,8 +90,8 @@ def declaration_doc(envelope: Envelope) -> tuple[str, Document]:
     return declaration_key(envelope.type, envelope.unit, p["declaration_id"]), doc
 
 
-def filing_doc(envelope: Envelope) -> tuple[str, Document]:
-    p = envelope.payload
+def filing_doc(event: Event) -> tuple[str, Document]:
+    envelope, p = _read(event)
     doc: Document = {
         "unit": envelope.unit,
         "period": p["period"],
@@ -80,8 +105,8 @@ def filing_doc(envelope: Envelope) -> tuple[str, Document]:
     return f"{envelope.unit}:{p['period']}", doc
 
 
-def raised_fields(envelope: Envelope) -> Document:
-    p = envelope.payload
+def raised_fields(event: Event) -> Document:
+    envelope, p = _read(event)
     return {
         "proposal_id": p["proposal_id"],
         "raised_by": envelope.unit,
@@ -133,14 +158,14 @@ class CoordinationStore(EventStore):
     async def declare(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, CouncilDelegatesDeclared | CouncilStaffDeclared)
         envelope = await self.emit_one(session, draft)
-        key, doc = declaration_doc(envelope)
+        key, doc = declaration_doc(Decoded(envelope, draft.payload))
         await self.declarations.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
 
     async def file_report(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ReportFiled)
         envelope = await self.emit_one(session, draft)
-        key, doc = filing_doc(envelope)
+        key, doc = filing_doc(Decoded(envelope, draft.payload))
         await self.filings.insert_one({"_id": key, **doc, **_recorded()}, session=session)
         return envelope
 
@@ -181,7 +206,7 @@ class CoordinationStore(EventStore):
     async def raise_proposal(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         assert isinstance(draft.payload, ProposalRaised)
         envelope = await self.emit_one(session, draft)
-        fields = raised_fields(envelope)
+        fields = raised_fields(Decoded(envelope, draft.payload))
         await self.proposals.insert_one(
             {"_id": fields["proposal_id"], **fields, "status": "raised", **_recorded()},
             session=session,
@@ -205,19 +230,19 @@ class CoordinationStore(EventStore):
     # -- what the coordination consumer applies ------------------------------------------------
 
     @staticmethod
-    def declaration_upsert(envelope: Envelope) -> UpdateOne:
-        key, doc = declaration_doc(envelope)
+    def declaration_upsert(event: Event) -> UpdateOne:
+        key, doc = declaration_doc(event)
         return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
 
     @staticmethod
-    def filing_upsert(envelope: Envelope) -> UpdateOne:
-        key, doc = filing_doc(envelope)
+    def filing_upsert(event: Event) -> UpdateOne:
+        key, doc = filing_doc(event)
         return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
 
     @staticmethod
-    def raised_upsert(envelope: Envelope) -> UpdateOne:
+    def raised_upsert(event: Event) -> UpdateOne:
         """Raised and answered may arrive in either order (different keys, partitions)."""
-        fields = raised_fields(envelope)
+        fields = raised_fields(event)
         return UpdateOne(
             {"_id": fields["proposal_id"]},
             {"$set": fields, "$setOnInsert": {"status": "raised"}},
@@ -225,8 +250,9 @@ class CoordinationStore(EventStore):
         )
 
     @staticmethod
-    def answered_upsert(envelope: Envelope) -> UpdateOne:
-        fields = answer_fields(envelope.unit, envelope.payload, str(envelope.event_id))
+    def answered_upsert(event: Event) -> UpdateOne:
+        envelope, p = _read(event)
+        fields = answer_fields(envelope.unit, p, str(envelope.event_id))
         return UpdateOne({"_id": fields["proposal_id"]}, {"$set": fields}, upsert=True)
 
     async def apply(
@@ -253,32 +279,38 @@ class CoordinationStore(EventStore):
         return await self.declarations.find_one({"_id": key})
 
     async def list_proposals(
-        self, unit: str, direction: Literal["raised", "received"], limit: int
+        self, unit: str, era: Era, direction: Literal["raised", "received"], limit: int
     ) -> list[Document]:
         field = "raised_by" if direction == "raised" else "to_unit"
-        cursor = self.proposals.find({field: unit}, {"recorded_at": 0})
+        query = {field: unit, "raised_on": in_era(era)}
+        cursor = self.proposals.find(query, {"recorded_at": 0})
         return await cursor.sort("raised_on", ASCENDING).limit(limit).to_list()
 
-    async def list_tasks(self, unit: str, period: str | None, limit: int) -> list[Document]:
-        query: Document = {"unit": unit}
+    async def list_tasks(
+        self, unit: str, era: Era, period: str | None, limit: int
+    ) -> list[Document]:
+        query: Document = {"unit": unit, "set_on": in_era(era)}
         if period:
             query["period"] = period
         cursor = self.tasks.find(query, {"recorded_at": 0, "_id": 0})
         return await cursor.sort("set_on", ASCENDING).limit(limit).to_list()
 
-    async def list_filings(self, unit: str, limit: int) -> list[Document]:
-        cursor = self.filings.find({"unit": unit}, {"_id": 0, "recorded_at": 0})
+    async def list_filings(self, unit: str, era: Era, limit: int) -> list[Document]:
+        query = {"unit": unit, "filed_on": in_era(era)}
+        cursor = self.filings.find(query, {"_id": 0, "recorded_at": 0})
         return await cursor.sort("due_on", ASCENDING).limit(limit).to_list()
 
     async def declarations_in_force(
         self, kind: DeclarationKind, units: Iterable[str], on: date, term: str | None = None
     ) -> dict[str, dict[str, int]]:
         """Per unit, the figures of its latest declaration of `kind` as of `on` (and of `term`,
-        for delegates): a stock, summed by the caller."""
+        for delegates): a stock, summed by the caller. Only declarations of the era of `on`
+        count: a legacy council's stock ends with it, and the 2025 unit reusing its code
+        starts with none."""
         query: Document = {
             "kind": kind,
             "unit": {"$in": sorted(set(units))},
-            "as_of": {"$lte": on.isoformat()},
+            "as_of": {"$lte": on.isoformat(), **in_era(era_of(on))},
         }
         if term is not None:
             query["term"] = term
@@ -291,11 +323,14 @@ class CoordinationStore(EventStore):
         return {d["_id"]: d["figures"] async for d in cursor}
 
     async def filed(self, units: Iterable[str], periods: Iterable[str]) -> set[tuple[str, str]]:
-        """(unit, period) pairs with a filed report."""
+        """(unit, period) pairs with a filed report, by the council that owed it: one filed in
+        another era than its due date's (by a namesake of the owing unit) does not count."""
         query = {"unit": {"$in": sorted(set(units))}, "period": {"$in": sorted(set(periods))}}
+        fields = {"unit": 1, "period": 1, "filed_on": 1, "due_on": 1}
         return {
             (d["unit"], d["period"])
-            async for d in self.filings.find(query, {"unit": 1, "period": 1})
+            async for d in self.filings.find(query, fields)
+            if era_of(date.fromisoformat(d["filed_on"])) == era_of(date.fromisoformat(d["due_on"]))
         }
 
 
