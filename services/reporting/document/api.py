@@ -23,6 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Envelope, EventDraft
 from services.common.activity import WRITE_REFUSALS, Unit, guarded_router
 from services.common.auth import Caller, CallerDep
+from services.common.hierarchy import Era
 from services.common.http import DomainError, NotFound
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.coordination.domain import FileReport, due_on, obligation_of
@@ -84,14 +85,24 @@ def council_of(reporting: Reporting, summary: dict[str, Any]) -> Council:
     )
 
 
-async def sections_of(reporting: Reporting, unit: str, period: Period) -> tuple[Texts, bool]:
-    """Sections II and III as saved, or with III prefilled from the next period's tasks
-    (True when prefilled)."""
+def council_era(reporting: Reporting, unit: str, period: Period) -> Era:
+    """The era of the council whose report on `period` this is: a legacy one for a period
+    that ends before the reform, else the latest unit the code names."""
+    if period.last < REFORM_MONTH:
+        return "legacy"
+    return reporting.hierarchy.latest_era(unit) or "2025"
+
+
+async def sections_of(
+    reporting: Reporting, unit: str, era: Era, period: Period
+) -> tuple[Texts, bool]:
+    """Sections II and III as saved, or with III prefilled from the next period's tasks of
+    the council of `era` (True when prefilled)."""
     texts, _ = await reporting.documents.texts_of(unit, period.key)
     if texts.directions is not None:
         return texts, False
     coming = next_period(period)
-    tasks = await reporting.coordination.store.list_tasks(unit, None, 1000)
+    tasks = await reporting.coordination.store.list_tasks(unit, era, None, 1000)
     upcoming = [t for t in tasks if starts_within(t["period"], coming)]
     directions = prefilled_directions(upcoming, period_phrase(coming))
     return Texts(texts.shortcomings, directions), True
@@ -104,7 +115,7 @@ async def build_report(
     first time), with the secretary's sections."""
     summary = await summary_of(reporting, caller, unit, period, view)
     council = council_of(reporting, summary)
-    texts, _ = await sections_of(reporting, council.code, period)
+    texts, _ = await sections_of(reporting, council.code, summary["unit"]["era"], period)
     _, register = await reporting.documents.texts_of(council.code, period.key)
     number = register or await reporting.documents.number_for(
         council.code, period.key, due_on(council.level, period).year
@@ -180,7 +191,9 @@ async def get_sections(
     asked = report_period(period)
     caller.may_read(unit, eras_of(asked), f"during {asked.key}")
     reporting = _reporting(request)
-    texts, prefilled = await sections_of(reporting, unit, asked)
+    texts, prefilled = await sections_of(
+        reporting, unit, council_era(reporting, unit, asked), asked
+    )
     _, number = await reporting.documents.texts_of(unit, asked.key)
     return SavedSections(
         shortcomings=texts.shortcomings,
