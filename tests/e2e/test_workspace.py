@@ -1,0 +1,193 @@
+"""A secretary's day in the workspace, in chromium against the real services: record a voter
+contact with its opinions through the form, follow one up with the list's buttons and see the
+dashboard's figures move; a refusal shown next to its field; a record typed while the service
+is down kept in the browser and sent once when it is back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from contracts.timezone import VIETNAM_TZ
+from tests.conftest import eventually
+from tests.e2e.conftest import Workspace
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+# Tỉnh Lai Châu (12) and two of its communes since the 2025 reform.
+PROVINCE, COMMUNE, OTHER_COMMUNE = "12", "03390", "03394"
+
+
+def day_before(days: int) -> date:
+
+    return datetime.now(VIETNAM_TZ).date() - timedelta(days=days)
+
+
+def dmy(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+async def shot(page: Page, workspace: Workspace, name: str) -> None:
+    await page.screenshot(path=str(workspace.screenshots / f"{name}.png"), full_page=True)
+
+
+async def fill_voter_contact(
+    page: Page, title: str, held_on: str, opinions: list[tuple[str, str, str]]
+) -> None:
+    await page.fill('[name="title"]', title)
+    await page.fill('[name="held_on"]', held_on)
+    await page.select_option('[name="timing"]', "after_session")
+    await page.fill('[name="delegate_group"]', "Tổ đại biểu số 1")
+    await page.fill('[name="voters_attending"]', "120")
+    await page.fill('[name="opinions_raised"]', str(len(opinions)))
+    for i, (text, field, agency) in enumerate(opinions):
+        await page.click('[data-add="opinions"]')
+        await page.fill(f'[name="opinions.{i}.text"]', text)
+        await page.select_option(f'[name="opinions.{i}.field"]', field)
+        await page.fill(f'[name="opinions.{i}.addressed_to"]', agency)
+
+
+async def figures(workspace: Workspace, unit: str, period: str) -> dict[str, Any]:
+    r = await workspace.apps["reporting"].client.get(
+        f"/units/{unit}/summary", params={"period": period}
+    )
+    assert r.status_code == 200, r.text
+    found: dict[str, Any] = r.json()["figures"]
+    return found
+
+
+async def test_voter_contact_with_three_opinions_followed_up_moves_the_dashboard(
+    workspace: Workspace, page: Page
+) -> None:
+    held = day_before(2)
+    await page.goto(workspace.signed_in(PROVINCE))
+    await expect(page.locator("#page-title")).to_contain_text("Tỉnh Lai Châu")
+    await expect(page.locator(".due-card").first).to_be_visible()
+    await shot(page, workspace, "home-province")
+
+    # The commune is chosen by name (accents optional), never by code.
+    await page.fill('#unit-switch [name="unit"]', "binh lu")
+    await page.click(f'#unit-switch li[data-code="{COMMUNE}"]')
+    await page.click('#unit-switch button[type="submit"]')
+    await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
+
+    dashboard = await page.context.new_page()
+    await dashboard.goto(f"{workspace.url}/?unit={COMMUNE}&period={held.year}")
+    opinions_card = dashboard.locator('.card[data-key="voter_opinions_raised"]')
+    await expect(opinions_card.locator(".card-value")).to_have_text("0")
+
+    await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
+    await fill_voter_contact(
+        page,
+        "Tiếp xúc cử tri sau kỳ họp thứ 5",
+        dmy(held),
+        [
+            ("Đề nghị sửa chữa đường liên thôn Nà Khum", "investment_construction", "UBND xã"),
+            ("Cấp giấy chứng nhận quyền sử dụng đất chậm", "land", "Văn phòng đăng ký đất đai"),
+            ("Trạm y tế thiếu thuốc điều trị", "education_health", "Sở Y tế"),
+        ],
+    )
+    await shot(page, workspace, "form-voter-contact")
+    await page.click('form.record-form button[type="submit"]')
+    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
+
+    # The oversight service opens one item per opinion from the meeting's event.
+    await page.get_by_role("link", name="Ý kiến, kiến nghị của cử tri").click()
+    rows = page.locator("#list-y-kien tbody tr[data-id]")
+
+    async def three_opinions() -> None:
+        await page.evaluate("location.reload()")
+        await expect(rows).to_have_count(3, timeout=2_000)
+
+    await eventually(three_opinions, within=30, interval=0.5)
+    first = rows.first
+    opinion_id = await first.get_attribute("data-id")
+    row = page.locator(f'tr[data-id="{opinion_id}"]')
+    await row.locator('[data-step="forwarded"]').click()
+    await page.fill('.step-panel [name="agency"]', "UBND huyện")
+    await shot(page, workspace, "list-opinions")
+    await page.click('.step-panel button[type="submit"]')
+    await expect(row.locator(".stage")).to_have_text("Đã chuyển")
+    await row.locator('[data-step="answered"]').click()
+    await page.fill('.step-panel [name="answer"]', "UBND huyện đã bố trí kinh phí sửa đường")
+    await page.click('.step-panel button[type="submit"]')
+    await expect(row.locator(".stage")).to_have_text("Đã trả lời")
+    await row.locator('[data-step="resolved"]').click()
+    await page.click('.step-panel button[type="submit"]')
+    await expect(row.locator(".stage")).to_have_text("Đã giải quyết")
+
+    # The dashboard refreshes itself: 3 opinions received, 1 resolved.
+    await expect(opinions_card.locator(".card-value")).to_have_text("3", timeout=30_000)
+    await expect(opinions_card.locator(".card-sub .v")).to_have_text("1", timeout=30_000)
+    await shot(dashboard, workspace, "dashboard")
+
+    await page.get_by_role("link", name="Việc cần làm").click()
+    await expect(page.locator("#recent")).to_contain_text("Tiếp xúc cử tri sau kỳ họp thứ 5")
+    await shot(page, workspace, "home-commune")
+
+
+async def test_a_refused_record_shows_the_message_next_to_its_field_and_keeps_what_was_typed(
+    workspace: Workspace, page: Page
+) -> None:
+    await page.goto(workspace.signed_in(COMMUNE))
+    await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
+    opinion = ("Đề nghị lắp đèn chiếu sáng", "other", "UBND xã")
+    await fill_voter_contact(page, "Tiếp xúc cử tri năm sau", "01/01/2099", [opinion])
+    await page.click('form.record-form button[type="submit"]')
+
+    message = page.locator('[data-error-for="held_on"]')
+    await expect(message).to_be_visible()
+    await expect(message).to_contain_text("in the future")
+    await expect(page.locator('[name="held_on"]')).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator(".message.error")).to_contain_text("422")
+    # nothing typed is lost
+    await expect(page.locator('[name="title"]')).to_have_value("Tiếp xúc cử tri năm sau")
+    await expect(page.locator('[name="opinions.0.text"]')).to_have_value(opinion[0])
+    await expect(page.locator('[name="held_on"]')).to_have_value("01/01/2099")
+    await shot(page, workspace, "form-refused")
+
+
+async def test_a_record_typed_while_the_service_is_down_is_sent_once_when_it_returns(
+    workspace: Workspace, page: Page
+) -> None:
+    held = day_before(3)
+    await page.goto(workspace.signed_in(OTHER_COMMUNE))
+    await expect(page.locator("#unit-name")).to_have_text("Xã Sin Suối Hồ")
+    await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
+    await expect(page.locator('[name="title"]')).to_be_visible()
+
+    meetings = workspace.listeners["meetings"]
+    await meetings.stop()
+    try:
+        await fill_voter_contact(page, "Tiếp xúc cử tri khi mất mạng", dmy(held), [])
+        await page.click('form.record-form button[type="submit"]')
+        await expect(page.locator(".message.warn")).to_contain_text("sẽ tự gửi")
+        await expect(page.locator("#outbox-badge")).to_have_text("Đang chờ gửi: 1")
+        await page.click("#outbox-badge")
+        await expect(page.locator("#outbox tbody tr")).to_have_count(1)
+        await expect(page.locator("#outbox")).to_contain_text("Tiếp xúc cử tri")
+        await shot(page, workspace, "outbox")
+        queued = await page.evaluate("Outbox.all()")
+        assert len(queued) == 1 and queued[0]["body"]["meeting_id"]
+    finally:
+        await meetings.start()
+
+    # The outbox retries on its own (timer, `online`), and the record is sent once.
+    await expect(page.locator("#outbox-badge")).to_have_text(
+        "Không có bản ghi chờ gửi", timeout=30_000
+    )
+    client = workspace.apps["meetings"].client
+    listed = (await client.get(f"/units/{OTHER_COMMUNE}/meetings")).json()
+    assert [m["title"] for m in listed] == ["Tiếp xúc cử tri khi mất mạng"]
+
+    # The stable id makes a repeat harmless: the service answers "unchanged".
+    again = await client.post(f"/units/{OTHER_COMMUNE}/meetings", json=queued[0]["body"])
+    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+
+    async def counted_once() -> None:
+        assert (await figures(workspace, OTHER_COMMUNE, str(held.year)))["voter_contacts"] == 1
+
+    await eventually(counted_once, within=30)
