@@ -87,13 +87,13 @@ async def search_units(
     token's unit or above it (proposals go up); `code` names one unit (to show a chosen one)."""
     hierarchy = caller.hierarchy
     scope = caller.principal.unit
-    words = _fold(q).split()
+    words = fold(q).split()
     found: list[dict[str, Any]] = []
     for era in ("2025", "legacy"):
-        for unit in _in_scope(hierarchy, scope, era):
+        for unit in units_in_scope(hierarchy, scope, era):
             if code is not None and unit.code != code:
                 continue
-            if code is None and not all(w in _fold(unit.name) for w in words):
+            if code is None and not all(w in fold(unit.name) for w in words):
                 continue
             found.append(_unit_json(hierarchy, unit))
             if len(found) >= SEARCH_LIMIT:
@@ -101,7 +101,7 @@ async def search_units(
     return found
 
 
-def _in_scope(hierarchy: Hierarchy, scope: str | None, era: Era) -> list[Unit]:
+def units_in_scope(hierarchy: Hierarchy, scope: str | None, era: Era) -> list[Unit]:
     if scope is None:
         return list(hierarchy.units(era))
     own = hierarchy.find(scope, era)
@@ -125,7 +125,7 @@ def _unit_json(hierarchy: Hierarchy, unit: Unit) -> dict[str, Any]:
 
 
 @cache
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without diacritics, so "tam duong" finds "Tam Đường"."""
     plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in plain if not unicodedata.combining(c)).lower()

@@ -191,3 +191,25 @@ async def test_a_record_typed_while_the_service_is_down_is_sent_once_when_it_ret
         assert (await figures(workspace, OTHER_COMMUNE, str(held.year)))["voter_contacts"] == 1
 
     await eventually(counted_once, within=30)
+
+
+async def test_every_record_the_services_accept_has_a_form(
+    workspace: Workspace, page: Page
+) -> None:
+    """Each menu entry draws its form from the service's schema, with Vietnamese labels."""
+    await page.goto(workspace.signed_in(COMMUNE))
+    links = page.locator("nav details a[href^='#/ghi/']")
+    await expect(links.first).to_be_visible()
+    hrefs = [await a.get_attribute("href") for a in await links.all()]
+    assert len(hrefs) >= 8 + 1 + 3 + 5  # meeting kinds, scheduling, oversight, coordination
+    folder = workspace.screenshots / "forms"
+    folder.mkdir(exist_ok=True)
+    for href in hrefs:
+        assert href is not None
+        await page.evaluate("href => { location.hash = href }", href)
+        form = page.locator(f'main[data-view="{href[1:]}"] form.record-form')
+        await expect(form.locator(".sf-field:not([hidden])").first).to_be_visible()
+        labels = await form.locator(".sf-field > label").all_inner_texts()
+        assert not [t for t in labels if "_" in t], f"{href}: unlabelled fields {labels}"
+        name = href.split("/ghi/")[1].replace("/", "-").replace("?kind=", "-")
+        await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -98,10 +98,11 @@ def obligations_due_in(month: str) -> list[Period]:
 
 
 def obligations_around(
-    level: Level, today: date, back_days: int = 400
+    level: Level, today: date, back_days: int = 400, ahead_days: int = 120
 ) -> list[tuple[Period, date]]:
     """The reports a council of `level` owes whose period has begun and whose deadline is at
-    most `back_days` ago, latest deadline first: what a secretary's home page lists as due."""
+    most `back_days` ago or `ahead_days` ahead, latest deadline first: what a secretary's
+    home page lists as due."""
     month = f"{today.year:04d}-{today.month:02d}"
     keys: set[str] = set()
     for year in (today.year - 1, today.year):
@@ -109,8 +110,8 @@ def obligations_around(
         with contextlib.suppress(InvalidPeriod):
             keys.add(term_of(f"{year}-06"))
     owed = [(p, due_on(level, p)) for p in map(parse_period, keys) if p.first <= month]
-    recent = [(p, due) for p, due in owed if (today - due).days <= back_days]
-    return sorted(recent, key=lambda pd: pd[1], reverse=True)
+    near = [(p, due) for p, due in owed if -ahead_days <= (today - due).days <= back_days]
+    return sorted(near, key=lambda pd: pd[1], reverse=True)
 
 
 # -- commands ------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@
   // ---- pages -------------------------------------------------------------------------------
 
   function page(title, ...kids) {
-    main.replaceChildren(h('h2', { id: 'page-title', tabindex: '-1' }, title), ...kids);
+    main.replaceChildren(h('h2', { id: 'page-title', tabindex: '-1' }, title), ...kids.filter((k) => k));
     document.title = `${title} – Không gian làm việc HĐND`;
   }
 
@@ -430,7 +430,7 @@
       const tr = h('tr', { 'data-id': id },
         h('td', { class: 'date' }, dmy(item[l.date] || item.held_on || item.scheduled_for)),
         h('td', {}, l.kind ? h('span', { class: 'hint' }, window.SchemaForm.enumLabel('MeetingKind', 'kind', item[l.kind]) + ' · ') : null, String(pick(item, l.text))),
-        h('td', {}, pick(item, ['addressed_to', 'payload.addressed_to', 'agency', 'to_unit', 'raised_by', 'period']) || ''),
+        h('td', {}, pick(item, ['steps.transferred.agency', 'steps.forwarded.agency', 'opened.addressed_to', 'addressed_to', 'to_unit', 'raised_by', 'period']) || ''),
         h('td', {}, l.state ? h('span', { class: `stage s-${st}` }, stageLabel(st)) : ''),
         h('td', { class: 'steps' }, buttons));
       return [tr, panelRow];
@@ -496,6 +496,7 @@
     const hash = location.hash.replace(/^#/, '') || '/';
     const [path, qs] = hash.split('?');
     const query = new URLSearchParams(qs || '');
+    main.dataset.view = hash; // what is on screen, for tests and styles
     nav.querySelectorAll('a').forEach((a) => a.classList.toggle('current', a.getAttribute('href') === '#' + hash));
     if (path.startsWith('/ghi/')) formPage(path.slice(5), query);
     else if (path.startsWith('/theo-doi/')) listPage(path.slice(10), query);

@@ -253,7 +253,11 @@
           return !required && Object.keys(out).length === 0 ? undefined : out;
         },
         set: (v) => { for (const [k, n] of Object.entries(kids)) if (v && k in v) n.set(v[k]); },
-        check: () => Object.values(kids).flatMap((n) => n.check()),
+        check: () => {
+          // an optional group left empty is fine; once started, its own required fields apply
+          const started = Object.values(kids).some((n) => n.get() !== undefined);
+          return !required && !started ? [] : Object.values(kids).flatMap((n) => n.check());
+        },
         renew: () => Object.values(kids).forEach((n) => n.renew && n.renew()),
       };
     }
