@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from contracts.timezone import VIETNAM_TZ
-from tests.conftest import eventually
+from tests.conftest import eventually, token
 from tests.e2e.conftest import Workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -132,7 +132,12 @@ async def test_voter_contact_with_three_opinions_followed_up_moves_the_dashboard
 async def test_a_refused_record_shows_the_message_next_to_its_field_and_keeps_what_was_typed(
     workspace: Workspace, page: Page
 ) -> None:
-    await page.goto(workspace.signed_in(COMMUNE))
+    await page.goto(f"{workspace.url}/workspace/")
+    await expect(page.locator("#page-title")).to_have_text("Đăng nhập")
+    await shot(page, workspace, "sign-in")
+    await page.fill("#token", token(COMMUNE))
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
     await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
     opinion = ("Đề nghị lắp đèn chiếu sáng", "other", "UBND xã")
     await fill_voter_contact(page, "Tiếp xúc cử tri năm sau", "01/01/2099", [opinion])
