@@ -218,3 +218,38 @@ async def test_every_record_the_services_accept_has_a_form(
         assert not [t for t in labels if "_" in t], f"{href}: unlabelled fields {labels}"
         name = href.split("/ghi/")[1].replace("/", "-").replace("?kind=", "-")
         await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+async def test_without_any_network_the_page_opens_from_its_cache_and_keeps_records_to_send(
+    workspace: Workspace, page: Page
+) -> None:
+    """The service worker serves the page, its scripts and the services' schemas offline;
+    a petition typed then is sent when the browser is back online, once."""
+    unit = "03405"  # Xã Tả Lèng
+    await page.goto(workspace.signed_in(unit))
+    await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    await page.reload()  # now controlled by the service worker, which cached what it served
+    await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")
+
+    await page.context.set_offline(True)
+    try:
+        await page.reload()
+        await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")
+        await page.get_by_role("link", name="Đơn thư nhận qua đường bưu điện").click()
+        await page.select_option('[name="petition_type"]', "complaint")
+        await page.fill('[name="summary"]', "Khiếu nại về bồi thường giải phóng mặt bằng")
+        await page.fill('[name="received_on"]', dmy(day_before(1)))
+        await page.click('form.record-form button[type="submit"]')
+        await expect(page.locator(".message.warn")).to_be_visible()
+        await expect(page.locator("#outbox-badge")).to_have_text("Đang chờ gửi: 1")
+    finally:
+        await page.context.set_offline(False)
+
+    await expect(page.locator("#outbox-badge")).to_have_text(
+        "Không có bản ghi chờ gửi", timeout=30_000
+    )
+    r = await workspace.apps["oversight"].client.get(f"/units/{unit}/petitions")
+    assert [p["opened"]["summary"] for p in r.json()] == [
+        "Khiếu nại về bồi thường giải phóng mặt bằng"
+    ]

@@ -122,11 +122,16 @@
   }
   async function unitName(code) {
     if (state.unitNames[code]) return state.unitNames[code];
+    const NAMES = 'hdnd-workspace-unit-names'; // kept, so the page names units offline too
+    const kept = JSON.parse(localStorage.getItem(NAMES) || '{}');
     try {
       const found = await api('reporting', '/workspace/units', { code });
-      if (found[0]) state.unitNames[code] = found[0].name;
-    } catch (_) { /* offline: the code stays */ }
-    return state.unitNames[code] || code;
+      if (found[0]) {
+        state.unitNames[code] = found[0].name;
+        localStorage.setItem(NAMES, JSON.stringify({ ...kept, [code]: found[0].name }));
+      }
+    } catch (_) { /* offline: the name known from before, else the code */ }
+    return state.unitNames[code] || kept[code] || code;
   }
 
   // ---- sending, and the outbox ---------------------------------------------------------------
