@@ -253,3 +253,46 @@ async def test_without_any_network_the_page_opens_from_its_cache_and_keeps_recor
     assert [p["opened"]["summary"] for p in r.json()] == [
         "Khiếu nại về bồi thường giải phóng mặt bằng"
     ]
+
+
+async def test_a_supervision_from_its_plan_to_a_recommendation_implemented(
+    workspace: Workspace, page: Page
+) -> None:
+    """The province plans a thematic supervision of a commune (chosen by name), starts and
+    finishes it with a recommendation, and records the recommendation implemented."""
+    await page.goto(workspace.signed_in(PROVINCE))
+    await page.get_by_role("link", name="Kế hoạch giám sát, khảo sát, thẩm tra").click()
+    await page.select_option('[name="activity"]', "thematic_supervision")
+    await page.select_option('[name="body"]', "standing_committee")
+    await page.select_option('[name="field"]', "land")
+    await page.fill('[name="title"]', "Giám sát công tác quản lý đất đai năm 2026")
+    await page.fill('[name="planned_on"]', dmy(day_before(20)))
+    await page.click('[data-add="supervised_units"]')
+    await page.fill('[name="supervised_units.0"]', "Bình Lư")
+    await page.click(f'[data-path="supervised_units.0"] li[data-code="{COMMUNE}"]')
+    await page.click('form.record-form button[type="submit"]')
+    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
+
+    await page.get_by_role("link", name="Kế hoạch giám sát", exact=True).click()
+    row = page.locator("#list-giam-sat tbody tr[data-id]").first
+    await row.locator('[data-step="started"]').click()
+    await page.click('.step-panel button[type="submit"]')
+    await expect(row.locator(".stage")).to_have_text("Đang thực hiện")
+    await row.locator('[data-step="finished"]').click()
+    panel = page.locator(".step-panel")
+    await panel.locator('[name="findings"]').fill("Còn chậm cấp giấy chứng nhận")
+    await panel.locator('[data-add="recommendations"]').click()
+    await panel.locator('[name="recommendations.0.text"]').fill("Đẩy nhanh cấp giấy chứng nhận")
+    await panel.locator('[name="recommendations.0.addressed_to"]').fill("UBND tỉnh")
+    deadline = datetime.now(VIETNAM_TZ).date() + timedelta(days=60)
+    await panel.locator('[name="recommendations.0.deadline"]').fill(dmy(deadline))
+    await shot(page, workspace, "list-supervision-finish")
+    await panel.locator('button[type="submit"]').click()
+    await expect(row.locator(".stage")).to_have_text("Đã kết thúc")
+
+    await page.get_by_role("link", name="Kiến nghị sau giám sát").click()
+    recommendation = page.locator("#list-kien-nghi-giam-sat tbody tr[data-id]").first
+    await expect(recommendation).to_contain_text("Đẩy nhanh cấp giấy chứng nhận")
+    await recommendation.locator('[data-step="implemented"]').click()
+    await page.click('.step-panel button[type="submit"]')
+    await expect(recommendation.locator(".stage")).to_have_text("Đã thực hiện")
