@@ -296,3 +296,33 @@ async def test_a_supervision_from_its_plan_to_a_recommendation_implemented(
     await recommendation.locator('[data-step="implemented"]').click()
     await page.click('.step-panel button[type="submit"]')
     await expect(recommendation.locator(".stage")).to_have_text("Đã thực hiện")
+
+
+async def test_a_meeting_scheduled_then_held_then_corrected(
+    workspace: Workspace, page: Page
+) -> None:
+    """Scheduling, holding (the scheduled content carried into the form) and correcting."""
+    unit = "03388"  # Phường Đoàn Kết
+    await page.goto(workspace.signed_in(unit))
+    await page.get_by_role("link", name="Lên lịch cuộc họp").click()
+    await page.select_option('[name="kind"]', "standing_committee")
+    await page.fill('[name="title"]', "Phiên họp Thường trực tháng 12")
+    await page.fill('[name="scheduled_for"]', dmy(day_before(1)))
+    await page.click('form.record-form button[type="submit"]')
+    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
+
+    await page.get_by_role("link", name="Cuộc họp, hoạt động").click()
+    row = page.locator("#list-cuoc-hop tbody tr[data-id]").first
+    await expect(row.locator(".stage")).to_have_text("Đã lên lịch")
+    await row.locator('[data-step="hold"]').click()
+    panel = page.locator(".step-panel")
+    await expect(panel.locator('[name="title"]')).to_have_value("Phiên họp Thường trực tháng 12")
+    await panel.locator('[name="meeting_type"]').select_option("regular")
+    await panel.locator('button[type="submit"]').click()
+    await expect(row.locator(".stage")).to_have_text("Đã tổ chức")
+
+    await row.locator('[data-step="correct"]').click()
+    await panel.locator('[name="meeting.title"]').fill("Phiên họp Thường trực tháng 12 (mở rộng)")
+    await panel.locator('[name="reason"]').fill("Ghi sai tên phiên họp")
+    await panel.locator('button[type="submit"]').click()
+    await expect(row).to_contain_text("Phiên họp Thường trực tháng 12 (mở rộng)")
