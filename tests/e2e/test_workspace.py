@@ -326,3 +326,34 @@ async def test_a_meeting_scheduled_then_held_then_corrected(
     await panel.locator('[name="reason"]').fill("Ghi sai tên phiên họp")
     await panel.locator('button[type="submit"]').click()
     await expect(row).to_contain_text("Phiên họp Thường trực tháng 12 (mở rộng)")
+
+
+async def test_a_commune_proposal_is_answered_by_the_province(
+    workspace: Workspace, page: Page
+) -> None:
+    """The commune raises a proposal to its province (picked by name); the province finds it
+    among those received and answers it with the list's button."""
+    await page.goto(workspace.signed_in("03394"))
+    await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
+    await page.fill('[name="to_unit"]', "Lai Châu")
+    await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
+    await page.select_option('[name="kind"]', "recommendation")
+    await page.fill('[name="title"]', "Đề nghị hỗ trợ kinh phí sửa trụ sở")
+    await page.fill('[name="raised_on"]', dmy(day_before(1)))
+    await page.click('form.record-form button[type="submit"]')
+    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
+
+    await page.goto(workspace.signed_in(PROVINCE))
+    await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
+    rows = page.locator("#list-de-xuat-nhan tbody tr[data-id]")
+
+    async def arrived() -> None:
+        await page.evaluate("location.reload()")
+        await expect(rows.filter(has_text="hỗ trợ kinh phí")).to_have_count(1, timeout=2_000)
+
+    await eventually(arrived, within=30, interval=0.5)
+    row = rows.filter(has_text="hỗ trợ kinh phí")
+    await row.locator('[data-step="answer"]').click()
+    await page.fill('.step-panel [name="answer"]', "Tỉnh bố trí kinh phí trong quý I")
+    await page.click('.step-panel button[type="submit"]')
+    await expect(row.locator(".stage")).not_to_have_text("Chưa trả lời")

@@ -521,7 +521,7 @@
       if (!code) return;
       state.unit = code;
       state.unitName = await unitName(code);
-      localStorage.setItem(UNIT_STORE, code);
+      localStorage.setItem(`${UNIT_STORE}:${state.claims.unit}`, code);
       document.getElementById('unit-name').textContent = state.unitName;
       buildNav();
       route();
@@ -534,8 +534,9 @@
     state.claims = claimsOf(state.token);
     if (!state.token || !state.claims) { signInPage(); return; }
     await loadSpecs();
-    const kept = localStorage.getItem(UNIT_STORE);
-    state.unit = kept && kept.length >= (state.claims.unit || '').length ? kept : state.claims.unit;
+    // the unit last worked on with a token of this unit (a unit within it), else the token's own
+    const kept = localStorage.getItem(`${UNIT_STORE}:${state.claims.unit}`);
+    state.unit = kept || state.claims.unit;
     state.unitName = await unitName(state.unit);
     document.getElementById('unit-name').textContent = state.unitName;
     document.getElementById('signout').hidden = false;
@@ -549,6 +550,15 @@
 
   // ---- start ------------------------------------------------------------------------------
 
+  // `#token=…` (the link `make run` prints): keep the token, drop it from the address bar.
+  function takeTokenFromLink() {
+    const link = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+    if (!link) return false;
+    localStorage.setItem(TOKEN_STORE, link);
+    history.replaceState(null, '', location.pathname);
+    return true;
+  }
+
   async function boot() {
     if ('serviceWorker' in navigator) {
       navigator.serviceWorker.register('/workspace/sw.js', { scope: '/workspace/' }).catch(() => { /* no offline shell */ });
@@ -560,13 +570,10 @@
     } catch (_) {
       state.config = JSON.parse(localStorage.getItem('hdnd-workspace-config') || '{"services":{}}');
     }
-    const link = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
-    if (link) {
-      localStorage.setItem(TOKEN_STORE, link);
-      history.replaceState(null, '', location.pathname);
-    }
+    takeTokenFromLink();
     document.getElementById('signout').addEventListener('click', () => signOut());
-    window.addEventListener('hashchange', route);
+    // a sign-in link opened in this tab carries its token in the fragment: sign in anew
+    window.addEventListener('hashchange', () => (takeTokenFromLink() ? start() : route()));
     window.addEventListener('online', () => { conn.textContent = 'Đang có mạng'; flush(); });
     window.addEventListener('offline', () => { conn.textContent = 'Mất mạng: bản ghi sẽ được lưu để gửi sau'; });
     conn.textContent = navigator.onLine ? 'Đang có mạng' : 'Mất mạng: bản ghi sẽ được lưu để gửi sau';
