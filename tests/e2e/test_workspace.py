@@ -145,7 +145,8 @@ async def test_a_refused_record_shows_the_message_next_to_its_field_and_keeps_wh
 
     message = page.locator('[data-error-for="held_on"]')
     await expect(message).to_be_visible()
-    await expect(message).to_contain_text("in the future")
+    await expect(message).to_contain_text("Ngày ở tương lai")
+    await expect(message).to_contain_text("is in the future")  # and the service's own words
     await expect(page.locator('[name="held_on"]')).to_have_attribute("aria-invalid", "true")
     await expect(page.locator(".message.error")).to_contain_text("422")
     # nothing typed is lost

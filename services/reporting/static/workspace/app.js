@@ -62,24 +62,12 @@
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   }
 
-  // Pydantic's error types in Vietnamese; a rule of the domain keeps the service's own words.
-  const ERROR_TYPES = {
-    missing: 'Bắt buộc nhập.',
-    int_parsing: 'Phải là số nguyên.',
-    int_type: 'Phải là số nguyên.',
-    greater_than_equal: 'Phải lớn hơn hoặc bằng {ge}.',
-    less_than_equal: 'Phải nhỏ hơn hoặc bằng {le}.',
-    string_too_short: 'Chưa nhập nội dung.',
-    string_too_long: 'Quá dài (tối đa {max_length} ký tự).',
-    string_pattern_mismatch: 'Không đúng định dạng.',
-    date_from_datetime_parsing: 'Ngày không hợp lệ.',
-    date_parsing: 'Ngày không hợp lệ.',
-    enum: 'Hãy chọn một giá trị trong danh sách.',
-    literal_error: 'Hãy chọn một giá trị trong danh sách.',
-  };
   function errorText(d) {
-    const t = ERROR_TYPES[d.type];
-    if (!t) return d.msg;
+    const t = L.errorTypes[d.type];
+    if (!t) {
+      const known = L.refusals.find(([pattern]) => pattern.test(d.msg || ''));
+      return known ? `${known[1]} (${d.msg})` : d.msg;
+    }
     return t.replace(/\{(\w+)\}/g, (_, k) => (d.ctx && d.ctx[k] !== undefined ? d.ctx[k] : ''));
   }
 

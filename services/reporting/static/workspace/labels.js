@@ -139,6 +139,36 @@ window.HDND_LABELS = {
       id: 'report_id', text: ['period'], state: null, date: 'filed_on', next: {} },
   ],
 
+  // pydantic's error types, by `type` of a 422's detail
+  errorTypes: {
+    missing: 'Bắt buộc nhập.',
+    int_parsing: 'Phải là số nguyên.',
+    int_type: 'Phải là số nguyên.',
+    greater_than_equal: 'Phải lớn hơn hoặc bằng {ge}.',
+    less_than_equal: 'Phải nhỏ hơn hoặc bằng {le}.',
+    string_too_short: 'Chưa nhập nội dung.',
+    string_too_long: 'Quá dài (tối đa {max_length} ký tự).',
+    string_pattern_mismatch: 'Không đúng định dạng.',
+    date_from_datetime_parsing: 'Ngày không hợp lệ.',
+    date_parsing: 'Ngày không hợp lệ.',
+    enum: 'Hãy chọn một giá trị trong danh sách.',
+    literal_error: 'Hãy chọn một giá trị trong danh sách.',
+  },
+
+  // The services refuse in English (their API's language); what the common refusals mean, in
+  // Vietnamese, shown before the service's own words.
+  refusals: [
+    [/is in the future/, 'Ngày ở tương lai: chỉ ghi nhận việc đã diễn ra.'],
+    [/did not exist on|existed during|exists today/, 'Đơn vị không tồn tại vào thời điểm này.'],
+    [/items given but/, 'Số mục kê chi tiết phải bằng con số đã nhập.'],
+    [/is not .* or below it/, 'Đơn vị phải là đơn vị mình hoặc cấp dưới.'],
+    [/already filed/, 'Đơn vị đã gửi báo cáo của kỳ này.'],
+    [/is taken|already records|already names|is taken already/, 'Mã bản ghi đã được dùng cho nội dung khác.'],
+    [/ is before /, 'Ngày này sớm hơn bước trước.'],
+    [/can next be|takes no further step|cannot \w+ meeting|already answered|meanwhile/, 'Bước này không thực hiện được ở trạng thái hiện tại.'],
+    [/may only read|outside_your_unit|not within it/, 'Mã truy cập không cho phép ghi nhận cho đơn vị này.'],
+  ],
+
   ui: {
     errorField: 'Giá trị không hợp lệ',
     required: 'Bắt buộc',
