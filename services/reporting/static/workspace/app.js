@@ -302,6 +302,15 @@
       body, link ? h('p', {}, h('a', { href: link }, 'Mở danh sách →')) : null);
   }
 
+  // The newest meetings: the list is oldest first, so ask for the last year, else everything.
+  async function recentMeetings(since) {
+    const path = `/units/${state.unit}/meetings`;
+    try {
+      const lately = await api('meetings', path, { from: since, limit: 1000 });
+      return lately.length >= 8 ? lately : await api('meetings', path, { limit: 1000 });
+    } catch (_) { return null; }
+  }
+
   async function homePage() {
     const mine = state.navigation;
     page(`Việc cần làm – ${state.unitName}`, h('p', { class: 'hint' }, 'Đang tải…'));
@@ -314,7 +323,7 @@
     const [due, opinions, petitions, recs, proposals, meetings, outbox] = await Promise.all([
       api('reporting', `/units/${state.unit}/reports/due`).catch(() => null),
       get('y-kien'), get('don-thu'), get('kien-nghi-giam-sat'), get('de-xuat-nhan'),
-      api('meetings', `/units/${state.unit}/meetings`, { from: yearAgo, limit: 1000 }).catch(() => null),
+      recentMeetings(yearAgo),
       window.Outbox.all(),
     ]);
     if (mine !== state.navigation) return;
