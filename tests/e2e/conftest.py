@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,20 @@ APPS: dict[str, Callable[[Settings], FastAPI]] = {
 }
 
 
+class _Server(uvicorn.Server):
+    """uvicorn inside the test process: Ctrl-C stays pytest's, not the listener's."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class Listener:
     """One service's HTTP port: uvicorn without lifespan (the app runs on regardless)."""
 
     def __init__(self, app: FastAPI, port: int) -> None:
         self.app, self.port = app, port
-        self.server: uvicorn.Server | None = None
+        self.server: _Server | None = None
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -60,7 +68,7 @@ class Listener:
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, lifespan="off", log_config=None
         )
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self.task.done():
