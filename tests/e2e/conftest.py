@@ -100,8 +100,10 @@ class Workspace:
         return f"{self.url}/workspace/#token={token(unit)}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def workspace(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Workspace]:
+    """Module-scoped: the services' relays must not outlive the browser tests, or they would
+    reap the orphaned transactions the fault tests leave for their own relay."""
     ports = {name: free_port() for name in APPS}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     settings = isolated_settings(servers, unit_keys).model_copy(
@@ -124,7 +126,7 @@ async def workspace(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Worksp
         yield Workspace(apps, listeners, settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
