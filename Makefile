@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test lint unit stack-up stack-down bench clean
+.PHONY: setup run test lint unit stack-up stack-down bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The browser the end-to-end tests drive: Debian's chromium (Playwright's own download would need
+# a host this network does not reach). Installed once, as root, when missing.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 run: setup  ## servers + meetings, oversight, reporting + sample data; Ctrl-C stops all
 	$(BIN)/hdnd run

@@ -167,6 +167,12 @@ def run(
             r = urls["reporting"]
             # The token rides in the fragment: the page keeps it, no server or log sees it.
             console.print(
+                f"  workspace  {r}/workspace/#token={secretary}\n"
+                "             (the secretaries' workspace: record and follow up, in Vietnamese)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
                 f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
                 highlight=False,
                 soft_wrap=True,

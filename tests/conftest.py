@@ -86,6 +86,11 @@ def unit_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def settings(servers: Endpoints, unit_keys: Path) -> Settings:
     """Settings isolated by database prefix and topic prefix, not by restarting servers."""
+    return isolated_settings(servers, unit_keys)
+
+
+def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
+    """Fresh database and topic prefixes on the shared servers, for a test or a module."""
     n = f"t{os.getpid()}x{next(_counter)}"
     return Settings(
         kafka_bootstrap_servers=servers.kafka_bootstrap,

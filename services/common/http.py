@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from services.common.logging import configure_logging
@@ -67,17 +68,23 @@ def service_settings(name: str, settings: Settings | None) -> Settings:
     return settings
 
 
+class _Configured(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+
 def service_app(
     name: str,
     summary: str,
-    service: object,
+    service: _Configured,
     start: Callable[[], Awaitable[None]],
     stop: Callable[[], Awaitable[None]],
     ready: ReadinessCheck,
     routers: Iterable[APIRouter],
 ) -> FastAPI:
     """The HTTP app of the service `name`: `service` is its `app.state.<name>`, started with the
-    app and stopped when it shuts down; its routers, then health and readiness."""
+    app and stopped when it shuts down; its routers, then health and readiness; browsers may
+    call it from the origins its settings allow (CORS)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +96,15 @@ def service_app(
 
     app = FastAPI(title=f"hdnd {name}", summary=summary, version="1", lifespan=lifespan)
     setattr(app.state, name, service)
+    # The workspace page (served by reporting) records into meetings and oversight on their
+    # own origins: the browser may call any service from the configured origins only.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=service.settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=3600,
+    )
     for router in routers:
         app.include_router(router)
     install_common_routes(app, ready)

@@ -70,10 +70,24 @@ class Settings(BaseSettings):
         " broker's ack and marking outbox rows sent. Always 0 in production.",
     )
     relay_poll_ms: int = Field(default=250, ge=10)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8103", "http://localhost:8103"],
+        description="HDND_CORS_ORIGINS: comma-separated origins whose pages may call this"
+        " service from a browser (the workspace served by reporting calls meetings and"
+        " oversight on their own ports).",
+    )
+    meetings_url: str = Field(
+        default="http://127.0.0.1:8101",
+        description="HDND_MEETINGS_URL: where browsers reach the meetings service.",
+    )
+    oversight_url: str = Field(
+        default="http://127.0.0.1:8102",
+        description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
+    )
 
-    @field_validator("units", mode="before")
+    @field_validator("units", "cors_origins", mode="before")
     @classmethod
-    def _split_units(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value

@@ -13,6 +13,7 @@ from services.reporting.coordination.api import router as coordination_router
 from services.reporting.document.api import router as document_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
+from services.reporting.workspace import router as workspace_router
 
 
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:
@@ -24,5 +25,5 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
         start=partial(reporting.start, consume=consume),
         stop=reporting.stop,
         ready=reporting.readiness,
-        routers=[router, coordination_router, document_router, web_router],
+        routers=[router, coordination_router, document_router, web_router, workspace_router],
     )

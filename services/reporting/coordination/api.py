@@ -311,6 +311,37 @@ async def list_reports(
     return [jsonable(d) for d in docs]
 
 
+@router.get(
+    "/units/{unit}/reports/due",
+    summary="Reports the unit owes (recent and coming), each with its deadline and whether it"
+    " was filed on time, late, is missing or not yet due",
+    responses={404: {"description": "No such unit today"}},
+)
+async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[dict[str, Any]]:
+    coordination = _coordination(request)
+    today = coordination.today()
+    caller.may_read_on(unit, today)
+    council = coordination.hierarchy.unit(unit, today)
+    filings = {d["period"]: d for d in await coordination.store.list_filings(unit, 1000)}
+    answer = []
+    for period, due in domain.obligations_around(council.level, today):
+        filed = filings.get(period.key)
+        if filed is not None:
+            state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
+        else:
+            state = "missing" if due < today else "due"
+        answer.append(
+            {
+                "period": period.key,
+                "label": period.label,
+                "due_on": due.isoformat(),
+                "filed_on": filed["filed_on"] if filed else None,
+                "state": state,
+            }
+        )
+    return answer
+
+
 @_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")
 async def set_task(
     request: Request,

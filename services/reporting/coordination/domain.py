@@ -18,6 +18,7 @@ the 2025 6-month report), and it may be filed from the first day of the period's
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -94,6 +95,23 @@ def obligations_due_in(month: str) -> list[Period]:
     if term is not None and parse_period(term).last == previous:
         due.append(term)
     return [parse_period(key) for key in due]
+
+
+def obligations_around(
+    level: Level, today: date, back_days: int = 400, ahead_days: int = 120
+) -> list[tuple[Period, date]]:
+    """The reports a council of `level` owes whose period has begun and whose deadline is at
+    most `back_days` ago or `ahead_days` ahead, latest deadline first: what a secretary's
+    home page lists as due."""
+    month = f"{today.year:04d}-{today.month:02d}"
+    keys: set[str] = set()
+    for year in (today.year - 1, today.year):
+        keys.update({f"{year}-H1", f"{year}-9M", f"{year}"})
+        with contextlib.suppress(InvalidPeriod):
+            keys.add(term_of(f"{year}-06"))
+    owed = [(p, due_on(level, p)) for p in map(parse_period, keys) if p.first <= month]
+    near = [(p, due) for p, due in owed if -ahead_days <= (today - due).days <= back_days]
+    return sorted(near, key=lambda pd: pd[1], reverse=True)
 
 
 # -- commands ------------------------------------------------------------------------------------

@@ -1,0 +1,583 @@
+// The secretaries' workspace: sign-in, the home page of a unit (what is due, newest records),
+// a form for every record the services accept (drawn from their OpenAPI schemas), the
+// follow-up lists with their next steps as buttons, and the outbox of records waiting to be
+// sent. Code and API in English; everything the user reads in Vietnamese (labels.js).
+'use strict';
+
+(function () {
+  const L = window.HDND_LABELS;
+  const { h, fromIso } = window.SchemaForm;
+  const TOKEN_STORE = 'hdnd-dashboard-token'; // shared with the dashboard: one sign-in
+  const UNIT_STORE = 'hdnd-workspace-unit';
+  const SERVICES = ['meetings', 'oversight', 'reporting'];
+  const RETRY_MS = 5000;
+
+  const state = {
+    token: '', claims: null, unit: '', unitName: '', config: null, specs: {}, routes: [],
+    flushing: false, unitNames: {}, navigation: 0,
+  };
+  const main = document.getElementById('main');
+  const nav = document.getElementById('nav');
+  const badge = document.getElementById('outbox-badge');
+  const conn = document.getElementById('connection');
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  function claimsOf(token) {
+    try {
+      const b64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      return JSON.parse(decodeURIComponent(escape(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)))));
+    } catch (_) { return null; }
+  }
+
+  function base(service) {
+    return (state.config && state.config.services[service]) || '';
+  }
+
+  function fillPath(path, params) {
+    return path.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(params[k] ?? ''));
+  }
+
+  async function api(service, path, query) {
+    const qs = query ? '?' + new URLSearchParams(query).toString() : '';
+    const r = await fetch(base(service) + path + qs, { headers: { Authorization: `Bearer ${state.token}` } });
+    if (r.status === 401) { signOut('Phiên đăng nhập không còn hiệu lực: hãy đăng nhập lại.'); throw new Error('unauthorized'); }
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.json();
+  }
+
+  function dmy(iso) { return fromIso(iso) || ''; }
+  function stageLabel(s) { return L.stages[s] || s || ''; }
+  function pick(item, keys) {
+    for (const k of keys) {
+      const v = k.split('.').reduce((o, p) => (o == null ? undefined : o[p]), item);
+      if (v !== undefined && v !== null && v !== '') return v;
+    }
+    return '';
+  }
+  function routeKey(r) { return `${r.service}${r.path.replace('/units/{unit}', '')}`; }
+  function message(kind, text) { return h('p', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text); }
+  function todayIso() {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  }
+
+  function errorText(d) {
+    const t = L.errorTypes[d.type];
+    if (!t) {
+      const known = L.refusals.find(([pattern]) => pattern.test(d.msg || ''));
+      return known ? `${known[1]} (${d.msg})` : d.msg;
+    }
+    return t.replace(/\{(\w+)\}/g, (_, k) => (d.ctx && d.ctx[k] !== undefined ? d.ctx[k] : ''));
+  }
+
+  // ---- the services' schemas -------------------------------------------------------------
+
+  async function loadSpecs() {
+    await Promise.all(SERVICES.map(async (svc) => {
+      const key = `hdnd-spec-${svc}`;
+      try {
+        const r = await fetch(base(svc) + '/openapi.json');
+        if (!r.ok) throw new Error(String(r.status));
+        state.specs[svc] = await r.json();
+        try { localStorage.setItem(key, JSON.stringify(state.specs[svc])); } catch (_) { /* full */ }
+      } catch (_) {
+        const kept = localStorage.getItem(key);
+        if (kept) state.specs[svc] = JSON.parse(kept);
+      }
+    }));
+    state.routes = [];
+    for (const svc of SERVICES) {
+      const spec = state.specs[svc];
+      if (!spec) continue;
+      for (const [path, ops] of Object.entries(spec.paths)) {
+        const op = ops.post;
+        if (!op) continue;
+        const label = L.routes[`${svc} POST ${path}`];
+        const body = op.requestBody && op.requestBody.content['application/json'].schema;
+        if (!label || !body) continue;
+        state.routes.push({ service: svc, path, body, components: spec.components.schemas, ...label });
+      }
+    }
+  }
+
+  function routeFor(key) { return state.routes.find((r) => routeKey(r) === key); }
+
+  // ---- units -------------------------------------------------------------------------------
+
+  async function searchUnits(q) {
+    try { return await api('reporting', '/workspace/units', { q }); } catch (_) { return []; }
+  }
+  async function unitName(code) {
+    if (state.unitNames[code]) return state.unitNames[code];
+    const NAMES = 'hdnd-workspace-unit-names'; // kept, so the page names units offline too
+    const kept = JSON.parse(localStorage.getItem(NAMES) || '{}');
+    try {
+      const found = await api('reporting', '/workspace/units', { code });
+      if (found[0]) {
+        state.unitNames[code] = found[0].name;
+        localStorage.setItem(NAMES, JSON.stringify({ ...kept, [code]: found[0].name }));
+      }
+    } catch (_) { /* offline: the name known from before, else the code */ }
+    return state.unitNames[code] || kept[code] || code;
+  }
+
+  // ---- sending, and the outbox ---------------------------------------------------------------
+
+  // POST `body` to `service` at `path`; 'sent' | 'queued' | {refused: detail[]}.
+  async function send(service, path, body, label) {
+    let r;
+    try {
+      r = await fetch(base(service) + path, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (_) { r = null; }
+    if (r === null || window.Outbox.unreachable(r.status)) {
+      await window.Outbox.put({
+        id: window.SchemaForm.newId('q'), service, path, body, label,
+        created_at: new Date().toISOString(), attempts: 1, last_error: null,
+      });
+      await showOutboxCount();
+      scheduleFlush();
+      return { outcome: 'queued' };
+    }
+    const answer = await r.json().catch(() => ({}));
+    if (r.ok) return { outcome: 'sent', answer, status: r.status };
+    if (r.status === 401) signOut('Phiên đăng nhập không còn hiệu lực: hãy đăng nhập lại.');
+    const detail = Array.isArray(answer.detail) ? answer.detail : [{ loc: [], msg: answer.detail || `HTTP ${r.status}`, type: 'http' }];
+    return { outcome: 'refused', status: r.status, detail };
+  }
+
+  async function flush() {
+    if (state.flushing || !state.token) return;
+    state.flushing = true;
+    try {
+      for (const entry of await window.Outbox.all()) {
+        if (entry.refused) continue;
+        let r;
+        try {
+          r = await fetch(base(entry.service) + entry.path, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(entry.body),
+          });
+        } catch (_) { r = null; }
+        if (r === null || window.Outbox.unreachable(r.status)) {
+          entry.attempts += 1;
+          entry.last_error = 'Chưa kết nối được với dịch vụ';
+          await window.Outbox.put(entry);
+          continue;
+        }
+        if (r.ok) {
+          await window.Outbox.remove(entry.id);
+          continue;
+        }
+        if (r.status === 401) break;
+        const answer = await r.json().catch(() => ({}));
+        entry.refused = (answer.detail || []).map?.((d) => `${(d.loc || []).slice(1).join('.')}: ${errorText(d)}`).join('; ') || `HTTP ${r.status}`;
+        await window.Outbox.put(entry);
+      }
+    } finally {
+      state.flushing = false;
+      await showOutboxCount();
+      if (location.hash.startsWith('#/cho-gui')) route();
+    }
+  }
+
+  let flushTimer = 0;
+  function scheduleFlush() {
+    clearInterval(flushTimer);
+    flushTimer = setInterval(async () => {
+      const waiting = (await window.Outbox.all()).filter((e) => !e.refused);
+      if (waiting.length === 0) { clearInterval(flushTimer); return; }
+      flush();
+    }, RETRY_MS);
+  }
+
+  async function showOutboxCount() {
+    const all = await window.Outbox.all();
+    badge.textContent = all.length ? `Đang chờ gửi: ${all.length}` : 'Không có bản ghi chờ gửi';
+    badge.classList.toggle('waiting', all.length > 0);
+    return all;
+  }
+
+  // ---- a form, its submission and its refusals -----------------------------------------------
+
+  // Draw `route`'s form into `slot`; `params` fills the path, `fixed` sets fields (e.g. kind).
+  function formFor(route, params, opts) {
+    const form = new window.SchemaForm(route.body, route.components, {
+      searchUnits, unitName, fixed: opts.fixed || {}, today: opts.today,
+    });
+    if (opts.initial) form.fill(opts.initial);
+    const note = h('div', { class: 'form-note', 'aria-live': 'polite' });
+    const submit = h('button', { type: 'submit', class: 'primary' }, opts.submitLabel || 'Ghi nhận');
+    const el = h('form', { class: 'record-form', novalidate: true, 'data-route': routeKey(route) }, note, form.root,
+      h('div', { class: 'actions' }, submit, opts.cancel ? h('button', { type: 'button', class: 'secondary', onclick: opts.cancel }, 'Đóng') : null));
+    el.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      form.clearErrors();
+      note.replaceChildren();
+      const problems = form.check();
+      if (problems.length) {
+        problems.forEach(([p, m]) => form.showError(p, m));
+        note.append(message('error', 'Chưa gửi: hãy sửa các trường được đánh dấu.'));
+        const bad = el.querySelector('[aria-invalid="true"]');
+        if (bad) bad.focus();
+        return;
+      }
+      submit.disabled = true;
+      const body = form.value();
+      const path = fillPath(route.path, { unit: state.unit, ...params });
+      const label = `${opts.title || route.title} – ${state.unitName || state.unit}`;
+      const res = await send(route.service, path, body, label);
+      submit.disabled = false;
+      if (res.outcome === 'refused') {
+        const kinds = new Set((route.body.discriminator && Object.keys(route.body.discriminator.mapping)) || []);
+        Object.values(route.components).forEach((s) => { if (s.discriminator) Object.keys(s.discriminator.mapping).forEach((k) => kinds.add(k)); });
+        const general = [];
+        for (const d of res.detail) {
+          const loc = d.loc || [];
+          const shown = loc[0] === 'body' && form.showError(loc.slice(1).filter((x) => !kinds.has(x)).join('.'), errorText(d));
+          if (!shown) general.push(errorText(d));
+        }
+        note.append(message('error', `Dịch vụ từ chối (mã ${res.status}): ${general.length ? general.join(' ') : 'xem thông báo bên cạnh các trường.'}`));
+        const bad = el.querySelector('[aria-invalid="true"]');
+        if (bad) bad.focus();
+        return; // nothing typed is lost
+      }
+      form.renewIds();
+      if (res.outcome === 'queued') {
+        note.append(message('warn', 'Chưa kết nối được với dịch vụ: bản ghi đã được lưu trên máy này và sẽ tự gửi khi kết nối lại (xem “Đang chờ gửi”).'));
+      } else {
+        note.append(message('ok', res.status === 200 ? 'Bản ghi này đã có từ trước: không ghi thêm.' : 'Đã ghi nhận.'));
+      }
+      if (opts.done) opts.done(res, note);
+    });
+    return { el, form };
+  }
+
+  // ---- pages -------------------------------------------------------------------------------
+
+  function page(title, ...kids) {
+    main.replaceChildren(h('h2', { id: 'page-title', tabindex: '-1' }, title), ...kids.filter((k) => k));
+    document.title = `${title} – Không gian làm việc HĐND`;
+  }
+
+  function signInPage(problem) {
+    nav.hidden = true;
+    const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', spellcheck: 'false' });
+    const note = h('div', { 'aria-live': 'polite' }, problem ? message('error', problem) : null);
+    const form = h('form', { class: 'panel signin', id: 'signin' },
+      h('p', {}, 'Dán mã truy cập (token) do quản trị hệ thống cấp cho đơn vị của bạn. Lệnh ',
+        h('code', {}, 'make run'), ' in sẵn một mã và đường dẫn đăng nhập.'),
+      h('div', { class: 'sf-field' }, h('label', { for: 'token' }, 'Mã truy cập'), input),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Đăng nhập')), note);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const t = input.value.trim().replace(/^Bearer\s+/i, '');
+      const claims = claimsOf(t);
+      if (!claims || !claims.unit) { note.replaceChildren(message('error', 'Mã truy cập không hợp lệ hoặc không gắn với đơn vị nào.')); return; }
+      try {
+        const r = await fetch(`/workspace/units?code=${encodeURIComponent(claims.unit)}`, { headers: { Authorization: `Bearer ${t}` } });
+        if (r.status === 401) { note.replaceChildren(message('error', 'Mã truy cập không đúng hoặc đã hết hạn.')); return; }
+      } catch (_) { /* offline: accept it; the services check it when they answer */ }
+      localStorage.setItem(TOKEN_STORE, t);
+      await start();
+    });
+    page('Đăng nhập', form);
+    input.focus();
+  }
+
+  function signOut(problem) {
+    localStorage.removeItem(TOKEN_STORE);
+    state.token = '';
+    signInPage(problem);
+  }
+
+  function card(title, count, body, link) {
+    return h('section', { class: 'panel due-card' },
+      h('h3', {}, title, ' ', h('span', { class: `count${count ? ' hot' : ''}` }, String(count))),
+      body, link ? h('p', {}, h('a', { href: link }, 'Mở danh sách →')) : null);
+  }
+
+  // The newest meetings: the list is oldest first, so ask for the last year, else everything.
+  async function recentMeetings(since) {
+    const path = `/units/${state.unit}/meetings`;
+    try {
+      const lately = await api('meetings', path, { from: since, limit: 1000 });
+      return lately.length >= 8 ? lately : await api('meetings', path, { limit: 1000 });
+    } catch (_) { return null; }
+  }
+
+  async function homePage() {
+    const mine = state.navigation;
+    page(`Việc cần làm – ${state.unitName}`, h('p', { class: 'hint' }, 'Đang tải…'));
+    const lists = Object.fromEntries(L.lists.map((l) => [l.key, l]));
+    const get = async (key) => {
+      const l = lists[key];
+      try { return await api(l.service, fillPath(l.path, { unit: state.unit }), l.query); } catch (_) { return null; }
+    };
+    const yearAgo = new Date(Date.now() - 400 * 86400000).toISOString().slice(0, 10);
+    const [due, opinions, petitions, recs, proposals, meetings, outbox] = await Promise.all([
+      api('reporting', `/units/${state.unit}/reports/due`).catch(() => null),
+      get('y-kien'), get('don-thu'), get('kien-nghi-giam-sat'), get('de-xuat-nhan'),
+      recentMeetings(yearAgo),
+      window.Outbox.all(),
+    ]);
+    if (mine !== state.navigation) return;
+    const offline = h('p', { class: 'hint' }, 'Chưa tải được (mất kết nối với dịch vụ).');
+    const waiting = (items, key) => (items || []).filter((i) => (lists[key].waiting || []).includes(i[lists[key].state]));
+    const itemsTable = (items, key) => {
+      const l = lists[key];
+      if (!items) return offline.cloneNode(true);
+      if (!items.length) return h('p', { class: 'hint' }, 'Không có.');
+      return h('ul', { class: 'due-list' }, items.slice().reverse().slice(0, 6).map((i) => h('li', {},
+        h('span', { class: 'date' }, dmy(i[l.date])), ' ', String(pick(i, l.text)).slice(0, 90), ' ',
+        h('span', { class: `stage s-${i[l.state]}` }, stageLabel(i[l.state])))));
+    };
+    const dueRows = (due || []).filter((d) => d.state === 'missing' || d.state === 'due');
+    const reports = due === null ? offline.cloneNode(true) : h('table', { class: 'list' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Báo cáo'), h('th', {}, 'Hạn gửi'), h('th', {}, 'Tình trạng'))),
+      h('tbody', {}, (due || []).slice(0, 6).map((d) => h('tr', { class: `r-${d.state}` },
+        h('td', {}, d.label), h('td', {}, dmy(d.due_on)),
+        h('td', {}, h('span', { class: `stage s-${d.state}` }, stageLabel(d.state)), d.filed_on ? ` (${dmy(d.filed_on)})` : '')))));
+    const opW = waiting(opinions, 'y-kien');
+    const peW = waiting(petitions, 'don-thu');
+    const reW = waiting(recs, 'kien-nghi-giam-sat');
+    const prW = waiting(proposals, 'de-xuat-nhan');
+    const recent = (meetings || []).slice().reverse().slice(0, 8);
+    const recentEl = meetings === null ? offline.cloneNode(true) : h('table', { class: 'list', id: 'recent' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Loại'), h('th', {}, 'Tiêu đề'), h('th', {}, 'Trạng thái'))),
+      h('tbody', {}, recent.map((m) => h('tr', {}, h('td', {}, dmy(m.held_on || m.scheduled_for)),
+        h('td', {}, window.SchemaForm.enumLabel('MeetingKind', 'kind', m.kind)), h('td', {}, m.title),
+        h('td', {}, h('span', { class: `stage s-${m.status}` }, stageLabel(m.status)))))));
+    const year = new Date().getFullYear();
+    page(`Việc cần làm – ${state.unitName}`,
+      h('div', { class: 'quick' },
+        h('a', { class: 'button primary', href: '#/ghi/meetings/meetings?kind=voter_contact' }, 'Ghi nhận tiếp xúc cử tri'),
+        h('a', { class: 'button secondary', href: '#/ghi/meetings/meetings' }, 'Ghi nhận cuộc họp khác'),
+        h('a', { class: 'button secondary', href: '#/ghi/reporting/reports' }, 'Gửi báo cáo'),
+        h('a', { class: 'button secondary', href: `/?unit=${state.unit}&period=${year}` }, 'Xem số liệu tổng hợp')),
+      outbox.length ? h('p', { class: 'message warn' }, `${outbox.length} bản ghi đang chờ gửi. `, h('a', { href: '#/cho-gui' }, 'Xem danh sách')) : null,
+      h('div', { class: 'due-grid' },
+        card('Báo cáo định kỳ đến hạn, chưa gửi', dueRows.length, reports, '#/theo-doi/bao-cao'),
+        card('Ý kiến cử tri chờ xử lý', opW.length, itemsTable(opW, 'y-kien'), '#/theo-doi/y-kien'),
+        card('Đơn thư chờ xử lý', peW.length, itemsTable(peW, 'don-thu'), '#/theo-doi/don-thu'),
+        card('Kiến nghị giám sát quá hạn', reW.length, itemsTable(reW, 'kien-nghi-giam-sat'), '#/theo-doi/kien-nghi-giam-sat'),
+        card('Kiến nghị, đề xuất nhận được chưa trả lời', prW.length, itemsTable(prW, 'de-xuat-nhan'), '#/theo-doi/de-xuat-nhan')),
+      h('section', { class: 'panel' }, h('h3', {}, 'Ghi nhận gần đây (mới nhất trước)'), recentEl,
+        h('p', {}, h('a', { href: '#/theo-doi/cuoc-hop' }, 'Tất cả cuộc họp, hoạt động →'))));
+  }
+
+  function formPage(key, query) {
+    const route = routeFor(key);
+    if (!route) { page('Không tìm thấy', message('error', 'Không có biểu mẫu này (hoặc chưa tải được mô tả của dịch vụ).')); return; }
+    const kind = query.get('kind');
+    const title = kind ? `${route.title}: ${window.SchemaForm.enumLabel('kind', 'kind', kind)}` : route.title;
+    // after a record is sent or kept, a blank form (with new ids) and what happened on top
+    const done = (_, note) => {
+      formPage(key, query);
+      main.querySelector('.form-note').replaceChildren(...note.childNodes);
+    };
+    const { el } = formFor(route, {}, { fixed: kind ? { kind } : {}, title, done });
+    page(title, h('p', { class: 'hint' }, `Đơn vị: ${state.unitName}. Trường có dấu * là bắt buộc; ngày nhập theo dạng dd/mm/yyyy.`), el);
+  }
+
+  async function listPage(key, query) {
+    const l = L.lists.find((x) => x.key === key);
+    if (!l) { page('Không tìm thấy'); return; }
+    const stage = query.get('stage') || '';
+    const mine = state.navigation;
+    page(l.title, h('p', { class: 'hint' }, 'Đang tải…'));
+    let items;
+    try {
+      items = await api(l.service, fillPath(l.path, { unit: state.unit }), { ...(l.query || {}), ...(stage && l.state === 'stage' ? { stage } : {}) });
+      if (mine !== state.navigation) return;
+    } catch (_) {
+      if (mine !== state.navigation) return;
+      page(l.title, message('error', 'Chưa tải được danh sách: mất kết nối với dịch vụ. Bản ghi mới vẫn có thể nhập, sẽ được gửi khi kết nối lại.'));
+      return;
+    }
+    const steps = state.routes.filter((r) => r.step && r.service === l.service && r.path.startsWith(l.path + '/'));
+    const states = [...new Set(items.map((i) => i[l.state]).filter(Boolean))];
+    const filter = l.state === 'stage' ? h('label', { class: 'inline' }, 'Lọc theo bước: ',
+      h('select', { onchange: (e) => { location.hash = `#/theo-doi/${key}${e.target.value ? '?stage=' + e.target.value : ''}`; } },
+        h('option', { value: '' }, 'Tất cả'),
+        Object.keys(l.next).concat(['resolved', 'settled', 'implemented', 'finished', 'withdrawn']).filter((s, i, a) => a.indexOf(s) === i && (L.stages[s]))
+          .map((s) => h('option', { value: s, selected: s === stage }, stageLabel(s))))) : null;
+    const rows = items.slice().reverse().map((item) => {
+      const id = item[l.id];
+      const st = item[l.state];
+      const allowed = (l.next[st] || []);
+      const panel = h('td', { colspan: 5, class: 'step-panel' });
+      const panelRow = h('tr', { class: 'step-row', hidden: true }, panel);
+      const buttons = steps.filter((r) => allowed.includes(r.path.split('/').pop())).map((r) => h('button', {
+        type: 'button', class: 'secondary small', 'data-step': r.path.split('/').pop(),
+        onclick: () => {
+          const initial = r.path.endsWith('/correct') ? { meeting: stripMeeting(item) } : (r.path.endsWith('/hold') ? stripMeeting(item) : undefined);
+          const { el } = formFor(r, { [l.id]: id }, {
+            today: true, title: `${r.title}: ${String(pick(item, l.text)).slice(0, 60)}`, initial,
+            fixed: r.path.endsWith('/hold') ? { kind: item.kind } : {},
+            submitLabel: r.title, cancel: () => { panelRow.hidden = true; },
+            done: (res) => { if (res.outcome === 'sent') setTimeout(route, 600); },
+          });
+          panel.replaceChildren(h('h4', {}, r.title), el);
+          panelRow.hidden = false;
+          const f = el.querySelector('input:not([type=hidden]), select, textarea');
+          if (f) f.focus();
+        },
+      }, r.title));
+      const tr = h('tr', { 'data-id': id },
+        h('td', { class: 'date' }, dmy(item[l.date] || item.held_on || item.scheduled_for)),
+        h('td', {}, l.kind ? h('span', { class: 'hint' }, window.SchemaForm.enumLabel('MeetingKind', 'kind', item[l.kind]) + ' · ') : null, String(pick(item, l.text))),
+        h('td', {}, pick(item, ['steps.transferred.agency', 'steps.forwarded.agency', 'opened.addressed_to', 'addressed_to', 'to_unit', 'raised_by', 'period']) || ''),
+        h('td', {}, l.state ? h('span', { class: `stage s-${st}` }, stageLabel(st)) : ''),
+        h('td', { class: 'steps' }, buttons));
+      return [tr, panelRow];
+    }).flat();
+    page(l.title,
+      h('div', { class: 'list-head' }, filter, h('span', { class: 'hint' }, `${items.length} mục · ${states.map(stageLabel).join(', ')}`)),
+      items.length ? h('table', { class: 'list', id: `list-${key}` },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Nội dung'), h('th', {}, 'Cơ quan / đơn vị'), h('th', {}, 'Tình trạng'), h('th', {}, 'Bước tiếp theo'))),
+        h('tbody', {}, rows)) : h('p', { class: 'hint' }, 'Chưa có mục nào.'));
+  }
+
+  function stripMeeting(item) {
+    const out = { ...item };
+    for (const k of ['unit', 'status', 'event_id', 'corrections', 'cancellation', 'scheduled_for', 'session']) delete out[k];
+    return out;
+  }
+
+  async function outboxPage() {
+    const mine = state.navigation;
+    const all = await showOutboxCount();
+    if (mine !== state.navigation) return;
+    const rows = all.map((e) => h('tr', { 'data-id': e.id },
+      h('td', {}, new Date(e.created_at).toLocaleString('vi-VN')),
+      h('td', {}, e.label),
+      h('td', {}, e.refused ? h('span', { class: 'stage s-missing' }, `Bị từ chối: ${e.refused}`) : `Đang chờ (${e.attempts} lần thử)`),
+      h('td', {}, h('button', { type: 'button', class: 'secondary small', onclick: async () => { await window.Outbox.remove(e.id); route(); } }, 'Bỏ'))));
+    page('Đang chờ gửi',
+      h('p', { class: 'hint' }, 'Bản ghi nhập khi không kết nối được với dịch vụ được lưu trên máy này và tự gửi lại mỗi vài giây, hoặc ngay khi có mạng. Mỗi bản ghi có mã riêng nên gửi lại không bị tính hai lần.'),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => flush() }, 'Gửi ngay')),
+      all.length ? h('table', { class: 'list', id: 'outbox' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Lúc nhập'), h('th', {}, 'Bản ghi'), h('th', {}, 'Tình trạng'), h('th', {}, ''))),
+        h('tbody', {}, rows)) : h('p', { class: 'message ok' }, 'Không có bản ghi nào đang chờ gửi.'));
+  }
+
+  // ---- navigation -------------------------------------------------------------------------
+
+  function buildNav() {
+    const groups = {};
+    for (const r of state.routes) {
+      if (!r.menu) continue;
+      groups[r.menu] = groups[r.menu] || [];
+      const kinds = r.body.discriminator ? Object.keys(r.body.discriminator.mapping) : null;
+      if (kinds) {
+        for (const k of kinds) groups[r.menu].push([`#/ghi/${routeKey(r)}?kind=${k}`, window.SchemaForm.enumLabel('kind', 'kind', k)]);
+      } else {
+        groups[r.menu].push([`#/ghi/${routeKey(r)}`, r.title]);
+      }
+    }
+    nav.replaceChildren(
+      h('a', { href: '#/', class: 'home' }, 'Việc cần làm'),
+      ...Object.entries(groups).map(([g, links]) => h('details', { open: true }, h('summary', {}, `Ghi nhận: ${g}`),
+        h('ul', {}, links.map(([href, text]) => h('li', {}, h('a', { href }, text)))))),
+      h('details', { open: true }, h('summary', {}, 'Theo dõi, xử lý'),
+        h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
+      h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
+      h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
+    nav.hidden = false;
+  }
+
+  function route() {
+    state.navigation += 1; // a page still loading for an earlier navigation draws nothing
+    if (!state.token) { signInPage(); return; }
+    const hash = location.hash.replace(/^#/, '') || '/';
+    const [path, qs] = hash.split('?');
+    const query = new URLSearchParams(qs || '');
+    main.dataset.view = hash; // what is on screen, for tests and styles
+    nav.querySelectorAll('a').forEach((a) => a.classList.toggle('current', a.getAttribute('href') === '#' + hash));
+    if (path.startsWith('/ghi/')) formPage(path.slice(5), query);
+    else if (path.startsWith('/theo-doi/')) listPage(path.slice(10), query);
+    else if (path === '/cho-gui') outboxPage();
+    else homePage();
+  }
+
+  function unitSwitcher() {
+    const holder = document.getElementById('unit-switch');
+    const picker = new window.SchemaForm({ type: 'object', properties: { unit: { type: 'string', pattern: '^(\\d{2}|\\d{3}|\\d{5})$' } } }, {}, { searchUnits, unitName });
+    picker.fill({ unit: state.unit });
+    const form = h('form', { class: 'unit-form' }, picker.root, h('button', { type: 'submit', class: 'secondary' }, 'Chuyển'));
+    form.querySelector('label').textContent = 'Đơn vị làm việc';
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const code = (picker.value() || {}).unit;
+      if (!code) return;
+      state.unit = code;
+      state.unitName = await unitName(code);
+      localStorage.setItem(`${UNIT_STORE}:${state.claims.unit}`, code);
+      document.getElementById('unit-name').textContent = state.unitName;
+      buildNav();
+      route();
+    });
+    holder.replaceChildren(form);
+  }
+
+  async function start() {
+    state.token = localStorage.getItem(TOKEN_STORE) || '';
+    state.claims = claimsOf(state.token);
+    if (!state.token || !state.claims) { signInPage(); return; }
+    await loadSpecs();
+    // the unit last worked on with a token of this unit (a unit within it), else the token's own
+    const kept = localStorage.getItem(`${UNIT_STORE}:${state.claims.unit}`);
+    state.unit = kept || state.claims.unit;
+    state.unitName = await unitName(state.unit);
+    document.getElementById('unit-name').textContent = state.unitName;
+    document.getElementById('signout').hidden = false;
+    unitSwitcher();
+    buildNav();
+    await showOutboxCount();
+    route();
+    flush();
+    scheduleFlush();
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+
+  // `#token=…` (the link `make run` prints): keep the token, drop it from the address bar.
+  function takeTokenFromLink() {
+    const link = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+    if (!link) return false;
+    localStorage.setItem(TOKEN_STORE, link);
+    history.replaceState(null, '', location.pathname);
+    return true;
+  }
+
+  async function boot() {
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/workspace/sw.js', { scope: '/workspace/' }).catch(() => { /* no offline shell */ });
+    }
+    try {
+      const r = await fetch('/workspace/config.json');
+      state.config = await r.json();
+      localStorage.setItem('hdnd-workspace-config', JSON.stringify(state.config));
+    } catch (_) {
+      state.config = JSON.parse(localStorage.getItem('hdnd-workspace-config') || '{"services":{}}');
+    }
+    takeTokenFromLink();
+    document.getElementById('signout').addEventListener('click', () => signOut());
+    // a sign-in link opened in this tab carries its token in the fragment: sign in anew
+    window.addEventListener('hashchange', () => (takeTokenFromLink() ? start() : route()));
+    window.addEventListener('online', () => { conn.textContent = 'Đang có mạng'; flush(); });
+    window.addEventListener('offline', () => { conn.textContent = 'Mất mạng: bản ghi sẽ được lưu để gửi sau'; });
+    conn.textContent = navigator.onLine ? 'Đang có mạng' : 'Mất mạng: bản ghi sẽ được lưu để gửi sau';
+    await start();
+  }
+
+  // for tests and the curious: send what waits now
+  window.hdndFlush = flush;
+  boot();
+})();

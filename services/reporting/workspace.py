@@ -1,0 +1,148 @@
+"""The secretaries' workspace (không gian làm việc của thư ký): record and follow up in a browser.
+
+The page, its scripts and its service worker are served here, from files in the package, so
+a council office without internet has everything; records go straight from the browser to
+the service that owns them (meetings and oversight on their own origins, allowed by CORS in
+`services.common.http`), and what cannot be sent waits in the browser's outbox (IndexedDB).
+
+Forms are drawn in the browser from each service's OpenAPI request schemas; this module adds
+only what the schemas cannot give: where the services are, and units found by name.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from services.common.auth import CallerDep
+from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, Unit
+
+router = APIRouter(include_in_schema=False)
+
+STATIC = files("services.reporting").joinpath("static/workspace")
+ASSETS: dict[str, str] = {
+    "index.html": "text/html; charset=utf-8",
+    "workspace.css": "text/css; charset=utf-8",
+    "labels.js": "text/javascript; charset=utf-8",
+    "schemaform.js": "text/javascript; charset=utf-8",
+    "outbox.js": "text/javascript; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "sw.js": "text/javascript; charset=utf-8",
+}
+SEARCH_LIMIT = 20
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """Own scripts only; data from this origin and the two services the page records into."""
+    settings = request.app.state.reporting.settings
+    services = " ".join(_origin(u) for u in (settings.meetings_url, settings.oversight_url))
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self' {services}; worker-src 'self'; manifest-src 'self'; "
+            "base-uri 'none'; form-action 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+
+
+@router.get("/workspace")
+async def workspace_root() -> RedirectResponse:
+    """The service worker's scope is `/workspace/`, so the page lives inside it."""
+    return RedirectResponse("/workspace/", status_code=308)
+
+
+@router.get("/workspace/config.json")
+async def workspace_config(request: Request) -> JSONResponse:
+    """Where the browser reaches each service ('' = this origin)."""
+    settings = request.app.state.reporting.settings
+    services = {
+        "meetings": settings.meetings_url.rstrip("/"),
+        "oversight": settings.oversight_url.rstrip("/"),
+        "reporting": "",
+    }
+    return JSONResponse({"services": services}, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/workspace/units")
+async def search_units(
+    caller: CallerDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    code: Annotated[str | None, Query(max_length=5)] = None,
+) -> list[dict[str, Any]]:
+    """Units of both eras whose name contains every word of `q` (accents optional), within the
+    token's unit or above it (proposals go up); `code` names one unit (to show a chosen one)."""
+    hierarchy = caller.hierarchy
+    scope = caller.principal.unit
+    words = fold(q).split()
+    found: list[dict[str, Any]] = []
+    for era in ("2025", "legacy"):
+        for unit in units_in_scope(hierarchy, scope, era):
+            if code is not None and unit.code != code:
+                continue
+            if code is None and not all(w in fold(unit.name) for w in words):
+                continue
+            found.append(_unit_json(hierarchy, unit))
+            if len(found) >= SEARCH_LIMIT:
+                return found
+    return found
+
+
+def units_in_scope(hierarchy: Hierarchy, scope: str | None, era: Era) -> list[Unit]:
+    if scope is None:
+        return list(hierarchy.units(era))
+    own = hierarchy.find(scope, era)
+    if own is None:
+        return []
+    above = [hierarchy.unit(a, era) for a in hierarchy.ancestors(scope, era)]
+    return [own, *hierarchy.descendants(scope, era), *above]
+
+
+def _unit_json(hierarchy: Hierarchy, unit: Unit) -> dict[str, Any]:
+    parents = [hierarchy.unit(a, unit.era).name for a in hierarchy.ancestors(unit.code, unit.era)]
+    until = (REFORM_DATE - timedelta(days=1)).strftime("%d/%m/%Y")
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "era": unit.era,
+        "within": ", ".join(parents),
+        "period": f"đến {until}" if unit.era == "legacy" else "từ 01/07/2025",
+    }
+
+
+@cache
+def fold(text: str) -> str:
+    """Lower case without diacritics, so "tam duong" finds "Tam Đường"."""
+    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+
+
+@router.get("/workspace/{name}")
+async def workspace_asset(request: Request, name: str) -> Response:
+    """The page and its own files; nothing else under /workspace/ exists."""
+    if name not in ASSETS:
+        raise HTTPException(status_code=404)
+    body = STATIC.joinpath(name).read_bytes()
+    headers = _headers(request)
+    if name == "sw.js":
+        headers["Service-Worker-Allowed"] = "/workspace/"
+    return Response(body, media_type=ASSETS[name], headers=headers)
+
+
+@router.get("/workspace/")
+async def workspace_page(request: Request) -> Response:
+    return await workspace_asset(request, "index.html")
