@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-setup: $(STAMP) browser
+setup: $(STAMP)
 
 # The browser the end-to-end tests drive: Debian's chromium (Playwright's own download would need
 # a host this network does not reach). Installed once, as root, when missing.
@@ -30,7 +30,7 @@ $(CHROMIUM):
 run: setup  ## servers + meetings, oversight, reporting + sample data; Ctrl-C stops all
 	$(BIN)/hdnd run
 
-test: setup lint  ## lint, then the whole suite against real servers
+test: setup browser lint  ## lint, then the whole suite against real servers
 	$(BIN)/pytest
 
 unit: setup  ## the fast tests only (no servers)

@@ -322,10 +322,11 @@ async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[d
     today = coordination.today()
     caller.may_read_on(unit, today)
     council = coordination.hierarchy.unit(unit, today)
-    filings = {d["period"]: d for d in await coordination.store.list_filings(unit, 1000)}
+    filings = await coordination.store.list_filings(unit, council.era, 1000)
+    filed_by_period = {d["period"]: d for d in filings}
     answer = []
     for period, due in domain.obligations_around(council.level, today):
-        filed = filings.get(period.key)
+        filed = filed_by_period.get(period.key)
         if filed is not None:
             state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
         else:

@@ -26,6 +26,7 @@ window.HDND_LABELS = {
     text: 'Nội dung', field: 'Lĩnh vực', addressed_to: 'Cơ quan có thẩm quyền',
     answered_on: 'Ngày trả lời', answer: 'Nội dung trả lời', finished_on: 'Ngày kết thúc',
     findings: 'Kết quả, nhận xét', report_ref: 'Số hiệu báo cáo', recommendations: 'Kiến nghị',
+    attach_document: 'Đính kèm văn bản báo cáo do hệ thống lập (.docx)',
     forwarded_on: 'Ngày chuyển', agency: 'Cơ quan tiếp nhận', implemented_on: 'Ngày thực hiện',
     note: 'Ghi chú', received_on: 'Ngày nhận', resolved_on: 'Ngày giải quyết',
     result: 'Kết quả giải quyết', settled_on: 'Ngày giải quyết xong', outcome: 'Kết quả',
