@@ -358,3 +358,25 @@ async def test_a_commune_proposal_is_answered_by_the_province(
     await page.fill('.step-panel [name="answer"]', "Tỉnh bố trí kinh phí trong quý I")
     await page.click('.step-panel button[type="submit"]')
     await expect(row.locator(".stage")).not_to_have_text("Chưa trả lời")
+
+
+async def test_the_home_page_downloads_a_due_report_as_the_report_route_writes_it(
+    workspace: Workspace, page: Page
+) -> None:
+    """Each report the unit owes has its Word document one click away on the home page."""
+    from io import BytesIO
+
+    from docx import Document
+
+    await page.goto(workspace.signed_in(PROVINCE))
+    row = page.locator(".due-card table.list tbody tr").first
+    await expect(row).to_be_visible()
+    async with page.expect_download() as waiting:
+        await row.locator("button.report-docx").click()
+    download = await waiting.value
+    assert download.suggested_filename.startswith("BC-") and download.suggested_filename.endswith(
+        f"-{PROVINCE}.docx"
+    )
+    path = await download.path()
+    text = "\n".join(p.text for p in Document(BytesIO(path.read_bytes())).paragraphs)
+    assert "BÁO CÁO" in text and "LAI CHÂU" in text.upper()

@@ -311,6 +311,24 @@
     } catch (_) { return null; }
   }
 
+  // The periodic report of the working unit as a Word document (GET /units/{unit}/report): the
+  // same file the dashboard's button gives, fetched with the token and saved by the browser.
+  function reportButton(period) {
+    const button = h('button', { type: 'button', class: 'button secondary small report-docx' }, 'Tải (.docx)');
+    button.addEventListener('click', async () => {
+      const query = new URLSearchParams({ period, format: 'docx' }).toString();
+      const r = await fetch(`${base('reporting')}/units/${state.unit}/report?${query}`,
+        { headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
+      if (!r || !r.ok) { button.textContent = r ? `Không lập được (mã ${r.status})` : 'Mất kết nối'; return; }
+      const a = h('a', { href: URL.createObjectURL(await r.blob()), download: `BC-${period}-${state.unit}.docx` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    });
+    return button;
+  }
+
   async function homePage() {
     const mine = state.navigation;
     page(`Việc cần làm – ${state.unitName}`, h('p', { class: 'hint' }, 'Đang tải…'));
@@ -339,10 +357,11 @@
     };
     const dueRows = (due || []).filter((d) => d.state === 'missing' || d.state === 'due');
     const reports = due === null ? offline.cloneNode(true) : h('table', { class: 'list' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Báo cáo'), h('th', {}, 'Hạn gửi'), h('th', {}, 'Tình trạng'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Báo cáo'), h('th', {}, 'Hạn gửi'), h('th', {}, 'Tình trạng'), h('th', {}, 'Văn bản'))),
       h('tbody', {}, (due || []).slice(0, 6).map((d) => h('tr', { class: `r-${d.state}` },
         h('td', {}, d.label), h('td', {}, dmy(d.due_on)),
-        h('td', {}, h('span', { class: `stage s-${d.state}` }, stageLabel(d.state)), d.filed_on ? ` (${dmy(d.filed_on)})` : '')))));
+        h('td', {}, h('span', { class: `stage s-${d.state}` }, stageLabel(d.state)), d.filed_on ? ` (${dmy(d.filed_on)})` : ''),
+        h('td', {}, reportButton(d.period))))));
     const opW = waiting(opinions, 'y-kien');
     const peW = waiting(petitions, 'don-thu');
     const reW = waiting(recs, 'kien-nghi-giam-sat');
