@@ -370,7 +370,7 @@ async def load_projection(reporting: Reporting, options: Options, generated: Gen
         wall_s=wall_s,
         batches=batches,
         unit_months=await store.unit_months.count_documents({}),
-        unit_days=await store.unit_days.count_documents({}),
+        unit_days=await store.unit_months.count_documents({"days": {"$exists": True}}),
         data_mib=float(stats["dataSize"]),
         index_mib=float(stats["indexSize"]),
         rss_before=rss_before,
@@ -489,7 +489,7 @@ def projection_table(loaded: Loaded) -> Table:
         ("events/s (Projector.handle)", f"{rate:,.0f}"),
         ("wall seconds incl. building records", f"{loaded.wall_s:.1f}"),
         ("unit_months documents", f"{loaded.unit_months:,}"),
-        ("unit_days documents", f"{loaded.unit_days:,}"),
+        ("unit_months with day figures", f"{loaded.unit_days:,}"),
         ("MongoDB data / indexes", f"{loaded.data_mib:.0f} / {loaded.index_mib:.0f} MiB"),
         (
             "reporting process RSS before → after",

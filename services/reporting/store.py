@@ -1,18 +1,19 @@
 """Reporting's MongoDB: versioned projections, and which version the query API reads.
 
 A projection version is a set of collections: `unit_months` (own and total counters per unit
-and month), `unit_days` (own counters per unit and day: what lets a hierarchy change move
-figures exactly), `stream_positions` (exact dedup per source stream), `consumer_positions`
-(Kafka offsets) and `hierarchy_log` (the hierarchy changes the version was built with).
-Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The document
-`projection_meta/active` says which version answers queries; a rebuild fills a new version
-beside it and switches that one document.
+and month, and under `days.DD` the unit's own counters per day: what lets a hierarchy change
+move figures exactly; versions built before that keep them in `unit_days`),
+`stream_positions` (exact dedup per source stream), `consumer_positions` (Kafka offsets) and
+`hierarchy_log` (the hierarchy changes the version was built with). Version 1 uses the plain
+names, version n > 1 the suffix `_v{n}`. The document `projection_meta/active` says which
+version answers queries; a rebuild fills a new version beside it and switches that one
+document.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 
 from pymongo import ASCENDING, UpdateOne
@@ -109,7 +110,13 @@ class ProjectionStore:
         }
 
     async def flush(self, session: AsyncClientSession, fold: Fold) -> None:
-        """Write folded figures (months and days), not positions."""
+        """Write folded figures, not positions: one upsert per (unit, month) document, whose
+        `days.DD` carry the unit's own figures per day (what a hierarchy change moves), so a
+        day costs no write of its own."""
+        days: dict[tuple[str, str], dict[str, int]] = {}
+        for (unit, day), figures in fold.days.items():
+            incs = days.setdefault((unit, month_of(day)), {})
+            incs.update((f"days.{day.day:02d}.{k}", v) for k, v in figures.items() if v)
         updates = [
             UpdateOne(
                 {"_id": f"{unit}:{month}"},
@@ -119,6 +126,7 @@ class ProjectionStore:
                     "$inc": {
                         **{f"own.{k}": v for k, v in doc.own.items() if v},
                         **{f"total.{k}": v for k, v in doc.total.items() if v},
+                        **days.get((unit, month), {}),
                     },
                 },
                 upsert=True,
@@ -127,20 +135,36 @@ class ProjectionStore:
         ]
         if updates:
             await self.unit_months.bulk_write(updates, ordered=False, session=session)
-        days = [
-            UpdateOne(
-                {"_id": f"{unit}:{day.isoformat()}"},
-                {
-                    "$setOnInsert": {"unit": unit, "day": day.isoformat()},
-                    "$inc": {f"own.{k}": v for k, v in figures.items() if v},
-                },
-                upsert=True,
-            )
-            for (unit, day), figures in fold.days.items()
-            if any(figures.values())
-        ]
-        if days:
-            await self.unit_days.bulk_write(days, ordered=False, session=session)
+
+    async def day_figures(
+        self,
+        codes: Iterable[str],
+        first: date,
+        last: date,
+        session: AsyncClientSession | None = None,
+    ) -> AsyncIterator[tuple[str, date, Counter[str]]]:
+        """Each unit's own non-zero figures per day from `first` to `last`: the `days` of its
+        month documents, plus the `unit_days` collection that versions built before days moved
+        into the months still hold."""
+        units = sorted(set(codes))
+        months = {"$gte": month_of(first), "$lte": month_of(last)}
+        async for doc in self.unit_months.find(
+            {"unit": {"$in": units}, "month": months, "days": {"$exists": True}},
+            {"unit": 1, "month": 1, "days": 1},
+            session=session,
+        ):
+            year, month = int(doc["month"][:4]), int(doc["month"][5:])
+            for dd, figures in doc["days"].items():
+                day = date(year, month, int(dd))
+                counts = Counter({k: v for k, v in figures.items() if v})
+                if first <= day <= last and counts:
+                    yield doc["unit"], day, counts
+        span = {"$gte": first.isoformat(), "$lte": last.isoformat()}
+        query = {"unit": {"$in": units}, "day": span}
+        async for doc in self.unit_days.find(query, session=session):
+            counts = Counter({k: v for k, v in doc.get("own", {}).items() if v})
+            if counts:
+                yield doc["unit"], date.fromisoformat(doc["day"]), counts
 
     async def apply(
         self, session: AsyncClientSession, fold: Fold, records: Sequence[Record]
@@ -173,12 +197,8 @@ class ProjectionStore:
         """After a hierarchy change: move the figures of `codes` from `since` (in `era`) to
         where the new hierarchy (fold.hierarchy) places them, and refresh month parents."""
         first, last = _era_days(era, since)
-        span = {"$gte": first.isoformat(), "$lte": last.isoformat()}
-        query = {"unit": {"$in": sorted(codes)}, "day": span}
-        async for doc in self.unit_days.find(query, session=session):
-            figures = {k: v for k, v in doc.get("own", {}).items() if v}
-            if figures:
-                fold.move(old, doc["unit"], date.fromisoformat(doc["day"]), _counter(figures))
+        async for unit, day, figures in self.day_figures(codes, first, last, session):
+            fold.move(old, unit, day, figures)
         await self.flush(session, fold.take())
         months = {"$gte": month_of(first), "$lte": month_of(last)}
         refresh = []
@@ -199,7 +219,3 @@ def _era_days(era: Era, since: date) -> tuple[date, date]:
     if era == "legacy":
         return since, date.fromordinal(REFORM_DATE.toordinal() - 1)
     return max(since, REFORM_DATE), date.max
-
-
-def _counter(figures: dict[str, int]) -> Counter[str]:
-    return Counter(figures)
