@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -24,6 +25,18 @@ from services.reporting.projector import Fold, countable
 from services.reporting.store import ProjectionStore
 
 log = get_logger()
+Judged = tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]
+BatchKey = tuple[int, tuple[str, int, int], tuple[str, int, int]]
+
+
+def batch_key(records: Sequence[Record]) -> BatchKey:
+    """Names a fetched batch: its size and first and last records (offsets are immutable)."""
+    first, last = records[0], records[-1]
+    return (
+        len(records),
+        (first.topic, first.partition, first.offset),
+        (last.topic, last.partition, last.offset),
+    )
 
 
 def debug_enabled() -> bool:
@@ -47,6 +60,28 @@ class Projector:
         self.verifier = runtime.verifier()
         self.dead_letters = dead_letters  # a rebuild re-reads what live already dead-lettered
         self.refused = 0
+        self._changes_adopted = 0  # batches whose hierarchy changes were adopted
+        self._ahead: tuple[BatchKey, int, asyncio.Future[Judged]] | None = None
+
+    def look_ahead(self, records: Sequence[Record]) -> None:
+        """Start judging the next batch (decode, verify signatures, place) in a worker thread
+        while this one's transaction runs: that wait is mostly mongod's, so the judging,
+        which is most of the projector's CPU, overlaps it. Used only if nothing moved the
+        hierarchy meanwhile (see _judged)."""
+        working = self.hierarchy.copy()
+        judging = asyncio.ensure_future(asyncio.to_thread(self._judge, records, working))
+        self._ahead = (batch_key(records), self._changes_adopted, judging)
+
+    async def _judged(self, records: Sequence[Record]) -> Judged:
+        """The batch judged under the hierarchy as it stands now: the look-ahead's result if
+        it was made for these records under this same hierarchy, else judged here."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            key, adopted, judging = ahead
+            if key == batch_key(records) and adopted == self._changes_adopted:
+                return await judging
+            judging.cancel()
+        return self._judge(records, self.hierarchy.copy())
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Judge the batch, dead-letter what it refuses, then fold the rest in memory and write
@@ -60,7 +95,7 @@ class Projector:
         folding goes on under the new tree, all in the same transaction.
         """
         started = time.perf_counter()
-        accepted, letters = self._judge(records)
+        accepted, letters = await self._judged(records)
         if self.dead_letters:
             await self.runtime.dead_letter(letters)
 
@@ -92,6 +127,8 @@ class Projector:
 
         fold, working = await in_transaction(self.runtime.mongo, work)
         self.hierarchy.adopt(working)
+        if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
+            self._changes_adopted += 1
         self.refused += len(letters)
         log.info(
             "projection_batch",
@@ -104,13 +141,11 @@ class Projector:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _judge(
-        self, records: Sequence[Record]
-    ) -> tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]:
+    def _judge(self, records: Sequence[Record], working: Hierarchy) -> Judged:
         """The records to fold (hierarchy changes included) and the refused ones, each judged
         under the tree as it stands at that record, changes earlier in the batch included (a
-        unit a change just established can be signed for). Pure: no I/O."""
-        working = self.hierarchy.copy()
+        unit a change just established can be signed for). `working` is a copy of the
+        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
         verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
         accepted: list[tuple[Record, Decoded[BaseModel]]] = []
         letters: list[DeadLetter] = []

@@ -36,6 +36,7 @@ def projector_consumer(
         projector_topics(runtime.settings),
         store.positions,
         projector.handle,
+        look_ahead=projector.look_ahead,
     )
 
 
