@@ -3,18 +3,20 @@
 A projection version is a set of collections: `unit_months` (own and total counters per unit
 and month, and under `days.DD` the unit's own counters per day: what lets a hierarchy change
 move figures exactly; versions built before that keep them in `unit_days`),
-`stream_positions` (exact dedup per source stream), `consumer_positions` (Kafka offsets) and
-`hierarchy_log` (the hierarchy changes the version was built with). Version 1 uses the plain
-names, version n > 1 the suffix `_v{n}`. The document `projection_meta/active` says which
-version answers queries; a rebuild fills a new version beside it and switches that one
-document.
+`stream_positions` (exact dedup per source stream, grouped in STREAM_BUCKETS documents),
+`consumer_positions` (Kafka offsets) and `hierarchy_log` (the hierarchy changes the version
+was built with). Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The
+document `projection_meta/active` says which version answers queries; a rebuild fills a new
+version beside it and switches that one document.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -27,6 +29,19 @@ from services.common.mongo import Document
 from services.reporting.projector import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
+# Stream positions are kept in this many documents, each stream in the one its name hashes
+# to: a batch over thousands of units wrote one upsert per stream (as many as its events),
+# now at most this many.
+STREAM_BUCKETS = 64
+
+
+def stream_bucket(name: str) -> str:
+    return f"bucket:{zlib.crc32(name.encode()) % STREAM_BUCKETS:02d}"
+
+
+def _field(name: str) -> str:
+    """A stream name as a field name ('.' would be a path, a leading '$' an operator)."""
+    return name.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
 
 
 def _named(name: str, version: int) -> str:
@@ -44,6 +59,7 @@ class ProjectionStore:
         self.streams = db[_named("stream_positions", version)]
         self.positions = PositionStore(db[_named("consumer_positions", version)])
         self.hierarchy_log = db[_named("hierarchy_log", version)]
+        self._unbucketed: bool | None = None
 
     def at(self, version: int) -> ProjectionStore:
         return ProjectionStore(self.db, version)
@@ -103,11 +119,32 @@ class ProjectionStore:
     async def load_streams(
         self, names: Iterable[str], session: AsyncClientSession | None = None
     ) -> dict[str, StreamPosition]:
-        found = self.streams.find({"_id": {"$in": sorted(set(names))}}, session=session)
-        return {
-            d["_id"]: StreamPosition(d["applied_through"], set(d.get("ahead", [])))
-            async for d in found
+        """Positions of the named streams: from their buckets, else (versions written before
+        buckets) from a document of their own."""
+        wanted = {name: (stream_bucket(name), _field(name)) for name in set(names)}
+        buckets = sorted({bucket for bucket, _ in wanted.values()})
+        held = {
+            d["_id"]: d.get("streams", {})
+            async for d in self.streams.find({"_id": {"$in": buckets}}, session=session)
         }
+        found: dict[str, StreamPosition] = {}
+        for name, (bucket, key) in wanted.items():
+            entry = held.get(bucket, {}).get(key)
+            if entry is not None:
+                found[name] = StreamPosition(entry["through"], set(entry["ahead"]))
+        missing = sorted(set(wanted) - set(found))
+        if missing and await self._has_unbucketed_streams():
+            async for d in self.streams.find({"_id": {"$in": missing}}, session=session):
+                found[d["_id"]] = StreamPosition(d["applied_through"], set(d.get("ahead", [])))
+        return found
+
+    async def _has_unbucketed_streams(self) -> bool:
+        """Whether this version holds positions of the older one-document-per-stream form
+        (never written again, so the answer is kept once it is no)."""
+        if self._unbucketed is None:
+            old = await self.streams.find_one({"_id": {"$not": {"$regex": "^bucket:"}}})
+            self._unbucketed = old is not None
+        return self._unbucketed
 
     async def flush(self, session: AsyncClientSession, fold: Fold) -> None:
         """Write folded figures, not positions: one upsert per (unit, month) document, whose
@@ -171,13 +208,16 @@ class ProjectionStore:
     ) -> None:
         """Write a folded batch: figures, stream positions and offsets, all or nothing."""
         await self.flush(session, fold)
+        buckets: dict[str, dict[str, Any]] = {}
+        for name, p in fold.streams.items():
+            fields = buckets.setdefault(stream_bucket(name), {})
+            fields[f"streams.{_field(name)}"] = {
+                "through": p.applied_through,
+                "ahead": sorted(p.ahead),
+            }
         stream_updates = [
-            UpdateOne(
-                {"_id": name},
-                {"$set": {"applied_through": p.applied_through, "ahead": sorted(p.ahead)}},
-                upsert=True,
-            )
-            for name, p in fold.streams.items()
+            UpdateOne({"_id": bucket}, {"$set": fields}, upsert=True)
+            for bucket, fields in buckets.items()
         ]
         if stream_updates:
             await self.streams.bulk_write(stream_updates, ordered=False, session=session)
