@@ -75,11 +75,11 @@ def servers() -> Iterator[Endpoints]:
 
 
 @contextlib.contextmanager
-def signing_keys() -> Iterator[Path]:
-    """A throw-away key pair for the province, which signs for every unit below it."""
+def signing_keys(units: Sequence[str] = (PROVINCE,)) -> Iterator[Path]:
+    """Throw-away key pairs for provinces, each of which signs for every unit below it."""
     with tempfile.TemporaryDirectory(prefix="hdnd-bench-keys-") as scratch:
         directory = Path(scratch)
-        generate_keys(directory, [PROVINCE])
+        generate_keys(directory, units)
         yield directory
 
 

@@ -33,7 +33,6 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -60,11 +59,12 @@ from bench.common import (
     ratio,
     ratio_text,
     servers,
+    signing_keys,
 )
 from bench.data import YEAR, meeting_body
 from bench.rollup import increments_of, province_totals
 from contracts import Decoded, EventDraft, MeetingHeld, Source
-from contracts.signing import Signer, generate_keys
+from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
 from services.common.hierarchy import Era, Hierarchy, Unit
@@ -333,13 +333,13 @@ async def quix(
     return result[0] / result[1], None
 
 
-async def hdnd(reporting: Reporting, total: int, limit: float) -> float:
+async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> float:
     """The projector as the service wires it, from offset 0 into an empty version."""
     status = reporting.consumer.status
     started = time.perf_counter()
     reporting.consumer.start()
     with progress() as bar:
-        task = bar.add_task("hdnd projector", total=total)
+        task = bar.add_task(label, total=total)
         while status.handled < total:
             if time.perf_counter() - started > limit:
                 raise TimeoutError(f"hdnd handled {status.handled}/{total}: {status.last_error}")
@@ -502,8 +502,23 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
                 results.notes["Quix Streams"] = (
                     "figures right" if got == expected else "figures WRONG (at-least-once)"
                 )
+        if options.signed:  # what checking the signatures costs, on the same events
+            unchecked = Reporting.build(
+                settings.model_copy(
+                    update={
+                        "database_prefix": f"{settings.database_prefix}_unchecked",
+                        "require_signatures": False,
+                    }
+                )
+            )
+            try:
+                await unchecked.start(consume=False)
+                rate = await hdnd(unchecked, n, options.timeout, "hdnd, signatures not checked")
+            finally:
+                await unchecked.stop()
+            results.rates["hdnd, signatures not checked"] = rate
         await reporting.start(consume=False)
-        rate = await hdnd(reporting, n, options.timeout)
+        rate = await hdnd(reporting, n, options.timeout, "hdnd projector")
         results.rates["hdnd"] = rate
         results.notes["hdnd"] = f"rebuild of {n:,} events: {n / rate:.1f} s"
         if await country_totals(reporting.store.unit_months) != expected:
@@ -535,7 +550,7 @@ def report(results: Results, options: Options, seconds: float) -> Table:
         table.add_column(column, justify="left" if column in ("part", "note") else "right")
     ours = results.rates.get("hdnd", 0.0)
     for name, rate in results.rates.items():
-        times = "" if name == "hdnd" else ratio_text(ratio(ours, rate))
+        times = "" if name.startswith("hdnd") else ratio_text(ratio(ours, rate))
         table.add_row(name, f"{rate:,.0f}", times, results.notes.get(name, ""))
     for name, (p50, p99) in results.latencies.items():
         table.add_row(name, "", "", f"p50 {p50:,.1f} ms, p99 {p99:,.1f} ms")
@@ -587,9 +602,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     hierarchy = Hierarchy.load()
     provinces = {p.code for era in ("legacy", "2025") for p in hierarchy.provinces(era)}
-    with servers() as endpoints, tempfile.TemporaryDirectory(prefix="hdnd-keys-") as keys:
-        generate_keys(Path(keys), sorted(provinces))
-        results, outcome = asyncio.run(run(endpoints, Path(keys), options))
+    with servers() as endpoints, signing_keys(sorted(provinces)) as keys:
+        results, outcome = asyncio.run(run(endpoints, keys, options))
     console.print(report(results, options, time.perf_counter() - started))
     for failure in outcome.failures:
         console.print(f"[bold red]✗ {failure}")
