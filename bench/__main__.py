@@ -8,6 +8,7 @@ MONGODB_URI are set). Exits 1 if a correctness check failed.
     python -m bench.projector --help      # one benchmark, full-size defaults
     python -m bench.api --help
     python -m bench.country --help        # whole-country scale (~3 min; not run by make bench)
+    python -m bench.peers --help          # vs Quix Streams and the raw limits (make bench-peers)
 """
 
 from __future__ import annotations
