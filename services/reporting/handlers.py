@@ -14,13 +14,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import Verifier
+from contracts.signing import Claim, Verifier
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
 from services.common.runtime import Runtime, lineage_of
+from services.common.verification import Verification
 from services.reporting.projector import Fold, countable
 from services.reporting.store import ProjectionStore
 
@@ -145,35 +146,80 @@ class Projector:
         """The records to fold (hierarchy changes included) and the refused ones, each judged
         under the tree as it stands at that record, changes earlier in the batch included (a
         unit a change just established can be signed for). `working` is a copy of the
-        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
+        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread.
+
+        Signatures are verified in a worker process (services.common.verification) while
+        decoding goes on; a hierarchy change waits for every claim before it, and its own, to
+        be settled before it is applied, so nothing is placed under a change not yet trusted."""
         verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
-        accepted: list[tuple[Record, Decoded[BaseModel]]] = []
-        letters: list[DeadLetter] = []
-        for record in records:
+        judging = _Judging(working)
+        for index, record in enumerate(records):
             try:
                 event = decode_event(record.value or b"")
-                if verifier is not None:
-                    verifier.check(event.envelope)
-                payload = event.payload
-                if isinstance(payload, UnitRegistered):
-                    reason = working.differs_from_dataset(payload)
-                    if reason:
-                        raise InvalidEvent(reason)
-                    continue  # checked, nothing to fold
-                if isinstance(payload, HierarchyChanged):
-                    working.apply([payload])
-                else:
-                    countable(working, event)
+                claim = verifier.claim(event.envelope) if verifier is not None else None
             except InvalidEvent as exc:
-                letters.append(DeadLetter(record, str(exc)))
-            else:
-                accepted.append((record, event))
-        return accepted, letters
+                judging.refuse(index, record, str(exc))
+                continue
+            judging.add(index, record, event, claim)
+            if isinstance(event.payload, HierarchyChanged):
+                judging.settle()  # the change is applied (if its signature holds) here
+        judging.settle()
+        return judging.accepted, [letter for _, letter in sorted(judging.letters)]
 
     async def _change(
         self, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
     ) -> int:
         return await apply_change(self.store, session, fold, change)
+
+
+class _Judging:
+    """A batch being judged: decoded records wait in `pending` while their signatures are
+    verified elsewhere; `settle` collects the answers and places them, in order."""
+
+    def __init__(self, working: Hierarchy) -> None:
+        self.working = working
+        self.accepted: list[tuple[Record, Decoded[BaseModel]]] = []
+        self.letters: list[tuple[int, DeadLetter]] = []
+        self.pending: list[tuple[int, Record, Decoded[BaseModel], Claim | None]] = []
+        self.checks = Verification()
+
+    def refuse(self, index: int, record: Record, reason: str) -> None:
+        self.letters.append((index, DeadLetter(record, reason)))
+
+    def add(
+        self, index: int, record: Record, event: Decoded[BaseModel], claim: Claim | None
+    ) -> None:
+        self.pending.append((index, record, event, claim))
+        if claim is not None:
+            self.checks.add(claim)
+
+    def settle(self) -> None:
+        answers = iter(self.checks.results())
+        for index, record, event, claim in self.pending:
+            if claim is not None and not next(answers):
+                self.refuse(index, record, claim.refusal)
+                continue
+            try:
+                if self._place(event):
+                    self.accepted.append((record, event))
+            except InvalidEvent as exc:
+                self.refuse(index, record, str(exc))
+        self.pending.clear()
+
+    def _place(self, event: Decoded[BaseModel]) -> bool:
+        """Check an event against the tree as it stands (InvalidEvent if it cannot count);
+        True if it is to be folded. A hierarchy change is applied to the tree here."""
+        payload = event.payload
+        if isinstance(payload, UnitRegistered):
+            reason = self.working.differs_from_dataset(payload)
+            if reason:
+                raise InvalidEvent(reason)
+            return False  # checked, nothing to fold
+        if isinstance(payload, HierarchyChanged):
+            self.working.apply([payload])
+        else:
+            countable(self.working, event)
+        return True
 
 
 class ChangeStore(Protocol):

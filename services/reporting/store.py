@@ -123,9 +123,12 @@ class ProjectionStore:
         buckets) from a document of their own."""
         wanted = {name: (stream_bucket(name), _field(name)) for name in set(names)}
         buckets = sorted({bucket for bucket, _ in wanted.values()})
+        wanted_fields = {f"streams.{key}": 1 for _, key in wanted.values()}  # not whole buckets
         held = {
             d["_id"]: d.get("streams", {})
-            async for d in self.streams.find({"_id": {"$in": buckets}}, session=session)
+            async for d in self.streams.find(
+                {"_id": {"$in": buckets}}, wanted_fields or None, session=session
+            )
         }
         found: dict[str, StreamPosition] = {}
         for name, (bucket, key) in wanted.items():
