@@ -333,19 +333,25 @@ async def quix(
     return result[0] / result[1], None
 
 
-async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> float:
-    """The projector as the service wires it, from offset 0 into an empty version."""
+async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> tuple[float, float]:
+    """The projector as the service wires it, from offset 0 into an empty version; (events/s
+    from the moment its partitions are assigned and sought, as Quix is timed from its first
+    message; seconds from start, the rebuild time)."""
     status = reporting.consumer.status
     started = time.perf_counter()
+    assigned: float | None = None
     reporting.consumer.start()
     with progress() as bar:
         task = bar.add_task(label, total=total)
         while status.handled < total:
             if time.perf_counter() - started > limit:
                 raise TimeoutError(f"hdnd handled {status.handled}/{total}: {status.last_error}")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
+            if assigned is None and status.running:
+                assigned = time.perf_counter()
             bar.update(task, completed=status.handled)
-    return total / (time.perf_counter() - started)
+    done = time.perf_counter()
+    return total / (done - (assigned or started)), done - started
 
 
 async def country_totals(collection: AsyncCollection[Document]) -> Counter[str]:
@@ -513,14 +519,14 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
             )
             try:
                 await unchecked.start(consume=False)
-                rate = await hdnd(unchecked, n, options.timeout, "hdnd, signatures not checked")
+                rate, _ = await hdnd(unchecked, n, options.timeout, "hdnd, signatures not checked")
             finally:
                 await unchecked.stop()
             results.rates["hdnd, signatures not checked"] = rate
         await reporting.start(consume=False)
-        rate = await hdnd(reporting, n, options.timeout, "hdnd projector")
+        rate, rebuild = await hdnd(reporting, n, options.timeout, "hdnd projector")
         results.rates["hdnd"] = rate
-        results.notes["hdnd"] = f"rebuild of {n:,} events: {n / rate:.1f} s"
+        results.notes["hdnd"] = f"rebuild of {n:,} events: {rebuild:.1f} s from start"
         if await country_totals(reporting.store.unit_months) != expected:
             results.failures.append("hdnd: the country's figures ≠ the generated events'")
         else:
