@@ -13,7 +13,6 @@ MONGODB_URI are set). Exits 1 if a correctness check failed.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -24,16 +23,12 @@ from pathlib import Path
 from rich.table import Table
 
 from bench import api, projector
-from bench.common import Outcome, console, ratio, ratio_text, servers, signing_keys
+from bench.common import Outcome, arguments, console, ratio, ratio_text, servers, signing_keys
 from deploy.local import Endpoints
 
 
 def parse(argv: Sequence[str] | None = None) -> tuple[projector.Options, api.Options]:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench", __doc__)
     parser.add_argument("--events", type=int, default=10_000, help="events the projector folds")
     parser.add_argument("--sample", type=int, default=500, help="events the baseline handles")
     parser.add_argument("--requests", type=int, default=1_000, help="HTTP writes (and direct)")

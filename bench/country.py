@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -44,7 +43,7 @@ import httpx
 from pydantic import SecretStr
 from rich.table import Table
 
-from bench.common import bench_settings, cleanup, console, percentile, progress, servers
+from bench.common import arguments, bench_settings, cleanup, console, percentile, progress, servers
 from contracts import EventDraft, MeetingHeld, Source
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
@@ -599,11 +598,7 @@ def run(endpoints: Endpoints, options: Options) -> int:
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.country",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench.country", __doc__)
     parser.add_argument(
         "--legacy-contacts",
         type=int,

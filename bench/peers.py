@@ -28,7 +28,6 @@ is printed with the results: on a shared machine, read the ratios.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -41,21 +40,23 @@ from datetime import date, datetime
 from datetime import time as clock
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 from rich.table import Table
 
 from bench.common import (
+    Message,
     Outcome,
+    arguments,
     bench_settings,
     cleanup,
     console,
+    message,
     percentile,
     progress,
+    publish,
     ratio,
     ratio_text,
     servers,
@@ -79,7 +80,6 @@ from services.reporting.views import country_as_it_was
 from services.reporting.wiring import Reporting
 
 MONTHS: dict[Era, range] = {"legacy": range(1, 7), "2025": range(7, 13)}
-Message = tuple[bytes, bytes, list[tuple[str, bytes]]]  # value, key, headers
 
 
 @dataclass(frozen=True)
@@ -161,49 +161,6 @@ class Generator:
             unit, era = self.communes[i % len(self.communes)]
             months = MONTHS[era]
             yield self.event(i, unit, era, months[(i // len(self.communes)) % len(months)])
-
-
-def message(event: Decoded[BaseModel]) -> Message:
-    envelope = event.envelope
-    headers = [(k, v.encode()) for k, v in envelope.headers().items()]
-    return envelope.to_bytes(), envelope.unit.encode(), headers
-
-
-async def publish(
-    settings: Settings, messages: Iterator[Message], total: int, label: str, rate: float = 0
-) -> list[float]:
-    """Produce to the meetings topic, at `rate` per second if given; returns send times."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=0 if rate else 10,
-        max_batch_size=512 * 1024,
-    )
-    await producer.start()
-    sent: list[float] = []
-    try:
-        with progress() as bar:
-            task = bar.add_task(label, total=total)
-            pending: list[asyncio.Future[Any]] = []
-            started = time.perf_counter()
-            for value, key, headers in messages:
-                if rate:
-                    delay = started + len(sent) / rate - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                sent.append(time.perf_counter())
-                topic = settings.topics.meetings
-                pending.append(await producer.send(topic, value, key=key, headers=headers))
-                if len(pending) >= (50 if rate else 5_000):
-                    await asyncio.gather(*pending)
-                    bar.advance(task, len(pending))
-                    pending.clear()
-            await asyncio.gather(*pending)
-            bar.advance(task, len(pending))
-    finally:
-        await producer.stop()
-    return sent
 
 
 # --------------------------------------------------------------------------- the parts
@@ -566,11 +523,7 @@ def report(results: Results, options: Options, seconds: float) -> Table:
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.peers",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench.peers", __doc__)
     d = Options()
     parser.add_argument("--events", type=int, default=d.events)
     parser.add_argument("--bulk", type=int, default=d.bulk, help="events for the write limit")
