@@ -58,6 +58,22 @@ bench: setup  ## throughput benchmarks, each as a ratio to a baseline measured i
 bench-report: setup  ## a province's 9-month report document against its summary (BENCH_ARGS: --province 01)
 	$(BIN)/python -m bench.report $(BENCH_ARGS)
 
+# Quix Streams pins a pydantic older than the project's, so it gets a virtualenv of its own
+# (the `bench` extra) and never touches the one `make test` uses.
+QUIX_VENV  := .venv-quix
+QUIX_STAMP := $(QUIX_VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+$(QUIX_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(QUIX_VENV)
+	$(QUIX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(QUIX_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	rm -f $(QUIX_VENV)/.installed-*
+	touch $@
+
+.PHONY: bench-peers
+bench-peers: setup $(QUIX_STAMP)  ## hdnd vs raw consume, bulk-write limit, naive FastStream, Quix Streams on the same events (default 1 M; BENCH_ARGS="--events 20000" is quick)
+	$(BIN)/python -m bench.peers --quix-python $(QUIX_VENV)/bin/python $(BENCH_ARGS)
+
 .PHONY: bench-country
 bench-country: setup  ## whole-country scale: hierarchy load, every commune's figures, national summaries (~3 min)
 	$(BIN)/python -m bench.country $(BENCH_ARGS)

@@ -9,11 +9,11 @@ MONGODB_URI are set). Exits 1 if a correctness check failed.
     python -m bench.api --help
     python -m bench.report --help         # a province's 9-month report document
     python -m bench.country --help        # whole-country scale (~3 min; not run by make bench)
+    python -m bench.peers --help          # vs Quix Streams and the raw limits (make bench-peers)
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -24,16 +24,12 @@ from pathlib import Path
 from rich.table import Table
 
 from bench import api, projector, report
-from bench.common import Outcome, console, ratio, ratio_text, servers, signing_keys
+from bench.common import Outcome, arguments, console, ratio, ratio_text, servers, signing_keys
 from deploy.local import Endpoints
 
 
 def parse(argv: Sequence[str] | None = None) -> tuple[projector.Options, api.Options]:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench", __doc__)
     parser.add_argument("--events", type=int, default=10_000, help="events the projector folds")
     parser.add_argument("--sample", type=int, default=500, help="events the baseline handles")
     parser.add_argument("--requests", type=int, default=1_000, help="HTTP writes (and direct)")

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib.util
 import secrets
@@ -37,6 +36,7 @@ from bench.common import (
     PROVINCE,
     Outcome,
     Row,
+    arguments,
     bench_settings,
     cleanup,
     console,
@@ -331,11 +331,7 @@ def _advance(bar: Any, task: Any) -> Call:
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.api",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench.api", __doc__)
     parser.add_argument("--requests", type=int, default=Options.requests, help="per path")
     parser.add_argument("--concurrency", type=int, default=Options.concurrency)
     parser.add_argument("--rounds", type=int, default=Options.rounds)

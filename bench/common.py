@@ -9,6 +9,8 @@ anything else.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import math
 import os
@@ -22,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from rich.console import Console
 from rich.progress import (
@@ -34,6 +38,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from contracts import Decoded
 from contracts.signing import generate_keys
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from services.common.auth import issue_token
@@ -78,11 +83,11 @@ def servers() -> Iterator[Endpoints]:
 
 
 @contextlib.contextmanager
-def signing_keys() -> Iterator[Path]:
-    """A throw-away key pair for the province, which signs for every unit below it."""
+def signing_keys(units: Sequence[str] = (PROVINCE,)) -> Iterator[Path]:
+    """Throw-away key pairs for provinces, each of which signs for every unit below it."""
     with tempfile.TemporaryDirectory(prefix="hdnd-bench-keys-") as scratch:
         directory = Path(scratch)
-        generate_keys(directory, [PROVINCE])
+        generate_keys(directory, units)
         yield directory
 
 
@@ -147,6 +152,15 @@ def operator_client(app: Any, settings: Settings, user: str) -> httpx.AsyncClien
     )
 
 
+def arguments(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line, its module docstring as the help."""
+    return argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def progress() -> Progress:
     """A progress display; each task's description is its label."""
     return Progress(
@@ -173,6 +187,52 @@ def ratio(fast: float, slow: float) -> float:
 
 def ratio_text(value: float) -> str:
     return f"{value:,.0f}×" if value >= 10 else f"{value:,.2f}×"
+
+
+Message = tuple[bytes, bytes, list[tuple[str, bytes]]]  # value, key, headers
+
+
+def message(event: Decoded[BaseModel]) -> Message:
+    envelope = event.envelope
+    headers = [(k, v.encode()) for k, v in envelope.headers().items()]
+    return envelope.to_bytes(), envelope.unit.encode(), headers
+
+
+async def publish(
+    settings: Settings, messages: Iterator[Message], total: int, label: str, rate: float = 0
+) -> list[float]:
+    """Produce to the meetings topic, at `rate` per second if given; returns send times."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=0 if rate else 10,
+        max_batch_size=512 * 1024,
+    )
+    await producer.start()
+    sent: list[float] = []
+    try:
+        with progress() as bar:
+            task = bar.add_task(label, total=total)
+            pending: list[asyncio.Future[Any]] = []
+            started = time.perf_counter()
+            for value, key, headers in messages:
+                if rate:
+                    delay = started + len(sent) / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                sent.append(time.perf_counter())
+                topic = settings.topics.meetings
+                pending.append(await producer.send(topic, value, key=key, headers=headers))
+                if len(pending) >= (50 if rate else 5_000):
+                    await asyncio.gather(*pending)
+                    bar.advance(task, len(pending))
+                    pending.clear()
+            await asyncio.gather(*pending)
+            bar.advance(task, len(pending))
+    finally:
+        await producer.stop()
+    return sent
 
 
 @dataclass

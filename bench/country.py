@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -45,6 +44,7 @@ from pydantic import SecretStr
 from rich.table import Table
 
 from bench.common import (
+    arguments,
     bench_settings,
     cleanup,
     console,
@@ -388,7 +388,7 @@ async def load_projection(reporting: Reporting, options: Options, generated: Gen
         wall_s=wall_s,
         batches=batches,
         unit_months=await store.unit_months.count_documents({}),
-        unit_days=await store.unit_days.count_documents({}),
+        unit_days=await store.unit_months.count_documents({"days": {"$exists": True}}),
         data_mib=float(stats["dataSize"]),
         index_mib=float(stats["indexSize"]),
         rss_before=rss_before,
@@ -494,7 +494,7 @@ def projection_table(loaded: Loaded) -> Table:
         ("events/s (Projector.handle)", f"{rate:,.0f}"),
         ("wall seconds incl. building records", f"{loaded.wall_s:.1f}"),
         ("unit_months documents", f"{loaded.unit_months:,}"),
-        ("unit_days documents", f"{loaded.unit_days:,}"),
+        ("unit_months with day figures", f"{loaded.unit_days:,}"),
         ("MongoDB data / indexes", f"{loaded.data_mib:.0f} / {loaded.index_mib:.0f} MiB"),
         (
             "reporting process RSS before → after",
@@ -604,11 +604,7 @@ def run(endpoints: Endpoints, options: Options) -> int:
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.country",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench.country", __doc__)
     parser.add_argument(
         "--legacy-contacts",
         type=int,

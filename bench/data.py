@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from bench.common import MONTHS, PROVINCE
-from services.common.hierarchy import Hierarchy, Unit
+from services.common.hierarchy import Era, Hierarchy, Unit
 
 YEAR = 2025
 
@@ -38,10 +38,15 @@ def units(hierarchy: Hierarchy) -> list[Unit]:
 
 
 def meeting_body(
-    rng: random.Random, hierarchy: Hierarchy, unit: Unit, month: int, meeting_id: str
+    rng: random.Random,
+    hierarchy: Hierarchy,
+    unit: Unit,
+    month: int,
+    meeting_id: str,
+    era: Era = "legacy",
 ) -> dict[str, Any]:
     day = date(YEAR, month, rng.randint(1, 28)).isoformat()
-    below = hierarchy.children(unit.code, "legacy")
+    below = hierarchy.children(unit.code, era)
     common = {"meeting_id": meeting_id, "held_on": day}
     roll = rng.random()
     if below and roll < 0.06:

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -26,9 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as clock
 from pathlib import Path
-from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,10 +34,13 @@ from rich.table import Table
 from bench.common import (
     Outcome,
     Row,
+    arguments,
     bench_settings,
     cleanup,
     console,
+    message,
     progress,
+    publish,
     ratio,
     ratio_text,
     servers,
@@ -113,38 +113,9 @@ def make_events(hierarchy: Hierarchy, keys_dir: Path, options: Options) -> list[
 
 async def produce(settings: Settings, events: Sequence[Decoded[BaseModel]]) -> float:
     """Write the events to the meetings topic (key = unit); returns events/s."""
-    topic = settings.topics.meetings
     await ensure_topics(settings, [*settings.topics.facts, settings.topics.dead_letter])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="hdnd-bench-producer",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=10,
-        max_batch_size=512 * 1024,
-    )
-    await producer.start()
     started = time.perf_counter()
-    try:
-        with progress() as bar:
-            task = bar.add_task("producing to Kafka", total=len(events))
-            pending: list[asyncio.Future[Any]] = []
-            for event in events:
-                envelope = event.envelope
-                headers = [(k, v.encode()) for k, v in envelope.headers().items()]
-                pending.append(
-                    await producer.send(
-                        topic, envelope.to_bytes(), key=envelope.unit.encode(), headers=headers
-                    )
-                )
-                if len(pending) >= 2_000:
-                    await asyncio.gather(*pending)
-                    bar.advance(task, len(pending))
-                    pending.clear()
-            await asyncio.gather(*pending)
-            bar.advance(task, len(pending))
-    finally:
-        await producer.stop()
+    await publish(settings, (message(e) for e in events), len(events), "producing to Kafka")
     return len(events) / (time.perf_counter() - started)
 
 
@@ -427,11 +398,7 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome
 
 
 def parse(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.projector",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = arguments("bench.projector", __doc__)
     parser.add_argument("--events", type=int, default=Options.events, help="events to fold")
     parser.add_argument("--sample", type=int, default=Options.sample, help="baseline's events")
     parser.add_argument("--instances", type=int, default=Options.instances, help="per unit")

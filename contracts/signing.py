@@ -13,6 +13,7 @@ Keys live in a directory, never in the repository: `private/<unit>.pem` (PKCS#8)
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,6 +66,13 @@ class Verifier:
 
     def check(self, envelope: Envelope) -> None:
         """Raise InvalidEvent saying why the envelope may not be trusted."""
+        claim = self.claim(envelope)
+        if not claim.holds():
+            raise InvalidEvent(claim.refusal)
+
+    def claim(self, envelope: Envelope) -> Claim:
+        """Every check but the cryptographic one (InvalidEvent if one fails), and what the
+        signature must then prove: lets a consumer verify many signatures at once, elsewhere."""
         day = envelope.business_day
         allowed = self.lineage(envelope.unit, day)
         if allowed is None:
@@ -81,9 +89,47 @@ class Verifier:
         if key is None:
             raise InvalidEvent(f"no registered public key for unit {signature.unit}")
         try:
-            key.verify(base64.b64decode(signature.value), envelope.signed_bytes())
+            value = base64.b64decode(signature.value)
+        except ValueError:
+            value = b""  # cannot verify: refused below like any bad signature
+        return Claim(signature.unit, key.public_bytes_raw(), value, envelope.signed_bytes())
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An envelope's signature and the bytes and public key it must match; plain bytes, so
+    claims can be verified in another process (see `verify_claims`)."""
+
+    unit: str
+    key: bytes  # raw Ed25519 public key
+    signature: bytes
+    message: bytes
+
+    @property
+    def refusal(self) -> str:
+        return f"bad signature by unit {self.unit}"
+
+    def holds(self) -> bool:
+        return verify_claims([(self.key, self.signature, self.message)])[0]
+
+
+def verify_claims(claims: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """Whether each (raw public key, signature, message) verifies. Module-level and over plain
+    bytes, so a process pool can run it."""
+    out = []
+    for key, signature, message in claims:
+        try:
+            _public_key(key).verify(signature, message)
         except (InvalidSignature, ValueError):
-            raise InvalidEvent(f"bad signature by unit {signature.unit}") from None
+            out.append(False)
+        else:
+            out.append(True)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def generate_keys(directory: Path, units: Iterable[str], overwrite: bool = False) -> list[str]:

@@ -109,7 +109,12 @@ async def rebuild(
 
         def consumer_of(read: list[str]) -> BatchConsumer:
             return BatchConsumer(
-                settings, "reporting-rebuild", read, target.positions, projector.handle
+                settings,
+                "reporting-rebuild",
+                read,
+                target.positions,
+                projector.handle,
+                look_ahead=projector.look_ahead,
             )
 
         # Every hierarchy change first: records of a unit a change established then count

@@ -39,6 +39,7 @@ from services.common.settings import Settings
 log = get_logger()
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
+LookAhead = Callable[[Sequence[Record]], None]
 
 
 class PositionStore:
@@ -98,12 +99,16 @@ class BatchConsumer:
         positions: PositionStore,
         handle: BatchHandler,
         heartbeat_every: float = 30.0,
+        look_ahead: LookAhead | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
         self.topics = list(topics)
         self.positions = positions
         self.handle = handle
+        # Told about the next batch as soon as it is fetched, while the current one is still
+        # being handled, so the handler can start on it (see _loop).
+        self.look_ahead = look_ahead
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
         self._stopping = asyncio.Event()
@@ -190,13 +195,35 @@ class BatchConsumer:
         self.status.positions = {}  # refilled for the partitions now ours
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        """Fetch, handle, repeat. With `look_ahead`, the next fetch is started as soon as a
+        batch is in hand, so it (and what the handler does with it early) overlaps the
+        batch's write; the fetch's generation is taken when it starts, so a rebalance while
+        it runs drops it like any other."""
+        ahead: list[asyncio.Task[dict[TopicPartition, list[Record]]] | None] = [None]
+        try:
+            await self._fetch_and_handle(consumer, ahead)
+        finally:
+            pending = ahead[0]
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+
+    async def _fetch_and_handle(
+        self,
+        consumer: AIOKafkaConsumer,
+        ahead: list[asyncio.Task[dict[TopicPartition, list[Record]]] | None],
+    ) -> None:
         idle = self.settings.idle_backoff_ms / 1000
         window_start, window_count = time.monotonic(), 0
+        ahead_generation = self._generation
         while not self._stopping.is_set():
-            generation = self._generation
-            fetched = await consumer.getmany(
-                timeout_ms=100, max_records=self.settings.consumer_batch
-            )
+            if ahead[0] is None:
+                generation = self._generation
+                fetched = await self._fetch(consumer)
+            else:
+                generation = ahead_generation
+                fetched, ahead[0] = await ahead[0], None
             records = [r for tp in sorted(fetched) for r in fetched[tp]]
             async with self._lock:
                 if self._listener_error is not None:
@@ -210,6 +237,9 @@ class BatchConsumer:
                     continue
                 if records:
                     started = time.perf_counter()
+                    if self.look_ahead is not None:
+                        ahead_generation = self._generation
+                        ahead[0] = asyncio.create_task(self._fetch(consumer, self.look_ahead))
                     await self.handle(records)
                     self.status.handled += len(records)
                     self.status.batches += 1
@@ -238,6 +268,16 @@ class BatchConsumer:
                     handled=self.status.handled,
                 )
                 window_start, window_count = time.monotonic(), 0
+
+    async def _fetch(
+        self, consumer: AIOKafkaConsumer, look_ahead: LookAhead | None = None
+    ) -> dict[TopicPartition, list[Record]]:
+        fetched: dict[TopicPartition, list[Record]] = await consumer.getmany(
+            timeout_ms=100, max_records=self.settings.consumer_batch
+        )
+        if look_ahead is not None and fetched:
+            look_ahead([r for tp in sorted(fetched) for r in fetched[tp]])
+        return fetched
 
     async def _idle_until_new_records(
         self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition], idle: float

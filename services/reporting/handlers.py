@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -13,19 +14,30 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import Verifier
+from contracts.signing import Claim, Verifier
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.mongo import in_transaction
 from services.common.runtime import Runtime, lineage_of
-from services.reporting.projector import Fold, Targets, countable
+from services.common.verification import Verification
+from services.reporting.projector import Fold, countable
 from services.reporting.store import ProjectionStore
 
 log = get_logger()
+Judged = tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]
+BatchKey = tuple[int, tuple[str, int, int], tuple[str, int, int]]
 
-Judged = tuple[Record, Decoded[BaseModel], Targets | None]
+
+def batch_key(records: Sequence[Record]) -> BatchKey:
+    """Names a fetched batch: its size and first and last records (offsets are immutable)."""
+    first, last = records[0], records[-1]
+    return (
+        len(records),
+        (first.topic, first.partition, first.offset),
+        (last.topic, last.partition, last.offset),
+    )
 
 
 def debug_enabled() -> bool:
@@ -49,6 +61,28 @@ class Projector:
         self.verifier = runtime.verifier()
         self.dead_letters = dead_letters  # a rebuild re-reads what live already dead-lettered
         self.refused = 0
+        self._changes_adopted = 0  # batches whose hierarchy changes were adopted
+        self._ahead: tuple[BatchKey, int, asyncio.Future[Judged]] | None = None
+
+    def look_ahead(self, records: Sequence[Record]) -> None:
+        """Start judging the next batch (decode, verify signatures, place) in a worker thread
+        while this one's transaction runs: that wait is mostly mongod's, so the judging,
+        which is most of the projector's CPU, overlaps it. Used only if nothing moved the
+        hierarchy meanwhile (see _judged)."""
+        working = self.hierarchy.copy()
+        judging = asyncio.ensure_future(asyncio.to_thread(self._judge, records, working))
+        self._ahead = (batch_key(records), self._changes_adopted, judging)
+
+    async def _judged(self, records: Sequence[Record]) -> Judged:
+        """The batch judged under the hierarchy as it stands now: the look-ahead's result if
+        it was made for these records under this same hierarchy, else judged here."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            key, adopted, judging = ahead
+            if key == batch_key(records) and adopted == self._changes_adopted:
+                return await judging
+            judging.cancel()
+        return self._judge(records, self.hierarchy.copy())
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Judge the batch, dead-letter what it refuses, then fold the rest in memory and write
@@ -62,22 +96,22 @@ class Projector:
         folding goes on under the new tree, all in the same transaction.
         """
         started = time.perf_counter()
-        accepted, letters = self._judge(records)
+        accepted, letters = await self._judged(records)
         if self.dead_letters:
             await self.runtime.dead_letter(letters)
 
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
             streams = await self.store.load_streams(
-                (d.envelope.stream for _, d, _ in accepted), session=session
+                (d.envelope.stream for _, d in accepted), session=session
             )
             fold = Fold(working, streams)
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
-            for record, event, targets in accepted:
+            for record, event in accepted:
                 if isinstance(event.payload, HierarchyChanged):
                     await self._change(session, fold, event.payload)
                     continue
-                fold.add(event, targets)
+                fold.add(event)
                 if trace:
                     log.debug(
                         "event_projected",
@@ -94,6 +128,8 @@ class Projector:
 
         fold, working = await in_transaction(self.runtime.mongo, work)
         self.hierarchy.adopt(working)
+        if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
+            self._changes_adopted += 1
         self.refused += len(letters)
         log.info(
             "projection_batch",
@@ -106,40 +142,84 @@ class Projector:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _judge(self, records: Sequence[Record]) -> tuple[list[Judged], list[DeadLetter]]:
-        """The records to fold (hierarchy changes included) with where each counts, and the
-        refused ones, each judged under the tree as it stands at that record, changes earlier
-        in the batch included (a unit a change just established can be signed for). Pure."""
-        working = self.hierarchy.copy()
+    def _judge(self, records: Sequence[Record], working: Hierarchy) -> Judged:
+        """The records to fold (hierarchy changes included) and the refused ones, each judged
+        under the tree as it stands at that record, changes earlier in the batch included (a
+        unit a change just established can be signed for). `working` is a copy of the
+        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread.
+
+        Signatures are verified in a worker process (services.common.verification) while
+        decoding goes on; a hierarchy change waits for every claim before it, and its own, to
+        be settled before it is applied, so nothing is placed under a change not yet trusted."""
         verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
-        accepted: list[Judged] = []
-        letters: list[DeadLetter] = []
-        for record in records:
+        judging = _Judging(working)
+        for index, record in enumerate(records):
             try:
                 event = decode_event(record.value or b"")
-                if verifier is not None:
-                    verifier.check(event.envelope)
-                payload = event.payload
-                targets = None
-                if isinstance(payload, UnitRegistered):
-                    reason = working.differs_from_dataset(payload)
-                    if reason:
-                        raise InvalidEvent(reason)
-                    continue  # checked, nothing to fold
-                if isinstance(payload, HierarchyChanged):
-                    working.apply([payload])
-                else:
-                    targets = countable(working, event)
+                claim = verifier.claim(event.envelope) if verifier is not None else None
             except InvalidEvent as exc:
-                letters.append(DeadLetter(record, str(exc)))
-            else:
-                accepted.append((record, event, targets))
-        return accepted, letters
+                judging.refuse(index, record, str(exc))
+                continue
+            judging.add(index, record, event, claim)
+            if isinstance(event.payload, HierarchyChanged):
+                judging.settle()  # the change is applied (if its signature holds) here
+        judging.settle()
+        return judging.accepted, [letter for _, letter in sorted(judging.letters)]
 
     async def _change(
         self, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
     ) -> int:
         return await apply_change(self.store, session, fold, change)
+
+
+class _Judging:
+    """A batch being judged: decoded records wait in `pending` while their signatures are
+    verified elsewhere; `settle` collects the answers and places them, in order."""
+
+    def __init__(self, working: Hierarchy) -> None:
+        self.working = working
+        self.accepted: list[tuple[Record, Decoded[BaseModel]]] = []
+        self.letters: list[tuple[int, DeadLetter]] = []
+        self.pending: list[tuple[int, Record, Decoded[BaseModel], Claim | None]] = []
+        self.checks = Verification()
+
+    def refuse(self, index: int, record: Record, reason: str) -> None:
+        self.letters.append((index, DeadLetter(record, reason)))
+
+    def add(
+        self, index: int, record: Record, event: Decoded[BaseModel], claim: Claim | None
+    ) -> None:
+        self.pending.append((index, record, event, claim))
+        if claim is not None:
+            self.checks.add(claim)
+
+    def settle(self) -> None:
+        answers = iter(self.checks.results())
+        for index, record, event, claim in self.pending:
+            if claim is not None and not next(answers):
+                self.refuse(index, record, claim.refusal)
+                continue
+            try:
+                if self._place(event):
+                    self.accepted.append((record, event))
+            except InvalidEvent as exc:
+                self.refuse(index, record, str(exc))
+        self.pending.clear()
+
+    def _place(self, event: Decoded[BaseModel]) -> bool:
+        """Check an event against the tree as it stands (InvalidEvent if it cannot count);
+        True if it is to be folded. A hierarchy change is applied to the tree here."""
+        payload = event.payload
+        if isinstance(payload, UnitRegistered):
+            reason = self.working.differs_from_dataset(payload)
+            if reason:
+                raise InvalidEvent(reason)
+            return False  # checked, nothing to fold
+        if isinstance(payload, HierarchyChanged):
+            self.working.apply([payload])
+        else:
+            countable(self.working, event)
+        return True
 
 
 class ChangeStore(Protocol):

@@ -111,13 +111,22 @@ class Fold:
         sign: int,
         lineage: tuple[str, ...] | None = None,
     ) -> None:
+        # Plain dict arithmetic, no Counter per document: this runs for every event and
+        # every ancestor, and Counter.update was most of the fold's time.
         lineage = lineage or self.hierarchy.lineage(unit, day)
-        signed = Counter({k: sign * v for k, v in figures.items()})
         month = month_of(day)
-        self.days.setdefault((unit, day), Counter()).update(signed)
-        self._document(unit, month).own.update(signed)
+        items = [(k, sign * v) for k, v in figures.items() if v]
+        own_day = self.days.get((unit, day))
+        if own_day is None:
+            own_day = self.days[(unit, day)] = Counter()
+        own = self._document(unit, month).own
+        for k, v in items:
+            own_day[k] = own_day.get(k, 0) + v
+            own[k] = own.get(k, 0) + v
         for code in lineage:
-            self._document(code, month).total.update(signed)
+            total = self._document(code, month).total
+            for k, v in items:
+                total[k] = total.get(k, 0) + v
 
     def _document(self, code: str, month: str) -> UnitMonth:
         key = (code, month)

@@ -1,19 +1,22 @@
 """Reporting's MongoDB: versioned projections, and which version the query API reads.
 
 A projection version is a set of collections: `unit_months` (own and total counters per unit
-and month), `unit_days` (own counters per unit and day: what lets a hierarchy change move
-figures exactly), `stream_positions` (exact dedup per source stream), `consumer_positions`
-(Kafka offsets) and `hierarchy_log` (the hierarchy changes the version was built with).
-Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The document
-`projection_meta/active` says which version answers queries; a rebuild fills a new version
-beside it and switches that one document.
+and month, and under `days.DD` the unit's own counters per day: what lets a hierarchy change
+move figures exactly; versions built before that keep them in `unit_days`),
+`stream_positions` (exact dedup per source stream, grouped in STREAM_BUCKETS documents),
+`consumer_positions` (Kafka offsets) and `hierarchy_log` (the hierarchy changes the version
+was built with). Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The
+document `projection_meta/active` says which version answers queries; a rebuild fills a new
+version beside it and switches that one document.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -26,6 +29,19 @@ from services.common.mongo import Document
 from services.reporting.projector import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
+# Stream positions are kept in this many documents, each stream in the one its name hashes
+# to: a batch over thousands of units wrote one upsert per stream (as many as its events),
+# now at most this many.
+STREAM_BUCKETS = 64
+
+
+def stream_bucket(name: str) -> str:
+    return f"bucket:{zlib.crc32(name.encode()) % STREAM_BUCKETS:02d}"
+
+
+def _field(name: str) -> str:
+    """A stream name as a field name ('.' would be a path, a leading '$' an operator)."""
+    return name.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
 
 
 def _named(name: str, version: int) -> str:
@@ -43,6 +59,7 @@ class ProjectionStore:
         self.streams = db[_named("stream_positions", version)]
         self.positions = PositionStore(db[_named("consumer_positions", version)])
         self.hierarchy_log = db[_named("hierarchy_log", version)]
+        self._unbucketed: bool | None = None
 
     def at(self, version: int) -> ProjectionStore:
         return ProjectionStore(self.db, version)
@@ -102,14 +119,44 @@ class ProjectionStore:
     async def load_streams(
         self, names: Iterable[str], session: AsyncClientSession | None = None
     ) -> dict[str, StreamPosition]:
-        found = self.streams.find({"_id": {"$in": sorted(set(names))}}, session=session)
-        return {
-            d["_id"]: StreamPosition(d["applied_through"], set(d.get("ahead", [])))
-            async for d in found
+        """Positions of the named streams: from their buckets, else (versions written before
+        buckets) from a document of their own."""
+        wanted = {name: (stream_bucket(name), _field(name)) for name in set(names)}
+        buckets = sorted({bucket for bucket, _ in wanted.values()})
+        wanted_fields = {f"streams.{key}": 1 for _, key in wanted.values()}  # not whole buckets
+        held = {
+            d["_id"]: d.get("streams", {})
+            async for d in self.streams.find(
+                {"_id": {"$in": buckets}}, wanted_fields or None, session=session
+            )
         }
+        found: dict[str, StreamPosition] = {}
+        for name, (bucket, key) in wanted.items():
+            entry = held.get(bucket, {}).get(key)
+            if entry is not None:
+                found[name] = StreamPosition(entry["through"], set(entry["ahead"]))
+        missing = sorted(set(wanted) - set(found))
+        if missing and await self._has_unbucketed_streams():
+            async for d in self.streams.find({"_id": {"$in": missing}}, session=session):
+                found[d["_id"]] = StreamPosition(d["applied_through"], set(d.get("ahead", [])))
+        return found
+
+    async def _has_unbucketed_streams(self) -> bool:
+        """Whether this version holds positions of the older one-document-per-stream form
+        (never written again, so the answer is kept once it is no)."""
+        if self._unbucketed is None:
+            old = await self.streams.find_one({"_id": {"$not": {"$regex": "^bucket:"}}})
+            self._unbucketed = old is not None
+        return self._unbucketed
 
     async def flush(self, session: AsyncClientSession, fold: Fold) -> None:
-        """Write folded figures (months and days), not positions."""
+        """Write folded figures, not positions: one upsert per (unit, month) document, whose
+        `days.DD` carry the unit's own figures per day (what a hierarchy change moves), so a
+        day costs no write of its own."""
+        days: dict[tuple[str, str], dict[str, int]] = {}
+        for (unit, day), figures in fold.days.items():
+            incs = days.setdefault((unit, month_of(day)), {})
+            incs.update((f"days.{day.day:02d}.{k}", v) for k, v in figures.items() if v)
         updates = [
             UpdateOne(
                 {"_id": f"{unit}:{month}"},
@@ -119,6 +166,7 @@ class ProjectionStore:
                     "$inc": {
                         **{f"own.{k}": v for k, v in doc.own.items() if v},
                         **{f"total.{k}": v for k, v in doc.total.items() if v},
+                        **days.get((unit, month), {}),
                     },
                 },
                 upsert=True,
@@ -127,33 +175,52 @@ class ProjectionStore:
         ]
         if updates:
             await self.unit_months.bulk_write(updates, ordered=False, session=session)
-        days = [
-            UpdateOne(
-                {"_id": f"{unit}:{day.isoformat()}"},
-                {
-                    "$setOnInsert": {"unit": unit, "day": day.isoformat()},
-                    "$inc": {f"own.{k}": v for k, v in figures.items() if v},
-                },
-                upsert=True,
-            )
-            for (unit, day), figures in fold.days.items()
-            if any(figures.values())
-        ]
-        if days:
-            await self.unit_days.bulk_write(days, ordered=False, session=session)
+
+    async def day_figures(
+        self,
+        codes: Iterable[str],
+        first: date,
+        last: date,
+        session: AsyncClientSession | None = None,
+    ) -> AsyncIterator[tuple[str, date, Counter[str]]]:
+        """Each unit's own non-zero figures per day from `first` to `last`: the `days` of its
+        month documents, plus the `unit_days` collection that versions built before days moved
+        into the months still hold."""
+        units = sorted(set(codes))
+        months = {"$gte": month_of(first), "$lte": month_of(last)}
+        async for doc in self.unit_months.find(
+            {"unit": {"$in": units}, "month": months, "days": {"$exists": True}},
+            {"unit": 1, "month": 1, "days": 1},
+            session=session,
+        ):
+            year, month = int(doc["month"][:4]), int(doc["month"][5:])
+            for dd, figures in doc["days"].items():
+                day = date(year, month, int(dd))
+                counts = Counter({k: v for k, v in figures.items() if v})
+                if first <= day <= last and counts:
+                    yield doc["unit"], day, counts
+        span = {"$gte": first.isoformat(), "$lte": last.isoformat()}
+        query = {"unit": {"$in": units}, "day": span}
+        async for doc in self.unit_days.find(query, session=session):
+            counts = Counter({k: v for k, v in doc.get("own", {}).items() if v})
+            if counts:
+                yield doc["unit"], date.fromisoformat(doc["day"]), counts
 
     async def apply(
         self, session: AsyncClientSession, fold: Fold, records: Sequence[Record]
     ) -> None:
         """Write a folded batch: figures, stream positions and offsets, all or nothing."""
         await self.flush(session, fold)
+        buckets: dict[str, dict[str, Any]] = {}
+        for name, p in fold.streams.items():
+            fields = buckets.setdefault(stream_bucket(name), {})
+            fields[f"streams.{_field(name)}"] = {
+                "through": p.applied_through,
+                "ahead": sorted(p.ahead),
+            }
         stream_updates = [
-            UpdateOne(
-                {"_id": name},
-                {"$set": {"applied_through": p.applied_through, "ahead": sorted(p.ahead)}},
-                upsert=True,
-            )
-            for name, p in fold.streams.items()
+            UpdateOne({"_id": bucket}, {"$set": fields}, upsert=True)
+            for bucket, fields in buckets.items()
         ]
         if stream_updates:
             await self.streams.bulk_write(stream_updates, ordered=False, session=session)
@@ -173,12 +240,8 @@ class ProjectionStore:
         """After a hierarchy change: move the figures of `codes` from `since` (in `era`) to
         where the new hierarchy (fold.hierarchy) places them, and refresh month parents."""
         first, last = _era_days(era, since)
-        span = {"$gte": first.isoformat(), "$lte": last.isoformat()}
-        query = {"unit": {"$in": sorted(codes)}, "day": span}
-        async for doc in self.unit_days.find(query, session=session):
-            figures = {k: v for k, v in doc.get("own", {}).items() if v}
-            if figures:
-                fold.move(old, doc["unit"], date.fromisoformat(doc["day"]), _counter(figures))
+        async for unit, day, figures in self.day_figures(codes, first, last, session):
+            fold.move(old, unit, day, figures)
         await self.flush(session, fold.take())
         months = {"$gte": month_of(first), "$lte": month_of(last)}
         refresh = []
@@ -199,7 +262,3 @@ def _era_days(era: Era, since: date) -> tuple[date, date]:
     if era == "legacy":
         return since, date.fromordinal(REFORM_DATE.toordinal() - 1)
     return max(since, REFORM_DATE), date.max
-
-
-def _counter(figures: dict[str, int]) -> Counter[str]:
-    return Counter(figures)

@@ -113,11 +113,12 @@ class Views(_UnitMonthsReader):
         months = {"$gte": period.first, "$lte": period.last}
         total: Counter[str] = Counter()
         own: Counter[str] = Counter()
-        async for doc in self.unit_months.find({"unit": code, "month": months}):
+        figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
+        async for doc in self.unit_months.find({"unit": code, "month": months}, figures_only):
             total.update(doc.get("total", {}))
             own.update(doc.get("own", {}))
         per_child: dict[str, Counter[str]] = {}
-        async for doc in self.unit_months.find({"parent": code, "month": months}):
+        async for doc in self.unit_months.find({"parent": code, "month": months}, figures_only):
             per_child.setdefault(doc["unit"], Counter()).update(doc.get("total", {}))
         children: dict[str, Unit] = {}
         for era in eras_of(period):

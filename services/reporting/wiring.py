@@ -37,6 +37,7 @@ def projector_consumer(
         projector_topics(runtime.settings),
         store.positions,
         projector.handle,
+        look_ahead=projector.look_ahead,
     )
 
 

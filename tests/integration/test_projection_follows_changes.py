@@ -89,8 +89,10 @@ async def project(
             async for d in store.unit_months.find()
         }
         days = {
-            (d["unit"], date.fromisoformat(d["day"])): _clean(d.get("own", {}))
-            async for d in store.unit_days.find()
+            (unit, day): _clean(figures)
+            async for unit, day, figures in store.day_figures(
+                {unit for unit, _ in months}, date.min, date.max
+            )
         }
         state: State = {
             "months": {k: v for k, v in months.items() if v[2] or v[3]},

@@ -91,3 +91,20 @@ def test_signature_survives_the_trip_through_bytes(keys: Path) -> None:
 
     signed = Signer.from_dir(keys).sign(envelope("00002"), LINEAGES["00002"])  # type: ignore[arg-type]
     Verifier.from_dir(keys, lineage).check(decode_event(signed.to_bytes()).envelope)
+
+
+def test_a_batch_verified_in_the_worker_process_answers_like_one_by_one(tmp_path: Path) -> None:
+    """More claims than one chunk, so the worker process answers; every altered one fails."""
+    from services.common.verification import CHUNK, Verification
+
+    generate_keys(tmp_path, ["01"])
+    signer = Signer.from_dir(tmp_path)
+    verifier = Verifier.from_dir(tmp_path, lineage)
+    signed = signer.sign(envelope("00001"), ("00001", "001", "01"))  # type: ignore[arg-type]
+    altered = signed.model_copy(update={"sequence": 2})
+    claims = [verifier.claim(altered if i % 7 == 3 else signed) for i in range(CHUNK * 2 + 9)]
+    checks = Verification()
+    for claim in claims:
+        checks.add(claim)
+    assert checks.results() == [i % 7 != 3 for i in range(len(claims))]
+    assert [c.holds() for c in claims[:14]] == [i % 7 != 3 for i in range(14)]
