@@ -17,6 +17,7 @@ from typing import Any
 import docx
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -246,6 +247,8 @@ def test_the_layout_is_that_of_decree_30(document_bytes: bytes) -> None:
     to, sign = doc.tables[-1].rows[0].cells
     assert to.paragraphs[0].text == "Nơi nhận:" and to.paragraphs[0].runs[0].bold
     assert [p.text for p in sign.paragraphs if p.text] == ["TM. THƯỜNG TRỰC HĐND", "CHỦ TỊCH"]
+    # …kept whole on one page: never "- Lưu: VT." alone on the last one.
+    assert doc.tables[-1].rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
 
 
 def test_the_same_report_gives_the_same_bytes_and_the_web_page_the_same_text(

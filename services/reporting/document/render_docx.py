@@ -279,6 +279,8 @@ def _repeat_header(row: object) -> None:
 def _closing(doc: DocxDocument, content: ReportContent) -> None:
     """ "Nơi nhận:" on the left, the signature block on the right (name left blank)."""
     left, right = _two_blocks(doc)
+    # The block moves whole to the next page rather than leave "- Lưu: VT." alone there.
+    left._tc.getparent().get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _line(
         left, "Nơi nhận:", size=RECIPIENTS_PT, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT
     )
