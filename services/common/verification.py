@@ -16,6 +16,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from contracts.signing import Claim, verify_claims
@@ -36,8 +37,24 @@ def _worker_pool() -> ProcessPoolExecutor | None:
         if _pool is None:
             # spawn, not fork: the consumer has threads (PyMongo's, asyncio's) a fork would copy
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_end_with_parent
+            )
         return _pool
+
+
+def _end_with_parent() -> None:
+    """In the worker: exit once the process that spawned it is gone. A service stopped hard
+    (SIGKILL, a crash) never shuts its pool down, and the worker, blocked on a queue whose
+    ends it also holds, would otherwise live on (seen after `make run` stopped)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
