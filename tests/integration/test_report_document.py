@@ -73,6 +73,9 @@ async def test_numbers_sections_and_the_filed_document(
         "1. Tổ chức kỳ họp thường lệ cuối năm 2024",
         "2. Giám sát chuyên đề về đất đai",
     ]
+    # A period whose next one has no task offers nothing, and says it prefilled nothing.
+    r = await app.client.get(f"/units/{DISTRICT}/report/sections", params={"period": "2023-9M"})
+    assert r.json() == {"shortcomings": None, "directions": "", "number": None, "prefilled": False}
     page = await app.client.get(
         f"/units/{DISTRICT}/report", params={"period": "2024-9M", "format": "html"}
     )

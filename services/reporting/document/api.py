@@ -97,7 +97,7 @@ async def sections_of(
     reporting: Reporting, unit: str, era: Era, period: Period
 ) -> tuple[Texts, bool]:
     """Sections II and III as saved, or with III prefilled from the next period's tasks of
-    the council of `era` (True when prefilled)."""
+    the council of `era` (True when the programme had something to prefill)."""
     texts, _ = await reporting.documents.texts_of(unit, period.key)
     if texts.directions is not None:
         return texts, False
@@ -105,7 +105,7 @@ async def sections_of(
     tasks = await reporting.coordination.store.list_tasks(unit, era, None, 1000)
     upcoming = [t for t in tasks if starts_within(t["period"], coming)]
     directions = prefilled_directions(upcoming, period_phrase(coming))
-    return Texts(texts.shortcomings, directions), True
+    return Texts(texts.shortcomings, directions), bool(directions)
 
 
 async def build_report(
