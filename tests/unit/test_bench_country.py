@@ -8,18 +8,17 @@ import pytest
 
 from bench.country import Generated, Options, expected_events, parse, voter_contacts
 from contracts import MeetingHeld, decode_event
-from services.common.hierarchy import Hierarchy, Unit
+from services.common.hierarchy import Hierarchy
+from tests.builders import legacy_province, province_2025
 
 
 def small_country() -> Hierarchy:
     return Hierarchy.from_units(
         [
-            Unit("90", "Tỉnh Thử", "province", None, "legacy"),
-            Unit("900", "Huyện Một", "district", "90", "legacy"),
-            Unit("90001", "Xã A", "commune", "900", "legacy"),
-            Unit("90002", "Xã B", "commune", "900", "legacy"),
-            Unit("90", "Tỉnh Thử", "province", None, "2025"),
-            Unit("90001", "Xã Mới", "commune", "90", "2025"),
+            *legacy_province(
+                "90", "Tỉnh Thử", {"900": ("Huyện Một", {"90001": "Xã A", "90002": "Xã B"})}
+            ),
+            *province_2025("90", "Tỉnh Thử", {"90001": "Xã Mới"}),
         ],
         {"90": ["90"], "90001": ["90001"], "90002": ["90001"]},
     )

@@ -13,6 +13,7 @@ from services.common.hierarchy import (
     UnknownUnit,
     era_of,
 )
+from tests.builders import legacy_province, province_2025
 
 LAST_LEGACY_DAY = date(2025, 6, 30)
 
@@ -210,17 +211,14 @@ def test_split_commune_lists_every_candidate(h: Hierarchy) -> None:
 
 
 def _sample() -> Hierarchy:
+    legacy = {  # 90002 before 90001: the tree sorts them
+        "900": ("Huyện Một", {"90002": "Xã B", "90001": "Xã A"}),
+        "901": ("Huyện Hai", {"90010": "Xã C"}),
+    }
     return Hierarchy.from_units(
         [
-            Unit("90", "Tỉnh Thử", "province", None, "legacy"),
-            Unit("900", "Huyện Một", "district", "90", "legacy"),
-            Unit("901", "Huyện Hai", "district", "90", "legacy"),
-            Unit("90002", "Xã B", "commune", "900", "legacy"),
-            Unit("90001", "Xã A", "commune", "900", "legacy"),
-            Unit("90010", "Xã C", "commune", "901", "legacy"),
-            Unit("90", "Tỉnh Thử Mới", "province", None, "2025"),
-            Unit("90001", "Xã A Mới", "commune", "90", "2025"),
-            Unit("90010", "Xã C Mới", "commune", "90", "2025"),
+            *legacy_province("90", "Tỉnh Thử", legacy),
+            *province_2025("90", "Tỉnh Thử Mới", {"90001": "Xã A Mới", "90010": "Xã C Mới"}),
         ],
         successors={"90001": ["90001"], "90002": ["90001"], "90010": ["90010", "90001"]},
     )

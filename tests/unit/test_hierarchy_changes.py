@@ -6,12 +6,12 @@ tests/integration/test_projection_follows_changes.py, which uses the pool of cha
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 import pytest
 
-from contracts import Decoded, EventDraft, Source
+from contracts import Decoded, Source
 from contracts.hierarchy import (
     Dissolve,
     Divide,
@@ -21,28 +21,21 @@ from contracts.hierarchy import (
     Rename,
     Reparent,
 )
-from contracts.meetings import MeetingHeld, VoterContact
-from contracts.timezone import VIETNAM_TZ
-from services.common.hierarchy import Hierarchy, Unit
+from contracts.meetings import MeetingHeld
+from services.common.hierarchy import Hierarchy
+from tests.builders import held_voter_contact, legacy_province, province_2025
 
-LEGACY = [
-    Unit("01", "Tỉnh Một", "province", None, "legacy"),
-    Unit("001", "Huyện Một", "district", "01", "legacy"),
-    Unit("002", "Huyện Hai", "district", "01", "legacy"),
-    Unit("00001", "Xã Một", "commune", "001", "legacy"),
-    Unit("00002", "Xã Hai", "commune", "001", "legacy"),
-    Unit("00003", "Xã Ba", "commune", "002", "legacy"),
-    Unit("00004", "Xã Bốn", "commune", "002", "legacy"),
-]
+LEGACY = legacy_province(
+    "01",
+    "Tỉnh Một",
+    {
+        "001": ("Huyện Một", {"00001": "Xã Một", "00002": "Xã Hai"}),
+        "002": ("Huyện Hai", {"00003": "Xã Ba", "00004": "Xã Bốn"}),
+    },
+)
 NEW = [
-    Unit("01", "Tỉnh Một", "province", None, "2025"),
-    Unit("02", "Tỉnh Hai", "province", None, "2025"),
-    Unit("00001", "Xã Một", "commune", "01", "2025"),
-    Unit("00002", "Xã Hai", "commune", "01", "2025"),
-    Unit("00003", "Xã Ba", "commune", "01", "2025"),
-    Unit("00004", "Xã Bốn", "commune", "02", "2025"),
-    Unit("00005", "Xã Năm", "commune", "02", "2025"),
-    Unit("00006", "Xã Sáu", "commune", "02", "2025"),
+    *province_2025("01", "Tỉnh Một", {"00001": "Xã Một", "00002": "Xã Hai", "00003": "Xã Ba"}),
+    *province_2025("02", "Tỉnh Hai", {"00004": "Xã Bốn", "00005": "Xã Năm", "00006": "Xã Sáu"}),
 ]
 BASE = Hierarchy.from_units([*LEGACY, *NEW])
 
@@ -86,24 +79,7 @@ SOURCE = Source(service="meetings", instance="prop")
 
 
 def contact(unit: str, day: date, seq: int, voters: int) -> Decoded[MeetingHeld]:
-    payload = MeetingHeld(
-        meeting=VoterContact(
-            title="Tiếp xúc cử tri",
-            held_on=day,
-            timing="after_session",
-            delegate_group="Tổ 1",
-            voters_attending=voters,
-            opinions_raised=0,
-        )
-    )
-    draft = EventDraft(
-        type="meeting.held",
-        version=payload.VERSION,
-        unit=unit,
-        occurred_at=datetime.combine(day, time(12), tzinfo=VIETNAM_TZ),
-        payload=payload,
-    )
-    return Decoded(draft.seal(SOURCE, seq), payload)
+    return held_voter_contact(unit, day, seq, voters, opinions=0, source=SOURCE)
 
 
 # --- the Hierarchy itself --------------------------------------------------------------------

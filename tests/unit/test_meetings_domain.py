@@ -18,7 +18,6 @@ from contracts.meetings import (
     Session,
     VoterContact,
 )
-from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import Conflict, DomainError, Forbidden
 from services.meetings.domain import (
     MeetingState,
@@ -33,18 +32,10 @@ from services.meetings.domain import (
     schedule_meeting,
     session_key,
 )
+from tests.builders import LAI_CHAU
 
 TODAY = date(2025, 10, 15)
-HIERARCHY = Hierarchy.from_units(
-    [
-        Unit("12", "Tỉnh Lai Châu", "province", None, "legacy"),
-        Unit("106", "Huyện Tam Đường", "district", "12", "legacy"),
-        Unit("105", "Thành phố Lai Châu", "district", "12", "legacy"),
-        Unit("03424", "Xã Bình Lư", "commune", "106", "legacy"),
-        Unit("12", "Tỉnh Lai Châu", "province", None, "2025"),
-        Unit("03500", "Xã Bình Lư", "commune", "12", "2025"),
-    ]
-)
+HIERARCHY = LAI_CHAU
 RULES = Rules(HIERARCHY, ("12",), TODAY)
 MEETING: TypeAdapter[Meeting] = TypeAdapter(Meeting)
 

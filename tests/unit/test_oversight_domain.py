@@ -10,27 +10,15 @@ from pydantic import ValidationError
 
 from contracts.oversight import SupervisionFinished
 from contracts.timezone import VIETNAM_TZ
-from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import DomainError, Forbidden
 from services.oversight.domain import RecordSupervision, record_supervision
+from tests.builders import LAI_CHAU
 
 TODAY = date(2025, 10, 15)
 LEGACY_DAY = date(2025, 3, 20)
 
 # Legacy: province 12 › districts 105, 106 › communes. 2025: province 12 › communes 03400, 03500.
-HIERARCHY = Hierarchy.from_units(
-    [
-        Unit("12", "Tỉnh Lai Châu", "province", None, "legacy"),
-        Unit("105", "Thành phố Lai Châu", "district", "12", "legacy"),
-        Unit("106", "Huyện Tam Đường", "district", "12", "legacy"),
-        Unit("03385", "Phường Quyết Thắng", "commune", "105", "legacy"),
-        Unit("03424", "Xã Bình Lư", "commune", "106", "legacy"),
-        Unit("03430", "Xã Bản Bo", "commune", "106", "legacy"),
-        Unit("12", "Tỉnh Lai Châu", "province", None, "2025"),
-        Unit("03400", "Phường Tân Phong", "commune", "12", "2025"),
-        Unit("03500", "Xã Bình Lư", "commune", "12", "2025"),
-    ]
-)
+HIERARCHY = LAI_CHAU
 
 
 OMIT = object()

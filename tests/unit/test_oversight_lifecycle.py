@@ -22,7 +22,6 @@ from contracts.oversight import (
     RecommendationOverdue,
     SupervisionStarted,
 )
-from services.common.hierarchy import Hierarchy, Unit
 from services.common.http import Conflict, DomainError
 from services.oversight import followups
 from services.oversight.intake import openings
@@ -37,18 +36,11 @@ from services.oversight.tracking import (
     overdue_as_of,
 )
 from services.reporting.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
+from tests.builders import LAI_CHAU
 
 TODAY = date(2025, 10, 15)
 RAISED = date(2025, 3, 20)
-HIERARCHY = Hierarchy.from_units(
-    [
-        Unit("12", "Tỉnh Lai Châu", "province", None, "legacy"),
-        Unit("105", "Thành phố Lai Châu", "district", "12", "legacy"),
-        Unit("106", "Huyện Tam Đường", "district", "12", "legacy"),
-        Unit("03424", "Xã Bình Lư", "commune", "106", "legacy"),
-        Unit("12", "Tỉnh Lai Châu", "province", None, "2025"),
-    ]
-)
+HIERARCHY = LAI_CHAU
 
 
 def opinion(stage: str = "received", **days: date) -> Tracked:
@@ -193,22 +185,27 @@ def decoded(payload: BaseModel, unit: str = "03424", day: date = RAISED) -> Deco
     return Decoded(envelope, payload)
 
 
+def held(kind: str, title: str, fields: dict[str, Any], changes: dict[str, Any]) -> MeetingHeld:
+    """Meeting tx-1 held on RAISED, its `fields` with `changes` over them."""
+    meeting = {"kind": kind, "meeting_id": "tx-1", "title": title, "held_on": RAISED.isoformat()}
+    return MeetingHeld.model_validate({"meeting": meeting | fields | changes})
+
+
 def voter_contact(**changes: Any) -> MeetingHeld:
-    meeting: dict[str, Any] = {
-        "kind": "voter_contact",
-        "meeting_id": "tx-1",
-        "title": "Tiếp xúc cử tri trước kỳ họp",
-        "held_on": RAISED.isoformat(),
-        "timing": "before_session",
-        "delegate_group": "Tổ đại biểu số 2",
-        "voters_attending": 120,
-        "opinions_raised": 2,
-        "opinions": [
-            {"opinion_id": "yk-1", "text": "Sửa đường", "field": "land", "addressed_to": "UBND"},
-            {"opinion_id": "yk-2", "text": "Trường", "field": "other", "addressed_to": "UBND"},
-        ],
-    }
-    return MeetingHeld.model_validate({"meeting": meeting | changes})
+    opinions = [
+        {"opinion_id": "yk-1", "text": "Sửa đường", "field": "land", "addressed_to": "UBND"},
+        {"opinion_id": "yk-2", "text": "Trường", "field": "other", "addressed_to": "UBND"},
+    ]
+    fields: dict[str, Any] = {"timing": "before_session", "delegate_group": "Tổ đại biểu số 2"}
+    fields |= {"voters_attending": 120, "opinions_raised": 2, "opinions": opinions}
+    return held("voter_contact", "Tiếp xúc cử tri trước kỳ họp", fields, changes)
+
+
+def reception(**changes: Any) -> MeetingHeld:
+    petitions = [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}]
+    fields: dict[str, Any] = {"reception_type": "periodic", "citizens_received": 2}
+    fields |= {"petitions_received": 1}
+    return held("citizen_reception", "Tiếp công dân", fields | {"petitions": petitions}, changes)
 
 
 def test_a_voter_contact_opens_one_opinion_per_opinion_raised() -> None:
@@ -227,23 +224,11 @@ def test_units_not_served_open_nothing() -> None:
 
 
 def test_a_citizen_reception_opens_its_petitions() -> None:
-    reception = MeetingHeld.model_validate(
-        {
-            "meeting": {
-                "kind": "citizen_reception",
-                "meeting_id": "tcd-1",
-                "title": "Tiếp công dân định kỳ",
-                "held_on": RAISED.isoformat(),
-                "reception_type": "periodic",
-                "citizens_received": 3,
-                "petitions_received": 1,
-                "petitions": [
-                    {"petition_id": "d1", "petition_type": "complaint", "summary": "Đất"}
-                ],
-            }
-        }
+    taken = [{"petition_id": "d1", "petition_type": "complaint", "summary": "Đất"}]
+    periodic = reception(
+        meeting_id="tcd-1", title="Tiếp công dân định kỳ", citizens_received=3, petitions=taken
     )
-    (o,) = openings(decoded(reception), HIERARCHY, served=())
+    (o,) = openings(decoded(periodic), HIERARCHY, served=())
     assert o.collection == "petitions" and isinstance(o.draft.payload, PetitionReceived)
     assert o.draft.payload.channel == "citizen_reception"
 
@@ -477,22 +462,10 @@ def test_a_correction_opens_new_items_reopens_withdrawn_ones_and_leaves_the_rest
 def test_a_voter_contact_corrected_into_a_reception_withdraws_its_opinions() -> None:
     from services.oversight.intake import reconcile
 
-    reception = MeetingHeld.model_validate(
-        {
-            "meeting": {
-                "kind": "citizen_reception",
-                "meeting_id": "tx-1",
-                "title": "Tiếp công dân",
-                "held_on": RAISED.isoformat(),
-                "reception_type": "ad_hoc",
-                "citizens_received": 2,
-                "petitions_received": 1,
-                "petitions": [{"petition_id": "d1", "petition_type": "reflection", "summary": "s"}],
-            }
-        }
-    )
+    taken = [{"petition_id": "d1", "petition_type": "reflection", "summary": "s"}]
+    ad_hoc = reception(reception_type="ad_hoc", petitions=taken)
     tracked = [("opinions", stored("yk-1", "received"))]
-    new, changes = reconcile(correction(voter_contact(), reception), tracked)
+    new, changes = reconcile(correction(voter_contact(), ad_hoc), tracked)
     assert [(o.collection, o.item_id) for o in new] == [("petitions", "d1")]
     assert [(c.item_id, c.kind) for c in changes] == [("yk-1", "withdrawn")]
 
@@ -500,23 +473,7 @@ def test_a_voter_contact_corrected_into_a_reception_withdraws_its_opinions() -> 
 def test_a_petition_settled_then_moved_counts_its_days_from_the_new_day() -> None:
     from services.oversight.intake import reconcile
 
-    reception = MeetingHeld.model_validate(
-        {
-            "meeting": {
-                "kind": "citizen_reception",
-                "meeting_id": "tx-1",
-                "title": "Tiếp công dân",
-                "held_on": RAISED.isoformat(),
-                "reception_type": "periodic",
-                "citizens_received": 2,
-                "petitions_received": 1,
-                "petitions": [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}],
-            }
-        }
-    )
-    later = MeetingHeld.model_validate(
-        {"meeting": reception.meeting.model_dump() | {"held_on": date(2025, 3, 25)}}
-    )
+    held, later = reception(), reception(held_on=date(2025, 3, 25))
     doc = {
         "_id": "d1",
         "unit": "03424",
@@ -529,7 +486,7 @@ def test_a_petition_settled_then_moved_counts_its_days_from_the_new_day() -> Non
             "settled": {"settled_on": "2025-03-24", "days_to_settle": 4},
         },
     }
-    (moved,) = reconcile(correction(reception, later), [("petitions", doc)])[1]
+    (moved,) = reconcile(correction(held, later), [("petitions", doc)])[1]
     assert moved.draft.type == "petition.moved"
     payload = moved.draft.payload.model_dump(mode="json")
     assert (payload["previous_days_to_settle"], payload["days_to_settle"]) == (4, 0)
@@ -639,23 +596,6 @@ def _set(doc: dict[str, Any], fields: dict[str, Any]) -> None:
         target[last] = value
 
 
-def _reception(held_on: date) -> MeetingHeld:
-    return MeetingHeld.model_validate(
-        {
-            "meeting": {
-                "kind": "citizen_reception",
-                "meeting_id": "tx-1",
-                "title": "Tiếp công dân",
-                "held_on": held_on.isoformat(),
-                "reception_type": "periodic",
-                "citizens_received": 2,
-                "petitions_received": 1,
-                "petitions": [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}],
-            }
-        }
-    )
-
-
 def _took_step(doc: dict[str, Any], lifecycle: Any, to: str, on: date, drafts: list[Any]) -> None:
     """Record the step `to` on `on` in `doc` as ItemStore.step does once `advance` allowed it."""
     assert advance(lifecycle, tracked_of(doc), to, on, TODAY)
@@ -705,7 +645,7 @@ def test_an_item_moved_after_its_last_step_counts_zero_days_and_its_retry_change
         def close(item: Tracked, detail: str | None) -> list[Any]:
             return followups.petition_settled(item, closed_on, detail)
 
-        before, after = _reception(RAISED), _reception(LATER)
+        before, after = reception(held_on=RAISED), reception(held_on=LATER)
 
     _took_step(doc, lifecycle, final, closed_on, close(tracked_of(doc), "done"))
     assert doc["steps"][final][took] == 12

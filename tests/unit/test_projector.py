@@ -3,51 +3,33 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import Decoded, EventDraft, InvalidEvent, Source
-from contracts.meetings import MeetingHeld, Training, VoterContact
-from contracts.timezone import VIETNAM_TZ
-from services.common.hierarchy import Hierarchy, Unit
+from contracts import Decoded, InvalidEvent
+from contracts.meetings import MeetingHeld, Training
+from services.common.hierarchy import Hierarchy
 from services.reporting.figures import LABELS
 from services.reporting.projector import Fold, StreamPosition, fold, month_of
+from tests.builders import held_voter_contact, legacy_province, sealed
 
 H = Hierarchy.from_units(
-    [
-        Unit("01", "Tỉnh Thử", "province", None, "legacy"),
-        Unit("001", "Huyện A", "district", "01", "legacy"),
-        Unit("002", "Huyện B", "district", "01", "legacy"),
-        Unit("00001", "Xã A1", "commune", "001", "legacy"),
-        Unit("00002", "Xã A2", "commune", "001", "legacy"),
-        Unit("00003", "Xã B1", "commune", "002", "legacy"),
-    ]
+    legacy_province(
+        "01",
+        "Tỉnh Thử",
+        {
+            "001": ("Huyện A", {"00001": "Xã A1", "00002": "Xã A2"}),
+            "002": ("Huyện B", {"00003": "Xã B1"}),
+        },
+    )
 )
 UNITS = ["01", "001", "002", "00001", "00002", "00003"]
-SOURCE = Source(service="meetings", instance="t")
 
 
 def contact(unit: str, day: date, seq: int, voters: int = 10) -> Decoded[MeetingHeld]:
-    payload = MeetingHeld(
-        meeting=VoterContact(
-            title="Tiếp xúc cử tri",
-            held_on=day,
-            timing="after_session",
-            delegate_group="Tổ 1",
-            voters_attending=voters,
-            opinions_raised=1,
-        )
-    )
-    draft = EventDraft(
-        type="meeting.held",
-        version=1,
-        unit=unit,
-        occurred_at=datetime.combine(day, time(12), tzinfo=VIETNAM_TZ),
-        payload=payload,
-    )
-    return Decoded(draft.seal(SOURCE, seq), payload)
+    return held_voter_contact(unit, day, seq, voters)
 
 
 def test_figures_go_to_the_unit_and_every_ancestor_but_own_only_to_the_unit() -> None:
@@ -79,14 +61,7 @@ def test_training_attendees_count_at_each_bridge_point() -> None:
             ],
         )
     )
-    draft = EventDraft(
-        type="meeting.held",
-        version=1,
-        unit="001",
-        occurred_at=datetime(2025, 3, 1, 5, tzinfo=UTC),
-        payload=payload,
-    )
-    result = fold(H, [Decoded(draft.seal(SOURCE, 1), payload)])
+    result = fold(H, [sealed(payload, "001", datetime(2025, 3, 1, 5, tzinfo=UTC))])
     district = result.changes[("001", "2025-03")]
     assert district.own["trainings"] == 1 and district.own["training_attendees"] == 30
     assert district.total["training_attendees"] == 42
