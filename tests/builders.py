@@ -51,6 +51,18 @@ LAI_CHAU = Hierarchy.from_units(
     ]
 )
 
+# A giám sát chuyên đề of land titles by the economy-society committee, March 2025: the part of a
+# `supervision.finished` payload that is the same in every version.
+LAND_SUPERVISION: dict[str, Any] = {
+    "activity": "thematic_supervision",
+    "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
+    "body": "committee",
+    "committee": "economy_society",
+    "field": "land",
+    "started_on": "2025-03-03",
+    "finished_on": "2025-03-28",
+}
+
 TEST_SOURCE = Source(service="meetings", instance="t")
 
 

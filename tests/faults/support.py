@@ -44,6 +44,7 @@ from services.common.settings import Settings
 from services.reporting.projector import fold
 from services.reporting.wiring import Reporting
 from tests.conftest import eventually
+from tests.topics import from_the_beginning
 
 PROVINCE = "12"  # Tỉnh Lai Châu (legacy era)
 DISTRICTS = ("105", "106", "107")
@@ -157,14 +158,7 @@ async def publish(settings: Settings, topic: str, values: Sequence[Envelope | by
 
 async def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic`, partition by partition in offset order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, [topic])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+    async with from_the_beginning(settings, topic) as (consumer, partitions):
         ends = await consumer.end_offsets(partitions)
         records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {
             tp: [] for tp in partitions
@@ -174,8 +168,6 @@ async def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord[byte
             for tp, batch in fetched.items():
                 records[tp].extend(r for r in batch if r.offset < ends[tp])
         return [r for tp in partitions for r in records[tp]]
-    finally:
-        await consumer.stop()
 
 
 async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:

@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from services.common.settings import Settings
-from tests.faults.support import (
-    EventFactory,
-    databases,
-    publish,
-    running_reporting,
-    wait_caught_up,
-)
+from tests.faults.support import EventFactory, databases, publish, running_reporting, wait_caught_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 

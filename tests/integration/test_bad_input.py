@@ -7,14 +7,14 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_rollup import session, summary, voter_contact
+from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
 COMMUNE = "03390"  # Thị trấn Tam Đường, Huyện Tam Đường (106), Tỉnh Lai Châu (12), before 2025
@@ -120,24 +120,7 @@ async def test_bad_events_are_dead_lettered_and_the_partition_keeps_flowing(
 
     await eventually(both_counted)
 
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        tps = [TopicPartition(settings.topics.dead_letter, p) for p in range(3)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        letters: list[Any] = []
-
-        async def three_letters() -> None:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                letters.extend(batch)
-            assert len(letters) == 3
-
-        await eventually(three_letters)
-    finally:
-        await consumer.stop()
+    letters = await records_on(settings, settings.topics.dead_letter, expected=3)
     assert sorted(r.value for r in letters) == sorted(poison)
     reasons = [dict(r.headers)["dlq-reason"].decode() for r in letters]
     assert any("invalid envelope" in reason for reason in reasons)

@@ -24,7 +24,7 @@ from services.common.settings import Settings
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_rollup import summary
-from tests.integration.test_schema_evolution import old_event, publish_raw
+from tests.integration.test_schema_evolution import old_event, publish_raw, v1_payload
 
 pytestmark = pytest.mark.integration
 
@@ -33,20 +33,10 @@ OFFICE = {"service": "oversight", "instance": "district-office"}  # the raw even
 
 
 def v2(supervision_id: str, recommendations: int) -> dict[str, Any]:
-    return {
-        "supervision_id": supervision_id,
-        "activity": "thematic_supervision",
-        "title": "Giám sát việc giải quyết đơn thư",
-        "body": "standing_committee",
-        "committee": None,
-        "field": "petitions",
-        "started_on": "2025-03-03",
-        "finished_on": "2025-03-20",
-        "supervised_units": [],
-        "findings": None,
-        "recommendations": recommendations,
-        "report_ref": None,
-    }
+    """The v1 payload of the schema evolution tests in its v2 shape (renamed, a report number)."""
+    payload = v1_payload(supervision_id, recommendations, report_ref=None)
+    payload["recommendations"] = payload.pop("recommendations_issued")
+    return payload
 
 
 def event(settings: Settings, sequence: int, recommendations: int, **options: Any) -> bytes:

@@ -7,14 +7,13 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
 
 from services.common.hierarchy import Hierarchy
-from services.common.kafka import partitions_of
 from services.common.settings import Settings
 from services.oversight.app import create_app
-from tests.conftest import Running, eventually, start_app
+from tests.builders import LAND_SUPERVISION
+from tests.conftest import Running, start_app
+from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +28,7 @@ def communes() -> list[str]:
 def land_supervision(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "supervision_id": "gs-dat-dai-2025",
-        "activity": "thematic_supervision",
-        "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
-        "body": "committee",
-        "committee": "economy_society",
-        "field": "land",
-        "started_on": "2025-03-03",
-        "finished_on": "2025-03-28",
+        **LAND_SUPERVISION,
         "supervised_units": communes()[:2],
         "findings": "Tiến độ cấp giấy chậm ở hai xã.",
         "recommendations": 4,
@@ -48,31 +41,6 @@ def land_supervision(**changes: Any) -> dict[str, Any]:
 async def oversight(stack: AsyncExitStack, settings: Settings) -> Running:
     served = settings.model_copy(update={"units": [DISTRICT]})
     return await start_app(stack, create_app(served), "http://oversight")
-
-
-async def records_on(settings: Settings, topic: str, expected: int) -> list[ConsumerRecord]:
-    """Every record on `topic` from the beginning, by manual assignment (no consumer group)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, [topic])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[ConsumerRecord] = []
-
-        async def all_arrived() -> None:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                records.extend(batch)
-            assert len(records) >= expected
-
-        await eventually(all_arrived)
-        for batch in (await consumer.getmany(timeout_ms=500)).values():
-            records.extend(batch)  # anything beyond what was expected would show up here
-        return records
-    finally:
-        await consumer.stop()
 
 
 async def test_a_finished_supervision_is_stored_and_published_once(

@@ -6,11 +6,9 @@ import json
 import shutil
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from contracts import decode_event
 from contracts.signing import Signer, generate_keys
@@ -19,6 +17,7 @@ from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import eventually, start_app
 from tests.integration.test_rollup import summary, voter_contact
+from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
 COMMUNE_A, COMMUNE_B = "03390", "03391"  # Tam Đường and Lản Nhì Thàng, Tỉnh Lai Châu
@@ -71,22 +70,5 @@ async def test_forged_altered_and_unsigned_events_are_dead_lettered(
 
 
 async def dead_letter_reasons(settings: Settings, expected: int) -> list[str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await consumer.start()
-    letters: list[Any] = []
-    try:
-        tps = [
-            TopicPartition(settings.topics.dead_letter, p) for p in range(settings.topic_partitions)
-        ]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-
-        async def all_there() -> None:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                letters.extend(batch)
-            assert len(letters) >= expected
-
-        await eventually(all_there)
-    finally:
-        await consumer.stop()
+    letters = await records_on(settings, settings.topics.dead_letter, expected)
     return [dict(r.headers)["dlq-reason"].decode() for r in letters]

@@ -12,15 +12,7 @@ from typing import Any
 import pytest
 
 from contracts import Decoded, Source
-from contracts.hierarchy import (
-    Dissolve,
-    Divide,
-    HierarchyChanged,
-    Merge,
-    NewUnit,
-    Rename,
-    Reparent,
-)
+from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from contracts.meetings import MeetingHeld
 from services.common.hierarchy import Hierarchy
 from tests.builders import held_voter_contact, legacy_province, province_2025

@@ -19,19 +19,8 @@ from contracts.meetings import (
     VoterContact,
 )
 from services.common.http import Conflict, DomainError, Forbidden
-from services.meetings.domain import (
-    MeetingState,
-    RecordMeeting,
-    Rules,
-    ScheduleMeeting,
-    Status,
-    cancel_meeting,
-    correct_meeting,
-    hold_meeting,
-    record_meeting,
-    schedule_meeting,
-    session_key,
-)
+from services.meetings import domain
+from services.meetings.domain import MeetingState, Rules, Status, session_key
 from tests.builders import LAI_CHAU
 
 TODAY = date(2025, 10, 15)
@@ -177,36 +166,38 @@ def test_a_correction_is_of_one_meeting() -> None:
 
 
 def test_recording_a_held_meeting_directly_still_works() -> None:
-    draft = record_meeting(RecordMeeting("106", session()), HIERARCHY, ("12",), TODAY)
+    draft = domain.record_meeting(domain.RecordMeeting("106", session()), HIERARCHY, ("12",), TODAY)
     assert (draft.type, draft.version) == ("meeting.held", 2)
     assert isinstance(draft.payload, MeetingHeld)
 
 
 def test_a_meeting_may_be_scheduled_in_the_future_but_not_held_there() -> None:
     future = date(2026, 3, 1)
-    draft = schedule_meeting(ScheduleMeeting("12", plan(scheduled_for=future)), RULES)
+    draft = domain.schedule_meeting(domain.ScheduleMeeting("12", plan(scheduled_for=future)), RULES)
     assert draft.type == "meeting.scheduled" and draft.occurred_at.date() == future
     with pytest.raises(DomainError) as refused:
-        hold_meeting(state(Status.SCHEDULED), session(held_on=future), RULES)
+        domain.hold_meeting(state(Status.SCHEDULED), session(held_on=future), RULES)
     assert refused.value.field == "body.held_on"
 
 
 def test_scheduling_checks_the_unit_and_the_instance() -> None:
     with pytest.raises(DomainError) as unknown:
-        schedule_meeting(ScheduleMeeting("99999", plan()), RULES)
+        domain.schedule_meeting(domain.ScheduleMeeting("99999", plan()), RULES)
     assert unknown.value.field == "path.unit"
     with pytest.raises(Forbidden):
-        schedule_meeting(ScheduleMeeting("106", plan()), Rules(HIERARCHY, ("01",), TODAY))
+        domain.schedule_meeting(
+            domain.ScheduleMeeting("106", plan()), Rules(HIERARCHY, ("01",), TODAY)
+        )
 
 
 def test_holding_a_scheduled_meeting() -> None:
-    draft = hold_meeting(state(Status.SCHEDULED), session(), RULES)
+    draft = domain.hold_meeting(state(Status.SCHEDULED), session(), RULES)
     assert draft.type == "meeting.held" and draft.unit == "106"
     with pytest.raises(DomainError) as other_kind:
-        hold_meeting(state(Status.SCHEDULED), contact(meeting_id="ky-hop-9"), RULES)
+        domain.hold_meeting(state(Status.SCHEDULED), contact(meeting_id="ky-hop-9"), RULES)
     assert other_kind.value.field == "body.kind"
     with pytest.raises(DomainError) as other_id:
-        hold_meeting(state(Status.SCHEDULED), session(meeting_id="ky-hop-10"), RULES)
+        domain.hold_meeting(state(Status.SCHEDULED), session(meeting_id="ky-hop-10"), RULES)
     assert other_id.value.field == "body.meeting_id"
 
 
@@ -225,16 +216,16 @@ def test_a_step_that_does_not_fit_the_state_conflicts(status: Status, step: str)
     current = state(status, held=session() if status == Status.HELD else None)
     with pytest.raises(Conflict) as refused:
         if step == "hold":
-            hold_meeting(current, session(), RULES)
+            domain.hold_meeting(current, session(), RULES)
         elif step == "cancel":
-            cancel_meeting(current, "Trùng lịch", RULES)
+            domain.cancel_meeting(current, "Trùng lịch", RULES)
         else:
-            correct_meeting(current, session(), None, RULES)
+            domain.correct_meeting(current, session(), None, RULES)
     assert refused.value.status_code == 409 and step in refused.value.message
 
 
 def test_cancelling_counts_on_the_planned_day() -> None:
-    draft = cancel_meeting(state(Status.SCHEDULED), "Hoãn do thiên tai", RULES)
+    draft = domain.cancel_meeting(state(Status.SCHEDULED), "Hoãn do thiên tai", RULES)
     event = draft.payload
     assert isinstance(event, MeetingCancelled)
     assert (event.scheduled_for, event.cancelled_on) == (date(2025, 4, 15), TODAY)
@@ -244,9 +235,11 @@ def test_cancelling_counts_on_the_planned_day() -> None:
 def test_a_cancellation_may_be_dated_between_its_scheduling_and_today() -> None:
     scheduled = replace(state(Status.SCHEDULED), scheduled_on=date(2025, 3, 1))
     for day in (date(2025, 3, 1), date(2025, 4, 20), TODAY):  # before or after the planned day
-        event = cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day).payload
+        event = domain.cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day).payload
         assert isinstance(event, MeetingCancelled) and event.cancelled_on == day
-    unknown = cancel_meeting(state(Status.SCHEDULED), "Hoãn", RULES, date(2020, 1, 1)).payload
+    unknown = domain.cancel_meeting(
+        state(Status.SCHEDULED), "Hoãn", RULES, date(2020, 1, 1)
+    ).payload
     assert isinstance(unknown, MeetingCancelled)  # a state that does not know when: any past day
 
 
@@ -259,7 +252,7 @@ def test_a_cancellation_in_the_future_or_before_its_scheduling_names_cancelled_o
 ) -> None:
     scheduled = replace(state(Status.SCHEDULED), scheduled_on=date(2025, 3, 1))
     with pytest.raises(DomainError) as refused:
-        cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day)
+        domain.cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day)
     assert refused.value.status_code == 422
     assert refused.value.field == "body.cancelled_on" and words in refused.value.message
 
@@ -267,12 +260,12 @@ def test_a_cancellation_in_the_future_or_before_its_scheduling_names_cancelled_o
 def test_a_correction_carries_both_contents_and_may_move_the_day() -> None:
     held = state(Status.HELD, held=session())
     moved = session(held_on="2025-05-02", resolutions_adopted=14)
-    draft = correct_meeting(held, moved, "Ghi nhầm ngày", RULES)
+    draft = domain.correct_meeting(held, moved, "Ghi nhầm ngày", RULES)
     assert draft is not None and draft.occurred_at.date() == date(2025, 5, 2)
     event = draft.payload
     assert isinstance(event, MeetingCorrected)
     assert (event.previous, event.corrected) == (session(), moved)
-    assert correct_meeting(held, session(), None, RULES) is None  # nothing to correct
+    assert domain.correct_meeting(held, session(), None, RULES) is None  # nothing to correct
     with pytest.raises(DomainError) as future:
-        correct_meeting(held, session(held_on="2026-01-01"), None, RULES)
+        domain.correct_meeting(held, session(held_on="2026-01-01"), None, RULES)
     assert future.value.field == "body.meeting.held_on"

@@ -15,7 +15,7 @@ from contracts.coordination import (
     ProposalRaised,
     TaskSet,
 )
-from contracts.meetings import Meeting, MeetingScheduled
+from contracts.meetings import Meeting, MeetingKind, MeetingScheduled
 from contracts.oversight import SupervisionFinished, SupervisionPlanned
 from deploy.sample import SAMPLE_END, SAMPLE_PROVINCE, Chain, Post, sample_chains, within
 from services.common.hierarchy import Hierarchy
@@ -151,16 +151,7 @@ def test_ids_are_unique() -> None:
 
 def test_every_kind_of_activity_is_in_it() -> None:
     kinds = Counter(p.body["kind"] for p in POSTS if route(p) == "meetings")
-    assert set(kinds) == {
-        "session",
-        "standing_committee",
-        "conference",
-        "training",
-        "voter_contact",
-        "citizen_reception",
-        "delegate_report",
-        "delegate_rating",
-    }
+    assert set(kinds) == set(MeetingKind)
     routes = Counter(route(p) for p in POSTS)
     assert set(routes) == set(MODELS)
     sessions = [

@@ -15,16 +15,11 @@ from contracts import REGISTRY, InvalidEvent, decode_event
 from contracts.oversight import SupervisionFinished, SupervisionFinishedV1, recommendations_renamed
 from contracts.registry import Registry
 from contracts.versioning import upcaster
+from tests.builders import LAND_SUPERVISION
 
 V1_PAYLOAD: dict[str, Any] = {
     "supervision_id": "gs-2025-dat-dai",
-    "activity": "thematic_supervision",
-    "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
-    "body": "committee",
-    "committee": "economy_society",
-    "field": "land",
-    "started_on": "2025-03-03",
-    "finished_on": "2025-03-28",
+    **LAND_SUPERVISION,
     "supervised_units": ["03390"],
     "findings": "Tiến độ cấp giấy chậm.",
     "recommendations_issued": 4,
