@@ -51,6 +51,13 @@ LAI_CHAU = Hierarchy.from_units(
     ]
 )
 
+
+def meeting(kind: str, meeting_id: str, title: str, held_on: str) -> dict[str, Any]:
+    """What every meeting held says first (in a `meeting.held` payload, or the body of
+    POST /units/{unit}/meetings); each kind adds its own fields to it."""
+    return {"kind": kind, "meeting_id": meeting_id, "title": title, "held_on": held_on}
+
+
 # A giám sát chuyên đề of land titles by the economy-society committee, March 2025: the part of a
 # `supervision.finished` payload that is the same in every version.
 LAND_SUPERVISION: dict[str, Any] = {

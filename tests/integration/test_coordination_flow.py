@@ -48,6 +48,10 @@ def proposal(**changes: Any) -> dict[str, Any]:
     return {**body, **changes}
 
 
+def answered(day: str) -> dict[str, Any]:
+    return {"answered_on": day, "answer": "Trả lời"}
+
+
 async def test_every_coordination_event_reaches_the_figures(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
@@ -152,28 +156,15 @@ async def test_every_coordination_event_reaches_the_figures(
 async def test_a_proposal_goes_up_to_the_district_instance_and_its_answer_comes_down(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    commune_app = await reporting(
-        stack,
-        settings.model_copy(
-            update={
-                "units": [COMMUNE],
-                "database_prefix": f"{settings.database_prefix}c",
-                "instance": "xa-tam-duong",
-            }
-        ),
-        "commune",
-    )
-    district_app = await reporting(
-        stack,
-        settings.model_copy(
-            update={
-                "units": [DISTRICT],
-                "database_prefix": f"{settings.database_prefix}d",
-                "instance": "huyen-tam-duong",
-            }
-        ),
-        "district",
-    )
+    def serving(unit: str, databases: str, instance: str) -> Settings:
+        """An instance of its own (databases and name) that serves `unit` alone."""
+        prefix = f"{settings.database_prefix}{databases}"
+        return settings.model_copy(
+            update={"units": [unit], "database_prefix": prefix, "instance": instance}
+        )
+
+    commune_app = await reporting(stack, serving(COMMUNE, "c", "xa-tam-duong"), "commune")
+    district_app = await reporting(stack, serving(DISTRICT, "d", "huyen-tam-duong"), "district")
     await post(commune_app, f"/units/{COMMUNE}/proposals", proposal())
     # The commune's instance does not serve the district: it cannot answer for it.
     answer = {"answered_on": "2024-03-25", "answer": "Huyện bố trí kinh phí trong quý II."}
@@ -221,47 +212,19 @@ async def test_refusals_name_the_field_and_write_nothing(
     outbox = reporting_service.runtime.outbox.rows
     written = await outbox.count_documents({})
 
-    cases: list[tuple[str, dict[str, Any], list[str]]] = [
-        (
-            f"/units/{COMMUNE}/proposals",
-            proposal(proposal_id="x1", to_unit="105"),
-            ["body", "to_unit"],
-        ),
-        (
-            f"/units/{COMMUNE}/proposals",
-            proposal(proposal_id="x2", to_unit="03391"),
-            ["body", "to_unit"],
-        ),
-        (
-            f"/units/{PROVINCE}/proposals/kn-duong-giao-thong/answer",
-            {"answered_on": "2024-03-20", "answer": "Trả lời"},
-            ["path", "unit"],
-        ),
-        (
-            f"/units/{DISTRICT}/proposals/kn-duong-giao-thong/answer",
-            {"answered_on": "2024-03-09", "answer": "Trả lời"},
-            ["body", "answered_on"],
-        ),
-        (
-            f"/units/{DISTRICT}/reports",
-            {"period": "2099", "filed_on": "2024-12-01"},
-            ["body", "period"],
-        ),
-        (
-            f"/units/{DISTRICT}/reports",
-            {"period": "2024-9M", "filed_on": "2024-08-30"},
-            ["body", "period"],
-        ),
-        (
-            f"/units/{DISTRICT}/delegates",
-            {"term": "2021-2026", "as_of": "2024-01-01", "seats": 30, "delegates_trained": 31},
-            ["body", "delegates_trained"],
-        ),
-        (
-            f"/units/{DISTRICT}/tasks",
-            {"period": "2024-Q5", "title": "Nhiệm vụ", "set_on": "2024-09-01"},
-            ["body", "period"],
-        ),
+    proposals, reports = f"/units/{COMMUNE}/proposals", f"/units/{DISTRICT}/reports"
+    answer = "proposals/kn-duong-giao-thong/answer"
+    declared = {"term": "2021-2026", "as_of": "2024-01-01", "seats": 30, "delegates_trained": 31}
+    task = {"period": "2024-Q5", "title": "Nhiệm vụ", "set_on": "2024-09-01"}
+    cases: list[tuple[str, dict[str, Any], list[str]]] = [  # (path, body, where it is wrong)
+        (proposals, proposal(proposal_id="x1", to_unit="105"), ["body", "to_unit"]),
+        (proposals, proposal(proposal_id="x2", to_unit="03391"), ["body", "to_unit"]),
+        (f"/units/{PROVINCE}/{answer}", answered("2024-03-20"), ["path", "unit"]),
+        (f"/units/{DISTRICT}/{answer}", answered("2024-03-09"), ["body", "answered_on"]),
+        (reports, {"period": "2099", "filed_on": "2024-12-01"}, ["body", "period"]),
+        (reports, {"period": "2024-9M", "filed_on": "2024-08-30"}, ["body", "period"]),
+        (f"/units/{DISTRICT}/delegates", declared, ["body", "delegates_trained"]),
+        (f"/units/{DISTRICT}/tasks", task, ["body", "period"]),
     ]
     for path, body, loc in cases:
         r = await app.client.post(path, json=body)

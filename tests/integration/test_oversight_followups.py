@@ -15,6 +15,7 @@ from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.oversight.wiring import Oversight
 from services.reporting.app import create_app as reporting_app
+from tests.builders import meeting
 from tests.conftest import Running, bearer, eventually, start_app
 
 pytestmark = pytest.mark.integration
@@ -185,17 +186,11 @@ async def test_the_periodic_sweep_records_overdue_recommendations_by_itself(
 
 
 def voter_contact(opinions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "kind": "voter_contact",
-        "meeting_id": "tx-2025-05",
-        "title": "Tiếp xúc cử tri trước kỳ họp thứ 9",
-        "held_on": "2025-05-05",
-        "timing": "before_session",
-        "delegate_group": "Tổ đại biểu số 2",
-        "voters_attending": 150,
-        "opinions_raised": len(opinions),
-        "opinions": opinions,
-    }
+    title = "Tiếp xúc cử tri trước kỳ họp thứ 9"
+    held = meeting("voter_contact", "tx-2025-05", title, "2025-05-05")
+    group = {"timing": "before_session", "delegate_group": "Tổ đại biểu số 2"}
+    met = {"voters_attending": 150, "opinions_raised": len(opinions), "opinions": opinions}
+    return held | group | met
 
 
 OPINIONS = [
@@ -313,16 +308,10 @@ async def test_a_redelivered_voter_contact_opens_nothing_twice(
 
 
 def reception(petitions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "kind": "citizen_reception",
-        "meeting_id": "tcd-2025-04",
-        "title": "Tiếp công dân định kỳ tháng 4",
-        "held_on": "2025-04-15",
-        "reception_type": "periodic",
-        "citizens_received": 5,
-        "petitions_received": len(petitions),
-        "petitions": petitions,
-    }
+    title = "Tiếp công dân định kỳ tháng 4"
+    held = meeting("citizen_reception", "tcd-2025-04", title, "2025-04-15")
+    received = {"petitions_received": len(petitions), "petitions": petitions}
+    return held | {"reception_type": "periodic", "citizens_received": 5} | received
 
 
 async def test_petitions_from_receptions_and_by_mail_are_transferred_and_settled(

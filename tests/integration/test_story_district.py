@@ -29,6 +29,7 @@ from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
+from tests.builders import meeting
 from tests.conftest import Running, bearer, eventually, start_app
 from tests.integration.test_report_document import check_report_document
 
@@ -54,11 +55,7 @@ def session(
     questions: int | None,
 ) -> dict[str, Any]:
     """A kỳ họp; `questions` None means no questioning (chất vấn) was held."""
-    return {
-        "kind": "session",
-        "meeting_id": meeting_id,
-        "title": f"Kỳ họp thứ {number}",
-        "held_on": day,
+    return meeting("session", meeting_id, f"Kỳ họp thứ {number}", day) | {
         "session_type": session_type,
         "term": TERM,
         "number_in_term": number,
@@ -71,13 +68,8 @@ def session(
 
 
 def standing(meeting_id: str, day: str, meeting_type: str) -> dict[str, Any]:
-    return {
-        "kind": "standing_committee",
-        "meeting_id": meeting_id,
-        "title": "Phiên họp Thường trực HĐND",
-        "held_on": day,
-        "meeting_type": meeting_type,
-    }
+    held = meeting("standing_committee", meeting_id, "Phiên họp Thường trực HĐND", day)
+    return held | {"meeting_type": meeting_type}
 
 
 def opinion(opinion_id: str, field: str, text: str) -> dict[str, Any]:
@@ -92,11 +84,7 @@ def opinion(opinion_id: str, field: str, text: str) -> dict[str, Any]:
 def voter_contact(
     meeting_id: str, day: str, timing: str, voters: int, opinions: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    return {
-        "kind": "voter_contact",
-        "meeting_id": meeting_id,
-        "title": "Tiếp xúc cử tri",
-        "held_on": day,
+    return meeting("voter_contact", meeting_id, "Tiếp xúc cử tri", day) | {
         "timing": timing,
         "delegate_group": "Tổ đại biểu số 1",
         "voters_attending": voters,
@@ -108,11 +96,7 @@ def voter_contact(
 def reception(
     meeting_id: str, day: str, kind: str, citizens: int, petitions: list[tuple[str, str]]
 ) -> dict[str, Any]:
-    return {
-        "kind": "citizen_reception",
-        "meeting_id": meeting_id,
-        "title": "Tiếp công dân",
-        "held_on": day,
+    return meeting("citizen_reception", meeting_id, "Tiếp công dân", day) | {
         "reception_type": kind,
         "citizens_received": citizens,
         "petitions_received": len(petitions),

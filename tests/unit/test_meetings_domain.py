@@ -21,7 +21,7 @@ from contracts.meetings import (
 from services.common.http import Conflict, DomainError, Forbidden
 from services.meetings import domain
 from services.meetings.domain import MeetingState, Rules, Status, session_key
-from tests.builders import LAI_CHAU
+from tests.builders import LAI_CHAU, meeting
 
 TODAY = date(2025, 10, 15)
 HIERARCHY = LAI_CHAU
@@ -30,11 +30,7 @@ MEETING: TypeAdapter[Meeting] = TypeAdapter(Meeting)
 
 
 def session(**changes: Any) -> Session:
-    fields: dict[str, Any] = {
-        "kind": "session",
-        "meeting_id": "ky-hop-9",
-        "title": "Kỳ họp thứ chín",
-        "held_on": "2025-04-15",
+    fields = meeting("session", "ky-hop-9", "Kỳ họp thứ chín", "2025-04-15") | {
         "session_type": "regular",
         "term": "2021-2026",
         "number_in_term": 9,
@@ -48,10 +44,7 @@ def session(**changes: Any) -> Session:
 
 
 def contact(**changes: Any) -> VoterContact:
-    fields: dict[str, Any] = {
-        "meeting_id": "vc-1",
-        "title": "Tiếp xúc cử tri",
-        "held_on": "2025-05-20",
+    fields = meeting("voter_contact", "vc-1", "Tiếp xúc cử tri", "2025-05-20") | {
         "timing": "before_session",
         "delegate_group": "Tổ đại biểu số 2",
         "voters_attending": 90,

@@ -36,7 +36,7 @@ from services.oversight.tracking import (
     overdue_as_of,
 )
 from services.reporting.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
-from tests.builders import LAI_CHAU
+from tests.builders import LAI_CHAU, meeting
 
 TODAY = date(2025, 10, 15)
 RAISED = date(2025, 3, 20)
@@ -187,8 +187,8 @@ def decoded(payload: BaseModel, unit: str = "03424", day: date = RAISED) -> Deco
 
 def held(kind: str, title: str, fields: dict[str, Any], changes: dict[str, Any]) -> MeetingHeld:
     """Meeting tx-1 held on RAISED, its `fields` with `changes` over them."""
-    meeting = {"kind": kind, "meeting_id": "tx-1", "title": title, "held_on": RAISED.isoformat()}
-    return MeetingHeld.model_validate({"meeting": meeting | fields | changes})
+    first = meeting(kind, "tx-1", title, RAISED.isoformat())
+    return MeetingHeld.model_validate({"meeting": first | fields | changes})
 
 
 def voter_contact(**changes: Any) -> MeetingHeld:
