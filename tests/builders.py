@@ -58,17 +58,26 @@ def meeting(kind: str, meeting_id: str, title: str, held_on: str) -> dict[str, A
     return {"kind": kind, "meeting_id": meeting_id, "title": title, "held_on": held_on}
 
 
+def supervision(activity: str, title: str, body: str, field: str, days: str) -> dict[str, Any]:
+    """What every supervision recorded as finished says first (in a `supervision.finished`
+    payload, or the body of POST /units/{unit}/supervisions): which activity, by which body, in
+    which field, from which day to which (`days` as "start..end"); each case adds the rest."""
+    started_on, finished_on = days.split("..")
+    return {"activity": activity, "title": title, "body": body, "field": field} | {
+        "started_on": started_on,
+        "finished_on": finished_on,
+    }
+
+
 # A giám sát chuyên đề of land titles by the economy-society committee, March 2025: the part of a
 # `supervision.finished` payload that is the same in every version.
-LAND_SUPERVISION: dict[str, Any] = {
-    "activity": "thematic_supervision",
-    "title": "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
-    "body": "committee",
-    "committee": "economy_society",
-    "field": "land",
-    "started_on": "2025-03-03",
-    "finished_on": "2025-03-28",
-}
+LAND_SUPERVISION = supervision(
+    "thematic_supervision",
+    "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
+    "committee",
+    "land",
+    "2025-03-03..2025-03-28",
+) | {"committee": "economy_society"}
 
 TEST_SOURCE = Source(service="meetings", instance="t")
 

@@ -33,6 +33,14 @@ async def oversight(
     return await start_app(stack, app, "http://oversight")
 
 
+async def services(stack: AsyncExitStack, settings: Settings) -> tuple[Running, Running, Running]:
+    """Meetings, the district's oversight and reporting, started in the order events flow."""
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    app = await oversight(stack, settings)
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    return meetings, app, reporting
+
+
 def service_of(app: Running) -> Oversight:
     service: Oversight = app.app.state.oversight
     return service
@@ -208,9 +216,7 @@ OPINIONS = [
 async def test_opinions_raised_at_a_voter_contact_are_followed_up_into_the_province_figures(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    app = await oversight(stack, settings)
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, app, reporting = await services(stack, settings)
     r = await meetings.client.post(f"/units/{COMMUNE}/meetings", json=voter_contact(OPINIONS))
     assert r.status_code == 201, r.text
     other = {**voter_contact(OPINIONS[:1]), "meeting_id": "tx-other"}
@@ -317,9 +323,7 @@ def reception(petitions: list[dict[str, Any]]) -> dict[str, Any]:
 async def test_petitions_from_receptions_and_by_mail_are_transferred_and_settled(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    app = await oversight(stack, settings)
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, app, reporting = await services(stack, settings)
     taken = [
         {"petition_id": "don-1", "petition_type": "complaint", "summary": "Tranh chấp đất"},
         {"petition_id": "don-2", "petition_type": "reflection", "summary": "Ô nhiễm"},
@@ -496,9 +500,7 @@ async def test_items_whose_meeting_moves_after_their_last_step_count_zero_days_a
     later corrected to: it stays resolved on its day, counts 0 days, and retrying that step
     as first taken answers 200 unchanged, never 500; yk-1, answered before the new day, can
     only be resolved from it on."""
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    app = await oversight(stack, settings)
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, app, reporting = await services(stack, settings)
     await post(meetings, f"/units/{COMMUNE}/meetings", voter_contact(OPINIONS[:2]), 201)
     taken = [{"petition_id": "don-1", "petition_type": "complaint", "summary": "Tranh chấp"}]
     await post(meetings, f"/units/{DISTRICT}/meetings", reception(taken), 201)

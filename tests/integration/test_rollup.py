@@ -11,6 +11,7 @@ import pytest
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
+from tests.builders import meeting, supervision
 from tests.conftest import Running, eventually, start_app
 
 pytestmark = pytest.mark.integration
@@ -26,11 +27,7 @@ async def first_commune(client: httpx.AsyncClient, district: str) -> str:
 
 
 def voter_contact(meeting_id: str, day: str, voters: int, opinions: int) -> dict[str, Any]:
-    return {
-        "kind": "voter_contact",
-        "meeting_id": meeting_id,
-        "title": "Tiếp xúc cử tri trước kỳ họp thứ 9",
-        "held_on": day,
+    return meeting("voter_contact", meeting_id, "Tiếp xúc cử tri trước kỳ họp thứ 9", day) | {
         "timing": "before_session",
         "delegate_group": "Tổ đại biểu số 2",
         "voters_attending": voters,
@@ -39,11 +36,7 @@ def voter_contact(meeting_id: str, day: str, voters: int, opinions: int) -> dict
 
 
 def session(meeting_id: str, day: str) -> dict[str, Any]:
-    return {
-        "kind": "session",
-        "meeting_id": meeting_id,
-        "title": "Kỳ họp thứ chín",
-        "held_on": day,
+    return meeting("session", meeting_id, "Kỳ họp thứ chín", day) | {
         "session_type": "regular",
         "term": "2021-2026",
         "number_in_term": 9,
@@ -215,17 +208,10 @@ async def test_supervisions_from_oversight_roll_up_with_meetings(
 
     oversight = await start_app(stack, oversight_app(settings), "http://oversight")
     reporting = await start_app(stack, reporting_app(settings), "http://reporting")
-    supervision = {
-        "activity": "thematic_supervision",
-        "title": "Giám sát việc giải quyết đơn thư",
-        "body": "committee",
-        "committee": "legal",
-        "field": "petitions",
-        "started_on": "2025-08-04",
-        "finished_on": "2025-08-20",
-        "recommendations": 4,
-    }
-    r = await oversight.client.post("/units/12/supervisions", json=supervision)
+    title, august = "Giám sát việc giải quyết đơn thư", "2025-08-04..2025-08-20"
+    finished = supervision("thematic_supervision", title, "committee", "petitions", august)
+    body = finished | {"committee": "legal", "recommendations": 4}
+    r = await oversight.client.post("/units/12/supervisions", json=body)
     assert r.status_code == 201, r.text
 
     async def counted() -> None:

@@ -25,6 +25,7 @@ from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
+from tests.builders import supervision
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_rollup import summary
 
@@ -135,16 +136,14 @@ async def test_a_mixed_v1_v2_history_replays_into_the_hand_computed_figures(
 
     # Today's service writes v2 through its API.
     oversight = await start_app(stack, oversight_app(settings), "http://oversight")
-    today = {
-        "title": "Giám sát công tác tiếp công dân",
-        "body": "standing_committee",
-        "field": "citizen_reception",
-        "started_on": "2025-03-10",
-        "finished_on": "2025-03-25",
-    }
+
+    def today(activity: str) -> dict[str, Any]:
+        title, days = "Giám sát công tác tiếp công dân", "2025-03-10..2025-03-25"
+        return supervision(activity, title, "standing_committee", "citizen_reception", days)
+
     for unit, body in [
-        (DISTRICT, today | {"activity": "thematic_supervision", "recommendations": 5}),
-        (PROVINCE, today | {"activity": "survey", "recommendations": 3, "report_ref": "9/BC-HĐND"}),
+        (DISTRICT, today("thematic_supervision") | {"recommendations": 5}),
+        (PROVINCE, today("survey") | {"recommendations": 3, "report_ref": "9/BC-HĐND"}),
     ]:
         r = await oversight.client.post(f"/units/{unit}/supervisions", json=body)
         assert r.status_code == 201, r.text

@@ -29,39 +29,30 @@ RULES = Rules(HIERARCHY, ("12",), TODAY)
 MEETING: TypeAdapter[Meeting] = TypeAdapter(Meeting)
 
 
+NINTH = {"session_type": "regular", "term": "2021-2026", "number_in_term": 9}  # kỳ họp thứ 9
+
+
 def session(**changes: Any) -> Session:
-    fields = meeting("session", "ky-hop-9", "Kỳ họp thứ chín", "2025-04-15") | {
-        "session_type": "regular",
-        "term": "2021-2026",
-        "number_in_term": 9,
-        "delegates_elected": 50,
-        "delegates_present": 48,
-        "resolutions_adopted": 12,
-        "questioning_held": True,
-        "questions_asked": 7,
-    }
-    return Session.model_validate(fields | changes)
+    held = meeting("session", "ky-hop-9", "Kỳ họp thứ chín", "2025-04-15") | NINTH
+    seats = {"delegates_elected": 50, "delegates_present": 48, "resolutions_adopted": 12}
+    return Session.model_validate(
+        held | seats | {"questioning_held": True, "questions_asked": 7} | changes
+    )
 
 
 def contact(**changes: Any) -> VoterContact:
-    fields = meeting("voter_contact", "vc-1", "Tiếp xúc cử tri", "2025-05-20") | {
-        "timing": "before_session",
-        "delegate_group": "Tổ đại biểu số 2",
-        "voters_attending": 90,
-        "opinions_raised": 2,
-    }
-    return VoterContact.model_validate(fields | changes)
+    held = meeting("voter_contact", "vc-1", "Tiếp xúc cử tri", "2025-05-20")
+    group = {"timing": "before_session", "delegate_group": "Tổ đại biểu số 2"}
+    return VoterContact.model_validate(
+        held | group | {"voters_attending": 90, "opinions_raised": 2} | changes
+    )
 
 
 def plan(**changes: Any) -> MeetingScheduled:
-    fields: dict[str, Any] = {
-        "meeting_id": "ky-hop-9",
-        "kind": "session",
-        "title": "Kỳ họp thứ chín",
-        "scheduled_for": "2025-04-15",
-        "session": {"session_type": "regular", "term": "2021-2026", "number_in_term": 9},
-    }
-    return MeetingScheduled.model_validate(fields | changes)
+    fields = {"meeting_id": "ky-hop-9", "kind": "session", "title": "Kỳ họp thứ chín"}
+    return MeetingScheduled.model_validate(
+        fields | {"scheduled_for": "2025-04-15", "session": NINTH} | changes
+    )
 
 
 def state(status: Status, held: Meeting | None = None, **plan_changes: Any) -> MeetingState:
