@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
-from services.common.http import Conflict, NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.common.runtime import Runtime
@@ -130,7 +130,7 @@ def days_between(start: date | None, end: date | None) -> Document:
     return {k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None}
 
 
-class EventStore:
+class EmittingStore:
     """A store whose writes emit events: it appends them to the service's outbox in the
     caller's transaction, so a document never commits without its event, nor the reverse."""
 
