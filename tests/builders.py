@@ -63,7 +63,11 @@ def supervision(activity: str, title: str, body: str, field: str, days: str) -> 
     payload, or the body of POST /units/{unit}/supervisions): which activity, by which body, in
     which field, from which day to which (`days` as "start..end"); each case adds the rest."""
     started_on, finished_on = days.split("..")
-    return {"activity": activity, "title": title, "body": body, "field": field} | {
+    return {
+        "activity": activity,
+        "title": title,
+        "body": body,
+        "field": field,
         "started_on": started_on,
         "finished_on": finished_on,
     }

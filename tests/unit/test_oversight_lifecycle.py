@@ -196,15 +196,14 @@ def voter_contact(**changes: Any) -> MeetingHeld:
         {"opinion_id": "yk-1", "text": "Sửa đường", "field": "land", "addressed_to": "UBND"},
         {"opinion_id": "yk-2", "text": "Trường", "field": "other", "addressed_to": "UBND"},
     ]
-    fields: dict[str, Any] = {"timing": "before_session", "delegate_group": "Tổ đại biểu số 2"}
-    fields |= {"voters_attending": 120, "opinions_raised": 2, "opinions": opinions}
-    return held("voter_contact", "Tiếp xúc cử tri trước kỳ họp", fields, changes)
+    group = {"timing": "before_session", "delegate_group": "Tổ đại biểu số 2"}
+    met = {"voters_attending": 120, "opinions_raised": 2, "opinions": opinions}
+    return held("voter_contact", "Tiếp xúc cử tri trước kỳ họp", group | met, changes)
 
 
 def reception(**changes: Any) -> MeetingHeld:
     petitions = [{"petition_id": "d1", "petition_type": "complaint", "summary": "s"}]
-    fields: dict[str, Any] = {"reception_type": "periodic", "citizens_received": 2}
-    fields |= {"petitions_received": 1}
+    fields = {"reception_type": "periodic", "citizens_received": 2, "petitions_received": 1}
     return held("citizen_reception", "Tiếp công dân", fields | {"petitions": petitions}, changes)
 
 
