@@ -62,7 +62,8 @@ def dlq_list(
     limit: Annotated[int, typer.Option("--limit", help="Show the newest N.", min=1)] = 50,
 ) -> None:
     """Dead letters, newest last: id (partition:offset), time, origin, reason, event, state."""
-    from deploy.dlq import DeadLetterError, letters_table, list_letters
+    from deploy.dlq import DeadLetterError, list_letters
+    from deploy.dlq_render import letters_table
     from services.common.settings import Settings
 
     settings = Settings()
@@ -85,7 +86,8 @@ def dlq_list(
 @dlq_app.command("show")
 def dlq_show(letter: Annotated[str, typer.Argument(help="Dead-letter id, e.g. 2:17.")]) -> None:
     """One dead letter: reason, origin, headers, and the original bytes."""
-    from deploy.dlq import DeadLetterError, LetterId, get_letter, letter_view
+    from deploy.dlq import DeadLetterError, LetterId, get_letter
+    from deploy.dlq_render import letter_view
     from services.common.settings import Settings
 
     try:
