@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from contracts import Decoded, Envelope, EventDraft, MeetingHeld, Source, decode
 from contracts.meetings import Meeting
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
-from deploy.soak import restartable_port
+from deploy.soak import random_meeting, restartable_port
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics, partitions_of
 from services.common.settings import Settings
@@ -67,27 +67,7 @@ def units() -> tuple[str, ...]:
 
 def meeting_body(rng: random.Random, meeting_id: str) -> dict[str, Any]:
     """A random meeting of a kind every council level holds, in the first half of 2025."""
-    day = (date(2025, 1, 1) + timedelta(days=rng.randrange(178))).isoformat()
-    common = {"meeting_id": meeting_id, "title": "Hoạt động của HĐND", "held_on": day}
-    kind = rng.choice(("voter_contact", "voter_contact", "citizen_reception", "standing"))
-    if kind == "voter_contact":
-        return {
-            **common,
-            "kind": "voter_contact",
-            "timing": rng.choice(("before_session", "after_session")),
-            "delegate_group": "Tổ đại biểu số 1",
-            "voters_attending": rng.randrange(1, 300),
-            "opinions_raised": rng.randrange(0, 20),
-        }
-    if kind == "citizen_reception":
-        return {
-            **common,
-            "kind": "citizen_reception",
-            "reception_type": rng.choice(("periodic", "ad_hoc")),
-            "citizens_received": rng.randrange(1, 50),
-            "petitions_received": rng.randrange(0, 10),
-        }
-    return {**common, "kind": "standing_committee", "meeting_type": "regular"}
+    return random_meeting(rng, meeting_id, "Hoạt động của HĐND", "Tổ đại biểu số 1")
 
 
 class EventFactory:
