@@ -17,11 +17,11 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -46,6 +46,9 @@ from services.common.logging import configure_logging
 from services.common.settings import Settings
 
 console = Console()
+
+OptionsT = TypeVar("OptionsT")
+V = TypeVar("V")
 
 PROVINCE = "12"  # Tỉnh Lai Châu: 8 district-level units and 106 communes until 2025-06-30
 MONTHS = range(1, 7)  # 2025 H1, under the three-level administration
@@ -258,3 +261,29 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+def run_on_servers(
+    run: Callable[[Endpoints, Path, OptionsT], Coroutine[Any, Any, Outcome]], options: OptionsT
+) -> int:
+    """Run one benchmark on the servers with throw-away signing keys; the exit status says
+    whether its checks held."""
+    with servers() as endpoints, signing_keys() as keys_dir:
+        outcome = asyncio.run(run(endpoints, keys_dir, options))
+    return 0 if outcome.ok else 1
+
+
+def differences(
+    expected: Mapping[tuple[str, str], V],
+    actual: Mapping[tuple[str, str], V],
+    say: Callable[[str, str, V | None, V | None], str],
+    limit: int,
+) -> list[str]:
+    """The first `limit` (unit, month) keys whose values differ, each as `say(unit, month,
+    expected, actual)` words it, and how many more there are."""
+    diffs = [
+        say(unit, month, expected.get((unit, month)), actual.get((unit, month)))
+        for unit, month in sorted(set(expected) | set(actual))
+        if expected.get((unit, month)) != actual.get((unit, month))
+    ]
+    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock
 
+from bench.data import ERA_MONTHS, YEAR
 from contracts import EventDraft, MeetingHeld, Source
 from contracts.timezone import VIETNAM_TZ
 from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.reporting.periods import parse_period
-
-YEAR = 2025
-ERA_MONTHS: dict[Era, range] = {"legacy": range(1, 7), "2025": range(7, 13)}
 
 
 @dataclass(frozen=True)

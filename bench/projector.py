@@ -43,8 +43,10 @@ from bench.common import (
     publish,
     ratio,
     ratio_text,
-    servers,
-    signing_keys,
+    run_on_servers,
+)
+from bench.common import (
+    differences as first_differences,
 )
 from bench.data import council_work, units
 from contracts import Decoded, EventDraft, MeetingHeld, Source, decode_event
@@ -314,13 +316,9 @@ def folded(hierarchy: Hierarchy, events: Sequence[Decoded[BaseModel]]) -> Figure
 
 
 def differences(expected: Figures, actual: Figures, limit: int = 3) -> list[str]:
-    keys = sorted(set(expected) | set(actual))
-    diffs = [
-        f"{unit}:{month}: expected {expected.get((unit, month))}, got {actual.get((unit, month))}"
-        for unit, month in keys
-        if expected.get((unit, month)) != actual.get((unit, month))
-    ]
-    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+    return first_differences(
+        expected, actual, lambda u, m, e, a: f"{u}:{m}: expected {e}, got {a}", limit
+    )
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -416,10 +414,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse(argv)
-    with servers() as endpoints, signing_keys() as keys_dir:
-        outcome = asyncio.run(run(endpoints, keys_dir, options))
-    return 0 if outcome.ok else 1
+    return run_on_servers(run, parse(argv))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from pydantic import BaseModel, SecretStr, TypeAdapter
 from pymongo import AsyncMongoClient
 
+from bench.common import differences as first_differences
 from contracts import Decoded, Envelope, EventDraft, MeetingHeld, Source, decode_event
 from contracts.meetings import Meeting
 from contracts.signing import Signer
@@ -216,13 +217,9 @@ def plain_totals(values: Iterable[bytes | Envelope]) -> dict[str, int]:
 
 
 def differences(actual: Snapshot, wanted: Snapshot, limit: int = 5) -> list[str]:
-    keys = sorted(set(actual) | set(wanted))
-    diffs = [
-        f"{unit} {month}: has {actual.get((unit, month))}, should have {wanted.get((unit, month))}"
-        for unit, month in keys
-        if actual.get((unit, month)) != wanted.get((unit, month))
-    ]
-    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+    return first_differences(
+        wanted, actual, lambda u, m, w, a: f"{u} {m}: has {a}, should have {w}", limit
+    )
 
 
 @dataclass
