@@ -144,11 +144,12 @@ def serve(
     unit: Annotated[list[str] | None, typer.Option(help="Unit code served (repeatable)")] = None,
 ) -> None:
     """Run one service in the foreground against KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI."""
-    from services.common.entry import DEFAULT_PORTS, main
+    from services.common.entry import main
+    from services.common.settings import SERVICE_PORTS
 
-    if service not in DEFAULT_PORTS:
+    if service not in SERVICE_PORTS:
         raise typer.BadParameter(f"unknown service {service!r}")
-    argv = ["--port", str(port or DEFAULT_PORTS[service])]
+    argv = ["--port", str(port or SERVICE_PORTS[service])]
     for code in unit or []:
         argv += ["--unit", code]
     main(service, argv)
