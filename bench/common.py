@@ -19,7 +19,8 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,10 +39,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from contracts import Decoded
-from contracts.signing import generate_keys
+from contracts import Decoded, EventDraft, MeetingHeld, Source
+from contracts.signing import Signer, generate_keys
+from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from services.common.auth import issue_token
+from services.common.hierarchy import Hierarchy
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 
@@ -287,3 +290,28 @@ def differences(
         if expected.get((unit, month)) != actual.get((unit, month))
     ]
     return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+
+
+def meeting_held(
+    source: Source,
+    sequence: int,
+    unit: str,
+    body: dict[str, Any],
+    day: date,
+    signer: Signer | None = None,
+    hierarchy: Hierarchy | None = None,
+) -> Decoded[BaseModel]:
+    """A `meeting.held` sealed as a meetings service's outbox seals it (at noon of the day
+    held), and signed for the unit's lineage when there is a signer."""
+    payload = MeetingHeld.model_validate({"meeting": body})
+    envelope = EventDraft(
+        type=MeetingHeld.TYPE,
+        version=MeetingHeld.VERSION,
+        unit=unit,
+        occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
+        payload=payload,
+    ).seal(source, sequence)
+    if signer is not None:
+        assert hierarchy is not None, "signing needs the unit's lineage"
+        envelope = signer.sign(envelope, hierarchy.lineage(unit, day))
+    return Decoded(envelope, payload)

@@ -9,12 +9,11 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from datetime import time as clock
+from datetime import date
 
+from bench.common import meeting_held
 from bench.data import ERA_MONTHS, YEAR
-from contracts import EventDraft, MeetingHeld, Source
-from contracts.timezone import VIETNAM_TZ
+from contracts import Source
 from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.reporting.periods import parse_period
@@ -86,13 +85,9 @@ def voter_contacts(
                     }
                     stream = source.stream(unit.code)
                     sequences[stream] += 1
-                    envelope = EventDraft(
-                        type=MeetingHeld.TYPE,
-                        version=MeetingHeld.VERSION,
-                        unit=unit.code,
-                        occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
-                        payload=MeetingHeld.model_validate({"meeting": body}),
-                    ).seal(source, sequences[stream])
+                    envelope = meeting_held(
+                        source, sequences[stream], unit.code, body, day
+                    ).envelope
                     key, value = unit.code.encode(), envelope.to_bytes()
                     partition = zlib.crc32(key) % partitions
                     generated.events += 1

@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from datetime import time as clock
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -51,6 +50,7 @@ from bench.common import (
     bench_settings,
     cleanup,
     console,
+    meeting_held,
     message,
     percentile,
     progress,
@@ -63,9 +63,8 @@ from bench.common import (
 from bench.data import ERA_MONTHS, YEAR, meeting_body
 from bench.limits import bulk_write_limit, naive, quix, raw_consume
 from bench.rollup import province_totals
-from contracts import Decoded, EventDraft, MeetingHeld, Source
+from contracts import Decoded, Source
 from contracts.signing import Signer
-from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.kafka import ensure_topics
@@ -135,18 +134,10 @@ class Generator:
         source = self.sources[i % len(self.sources)]
         stream = source.stream(unit.code)
         self.sequences[stream] += 1
-        payload = MeetingHeld.model_validate({"meeting": body})
         day = date.fromisoformat(body["held_on"])
-        envelope = EventDraft(
-            type=MeetingHeld.TYPE,
-            version=MeetingHeld.VERSION,
-            unit=unit.code,
-            occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
-            payload=payload,
-        ).seal(source, self.sequences[stream])
-        if self.signer is not None:
-            envelope = self.signer.sign(envelope, self.hierarchy.lineage(unit.code, day))
-        decoded: Decoded[BaseModel] = Decoded(envelope, payload)
+        decoded = meeting_held(
+            source, self.sequences[stream], unit.code, body, day, self.signer, self.hierarchy
+        )
         for c in contributions_of(decoded):
             self.expected.update({k: v for k, v in c.figures.items() if v})
         return decoded

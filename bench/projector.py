@@ -22,8 +22,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import time as clock
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -38,6 +36,7 @@ from bench.common import (
     bench_settings,
     cleanup,
     console,
+    meeting_held,
     message,
     progress,
     publish,
@@ -49,9 +48,8 @@ from bench.common import (
     differences as first_differences,
 )
 from bench.data import council_work, units
-from contracts import Decoded, EventDraft, MeetingHeld, Source, decode_event
+from contracts import Decoded, Source, decode_event
 from contracts.signing import Signer
-from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
@@ -95,18 +93,11 @@ def make_events(hierarchy: Hierarchy, keys_dir: Path, options: Options) -> list[
             source = sources[i % len(sources)]
             stream = source.stream(work.unit)
             sequences[stream] += 1
-            payload = MeetingHeld.model_validate({"meeting": work.body})
-            day = work.held_on
-            envelope = EventDraft(
-                type=MeetingHeld.TYPE,
-                version=MeetingHeld.VERSION,
-                unit=work.unit,
-                occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
-                payload=payload,
-            ).seal(source, sequences[stream])
-            if signer is not None:
-                envelope = signer.sign(envelope, hierarchy.lineage(work.unit, day))
-            events.append(Decoded(envelope, payload))
+            events.append(
+                meeting_held(
+                    source, sequences[stream], work.unit, work.body, work.held_on, signer, hierarchy
+                )
+            )
             if i % 500 == 0:
                 bar.update(task, completed=i)
         bar.update(task, completed=options.events)

@@ -51,6 +51,7 @@ from deploy.servers import (
     Endpoints,
     ServerStatus,
     StackError,
+    UnderBase,
     command_option,
     external_endpoints,
     free_port,
@@ -94,35 +95,16 @@ class LocalStack:
 
     # paths ------------------------------------------------------------------
 
-    @property
-    def kafka_dir(self) -> Path:
-        """noida-db's data directory."""
-        return self.base_dir / "kafka"
-
-    @property
-    def mongo_dir(self) -> Path:
-        """mongod's dbpath."""
-        return self.base_dir / "mongo"
-
-    @property
-    def kafka_pid_file(self) -> Path:
-        """Written by us: noida-db runs in the foreground and keeps no pid file."""
-        return self.base_dir / "kafka.pid"
-
-    @property
-    def mongo_pid_file(self) -> Path:
-        """Written by mongod itself (--pidfilepath) after it forks."""
-        return self.base_dir / "mongo.pid"
-
-    @property
-    def kafka_log(self) -> Path:
-        """noida-db's stdout and stderr."""
-        return self.base_dir / "kafka.log"
-
-    @property
-    def mongo_log(self) -> Path:
-        """mongod's --logpath."""
-        return self.base_dir / "mongo.log"
+    kafka_dir = UnderBase("kafka", "noida-db's data directory.")
+    mongo_dir = UnderBase("mongo", "mongod's dbpath.")
+    kafka_pid_file = UnderBase(
+        "kafka.pid", "Written by us: noida-db runs in the foreground and keeps no pid file."
+    )
+    mongo_pid_file = UnderBase(
+        "mongo.pid", "Written by mongod itself (--pidfilepath) after it forks."
+    )
+    kafka_log = UnderBase("kafka.log", "noida-db's stdout and stderr.")
+    mongo_log = UnderBase("mongo.log", "mongod's --logpath.")
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -41,6 +41,17 @@ _T = TypeVar("_T")
 started_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
+class UnderBase:
+    """A path below a stack's ``base_dir``: the stack's layout, one line a path."""
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name = name
+        self.__doc__ = doc
+
+    def __get__(self, stack: Any, owner: type | None = None) -> Path:
+        return Path(stack.base_dir) / self.name
+
+
 class StackError(RuntimeError):
     """A server could not be located, started, reached or stopped; the message says why."""
 

@@ -19,6 +19,6 @@ messages. At the end it lets everything drain and checks the invariants:
 Exit status 0 when all hold, 1 when one does not (the work directory is kept for its logs).
 """
 
-from deploy.soak.common import random_meeting, restartable_port
+from deploy.soak.common import end_offsets, random_meeting, read_topic, restartable_port
 
-__all__ = ["random_meeting", "restartable_port"]
+__all__ = ["end_offsets", "random_meeting", "read_topic", "restartable_port"]

@@ -10,15 +10,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
 from rich.console import Console
 
 from deploy.local import free_port
+from services.common.kafka import partitions_of
 
 PROVINCE = "12"  # Tỉnh Lai Châu: 8 districts, ~100 communes in the legacy era
 HOST = "127.0.0.1"
@@ -171,3 +175,38 @@ def random_meeting(
             "petitions_received": rng.randrange(0, 10),
         }
     return common | {"kind": "standing_committee", "meeting_type": "regular"}
+
+
+async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
+    """Each partition's end offset now, as "topic:partition": where a reader has caught up."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = await partitions_of(consumer, topics)
+        ends = await consumer.end_offsets(partitions)
+        return {f"{tp.topic}:{tp.partition}": offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` up to its end now, partition by partition in offset order."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = await partitions_of(consumer, [topic])
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {
+            tp: [] for tp in partitions
+        }
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            fetched = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp, batch in fetched.items():
+                records[tp].extend(r for r in batch if r.offset < ends[tp])
+        return [r for tp in partitions for r in records[tp]]
+    finally:
+        await consumer.stop()

@@ -8,13 +8,10 @@ import random
 import secrets
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 
 from contracts.signing import generate_keys
 from deploy.local import LocalStack
@@ -24,11 +21,13 @@ from deploy.soak.common import (
     Service,
     Writes,
     console,
+    end_offsets,
     random_meeting,
+    read_topic,
     restartable_port,
 )
 from services.common.hierarchy import Hierarchy
-from services.common.kafka import ensure_topics, partitions_of
+from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 
 
@@ -152,27 +151,7 @@ class SoakStack:
         await asyncio.gather(*(worker() for _ in range(workers)))
 
     async def _ends(self, topics: Any) -> dict[str, int]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka_bootstrap, group_id=None)
-        await consumer.start()
-        try:
-            partitions = await partitions_of(consumer, topics)
-            ends = await consumer.end_offsets(partitions)
-            return {f"{tp.topic}:{tp.partition}": n for tp, n in ends.items()}
-        finally:
-            await consumer.stop()
+        return await end_offsets(self.stack.kafka_bootstrap, topics)
 
     async def _read(self, topic: str) -> list[bytes]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.kafka_bootstrap, group_id=None)
-        await consumer.start()
-        try:
-            partitions = await partitions_of(consumer, [topic])
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            by_partition: dict[TopicPartition, list[bytes]] = defaultdict(list)
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                for tp, records in (await consumer.getmany(timeout_ms=200)).items():
-                    by_partition[tp] += [r.value or b"" for r in records if r.offset < ends[tp]]
-            return [v for tp in partitions for v in by_partition[tp]]
-        finally:
-            await consumer.stop()
+        return [r.value or b"" for r in await read_topic(self.stack.kafka_bootstrap, topic)]

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, SecretStr, TypeAdapter
 from pymongo import AsyncMongoClient
 
@@ -38,9 +38,10 @@ from contracts import Decoded, Envelope, EventDraft, MeetingHeld, Source, decode
 from contracts.meetings import Meeting
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
+from deploy import soak
 from deploy.soak import random_meeting, restartable_port
 from services.common.hierarchy import Hierarchy
-from services.common.kafka import ensure_topics, partitions_of
+from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.reporting.projector import fold
 from services.reporting.wiring import Reporting
@@ -138,36 +139,11 @@ async def publish(settings: Settings, topic: str, values: Sequence[Envelope | by
 
 async def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic`, partition by partition in offset order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, [topic])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {
-            tp: [] for tp in partitions
-        }
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            fetched = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, batch in fetched.items():
-                records[tp].extend(r for r in batch if r.offset < ends[tp])
-        return [r for tp in partitions for r in records[tp]]
-    finally:
-        await consumer.stop()
+    return await soak.read_topic(settings.kafka_bootstrap_servers, topic)
 
 
 async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, topics)
-        ends = await consumer.end_offsets(partitions)
-        return {f"{tp.topic}:{tp.partition}": offset for tp, offset in ends.items()}
-    finally:
-        await consumer.stop()
+    return await soak.end_offsets(settings.kafka_bootstrap_servers, topics)
 
 
 # ------------------------------------------------------------------------------- the oracle

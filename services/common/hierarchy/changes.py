@@ -6,15 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from contracts.hierarchy import (
-    Dissolve,
-    Divide,
-    HierarchyChanged,
-    Merge,
-    NewUnit,
-    Rename,
-    Reparent,
-)
+from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from services.common.hierarchy.units import Ended, Era, Unit
 
 
