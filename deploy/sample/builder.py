@@ -31,8 +31,6 @@ from deploy.sample.texts import (
 )
 from services.common.hierarchy import Hierarchy, Unit
 
-# -- the sample ----------------------------------------------------------------------------------
-
 
 @dataclass
 class SampleBase:
