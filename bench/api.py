@@ -44,8 +44,7 @@ from bench.common import (
     progress,
     ratio,
     ratio_text,
-    servers,
-    signing_keys,
+    run_on_servers,
 )
 from bench.data import Work, council_work
 from contracts import Envelope
@@ -342,10 +341,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse(argv)
-    with servers() as endpoints, signing_keys() as keys_dir:
-        outcome = asyncio.run(run(endpoints, keys_dir, options))
-    return 0 if outcome.ok else 1
+    return run_on_servers(run, parse(argv))
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -38,14 +39,19 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from contracts import Decoded
-from contracts.signing import generate_keys
+from contracts import Decoded, EventDraft, MeetingHeld, Source
+from contracts.signing import Signer, generate_keys
+from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from services.common.auth import issue_token
+from services.common.hierarchy import Hierarchy
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 
 console = Console()
+
+OptionsT = TypeVar("OptionsT")
+V = TypeVar("V")
 
 PROVINCE = "12"  # Tỉnh Lai Châu: 8 district-level units and 106 communes until 2025-06-30
 MONTHS = range(1, 7)  # 2025 H1, under the three-level administration
@@ -258,3 +264,54 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+def run_on_servers(
+    run: Callable[[Endpoints, Path, OptionsT], Coroutine[Any, Any, Outcome]], options: OptionsT
+) -> int:
+    """Run one benchmark on the servers with throw-away signing keys; the exit status says
+    whether its checks held."""
+    with servers() as endpoints, signing_keys() as keys_dir:
+        outcome = asyncio.run(run(endpoints, keys_dir, options))
+    return 0 if outcome.ok else 1
+
+
+def differences(
+    expected: Mapping[tuple[str, str], V],
+    actual: Mapping[tuple[str, str], V],
+    say: Callable[[str, str, V | None, V | None], str],
+    limit: int,
+) -> list[str]:
+    """The first `limit` (unit, month) keys whose values differ, each as `say(unit, month,
+    expected, actual)` words it, and how many more there are."""
+    diffs = [
+        say(unit, month, expected.get((unit, month)), actual.get((unit, month)))
+        for unit, month in sorted(set(expected) | set(actual))
+        if expected.get((unit, month)) != actual.get((unit, month))
+    ]
+    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+
+
+def meeting_held(
+    source: Source,
+    sequence: int,
+    unit: str,
+    body: dict[str, Any],
+    day: date,
+    signer: Signer | None = None,
+    hierarchy: Hierarchy | None = None,
+) -> Decoded[BaseModel]:
+    """A `meeting.held` sealed as a meetings service's outbox seals it (at noon of the day
+    held), and signed for the unit's lineage when there is a signer."""
+    payload = MeetingHeld.model_validate({"meeting": body})
+    envelope = EventDraft(
+        type=MeetingHeld.TYPE,
+        version=MeetingHeld.VERSION,
+        unit=unit,
+        occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
+        payload=payload,
+    ).seal(source, sequence)
+    if signer is not None:
+        assert hierarchy is not None, "signing needs the unit's lineage"
+        envelope = signer.sign(envelope, hierarchy.lineage(unit, day))
+    return Decoded(envelope, payload)

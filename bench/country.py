@@ -22,20 +22,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import random
 import secrets
-import subprocess
 import sys
-import textwrap
 import time
-import zlib
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -53,31 +45,23 @@ from bench.common import (
     progress,
     servers,
 )
-from contracts import EventDraft, MeetingHeld, Source
-from contracts.timezone import VIETNAM_TZ
+from bench.country_data import (
+    Generated,
+    Options,
+    expected_events,
+    voter_contacts,
+)
+from bench.country_hierarchy import hierarchy_table, measure_hierarchy
 from deploy.local import Endpoints
 from services.common.consumer import Record
-from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.settings import Settings
 from services.reporting.app import create_app
 from services.reporting.handlers import Projector
-from services.reporting.periods import parse_period
 from services.reporting.wiring import Reporting
 
-YEAR = 2025
-ERA_MONTHS: dict[Era, range] = {"legacy": range(1, 7), "2025": range(7, 13)}
 PERIODS = ("2025-H1", "2025-H2", "2025", "2025-9M")
 MIN_RUNS = 5
 BASELINE = "00004"  # Phường Trúc Bạch until 2025-06-30, Phường Ba Đình from 2025-07-01
-
-
-@dataclass(frozen=True)
-class Options:
-    legacy_contacts: int = 1  # per legacy commune and month, 2025-01..06
-    contacts_2025: int = 1  # per 2025 commune and month, 2025-07..12
-    runs: int = 20  # timed requests per query and period…
-    budget_s: float = 4.0  # …unless they take longer than this (then at least MIN_RUNS)
-    batch: int = 2_000  # records per Projector.handle call (the service's consumer_batch)
 
 
 @dataclass(frozen=True)
@@ -107,221 +91,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- 1. hierarchy
-
-# Run with `python -c` so the figures are those of a process that imports only what the
-# measured step needs. `rss()` reads VmRSS/VmHWM (current/peak resident set) in MiB.
-_RSS = """
-def rss():
-    fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
-    return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
-"""
-
-HIERARCHY_CHILD = _RSS + textwrap.dedent(
-    """
-    import json, time
-    from services.common.hierarchy import Hierarchy
-    before = rss()
-    started = time.perf_counter()
-    hierarchy = Hierarchy.load()
-    seconds = time.perf_counter() - started
-    units = {era: sum(1 for _ in hierarchy.units(era)) for era in ("legacy", "2025")}
-    after = rss()
-    print(json.dumps({"seconds": seconds, "units": units, "before_mib": before["VmRSS"],
-                      "rss_mib": after["VmRSS"], "peak_mib": after["VmHWM"]}))
-    """
-)
-
-REGISTRY_CHILD = _RSS + textwrap.dedent(
-    """
-    import asyncio, json, time
-    started = time.perf_counter()
-    from deploy.registry import Registry
-    from services.common.hierarchy import Hierarchy
-    from services.common.logging import configure_logging
-    from services.common.runtime import Runtime
-    from services.common.settings import Settings
-    configure_logging("bench", "warning")
-
-    async def main():
-        hierarchy = Hierarchy.load()
-        runtime = Runtime(Settings(), "hierarchy")
-        registry = Registry(runtime)
-        try:
-            await registry.create_indexes()
-            await runtime.outbox.create_indexes()
-            loaded = await registry.load(hierarchy, lambda n: None)
-            written = time.perf_counter()
-            published = await registry.drain(lambda n: None)
-            return loaded, written, published
-        finally:
-            await runtime.stop()
-
-    loaded, written, published = asyncio.run(main())
-    done = time.perf_counter()
-    print(json.dumps({"seconds": done - started, "write_s": written - started,
-                      "drain_s": done - written, "units": loaded.units, "new": loaded.new,
-                      "published": published, "peak_mib": rss()["VmHWM"]}))
-    """
-)
-
-
-def child_env(settings: Settings) -> dict[str, str]:
-    """The environment `hdnd hierarchy load` would run with, for this run's servers/prefixes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDND_")}
-    env.update(
-        {
-            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "MONGODB_URI": settings.mongodb_uri,
-            "HDND_DATABASE_PREFIX": settings.database_prefix,
-            "HDND_TOPIC_PREFIX": settings.topic_prefix,
-            "HDND_TOPIC_PARTITIONS": str(settings.topic_partitions),
-            "HDND_INSTANCE": settings.instance,
-            "HDND_RELAY_POLL_MS": str(settings.relay_poll_ms),
-            "HDND_REQUIRE_SIGNATURES": "false",
-            "HDND_LOG_LEVEL": "warning",
-        }
-    )
-    return env
-
-
-def in_subprocess(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run `code` in a fresh interpreter; its last stdout line is a JSON object."""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"subprocess failed ({done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def measure_hierarchy(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """(step, what, seconds, memory) rows for the table."""
-    rows = []
-    with console.status("Hierarchy.load() in a fresh process…"):
-        h = in_subprocess(HIERARCHY_CHILD)
-    units = h["units"]
-    rows.append(
-        (
-            "Hierarchy.load()",
-            f"{units['legacy']:,} legacy + {units['2025']:,} 2025 units",
-            f"{h['seconds']:.2f}",
-            f"+{h['rss_mib'] - h['before_mib']:.0f} MiB (peak {h['peak_mib']:.0f} MiB)",
-        )
-    )
-    for run in ("first", "again"):
-        with console.status(f"registry load + drain ({run}) in a fresh process…"):
-            r = in_subprocess(REGISTRY_CHILD, child_env(settings))
-        rows.append(
-            (
-                f"hierarchy load ({run})",
-                f"{r['units']:,} units, {r['new']:,} new, {r['published']:,} published"
-                f" (write {r['write_s']:.1f} s, drain {r['drain_s']:.1f} s)",
-                f"{r['seconds']:.1f}",
-                f"peak {r['peak_mib']:.0f} MiB",
-            )
-        )
-    return rows
-
-
 # --------------------------------------------------------------------------- 2. projection load
-
-
-def communes(hierarchy: Hierarchy, era: Era, province: str | None = None) -> list[Unit]:
-    """Every commune of the era, or only those of `province` (a code of both eras)."""
-    return [
-        u
-        for u in hierarchy.units(era)
-        if u.level == "commune" and (province is None or hierarchy.is_within(u.code, province, era))
-    ]
-
-
-@dataclass
-class Generated:
-    """What the generated events add up to, per month: the figures the check expects."""
-
-    events: int = 0
-    voters: Counter[str] = field(default_factory=Counter)  # month -> voters_reached
-
-    def over(self, period: str) -> int:
-        p = parse_period(period)
-        return sum(v for month, v in self.voters.items() if p.first <= month <= p.last)
-
-
-def voter_contacts(
-    hierarchy: Hierarchy,
-    options: Options,
-    partitions: int,
-    topic: str,
-    generated: Generated,
-    province: str | None = None,
-) -> Iterator[Record]:
-    """Unsigned `meeting.held` voter contacts, every commune (of `province`, if given) of
-    the era of each month, one stream per unit, as Kafka would hand them to the projector
-    (key = unit)."""
-    rng = random.Random(YEAR)
-    source = Source(service="meetings", instance="bench-country")
-    sequences: Counter[str] = Counter()
-    offsets: Counter[int] = Counter()
-    per_month = {"legacy": options.legacy_contacts, "2025": options.contacts_2025}
-    eras: tuple[Era, ...] = ("legacy", "2025")
-    for era in eras:
-        everyone = communes(hierarchy, era, province)
-        for month in ERA_MONTHS[era]:
-            for k in range(per_month[era]):
-                for unit in everyone:
-                    day = date(YEAR, month, rng.randint(1, 28))
-                    voters = rng.randint(40, 180)
-                    body = {
-                        "meeting_id": f"country-{unit.code}-{month}-{k}-{era}",
-                        "held_on": day.isoformat(),
-                        "kind": "voter_contact",
-                        "title": "Tiếp xúc cử tri trước kỳ họp",
-                        "timing": "before_session",
-                        "delegate_group": "Tổ đại biểu số 1",
-                        "voters_attending": voters,
-                        "opinions_raised": 0,
-                    }
-                    stream = source.stream(unit.code)
-                    sequences[stream] += 1
-                    envelope = EventDraft(
-                        type=MeetingHeld.TYPE,
-                        version=MeetingHeld.VERSION,
-                        unit=unit.code,
-                        occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
-                        payload=MeetingHeld.model_validate({"meeting": body}),
-                    ).seal(source, sequences[stream])
-                    key, value = unit.code.encode(), envelope.to_bytes()
-                    partition = zlib.crc32(key) % partitions
-                    generated.events += 1
-                    generated.voters[f"{YEAR}-{month:02d}"] += voters
-                    yield Record(
-                        topic=topic,
-                        partition=partition,
-                        offset=offsets[partition],
-                        timestamp=int(time.time() * 1000),
-                        timestamp_type=0,
-                        key=key,
-                        value=value,
-                        checksum=None,
-                        serialized_key_size=len(key),
-                        serialized_value_size=len(value),
-                        headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-                    )
-                    offsets[partition] += 1
-
-
-def expected_events(hierarchy: Hierarchy, options: Options) -> int:
-    return len(ERA_MONTHS["legacy"]) * options.legacy_contacts * len(
-        communes(hierarchy, "legacy")
-    ) + len(ERA_MONTHS["2025"]) * options.contacts_2025 * len(communes(hierarchy, "2025"))
 
 
 def rss_mib() -> tuple[float, float]:
@@ -466,15 +236,6 @@ def check(timings: dict[tuple[int, str], Timing], generated: Generated, report: 
 
 
 # --------------------------------------------------------------------------- tables
-
-
-def hierarchy_table(rows: list[tuple[str, str, str, str]]) -> Table:
-    table = Table(title="1. Hierarchy (each in a fresh subprocess)", title_justify="left")
-    for column in ("step", "what", "seconds", "memory"):
-        table.add_column(column, justify="right" if column == "seconds" else "left")
-    for row in rows:
-        table.add_row(*row)
-    return table
 
 
 def projection_table(loaded: Loaded) -> Table:

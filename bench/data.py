@@ -17,6 +17,8 @@ from bench.common import MONTHS, PROVINCE
 from services.common.hierarchy import Era, Hierarchy, Unit
 
 YEAR = 2025
+ERA_MONTHS: dict[Era, range] = {"legacy": range(1, 7), "2025": range(7, 13)}
+"""The months of the year under each era's units."""
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import time as clock
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -38,18 +36,20 @@ from bench.common import (
     bench_settings,
     cleanup,
     console,
+    meeting_held,
     message,
     progress,
     publish,
     ratio,
     ratio_text,
-    servers,
-    signing_keys,
+    run_on_servers,
+)
+from bench.common import (
+    differences as first_differences,
 )
 from bench.data import council_work, units
-from contracts import Decoded, EventDraft, MeetingHeld, Source, decode_event
+from contracts import Decoded, Source, decode_event
 from contracts.signing import Signer
-from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
@@ -93,18 +93,11 @@ def make_events(hierarchy: Hierarchy, keys_dir: Path, options: Options) -> list[
             source = sources[i % len(sources)]
             stream = source.stream(work.unit)
             sequences[stream] += 1
-            payload = MeetingHeld.model_validate({"meeting": work.body})
-            day = work.held_on
-            envelope = EventDraft(
-                type=MeetingHeld.TYPE,
-                version=MeetingHeld.VERSION,
-                unit=work.unit,
-                occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
-                payload=payload,
-            ).seal(source, sequences[stream])
-            if signer is not None:
-                envelope = signer.sign(envelope, hierarchy.lineage(work.unit, day))
-            events.append(Decoded(envelope, payload))
+            events.append(
+                meeting_held(
+                    source, sequences[stream], work.unit, work.body, work.held_on, signer, hierarchy
+                )
+            )
             if i % 500 == 0:
                 bar.update(task, completed=i)
         bar.update(task, completed=options.events)
@@ -314,13 +307,9 @@ def folded(hierarchy: Hierarchy, events: Sequence[Decoded[BaseModel]]) -> Figure
 
 
 def differences(expected: Figures, actual: Figures, limit: int = 3) -> list[str]:
-    keys = sorted(set(expected) | set(actual))
-    diffs = [
-        f"{unit}:{month}: expected {expected.get((unit, month))}, got {actual.get((unit, month))}"
-        for unit, month in keys
-        if expected.get((unit, month)) != actual.get((unit, month))
-    ]
-    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+    return first_differences(
+        expected, actual, lambda u, m, e, a: f"{u}:{m}: expected {e}, got {a}", limit
+    )
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -416,10 +405,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parse(argv)
-    with servers() as endpoints, signing_keys() as keys_dir:
-        outcome = asyncio.run(run(endpoints, keys_dir, options))
-    return 0 if outcome.ok else 1
+    return run_on_servers(run, parse(argv))
 
 
 if __name__ == "__main__":

@@ -41,8 +41,9 @@ from bench.common import (
     ratio,
     servers,
 )
-from bench.country import Generated, timed_handle, voter_contacts
-from bench.country import Options as CountryOptions
+from bench.country import timed_handle
+from bench.country_data import Generated, voter_contacts
+from bench.country_data import Options as CountryOptions
 from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.settings import Settings

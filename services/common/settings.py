@@ -11,6 +11,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contracts import Topics
 
+SERVICE_PORTS = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
+"""Each service's HTTP port on one machine: `python -m services.<name>`, `hdnd serve`, `hdnd run`
+and the URLs browsers use by default."""
+
+
+def local_url(service: str, host: str = "127.0.0.1") -> str:
+    """Where a service listens on this machine by default."""
+    return f"http://{host}:{SERVICE_PORTS[service]}"
+
 
 class Settings(BaseSettings):
     """Everything a service needs to reach its servers and know which units it serves."""
@@ -71,17 +80,17 @@ class Settings(BaseSettings):
     )
     relay_poll_ms: int = Field(default=250, ge=10)
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8103", "http://localhost:8103"],
+        default_factory=lambda: [local_url("reporting"), local_url("reporting", "localhost")],
         description="HDND_CORS_ORIGINS: comma-separated origins whose pages may call this"
         " service from a browser (the workspace served by reporting calls meetings and"
         " oversight on their own ports).",
     )
     meetings_url: str = Field(
-        default="http://127.0.0.1:8101",
+        default=local_url("meetings"),
         description="HDND_MEETINGS_URL: where browsers reach the meetings service.",
     )
     oversight_url: str = Field(
-        default="http://127.0.0.1:8102",
+        default=local_url("oversight"),
         description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
     )
 

@@ -23,28 +23,29 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, SecretStr, TypeAdapter
 from pymongo import AsyncMongoClient
 
+from bench.common import differences as first_differences
 from contracts import Decoded, Envelope, EventDraft, MeetingHeld, Source, decode_event
 from contracts.meetings import Meeting
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
-from deploy.soak import restartable_port
+from deploy import soak
+from deploy.soak import random_meeting, restartable_port
 from services.common.hierarchy import Hierarchy
-from services.common.kafka import ensure_topics, partitions_of
+from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.reporting.projector import fold
 from services.reporting.wiring import Reporting
 from tests.conftest import eventually
-from tests.topics import from_the_beginning
 
 PROVINCE = "12"  # Tỉnh Lai Châu (legacy era)
 DISTRICTS = ("105", "106", "107")
@@ -68,27 +69,7 @@ def units() -> tuple[str, ...]:
 
 def meeting_body(rng: random.Random, meeting_id: str) -> dict[str, Any]:
     """A random meeting of a kind every council level holds, in the first half of 2025."""
-    day = (date(2025, 1, 1) + timedelta(days=rng.randrange(178))).isoformat()
-    common = {"meeting_id": meeting_id, "title": "Hoạt động của HĐND", "held_on": day}
-    kind = rng.choice(("voter_contact", "voter_contact", "citizen_reception", "standing"))
-    if kind == "voter_contact":
-        return {
-            **common,
-            "kind": "voter_contact",
-            "timing": rng.choice(("before_session", "after_session")),
-            "delegate_group": "Tổ đại biểu số 1",
-            "voters_attending": rng.randrange(1, 300),
-            "opinions_raised": rng.randrange(0, 20),
-        }
-    if kind == "citizen_reception":
-        return {
-            **common,
-            "kind": "citizen_reception",
-            "reception_type": rng.choice(("periodic", "ad_hoc")),
-            "citizens_received": rng.randrange(1, 50),
-            "petitions_received": rng.randrange(0, 10),
-        }
-    return {**common, "kind": "standing_committee", "meeting_type": "regular"}
+    return random_meeting(rng, meeting_id, "Hoạt động của HĐND", "Tổ đại biểu số 1")
 
 
 class EventFactory:
@@ -158,27 +139,11 @@ async def publish(settings: Settings, topic: str, values: Sequence[Envelope | by
 
 async def read_topic(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic`, partition by partition in offset order."""
-    async with from_the_beginning(settings, topic) as (consumer, partitions):
-        ends = await consumer.end_offsets(partitions)
-        records: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {
-            tp: [] for tp in partitions
-        }
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            fetched = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, batch in fetched.items():
-                records[tp].extend(r for r in batch if r.offset < ends[tp])
-        return [r for tp in partitions for r in records[tp]]
+    return await soak.read_topic(settings.kafka_bootstrap_servers, topic)
 
 
 async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(consumer, topics)
-        ends = await consumer.end_offsets(partitions)
-        return {f"{tp.topic}:{tp.partition}": offset for tp, offset in ends.items()}
-    finally:
-        await consumer.stop()
+    return await soak.end_offsets(settings.kafka_bootstrap_servers, topics)
 
 
 # ------------------------------------------------------------------------------- the oracle
@@ -228,13 +193,9 @@ def plain_totals(values: Iterable[bytes | Envelope]) -> dict[str, int]:
 
 
 def differences(actual: Snapshot, wanted: Snapshot, limit: int = 5) -> list[str]:
-    keys = sorted(set(actual) | set(wanted))
-    diffs = [
-        f"{unit} {month}: has {actual.get((unit, month))}, should have {wanted.get((unit, month))}"
-        for unit, month in keys
-        if actual.get((unit, month)) != wanted.get((unit, month))
-    ]
-    return diffs[:limit] + ([f"… {len(diffs) - limit} more"] if len(diffs) > limit else [])
+    return first_differences(
+        wanted, actual, lambda u, m, w, a: f"{u} {m}: has {a}, should have {w}", limit
+    )
 
 
 @dataclass

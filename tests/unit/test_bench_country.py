@@ -6,7 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from bench.country import Generated, Options, expected_events, parse, voter_contacts
+from bench.country import parse
+from bench.country_data import Generated, Options, expected_events, voter_contacts
 from contracts import MeetingHeld, decode_event
 from services.common.hierarchy import Hierarchy
 from tests.builders import legacy_province, province_2025

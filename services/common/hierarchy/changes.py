@@ -1,0 +1,85 @@
+"""The rules of a hierarchy change (merge, divide, dissolve, re-parent, rename): how one
+lands on the units in force, or why it does not fit them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
+from services.common.hierarchy.units import Ended, Era, Unit
+
+
+def apply_change(
+    change: HierarchyChanged,
+    table: dict[str, Unit],
+    ended: dict[str, Ended],
+    ever: set[str],
+    era: Era,
+) -> None:
+    """Apply one change to a copy of the units in force; ValueError if it does not fit."""
+    day = change.effective
+    c = change.change
+
+    def existing(code: str) -> Unit:
+        unit = table.get(code)
+        if unit is None:
+            raise ValueError(f"unit {code} is not in force on {day}")
+        return unit
+
+    def establish(new: NewUnit, like: Unit) -> Unit:
+        if new.code in ever:
+            raise ValueError(f"code {new.code} is already used in the {era} era")
+        parent = new.parent if new.parent is not None else like.parent
+        return Unit(
+            new.code, new.name, like.level, parent, era, new.short_name, new.lat, new.lon, day
+        )
+
+    def end(code: str, successor: str) -> None:
+        del table[code]
+        ended[code] = Ended(day, successor, change.change_no)
+
+    def move_children(of: str, to: Callable[[Unit], str]) -> None:
+        for child in [u for u in table.values() if u.parent == of]:
+            table[child.code] = replace(child, parent=to(child), starts=day)
+
+    match c:
+        case Rename():
+            u = existing(c.unit)
+            table[u.code] = replace(u, name=c.name, short_name=c.short_name, starts=day)
+        case Reparent():
+            u = existing(c.unit)
+            existing(c.parent)
+            table[u.code] = replace(u, parent=c.parent, starts=day)
+        case Merge():
+            sources = [existing(code) for code in c.units]
+            if c.established is not None:
+                table[c.into] = establish(c.established, sources[0])
+            target = existing(c.into)
+            for s in sources:
+                if s.level != target.level:
+                    raise ValueError(f"{s.level} {s.code} cannot merge into {target.level}")
+                move_children(s.code, lambda _: target.code)
+                end(s.code, target.code)
+        case Divide():
+            source = existing(c.unit)
+            for new in c.established:
+                table[new.code] = establish(new, source)
+            targets = [existing(code) for code in c.into]
+            for t in targets:
+                if t.level != source.level:
+                    raise ValueError(f"{source.level} {source.code} cannot go into {t.level}")
+            orphans = [u.code for u in table.values() if u.parent == source.code]
+            missing = sorted(set(orphans) - set(c.children_to))
+            if missing:
+                raise ValueError(f"children_to does not place {', '.join(missing)}")
+            move_children(source.code, lambda child: c.children_to[child.code])
+            end(source.code, targets[0].code)
+        case Dissolve():
+            u = existing(c.unit)
+            if u.parent is None:
+                raise ValueError(f"province {u.code} cannot be dissolved into a parent")
+            left = [x.code for x in table.values() if x.parent == u.code]
+            if left:
+                raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
+            end(u.code, u.parent)

@@ -1,0 +1,75 @@
+"""Snapshots: the units of one era in force from a day, indexed for the lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from services.common.hierarchy.units import ESTABLISHED, LEGACY_FROM, LEVELS_BY_ERA, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The units of one era in force from ``since`` until the next snapshot."""
+
+    since: date
+    units: Mapping[str, Unit]
+    children: Mapping[str, tuple[Unit, ...]]
+    provinces: tuple[Unit, ...]
+
+    @classmethod
+    def of(cls, since: date, units: Mapping[str, Unit]) -> Snapshot:
+        kids: dict[str, list[Unit]] = {}
+        for u in units.values():
+            check_shape(u, units)
+            if u.parent is not None:
+                kids.setdefault(u.parent, []).append(u)
+        return cls(
+            since,
+            units,
+            {p: tuple(sorted(v, key=lambda u: u.code)) for p, v in kids.items()},
+            tuple(sorted((u for u in units.values() if u.parent is None), key=lambda u: u.code)),
+        )
+
+
+def openings(legacy: Snapshot) -> dict[str, date]:
+    """First day each legacy unit of the dataset answers: its province's (see ESTABLISHED)."""
+    opens: dict[str, date] = {}
+    for province in legacy.provinces:
+        first = ESTABLISHED.get(province.code, (LEGACY_FROM, ""))[0]
+        opens[province.code] = first
+        stack = list(legacy.children.get(province.code, ()))
+        while stack:
+            unit = stack.pop()
+            opens[unit.code] = first
+            stack.extend(legacy.children.get(unit.code, ()))
+    return opens
+
+
+def lineage_in(snap: Snapshot, code: str) -> tuple[str, ...] | None:
+    table = snap.units
+    unit = table.get(code)
+    if unit is None:
+        return None
+    chain = [code]
+    while unit.parent is not None:
+        chain.append(unit.parent)
+        unit = table[unit.parent]
+    return tuple(chain)
+
+
+def check_shape(u: Unit, table: Mapping[str, Unit]) -> None:
+    """Reject trees that would break roll-ups: dangling parents or skipped/unknown levels."""
+    if u.level not in LEVELS_BY_ERA[u.era]:
+        raise ValueError(f"{u.era} unit {u.code!r} has level {u.level!r}, not used in that era")
+    if u.parent is None:
+        if u.level != "province":
+            raise ValueError(f"{u.era} {u.level} {u.code!r} has no parent")
+        return
+    parent = table.get(u.parent)
+    if parent is None:
+        raise ValueError(f"{u.era} unit {u.code!r} has unknown parent {u.parent!r}")
+    levels = LEVELS_BY_ERA[u.era]
+    if u.level == "province" or levels.index(parent.level) != levels.index(u.level) - 1:
+        raise ValueError(f"{u.era} {u.level} {u.code!r} cannot sit under {parent.level}")
