@@ -60,8 +60,8 @@ from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.settings import Settings
 from services.reporting.app import create_app
-from services.reporting.handlers import Projector
 from services.reporting.periods import parse_period
+from services.reporting.projector_consumer import Projector
 from services.reporting.wiring import Reporting
 
 YEAR = 2025

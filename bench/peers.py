@@ -73,8 +73,8 @@ from services.common.kafka import ensure_topics, make_consumer, partitions_of
 from services.common.mongo import Document, connect, in_transaction
 from services.common.settings import Settings
 from services.reporting.figures import contributions_of
+from services.reporting.fold import Fold
 from services.reporting.periods import parse_period
-from services.reporting.projector import Fold
 from services.reporting.store import ProjectionStore
 from services.reporting.views import country_as_it_was
 from services.reporting.wiring import Reporting

@@ -56,7 +56,7 @@ from deploy.local import LocalStack, free_port
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics, partitions_of
 from services.common.settings import Settings
-from services.reporting.projector import fold
+from services.reporting.fold import fold
 
 PROVINCE = "12"  # Tỉnh Lai Châu: 8 districts, ~100 communes in the legacy era
 HOST = "127.0.0.1"

@@ -23,12 +23,13 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common.kafka import make_consumer, partitions_of
@@ -72,6 +73,12 @@ class PositionStore:
             for (topic, partition), offset in last.items()
         ]
 
+    async def write(self, session: AsyncClientSession, records: Sequence[Record]) -> None:
+        """Advance positions past `records` inside the transaction `session` runs."""
+        updates = self.updates(records)
+        if updates:
+            await self.collection.bulk_write(updates, ordered=False, session=session)
+
 
 @dataclass
 class ConsumerStatus:
@@ -86,6 +93,17 @@ class ConsumerStatus:
     rebalances: int = 0
     restarts: int = 0
     dropped_after_rebalance: int = 0
+
+    def readiness(self, *, caught_up: bool = True, handled: bool = False) -> dict[str, Any]:
+        """What a service's /ready says of this consumer (each service shows its own fields)."""
+        shown: dict[str, Any] = {"running": self.running}
+        if caught_up:
+            shown["caught_up"] = self.caught_up
+        shown["lag"] = self.lag
+        if handled:
+            shown["handled"] = self.handled
+        shown["error"] = self.last_error
+        return shown
 
 
 class BatchConsumer:

@@ -18,7 +18,7 @@ from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.oversight.followups import overdue_events
-from services.oversight.handlers import Intake
+from services.oversight.intake_consumer import Intake
 from services.oversight.items import ItemStore
 from services.oversight.store import SupervisionStore
 from services.oversight.tracking import overdue_as_of
@@ -58,7 +58,7 @@ class Oversight:
             "oversight-intake",
             [settings.topics.meetings],
             items.positions,
-            Intake(runtime, items, hierarchy).handle,
+            Intake(runtime, items, hierarchy, runtime.relay.notify).handle,
         )
         return cls(settings, runtime, hierarchy, store, items, intake)
 
@@ -112,11 +112,5 @@ class Oversight:
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
-        status = self.intake.status
-        details["intake"] = {
-            "running": status.running,
-            "caught_up": status.caught_up,
-            "lag": status.lag,
-            "error": status.last_error,
-        }
+        details["intake"] = self.intake.status.readiness()
         return ok, details

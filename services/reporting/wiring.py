@@ -14,7 +14,7 @@ from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.coordination.service import Coordination, vietnam_today
 from services.reporting.document.store import ReportDocumentStore
-from services.reporting.handlers import Projector
+from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
 
@@ -129,18 +129,8 @@ class Reporting:
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
         status = self.consumer.status
-        details["projector"] = {
-            "running": status.running,
-            "caught_up": status.caught_up,
-            "lag": status.lag,
-            "handled": status.handled,
-            "error": status.last_error,
-        }
-        inbox = self.coordination.consumer.status
-        details["coordination"] = {
-            "running": inbox.running,
-            "lag": inbox.lag,
-            "handled": inbox.handled,
-            "error": inbox.last_error,
-        }
+        details["projector"] = status.readiness(handled=True)
+        details["coordination"] = self.coordination.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
         return ok and status.running, details

@@ -13,7 +13,7 @@ from contracts.meetings import MeetingHeld, Training, VoterContact
 from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import Hierarchy, Unit
 from services.reporting.figures import LABELS
-from services.reporting.projector import Fold, StreamPosition, fold, month_of
+from services.reporting.fold import Fold, StreamPosition, fold, month_of
 
 H = Hierarchy.from_units(
     [
