@@ -32,6 +32,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.common.background import Loop
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.mongo import Document
@@ -129,8 +130,7 @@ class BatchConsumer:
         self.look_ahead = look_ahead
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Loop(f"consumer-{name}")
         # Held while a batch is handled; a rebalance takes it, so the batch in hand commits
         # (with its positions) before partitions move, and seeks happen between batches.
         self._lock = asyncio.Lock()
@@ -143,24 +143,17 @@ class BatchConsumer:
         return f"{group}.{self.name}" if group else None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name=f"consumer-{self.name}")
+        self._background.start(self._run_forever())
 
     async def stop(self, grace: float = 15.0) -> None:
         """Finish the batch in hand, then leave; its positions are already stored with it.
         A consumer stuck on an absent broker is cancelled after `grace`: a batch cut short
         never commits, so it is simply read again by the next run."""
-        self._stopping.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), grace)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+        await self._background.stop(grace)
 
     async def _run_forever(self) -> None:
         backoff = 0.5
-        while not self._stopping.is_set():
+        while not self._background.stopping.is_set():
             try:
                 await self._run()
             except Exception as exc:  # broker or MongoDB away: start over from stored positions
@@ -172,8 +165,7 @@ class BatchConsumer:
                     error=self.status.last_error,
                     retry_in_s=backoff,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                await self._background.pause(backoff)
                 backoff = min(backoff * 2, 10.0)
             else:
                 backoff = 0.5
@@ -235,7 +227,7 @@ class BatchConsumer:
         idle = self.settings.idle_backoff_ms / 1000
         window_start, window_count = time.monotonic(), 0
         ahead_generation = self._generation
-        while not self._stopping.is_set():
+        while not self._background.stopping.is_set():
             if ahead[0] is None:
                 generation = self._generation
                 fetched = await self._fetch(consumer)
@@ -310,9 +302,8 @@ class BatchConsumer:
         except IllegalStateError:
             return  # a rebalance took some of them meanwhile
         try:
-            while not self._stopping.is_set() and self._generation == generation:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), idle)
+            while not self._background.stopping.is_set() and self._generation == generation:
+                await self._background.pause(idle)
                 if self._generation != generation:
                     return
                 if not assigned:

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.timezone import VIETNAM_TZ
+from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -73,10 +74,7 @@ class Oversight:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await cancel(self._sweeper)
         await self.intake.stop()
         await self.runtime.stop()
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -118,10 +118,7 @@ class Reporting:
                     self.consumer.start()
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+        await cancel(self._watch)
         await self.coordination.stop()
         await self.consumer.stop()
         await self.runtime.stop()
