@@ -93,7 +93,7 @@ class Pipeline:
         refuses: tuple[type[Exception], ...] = (InvalidEvent,),
     ) -> tuple[list[S], list[DeadLetter]]:
         """What `step` makes of each trusted event, in record order, and the refused records:
-        those that cannot be read, or that `step` refuses (InvalidEvent, or `refuses`)."""
+        those whose reading or step raised one of `refuses` (its message is the reason)."""
         steps: list[S] = []
         letters: list[DeadLetter] = []
         for record in records:

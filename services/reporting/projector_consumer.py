@@ -1,4 +1,10 @@
-"""The projector: folds batches of events from Kafka into the unit × month projection."""
+"""The projector: folds batches of events from Kafka into the unit × month projection.
+
+Its dead letters and its one transaction are the consumer pipeline's
+(services.common.pipeline); judging a batch is its own, because judging is most of its CPU:
+done ahead in a thread while the previous batch's transaction runs, with signatures verified
+in a worker process (services.common.verification). The pure fold is services.reporting.fold.
+"""
 
 from __future__ import annotations
 
