@@ -24,6 +24,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from contracts.envelope import UnitCode
+from contracts.ids import ID_PATTERN
 from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
@@ -48,7 +49,7 @@ def _id_field(what: str) -> Any:
         default_factory=_new_id,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description=f"Stable id of the {what}; send your own to make a retried request idempotent.",
     )
 
@@ -189,7 +190,7 @@ class TaskStatusChanged(_Event):
     TYPE: ClassVar[str] = "task.status_changed"
     VERSION: ClassVar[int] = 1
 
-    task_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    task_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     period: str = Field(min_length=4, max_length=20, description="Period the task is for.")
     previous_status: TaskStatus
     status: TaskStatus
@@ -224,7 +225,7 @@ class ProposalAnswered(_Event):
     TYPE: ClassVar[str] = "proposal.answered"
     VERSION: ClassVar[int] = 1
 
-    proposal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    proposal_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     raised_by: UnitCode
     raised_on: date
     answered_on: date

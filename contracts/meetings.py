@@ -26,6 +26,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.envelope import UnitCode
+from contracts.ids import ID_PATTERN
 from contracts.oversight import OversightField, PetitionType
 from contracts.versioning import Payload, upcaster
 
@@ -37,7 +38,7 @@ StableId = Annotated[
         default_factory=lambda: uuid4().hex,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description="Stable id; send your own to make a retried request idempotent.",
     ),
 ]
@@ -85,7 +86,7 @@ class _Meeting(BaseModel):
         default_factory=lambda: uuid4().hex,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description="Stable id; send your own to make a retried request idempotent.",
     )
     title: Text = Field(description="Title as written in the minutes (Vietnamese).")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 from uuid import uuid4
 
 from pydantic import (
@@ -47,6 +47,7 @@ from pydantic import (
 )
 
 from contracts.envelope import UnitCode
+from contracts.ids import ID_PATTERN
 from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
@@ -57,7 +58,7 @@ ItemId = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description="Stable id of a tracked item (recommendation, opinion, petition).",
     ),
 ]
@@ -128,7 +129,7 @@ class _Supervision(BaseModel):
         default_factory=lambda: uuid4().hex,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description="Stable id; send your own to make a retried request idempotent.",
     )
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
@@ -231,7 +232,7 @@ class _SupervisionStep(BaseModel):
         default_factory=_new_id,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
         description="Stable id; send your own to make a retried request idempotent.",
     )
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
@@ -417,6 +418,7 @@ class OpinionResolved(_OpinionStep):
 
 
 OpinionStage = Literal["received", "forwarded", "answered", "resolved"]
+OPINION_STAGES: tuple[OpinionStage, ...] = get_args(OpinionStage)
 
 
 def _days_iff(stage: str, final: str, days: int | None, name: str) -> None:
@@ -541,6 +543,7 @@ class PetitionSettled(_PetitionStep):
 
 
 PetitionStage = Literal["received", "transferred", "settled"]
+PETITION_STAGES: tuple[PetitionStage, ...] = get_args(PetitionStage)
 
 
 class PetitionWithdrawn(_PetitionStep):

@@ -18,8 +18,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
+from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
-from services.common.http import Conflict, NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.common.runtime import Runtime
@@ -28,6 +29,8 @@ Responses = dict[int | str, dict[str, Any]]
 
 Unit = Annotated[UnitCode, Path()]  # the unit a route's path names
 Limit = Annotated[int, Query(ge=1, le=1000)]  # how many documents a list answers with at most
+# a record's own id in a route's path (a meeting, an item, a task …)
+IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 
 # The refusals every write of a council office can meet, before its own (404, 409 …).
 WRITE_REFUSALS: Responses = {
@@ -130,7 +133,7 @@ def days_between(start: date | None, end: date | None) -> Document:
     return {k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None}
 
 
-class EventStore:
+class EmittingStore:
     """A store whose writes emit events: it appends them to the service's outbox in the
     caller's transaction, so a document never commits without its event, nor the reverse."""
 

@@ -40,8 +40,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from contracts.timezone import VIETNAM_TZ
+from services.common.errors import Forbidden, NotFound
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, era_of
-from services.common.http import Forbidden, NotFound
 from services.common.settings import Settings
 
 __all__ = [

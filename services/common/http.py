@@ -11,44 +11,31 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
-class DomainError(Exception):
-    """A request that cannot be true (an unknown unit, a future meeting …): 422 naming the field."""
-
-    status_code = 422
-
-    def __init__(self, field: str, message: str, kind: str = "value_error") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.kind = kind
-
-    def as_detail(self) -> list[dict[str, Any]]:
-        """Same shape as FastAPI's validation errors, so clients handle one format."""
-        return [{"loc": self.field.split("."), "msg": self.message, "type": self.kind}]
+# The status each kind of refusal travels with; the most specific class wins.
+STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403}
 
 
-class NotFound(DomainError):
-    status_code = 404
+def error_detail(exc: DomainError) -> list[dict[str, Any]]:
+    """Same shape as FastAPI's validation errors, so clients handle one format."""
+    return [{"loc": exc.field.split("."), "msg": exc.message, "type": exc.kind}]
 
 
-class Conflict(DomainError):
-    status_code = 409
-
-
-class Forbidden(DomainError):
-    status_code = 403
+def status_of(exc: DomainError) -> int:
+    """404, 409 or 403 for those kinds; 422 (naming the field) for any other refusal."""
+    return next((STATUS[k] for k in type(exc).__mro__ if k in STATUS), 422)
 
 
 def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.as_detail()}, status_code=exc.status_code)
+        return JSONResponse({"detail": error_detail(exc)}, status_code=status_of(exc))
 
     @app.get("/health", tags=["operations"], summary="The process is alive")
     async def health() -> dict[str, str]:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from contracts import EventDraft
 from contracts.timezone import VIETNAM_TZ
 from contracts.versioning import event_type, event_version
+from services.common.errors import DomainError, Forbidden
 from services.common.hierarchy import Hierarchy, Unit
-from services.common.http import DomainError, Forbidden
 
 
 def recordable_unit(

@@ -14,6 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
+from contracts.ids import ID_PATTERN
 from contracts.meetings import Meeting, MeetingScheduled, Text
 from contracts.timezone import VIETNAM_TZ
 from services.common.activity import (
@@ -26,7 +27,7 @@ from services.common.activity import (
     recording_responses,
 )
 from services.common.auth import CallerDep
-from services.common.http import Conflict, NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.meetings.domain import (
     MeetingState,
@@ -51,7 +52,7 @@ def _service_of(app: FastAPI) -> Meetings:
 
 router = guarded_router("meetings", _service_of)
 
-MeetingId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+MeetingId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 _STEP_RESPONSES: Responses = {
     **WRITE_REFUSALS,
     404: {"description": "No such meeting of this unit"},

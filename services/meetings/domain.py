@@ -21,8 +21,8 @@ from enum import StrEnum
 
 from contracts import EventDraft, MeetingCancelled, MeetingCorrected, MeetingHeld
 from contracts.meetings import Conference, Meeting, MeetingScheduled, Session, Training
+from services.common.errors import Conflict, DomainError
 from services.common.hierarchy import Hierarchy, Unit
-from services.common.http import Conflict, DomainError
 from services.common.recording import recordable_unit, recorded
 
 

@@ -30,7 +30,7 @@ from contracts.meetings import (
     MeetingHeld,
     MeetingScheduled,
 )
-from services.common.activity import EventStore, days_between
+from services.common.activity import EmittingStore, days_between
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.meetings.domain import MeetingState, Status, session_key
@@ -38,7 +38,7 @@ from services.meetings.domain import MeetingState, Status, session_key
 SESSION_INDEX = "one_session_per_number_in_term"
 
 
-class MeetingStore(EventStore):
+class MeetingStore(EmittingStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
         super().__init__(outbox, topic)
         self.meetings = db["meetings"]

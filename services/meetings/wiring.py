@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
-from contracts.timezone import VIETNAM_TZ
+from contracts.timezone import today_in_vietnam
 from services.common.hierarchy import Hierarchy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.meetings.store import MeetingStore
-
-
-def _today() -> date:
-    return datetime.now(VIETNAM_TZ).date()
 
 
 @dataclass
@@ -23,7 +19,7 @@ class Meetings:
     runtime: Runtime
     hierarchy: Hierarchy
     store: MeetingStore
-    today: Callable[[], date] = field(default=_today)
+    today: Callable[[], date] = field(default=today_in_vietnam)
 
     @classmethod
     def build(cls, settings: Settings) -> Meetings:

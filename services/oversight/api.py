@@ -18,7 +18,7 @@ from services.common.activity import (
     recording_responses,
 )
 from services.common.auth import CallerDep
-from services.common.http import Conflict, NotFound
+from services.common.errors import Conflict, NotFound
 from services.oversight.domain import RecordSupervision, record_supervision
 from services.oversight.wiring import Oversight
 

@@ -22,11 +22,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft
+from contracts.ids import ID_PATTERN
 from contracts.oversight import (
     Agency,
     ItemId,
     LongText,
+    OpinionStage,
     PetitionReceived,
+    PetitionStage,
     PetitionType,
     Recommendation,
     SupervisionPlanned,
@@ -41,7 +44,7 @@ from services.common.activity import (
     with_signature,
 )
 from services.common.auth import Caller, CallerDep
-from services.common.http import Conflict, DomainError, NotFound
+from services.common.errors import Conflict, DomainError, NotFound
 from services.common.mongo import Document
 from services.common.recording import recordable_unit
 from services.oversight import followups
@@ -58,7 +61,7 @@ from services.oversight.wiring import Oversight
 
 router = guarded_router("oversight")  # the secret is loaded by the supervisions' router
 
-ItemPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+ItemPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 LIST_RESPONSES: Responses = {404: {"description": "No such unit between `from` and `to`"}}
 STEP_RESPONSES: Responses = {
     400: {"description": "The body is not UTF-8 text"},
@@ -505,9 +508,7 @@ async def list_opinions(
     request: Request,
     unit: Unit,
     caller: CallerDep,
-    stage: Annotated[
-        Literal["received", "forwarded", "answered", "resolved", "withdrawn"] | None, Query()
-    ] = None,
+    stage: Annotated[Literal[OpinionStage, "withdrawn"] | None, Query()] = None,
     start: From = None,
     end: To = None,
     limit: Limit = 200,
@@ -600,9 +601,7 @@ async def list_petitions(
     request: Request,
     unit: Unit,
     caller: CallerDep,
-    stage: Annotated[
-        Literal["received", "transferred", "settled", "withdrawn"] | None, Query()
-    ] = None,
+    stage: Annotated[Literal[PetitionStage, "withdrawn"] | None, Query()] = None,
     start: From = None,
     end: To = None,
     limit: Limit = 200,

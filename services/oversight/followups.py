@@ -35,8 +35,8 @@ from contracts.oversight import (
     SupervisionPlanned,
     SupervisionStarted,
 )
+from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy
-from services.common.http import DomainError
 from services.common.mongo import Document
 from services.common.recording import recordable_unit, recorded
 from services.oversight.tracking import OpenRecommendation, Tracked, days_to_close

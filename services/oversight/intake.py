@@ -22,6 +22,8 @@ from pydantic import BaseModel
 from contracts import Decoded, EventDraft
 from contracts.meetings import CitizenReception, MeetingCorrected, MeetingHeld, VoterContact
 from contracts.oversight import (
+    OPINION_STAGES,
+    PETITION_STAGES,
     OpinionMoved,
     OpinionReceived,
     OpinionWithdrawn,
@@ -158,7 +160,7 @@ class _Kind:
 
 KINDS: Mapping[str, _Kind] = {
     "opinions": _Kind(
-        ("received", "forwarded", "answered", "resolved"),
+        OPINION_STAGES,
         "raised_on",
         "resolved_on",
         "days_to_resolve",
@@ -167,7 +169,7 @@ KINDS: Mapping[str, _Kind] = {
         OpinionMoved,
     ),
     "petitions": _Kind(
-        ("received", "transferred", "settled"),
+        PETITION_STAGES,
         "received_on",
         "settled_on",
         "days_to_settle",

@@ -23,9 +23,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope, EventDraft
-from services.common.activity import EventStore, days_between
+from services.common.activity import EmittingStore, days_between
 from services.common.consumer import PositionStore
-from services.common.http import Conflict, NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.oversight.tracking import (
@@ -78,7 +78,7 @@ def new_item(
     }
 
 
-class ItemStore(EventStore):
+class ItemStore(EmittingStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
         super().__init__(outbox, topic)
         self.db = db

@@ -16,12 +16,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import REGISTRY, Envelope, EventDraft
 from contracts.oversight import SupervisionFinished
-from services.common.activity import EventStore, days_between
+from services.common.activity import EmittingStore, days_between
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 
 
-class SupervisionStore(EventStore):
+class SupervisionStore(EmittingStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
         super().__init__(outbox, topic)
         self.supervisions = db["supervisions"]

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.common.http import Conflict, DomainError
+from contracts.oversight import OPINION_STAGES, PETITION_STAGES
+from services.common.errors import Conflict, DomainError
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +26,14 @@ class Lifecycle:
     """The stages of one kind of item, in order; the first is the one it is opened at."""
 
     item: str  # "opinion"
-    stages: tuple[str, ...]  # ("received", "forwarded", "answered", "resolved")
+    stages: tuple[str, ...]  # OPINION_STAGES or PETITION_STAGES
     raised: str  # how its first day reads in messages: "raised", "received" …
 
 
 SUPERVISION = Lifecycle("supervision", ("planned", "started", "finished"), "planned")
 RECOMMENDATION = Lifecycle("recommendation", ("issued", "implemented"), "issued")
-OPINION = Lifecycle("opinion", ("received", "forwarded", "answered", "resolved"), "raised")
-PETITION = Lifecycle("petition", ("received", "transferred", "settled"), "received")
+OPINION = Lifecycle("opinion", OPINION_STAGES, "raised")
+PETITION = Lifecycle("petition", PETITION_STAGES, "received")
 
 
 @dataclass(frozen=True, slots=True)

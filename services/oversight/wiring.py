@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts.timezone import VIETNAM_TZ
+from contracts.timezone import today_in_vietnam
 from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
@@ -30,10 +30,6 @@ SWEEP_EVERY = 300.0  # seconds between overdue sweeps: a cheap indexed query, an
 SWEEP_BATCH = 500  # recommendations marked overdue per transaction
 
 
-def _today() -> date:
-    return datetime.now(VIETNAM_TZ).date()
-
-
 @dataclass
 class Oversight:
     settings: Settings
@@ -42,7 +38,7 @@ class Oversight:
     store: SupervisionStore
     items: ItemStore
     intake: BatchConsumer
-    today: Callable[[], date] = field(default=_today)
+    today: Callable[[], date] = field(default=today_in_vietnam)
     sweep_every: float = SWEEP_EVERY
     _sweeper: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)

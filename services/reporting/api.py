@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from contracts import UnitCode
 from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
-from services.common.http import DomainError, Forbidden, NotFound
+from services.common.errors import DomainError, Forbidden, NotFound
 from services.reporting.periods import InvalidPeriod, Period, parse_period
 from services.reporting.views import country_as_it_was, eras_of
 from services.reporting.wiring import Reporting

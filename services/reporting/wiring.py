@@ -6,13 +6,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.timezone import today_in_vietnam
 from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.reporting.coordination.service import Coordination, vietnam_today
+from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
@@ -60,7 +61,7 @@ class Reporting:
         hierarchy = runtime.hierarchy
         store = ProjectionStore(runtime.db)
         consumer = projector_consumer(runtime, store, hierarchy)
-        coordination = Coordination.build(runtime, hierarchy, vietnam_today)
+        coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
         return cls(
             settings,
             runtime,

@@ -17,8 +17,8 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
+from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy
-from services.common.http import DomainError
 from services.reporting.coordination import domain
 from services.reporting.coordination.extra import members, stock_day
 from services.reporting.figures import LABELS, RATES, contributions_of, rates_of

@@ -22,8 +22,8 @@ from contracts.oversight import (
     RecommendationOverdue,
     SupervisionStarted,
 )
+from services.common.errors import Conflict, DomainError
 from services.common.hierarchy import Hierarchy, Unit
-from services.common.http import Conflict, DomainError
 from services.oversight import followups
 from services.oversight.intake import openings
 from services.oversight.items import tracked_of

@@ -26,6 +26,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatus,
 )
+from contracts.ids import ID_PATTERN
 from services.common.activity import (
     Limit,
     Responses,
@@ -37,8 +38,8 @@ from services.common.activity import (
     with_signature,
 )
 from services.common.auth import Caller, CallerDep
+from services.common.errors import Conflict, NotFound
 from services.common.hierarchy import Era
-from services.common.http import Conflict, NotFound
 from services.common.mongo import Document
 from services.reporting.coordination import domain
 from services.reporting.coordination.domain import Context
@@ -69,7 +70,7 @@ def _readable_era(request: Request, caller: Caller, unit: str, era: Era | None) 
 
 router = guarded_router("coordination", _reporting_of)
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 WRITE_RESPONSES = recording_responses("The id is taken by different content")
 
 
@@ -104,7 +105,7 @@ class ReportToFile(BaseModel):
         default_factory=lambda: uuid4().hex,
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        pattern=ID_PATTERN,
     )
     period: str = Field(
         min_length=4,

@@ -36,8 +36,8 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
+from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy, Level, Unit
-from services.common.http import DomainError
 from services.common.recording import recordable_unit, recorded
 from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from contracts.timezone import VIETNAM_TZ
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.runtime import Runtime
@@ -62,8 +61,3 @@ def _consumer(runtime: Runtime, store: CoordinationStore, hierarchy: Hierarchy) 
     return BatchConsumer(
         runtime.settings, "reporting-coordination", topics, store.positions, handler.handle
     )
-
-
-def vietnam_today() -> date:
-    """Today in Vietnam (UTC+7): what "deadline passed" and "in the future" are judged by."""
-    return datetime.now(VIETNAM_TZ).date()

@@ -39,7 +39,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatusChanged,
 )
-from services.common.activity import EventStore
+from services.common.activity import EmittingStore
 from services.common.consumer import PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document
@@ -135,7 +135,7 @@ def answer_fields(unit: str, payload: Document, event_id: str) -> Document:
     }
 
 
-class CoordinationStore(EventStore):
+class CoordinationStore(EmittingStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
         super().__init__(outbox, topic)
         self.declarations = db["declarations"]

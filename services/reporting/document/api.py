@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Envelope, EventDraft
+from contracts.timezone import today_in_vietnam
 from services.common.activity import WRITE_REFUSALS, Unit, guarded_router
 from services.common.auth import Caller, CallerDep
+from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Era
-from services.common.http import DomainError, NotFound
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.coordination.domain import FileReport, due_on, obligation_of
-from services.reporting.coordination.service import vietnam_today
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.content import (
     Council,
@@ -143,7 +143,7 @@ async def report_document(
 ) -> Response:
     asked = report_period(period)
     content, council = await build_report(
-        _reporting(request), caller, unit, asked, view, dated or vietnam_today()
+        _reporting(request), caller, unit, asked, view, dated or today_in_vietnam()
     )
     if format == "html":
         return Response(render_html.render_html(content), media_type=render_html.MEDIA_TYPE)

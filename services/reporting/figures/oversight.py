@@ -33,6 +33,8 @@ from pydantic import BaseModel
 
 from contracts import Decoded
 from contracts.oversight import (
+    OPINION_STAGES,
+    PETITION_STAGES,
     Activity,
     Body,
     OpinionAnswered,
@@ -328,14 +330,14 @@ class _Followed:
 
 
 _OPINION = _Followed(
-    ("received", "forwarded", "answered", "resolved"),
+    OPINION_STAGES,
     "opinions",
     "voter_opinions_pending",
     "opinion_days_to_resolve",
 )
 # A petition taken at a reception: its reception counts it as received in meeting.held.
 _PETITION = _Followed(
-    ("received", "transferred", "settled"),
+    PETITION_STAGES,
     "petitions",
     "petitions_pending",
     "petition_days_to_settle",
