@@ -20,7 +20,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_consumer, partitions_of
 from services.common.mongo import connect, in_transaction
 from services.common.settings import Settings
-from services.reporting.projector import Fold
+from services.reporting.fold import Fold
 from services.reporting.store import ProjectionStore
 
 

@@ -58,8 +58,8 @@ from services.common.mongo import Document, connect, in_transaction
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.figures import contributions_of
-from services.reporting.handlers import Projector
-from services.reporting.projector import StreamPosition, fold, month_of
+from services.reporting.fold import StreamPosition, fold, month_of
+from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.wiring import Reporting
 

@@ -26,7 +26,7 @@ from services.common.kafka import make_consumer, partitions_of
 from services.common.mongo import connect
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.reporting.handlers import Projector
+from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.wiring import projector_topics
 

@@ -15,7 +15,7 @@ from deploy.soak.common import (
     Snapshot,
 )
 from deploy.soak.faults import SoakFaults
-from services.reporting.projector import fold
+from services.reporting.fold import fold
 
 
 class SoakChecks(SoakFaults):

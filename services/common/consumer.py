@@ -23,14 +23,16 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.common.background import Loop
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.mongo import Document
@@ -72,6 +74,12 @@ class PositionStore:
             for (topic, partition), offset in last.items()
         ]
 
+    async def write(self, session: AsyncClientSession, records: Sequence[Record]) -> None:
+        """Advance positions past `records` inside the transaction `session` runs."""
+        updates = self.updates(records)
+        if updates:
+            await self.collection.bulk_write(updates, ordered=False, session=session)
+
 
 @dataclass
 class ConsumerStatus:
@@ -86,6 +94,17 @@ class ConsumerStatus:
     rebalances: int = 0
     restarts: int = 0
     dropped_after_rebalance: int = 0
+
+    def readiness(self, *, caught_up: bool = True, handled: bool = False) -> dict[str, Any]:
+        """What a service's /ready says of this consumer (each service shows its own fields)."""
+        shown: dict[str, Any] = {"running": self.running}
+        if caught_up:
+            shown["caught_up"] = self.caught_up
+        shown["lag"] = self.lag
+        if handled:
+            shown["handled"] = self.handled
+        shown["error"] = self.last_error
+        return shown
 
 
 class BatchConsumer:
@@ -111,8 +130,7 @@ class BatchConsumer:
         self.look_ahead = look_ahead
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Loop(f"consumer-{name}")
         # Held while a batch is handled; a rebalance takes it, so the batch in hand commits
         # (with its positions) before partitions move, and seeks happen between batches.
         self._lock = asyncio.Lock()
@@ -125,24 +143,17 @@ class BatchConsumer:
         return f"{group}.{self.name}" if group else None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name=f"consumer-{self.name}")
+        self._background.start(self._run_forever())
 
     async def stop(self, grace: float = 15.0) -> None:
         """Finish the batch in hand, then leave; its positions are already stored with it.
         A consumer stuck on an absent broker is cancelled after `grace`: a batch cut short
         never commits, so it is simply read again by the next run."""
-        self._stopping.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), grace)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+        await self._background.stop(grace)
 
     async def _run_forever(self) -> None:
         backoff = 0.5
-        while not self._stopping.is_set():
+        while not self._background.stopping.is_set():
             try:
                 await self._run()
             except Exception as exc:  # broker or MongoDB away: start over from stored positions
@@ -154,8 +165,7 @@ class BatchConsumer:
                     error=self.status.last_error,
                     retry_in_s=backoff,
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                await self._background.pause(backoff)
                 backoff = min(backoff * 2, 10.0)
             else:
                 backoff = 0.5
@@ -217,7 +227,7 @@ class BatchConsumer:
         idle = self.settings.idle_backoff_ms / 1000
         window_start, window_count = time.monotonic(), 0
         ahead_generation = self._generation
-        while not self._stopping.is_set():
+        while not self._background.stopping.is_set():
             if ahead[0] is None:
                 generation = self._generation
                 fetched = await self._fetch(consumer)
@@ -292,9 +302,8 @@ class BatchConsumer:
         except IllegalStateError:
             return  # a rebalance took some of them meanwhile
         try:
-            while not self._stopping.is_set() and self._generation == generation:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), idle)
+            while not self._background.stopping.is_set() and self._generation == generation:
+                await self._background.pause(idle)
                 if self._generation != generation:
                     return
                 if not assigned:

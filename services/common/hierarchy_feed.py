@@ -8,31 +8,30 @@ transaction, so a restart rebuilds the same tree before serving. `unit.registere
 different dataset, which is dead-lettered with the difference as the reason.
 
 The reporting service does not use this: its projector applies changes inside its own
-transactions, because it must also move figures (services.reporting.handlers.apply_change).
+transactions, because it must also move figures
+(services.reporting.projector_consumer.apply_change).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import InvalidEvent, decode_event
+from contracts import Decoded, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import Verifier
 from services.common.consumer import BatchConsumer, PositionStore, Record
-from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
-from services.common.mongo import Document, in_transaction
-
-if TYPE_CHECKING:
-    from services.common.runtime import Runtime
+from services.common.mongo import Document
+from services.common.pipeline import Consuming, Dispatch, Pipeline
 
 log = get_logger()
+# What an event does to the working copy of the tree: the changes it newly applied.
+Step = Callable[[Hierarchy, Decoded[Any]], list[HierarchyChanged]]
 
 
 class HierarchyFeed:
@@ -40,22 +39,20 @@ class HierarchyFeed:
 
     def __init__(
         self,
-        runtime: Runtime,
+        context: Consuming,
+        name: str,
         hierarchy: Hierarchy,
         db: AsyncDatabase[Document],
-        verifier: Verifier | None,
     ) -> None:
-        self.runtime = runtime
         self.hierarchy = hierarchy
         self.log = db["hierarchy_log"]
         self.positions = PositionStore(db["hierarchy_positions"])
-        self.verifier = verifier
+        self.pipeline = Pipeline(context, self.positions)
+        self.dispatch = Dispatch[Step](
+            {HierarchyChanged: _changed, UnitRegistered: _registered}, otherwise=_foreign
+        )
         self.consumer = BatchConsumer(
-            runtime.settings,
-            f"{runtime.service}-hierarchy",
-            [runtime.settings.topics.hierarchy],
-            self.positions,
-            self.handle,
+            context.settings, name, [context.settings.topics.hierarchy], self.positions, self.handle
         )
 
     async def restore(self) -> None:
@@ -72,25 +69,11 @@ class HierarchyFeed:
 
     async def handle(self, records: Sequence[Record]) -> None:
         working = self.hierarchy.copy()
-        letters: list[DeadLetter] = []
-        new: list[HierarchyChanged] = []
-        for record in records:
-            try:
-                event = decode_event(record.value or b"")
-                if self.verifier is not None:
-                    self.verifier.check(event.envelope)
-                payload = event.payload
-                if isinstance(payload, HierarchyChanged):
-                    if working.apply([payload]):
-                        new.append(payload)
-                elif isinstance(payload, UnitRegistered):
-                    reason = working.differs_from_dataset(payload)
-                    if reason:
-                        raise InvalidEvent(reason)
-                else:
-                    raise InvalidEvent(f"{event.envelope.type} does not belong on this topic")
-            except (InvalidEvent, ValueError) as exc:
-                letters.append(DeadLetter(record, str(exc)))
+        new, letters = self.pipeline.judge(
+            records,
+            lambda event: self.dispatch.of(event)(working, event),
+            refuses=(ValueError,),  # InvalidEvent among them; a change that cannot apply too
+        )
 
         async def work(session: AsyncClientSession) -> None:
             for change in new:
@@ -100,14 +83,8 @@ class HierarchyFeed:
                     upsert=True,
                     session=session,
                 )
-            updates = self.positions.updates(records)
-            if updates:
-                await self.positions.collection.bulk_write(updates, session=session)
 
-        # Before the transaction: PyMongo runs it again on a transient error, and the letters
-        # must go out once (acknowledged before the positions move past them).
-        await self.runtime.dead_letter(letters)
-        await in_transaction(self.runtime.mongo, work)
+        await self.pipeline.commit(records, letters, work)
         self.hierarchy.adopt(working)
         for change in new:
             log.info(
@@ -117,3 +94,18 @@ class HierarchyFeed:
                 effective=change.effective.isoformat(),
                 rejected=working.rejected().get(change.change_no),
             )
+
+
+def _changed(working: Hierarchy, event: Decoded[HierarchyChanged]) -> list[HierarchyChanged]:
+    return [event.payload] if working.apply([event.payload]) else []
+
+
+def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> list[HierarchyChanged]:
+    reason = working.differs_from_dataset(event.payload)
+    if reason:
+        raise InvalidEvent(reason)
+    return []
+
+
+def _foreign(working: Hierarchy, event: Decoded[Any]) -> list[HierarchyChanged]:
+    raise InvalidEvent(f"{event.envelope.type} does not belong on this topic")

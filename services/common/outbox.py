@@ -26,6 +26,7 @@ from pymongo.errors import PyMongoError
 
 from contracts import Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
+from services.common.background import Loop, cancel
 from services.common.logging import get_logger
 from services.common.mongo import Document
 
@@ -175,8 +176,7 @@ class OutboxRelay:
         self.mark_delay = mark_delay
         self.status = RelayStatus()
         self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Loop("outbox-relay")
         self._last_contact = 0.0
         self._next_reap = 0.0
 
@@ -185,20 +185,19 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._background.start(self._run())
 
     async def stop(self) -> None:
         """Stop after the current batch: whatever is not yet marked stays pending, not lost
         (the next start publishes it again; consumers drop the copies by stream sequence)."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task:
-            await self._task
+        self._background.stopping.set()
+        self._wake.set()  # so a relay between polls sees the stop at once
+        await self._background.stop()
         await self._disconnect()
 
     async def _run(self) -> None:
         backoff = self.poll_interval
-        while not self._stopping.is_set():
+        while not self._background.stopping.is_set():
             try:
                 await self._reap_orphans()
                 if not self.status.connected:
@@ -365,10 +364,8 @@ class OutboxRelay:
             if done:
                 return drain.result()
             now = time.monotonic()
-            if self._stopping.is_set() and now - started >= self.ack_timeout:
-                drain.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await drain
+            if self._background.stopping.is_set() and now - started >= self.ack_timeout:
+                await cancel(drain)
                 return 0
             if now - warned >= self.ack_timeout:
                 warned = now

@@ -1,26 +1,26 @@
-"""The connections of one service process, wired once and shared by its entrypoints."""
+"""The connections of one service process, wired once and shared by its entrypoints.
+
+Consumers see only the part of it they use (services.common.pipeline.Consuming)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Source
-from contracts.signing import Lineage, Signer, Verifier
+from contracts.signing import Signer, Verifier
 from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
+from services.common.hierarchy_feed import HierarchyFeed
 from services.common.kafka import ensure_topics, make_broker
 from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
 from services.common.settings import Settings
-
-if TYPE_CHECKING:
-    from services.common.hierarchy_feed import HierarchyFeed
+from services.common.trust import lineage_of
 
 T = TypeVar("T")
 log = get_logger()
@@ -77,9 +77,7 @@ class Runtime:
         follow the hierarchy topic so this service's units stay those of every other."""
         await self.outbox.create_indexes()
         if follow_hierarchy and self.settings.follow_hierarchy:
-            from services.common.hierarchy_feed import HierarchyFeed
-
-            self.feed = HierarchyFeed(self, self.hierarchy, self.db, self.verifier())
+            self.feed = HierarchyFeed(self, f"{self.service}-hierarchy", self.hierarchy, self.db)
             await self.feed.restore()
             self.feed.consumer.start()
         if relay:
@@ -122,29 +120,3 @@ class Runtime:
         if mongo_ok:
             details["outbox_pending"] = await self.outbox.pending_count()
         return mongo_ok, details
-
-
-def lineage_of(hierarchy: Hierarchy) -> Lineage:
-    """Who may sign for a unit on a day: the unit and its ancestors as the pinned dataset has
-    them, plus, under the changes this service follows, the units its records now count in
-    (itself, or its successor if a change ended it) and their ancestors. None when the unit
-    named no unit that day.
-
-    The dataset part never depends on which changes a consumer has seen, so whether a record
-    is trusted does not depend on the order changes and records arrive in (live = rebuild);
-    signers made valid only by a change are trusted once the change is known."""
-    dataset = Hierarchy.load()
-
-    def lineage(unit: str, day: date) -> tuple[str, ...] | None:
-        chains: list[tuple[str, ...]] = []
-        if dataset.find(unit, day) is not None:
-            chains.append(dataset.lineage(unit, day))
-        target = hierarchy.resolve(unit, day)
-        if target is not None:
-            chain = hierarchy.lineage(target, day)
-            chains.append(chain if target == unit else (unit, *chain))
-        if not chains:
-            return None
-        return tuple(dict.fromkeys(code for chain in chains for code in chain))
-
-    return lineage

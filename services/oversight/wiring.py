@@ -12,13 +12,14 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.timezone import today_in_vietnam
+from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.oversight.followups import overdue_events
-from services.oversight.handlers import Intake
+from services.oversight.intake_consumer import Intake
 from services.oversight.items import ItemStore
 from services.oversight.store import SupervisionStore
 from services.oversight.tracking import overdue_as_of
@@ -54,7 +55,7 @@ class Oversight:
             "oversight-intake",
             [settings.topics.meetings],
             items.positions,
-            Intake(runtime, items, hierarchy).handle,
+            Intake(runtime, items, hierarchy, runtime.relay.notify).handle,
         )
         return cls(settings, runtime, hierarchy, store, items, intake)
 
@@ -69,10 +70,7 @@ class Oversight:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await cancel(self._sweeper)
         await self.intake.stop()
         await self.runtime.stop()
 
@@ -108,11 +106,5 @@ class Oversight:
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
-        status = self.intake.status
-        details["intake"] = {
-            "running": status.running,
-            "caught_up": status.caught_up,
-            "lag": status.lag,
-            "error": status.last_error,
-        }
+        details["intake"] = self.intake.status.readiness()
         return ok, details

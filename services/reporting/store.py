@@ -26,7 +26,7 @@ from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import PositionStore, Record
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
-from services.reporting.projector import Fold, StreamPosition, month_of, placed
+from services.reporting.fold import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
 # Stream positions are kept in this many documents, each stream in the one its name hashes

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.timezone import today_in_vietnam
+from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -15,7 +15,7 @@ from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
-from services.reporting.handlers import Projector
+from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
 
@@ -119,10 +119,7 @@ class Reporting:
                     self.consumer.start()
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+        await cancel(self._watch)
         await self.coordination.stop()
         await self.consumer.stop()
         await self.runtime.stop()
@@ -130,18 +127,8 @@ class Reporting:
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
         status = self.consumer.status
-        details["projector"] = {
-            "running": status.running,
-            "caught_up": status.caught_up,
-            "lag": status.lag,
-            "handled": status.handled,
-            "error": status.last_error,
-        }
-        inbox = self.coordination.consumer.status
-        details["coordination"] = {
-            "running": inbox.running,
-            "lag": inbox.lag,
-            "handled": inbox.handled,
-            "error": inbox.last_error,
-        }
+        details["projector"] = status.readiness(handled=True)
+        details["coordination"] = self.coordination.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
         return ok and status.running, details

@@ -27,8 +27,8 @@ from contracts.meetings import MeetingHeld
 from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy, era_of
 from services.common.mongo import Document, in_transaction
-from services.reporting.handlers import apply_change
-from services.reporting.projector import Fold, month_of
+from services.reporting.fold import Fold, month_of
+from services.reporting.projector_consumer import apply_change
 from services.reporting.store import ProjectionStore
 from tests.unit.test_hierarchy_changes import BASE, NEW, POOL, contact
 

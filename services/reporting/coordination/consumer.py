@@ -12,13 +12,14 @@ are skipped here; the projector, which reads the same topic, dead-letters them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Decoded, InvalidEvent, decode_event
+from contracts import Decoded
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -29,58 +30,68 @@ from contracts.coordination import (
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
-from services.common.mongo import in_transaction
+from services.common.pipeline import Consuming, Dispatch, Pipeline
 from services.common.recording import serves
-from services.common.runtime import Runtime
 from services.reporting.coordination.store import CoordinationStore
 
 log = get_logger()
+Write = tuple[str, UpdateOne]
 
 
 class CoordinationConsumer:
-    def __init__(self, runtime: Runtime, store: CoordinationStore, hierarchy: Hierarchy) -> None:
-        self.runtime = runtime
+    def __init__(self, context: Consuming, store: CoordinationStore, hierarchy: Hierarchy) -> None:
         self.store = store
         self.hierarchy = hierarchy
-        self.served = runtime.settings.units
-        self.verifier = runtime.verifier()
+        self.served = context.settings.units
+        # Refused records are only skipped: the projector dead-letters them.
+        self.pipeline = Pipeline(context, store.positions, dead_letters=False)
+        self.dispatch = Dispatch[Callable[[Decoded[Any]], list[Write]]](
+            {
+                CouncilDelegatesDeclared: self._declared,
+                CouncilStaffDeclared: self._declared,
+                ReportFiled: self._filed,
+                ProposalRaised: self._raised,
+                ProposalAnswered: self._answered,
+            },
+            otherwise=lambda _: [],
+        )
 
-    def writes_for(self, event: Decoded[BaseModel]) -> list[tuple[str, UpdateOne]]:
+    def writes_for(self, event: Decoded[BaseModel]) -> list[Write]:
         """What one trusted event changes in this instance's coordination documents, read
         from its payload in the current version (upcast), never the wire shape."""
-        envelope, payload, store = event.envelope, event.payload, self.store
-        if isinstance(payload, CouncilDelegatesDeclared | CouncilStaffDeclared):
-            return [("declarations", store.declaration_upsert(event))]
-        if isinstance(payload, ReportFiled):
-            return [("filings", store.filing_upsert(event))]
-        if isinstance(payload, ProposalRaised):
-            ours = (envelope.unit, payload.to_unit)
-            if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
-                return [("proposals", store.raised_upsert(event))]
-        if isinstance(payload, ProposalAnswered):
-            ours = (envelope.unit, payload.raised_by)
-            if any(serves(self.hierarchy, u, envelope.business_day, self.served) for u in ours):
-                return [("proposals", store.answered_upsert(event))]
+        return self.dispatch.of(event)(event)
+
+    def _declared(self, event: Decoded[BaseModel]) -> list[Write]:
+        return [("declarations", self.store.declaration_upsert(event))]
+
+    def _filed(self, event: Decoded[BaseModel]) -> list[Write]:
+        return [("filings", self.store.filing_upsert(event))]
+
+    def _raised(self, event: Decoded[Any]) -> list[Write]:
+        raised: ProposalRaised = event.payload
+        if self._ours(event, raised.to_unit):
+            return [("proposals", self.store.raised_upsert(event))]
         return []
 
+    def _answered(self, event: Decoded[Any]) -> list[Write]:
+        answered: ProposalAnswered = event.payload
+        if self._ours(event, answered.raised_by):
+            return [("proposals", self.store.answered_upsert(event))]
+        return []
+
+    def _ours(self, event: Decoded[BaseModel], other: str) -> bool:
+        """Whether the event's unit or `other` is one this instance serves."""
+        day = event.envelope.business_day
+        return any(
+            serves(self.hierarchy, u, day, self.served) for u in (event.envelope.unit, other)
+        )
+
     async def handle(self, records: Sequence[Record]) -> None:
-        writes: list[tuple[str, UpdateOne]] = []
-        for record in records:
-            try:
-                event = decode_event(record.value or b"")
-                if self.verifier is not None:
-                    self.verifier.check(event.envelope)
-            except InvalidEvent as exc:
-                log.debug("coordination_skipped", reason=str(exc), offset=record.offset)
-                continue
-            writes.extend(self.writes_for(event))
+        writes, skipped = self.pipeline.judge(records, self.writes_for)
+        for letter in skipped:
+            log.debug("coordination_skipped", reason=letter.reason, offset=letter.record.offset)
 
         async def work(session: AsyncClientSession) -> None:
             await self.store.apply(session, writes)
-            offsets = self.store.positions.updates(records)
-            if offsets:
-                await self.store.positions.collection.bulk_write(
-                    offsets, ordered=False, session=session
-                )
 
-        await in_transaction(self.runtime.mongo, work)
+        await self.pipeline.commit(records, skipped, work)

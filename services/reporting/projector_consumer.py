@@ -1,13 +1,18 @@
-"""The projector: folds batches of events from Kafka into the unit × month projection."""
+"""The projector: folds batches of events from Kafka into the unit × month projection.
+
+Its dead letters and its one transaction are the consumer pipeline's
+(services.common.pipeline); judging a batch is its own, because judging is most of its CPU:
+done ahead in a thread while the previous batch's transaction runs, with signatures verified
+in a worker process (services.common.verification). The pure fold is services.reporting.fold.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from datetime import date
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -17,12 +22,12 @@ from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import Claim, Verifier
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter
-from services.common.hierarchy import Era, Hierarchy, era_of
+from services.common.hierarchy import Hierarchy, era_of
 from services.common.logging import get_logger
-from services.common.mongo import in_transaction
-from services.common.runtime import Runtime, lineage_of
+from services.common.pipeline import Consuming, Dispatch, Pipeline
+from services.common.trust import lineage_of
 from services.common.verification import Verification
-from services.reporting.projector import Fold, countable
+from services.reporting.fold import Fold, countable
 from services.reporting.store import ProjectionStore
 
 log = get_logger()
@@ -49,17 +54,18 @@ class Projector:
 
     def __init__(
         self,
-        runtime: Runtime,
+        context: Consuming,
         store: ProjectionStore,
         hierarchy: Hierarchy,
         *,
         dead_letters: bool = True,
     ) -> None:
-        self.runtime = runtime
         self.store = store
         self.hierarchy = hierarchy
-        self.verifier = runtime.verifier()
-        self.dead_letters = dead_letters  # a rebuild re-reads what live already dead-lettered
+        # Positions are written by the store, with the stream positions (ProjectionStore.apply).
+        # A rebuild re-reads what live already dead-lettered, so it publishes no letters.
+        self.pipeline = Pipeline(context, None, dead_letters=dead_letters)
+        self.verifier = self.pipeline.verifier
         self.refused = 0
         self._changes_adopted = 0  # batches whose hierarchy changes were adopted
         self._ahead: tuple[BatchKey, int, asyncio.Future[Judged]] | None = None
@@ -97,8 +103,6 @@ class Projector:
         """
         started = time.perf_counter()
         accepted, letters = await self._judged(records)
-        if self.dead_letters:
-            await self.runtime.dead_letter(letters)
 
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
@@ -109,7 +113,7 @@ class Projector:
             trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
             for record, event in accepted:
                 if isinstance(event.payload, HierarchyChanged):
-                    await self._change(session, fold, event.payload)
+                    await apply_change(self.store, session, fold, event.payload)
                     continue
                 fold.add(event)
                 if trace:
@@ -126,7 +130,7 @@ class Projector:
             await self.store.apply(session, fold, records)
             return fold, working
 
-        fold, working = await in_transaction(self.runtime.mongo, work)
+        fold, working = await self.pipeline.commit(records, letters, work)
         self.hierarchy.adopt(working)
         if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
             self._changes_adopted += 1
@@ -166,11 +170,6 @@ class Projector:
         judging.settle()
         return judging.accepted, [letter for _, letter in sorted(judging.letters)]
 
-    async def _change(
-        self, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
-    ) -> int:
-        return await apply_change(self.store, session, fold, change)
-
 
 class _Judging:
     """A batch being judged: decoded records wait in `pending` while their signatures are
@@ -209,39 +208,33 @@ class _Judging:
     def _place(self, event: Decoded[BaseModel]) -> bool:
         """Check an event against the tree as it stands (InvalidEvent if it cannot count);
         True if it is to be folded. A hierarchy change is applied to the tree here."""
-        payload = event.payload
-        if isinstance(payload, UnitRegistered):
-            reason = self.working.differs_from_dataset(payload)
-            if reason:
-                raise InvalidEvent(reason)
-            return False  # checked, nothing to fold
-        if isinstance(payload, HierarchyChanged):
-            self.working.apply([payload])
-        else:
-            countable(self.working, event)
-        return True
+        return PLACE.of(event)(self.working, event)
 
 
-class ChangeStore(Protocol):
-    """What applying a hierarchy change needs from a projection version's storage."""
+def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> bool:
+    reason = working.differs_from_dataset(event.payload)
+    if reason:
+        raise InvalidEvent(reason)
+    return False  # checked, nothing to fold
 
-    async def flush(self, session: AsyncClientSession, fold: Fold) -> None: ...
 
-    async def regroup(
-        self,
-        session: AsyncClientSession,
-        fold: Fold,
-        old: Hierarchy,
-        era: Era,
-        since: date,
-        codes: set[str],
-    ) -> None: ...
+def _changed(working: Hierarchy, event: Decoded[HierarchyChanged]) -> bool:
+    working.apply([event.payload])
+    return True
 
-    async def log_change(self, session: AsyncClientSession, change: HierarchyChanged) -> None: ...
+
+def _counted(working: Hierarchy, event: Decoded[BaseModel]) -> bool:
+    countable(working, event)
+    return True
+
+
+PLACE = Dispatch[Callable[[Hierarchy, Decoded[Any]], bool]](
+    {UnitRegistered: _registered, HierarchyChanged: _changed}, otherwise=_counted
+)
 
 
 async def apply_change(
-    store: ChangeStore, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
+    store: ProjectionStore, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
 ) -> int:
     """Apply one hierarchy change inside a batch's transaction; 1 if it was new.
 

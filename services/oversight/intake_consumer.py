@@ -1,61 +1,65 @@
-"""The intake: consumes the meetings topic and opens the voter opinions and petitions raised.
+"""The intake consumer: reads the meetings topic and opens the voter opinions and petitions
+raised (which ones, the pure rules of services.oversight.intake decide).
 
-Each batch is decoded and verified like the reporting projector does; refused records go to the
-dead-letter topic (before the transaction, so a transaction run again after a transient error
-publishes none twice). Then one transaction, in the order of the records, opens the new items,
-makes the items of corrected meetings follow their corrections (withdrawn, moved, reopened),
-writes their events to the outbox and stores the consumer's positions, so a redelivered voter
-contact opens nothing twice (an item id already tracked is never opened again, even with
-positions lost) and a redelivered correction changes nothing (each is followed once).
+Each batch runs through the consumer pipeline (services.common.pipeline): decoded and
+verified, refused records dead-lettered before the transaction. Then one transaction, in the
+order of the records, opens the new items, makes the items of corrected meetings follow their
+corrections (withdrawn, moved, reopened), writes their events to the outbox and stores the
+consumer's positions, so a redelivered voter contact opens nothing twice (an item id already
+tracked is never opened again, even with positions lost) and a redelivered correction changes
+nothing (each is followed once).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import InvalidEvent, decode_event
+from contracts import Decoded, InvalidEvent
+from contracts.meetings import MeetingCorrected, MeetingHeld
 from services.common.consumer import Record
-from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
-from services.common.mongo import in_transaction
-from services.common.runtime import Runtime
+from services.common.pipeline import Consuming, Dispatch, Pipeline
 from services.oversight.intake import Correction, Opening, plan, reconcile
 from services.oversight.items import ItemStore, new_item
 
 log = get_logger()
+Step = Opening | Correction
 
 
 class Intake:
-    def __init__(self, runtime: Runtime, items: ItemStore, hierarchy: Hierarchy) -> None:
-        self.runtime = runtime
+    """The oversight service's consumer of the meetings topic."""
+
+    def __init__(
+        self,
+        context: Consuming,
+        items: ItemStore,
+        hierarchy: Hierarchy,
+        notify: Callable[[], None],
+    ) -> None:
         self.items = items
         self.hierarchy = hierarchy
-        self.verifier = runtime.verifier()
+        self.served = context.settings.units
+        self.notify = notify  # wakes the outbox relay after a batch that wrote events
+        self.pipeline = Pipeline(context, items.positions)
+        self.dispatch = Dispatch[Callable[[Decoded[BaseModel]], list[Step]]](
+            {MeetingHeld: self._plan, MeetingCorrected: self._plan}, otherwise=lambda _: []
+        )
+
+    def _plan(self, event: Decoded[BaseModel]) -> list[Step]:
+        try:
+            return plan(event, self.hierarchy, self.served)
+        except ValidationError as exc:  # an item oversight cannot track must not stop it
+            raise InvalidEvent(f"cannot open its items: {exc.errors()[0]}") from exc
 
     async def handle(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
-        planned: list[Opening | Correction] = []
-        refused: list[DeadLetter] = []
-        for record in records:
-            try:
-                event = decode_event(record.value or b"")
-                if self.verifier is not None:
-                    self.verifier.check(event.envelope)
-                planned.extend(plan(event, self.hierarchy, self.runtime.settings.units))
-            except InvalidEvent as exc:
-                refused.append(DeadLetter(record, str(exc)))
-            except ValidationError as exc:  # an item oversight cannot track must not stop it
-                refused.append(DeadLetter(record, f"cannot open its items: {exc.errors()[0]}"))
-
-        # Before the transaction: PyMongo runs it again on a transient error, and the letters
-        # must go out once (acknowledged before the positions move past them).
-        await self.runtime.dead_letter(refused)
+        planned, refused = self.pipeline.judge(records, lambda e: self.dispatch.of(e)(e))
 
         async def work(session: AsyncClientSession) -> Counter[str]:
             done: Counter[str] = Counter()
@@ -64,14 +68,11 @@ class Intake:
                     done["opened" if await self._open(session, step) else "already_open"] += 1
                 else:
                     done.update(await self._follow(session, step))
-            await self.items.positions.collection.bulk_write(
-                self.items.positions.updates(records), session=session
-            )
             return done
 
-        done = await in_transaction(self.runtime.mongo, work)
+        done = await self.pipeline.commit(records, refused, work)
         if done.total() - done["already_open"] - done["already_followed"]:
-            self.runtime.relay.notify()
+            self.notify()
         log.info(
             "intake_batch",
             count=len(records),

@@ -1,0 +1,125 @@
+"""One consumer pipeline: decode → verify → dead letters → one transaction with positions.
+
+Every consumer of a topic (the hierarchy feed, oversight's intake, reporting's projector and
+its coordination consumer) runs its batches through here and plugs in only what it does with
+each event, dispatched by event type. The rules they share:
+
+- a record that cannot be decoded or trusted (InvalidEvent) is refused with the reason; the
+  rest of the batch goes on;
+- refusals are published to the dead-letter topic *before* the transaction, and acknowledged
+  by the broker before the positions move past them: PyMongo runs a transaction again after a
+  transient error, and a letter must go out once;
+- what the batch changes and the consumer's positions are written in one transaction, so a
+  redelivered batch changes nothing (exactly-once effects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.mongo_client import AsyncMongoClient
+
+from contracts import Decoded, InvalidEvent, decode_event
+from contracts.signing import Verifier
+from contracts.versioning import event_type
+from services.common.consumer import PositionStore, Record
+from services.common.deadletter import DeadLetter
+from services.common.mongo import Document, in_transaction
+from services.common.settings import Settings
+
+H = TypeVar("H")
+S = TypeVar("S")
+T = TypeVar("T")
+
+
+class Consuming(Protocol):
+    """The few things a consumer needs of its service (services.common.runtime.Runtime has
+    them): settings, MongoDB for the transaction, the verifier and the dead-letter topic."""
+
+    settings: Settings
+    mongo: AsyncMongoClient[Document]
+
+    def verifier(self) -> Verifier | None: ...
+
+    async def dead_letter(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+class Dispatch(Generic[H]):
+    """What a consumer does with each event type it takes, keyed by type as @folds(Model) is:
+    one lookup per event, and a type nobody handles gets `otherwise`."""
+
+    def __init__(self, handlers: Mapping[type[BaseModel], H], otherwise: H) -> None:
+        self.handlers = {event_type(model): handler for model, handler in handlers.items()}
+        self.otherwise = otherwise
+
+    def of(self, event: Decoded[BaseModel]) -> H:
+        return self.handlers.get(event.envelope.type, self.otherwise)
+
+
+class Pipeline:
+    """The consumer skeleton each consumer plugs its own step and transaction work into.
+
+    `positions`: where the consumer's positions go, in the same transaction as its work; None
+    when the work writes them itself (the projection store, with its stream positions).
+    `dead_letters`: False to refuse without publishing (a rebuild re-reads what live already
+    dead-lettered; the coordination consumer leaves that to the projector)."""
+
+    def __init__(
+        self,
+        context: Consuming,
+        positions: PositionStore | None,
+        *,
+        dead_letters: bool = True,
+    ) -> None:
+        self.context = context
+        self.positions = positions
+        self.dead_letters = dead_letters
+        self.verifier = context.verifier()
+
+    def read(self, record: Record) -> Decoded[BaseModel]:
+        """The record's event, decoded and trusted; InvalidEvent says why not."""
+        event = decode_event(record.value or b"")
+        if self.verifier is not None:
+            self.verifier.check(event.envelope)
+        return event
+
+    def judge(
+        self,
+        records: Sequence[Record],
+        step: Callable[[Decoded[BaseModel]], Iterable[S]],
+        refuses: tuple[type[Exception], ...] = (InvalidEvent,),
+    ) -> tuple[list[S], list[DeadLetter]]:
+        """What `step` makes of each trusted event, in record order, and the refused records:
+        those whose reading or step raised one of `refuses` (its message is the reason)."""
+        steps: list[S] = []
+        letters: list[DeadLetter] = []
+        for record in records:
+            try:
+                steps.extend(step(self.read(record)))
+            except refuses as exc:
+                letters.append(DeadLetter(record, str(exc)))
+        return steps, letters
+
+    async def commit(
+        self,
+        records: Sequence[Record],
+        letters: Sequence[DeadLetter],
+        work: Callable[[AsyncClientSession], Awaitable[T]],
+    ) -> T:
+        """Publish `letters`, then run `work` and the positions past `records` in one
+        transaction; returns what `work` returned."""
+        if self.dead_letters:
+            # Before the transaction: PyMongo runs it again on a transient error, and the
+            # letters must go out once (acknowledged before the positions move past them).
+            await self.context.dead_letter(letters)
+
+        async def with_positions(session: AsyncClientSession) -> T:
+            result = await work(session)
+            if self.positions is not None:
+                await self.positions.write(session, records)
+            return result
+
+        return await in_transaction(self.context.mongo, with_positions)
