@@ -26,6 +26,7 @@ from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import PositionStore, Record
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
+from services.reporting.periods import year_month
 from services.reporting.projector import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
@@ -193,7 +194,7 @@ class ProjectionStore:
             {"unit": 1, "month": 1, "days": 1},
             session=session,
         ):
-            year, month = int(doc["month"][:4]), int(doc["month"][5:])
+            year, month = year_month(doc["month"])
             for dd, figures in doc["days"].items():
                 day = date(year, month, int(dd))
                 counts = Counter({k: v for k, v in figures.items() if v})

@@ -39,7 +39,16 @@ from contracts.coordination import (
 from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.recording import recordable_unit, recorded
-from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
+from services.reporting.periods import (
+    InvalidPeriod,
+    Period,
+    is_term,
+    month_after,
+    month_start,
+    parse_period,
+    term_of,
+    year_month,
+)
 
 DUE_DAY: Mapping[Level, int] = {"commune": 5, "district": 10, "province": 15}
 
@@ -58,7 +67,7 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
         return ReportObligation.NINE_MONTHS, parsed
     if len(key) == 4:
         return ReportObligation.YEAR, parsed
-    if len(key) == 9 and key[4] == "-" and key[5:].isdigit():
+    if is_term(key):
         return ReportObligation.TERM, parsed
     raise InvalidPeriod(
         f"{key} is not a periodic report; reports are YYYY-H1 (6 tháng đầu năm),"
@@ -66,20 +75,14 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
     )
 
 
-def _next_month(month: str) -> tuple[int, int]:
-    y, m = int(month[:4]), int(month[5:])
-    return (y + 1, 1) if m == 12 else (y, m + 1)
-
-
 def due_on(level: Level, period: Period) -> date:
     """The deadline of a council of `level` for its report on `period`."""
-    y, m = _next_month(period.last)
-    return date(y, m, DUE_DAY[level])
+    return month_start(month_after(period.last)).replace(day=DUE_DAY[level])
 
 
 def obligations_due_in(month: str) -> list[Period]:
     """The reports every council owes in `month` ("YYYY-MM")."""
-    y, m = int(month[:4]), int(month[5:])
+    y, m = year_month(month)
     due: list[str] = []
     if m == 1:
         due.append(f"{y - 1}")
@@ -180,7 +183,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
     except InvalidPeriod as exc:
         raise DomainError("body.period", str(exc)) from None
     unit = ctx.unit(command.unit, command.filed_on, "body.filed_on")
-    opens = date(int(period.last[:4]), int(period.last[5:]), 1)
+    opens = month_start(period.last)
     if command.filed_on < opens:
         raise DomainError(
             "body.period",
@@ -222,7 +225,7 @@ def set_task(ctx: Context, unit: str, task: TaskSet) -> EventDraft:
         period = parse_period(task.period)
     except InvalidPeriod as exc:
         raise DomainError("body.period", str(exc)) from None
-    starts = date(int(period.first[:4]), int(period.first[5:]), 1)
+    starts = month_start(period.first)
     if ctx.hierarchy.find(found.code, starts) is None:
         raise DomainError(
             "body.period", f"unit {found.code} did not exist on {starts}, when {period.key} starts"

@@ -41,7 +41,7 @@ from services.reporting.document.content import (
     starts_within,
 )
 from services.reporting.document.store import Attached
-from services.reporting.periods import InvalidPeriod, Period
+from services.reporting.periods import InvalidPeriod, Period, month_start
 from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 
@@ -217,7 +217,7 @@ async def put_sections(
     caller: CallerDep,
 ) -> Response:
     asked = report_period(period)
-    last_month = date(int(asked.last[:4]), int(asked.last[5:]), 1)
+    last_month = month_start(asked.last)
     caller.may_write(unit, last_month)
     if _reporting(request).hierarchy.find(unit, last_month) is None:
         raise NotFound("path.unit", f"no unit {unit} existed during {asked.key}")

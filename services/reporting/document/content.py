@@ -25,7 +25,7 @@ from services.reporting.document.numbers import (
     vn_int,
     vn_percent,
 )
-from services.reporting.periods import ROMAN, Period, parse_period
+from services.reporting.periods import ROMAN, Period, parse_period, year_month
 
 Style = Literal["heading", "subheading", "body", "placeholder"]
 Figures = Mapping[str, int]
@@ -112,21 +112,21 @@ class ReportContent:
 def next_period(period: Period) -> Period:
     """The period the report's section III plans for: after 6 months the last 6, after 9
     months the fourth quarter, after a year the next year, after a term the next term."""
-    year = int(period.key[:4])
+    year, end = year_month(period.first)[0], year_month(period.last)[0]
     if period.key.endswith("-H1"):
         return parse_period(f"{year}-H2")
     if period.key.endswith("-9M"):
         return parse_period(f"{year}-Q4")
     if len(period.key) == 4:
         return parse_period(f"{year + 1}")
-    end = int(period.key[5:])
     return parse_period(f"{end}-{end + (end - year)}")
 
 
 def period_phrase(period: Period) -> str:
     """How a sentence names the period: "9 tháng đầu năm 2025", "quý IV năm 2025" …"""
     if period.key[5:6] == "Q":
-        return f"quý {ROMAN[int(period.key[6])]} năm {period.key[:4]}"
+        year, month = year_month(period.first)
+        return f"quý {ROMAN[(month + 2) // 3]} năm {year}"
     return period.label[0].lower() + period.label[1:]
 
 
