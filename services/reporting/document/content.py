@@ -25,6 +25,7 @@ from services.reporting.document.numbers import (
     vn_int,
     vn_percent,
 )
+from services.reporting.figures.base import COMMITTEES, FIELDS, about_field
 from services.reporting.periods import ROMAN, Period, parse_period, year_month
 
 Style = Literal["heading", "subheading", "body", "placeholder"]
@@ -216,24 +217,6 @@ _BODIES = (
     ("body_committee", "của các Ban HĐND"),
     ("body_delegate_group", "của các Tổ đại biểu"),
 )
-_FIELDS = (
-    ("investment_construction", "đầu tư, xây dựng"),
-    ("land", "đất đai"),
-    ("citizen_reception", "tiếp công dân"),
-    ("petitions", "giải quyết đơn thư"),
-    ("budget", "tài chính, ngân sách"),
-    ("social_policy", "chính sách xã hội"),
-    ("education_health", "giáo dục, y tế"),
-    ("other", "lĩnh vực khác"),
-)
-_COMMITTEES = (
-    ("legal", "Ban Pháp chế"),
-    ("economy_budget", "Ban Kinh tế – Ngân sách"),
-    ("economy_society", "Ban Kinh tế – Xã hội"),
-    ("culture_society", "Ban Văn hóa – Xã hội"),
-    ("ethnic", "Ban Dân tộc"),
-    ("urban", "Ban Đô thị"),
-)
 
 
 def _sessions(w: _Writer, scope: str, own_name: str, own: Figures, when: str) -> None:
@@ -313,13 +296,13 @@ def _activity(w: _Writer, key: str, done: str, noun: str, each: str) -> None:
         w.para(f"Không {done} {noun} nào.")
         return
     bodies = w.parts([(f"{key}_{b}", f"{each} {words}") for b, words in _BODIES])
-    fields = w.parts([(f"{key}_field_{f}", f"{each} về {words}") for f, words in _FIELDS])
+    fields = w.parts([(f"{key}_field_{f}", f"{each} {about_field(f)}") for f in FIELDS])
     text = f"{done.capitalize()} {w.n(key, noun)}"
     text += f", gồm {bodies}" if bodies else ""
     text += f"; theo lĩnh vực: {fields}" if fields else ""
     if key == "verifications":
         by_ban = w.parts(
-            [(f"verifications_committee_{c}", f"{each} của {b}") for c, b in _COMMITTEES]
+            [(f"verifications_committee_{c}", f"{each} của {b}") for c, b in COMMITTEES.items()]
         )
         text += f"; theo Ban: {by_ban}" if by_ban else ""
     w.para(text + ".")
@@ -366,7 +349,7 @@ def _voters(w: _Writer) -> None:
     if not w.f("voter_opinions_raised"):
         w.para("Không có ý kiến, kiến nghị nào của cử tri được tiếp nhận.")
         return
-    fields = w.parts([(f"voter_opinions_field_{f}", f"về {words}") for f, words in _FIELDS])
+    fields = w.parts([(f"voter_opinions_field_{f}", about_field(f)) for f in FIELDS])
     text = f"Cử tri đã nêu {w.n('voter_opinions_raised', 'ý kiến, kiến nghị')}"
     w.para(text + (f", theo lĩnh vực: {fields}." if fields else "."))
     text = f"Đã chuyển {w.n('opinions_forwarded', 'ý kiến, kiến nghị')} đến cơ quan có thẩm quyền"

@@ -27,8 +27,7 @@ from contracts.meetings import (
     Training,
     VoterContact,
 )
-from contracts.oversight import OversightField
-from services.reporting.figures.base import Contribution, Figures, Rate, folds
+from services.reporting.figures.base import FIELDS, Contribution, Figures, Rate, about_field, folds
 
 _KIND_NAME = {  # how the report names each kind, for the scheduled / cancelled figures
     MeetingKind.SESSION: "Kỳ họp",
@@ -39,16 +38,6 @@ _KIND_NAME = {  # how the report names each kind, for the scheduled / cancelled 
     MeetingKind.CITIZEN_RECEPTION: "Buổi tiếp công dân",
     MeetingKind.DELEGATE_REPORT: "Buổi đại biểu báo cáo với cử tri",
     MeetingKind.DELEGATE_RATING: "Hội nghị lấy ý kiến nhận xét của cử tri",
-}
-_FIELD_NAME = {  # lĩnh vực of a voter's opinion
-    OversightField.INVESTMENT_CONSTRUCTION: "về đầu tư, xây dựng",
-    OversightField.LAND: "về đất đai",
-    OversightField.CITIZEN_RECEPTION: "về tiếp công dân",
-    OversightField.PETITIONS: "về giải quyết đơn thư",
-    OversightField.BUDGET: "về tài chính, ngân sách",
-    OversightField.SOCIAL_POLICY: "về chính sách xã hội",
-    OversightField.EDUCATION_HEALTH: "về giáo dục, y tế",
-    OversightField.OTHER: "về lĩnh vực khác",
 }
 
 # Figures from meetings, in report order, with their Vietnamese labels.
@@ -82,8 +71,8 @@ LABELS: dict[str, str] = {
     "voters_reached": "Lượt cử tri tham dự",
     "voter_opinions_raised": "Ý kiến, kiến nghị của cử tri",
     **{
-        f"voter_opinions_field_{f}": f"Ý kiến, kiến nghị của cử tri {n}"
-        for f, n in _FIELD_NAME.items()
+        f"voter_opinions_field_{f}": f"Ý kiến, kiến nghị của cử tri {about_field(f)}"
+        for f in FIELDS
     },
     "citizen_receptions": "Buổi tiếp công dân",
     "citizen_receptions_periodic": "Tiếp công dân định kỳ",
