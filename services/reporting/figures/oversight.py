@@ -316,33 +316,39 @@ _PETITION = _Followed(
 )
 
 
-def _back(figures: dict[str, int]) -> dict[str, int]:
-    return {key: -n for key, n in figures.items()}
+ItemDay = tuple[date, int | None]  # an item's day, and the days its resolution took from it
 
 
-@folds(OpinionWithdrawn)
-def opinion_withdrawn(decoded: Decoded[OpinionWithdrawn]) -> list[Contribution]:
-    e = decoded.payload
-    return _on(decoded, e.raised_on, **_back(_OPINION.counted(e.stage, e.days_to_resolve)))
+def _follows_corrections(
+    followed: _Followed,
+    withdrawn: type[BaseModel],
+    moved: type[BaseModel],
+    now: Callable[[Any], ItemDay],
+    was: Callable[[Any], ItemDay],
+) -> None:
+    """Register the folds of an item whose record was corrected: withdrawn, it takes back on
+    its day (`now`) all it counted; moved, it takes that back on its previous day (`was`) and
+    counts it on its new one."""
+
+    def counted(decoded: Decoded[Any], day: ItemDay, sign: int) -> list[Contribution]:
+        figures = followed.counted(decoded.payload.stage, day[1])
+        return _on(decoded, day[0], **{key: sign * n for key, n in figures.items()})
+
+    folds(withdrawn)(lambda d: counted(d, now(d.payload), -1))
+    folds(moved)(lambda d: [*counted(d, was(d.payload), -1), *counted(d, now(d.payload), 1)])
 
 
-@folds(OpinionMoved)
-def opinion_moved(decoded: Decoded[OpinionMoved]) -> list[Contribution]:
-    e = decoded.payload
-    before = _back(_OPINION.counted(e.stage, e.previous_days_to_resolve))
-    after = _OPINION.counted(e.stage, e.days_to_resolve)
-    return [*_on(decoded, e.previous_raised_on, **before), *_on(decoded, e.raised_on, **after)]
-
-
-@folds(PetitionWithdrawn)
-def petition_withdrawn(decoded: Decoded[PetitionWithdrawn]) -> list[Contribution]:
-    e = decoded.payload
-    return _on(decoded, e.received_on, **_back(_PETITION.counted(e.stage, e.days_to_settle)))
-
-
-@folds(PetitionMoved)
-def petition_moved(decoded: Decoded[PetitionMoved]) -> list[Contribution]:
-    e = decoded.payload
-    before = _back(_PETITION.counted(e.stage, e.previous_days_to_settle))
-    after = _PETITION.counted(e.stage, e.days_to_settle)
-    return [*_on(decoded, e.previous_received_on, **before), *_on(decoded, e.received_on, **after)]
+_follows_corrections(
+    _OPINION,
+    OpinionWithdrawn,
+    OpinionMoved,
+    lambda e: (e.raised_on, e.days_to_resolve),
+    lambda e: (e.previous_raised_on, e.previous_days_to_resolve),
+)
+_follows_corrections(
+    _PETITION,
+    PetitionWithdrawn,
+    PetitionMoved,
+    lambda e: (e.received_on, e.days_to_settle),
+    lambda e: (e.previous_received_on, e.previous_days_to_settle),
+)
