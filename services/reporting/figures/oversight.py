@@ -244,17 +244,6 @@ _counts_one(OpinionForwarded, "opinions_forwarded", lambda e: e.raised_on)
 _counts_one(OpinionAnswered, "opinions_answered", lambda e: e.raised_on)
 
 
-@folds(OpinionResolved)
-def opinion_resolved(decoded: Decoded[OpinionResolved]) -> list[Contribution]:
-    return _on(
-        decoded,
-        decoded.payload.raised_on,
-        opinions_resolved=1,
-        opinion_days_to_resolve=decoded.payload.days_to_resolve,
-        voter_opinions_pending=-1,
-    )
-
-
 @folds(PetitionReceived)
 def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
     by_mail = int(decoded.payload.channel == "mail")  # receptions count theirs in meeting.held
@@ -270,18 +259,7 @@ def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
 _counts_one(PetitionTransferred, "petitions_transferred", lambda e: e.received_on)
 
 
-@folds(PetitionSettled)
-def petition_settled(decoded: Decoded[PetitionSettled]) -> list[Contribution]:
-    return _on(
-        decoded,
-        decoded.payload.received_on,
-        petitions_settled=1,
-        petition_days_to_settle=decoded.payload.days_to_settle,
-        petitions_pending=-1,
-    )
-
-
-# -- items following a corrected voter contact or citizen reception ---------------------------
+# -- items to resolve (settle), and following a corrected voter contact or citizen reception --
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +277,10 @@ class _Followed:
         reached = self.stages.index(stage)
         later = {f"{self.figures}_{s}": int(reached >= n) for n, s in enumerate(self.stages[1:], 1)}
         return {self.pending: int(reached < len(self.stages) - 1), **later, self.days: days or 0}
+
+    def closed(self, days: int) -> dict[str, int]:
+        """What reaching the last stage (resolved, settled) after `days` adds on its day."""
+        return {f"{self.figures}_{self.stages[-1]}": 1, self.days: days, self.pending: -1}
 
 
 _OPINION = _Followed(
@@ -319,34 +301,42 @@ _PETITION = _Followed(
 ItemDay = tuple[date, int | None]  # an item's day, and the days its resolution took from it
 
 
-def _follows_corrections(
+def _follows(
     followed: _Followed,
+    closed: type[BaseModel],
     withdrawn: type[BaseModel],
     moved: type[BaseModel],
     now: Callable[[Any], ItemDay],
     was: Callable[[Any], ItemDay],
 ) -> None:
-    """Register the folds of an item whose record was corrected: withdrawn, it takes back on
-    its day (`now`) all it counted; moved, it takes that back on its previous day (`was`) and
-    counts it on its new one."""
+    """Register the folds of an item reaching its last stage (`closed`), and of an item whose
+    record was corrected: withdrawn, it takes back on its day (`now`) all it counted; moved, it
+    takes that back on its previous day (`was`) and counts it on its new one."""
 
     def counted(decoded: Decoded[Any], day: ItemDay, sign: int) -> list[Contribution]:
         figures = followed.counted(decoded.payload.stage, day[1])
         return _on(decoded, day[0], **{key: sign * n for key, n in figures.items()})
 
+    def close(decoded: Decoded[Any]) -> list[Contribution]:
+        day, days = now(decoded.payload)
+        return _on(decoded, day, **followed.closed(days or 0))
+
+    folds(closed)(close)
     folds(withdrawn)(lambda d: counted(d, now(d.payload), -1))
     folds(moved)(lambda d: [*counted(d, was(d.payload), -1), *counted(d, now(d.payload), 1)])
 
 
-_follows_corrections(
+_follows(
     _OPINION,
+    OpinionResolved,
     OpinionWithdrawn,
     OpinionMoved,
     lambda e: (e.raised_on, e.days_to_resolve),
     lambda e: (e.previous_raised_on, e.previous_days_to_resolve),
 )
-_follows_corrections(
+_follows(
     _PETITION,
+    PetitionSettled,
     PetitionWithdrawn,
     PetitionMoved,
     lambda e: (e.received_on, e.days_to_settle),
