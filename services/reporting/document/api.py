@@ -30,9 +30,6 @@ from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.coordination.domain import FileReport, due_on, obligation_of
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.content import (
-    Council,
-    ReportContent,
-    Texts,
     compose,
     file_name,
     next_period,
@@ -40,6 +37,7 @@ from services.reporting.document.content import (
     prefilled_directions,
     starts_within,
 )
+from services.reporting.document.model import Council, ReportContent, Texts
 from services.reporting.document.store import Attached
 from services.reporting.periods import InvalidPeriod, Period, month_start
 from services.reporting.views import REFORM_MONTH, eras_of
