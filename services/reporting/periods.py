@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.common.errors import DomainError
+
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
@@ -184,6 +186,14 @@ def parse_period(text: str) -> Period:
         label = f"Từ tháng {_slashed(first.first)} đến tháng {_slashed(last.last)}"
         return Period(text, first.first, last.last, label)
     raise InvalidPeriod(f"unrecognised period {text!r}; use {_FORMS}")
+
+
+def period_in(text: str, field: str) -> Period:
+    """The period `text` asks for, or a DomainError on `field` naming the accepted forms."""
+    try:
+        return parse_period(text)
+    except InvalidPeriod as exc:
+        raise DomainError(field, str(exc)) from None
 
 
 def _slashed(month: str) -> str:

@@ -46,6 +46,7 @@ from services.reporting.periods import (
     month_after,
     month_start,
     parse_period,
+    period_in,
     term_of,
     year_month,
 )
@@ -146,10 +147,7 @@ def _draft(model: Any, unit: str, day: date) -> EventDraft:
 
 def declare_delegates(ctx: Context, unit: str, declared: CouncilDelegatesDeclared) -> EventDraft:
     found = ctx.unit(unit, declared.as_of, "body.as_of")
-    try:
-        term = parse_period(declared.term)
-    except InvalidPeriod as exc:
-        raise DomainError("body.term", str(exc)) from None
+    term = period_in(declared.term, "body.term")
     month = f"{declared.as_of:%Y-%m}"
     if not term.first <= month <= term.last:
         raise DomainError(
@@ -221,10 +219,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
 
 def set_task(ctx: Context, unit: str, task: TaskSet) -> EventDraft:
     found = ctx.unit(unit, task.set_on, "body.set_on")
-    try:
-        period = parse_period(task.period)
-    except InvalidPeriod as exc:
-        raise DomainError("body.period", str(exc)) from None
+    period = period_in(task.period, "body.period")
     starts = month_start(period.first)
     if ctx.hierarchy.find(found.code, starts) is None:
         raise DomainError(
