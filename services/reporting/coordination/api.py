@@ -330,24 +330,7 @@ async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[d
     caller.may_read_on(unit, today)
     council = coordination.hierarchy.unit(unit, today)
     filings = await coordination.store.list_filings(unit, council.era, 1000)
-    filed_by_period = {d["period"]: d for d in filings}
-    answer = []
-    for period, due in domain.obligations_around(council.level, today):
-        filed = filed_by_period.get(period.key)
-        if filed is not None:
-            state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
-        else:
-            state = "missing" if due < today else "due"
-        answer.append(
-            {
-                "period": period.key,
-                "label": period.label,
-                "due_on": due.isoformat(),
-                "filed_on": filed["filed_on"] if filed else None,
-                "state": state,
-            }
-        )
-    return answer
+    return domain.reports_owed(council.level, today, filings)
 
 
 @_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")

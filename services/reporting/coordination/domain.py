@@ -19,7 +19,7 @@ the 2025 6-month report), and it may be filed from the first day of the period's
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -116,6 +116,31 @@ def obligations_around(
     owed = [(p, due_on(level, p)) for p in map(parse_period, keys) if p.first <= month]
     near = [(p, due) for p, due in owed if -ahead_days <= (today - due).days <= back_days]
     return sorted(near, key=lambda pd: pd[1], reverse=True)
+
+
+def reports_owed(
+    level: Level, today: date, filings: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The reports `obligations_around` lists, each with its deadline and whether it was filed
+    on time, late, is missing or not yet due, from the council's `filings`."""
+    filed_by_period = {d["period"]: d for d in filings}
+    answer = []
+    for period, due in obligations_around(level, today):
+        filed = filed_by_period.get(period.key)
+        if filed is not None:
+            state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
+        else:
+            state = "missing" if due < today else "due"
+        answer.append(
+            {
+                "period": period.key,
+                "label": period.label,
+                "due_on": due.isoformat(),
+                "filed_on": filed["filed_on"] if filed else None,
+                "state": state,
+            }
+        )
+    return answer
 
 
 # -- commands ------------------------------------------------------------------------------------
