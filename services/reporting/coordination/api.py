@@ -26,7 +26,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatus,
 )
-from contracts.ids import ID_PATTERN
+from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.activity import (
     IdPath,
     Limit,
@@ -114,7 +114,7 @@ class ReportToFile(BaseModel):
     report_id: str = Field(
         default_factory=lambda: uuid4().hex,
         min_length=1,
-        max_length=64,
+        max_length=ID_MAX_LENGTH,
         pattern=ID_PATTERN,
     )
     period: str = Field(
