@@ -5,6 +5,9 @@ function turning its events into contributions, and declares its figures' Vietna
 and the rates computed from them. The projector adds every contribution into the unit and all
 its ancestors (as the hierarchy stood on the contribution's day); a contribution may be
 negative (a correction takes back what the corrected record added).
+
+The names of fields and committees are here once, for the labels of every context and for the
+sentences of the report document.
 """
 
 from __future__ import annotations
