@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel, Field
 
-from contracts import UnitCode
-from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
-from services.common.errors import DomainError, Forbidden, NotFound
-from services.reporting.periods import InvalidPeriod, Period, parse_period
+from services.common.activity import Unit, guarded_router
+from services.common.auth import Caller, CallerDep
+from services.common.errors import Forbidden, NotFound
+from services.reporting.periods import Period, period_in
 from services.reporting.views import country_as_it_was, eras_of
 from services.reporting.wiring import Reporting
 
@@ -20,14 +20,7 @@ def _service_of(app: FastAPI) -> Reporting:
     return service
 
 
-# Every route needs a valid bearer token (401 otherwise), even one that forgets to check the
-# unit with `caller: CallerDep`; the secret is loaded when the app starts.
-router = APIRouter(
-    tags=["reporting"],
-    dependencies=[Depends(caller_of)],
-    responses=dict(AUTH_RESPONSES),
-    lifespan=tokens_lifespan(_service_of),
-)
+router = guarded_router("reporting", _service_of)
 
 PeriodQuery = Annotated[
     str,
@@ -48,13 +41,6 @@ ViewQuery = Annotated[
 ]
 
 
-def period_of(text: str) -> Period:
-    try:
-        return parse_period(text)
-    except InvalidPeriod as exc:
-        raise DomainError("query.period", str(exc)) from None
-
-
 @router.get(
     "/units/{unit}/summary",
     summary="Figures of a unit (its own council plus every unit below) and of its child units",
@@ -62,12 +48,13 @@ def period_of(text: str) -> Period:
 )
 async def unit_summary(
     request: Request,
-    unit: Annotated[UnitCode, Path()],
+    unit: Unit,
     period: PeriodQuery,
     caller: CallerDep,
     view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
-    return await summary_of(request.app.state.reporting, caller, unit, period_of(period), view)
+    asked = period_in(period, "query.period")
+    return await summary_of(request.app.state.reporting, caller, unit, asked, view)
 
 
 async def summary_of(
@@ -104,7 +91,7 @@ async def country_summary(
     view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
     reporting: Reporting = request.app.state.reporting
-    asked = period_of(period)
+    asked = period_in(period, "query.period")
     if caller.principal.unit is not None and caller.principal.role != "operator":
         raise Forbidden(
             "header.authorization",

@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
+
+from services.common.errors import DomainError
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -42,12 +45,41 @@ class Period:
     label: str  # Vietnamese, as printed on a report
 
     def months(self) -> list[str]:
-        y, m = int(self.first[:4]), int(self.first[5:])
-        out = []
-        while f"{y:04d}-{m:02d}" <= self.last:
-            out.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        out: list[str] = []
+        month = self.first
+        while month <= self.last:
+            out.append(month)
+            month = month_after(month)
         return out
+
+
+# -- months ("YYYY-MM" keys): the one place that reads a month key's year and month ----------
+
+
+def year_month(month: str) -> tuple[int, int]:
+    """The year and month of a "YYYY-MM" key: (2025, 3) for "2025-03"."""
+    return int(month[:4]), int(month[5:])
+
+
+def month_key(year: int, month: int) -> str:
+    """The "YYYY-MM" key of a month."""
+    return f"{year:04d}-{month:02d}"
+
+
+def month_after(month: str) -> str:
+    """The month that follows: "2026-01" after "2025-12"."""
+    y, m = year_month(month)
+    return month_key(y + 1, 1) if m == 12 else month_key(y, m + 1)
+
+
+def month_start(month: str) -> date:
+    """The first day of a "YYYY-MM" month."""
+    return date(*year_month(month), 1)
+
+
+def month_end(month: str) -> date:
+    """The last day of a "YYYY-MM" month."""
+    return month_start(month_after(month)) - timedelta(days=1)
 
 
 _FORMS = (
@@ -65,6 +97,7 @@ KNOWN_TERMS = {
     2016: ("2016-07", "2021-05"),
     2021: ("2021-06", "2026-03"),
 }
+_TERM = r"(\d{4})-(\d{4})"  # a term's key: the years of its first and last months
 TERM_YEARS = 5  # from the 2021–2026 term on
 LONGEST_TERM = 7  # 2004–2011
 
@@ -75,22 +108,28 @@ def term_months(first_year: int) -> tuple[str, str]:
     if first_year in KNOWN_TERMS:
         return KNOWN_TERMS[first_year]
     if first_year > 2021 and (first_year - 2021) % TERM_YEARS == 0:
-        return _ym(first_year, 4), _ym(first_year + TERM_YEARS, 3)
+        return month_key(first_year, 4), month_key(first_year + TERM_YEARS, 3)
     raise InvalidPeriod(f"no council term starts in {first_year}; terms are {_terms()} …")
 
 
 def term_key(first_year: int) -> str:
     """The name of the term elected in `first_year`: "2004-2011", "2021-2026"."""
-    return f"{first_year}-{term_months(first_year)[1][:4]}"
+    return f"{first_year}-{year_month(term_months(first_year)[1])[0]}"
 
 
 def _terms() -> str:
     return ", ".join(term_key(y) for y in (*KNOWN_TERMS, 2026, 2031))
 
 
+def is_term(key: str) -> bool:
+    """Whether a period key names a term ("2021-2026")."""
+    return re.fullmatch(_TERM, key) is not None
+
+
 def term_of(month: str) -> str:
     """The term ("2021-2026") a month ("YYYY-MM") belongs to; InvalidPeriod before 1994-12."""
-    for first_year in range(int(month[:4]), int(month[:4]) - LONGEST_TERM - 1, -1):
+    year = year_month(month)[0]
+    for first_year in range(year, year - LONGEST_TERM - 1, -1):
         try:
             first, last = term_months(first_year)
         except InvalidPeriod:
@@ -102,10 +141,6 @@ def term_of(month: str) -> str:
         f"month {month} is before the first term this service knows ({term_key(earliest)},"
         f" from {KNOWN_TERMS[earliest][0]})"
     )
-
-
-def _ym(y: int, m: int) -> str:
-    return f"{y:04d}-{m:02d}"
 
 
 def _year(text: str) -> int:
@@ -120,35 +155,48 @@ def parse_period(text: str) -> Period:
     text = text.strip()
     if m := re.fullmatch(r"(\d{4})", text):
         y = _year(m[1])
-        return Period(text, _ym(y, 1), _ym(y, 12), f"Năm {y}")
+        return Period(text, month_key(y, 1), month_key(y, 12), f"Năm {y}")
     if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
         y, month = _year(m[1]), int(m[2])
         if not 1 <= month <= 12:
             raise InvalidPeriod(f"month {month} does not exist")
-        return Period(text, _ym(y, month), _ym(y, month), f"Tháng {month}/{y}")
+        return Period(text, month_key(y, month), month_key(y, month), f"Tháng {month}/{y}")
     if m := re.fullmatch(r"(\d{4})-Q([1-4])", text, re.IGNORECASE):
         y, q = _year(m[1]), int(m[2])
-        return Period(text.upper(), _ym(y, 3 * q - 2), _ym(y, 3 * q), f"Quý {ROMAN[q]}/{y}")
+        return Period(
+            text.upper(), month_key(y, 3 * q - 2), month_key(y, 3 * q), f"Quý {ROMAN[q]}/{y}"
+        )
     if m := re.fullmatch(r"(\d{4})-H([12])", text, re.IGNORECASE):
         y, h = _year(m[1]), int(m[2])
         label = f"6 tháng đầu năm {y}" if h == 1 else f"6 tháng cuối năm {y}"
-        return Period(text.upper(), _ym(y, 6 * h - 5), _ym(y, 6 * h), label)
+        return Period(text.upper(), month_key(y, 6 * h - 5), month_key(y, 6 * h), label)
     if m := re.fullmatch(r"(\d{4})-9M", text, re.IGNORECASE):
         y = _year(m[1])
-        return Period(text.upper(), _ym(y, 1), _ym(y, 9), f"9 tháng đầu năm {y}")
-    if m := re.fullmatch(r"(\d{4})-(\d{4})", text):
+        return Period(text.upper(), month_key(y, 1), month_key(y, 9), f"9 tháng đầu năm {y}")
+    if m := re.fullmatch(_TERM, text):
         start, end = _year(m[1]), _year(m[2])
         opens, closes = term_months(start)
-        if str(end) != closes[:4]:
+        if end != year_month(closes)[0]:
             raise InvalidPeriod(f"the term elected in {start} is {term_key(start)}")
         return Period(text, opens, closes, f"Nhiệm kỳ {start}–{end}")
     if m := re.fullmatch(r"(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})", text):
         first, last = parse_period(f"{m[1]}-{m[2]}"), parse_period(f"{m[3]}-{m[4]}")
         if first.first > last.last:
             raise InvalidPeriod(f"range starts ({first.first}) after it ends ({last.last})")
-        label = (
-            f"Từ tháng {int(first.first[5:])}/{first.first[:4]}"
-            f" đến tháng {int(last.last[5:])}/{last.last[:4]}"
-        )
+        label = f"Từ tháng {_slashed(first.first)} đến tháng {_slashed(last.last)}"
         return Period(text, first.first, last.last, label)
     raise InvalidPeriod(f"unrecognised period {text!r}; use {_FORMS}")
+
+
+def period_in(text: str, field: str) -> Period:
+    """The period `text` asks for, or a DomainError on `field` naming the accepted forms."""
+    try:
+        return parse_period(text)
+    except InvalidPeriod as exc:
+        raise DomainError(field, str(exc)) from None
+
+
+def _slashed(month: str) -> str:
+    """ "3/2025" for "2025-03", as a label writes a month."""
+    y, m = year_month(month)
+    return f"{m}/{y}"

@@ -27,6 +27,7 @@ from services.common.consumer import PositionStore, Record
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
 from services.reporting.fold import Fold, StreamPosition, month_of, placed
+from services.reporting.periods import year_month
 
 ACTIVE = "active"
 # Stream positions are kept in this many documents, each stream in the one its name hashes
@@ -193,7 +194,7 @@ class ProjectionStore:
             {"unit": 1, "month": 1, "days": 1},
             session=session,
         ):
-            year, month = int(doc["month"][:4]), int(doc["month"][5:])
+            year, month = year_month(doc["month"])
             for dd, figures in doc["days"].items():
                 day = date(year, month, int(dd))
                 counts = Counter({k: v for k, v in figures.items() if v})

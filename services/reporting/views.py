@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any, Literal, Protocol
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -18,14 +17,13 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
 from services.reporting.figures import complete, rates_of
-from services.reporting.periods import Period
+from services.reporting.periods import Period, month_start
 
 ViewName = Literal["as_it_was", "as_today"]
 
 
 def eras_of(period: Period) -> list[Era]:
-    first = date(int(period.first[:4]), int(period.first[5:]), 1)
-    last = date(int(period.last[:4]), int(period.last[5:]), 1)
+    first, last = month_start(period.first), month_start(period.last)
     return sorted({era_of(first), era_of(last)}, key=lambda e: e != "legacy")
 
 
@@ -97,7 +95,7 @@ class Views(_UnitMonthsReader):
     def unit_in(self, code: str, period: Period) -> Unit | None:
         """The unit a code named during the period (the latest era it existed in); a legacy
         unit only if the period reaches the day the dataset places it from."""
-        last_month = date(int(period.last[:4]), int(period.last[5:]), 1)
+        last_month = month_start(period.last)
         found = [
             u
             for era in eras_of(period)

@@ -17,8 +17,8 @@ import pytest
 
 from services.common.settings import Settings
 from services.reporting.app import create_app as reporting_app
-from services.reporting.document.content import TABLE_COLUMNS
 from services.reporting.document.numbers import vn_int
+from services.reporting.document.results import TABLE_COLUMNS
 from tests.conftest import Running, bearer, eventually, start_app
 from tests.unit.test_report_document import ARTEFACTS
 

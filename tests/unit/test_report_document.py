@@ -21,15 +21,8 @@ from docx.oxml.ns import qn
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.reporting.document.content import (
-    Council,
-    Paragraph,
-    Table,
-    Texts,
-    compose,
-    next_period,
-    period_phrase,
-)
+from services.reporting.document.content import compose, next_period, period_phrase
+from services.reporting.document.model import Council, Paragraph, Table, Texts
 from services.reporting.document.numbers import vn_date, vn_decimal, vn_int, vn_percent
 from services.reporting.document.render_docx import render_docx
 from services.reporting.document.render_html import render_html

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import uuid4
 
-from fastapi import Body, FastAPI, Path, Query, Request, Response
+from fastapi import Body, FastAPI, Query, Request, Response
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -26,8 +26,9 @@ from contracts.coordination import (
     TaskSet,
     TaskStatus,
 )
-from contracts.ids import ID_PATTERN
+from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.activity import (
+    IdPath,
     Limit,
     Responses,
     Unit,
@@ -70,7 +71,6 @@ def _readable_era(request: Request, caller: Caller, unit: str, era: Era | None) 
 
 router = guarded_router("coordination", _reporting_of)
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 WRITE_RESPONSES = recording_responses("The id is taken by different content")
 
 
@@ -86,6 +86,16 @@ def _records(
         summary=summary,
         responses=responses,
     )
+
+
+def _lists(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The GET at `path` that lists documents of the unit (of the era asked for)."""
+    return router.get(path, summary=summary, responses={404: {"description": "No such unit"}})
+
+
+def _holds(fields: Document) -> Callable[[Document], bool]:
+    """Whether a stored record holds every one of `fields`: a retry of the same record."""
+    return lambda existing: all(existing.get(k) == v for k, v in fields.items())
 
 
 class Recorded(BaseModel):
@@ -104,7 +114,7 @@ class ReportToFile(BaseModel):
     report_id: str = Field(
         default_factory=lambda: uuid4().hex,
         min_length=1,
-        max_length=64,
+        max_length=ID_MAX_LENGTH,
         pattern=ID_PATTERN,
     )
     period: str = Field(
@@ -295,11 +305,7 @@ def _but_document(payload: Document) -> Document:
     return {k: v for k, v in payload.items() if k != "document_sha256"}
 
 
-@router.get(
-    "/units/{unit}/reports",
-    summary="Periodic reports a unit filed, by due date",
-    responses={404: {"description": "No such unit"}},
-)
+@_lists("/units/{unit}/reports", "Periodic reports a unit filed, by due date")
 async def list_reports(
     request: Request,
     unit: Unit,
@@ -324,24 +330,7 @@ async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[d
     caller.may_read_on(unit, today)
     council = coordination.hierarchy.unit(unit, today)
     filings = await coordination.store.list_filings(unit, council.era, 1000)
-    filed_by_period = {d["period"]: d for d in filings}
-    answer = []
-    for period, due in domain.obligations_around(council.level, today):
-        filed = filed_by_period.get(period.key)
-        if filed is not None:
-            state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
-        else:
-            state = "missing" if due < today else "due"
-        answer.append(
-            {
-                "period": period.key,
-                "label": period.label,
-                "due_on": due.isoformat(),
-                "filed_on": filed["filed_on"] if filed else None,
-                "state": state,
-            }
-        )
-    return answer
+    return domain.reports_owed(council.level, today, filings)
 
 
 @_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")
@@ -364,16 +353,12 @@ async def set_task(
         draft,
         coordination.store.set_task,
         lambda: coordination.store.find_task(unit, task.task_id),
-        lambda existing: all(existing.get(k) == v for k, v in fields.items()),
+        _holds(fields),
         Conflict("body.task_id", f"task_id {task.task_id} already names another task"),
     )
 
 
-@router.get(
-    "/units/{unit}/tasks",
-    summary="The work programme of a unit, optionally of one period",
-    responses={404: {"description": "No such unit"}},
-)
+@_lists("/units/{unit}/tasks", "The work programme of a unit, optionally of one period")
 async def list_tasks(
     request: Request,
     unit: Unit,
@@ -395,7 +380,7 @@ async def change_task_status(
     request: Request,
     response: Response,
     unit: Unit,
-    task_id: Id,
+    task_id: IdPath,
     change: Annotated[StatusChange, Body()],
     caller: CallerDep,
 ) -> Recorded:
@@ -428,7 +413,7 @@ async def raise_proposal(
     coordination = _coordination(request)
     caller.may_write(unit, proposal.raised_on)
     draft = domain.raise_proposal(coordination.context(), unit, proposal)
-    fields = proposal.model_dump(mode="json")
+    fields = {**proposal.model_dump(mode="json"), "raised_by": unit}
     return await _record(
         request,
         response,
@@ -437,17 +422,14 @@ async def raise_proposal(
         draft,
         coordination.store.raise_proposal,
         lambda: coordination.store.find_proposal(proposal.proposal_id),
-        lambda existing: (
-            existing["raised_by"] == unit and all(existing.get(k) == v for k, v in fields.items())
-        ),
+        _holds(fields),
         Conflict("body.proposal_id", f"proposal_id {proposal.proposal_id} is taken"),
     )
 
 
-@router.get(
+@_lists(
     "/units/{unit}/proposals",
-    summary="Proposals a unit raised, or received from the units below it, with answers",
-    responses={404: {"description": "No such unit"}},
+    "Proposals a unit raised, or received from the units below it, with answers",
 )
 async def list_proposals(
     request: Request,
@@ -471,7 +453,7 @@ async def answer_proposal(
     request: Request,
     response: Response,
     unit: Unit,
-    proposal_id: Id,
+    proposal_id: IdPath,
     answer: Annotated[Answer, Body()],
     caller: CallerDep,
 ) -> Recorded:

@@ -19,7 +19,7 @@ the 2025 6-month report), and it may be filed from the first day of the period's
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,7 +39,17 @@ from contracts.coordination import (
 from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.recording import recordable_unit, recorded
-from services.reporting.periods import InvalidPeriod, Period, parse_period, term_of
+from services.reporting.periods import (
+    InvalidPeriod,
+    Period,
+    is_term,
+    month_after,
+    month_start,
+    parse_period,
+    period_in,
+    term_of,
+    year_month,
+)
 
 DUE_DAY: Mapping[Level, int] = {"commune": 5, "district": 10, "province": 15}
 
@@ -58,7 +68,7 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
         return ReportObligation.NINE_MONTHS, parsed
     if len(key) == 4:
         return ReportObligation.YEAR, parsed
-    if len(key) == 9 and key[4] == "-" and key[5:].isdigit():
+    if is_term(key):
         return ReportObligation.TERM, parsed
     raise InvalidPeriod(
         f"{key} is not a periodic report; reports are YYYY-H1 (6 tháng đầu năm),"
@@ -66,20 +76,14 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
     )
 
 
-def _next_month(month: str) -> tuple[int, int]:
-    y, m = int(month[:4]), int(month[5:])
-    return (y + 1, 1) if m == 12 else (y, m + 1)
-
-
 def due_on(level: Level, period: Period) -> date:
     """The deadline of a council of `level` for its report on `period`."""
-    y, m = _next_month(period.last)
-    return date(y, m, DUE_DAY[level])
+    return month_start(month_after(period.last)).replace(day=DUE_DAY[level])
 
 
 def obligations_due_in(month: str) -> list[Period]:
     """The reports every council owes in `month` ("YYYY-MM")."""
-    y, m = int(month[:4]), int(month[5:])
+    y, m = year_month(month)
     due: list[str] = []
     if m == 1:
         due.append(f"{y - 1}")
@@ -114,6 +118,31 @@ def obligations_around(
     return sorted(near, key=lambda pd: pd[1], reverse=True)
 
 
+def reports_owed(
+    level: Level, today: date, filings: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The reports `obligations_around` lists, each with its deadline and whether it was filed
+    on time, late, is missing or not yet due, from the council's `filings`."""
+    filed_by_period = {d["period"]: d for d in filings}
+    answer = []
+    for period, due in obligations_around(level, today):
+        filed = filed_by_period.get(period.key)
+        if filed is not None:
+            state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
+        else:
+            state = "missing" if due < today else "due"
+        answer.append(
+            {
+                "period": period.key,
+                "label": period.label,
+                "due_on": due.isoformat(),
+                "filed_on": filed["filed_on"] if filed else None,
+                "state": state,
+            }
+        )
+    return answer
+
+
 # -- commands ------------------------------------------------------------------------------------
 
 
@@ -143,10 +172,7 @@ def _draft(model: Any, unit: str, day: date) -> EventDraft:
 
 def declare_delegates(ctx: Context, unit: str, declared: CouncilDelegatesDeclared) -> EventDraft:
     found = ctx.unit(unit, declared.as_of, "body.as_of")
-    try:
-        term = parse_period(declared.term)
-    except InvalidPeriod as exc:
-        raise DomainError("body.term", str(exc)) from None
+    term = period_in(declared.term, "body.term")
     month = f"{declared.as_of:%Y-%m}"
     if not term.first <= month <= term.last:
         raise DomainError(
@@ -180,7 +206,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
     except InvalidPeriod as exc:
         raise DomainError("body.period", str(exc)) from None
     unit = ctx.unit(command.unit, command.filed_on, "body.filed_on")
-    opens = date(int(period.last[:4]), int(period.last[5:]), 1)
+    opens = month_start(period.last)
     if command.filed_on < opens:
         raise DomainError(
             "body.period",
@@ -218,11 +244,8 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
 
 def set_task(ctx: Context, unit: str, task: TaskSet) -> EventDraft:
     found = ctx.unit(unit, task.set_on, "body.set_on")
-    try:
-        period = parse_period(task.period)
-    except InvalidPeriod as exc:
-        raise DomainError("body.period", str(exc)) from None
-    starts = date(int(period.first[:4]), int(period.first[5:]), 1)
+    period = period_in(task.period, "body.period")
+    starts = month_start(period.first)
     if ctx.hierarchy.find(found.code, starts) is None:
         raise DomainError(
             "body.period", f"unit {found.code} did not exist on {starts}, when {period.key} starts"

@@ -23,17 +23,8 @@ from datetime import date, timedelta
 from services.common.hierarchy import REFORM_DATE, Hierarchy, Unit
 from services.reporting.coordination.domain import due_on, obligations_due_in
 from services.reporting.coordination.store import CoordinationStore
-from services.reporting.periods import InvalidPeriod, Period, term_of
+from services.reporting.periods import InvalidPeriod, Period, month_end, month_start, term_of
 from services.reporting.views import ViewName
-
-
-def _first_day(month: str) -> date:
-    return date(int(month[:4]), int(month[5:]), 1)
-
-
-def _last_day(month: str) -> date:
-    y, m = int(month[:4]), int(month[5:])
-    return (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
 
 
 def members(hierarchy: Hierarchy, code: str, day: date, view: ViewName) -> list[Unit]:
@@ -56,11 +47,11 @@ def members(hierarchy: Hierarchy, code: str, day: date, view: ViewName) -> list[
 def stock_day(hierarchy: Hierarchy, code: str, period: Period, view: ViewName) -> date | None:
     """The day a stock is read for a period: its end, or, as it was, the last day of the
     period on which the unit existed (a district in 2025: 30 June 2025)."""
-    end = _last_day(period.last)
+    end = month_end(period.last)
     if view == "as_today" or hierarchy.find(code, end) is not None:
         return end
     before = REFORM_DATE - timedelta(days=1)
-    if _first_day(period.first) <= before < end and hierarchy.find(code, before) is not None:
+    if month_start(period.first) <= before < end and hierarchy.find(code, before) is not None:
         return before
     return None
 
@@ -114,7 +105,7 @@ class CoordinationExtra:
         passed: dict[str, list[tuple[str, str]]] = {u.code: [] for u in units}
         for month in period.months():
             for obligation in obligations_due_in(month):
-                day = _first_day(month)
+                day = month_start(month)
                 for unit in units:
                     for member in members(self.hierarchy, unit.code, day, view):
                         added[unit.code]["reports_due"] += 1

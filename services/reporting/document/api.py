@@ -30,9 +30,6 @@ from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.coordination.domain import FileReport, due_on, obligation_of
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.content import (
-    Council,
-    ReportContent,
-    Texts,
     compose,
     file_name,
     next_period,
@@ -40,8 +37,9 @@ from services.reporting.document.content import (
     prefilled_directions,
     starts_within,
 )
+from services.reporting.document.model import Council, ReportContent, Texts
 from services.reporting.document.store import Attached
-from services.reporting.periods import InvalidPeriod, Period
+from services.reporting.periods import InvalidPeriod, Period, month_start
 from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 
@@ -217,7 +215,7 @@ async def put_sections(
     caller: CallerDep,
 ) -> Response:
     asked = report_period(period)
-    last_month = date(int(asked.last[:4]), int(asked.last[5:]), 1)
+    last_month = month_start(asked.last)
     caller.may_write(unit, last_month)
     if _reporting(request).hierarchy.find(unit, last_month) is None:
         raise NotFound("path.unit", f"no unit {unit} existed during {asked.key}")

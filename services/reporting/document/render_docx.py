@@ -30,7 +30,7 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from services.reporting.document.content import Paragraph, ReportContent, Table
+from services.reporting.document.model import Paragraph, ReportContent, Table
 from services.reporting.document.numbers import vn_int
 
 FONT = "Times New Roman"

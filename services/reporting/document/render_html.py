@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from services.reporting.document.content import Paragraph, ReportContent, Table
+from services.reporting.document.model import Paragraph, ReportContent, Table
 from services.reporting.document.numbers import vn_int
 
 MEDIA_TYPE = "text/html; charset=utf-8"

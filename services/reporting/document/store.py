@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from services.common.mongo import Document, in_transaction
-from services.reporting.document.content import Texts
+from services.reporting.document.model import Texts
 
 
 @dataclass(frozen=True, slots=True)

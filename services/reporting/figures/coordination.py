@@ -26,7 +26,7 @@ from contracts.coordination import (
     TaskStatusChanged,
 )
 from services.reporting.figures.base import Contribution, Rate, folds
-from services.reporting.periods import InvalidPeriod, parse_period
+from services.reporting.periods import InvalidPeriod, month_start, parse_period
 
 # Figures from coordination, in report order, with their Vietnamese labels.
 LABELS: dict[str, str] = {
@@ -68,7 +68,7 @@ def first_day_of(period: str) -> date:
         first = parse_period(period).first
     except InvalidPeriod:  # the service validated it; an old or foreign event may not have
         raise InvalidEvent(f"period {period!r} is not a reporting period") from None
-    return date(int(first[:4]), int(first[5:]), 1)
+    return month_start(first)
 
 
 @folds(CouncilDelegatesDeclared)

@@ -27,8 +27,7 @@ from contracts.meetings import (
     Training,
     VoterContact,
 )
-from contracts.oversight import OversightField
-from services.reporting.figures.base import Contribution, Figures, Rate, folds
+from services.reporting.figures.base import FIELDS, Contribution, Figures, Rate, about_field, folds
 
 _KIND_NAME = {  # how the report names each kind, for the scheduled / cancelled figures
     MeetingKind.SESSION: "Kỳ họp",
@@ -39,16 +38,6 @@ _KIND_NAME = {  # how the report names each kind, for the scheduled / cancelled 
     MeetingKind.CITIZEN_RECEPTION: "Buổi tiếp công dân",
     MeetingKind.DELEGATE_REPORT: "Buổi đại biểu báo cáo với cử tri",
     MeetingKind.DELEGATE_RATING: "Hội nghị lấy ý kiến nhận xét của cử tri",
-}
-_FIELD_NAME = {  # lĩnh vực of a voter's opinion
-    OversightField.INVESTMENT_CONSTRUCTION: "về đầu tư, xây dựng",
-    OversightField.LAND: "về đất đai",
-    OversightField.CITIZEN_RECEPTION: "về tiếp công dân",
-    OversightField.PETITIONS: "về giải quyết đơn thư",
-    OversightField.BUDGET: "về tài chính, ngân sách",
-    OversightField.SOCIAL_POLICY: "về chính sách xã hội",
-    OversightField.EDUCATION_HEALTH: "về giáo dục, y tế",
-    OversightField.OTHER: "về lĩnh vực khác",
 }
 
 # Figures from meetings, in report order, with their Vietnamese labels.
@@ -82,8 +71,8 @@ LABELS: dict[str, str] = {
     "voters_reached": "Lượt cử tri tham dự",
     "voter_opinions_raised": "Ý kiến, kiến nghị của cử tri",
     **{
-        f"voter_opinions_field_{f}": f"Ý kiến, kiến nghị của cử tri {n}"
-        for f, n in _FIELD_NAME.items()
+        f"voter_opinions_field_{f}": f"Ý kiến, kiến nghị của cử tri {about_field(f)}"
+        for f in FIELDS
     },
     "citizen_receptions": "Buổi tiếp công dân",
     "citizen_receptions_periodic": "Tiếp công dân định kỳ",
@@ -136,6 +125,11 @@ RATES: dict[str, Rate] = {
 }
 
 
+def _one(kind: str, sub: str, **more: int) -> Figures:
+    """One `kind` and one of its `kind_{sub}` (its type, format or timing), with `more`."""
+    return Counter({kind: 1, f"{kind}_{sub}": 1, **more})
+
+
 def meeting_figures(unit: str, event: MeetingHeld) -> list[tuple[str, Figures]]:
     """What one held meeting adds, to which unit. Training attendees count where they sat."""
     return held_figures(unit, event.meeting)
@@ -147,9 +141,9 @@ def held_figures(unit: str, m: Meeting) -> list[tuple[str, Figures]]:
     extra: list[tuple[str, Figures]] = []
     match m:
         case Session():
-            f.update(
-                sessions=1,
-                **{f"sessions_{m.session_type}": 1},
+            f = _one(
+                "sessions",
+                m.session_type,
                 session_delegates_present=m.delegates_present,
                 resolutions_adopted=m.resolutions_adopted,
                 sessions_with_questioning=int(m.questioning_held),
@@ -160,14 +154,11 @@ def held_figures(unit: str, m: Meeting) -> list[tuple[str, Figures]]:
                     session_seats=m.delegates_elected, session_seats_present=m.delegates_present
                 )
         case StandingCommitteeMeeting():
-            f.update(
-                standing_committee_meetings=1,
-                **{f"standing_committee_meetings_{m.meeting_type}": 1},
-            )
+            f = _one("standing_committee_meetings", m.meeting_type)
         case Conference():
-            f.update(conferences=1, **{f"conferences_{m.conference_type}": 1})
+            f = _one("conferences", m.conference_type)
         case Training():
-            f.update(trainings=1, **{f"trainings_{m.format}": 1})
+            f = _one("trainings", m.format)
             for point in m.bridge_points:
                 extra.append(
                     (
@@ -180,17 +171,17 @@ def held_figures(unit: str, m: Meeting) -> list[tuple[str, Figures]]:
                     )
                 )
         case VoterContact():
-            f.update(
-                voter_contacts=1,
-                **{f"voter_contacts_{m.timing}": 1},
+            f = _one(
+                "voter_contacts",
+                m.timing,
                 voters_reached=m.voters_attending,
                 voter_opinions_raised=m.opinions_raised,
             )
             f.update(f"voter_opinions_field_{o.field}" for o in m.opinions)
         case CitizenReception():
-            f.update(
-                citizen_receptions=1,
-                **{f"citizen_receptions_{m.reception_type}": 1},
+            f = _one(
+                "citizen_receptions",
+                m.reception_type,
                 citizens_received=m.citizens_received,
                 petitions_received=m.petitions_received,
             )
@@ -226,7 +217,7 @@ def meeting_held(decoded: Decoded[MeetingHeld]) -> list[Contribution]:
 def meeting_scheduled(decoded: Decoded[MeetingScheduled]) -> list[Contribution]:
     """Counted on the day planned for, by kind."""
     plan = decoded.payload
-    figures = Counter({"meetings_scheduled": 1, f"meetings_scheduled_{plan.kind}": 1})
+    figures = _one("meetings_scheduled", plan.kind)
     return [Contribution(decoded.envelope.unit, plan.scheduled_for, figures)]
 
 
@@ -234,7 +225,7 @@ def meeting_scheduled(decoded: Decoded[MeetingScheduled]) -> list[Contribution]:
 def meeting_cancelled(decoded: Decoded[MeetingCancelled]) -> list[Contribution]:
     """Counted on the day it had been planned for, beside its scheduling, by kind."""
     event = decoded.payload
-    figures = Counter({"meetings_cancelled": 1, f"meetings_cancelled_{event.kind}": 1})
+    figures = _one("meetings_cancelled", event.kind)
     return [Contribution(decoded.envelope.unit, event.scheduled_for, figures)]
 
 

@@ -56,61 +56,27 @@ from contracts.oversight import (
     SupervisionPlanned,
     SupervisionStarted,
 )
-from services.reporting.figures.base import Contribution, Figures, Rate, folds
+from services.reporting.figures.base import (
+    COMMITTEES,
+    FIELDS,
+    Contribution,
+    Figures,
+    Rate,
+    about_field,
+    folds,
+)
 
 Item = TypeVar("Item", bound=BaseModel)
-
-# Figures from oversight, in report order, with their Vietnamese labels.
-LABELS: dict[str, str] = {
-    "thematic_supervisions": "Cuộc giám sát chuyên đề",
-    "thematic_supervisions_body_standing_committee": "Giám sát chuyên đề của Thường trực HĐND",
-    "thematic_supervisions_body_committee": "Giám sát chuyên đề của các Ban HĐND",
-    "thematic_supervisions_body_delegate_group": "Giám sát chuyên đề của Tổ đại biểu",
-    "thematic_supervisions_field_investment_construction": "Giám sát chuyên đề về đầu tư, xây dựng",
-    "thematic_supervisions_field_land": "Giám sát chuyên đề về đất đai",
-    "thematic_supervisions_field_citizen_reception": "Giám sát chuyên đề về tiếp công dân",
-    "thematic_supervisions_field_petitions": "Giám sát chuyên đề về giải quyết đơn thư",
-    "thematic_supervisions_field_budget": "Giám sát chuyên đề về tài chính, ngân sách",
-    "thematic_supervisions_field_social_policy": "Giám sát chuyên đề về chính sách xã hội",
-    "thematic_supervisions_field_education_health": "Giám sát chuyên đề về giáo dục, y tế",
-    "thematic_supervisions_field_other": "Giám sát chuyên đề lĩnh vực khác",
-    "surveys": "Cuộc khảo sát",
-    "surveys_body_standing_committee": "Khảo sát của Thường trực HĐND",
-    "surveys_body_committee": "Khảo sát của các Ban HĐND",
-    "surveys_body_delegate_group": "Khảo sát của Tổ đại biểu",
-    "surveys_field_investment_construction": "Khảo sát về đầu tư, xây dựng",
-    "surveys_field_land": "Khảo sát về đất đai",
-    "surveys_field_citizen_reception": "Khảo sát về tiếp công dân",
-    "surveys_field_petitions": "Khảo sát về giải quyết đơn thư",
-    "surveys_field_budget": "Khảo sát về tài chính, ngân sách",
-    "surveys_field_social_policy": "Khảo sát về chính sách xã hội",
-    "surveys_field_education_health": "Khảo sát về giáo dục, y tế",
-    "surveys_field_other": "Khảo sát lĩnh vực khác",
-    "verifications": "Báo cáo, dự thảo nghị quyết được thẩm tra",
-    "verifications_body_standing_committee": "Thẩm tra của Thường trực HĐND",
-    "verifications_body_committee": "Thẩm tra của các Ban HĐND",
-    "verifications_body_delegate_group": "Thẩm tra của Tổ đại biểu",
-    "verifications_field_investment_construction": "Thẩm tra về đầu tư, xây dựng",
-    "verifications_field_land": "Thẩm tra về đất đai",
-    "verifications_field_citizen_reception": "Thẩm tra về tiếp công dân",
-    "verifications_field_petitions": "Thẩm tra về giải quyết đơn thư",
-    "verifications_field_budget": "Thẩm tra về tài chính, ngân sách",
-    "verifications_field_social_policy": "Thẩm tra về chính sách xã hội",
-    "verifications_field_education_health": "Thẩm tra về giáo dục, y tế",
-    "verifications_field_other": "Thẩm tra lĩnh vực khác",
-    "verifications_committee_legal": "Thẩm tra của Ban Pháp chế",
-    "verifications_committee_economy_budget": "Thẩm tra của Ban Kinh tế – Ngân sách",
-    "verifications_committee_economy_society": "Thẩm tra của Ban Kinh tế – Xã hội",
-    "verifications_committee_culture_society": "Thẩm tra của Ban Văn hóa – Xã hội",
-    "verifications_committee_ethnic": "Thẩm tra của Ban Dân tộc",
-    "verifications_committee_urban": "Thẩm tra của Ban Đô thị",
-    "recommendations_issued": "Kiến nghị sau giám sát, khảo sát, thẩm tra",
-}
 
 _ACTIVITY = {
     Activity.THEMATIC_SUPERVISION: "Giám sát chuyên đề",
     Activity.SURVEY: "Khảo sát",
     Activity.VERIFICATION: "Thẩm tra",
+}
+_COUNTED = {  # what the total of each activity counts
+    Activity.THEMATIC_SUPERVISION: "Cuộc giám sát chuyên đề",
+    Activity.SURVEY: "Cuộc khảo sát",
+    Activity.VERIFICATION: "Báo cáo, dự thảo nghị quyết được thẩm tra",
 }
 _STAGE = {"planned": "theo kế hoạch", "started": "đã triển khai"}
 _BODY = {
@@ -118,23 +84,29 @@ _BODY = {
     Body.COMMITTEE: "của các Ban HĐND",
     Body.DELEGATE_GROUP: "của Tổ đại biểu",
 }
-_FIELD = {
-    OversightField.INVESTMENT_CONSTRUCTION: "về đầu tư, xây dựng",
-    OversightField.LAND: "về đất đai",
-    OversightField.CITIZEN_RECEPTION: "về tiếp công dân",
-    OversightField.PETITIONS: "về giải quyết đơn thư",
-    OversightField.BUDGET: "về tài chính, ngân sách",
-    OversightField.SOCIAL_POLICY: "về chính sách xã hội",
-    OversightField.EDUCATION_HEALTH: "về giáo dục, y tế",
-    OversightField.OTHER: "lĩnh vực khác",
-}
+# These labels have always named the other field without "về": "Khảo sát lĩnh vực khác".
+_FIELD = {f: about_field(f) for f in FIELDS} | {OversightField.OTHER: FIELDS[OversightField.OTHER]}
+
+
+def _by_body_and_field(key: str, name: str) -> dict[str, str]:
+    """The labels of `key` split by body and by field: "surveys_field_land" …"""
+    return {f"{key}_body_{b}": f"{name} {w}" for b, w in _BODY.items()} | {
+        f"{key}_field_{f}": f"{name} {w}" for f, w in _FIELD.items()
+    }
+
+
+# Figures from oversight, in report order, with their Vietnamese labels.
+LABELS: dict[str, str] = {}
+for _activity, _name in _ACTIVITY.items():
+    LABELS[f"{_activity}s"] = _COUNTED[_activity]
+    LABELS.update(_by_body_and_field(f"{_activity}s", _name))
+LABELS.update({f"verifications_committee_{c}": f"Thẩm tra của {n}" for c, n in COMMITTEES.items()})
+LABELS["recommendations_issued"] = "Kiến nghị sau giám sát, khảo sát, thẩm tra"
 # Planned and started, by activity, body and field: "surveys_started_field_land" …
 for _activity, _name in _ACTIVITY.items():
     for _stage, _when in _STAGE.items():
-        _key = f"{_activity}s_{_stage}"
-        LABELS[_key] = f"{_name} {_when}"
-        LABELS.update({f"{_key}_body_{b}": f"{_name} {_when} {w}" for b, w in _BODY.items()})
-        LABELS.update({f"{_key}_field_{f}": f"{_name} {_when} {w}" for f, w in _FIELD.items()})
+        LABELS[f"{_activity}s_{_stage}"] = f"{_name} {_when}"
+        LABELS.update(_by_body_and_field(f"{_activity}s_{_stage}", f"{_name} {_when}"))
 LABELS.update(
     {
         "recommendations_implemented": "Kiến nghị sau giám sát đã được thực hiện",
@@ -272,17 +244,6 @@ _counts_one(OpinionForwarded, "opinions_forwarded", lambda e: e.raised_on)
 _counts_one(OpinionAnswered, "opinions_answered", lambda e: e.raised_on)
 
 
-@folds(OpinionResolved)
-def opinion_resolved(decoded: Decoded[OpinionResolved]) -> list[Contribution]:
-    return _on(
-        decoded,
-        decoded.payload.raised_on,
-        opinions_resolved=1,
-        opinion_days_to_resolve=decoded.payload.days_to_resolve,
-        voter_opinions_pending=-1,
-    )
-
-
 @folds(PetitionReceived)
 def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
     by_mail = int(decoded.payload.channel == "mail")  # receptions count theirs in meeting.held
@@ -298,18 +259,7 @@ def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
 _counts_one(PetitionTransferred, "petitions_transferred", lambda e: e.received_on)
 
 
-@folds(PetitionSettled)
-def petition_settled(decoded: Decoded[PetitionSettled]) -> list[Contribution]:
-    return _on(
-        decoded,
-        decoded.payload.received_on,
-        petitions_settled=1,
-        petition_days_to_settle=decoded.payload.days_to_settle,
-        petitions_pending=-1,
-    )
-
-
-# -- items following a corrected voter contact or citizen reception ---------------------------
+# -- items to resolve (settle), and following a corrected voter contact or citizen reception --
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +278,10 @@ class _Followed:
         later = {f"{self.figures}_{s}": int(reached >= n) for n, s in enumerate(self.stages[1:], 1)}
         return {self.pending: int(reached < len(self.stages) - 1), **later, self.days: days or 0}
 
+    def closed(self, days: int) -> dict[str, int]:
+        """What reaching the last stage (resolved, settled) after `days` adds on its day."""
+        return {f"{self.figures}_{self.stages[-1]}": 1, self.days: days, self.pending: -1}
+
 
 _OPINION = _Followed(
     OPINION_STAGES,
@@ -344,33 +298,47 @@ _PETITION = _Followed(
 )
 
 
-def _back(figures: dict[str, int]) -> dict[str, int]:
-    return {key: -n for key, n in figures.items()}
+ItemDay = tuple[date, int | None]  # an item's day, and the days its resolution took from it
 
 
-@folds(OpinionWithdrawn)
-def opinion_withdrawn(decoded: Decoded[OpinionWithdrawn]) -> list[Contribution]:
-    e = decoded.payload
-    return _on(decoded, e.raised_on, **_back(_OPINION.counted(e.stage, e.days_to_resolve)))
+def _follows(
+    followed: _Followed,
+    closed: type[BaseModel],
+    withdrawn: type[BaseModel],
+    moved: type[BaseModel],
+    now: Callable[[Any], ItemDay],
+    was: Callable[[Any], ItemDay],
+) -> None:
+    """Register the folds of an item reaching its last stage (`closed`), and of an item whose
+    record was corrected: withdrawn, it takes back on its day (`now`) all it counted; moved, it
+    takes that back on its previous day (`was`) and counts it on its new one."""
+
+    def counted(decoded: Decoded[Any], day: ItemDay, sign: int) -> list[Contribution]:
+        figures = followed.counted(decoded.payload.stage, day[1])
+        return _on(decoded, day[0], **{key: sign * n for key, n in figures.items()})
+
+    def close(decoded: Decoded[Any]) -> list[Contribution]:
+        day, days = now(decoded.payload)
+        return _on(decoded, day, **followed.closed(days or 0))
+
+    folds(closed)(close)
+    folds(withdrawn)(lambda d: counted(d, now(d.payload), -1))
+    folds(moved)(lambda d: [*counted(d, was(d.payload), -1), *counted(d, now(d.payload), 1)])
 
 
-@folds(OpinionMoved)
-def opinion_moved(decoded: Decoded[OpinionMoved]) -> list[Contribution]:
-    e = decoded.payload
-    before = _back(_OPINION.counted(e.stage, e.previous_days_to_resolve))
-    after = _OPINION.counted(e.stage, e.days_to_resolve)
-    return [*_on(decoded, e.previous_raised_on, **before), *_on(decoded, e.raised_on, **after)]
-
-
-@folds(PetitionWithdrawn)
-def petition_withdrawn(decoded: Decoded[PetitionWithdrawn]) -> list[Contribution]:
-    e = decoded.payload
-    return _on(decoded, e.received_on, **_back(_PETITION.counted(e.stage, e.days_to_settle)))
-
-
-@folds(PetitionMoved)
-def petition_moved(decoded: Decoded[PetitionMoved]) -> list[Contribution]:
-    e = decoded.payload
-    before = _back(_PETITION.counted(e.stage, e.previous_days_to_settle))
-    after = _PETITION.counted(e.stage, e.days_to_settle)
-    return [*_on(decoded, e.previous_received_on, **before), *_on(decoded, e.received_on, **after)]
+_follows(
+    _OPINION,
+    OpinionResolved,
+    OpinionWithdrawn,
+    OpinionMoved,
+    lambda e: (e.raised_on, e.days_to_resolve),
+    lambda e: (e.previous_raised_on, e.previous_days_to_resolve),
+)
+_follows(
+    _PETITION,
+    PetitionSettled,
+    PetitionWithdrawn,
+    PetitionMoved,
+    lambda e: (e.received_on, e.days_to_settle),
+    lambda e: (e.previous_received_on, e.previous_days_to_settle),
+)
