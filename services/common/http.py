@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
 import uvicorn
@@ -22,9 +22,39 @@ ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403}
 
 
-def error_detail(exc: DomainError) -> list[dict[str, Any]]:
+# Where a request carries a field; a refusal's field that starts with one is located already.
+LOCATIONS = frozenset({"path", "query", "header", "body"})
+
+
+def request_field(field: str, path_parameters: Collection[str] = ()) -> str:
+    """Where the request carried the field a refusal names in its decision's terms: a path
+    parameter of that name (the unit, the record the path names), else the body. Only the
+    first part of the field decides (``meeting.held_on`` is in the body); a field located
+    already (``query.period``) stays as it is."""
+    head = field.split(".", 1)[0]
+    if head in LOCATIONS:
+        return field
+    return f"{'path' if head in path_parameters else 'body'}.{field}"
+
+
+@contextmanager
+def carried_in(**parts: str) -> Iterator[None]:
+    """Name the fields of refusals raised within by where this route's request carries them,
+    for parts the default (`request_field`) would misplace: ``carried_in(meeting="body")``
+    when the body is the meeting itself, so ``meeting.held_on`` reads ``body.held_on``."""
+    try:
+        yield
+    except DomainError as exc:
+        head, dot, rest = exc.field.partition(".")
+        if head in parts:
+            exc.field = f"{parts[head]}{dot}{rest}"
+        raise
+
+
+def error_detail(exc: DomainError, path_parameters: Collection[str] = ()) -> list[dict[str, Any]]:
     """Same shape as FastAPI's validation errors, so clients handle one format."""
-    return [{"loc": exc.field.split("."), "msg": exc.message, "type": exc.kind}]
+    loc = request_field(exc.field, path_parameters).split(".")
+    return [{"loc": loc, "msg": exc.message, "type": exc.kind}]
 
 
 def status_of(exc: DomainError) -> int:
@@ -34,8 +64,9 @@ def status_of(exc: DomainError) -> int:
 
 def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     @app.exception_handler(DomainError)
-    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": error_detail(exc)}, status_code=status_of(exc))
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        detail = error_detail(exc, request.path_params)
+        return JSONResponse({"detail": detail}, status_code=status_of(exc))
 
     @app.get("/health", tags=["operations"], summary="The process is alive")
     async def health() -> dict[str, str]:

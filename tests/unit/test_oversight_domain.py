@@ -100,7 +100,7 @@ def test_future_finish_is_refused_naming_finished_on() -> None:
 def test_unit_must_exist_on_the_day_it_finished(unit: str, day: date) -> None:
     with pytest.raises(DomainError) as err:
         decide(unit, supervision(finished_on=day.isoformat(), supervised_units=[]))
-    assert err.value.field == "path.unit" and type(err.value) is DomainError
+    assert err.value.field == "unit" and type(err.value) is DomainError
 
 
 def test_unit_not_served_by_this_instance_is_forbidden() -> None:
