@@ -61,9 +61,9 @@ def plan_supervision(
         plan.planned_on,
         served=served,
         today=today,
-        day_field="body.planned_on",
+        day_field="plan.planned_on",
         named_units=(
-            (f"body.supervised_units.{i}", c) for i, c in enumerate(plan.supervised_units)
+            (f"plan.supervised_units.{i}", c) for i, c in enumerate(plan.supervised_units)
         ),
     )
     return draft(found.code, plan.planned_on, plan)
@@ -95,7 +95,7 @@ def supervision_finished(
     for i, r in enumerate(recommendations):
         if r.deadline < finished_on:
             raise DomainError(
-                f"body.recommendations.{i}.deadline",
+                f"recommendations.{i}.deadline",
                 f"deadline {r.deadline} is before the recommendation was issued on {finished_on}",
             )
     opened = plan["opened"]
@@ -205,7 +205,7 @@ def receive_petition(
         petition.received_on,
         served=served,
         today=today,
-        day_field="body.received_on",
+        day_field="petition.received_on",
     )
     return draft(found.code, petition.received_on, petition)
 
