@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
-from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
+from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
@@ -33,6 +34,24 @@ From = Annotated[date | None, Query(alias="from")]  # a list's first day (open i
 To = Annotated[date | None, Query(alias="to")]  # a list's last day (open if absent)
 # a record's own id in a route's path (a meeting, an item, a task …)
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a route needs besides the fields it names: who calls (from the bearer token),
+    the app (whose state holds its service) and the response, whose status a retry that
+    wrote nothing turns to 200."""
+
+    caller: Caller
+    app: FastAPI
+    response: Response
+
+
+async def _call(request: Request, response: Response, caller: CallerDep) -> Call:
+    return Call(caller, request.app, response)
+
+
+CallDep = Annotated[Call, Depends(_call)]
 
 # The refusals every write of a council office can meet, before its own (404, 409 …).
 WRITE_REFUSALS: Responses = {

@@ -4,15 +4,19 @@ in one transaction (outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, Query, Request, Response
+from fastapi import Body, FastAPI, Query
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.meetings import Meeting, MeetingScheduled, Text
 from services.common.activity import (
     WRITE_REFUSALS,
+    Call,
+    CallDep,
     From,
     IdPath,
     Limit,
@@ -24,11 +28,10 @@ from services.common.activity import (
     receipt,
     recording_responses,
 )
-from services.common.auth import CallerDep
 from services.common.errors import NotFound
-from services.common.http import carried_in
 from services.meetings import service
 from services.meetings.domain import Status
+from services.meetings.service import Done
 from services.meetings.store import view
 from services.meetings.wiring import Meetings
 
@@ -40,6 +43,7 @@ def _service_of(app: FastAPI) -> Meetings:
 
 router = guarded_router("meetings", _service_of)
 
+Held = Annotated[Meeting, Body()]
 _STEP_RESPONSES: Responses = {
     **WRITE_REFUSALS,
     404: {"description": "No such meeting of this unit"},
@@ -77,8 +81,12 @@ class Correction(BaseModel):
     reason: str | None = Field(default=None, max_length=2000, description="Lý do đính chính.")
 
 
-def _meetings(request: Request) -> Meetings:
-    return _service_of(request.app)
+def _meetings(call: Call) -> Meetings:
+    return _service_of(call.app)
+
+
+def _recorded(call: Call, meeting_id: str, unit: str, done: Done, status: str) -> Recorded:
+    return Recorded(meeting_id=meeting_id, unit=unit, **receipt(call.response, done, status))
 
 
 def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
@@ -86,6 +94,16 @@ def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
     if "meeting_id" in meeting.model_fields_set:
         return meeting
     return meeting.model_copy(update={"meeting_id": meeting_id})
+
+
+def _step(
+    verb: str, summary: str, responses: Responses = _STEP_RESPONSES
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The POST of the step `verb` of the meeting a path names."""
+    path = f"/units/{{unit}}/meetings/{{meeting_id}}/{verb}"
+    return router.post(
+        path, status_code=201, response_model=Recorded, summary=summary, responses=responses
+    )
 
 
 @router.post(
@@ -97,17 +115,10 @@ def _with_id(meeting: Meeting, meeting_id: str) -> Meeting:
         "The meeting_id is taken by different content, or the session number is taken in the term"
     ),
 )
-async def post_meeting(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    meeting: Annotated[Meeting, Body()],
-    caller: CallerDep,
-) -> Recorded:
-    caller.may_write(unit, meeting.held_on)
-    with carried_in(meeting="body"):
-        done = await service.record(_meetings(request), unit, meeting)
-    return Recorded(meeting_id=meeting.meeting_id, unit=unit, **receipt(response, done))
+async def post_meeting(unit: Unit, meeting: Held, call: CallDep) -> Recorded:
+    call.caller.may_write(unit, meeting.held_on)
+    done = await service.record(_meetings(call), unit, meeting)
+    return _recorded(call, meeting.meeting_id, unit, done, "recorded")
 
 
 @router.post(
@@ -121,86 +132,46 @@ async def post_meeting(
     ),
 )
 async def schedule(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    plan: Annotated[MeetingScheduled, Body()],
-    caller: CallerDep,
+    unit: Unit, plan: Annotated[MeetingScheduled, Body()], call: CallDep
 ) -> Recorded:
-    caller.may_write(unit, plan.scheduled_for)
-    with carried_in(plan="body"):
-        done = await service.schedule(_meetings(request), unit, plan)
-    status = Status.SCHEDULED.value
-    return Recorded(meeting_id=plan.meeting_id, unit=unit, **receipt(response, done, status))
+    call.caller.may_write(unit, plan.scheduled_for)
+    done = await service.schedule(_meetings(call), unit, plan)
+    return _recorded(call, plan.meeting_id, unit, done, Status.SCHEDULED.value)
 
 
-@router.post(
-    "/units/{unit}/meetings/{meeting_id}/hold",
-    status_code=201,
-    response_model=Recorded,
-    summary="Record that a scheduled meeting was held, with what it did",
-    responses=_STEP_RESPONSES,
-)
-async def hold(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    meeting_id: IdPath,
-    meeting: Annotated[Meeting, Body()],
-    caller: CallerDep,
-) -> Recorded:
+@_step("hold", "Record that a scheduled meeting was held, with what it did")
+async def hold(unit: Unit, meeting_id: IdPath, meeting: Held, call: CallDep) -> Recorded:
     meeting = _with_id(meeting, meeting_id)
-    caller.may_write(unit, meeting.held_on)
-    with carried_in(meeting="body"):
-        done = await service.hold(_meetings(request), unit, meeting_id, meeting)
-    status = Status.HELD.value
-    return Recorded(meeting_id=meeting_id, unit=unit, **receipt(response, done, status))
+    call.caller.may_write(unit, meeting.held_on)
+    done = await service.hold(_meetings(call), unit, meeting_id, meeting)
+    return _recorded(call, meeting_id, unit, done, Status.HELD.value)
 
 
-@router.post(
-    "/units/{unit}/meetings/{meeting_id}/cancel",
-    status_code=201,
-    response_model=Recorded,
-    summary="Cancel a scheduled meeting, with the reason",
-    responses=_STEP_RESPONSES,
-)
+@_step("cancel", "Cancel a scheduled meeting, with the reason")
 async def cancel(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    meeting_id: IdPath,
-    cancellation: Annotated[Cancellation, Body()],
-    caller: CallerDep,
+    unit: Unit, meeting_id: IdPath, cancellation: Annotated[Cancellation, Body()], call: CallDep
 ) -> Recorded:
     reason, on = cancellation.reason, cancellation.cancelled_on
-    done = await service.cancel(_meetings(request), caller, unit, meeting_id, reason, on)
-    status = Status.CANCELLED.value
-    return Recorded(meeting_id=meeting_id, unit=unit, **receipt(response, done, status))
+    done = await service.cancel(_meetings(call), call.caller, unit, meeting_id, reason, on)
+    return _recorded(call, meeting_id, unit, done, Status.CANCELLED.value)
 
 
-@router.post(
-    "/units/{unit}/meetings/{meeting_id}/correct",
-    status_code=201,
-    response_model=Recorded,
-    summary="Correct what was recorded of a held meeting (the full corrected content)",
-    responses={
+@_step(
+    "correct",
+    "Correct what was recorded of a held meeting (the full corrected content)",
+    {
         **_STEP_RESPONSES,
         200: {"description": "The meeting already reads so (nothing to correct; a retry)"},
     },
 )
 async def correct(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    meeting_id: IdPath,
-    correction: Annotated[Correction, Body()],
-    caller: CallerDep,
+    unit: Unit, meeting_id: IdPath, correction: Annotated[Correction, Body()], call: CallDep
 ) -> Recorded:
     corrected = _with_id(correction.meeting, meeting_id)
-    caller.may_write(unit, corrected.held_on)
-    meetings, reason = _meetings(request), correction.reason
-    done = await service.correct(meetings, caller, unit, meeting_id, corrected, reason)
-    return Recorded(meeting_id=meeting_id, unit=unit, **receipt(response, done, "corrected"))
+    call.caller.may_write(unit, corrected.held_on)
+    meetings, reason = _meetings(call), correction.reason
+    done = await service.correct(meetings, call.caller, unit, meeting_id, corrected, reason)
+    return _recorded(call, meeting_id, unit, done, "corrected")
 
 
 @router.get(
@@ -209,16 +180,15 @@ async def correct(
     responses={404: {"description": "No such unit between `from` and `to`"}},
 )
 async def list_meetings(
-    request: Request,
     unit: Unit,
-    caller: CallerDep,
+    call: CallDep,
     start: From = None,
     end: To = None,
     status: Annotated[Status | None, Query()] = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    start, end = caller.may_read_between(unit, start, end)
-    return await _meetings(request).store.list(unit, start, end, limit, status)
+    start, end = call.caller.may_read_between(unit, start, end)
+    return await _meetings(call).store.list(unit, start, end, limit, status)
 
 
 @router.get(
@@ -226,6 +196,7 @@ async def list_meetings(
     summary="One meeting: its content (held, else as planned), status and latest event",
     responses={404: {"description": "No such meeting"}},
 )
-async def get_meeting(request: Request, meeting_id: str, caller: CallerDep) -> dict[str, Any]:
-    doc = await _meetings(request).store.find(meeting_id)
-    return view(readable(caller, doc, "day", NotFound("meeting_id", f"no meeting {meeting_id}")))
+async def get_meeting(meeting_id: str, call: CallDep) -> dict[str, Any]:
+    doc = await _meetings(call).store.find(meeting_id)
+    missing = NotFound("meeting_id", f"no meeting {meeting_id}")
+    return view(readable(call.caller, doc, "day", missing))

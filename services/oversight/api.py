@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, Request, Response
+from fastapi import Body, FastAPI
 from pydantic import BaseModel
 
 from contracts.oversight import SupervisionFinished
 from services.common.activity import (
+    Call,
+    CallDep,
     From,
     Limit,
     To,
@@ -19,9 +21,7 @@ from services.common.activity import (
     receipt,
     recording_responses,
 )
-from services.common.auth import CallerDep
 from services.common.errors import NotFound
-from services.common.http import carried_in
 from services.oversight import service
 from services.oversight.wiring import Oversight
 
@@ -42,8 +42,9 @@ class Recorded(BaseModel):
     status: str
 
 
-def _oversight(request: Request) -> Oversight:
-    return _service_of(request.app)
+def oversight_of(call: Call) -> Oversight:
+    """The oversight service the call reached."""
+    return _service_of(call.app)
 
 
 @router.post(
@@ -54,17 +55,12 @@ def _oversight(request: Request) -> Oversight:
     responses=recording_responses("The supervision_id is taken by different content"),
 )
 async def post_supervision(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    supervision: Annotated[SupervisionFinished, Body()],
-    caller: CallerDep,
+    unit: Unit, supervision: Annotated[SupervisionFinished, Body()], call: CallDep
 ) -> Recorded:
-    caller.may_write(unit, supervision.finished_on)
-    with carried_in(supervision="body"):
-        done = await service.record_finished_supervision(_oversight(request), unit, supervision)
-    supervision_id = supervision.supervision_id
-    return Recorded(supervision_id=supervision_id, unit=unit, **receipt(response, done))
+    call.caller.may_write(unit, supervision.finished_on)
+    done = await service.record_finished_supervision(oversight_of(call), unit, supervision)
+    answer = receipt(call.response, done)
+    return Recorded(supervision_id=supervision.supervision_id, unit=unit, **answer)
 
 
 @router.get(
@@ -73,15 +69,10 @@ async def post_supervision(
     responses={404: {"description": "No such unit between `from` and `to`"}},
 )
 async def list_supervisions(
-    request: Request,
-    unit: Unit,
-    caller: CallerDep,
-    start: From = None,
-    end: To = None,
-    limit: Limit = 200,
+    unit: Unit, call: CallDep, start: From = None, end: To = None, limit: Limit = 200
 ) -> list[dict[str, Any]]:
-    start, end = caller.may_read_between(unit, start, end)
-    return await _oversight(request).store.list(unit, start, end, limit)
+    start, end = call.caller.may_read_between(unit, start, end)
+    return await oversight_of(call).store.list(unit, start, end, limit)
 
 
 @router.get(
@@ -89,10 +80,8 @@ async def list_supervisions(
     summary="One recorded supervision",
     responses={404: {"description": "No such supervision"}},
 )
-async def get_supervision(
-    request: Request, supervision_id: str, caller: CallerDep
-) -> dict[str, Any]:
-    doc = await _oversight(request).store.find(supervision_id)
+async def get_supervision(supervision_id: str, call: CallDep) -> dict[str, Any]:
+    doc = await oversight_of(call).store.find(supervision_id)
     missing = NotFound("supervision_id", f"no supervision {supervision_id}")
-    doc = readable(caller, doc, "finished_on", missing)
+    doc = readable(call.caller, doc, "finished_on", missing)
     return {**doc["supervision"], "unit": doc["unit"], "event_id": doc["event_id"]}

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Query, Request, Response
+from fastapi import Body, Query
 from pydantic import BaseModel
 
 from contracts.oversight import OpinionStage, PetitionReceived, PetitionStage, SupervisionPlanned
 from services.common.activity import (
+    Call,
+    CallDep,
     IdPath,
     Limit,
     Responses,
@@ -30,11 +32,10 @@ from services.common.activity import (
     readable,
     with_signature,
 )
-from services.common.auth import Caller, CallerDep
 from services.common.errors import NotFound
-from services.common.http import carried_in
 from services.common.mongo import Document
 from services.oversight import service
+from services.oversight.api import oversight_of
 from services.oversight.items import collection_of
 from services.oversight.service import Moved
 from services.oversight.steps import (
@@ -44,7 +45,6 @@ from services.oversight.steps import (
     PetitionByMail,
 )
 from services.oversight.tracking import OPINION, PETITION, RECOMMENDATION, SUPERVISION, Lifecycle
-from services.oversight.wiring import Oversight
 
 router = guarded_router("oversight")  # the secret is loaded by the supervisions' router
 
@@ -61,11 +61,6 @@ RaisedFrom = Annotated[date | None, Query(alias="from", description="Raised on o
 RaisedTo = Annotated[date | None, Query(alias="to", description="Raised on or before")]
 
 
-def _oversight(request: Request) -> Oversight:
-    oversight: Oversight = request.app.state.oversight
-    return oversight
-
-
 class Recorded(BaseModel):
     """What a step (or an opening) recorded: the item, where it stands, its new events."""
 
@@ -76,11 +71,11 @@ class Recorded(BaseModel):
     event_ids: list[str]
 
 
-def _answer(response: Response, moved: Moved) -> Recorded:
+def _answer(call: Call, moved: Moved) -> Recorded:
     """The item as it now stands; a step or opening that wrote nothing (a retry) answers 200."""
     doc, envelopes = moved.item, moved.envelopes
     if not envelopes:
-        response.status_code = 200
+        call.response.status_code = 200
     return Recorded(
         item_id=doc["_id"],
         unit=doc["unit"],
@@ -101,13 +96,11 @@ def _step_route(step: FollowUp[Any]) -> None:
     id_name = f"{lifecycle.item}_id"
     item_path: dict[str, Any] = {id_name: IdPath}
 
-    async def take_step(
-        request: Request, response: Response, unit: str, body: Any, caller: Caller, **ids: str
-    ) -> Recorded:
+    async def take_step(unit: str, body: Any, call: Call, **ids: str) -> Recorded:
         on: date = getattr(body, f"{to}_on")
         moved = await service.take_step(
-            _oversight(request),
-            caller,
+            oversight_of(call),
+            call.caller,
             unit,
             lifecycle,
             ids[id_name],
@@ -115,17 +108,10 @@ def _step_route(step: FollowUp[Any]) -> None:
             on,
             lambda item, doc: step.events(body, item, doc),
         )
-        return _answer(response, moved)
+        return _answer(call, moved)
 
     endpoint = with_signature(
-        take_step,
-        Recorded,
-        request=Request,
-        response=Response,
-        unit=Unit,
-        **item_path,
-        body=step.body,
-        caller=CallerDep,
+        take_step, Recorded, unit=Unit, **item_path, body=step.body, call=CallDep
     )
     router.post(
         step.path,
@@ -162,32 +148,25 @@ def _read_routes(listing: Listing) -> None:
     collection = collection_of(lifecycle)
 
     async def list_items(
-        request: Request,
-        unit: str,
-        caller: Caller,
-        stage: str | None,
-        start: date | None,
-        end: date | None,
-        limit: int,
+        unit: str, call: Call, stage: str | None, start: date | None, end: date | None, limit: int
     ) -> list[dict[str, Any]]:
-        start, end = caller.may_read_between(unit, start, end)
-        items = _oversight(request).items
+        start, end = call.caller.may_read_between(unit, start, end)
+        items = oversight_of(call).items
         docs = await items.listed(collection, unit, stage, start, end, limit)
         return [_item_json(lifecycle, d) for d in docs]
 
-    async def get_item(request: Request, unit: str, caller: Caller, **ids: str) -> dict[str, Any]:
+    async def get_item(unit: str, call: Call, **ids: str) -> dict[str, Any]:
         id_ = ids[id_name]
-        doc = await _oversight(request).items.find(collection, id_)
+        doc = await oversight_of(call).items.find(collection, id_)
         missing = NotFound(id_name, f"no {lifecycle.item} {id_} in {unit}")
-        return _item_json(lifecycle, readable(caller, doc, "raised_on", missing, unit))
+        return _item_json(lifecycle, readable(call.caller, doc, "raised_on", missing, unit))
 
     list_endpoint = with_signature(
         list_items,
         list[dict[str, Any]],
         defaults={"stage": None, "start": None, "end": None, "limit": 200},
-        request=Request,
         unit=Unit,
-        caller=CallerDep,
+        call=CallDep,
         stage=Annotated[listing.stages | None, Query()],
         start=RaisedFrom,
         end=RaisedTo,
@@ -195,14 +174,7 @@ def _read_routes(listing: Listing) -> None:
     )
     name, summary = listing.items
     router.get(listing.path, name=name, summary=summary, responses=LIST_RESPONSES)(list_endpoint)
-    one_endpoint = with_signature(
-        get_item,
-        dict[str, Any],
-        request=Request,
-        unit=Unit,
-        **item_path,
-        caller=CallerDep,
-    )
+    one_endpoint = with_signature(get_item, dict[str, Any], unit=Unit, **item_path, call=CallDep)
     name, summary, missing = listing.item
     router.get(
         f"{listing.path}/{{{id_name}}}",
@@ -223,16 +195,11 @@ def _read_routes(listing: Listing) -> None:
     responses=STEP_RESPONSES,
 )
 async def plan_supervision(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    plan: Annotated[SupervisionPlanned, Body()],
-    caller: CallerDep,
+    unit: Unit, plan: Annotated[SupervisionPlanned, Body()], call: CallDep
 ) -> Recorded:
-    caller.may_write(unit, plan.planned_on)
-    with carried_in(plan="body"):
-        moved = await service.plan_supervision(_oversight(request), unit, plan)
-    return _answer(response, moved)
+    call.caller.may_write(unit, plan.planned_on)
+    moved = await service.plan_supervision(oversight_of(call), unit, plan)
+    return _answer(call, moved)
 
 
 _step_routes(SUPERVISION)
@@ -245,16 +212,11 @@ _step_routes(SUPERVISION)
     responses=STEP_RESPONSES,
 )
 async def finish_supervision(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    supervision_id: IdPath,
-    body: FinishSupervision,
-    caller: CallerDep,
+    unit: Unit, supervision_id: IdPath, body: FinishSupervision, call: CallDep
 ) -> Recorded:
     moved = await service.finish_supervision(
-        _oversight(request),
-        caller,
+        oversight_of(call),
+        call.caller,
         unit,
         supervision_id,
         body.finished_on,
@@ -262,7 +224,7 @@ async def finish_supervision(
         body.report_ref,
         body.recommendations,
     )
-    return _answer(response, moved)
+    return _answer(call, moved)
 
 
 _read_routes(
@@ -320,17 +282,12 @@ _read_routes(
     responses=STEP_RESPONSES,
 )
 async def register_petition(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    petition: Annotated[PetitionByMail, Body()],
-    caller: CallerDep,
+    unit: Unit, petition: Annotated[PetitionByMail, Body()], call: CallDep
 ) -> Recorded:
-    caller.may_write(unit, petition.received_on)
+    call.caller.may_write(unit, petition.received_on)
     event = PetitionReceived(**petition.model_dump(), channel="mail")
-    with carried_in(petition="body"):
-        moved = await service.register_petition(_oversight(request), unit, event)
-    return _answer(response, moved)
+    moved = await service.register_petition(oversight_of(call), unit, event)
+    return _answer(call, moved)
 
 
 _step_routes(PETITION)
