@@ -13,11 +13,13 @@ bodies of the steps are in services.oversight.steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Query
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
 from contracts.oversight import OpinionStage, PetitionReceived, PetitionStage, SupervisionPlanned
@@ -184,15 +186,19 @@ def _read_routes(listing: Listing) -> None:
     )(one_endpoint)
 
 
+def _opening(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The POST at `path` that opens an item (201, or 200 for a retry)."""
+    return router.post(
+        path, status_code=201, response_model=Recorded, summary=summary, responses=STEP_RESPONSES
+    )
+
+
 # -- supervisions: planned → started → finished ----------------------------------------------
 
 
-@router.post(
+@_opening(
     "/units/{unit}/supervision-plans",
-    status_code=201,
-    response_model=Recorded,
-    summary="Record the plan of a supervision, survey or verification (kế hoạch giám sát)",
-    responses=STEP_RESPONSES,
+    "Record the plan of a supervision, survey or verification (kế hoạch giám sát)",
 )
 async def plan_supervision(
     unit: Unit, plan: Annotated[SupervisionPlanned, Body()], call: CallDep
@@ -274,13 +280,7 @@ _read_routes(
 # -- petitions: received (at receptions, or by mail here) → transferred → settled ------------
 
 
-@router.post(
-    "/units/{unit}/petitions",
-    status_code=201,
-    response_model=Recorded,
-    summary="Register a petition received by mail",
-    responses=STEP_RESPONSES,
-)
+@_opening("/units/{unit}/petitions", "Register a petition received by mail")
 async def register_petition(
     unit: Unit, petition: Annotated[PetitionByMail, Body()], call: CallDep
 ) -> Recorded:

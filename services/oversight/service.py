@@ -6,7 +6,7 @@ No HTTP: the routes parse, authorise and shape the answer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +22,7 @@ from contracts.oversight import (
 )
 from services.common.activity import record_once
 from services.common.errors import Conflict, DomainError, NotFound
+from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.common.recording import Writer, recordable_unit
 from services.oversight import followups
@@ -81,30 +82,36 @@ async def record_finished_supervision(
 
 async def plan_supervision(oversight: Oversight, unit: str, plan: SupervisionPlanned) -> Moved:
     """The plan of a supervision a body of the council of `unit` adopted."""
-    draft = followups.plan_supervision(
-        unit, plan, oversight.hierarchy, oversight.settings.units, oversight.today()
-    )
-    opened = plan.model_dump(mode="json")
-    doc = new_item(plan.supervision_id, unit, "planned", plan.planned_on, opened)
-    return await _open(oversight, SUPERVISION, "plan", doc, draft)
+    draft = followups.plan_supervision(unit, plan, *_checked_against(oversight))
+    return await _open(oversight, SUPERVISION, unit, "plan", plan.supervision_id, draft)
 
 
 async def register_petition(oversight: Oversight, unit: str, petition: PetitionReceived) -> Moved:
     """A petition the council of `unit` received by mail."""
-    draft = followups.receive_petition(
-        unit, petition, oversight.hierarchy, oversight.settings.units, oversight.today()
-    )
-    opened = petition.model_dump(mode="json")
-    doc = new_item(petition.petition_id, unit, "received", petition.received_on, opened)
-    return await _open(oversight, PETITION, "petition", doc, draft)
+    draft = followups.receive_petition(unit, petition, *_checked_against(oversight))
+    return await _open(oversight, PETITION, unit, "petition", petition.petition_id, draft)
+
+
+def _checked_against(oversight: Oversight) -> tuple[Hierarchy, Sequence[str], date]:
+    """What an opening is checked against: the hierarchy, the units served, today."""
+    return oversight.hierarchy, oversight.settings.units, oversight.today()
 
 
 async def _open(
-    oversight: Oversight, lifecycle: Lifecycle, named: str, doc: Document, draft: EventDraft
+    oversight: Oversight,
+    lifecycle: Lifecycle,
+    unit: str,
+    named: str,
+    item_id: str,
+    draft: EventDraft,
 ) -> Moved:
-    """Open an item; a retry with the same content changes nothing. `named` is what the
-    command calls its content, whose id field a taken id is refused on."""
+    """Open item `item_id` of `unit` with its first event `draft` (whose payload is what it
+    opens with, on the day it happened); a retry with the same content changes nothing.
+    `named` is what the command calls that content, whose id field a taken id is refused on."""
     collection = collection_of(lifecycle)
+    day = draft.occurred_at.date()
+    opened = draft.payload.model_dump(mode="json")
+    doc = new_item(item_id, unit, lifecycle.stages[0], day, opened)
 
     async def work(session: AsyncClientSession) -> Envelope:
         (envelope,) = await oversight.items.insert(session, collection, [doc], [draft])
