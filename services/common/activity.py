@@ -9,17 +9,18 @@ other content is a 409 naming the field. Each service keeps its own rules and ro
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from contracts import Envelope, EventDraft, UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
-from services.common.auth import AUTH_RESPONSES, Caller, caller_of, tokens_lifespan
+from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.outbox import Outbox
@@ -29,8 +30,28 @@ Responses = dict[int | str, dict[str, Any]]
 
 Unit = Annotated[UnitCode, Path()]  # the unit a route's path names
 Limit = Annotated[int, Query(ge=1, le=1000)]  # how many documents a list answers with at most
+From = Annotated[date | None, Query(alias="from")]  # a list's first day (open if absent)
+To = Annotated[date | None, Query(alias="to")]  # a list's last day (open if absent)
 # a record's own id in a route's path (a meeting, an item, a task …)
 IdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a route needs besides the fields it names: who calls (from the bearer token),
+    the app (whose state holds its service) and the response, whose status a retry that
+    wrote nothing turns to 200."""
+
+    caller: Caller
+    app: FastAPI
+    response: Response
+
+
+async def _call(request: Request, response: Response, caller: CallerDep) -> Call:
+    return Call(caller, request.app, response)
+
+
+CallDep = Annotated[Call, Depends(_call)]
 
 # The refusals every write of a council office can meet, before its own (404, 409 …).
 WRITE_REFUSALS: Responses = {
@@ -66,13 +87,26 @@ def guarded_router(tag: str, service_of: Callable[[FastAPI], Any] | None = None)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def with_signature(endpoint: Endpoint, returns: Any, **parameters: Any) -> Endpoint:
+def with_signature(
+    endpoint: Endpoint,
+    returns: Any,
+    /,
+    defaults: Mapping[str, Any] | None = None,
+    **parameters: Any,
+) -> Endpoint:
     """Give `endpoint` the signature FastAPI reads a route's parameters from: keyword-only
-    parameters named and annotated as in `parameters`, in that order. For routes a function
-    registers, where the name of a path parameter or the model of the body varies by route."""
+    parameters named and annotated as in `parameters`, in that order, optional with the
+    value `defaults` gives. For routes a function registers, where the name of a path
+    parameter or the model of the body varies by route."""
+    given = defaults or {}
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotation,
+                default=given.get(name, inspect.Parameter.empty),
+            )
             for name, annotation in parameters.items()
         ],
         return_annotation=returns,

@@ -1,8 +1,11 @@
 """What a rule says when a request cannot be true. Pure: the rules raise these without knowing
 they will travel over HTTP; `services.common.http` maps each kind to its status.
 
-`field` names what was wrong, as a dotted path in the caller's terms (``body.held_on``,
-``path.unit``), so a client can show the message beside the field it concerns.
+`field` names what was wrong as a dotted path in the terms of the decision that refused it:
+an attribute of what it decided on (``held_on``, ``supervised_units.0``, ``meeting.held_on``),
+or ``unit`` for the unit the record is for. Where the request carried that field (the path,
+the body, a part of the body) is for the layer that took the request to say: see
+`services.common.http.request_field`.
 """
 
 from __future__ import annotations

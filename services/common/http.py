@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.logging import configure_logging
@@ -22,9 +23,44 @@ ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403}
 
 
-def error_detail(exc: DomainError) -> list[dict[str, Any]]:
-    """Same shape as FastAPI's validation errors, so clients handle one format."""
-    return [{"loc": exc.field.split("."), "msg": exc.message, "type": exc.kind}]
+# Where a request carries a field; a refusal's field that starts with one is located already.
+LOCATIONS = frozenset({"path", "query", "header", "body"})
+
+
+def request_field(
+    field: str, path_parameters: Collection[str] = (), body_parameter: str | None = None
+) -> str:
+    """Where the request carried the field a refusal names in its decision's terms, judged by
+    its first part: the body when it names the route's `body_parameter` (the body is that
+    one value: ``meeting.held_on`` is ``body.held_on``), a path parameter of that name (the
+    unit, the record the path names), else a field of the body. A field located already
+    (``query.period``) stays as it is."""
+    head, dot, rest = field.partition(".")
+    if head in LOCATIONS:
+        return field
+    if head == body_parameter:
+        return f"body{dot}{rest}"
+    return f"{'path' if head in path_parameters else 'body'}.{field}"
+
+
+def body_parameter(request: Request) -> str | None:
+    """The name of the parameter the route reads its whole body into, if it has one: FastAPI
+    reads a single body parameter, unless embedded, as the body itself."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    fields = route.dependant.body_params
+    if len(fields) != 1 or getattr(fields[0].field_info, "embed", None):
+        return None
+    return fields[0].name
+
+
+def error_detail(exc: DomainError, request: Request | None = None) -> list[dict[str, Any]]:
+    """Same shape as FastAPI's validation errors, so clients handle one format; the field
+    located in the `request` refused."""
+    where = (request.path_params, body_parameter(request)) if request is not None else ((), None)
+    loc = request_field(exc.field, *where).split(".")
+    return [{"loc": loc, "msg": exc.message, "type": exc.kind}]
 
 
 def status_of(exc: DomainError) -> int:
@@ -34,8 +70,8 @@ def status_of(exc: DomainError) -> int:
 
 def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     @app.exception_handler(DomainError)
-    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": error_detail(exc)}, status_code=status_of(exc))
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": error_detail(exc, request)}, status_code=status_of(exc))
 
     @app.get("/health", tags=["operations"], summary="The process is alive")
     async def health() -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 A record is accepted only if its day is not in the future, its unit existed that day, this
 instance serves the unit, and every other unit it names is the unit or below it. Pure: no I/O.
+A refusal names the field in the caller's terms (`day_field`, the fields of `named_units`), or
+``unit`` for the unit itself (see services.common.errors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
+from typing import Protocol
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -17,6 +20,13 @@ from contracts.timezone import VIETNAM_TZ
 from contracts.versioning import event_type, event_version
 from services.common.errors import DomainError, Forbidden
 from services.common.hierarchy import Hierarchy, Unit
+
+
+class Writer(Protocol):
+    """Who records (a caller's token): refuses (Forbidden) a unit or day it may not record
+    for. A command that must read a record before it knows the day checks it then."""
+
+    def may_write(self, unit: str, on: date) -> None: ...
 
 
 def recordable_unit(
@@ -29,16 +39,17 @@ def recordable_unit(
     day_field: str,
     named_units: Iterable[tuple[str, str]] = (),
 ) -> Unit:
-    """The unit a record is for, or a DomainError/Forbidden naming the offending field."""
+    """The unit a record is for, or a DomainError/Forbidden naming the offending field: ``unit``,
+    `day_field` (its last part names the day in the message) or one of `named_units`."""
     if day > today:
         name = day_field.rsplit(".", 1)[-1]
         raise DomainError(day_field, f"{name} {day} is in the future; record it once it happened")
     unit = hierarchy.find(code, day)
     if unit is None:
-        raise DomainError("path.unit", hierarchy.absent(code, day))
+        raise DomainError("unit", hierarchy.absent(code, day))
     if not serves(hierarchy, unit.code, day, served):
         raise Forbidden(
-            "path.unit",
+            "unit",
             f"unit {unit.code} is not served by this instance (serves {', '.join(served)})",
             kind="not_served",
         )

@@ -10,6 +10,8 @@ xét của cử tri), cancels scheduled ones and corrects what it recorded. The 
 The rules here are the ones a secretary would check by hand: the unit existed on that day, it
 is one this office serves, a held meeting's day is not in the future (a scheduled one's may
 be), every other unit named sits under the organiser, and a step fits the meeting's state.
+A refusal names its field as the decision sees it: ``meeting_id`` (the meeting acted on),
+``unit``, or a field of the content (``meeting.held_on``, ``plan.scheduled_for``).
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def schedule_meeting(command: ScheduleMeeting, rules: Rules) -> EventDraft:
         day,
         served=rules.served,
         today=max(rules.today, day),  # the future is what plans are for
-        day_field="body.scheduled_for",
+        day_field="plan.scheduled_for",
     )
     return recorded(plan, unit.code, day)
 
@@ -118,9 +120,9 @@ def hold_meeting(state: MeetingState, meeting: Meeting, rules: Rules) -> EventDr
     assert state.plan is not None
     if meeting.kind != state.plan.kind:
         raise DomainError(
-            "body.kind", f"meeting {state.meeting_id} was scheduled as a {state.plan.kind}"
+            "meeting.kind", f"meeting {state.meeting_id} was scheduled as a {state.plan.kind}"
         )
-    _same_id(state, meeting, "body.meeting_id")
+    _same_id(state, meeting)
     unit = _held_unit(state.unit, meeting, rules)
     return _held(unit.code, meeting)
 
@@ -136,11 +138,11 @@ def cancel_meeting(
     on = rules.today if cancelled_on is None else cancelled_on
     if on > rules.today:
         raise DomainError(
-            "body.cancelled_on", f"cancelled_on {on} is in the future; record it once it happened"
+            "cancelled_on", f"cancelled_on {on} is in the future; record it once it happened"
         )
     if state.scheduled_on is not None and on < state.scheduled_on:
         raise DomainError(
-            "body.cancelled_on",
+            "cancelled_on",
             f"cancelled_on {on} is before meeting {state.meeting_id} was scheduled"
             f" on {state.scheduled_on}",
         )
@@ -151,7 +153,7 @@ def cancel_meeting(
         day,
         served=rules.served,
         today=max(rules.today, day),
-        day_field="body.scheduled_for",
+        day_field="plan.scheduled_for",
     )
     event = MeetingCancelled(
         meeting_id=state.meeting_id,
@@ -172,10 +174,10 @@ def correct_meeting(
     but not into the future, and the kind may change (it was recorded as the wrong kind)."""
     _refuse_unless(state, Status.HELD, "correct")
     assert state.held is not None
-    _same_id(state, corrected, "body.meeting.meeting_id")
+    _same_id(state, corrected)
     if corrected == state.held:
         return None
-    unit = _held_unit(state.unit, corrected, rules, prefix="body.meeting")
+    unit = _held_unit(state.unit, corrected, rules)
     event = MeetingCorrected(
         meeting_id=state.meeting_id, previous=state.held, corrected=corrected, reason=reason
     )
@@ -193,23 +195,25 @@ def _refuse_unless(state: MeetingState, expected: Status, step: str) -> None:
         (Status.SCHEDULED, "correct"): "it was never held (it is only scheduled)",
         (Status.CANCELLED, "correct"): "it was never held (it was cancelled)",
     }[(state.status, step)]
-    raise Conflict("path.meeting_id", f"cannot {step} meeting {state.meeting_id}: {why}")
+    raise Conflict("meeting_id", f"cannot {step} meeting {state.meeting_id}: {why}")
 
 
-def _same_id(state: MeetingState, meeting: Meeting, field: str) -> None:
+def _same_id(state: MeetingState, meeting: Meeting) -> None:
     if meeting.meeting_id != state.meeting_id:
-        raise DomainError(field, f"meeting_id {meeting.meeting_id} is not {state.meeting_id}")
+        raise DomainError(
+            "meeting.meeting_id", f"meeting_id {meeting.meeting_id} is not {state.meeting_id}"
+        )
 
 
-def _held_unit(code: str, meeting: Meeting, rules: Rules, prefix: str = "body") -> Unit:
+def _held_unit(code: str, meeting: Meeting, rules: Rules) -> Unit:
     return recordable_unit(
         rules.hierarchy,
         code,
         meeting.held_on,
         served=rules.served,
         today=rules.today,
-        day_field=f"{prefix}.held_on",
-        named_units=_other_units(meeting, prefix),
+        day_field="meeting.held_on",
+        named_units=_other_units(meeting),
     )
 
 
@@ -217,16 +221,15 @@ def _held(unit: str, meeting: Meeting) -> EventDraft:
     return recorded(MeetingHeld(meeting=meeting), unit, meeting.held_on)
 
 
-def _other_units(meeting: Meeting, prefix: str = "body") -> list[tuple[str, str]]:
-    """Units a meeting names besides its organiser, with the request field naming each."""
+def _other_units(meeting: Meeting) -> list[tuple[str, str]]:
+    """Units a meeting names besides its organiser, with the field naming each."""
     if isinstance(meeting, Training):
         return [
-            (f"{prefix}.bridge_points.{i}.unit", p.unit)
-            for i, p in enumerate(meeting.bridge_points)
+            (f"meeting.bridge_points.{i}.unit", p.unit) for i, p in enumerate(meeting.bridge_points)
         ]
     if isinstance(meeting, Conference):
         return [
-            (f"{prefix}.participating_units.{i}", u)
+            (f"meeting.participating_units.{i}", u)
             for i, u in enumerate(meeting.participating_units)
         ]
     return []

@@ -38,9 +38,10 @@ def record_supervision(
         day,
         served=served,
         today=today,
-        day_field="body.finished_on",
+        day_field="supervision.finished_on",
         named_units=(
-            (f"body.supervised_units.{i}", c) for i, c in enumerate(supervision.supervised_units)
+            (f"supervision.supervised_units.{i}", c)
+            for i, c in enumerate(supervision.supervised_units)
         ),
     )
     return recorded(supervision, unit.code, day)

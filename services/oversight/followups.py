@@ -47,6 +47,12 @@ def draft(unit: str, day: date, event: BaseModel) -> EventDraft:
     return recorded(event, unit, day)
 
 
+def _follow_up(item: Tracked, event: BaseModel) -> list[EventDraft]:
+    """The step `event` of an item raised before: it happens, as far as its envelope says,
+    on the day the item was raised (see above)."""
+    return [draft(item.unit, item.raised_on, event)]
+
+
 # -- supervisions ----------------------------------------------------------------------------
 
 
@@ -61,9 +67,9 @@ def plan_supervision(
         plan.planned_on,
         served=served,
         today=today,
-        day_field="body.planned_on",
+        day_field="plan.planned_on",
         named_units=(
-            (f"body.supervised_units.{i}", c) for i, c in enumerate(plan.supervised_units)
+            (f"plan.supervised_units.{i}", c) for i, c in enumerate(plan.supervised_units)
         ),
     )
     return draft(found.code, plan.planned_on, plan)
@@ -95,7 +101,7 @@ def supervision_finished(
     for i, r in enumerate(recommendations):
         if r.deadline < finished_on:
             raise DomainError(
-                f"body.recommendations.{i}.deadline",
+                f"recommendations.{i}.deadline",
                 f"deadline {r.deadline} is before the recommendation was issued on {finished_on}",
             )
     opened = plan["opened"]
@@ -138,7 +144,7 @@ def recommendation_implemented(
         was_overdue=bool(doc.get("overdue")),
         note=note,
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)
 
 
 def overdue_events(
@@ -171,14 +177,14 @@ def opinion_forwarded(item: Tracked, forwarded_on: date, agency: str) -> list[Ev
     event = OpinionForwarded(
         opinion_id=item.item_id, raised_on=item.raised_on, forwarded_on=forwarded_on, agency=agency
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)
 
 
 def opinion_answered(item: Tracked, answered_on: date, answer: str | None) -> list[EventDraft]:
     event = OpinionAnswered(
         opinion_id=item.item_id, raised_on=item.raised_on, answered_on=answered_on, answer=answer
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)
 
 
 def opinion_resolved(item: Tracked, resolved_on: date, result: str | None) -> list[EventDraft]:
@@ -189,7 +195,7 @@ def opinion_resolved(item: Tracked, resolved_on: date, result: str | None) -> li
         days_to_resolve=days_to_close(item.raised_on, resolved_on),
         result=result,
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)
 
 
 # -- petitions -------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ def receive_petition(
         petition.received_on,
         served=served,
         today=today,
-        day_field="body.received_on",
+        day_field="petition.received_on",
     )
     return draft(found.code, petition.received_on, petition)
 
@@ -217,7 +223,7 @@ def petition_transferred(item: Tracked, transferred_on: date, agency: str) -> li
         transferred_on=transferred_on,
         agency=agency,
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)
 
 
 def petition_settled(item: Tracked, settled_on: date, outcome: str | None) -> list[EventDraft]:
@@ -228,4 +234,4 @@ def petition_settled(item: Tracked, settled_on: date, outcome: str | None) -> li
         days_to_settle=days_to_close(item.raised_on, settled_on),
         outcome=outcome,
     )
-    return [draft(item.unit, item.raised_on, event)]
+    return _follow_up(item, event)

@@ -15,6 +15,7 @@ caller's transaction together with the outbox rows of its events.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -78,6 +79,16 @@ def new_item(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A step as `ItemStore.step` took it: the item as it was read, the step's events (its
+    own first) and their envelopes, none when it was a retry that wrote nothing."""
+
+    item: Document
+    drafts: list[EventDraft]
+    envelopes: list[Envelope]
+
+
 class ItemStore(EmittingStore):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox, topic: str) -> None:
         super().__init__(outbox, topic)
@@ -113,11 +124,40 @@ class ItemStore(EmittingStore):
     ) -> list[Envelope]:
         """Open new items (DuplicateKeyError if an id is taken) with their events."""
         envelopes = await self.emit(session, drafts)
+        await self._keep(session, collection, docs, envelopes)
+        return envelopes
+
+    async def issue_recommendations(
+        self,
+        session: AsyncClientSession,
+        drafts: Sequence[EventDraft],
+        envelopes: Sequence[Envelope],
+    ) -> None:
+        """Open the recommendations a finished supervision issued (`recommendation.issued`
+        drafts), whose events `envelopes` are in the outbox already."""
+        docs = []
+        for draft in drafts:
+            issued = draft.payload.model_dump(mode="json")
+            day = date.fromisoformat(issued["issued_on"])
+            item_id, deadline = issued["recommendation_id"], issued["deadline"]
+            docs.append(
+                new_item(
+                    item_id, draft.unit, "issued", day, issued, deadline=deadline, overdue=False
+                )
+            )
+        await self._keep(session, "recommendations", docs, envelopes)
+
+    async def _keep(
+        self,
+        session: AsyncClientSession,
+        collection: str,
+        docs: Sequence[Document],
+        envelopes: Sequence[Envelope],
+    ) -> None:
         for doc, envelope in zip(docs, envelopes, strict=False):
             doc["event_ids"] = {doc["stage"]: str(envelope.event_id)}
         for doc in docs:  # one by one: a taken id raises DuplicateKeyError
             await self.db[collection].insert_one(doc, session=session)
-        return envelopes
 
     async def open_unless_open(
         self, session: AsyncClientSession, collection: str, doc: Document, draft: EventDraft
@@ -208,14 +248,15 @@ class ItemStore(EmittingStore):
         on: date,
         today: date,
         events: Callable[[Tracked, Document], list[EventDraft]],
-    ) -> tuple[Document, list[Envelope]]:
+    ) -> Taken:
         """Take the step `to` on `on`, deciding on the item as read in this transaction.
         `events` makes the step's events (the first is the step's own). A retry of the step
-        already taken returns no envelopes; the same step with other details is a 409."""
+        already taken writes nothing (no envelopes); the same step with other details is a
+        Conflict."""
         items = self.db[collection]
         doc = await items.find_one({"_id": item_id}, session=session)
         if doc is None:
-            raise NotFound(f"path.{lifecycle.item}_id", f"no {lifecycle.item} {item_id}")
+            raise NotFound(f"{lifecycle.item}_id", f"no {lifecycle.item} {item_id}")
         item = tracked_of(doc)
         fresh = advance(lifecycle, item, to, on, today)
         drafts = events(item, doc)
@@ -223,10 +264,10 @@ class ItemStore(EmittingStore):
         if not fresh:
             if doc["steps"].get(to) != payload:
                 raise Conflict(
-                    f"path.{lifecycle.item}_id",
+                    f"{lifecycle.item}_id",
                     f"{lifecycle.item} {item_id} was already {to} on {on} with other details",
                 )
-            return doc, []
+            return Taken(doc, drafts, [])
         envelopes = await self.emit(session, drafts)
         changes = {
             "stage": to,
@@ -237,7 +278,7 @@ class ItemStore(EmittingStore):
         await items.update_one(
             {"_id": item_id, "stage": item.stage}, {"$set": changes}, session=session
         )
-        return doc, envelopes
+        return Taken(doc, drafts, envelopes)
 
     async def listed(
         self,

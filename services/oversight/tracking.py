@@ -4,6 +4,7 @@ Supervisions, recommendations, voter opinions and petitions each go through fixe
 step at a time, each step dated. The rules are the ones a secretary would check by hand:
 a step happens after the one before it (409 otherwise), on a day that is not in the future,
 not before the item was raised, and not before the previous step (422 naming the field).
+A refusal names the item (``opinion_id`` …) or the step's day (``resolved_on`` …).
 Repeating the step the item is already at, on the same day, is a retry and changes nothing,
 even once a correction of its meeting moved the day it was raised after that step (its days
 to resolve or settle then count 0: see `days_to_close`).
@@ -56,10 +57,10 @@ class Tracked:
 def advance(lifecycle: Lifecycle, item: Tracked, to: str, on: date, today: date) -> bool:
     """Decide whether `item` may take the step `to` on day `on`: True if it may, False if it
     already took it that very day (a retry), else DomainError (422) or Conflict (409)."""
-    day_field = f"body.{to}_on"
+    day_field = f"{to}_on"
     if item.stage not in lifecycle.stages:
         raise Conflict(
-            f"path.{lifecycle.item}_id",
+            f"{lifecycle.item}_id",
             f"{lifecycle.item} {item.item_id} is {item.stage}: it takes no further step",
             kind="out_of_order",
         )
@@ -72,7 +73,7 @@ def advance(lifecycle: Lifecycle, item: Tracked, to: str, on: date, today: date)
         expected = lifecycle.stages[here + 1] if here + 1 < len(lifecycle.stages) else None
         next_step = f"it can next be {expected}" if expected else "it has no further step"
         raise Conflict(
-            f"path.{lifecycle.item}_id",
+            f"{lifecycle.item}_id",
             f"{lifecycle.item} {item.item_id} is {item.stage}: {next_step}, not {to}",
             kind="out_of_order",
         )

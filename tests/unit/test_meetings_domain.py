@@ -161,13 +161,13 @@ def test_a_meeting_may_be_scheduled_in_the_future_but_not_held_there() -> None:
     assert draft.type == "meeting.scheduled" and draft.occurred_at.date() == future
     with pytest.raises(DomainError) as refused:
         domain.hold_meeting(state(Status.SCHEDULED), session(held_on=future), RULES)
-    assert refused.value.field == "body.held_on"
+    assert refused.value.field == "meeting.held_on"
 
 
 def test_scheduling_checks_the_unit_and_the_instance() -> None:
     with pytest.raises(DomainError) as unknown:
         domain.schedule_meeting(domain.ScheduleMeeting("99999", plan()), RULES)
-    assert unknown.value.field == "path.unit"
+    assert unknown.value.field == "unit"
     with pytest.raises(Forbidden):
         domain.schedule_meeting(
             domain.ScheduleMeeting("106", plan()), Rules(HIERARCHY, ("01",), TODAY)
@@ -179,10 +179,10 @@ def test_holding_a_scheduled_meeting() -> None:
     assert draft.type == "meeting.held" and draft.unit == "106"
     with pytest.raises(DomainError) as other_kind:
         domain.hold_meeting(state(Status.SCHEDULED), contact(meeting_id="ky-hop-9"), RULES)
-    assert other_kind.value.field == "body.kind"
+    assert other_kind.value.field == "meeting.kind"
     with pytest.raises(DomainError) as other_id:
         domain.hold_meeting(state(Status.SCHEDULED), session(meeting_id="ky-hop-10"), RULES)
-    assert other_id.value.field == "body.meeting_id"
+    assert other_id.value.field == "meeting.meeting_id"
 
 
 @pytest.mark.parametrize(
@@ -238,7 +238,7 @@ def test_a_cancellation_in_the_future_or_before_its_scheduling_names_cancelled_o
     with pytest.raises(DomainError) as refused:
         domain.cancel_meeting(scheduled, "Hoãn", RULES, cancelled_on=day)
     assert type(refused.value) is DomainError
-    assert refused.value.field == "body.cancelled_on" and words in refused.value.message
+    assert refused.value.field == "cancelled_on" and words in refused.value.message
 
 
 def test_a_correction_carries_both_contents_and_may_move_the_day() -> None:
@@ -252,4 +252,4 @@ def test_a_correction_carries_both_contents_and_may_move_the_day() -> None:
     assert domain.correct_meeting(held, session(), None, RULES) is None  # nothing to correct
     with pytest.raises(DomainError) as future:
         domain.correct_meeting(held, session(held_on="2026-01-01"), None, RULES)
-    assert future.value.field == "body.meeting.held_on"
+    assert future.value.field == "meeting.held_on"

@@ -74,7 +74,7 @@ def test_supervision_id_defaults_to_a_fresh_hex_id() -> None:
 def test_future_finish_is_refused_naming_finished_on() -> None:
     with pytest.raises(DomainError) as err:
         decide("12", supervision(started_on="2025-10-01", finished_on="2025-10-16"))
-    assert err.value.field == "body.finished_on" and type(err.value) is DomainError
+    assert err.value.field == "supervision.finished_on" and type(err.value) is DomainError
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_future_finish_is_refused_naming_finished_on() -> None:
 def test_unit_must_exist_on_the_day_it_finished(unit: str, day: date) -> None:
     with pytest.raises(DomainError) as err:
         decide(unit, supervision(finished_on=day.isoformat(), supervised_units=[]))
-    assert err.value.field == "path.unit" and type(err.value) is DomainError
+    assert err.value.field == "unit" and type(err.value) is DomainError
 
 
 def test_unit_not_served_by_this_instance_is_forbidden() -> None:
@@ -123,7 +123,7 @@ def test_supervised_units_may_be_empty_or_the_unit_itself() -> None:
 def test_supervised_units_must_be_the_unit_or_below_it(units: list[str], index: int) -> None:
     with pytest.raises(DomainError) as err:
         decide("106", supervision(supervised_units=units))
-    assert err.value.field == f"body.supervised_units.{index}"
+    assert err.value.field == f"supervision.supervised_units.{index}"
 
 
 # -- contract validation --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from contracts.oversight import SupervisionFinished, SupervisionPlanned
 from deploy.sample import SAMPLE_END, SAMPLE_PROVINCE, Chain, Post, sample_chains, within
 from services.common.hierarchy import Hierarchy
 from services.meetings.api import Cancellation, Correction
-from services.oversight.api_items import (
+from services.oversight.steps import (
     AnswerOpinion,
     FinishSupervision,
     ForwardOpinion,
