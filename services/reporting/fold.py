@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
 from services.reporting.figures import Contribution, Figures, contributions_of
+from services.reporting.periods import month_end
 
 
 def month_of(day: date) -> str:
@@ -165,13 +166,6 @@ def placed(hierarchy: Hierarchy, code: str, month: str) -> tuple[str, str | None
     end = month_end(month)
     unit = hierarchy.find(code, end) or hierarchy.unit(code, era_of(end))
     return unit.level, unit.parent
-
-
-def month_end(month: str) -> date:
-    """Last day of a YYYY-MM month: the day a month document's parent is read on."""
-    year, mon = int(month[:4]), int(month[5:])
-    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-    return nxt - timedelta(days=1)
 
 
 def fold(hierarchy: Hierarchy, events: Iterable[Decoded[BaseModel]]) -> Fold:
