@@ -162,7 +162,7 @@ async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> tu
     reporting.consumer.start()
     with progress() as bar:
         task = bar.add_task(label, total=total)
-        while status.handled < total:
+        while status.drained < total:  # committed, not only folded
             if time.perf_counter() - started > limit:
                 raise TimeoutError(f"hdnd handled {status.handled}/{total}: {status.last_error}")
             await asyncio.sleep(0.01)

@@ -125,7 +125,7 @@ async def run_projector(settings: Settings, total: int, limit_s: float) -> tuple
         reporting.consumer.start()
         with progress() as bar:
             task = bar.add_task("batched projector (real)", total=total)
-            while status.handled < total:
+            while status.drained < total:  # committed, not only folded
                 if time.perf_counter() - started > limit_s:
                     raise TimeoutError(
                         f"projector handled {status.handled}/{total} in {limit_s:.0f} s "

@@ -84,6 +84,9 @@ async def _fold_until(
                 raise RebuildError(f"not caught up ({sum(read.values())}/{total})")
     finally:
         await consumer.stop()
+        status = consumer.status
+        if status.drained < status.handled:  # the last write behind did not commit
+            raise RebuildError(f"projector stopped: {status.last_error}")
 
 
 async def rebuild(
@@ -113,8 +116,9 @@ async def rebuild(
                 "reporting-rebuild",
                 read,
                 target.positions,
-                projector.handle,
+                projector.fold,
                 look_ahead=projector.look_ahead,
+                write_behind=projector,
             )
 
         # Every hierarchy change first: records of a unit a change established then count

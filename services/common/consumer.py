@@ -14,6 +14,11 @@ check inside the projection's transaction stays the second line of defence.
 
 Caught-up partitions are paused for `idle_backoff` before fetching again, because a broker
 that answers empty fetches at once (noida-db) would otherwise make an idle consumer spin.
+
+A handler may write behind (`write_behind`: the projector): it returns before what it did is
+committed, and the consumer has it `drain` (commit everything handled so far) when caught up,
+before partitions are given away and when stopping, and `reset` (forget what is held in
+memory) when it starts over from the stored positions or is given partitions.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
@@ -44,6 +49,25 @@ BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 LookAhead = Callable[[Sequence[Record]], None]
 
 
+class Positioned(Protocol):
+    """Where a record was read: all PositionStore needs of one."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+
+class WriteBehind(Protocol):
+    """A handler whose work is committed after it returns (see the module docstring)."""
+
+    async def drain(self) -> None: ...
+
+    async def reset(self) -> None: ...
+
+
 class PositionStore:
     """Next offset to read per topic-partition, in the consumer's own database."""
 
@@ -57,7 +81,7 @@ class PositionStore:
         return positions
 
     @staticmethod
-    def updates(records: Sequence[Record]) -> list[UpdateOne]:
+    def updates(records: Sequence[Positioned]) -> list[UpdateOne]:
         """Writes that advance positions past `records`; go in the same transaction as the data."""
         last: dict[tuple[str, int], int] = {}
         for r in records:
@@ -74,7 +98,7 @@ class PositionStore:
             for (topic, partition), offset in last.items()
         ]
 
-    async def write(self, session: AsyncClientSession, records: Sequence[Record]) -> None:
+    async def write(self, session: AsyncClientSession, records: Sequence[Positioned]) -> None:
         """Advance positions past `records` inside the transaction `session` runs."""
         updates = self.updates(records)
         if updates:
@@ -86,6 +110,7 @@ class ConsumerStatus:
     running: bool = False
     caught_up: bool = False
     handled: int = 0
+    drained: int = 0  # of `handled`, how many are known committed (a write-behind handler)
     batches: int = 0
     lag: int = 0
     last_error: str | None = None
@@ -119,6 +144,7 @@ class BatchConsumer:
         handle: BatchHandler,
         heartbeat_every: float = 30.0,
         look_ahead: LookAhead | None = None,
+        write_behind: WriteBehind | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
@@ -128,6 +154,7 @@ class BatchConsumer:
         # Told about the next batch as soon as it is fetched, while the current one is still
         # being handled, so the handler can start on it (see _loop).
         self.look_ahead = look_ahead
+        self.write_behind = write_behind
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
         self._background = Loop(f"consumer-{name}")
@@ -157,6 +184,8 @@ class BatchConsumer:
             try:
                 await self._run()
             except Exception as exc:  # broker or MongoDB away: start over from stored positions
+                if self.write_behind is not None:
+                    await self.write_behind.reset()  # memory starts over with them
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 self.status.restarts += 1
                 log.warning(
@@ -212,6 +241,8 @@ class BatchConsumer:
         ahead: list[asyncio.Task[dict[TopicPartition, list[Record]]] | None] = [None]
         try:
             await self._fetch_and_handle(consumer, ahead)
+            async with self._lock:
+                await self._drain()  # stopping: what was handled is committed before leaving
         finally:
             pending = ahead[0]
             if pending is not None:
@@ -252,6 +283,8 @@ class BatchConsumer:
                         ahead[0] = asyncio.create_task(self._fetch(consumer, self.look_ahead))
                     await self.handle(records)
                     self.status.handled += len(records)
+                    if self.write_behind is not None:
+                        self.status.caught_up = False  # until it is drained
                     self.status.batches += 1
                     window_count += len(records)
             assigned = sorted(consumer.assignment())
@@ -265,6 +298,9 @@ class BatchConsumer:
                     latency_ms=round((time.perf_counter() - started) * 1000, 1),
                 )
             else:
+                if self.write_behind is not None:
+                    async with self._lock:
+                        await self._drain()  # nothing more to read now: make it visible
                 self.status.caught_up = self.status.lag == 0
                 if idle > 0 and self.status.caught_up:
                     await self._idle_until_new_records(consumer, assigned, idle)
@@ -278,6 +314,13 @@ class BatchConsumer:
                     handled=self.status.handled,
                 )
                 window_start, window_count = time.monotonic(), 0
+
+    async def _drain(self) -> None:
+        """Have a write-behind handler commit everything handled so far."""
+        if self.write_behind is not None:
+            handled = self.status.handled
+            await self.write_behind.drain()
+            self.status.drained = handled
 
     async def _fetch(
         self, consumer: AIOKafkaConsumer, look_ahead: LookAhead | None = None
@@ -345,8 +388,14 @@ class _SeekOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self.owner._lock:  # the batch in hand commits first
-            self.owner._generation += 1
+        owner = self.owner
+        async with owner._lock:  # the batch in hand, and all written behind, commits first
+            try:
+                await owner._drain()
+            except Exception as exc:  # aiokafka would only log it; make the consumer restart
+                owner._listener_error = exc
+            finally:
+                owner._generation += 1
         if revoked:
             log.info("partitions_revoked", consumer=self.owner.name, partitions=_names(revoked))
 
@@ -354,6 +403,8 @@ class _SeekOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
         owner = self.owner
         async with owner._lock:
             try:
+                if owner.write_behind is not None:
+                    await owner.write_behind.reset()  # a peer may have moved what it held
                 await owner._seek_to_stored(self.consumer, sorted(assigned))
             except Exception as exc:  # aiokafka would only log it; make the consumer restart
                 owner._listener_error = exc

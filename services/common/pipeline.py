@@ -103,6 +103,12 @@ class Pipeline:
                 letters.append(DeadLetter(record, str(exc)))
         return steps, letters
 
+    async def refuse(self, letters: Sequence[DeadLetter]) -> None:
+        """Publish `letters` (unless this pipeline publishes none) and wait for the broker's
+        acknowledgement: do it before the positions move past them."""
+        if self.dead_letters and letters:
+            await self.context.dead_letter(letters)
+
     async def commit(
         self,
         records: Sequence[Record],
@@ -111,10 +117,9 @@ class Pipeline:
     ) -> T:
         """Publish `letters`, then run `work` and the positions past `records` in one
         transaction; returns what `work` returned."""
-        if self.dead_letters:
-            # Before the transaction: PyMongo runs it again on a transient error, and the
-            # letters must go out once (acknowledged before the positions move past them).
-            await self.context.dead_letter(letters)
+        # Before the transaction: PyMongo runs it again on a transient error, and the
+        # letters must go out once (acknowledged before the positions move past them).
+        await self.refuse(letters)
 
         async def with_positions(session: AsyncClientSession) -> T:
             result = await work(session)

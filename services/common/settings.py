@@ -66,6 +66,18 @@ class Settings(BaseSettings):
     # noida-db answers empty fetches at once; pausing caught-up partitions keeps idle CPU near 0.
     idle_backoff_ms: int = Field(default=200, ge=0)
     consumer_batch: int = Field(default=2000, ge=1)
+    flush_interval_ms: int = Field(
+        default=100,
+        ge=0,
+        description="HDND_FLUSH_INTERVAL_MS: the projector writes what it folded at most this"
+        " often while events flow (and at once when it has caught up).",
+    )
+    flush_events: int = Field(
+        default=20_000,
+        ge=1,
+        description="HDND_FLUSH_EVENTS: records folded in memory before the projector writes"
+        " them whatever the interval, and waits for that write before folding more.",
+    )
     consumer_group: str | None = Field(
         default=None,
         description="HDND_CONSUMER_GROUP: instances with the same value share the partitions "

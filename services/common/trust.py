@@ -23,6 +23,9 @@ def lineage_of(hierarchy: Hierarchy) -> Lineage:
     dataset = Hierarchy.load()
 
     def lineage(unit: str, day: date) -> tuple[str, ...] | None:
+        own = dataset.lineage_if_any(unit, day)
+        if own is not None and hierarchy.same_tree_on(dataset, day):
+            return own  # no change applied to that day: both chains are this one
         chains: list[tuple[str, ...]] = []
         if dataset.find(unit, day) is not None:
             chains.append(dataset.lineage(unit, day))

@@ -73,7 +73,7 @@ class Verification:
         self._chunk: list[Plain] = []
 
     def add(self, claim: Claim) -> None:
-        self._chunk.append((claim.key, claim.signature, claim.message))
+        self._chunk.append(claim.plain())
         if len(self._chunk) >= CHUNK:
             self._ship()
 

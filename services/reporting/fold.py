@@ -65,6 +65,7 @@ class Fold:
     streams: dict[str, StreamPosition]
     changes: dict[tuple[str, str], UnitMonth] = field(default_factory=dict)
     days: dict[tuple[str, date], Figures] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # streams whose position moved
     applied: int = 0
     duplicates: int = 0
     moved: int = 0
@@ -84,6 +85,7 @@ class Fold:
         if not position.accept(envelope.sequence):
             self.duplicates += 1
             return False
+        self.touched.add(envelope.stream)
         for target, c in targets:
             self._count(target, c.day, c.figures, 1)
         self.applied += 1
@@ -141,6 +143,28 @@ class Fold:
         """Hand over what is folded so far and start empty (positions carry on)."""
         done = Fold(self.hierarchy, self.streams, self.changes, self.days)
         self.changes, self.days = {}, {}
+        return done
+
+    def detach(self) -> Fold:
+        """Hand over everything folded since the last detach, with copies of the positions of
+        the streams it moved (folding goes on moving the originals), and start empty."""
+        streams = {
+            name: StreamPosition(p.applied_through, set(p.ahead))
+            for name in self.touched
+            for p in (self.streams[name],)
+        }
+        done = Fold(
+            self.hierarchy,
+            streams,
+            self.changes,
+            self.days,
+            self.touched,
+            self.applied,
+            self.duplicates,
+            self.moved,
+        )
+        self.changes, self.days, self.touched = {}, {}, set()
+        self.applied = self.duplicates = self.moved = 0
         return done
 
 

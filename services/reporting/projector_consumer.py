@@ -1,9 +1,12 @@
 """The projector: folds batches of events from Kafka into the unit × month projection.
 
-Its dead letters and its one transaction are the consumer pipeline's
-(services.common.pipeline); judging a batch is its own, because judging is most of its CPU:
-done ahead in a thread while the previous batch's transaction runs, with signatures verified
-in a worker process (services.common.verification). The pure fold is services.reporting.fold.
+Judging a batch is its own, because judging is most of its CPU: done ahead in a thread while
+the previous batch is folded and written, with signatures verified in a worker process
+(services.common.verification). Folded batches are written behind (services.reporting.
+working_set): many batches per transaction, each document once. A batch that carries a
+hierarchy change goes the consumer pipeline's way instead (services.common.pipeline): what
+was folded before it is written first, then the batch in one transaction of its own. The
+pure fold is services.reporting.fold.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from services.common.trust import lineage_of
 from services.common.verification import Verification
 from services.reporting.fold import Fold, countable
 from services.reporting.store import ProjectionStore
+from services.reporting.working_set import WorkingSet
 
 log = get_logger()
 Judged = tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]
@@ -66,6 +70,13 @@ class Projector:
         # A rebuild re-reads what live already dead-lettered, so it publishes no letters.
         self.pipeline = Pipeline(context, None, dead_letters=dead_letters)
         self.verifier = self.pipeline.verifier
+        self.working = WorkingSet(
+            context.mongo,
+            store,
+            hierarchy,
+            interval=context.settings.flush_interval_ms / 1000,
+            limit=context.settings.flush_events,
+        )
         self.refused = 0
         self._changes_adopted = 0  # batches whose hierarchy changes were adopted
         self._ahead: tuple[BatchKey, int, asyncio.Future[Judged]] | None = None
@@ -91,18 +102,63 @@ class Projector:
         return self._judge(records, self.hierarchy.copy())
 
     async def handle(self, records: Sequence[Record]) -> None:
-        """Judge the batch, dead-letter what it refuses, then fold the rest in memory and write
-        in one transaction: figures + stream positions + offsets.
+        """Fold the batch and write it (with everything folded before it) before returning."""
+        await self.fold(records)
+        await self.drain()
 
-        Refusals are decided and published before the transaction, and acknowledged by the
-        broker before the offsets move past them: a transaction run again after a transient
-        error (PyMongo re-runs the whole callback) publishes nothing twice, and a slow broker
-        never holds a transaction open. Hierarchy changes in the batch are applied where they
-        stand: what was folded before them is written, the figures they move are moved, and
-        folding goes on under the new tree, all in the same transaction.
-        """
+    async def drain(self) -> None:
+        """Write everything folded so far; returns once it is committed."""
+        await self.working.drain()
+
+    async def reset(self) -> None:
+        """Forget what is held in memory; what follows is read again from MongoDB."""
+        await self.working.reset()
+
+    async def fold(self, records: Sequence[Record]) -> None:
+        """Judge the batch, dead-letter what it refuses, and fold the rest into the working
+        set, which writes figures + stream positions + offsets behind, in one transaction
+        per flush (services.reporting.working_set).
+
+        Refusals are published before the positions move past them, and acknowledged by the
+        broker first: a slow broker never holds a transaction open, and a transaction run
+        again after a transient error publishes nothing twice. A batch with a hierarchy change
+        is written on its own (_with_changes), after everything folded before it."""
         started = time.perf_counter()
         accepted, letters = await self._judged(records)
+        await self.pipeline.refuse(letters)
+        self.refused += len(letters)
+        if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
+            await self.working.drain()
+            await self.working.reset()  # that transaction reads and writes positions itself
+            await self._with_changes(records, accepted)
+            return
+        working = self.working
+        await working.know(event.envelope.stream for _, event in accepted)
+        pending = working.pending
+        applied, duplicates = pending.applied, pending.duplicates
+        trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
+        for record, event in accepted:
+            pending.add(event)
+            if trace:
+                _trace(record, event)
+        working.read(records)
+        log.info(
+            "projection_batch",
+            count=len(records),
+            applied=pending.applied - applied,
+            duplicates=pending.duplicates - duplicates,
+            refused=len(letters),
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        await working.settle()
+
+    async def _with_changes(
+        self, records: Sequence[Record], accepted: list[tuple[Record, Decoded[BaseModel]]]
+    ) -> None:
+        """A batch with hierarchy changes, in one transaction: figures + stream positions +
+        offsets. Changes are applied where they stand: what was folded before them is
+        written, the figures they move are moved, and folding goes on under the new tree."""
+        started = time.perf_counter()
 
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
@@ -110,37 +166,22 @@ class Projector:
                 (d.envelope.stream for _, d in accepted), session=session
             )
             fold = Fold(working, streams)
-            trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
-            for record, event in accepted:
+            for _, event in accepted:
                 if isinstance(event.payload, HierarchyChanged):
                     await apply_change(self.store, session, fold, event.payload)
                     continue
                 fold.add(event)
-                if trace:
-                    log.debug(
-                        "event_projected",
-                        unit=event.envelope.unit,
-                        event_type=event.envelope.type,
-                        event_id=str(event.envelope.event_id),
-                        correlation_id=str(event.envelope.correlation_id or ""),
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
             await self.store.apply(session, fold, records)
             return fold, working
 
-        fold, working = await self.pipeline.commit(records, letters, work)
+        fold, working = await self.pipeline.commit(records, [], work)
         self.hierarchy.adopt(working)
-        if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
-            self._changes_adopted += 1
-        self.refused += len(letters)
+        self._changes_adopted += 1
         log.info(
             "projection_batch",
             count=len(records),
             applied=fold.applied,
             duplicates=fold.duplicates,
-            refused=len(letters),
             moved=fold.moved,
             documents=len(fold.changes),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -195,7 +236,7 @@ class _Judging:
     def settle(self) -> None:
         answers = iter(self.checks.results())
         for index, record, event, claim in self.pending:
-            if claim is not None and not next(answers):
+            if claim is not None and not next(answers) and not claim.holds_canonically():
                 self.refuse(index, record, claim.refusal)
                 continue
             try:
@@ -209,6 +250,19 @@ class _Judging:
         """Check an event against the tree as it stands (InvalidEvent if it cannot count);
         True if it is to be folded. A hierarchy change is applied to the tree here."""
         return PLACE.of(event)(self.working, event)
+
+
+def _trace(record: Record, event: Decoded[BaseModel]) -> None:
+    log.debug(
+        "event_projected",
+        unit=event.envelope.unit,
+        event_type=event.envelope.type,
+        event_id=str(event.envelope.event_id),
+        correlation_id=str(event.envelope.correlation_id or ""),
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )
 
 
 def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> bool:

@@ -23,7 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.hierarchy import HierarchyChanged
-from services.common.consumer import PositionStore, Record
+from services.common.consumer import Positioned, PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
 from services.reporting.fold import Fold, StreamPosition, month_of, placed
@@ -118,19 +118,25 @@ class ProjectionStore:
     # -- writes ------------------------------------------------------------------------------------
 
     async def load_streams(
-        self, names: Iterable[str], session: AsyncClientSession | None = None
+        self,
+        names: Iterable[str],
+        session: AsyncClientSession | None = None,
+        revisions: dict[str, int] | None = None,
     ) -> dict[str, StreamPosition]:
         """Positions of the named streams: from their buckets, else (versions written before
-        buckets) from a document of their own."""
+        buckets) from a document of their own. `revisions` gets each bucket's revision."""
         wanted = {name: (stream_bucket(name), _field(name)) for name in set(names)}
         buckets = sorted({bucket for bucket, _ in wanted.values()})
         wanted_fields = {f"streams.{key}": 1 for _, key in wanted.values()}  # not whole buckets
-        held = {
-            d["_id"]: d.get("streams", {})
-            async for d in self.streams.find(
-                {"_id": {"$in": buckets}}, wanted_fields or None, session=session
-            )
-        }
+        held = {}
+        async for d in self.streams.find(
+            {"_id": {"$in": buckets}}, {**wanted_fields, "rev": 1}, session=session
+        ):
+            held[d["_id"]] = d.get("streams", {})
+            if revisions is not None:
+                revisions[d["_id"]] = int(d.get("rev", 0))
+        if revisions is not None:
+            revisions.update((b, 0) for b in buckets if b not in held)
         found: dict[str, StreamPosition] = {}
         for name, (bucket, key) in wanted.items():
             entry = held.get(bucket, {}).get(key)
@@ -208,7 +214,7 @@ class ProjectionStore:
                 yield doc["unit"], date.fromisoformat(doc["day"]), counts
 
     async def apply(
-        self, session: AsyncClientSession, fold: Fold, records: Sequence[Record]
+        self, session: AsyncClientSession, fold: Fold, records: Sequence[Positioned]
     ) -> None:
         """Write a folded batch: figures, stream positions and offsets, all or nothing."""
         await self.flush(session, fold)
@@ -219,8 +225,10 @@ class ProjectionStore:
                 "through": p.applied_through,
                 "ahead": sorted(p.ahead),
             }
+        # Every write of a bucket counts up its revision: a write-behind projector that holds
+        # positions in memory checks, in its transaction, that nobody else wrote them since.
         stream_updates = [
-            UpdateOne({"_id": bucket}, {"$set": fields}, upsert=True)
+            UpdateOne({"_id": bucket}, {"$set": fields, "$inc": {"rev": 1}}, upsert=True)
             for bucket, fields in buckets.items()
         ]
         if stream_updates:
@@ -228,6 +236,16 @@ class ProjectionStore:
         offsets = self.positions.updates(records)
         if offsets:
             await self.positions.collection.bulk_write(offsets, ordered=False, session=session)
+
+    async def revisions(
+        self, buckets: Iterable[str], session: AsyncClientSession | None = None
+    ) -> dict[str, int]:
+        """The revision of each bucket (0: never written)."""
+        wanted = sorted(set(buckets))
+        found = {b: 0 for b in wanted}
+        async for d in self.streams.find({"_id": {"$in": wanted}}, {"rev": 1}, session=session):
+            found[d["_id"]] = int(d.get("rev", 0))
+        return found
 
     async def regroup(
         self,

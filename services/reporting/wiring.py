@@ -37,8 +37,9 @@ def projector_consumer(
         name,
         projector_topics(runtime.settings),
         store.positions,
-        projector.handle,
+        projector.fold,
         look_ahead=projector.look_ahead,
+        write_behind=projector,
     )
 
 

@@ -71,8 +71,9 @@ async def test_a_crash_between_the_writes_and_the_commit_leaves_no_trace_and_is_
 ) -> None:
     """The projector writes figures, stream positions and Kafka offsets in one transaction.
     Fail it after all three writes, before the commit: MongoDB must show nothing of that batch
-    (offsets included), and the consumer must read the same records again and count them once."""
-    settings = settings.model_copy(update={"consumer_batch": 50})
+    (offsets included), and the consumer must read the same records again and count them once.
+    (A flush every 50 records, so that the fourth is well before the end.)"""
+    settings = settings.model_copy(update={"consumer_batch": 50, "flush_events": 50})
     events = EventFactory(settings).make(600)
     await publish(settings, settings.topics.meetings, events)
 

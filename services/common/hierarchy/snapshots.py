@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from services.common.hierarchy.units import ESTABLISHED, LEGACY_FROM, LEVELS_BY_ERA, Unit
@@ -17,6 +17,9 @@ class Snapshot:
     units: Mapping[str, Unit]
     children: Mapping[str, tuple[Unit, ...]]
     provinces: tuple[Unit, ...]
+    # Lineages already walked (a snapshot never changes): judging a record asks for its
+    # unit's lineage several times, and the walk was a tenth of the projector's CPU.
+    chains: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, since: date, units: Mapping[str, Unit]) -> Snapshot:
@@ -48,6 +51,9 @@ def openings(legacy: Snapshot) -> dict[str, date]:
 
 
 def lineage_in(snap: Snapshot, code: str) -> tuple[str, ...] | None:
+    known = snap.chains.get(code)
+    if known is not None:
+        return known
     table = snap.units
     unit = table.get(code)
     if unit is None:
@@ -56,7 +62,8 @@ def lineage_in(snap: Snapshot, code: str) -> tuple[str, ...] | None:
     while unit.parent is not None:
         chain.append(unit.parent)
         unit = table[unit.parent]
-    return tuple(chain)
+    snap.chains[code] = found = tuple(chain)
+    return found
 
 
 def check_shape(u: Unit, table: Mapping[str, Unit]) -> None:

@@ -365,7 +365,23 @@ class Hierarchy:
 
     def lineage(self, code: str, on: date | Era) -> tuple[str, ...]:
         """``(code, *ancestors)``: every unit a figure of ``code`` adds up into, itself first."""
-        return (code, *self.ancestors(code, on))
+        snap = self._locate(code, on)
+        if snap is None:
+            raise self._unknown(code, resolve_era(on), on)
+        chain = lineage_in(snap, code)
+        assert chain is not None  # located above
+        return chain
+
+    def lineage_if_any(self, code: str, day: date) -> tuple[str, ...] | None:
+        """``lineage(code, day)``, or None where ``code`` names no unit on ``day``."""
+        snap = self._locate(code, day)
+        return None if snap is None else lineage_in(snap, code)
+
+    def same_tree_on(self, other: Hierarchy, day: date) -> bool:
+        """Whether both place every unit alike on ``day`` (no change applied to either since
+        they shared their snapshots) and end no unit differently before it."""
+        era = era_of(day)
+        return self._snap(day) is other._snap(day) and self._ended[era] == other._ended[era]
 
     def children(self, code: str, on: date | Era) -> list[Unit]:
         """Direct children of ``code``, sorted by code (a fresh list the caller may modify)."""
