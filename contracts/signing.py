@@ -64,11 +64,15 @@ class Verifier:
 
     keys: dict[str, Ed25519PublicKey]
     lineage: Lineage
+    directory: Path | None = None  # where `keys` were read from, for worker processes
 
     @classmethod
     def from_dir(cls, directory: Path, lineage: Lineage) -> Verifier:
-        keys = {p.stem: _load_public(p) for p in sorted((directory / "public").glob("*.pem"))}
-        return cls(keys, lineage)
+        return cls(load_public_keys(directory), lineage, directory)
+
+    @functools.cached_property
+    def raw_keys(self) -> dict[str, bytes]:
+        return {unit: key.public_bytes_raw() for unit, key in self.keys.items()}
 
     def check(self, envelope: Envelope) -> None:
         """Raise InvalidEvent saying why the envelope may not be trusted."""
@@ -76,24 +80,33 @@ class Verifier:
         if not claim.holds():
             raise InvalidEvent(claim.refusal)
 
+    def refusal(self, unit: str, day: date, signer: str | None) -> str | None:
+        """Why an envelope for `unit` on `day` signed by `signer` may not be trusted, by every
+        rule but the cryptographic one; None if it may be, once its signature holds."""
+        allowed = self.lineage(unit, day)
+        if allowed is None:
+            return f"unit {unit} did not exist on {day}"
+        if signer is None:
+            return f"unsigned event for unit {unit}"
+        if signer not in allowed:
+            return (
+                f"signer {signer} may not publish for unit {unit} (allowed: {', '.join(allowed)})"
+            )
+        if signer not in self.keys:
+            return f"no registered public key for unit {signer}"
+        return None
+
     def claim(self, envelope: Envelope) -> Claim:
         """Every check but the cryptographic one (InvalidEvent if one fails), and what the
         signature must then prove: lets a consumer verify many signatures at once, elsewhere."""
-        day = envelope.business_day
-        allowed = self.lineage(envelope.unit, day)
-        if allowed is None:
-            raise InvalidEvent(f"unit {envelope.unit} did not exist on {day}")
         signature = envelope.signature
-        if signature is None:
-            raise InvalidEvent(f"unsigned event for unit {envelope.unit}")
-        if signature.unit not in allowed:
-            raise InvalidEvent(
-                f"signer {signature.unit} may not publish for unit {envelope.unit}"
-                f" (allowed: {', '.join(allowed)})"
-            )
-        key = self.keys.get(signature.unit)
-        if key is None:
-            raise InvalidEvent(f"no registered public key for unit {signature.unit}")
+        reason = self.refusal(
+            envelope.unit, envelope.business_day, signature.unit if signature else None
+        )
+        if reason is not None:
+            raise InvalidEvent(reason)
+        assert signature is not None
+        key = self.keys[signature.unit]
         try:
             value = base64.b64decode(signature.value)
         except ValueError:
@@ -210,6 +223,11 @@ def _load_private(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")
     return key
+
+
+def load_public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
+    """The registered public keys in `directory`: public/<unit>.pem."""
+    return {p.stem: _load_public(p) for p in sorted((directory / "public").glob("*.pem"))}
 
 
 def _load_public(path: Path) -> Ed25519PublicKey:

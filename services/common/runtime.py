@@ -80,7 +80,7 @@ class Runtime:
             self.feed = HierarchyFeed(self, f"{self.service}-hierarchy", self.hierarchy, self.db)
             await self.feed.restore()
             self.feed.consumer.start()
-        if relay:
+        if relay and self.settings.relay:
             self.relay.start()
         log.info("service_started", instance=self.settings.instance, units=self.settings.units)
 

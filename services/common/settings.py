@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         " often while events flow (and at once when it has caught up).",
     )
     flush_events: int = Field(
-        default=20_000,
+        default=5_000,
         ge=1,
         description="HDND_FLUSH_EVENTS: records folded in memory before the projector writes"
         " them whatever the interval, and waits for that write before folding more.",
@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default=None,
         description="HDND_CONSUMER_GROUP: instances with the same value share the partitions "
         "(Kafka group `<value>.<consumer>`); unset: one instance reads every partition.",
+    )
+    relay: bool = Field(
+        default=True,
+        description="HDND_RELAY=false: this process publishes none of the outbox; another one"
+        " does (several HTTP worker processes of one instance share one relay).",
     )
     relay_batch: int = Field(default=500, ge=1)
     fault_delay_before_mark_ms: int = Field(
@@ -112,6 +117,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables that give another process exactly these settings."""
+        aliases = {
+            "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+            "mongodb_uri": "MONGODB_URI",
+        }
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, list | tuple):
+                value = ",".join(map(str, value))
+            env[aliases.get(name, f"HDND_{name.upper()}")] = str(value)
+        return env
 
     @property
     def topics(self) -> Topics:

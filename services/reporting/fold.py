@@ -7,7 +7,7 @@ No I/O here: the consumer hands a batch of decoded events in, gets back the incr
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -69,6 +69,9 @@ class Fold:
     applied: int = 0
     duplicates: int = 0
     moved: int = 0
+    # (unit, month) -> level and parent the document shows: the same for every fold under the
+    # same tree, so a write-behind working set shares one between its folds.
+    placements: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
 
     def add(self, decoded: Decoded[BaseModel], targets: Targets | None = None) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
@@ -81,13 +84,21 @@ class Fold:
         envelope = decoded.envelope
         if targets is None:
             targets = countable(self.hierarchy, decoded)
-        position = self.streams.setdefault(envelope.stream, StreamPosition())
-        if not position.accept(envelope.sequence):
+        placed = [(target, c.day, c.figures) for target, c in targets]
+        return self.count(envelope.stream, envelope.sequence, placed)
+
+    def count(self, stream: str, sequence: int, placed: Iterable[Placed]) -> bool:
+        """Fold one event of `stream` already placed (unit in force, day, figures); False if
+        the stream has applied that sequence already."""
+        position = self.streams.get(stream)
+        if position is None:
+            position = self.streams[stream] = StreamPosition()
+        if not position.accept(sequence):
             self.duplicates += 1
             return False
-        self.touched.add(envelope.stream)
-        for target, c in targets:
-            self._count(target, c.day, c.figures, 1)
+        self.touched.add(stream)
+        for target, day, figures in placed:
+            self._count(target, day, figures, 1)
         self.applied += 1
         return True
 
@@ -110,7 +121,7 @@ class Fold:
         self,
         unit: str,
         day: date,
-        figures: Figures,
+        figures: Mapping[str, int],
         sign: int,
         lineage: tuple[str, ...] | None = None,
     ) -> None:
@@ -135,8 +146,10 @@ class Fold:
         key = (code, month)
         doc = self.changes.get(key)
         if doc is None:
-            level, parent = placed(self.hierarchy, code, month)
-            doc = self.changes[key] = UnitMonth(level=level, parent=parent)
+            place = self.placements.get(key)
+            if place is None:
+                place = self.placements[key] = placed(self.hierarchy, code, month)
+            doc = self.changes[key] = UnitMonth(level=place[0], parent=place[1])
         return doc
 
     def take(self) -> Fold:
@@ -162,6 +175,7 @@ class Fold:
             self.applied,
             self.duplicates,
             self.moved,
+            self.placements,
         )
         self.changes, self.days, self.touched = {}, {}, set()
         self.applied = self.duplicates = self.moved = 0
@@ -169,6 +183,7 @@ class Fold:
 
 
 Targets = list[tuple[str, Contribution]]
+Placed = tuple[str, date, Mapping[str, int]]  # (unit in force, day, figures) of a contribution
 
 
 def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> Targets:

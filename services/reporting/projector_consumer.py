@@ -1,12 +1,13 @@
 """The projector: folds batches of events from Kafka into the unit × month projection.
 
-Judging a batch is its own, because judging is most of its CPU: done ahead in a thread while
-the previous batch is folded and written, with signatures verified in a worker process
-(services.common.verification). Folded batches are written behind (services.reporting.
-working_set): many batches per transaction, each document once. A batch that carries a
-hierarchy change goes the consumer pipeline's way instead (services.common.pipeline): what
-was folded before it is written first, then the batch in one transaction of its own. The
-pure fold is services.reporting.fold.
+Reading a record (decode, signature, contributions) is most of its CPU and depends on nothing
+but the record, so it is done in worker processes (services.reporting.reading), started as
+soon as a batch is fetched; judging (trust rule, placement: services.reporting.judging) is
+done in a thread under the tree as it stands. Folded batches are written behind
+(services.reporting.working_set): many batches per transaction, each document once. A batch
+that carries a hierarchy change goes the consumer pipeline's way instead
+(services.common.pipeline): what was folded before it is written first, then the batch in one
+transaction of its own. The pure fold is services.reporting.fold.
 """
 
 from __future__ import annotations
@@ -14,29 +15,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Decoded, InvalidEvent, decode_event
-from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import Claim, Verifier
+from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy, era_of
 from services.common.logging import get_logger
-from services.common.pipeline import Consuming, Dispatch, Pipeline
-from services.common.trust import lineage_of
-from services.common.verification import Verification
-from services.reporting.fold import Fold, countable
+from services.common.pipeline import Consuming, Pipeline
+from services.common.workers import Offload
+from services.reporting.fold import Fold
+from services.reporting.judging import Accepted, Judging, place
+from services.reporting.reading import Reading, read_chunk
 from services.reporting.store import ProjectionStore
 from services.reporting.working_set import WorkingSet
 
 log = get_logger()
-Judged = tuple[list[tuple[Record, Decoded[BaseModel]]], list[DeadLetter]]
+Judged = tuple[list[Accepted], list[DeadLetter]]
 BatchKey = tuple[int, tuple[str, int, int], tuple[str, int, int]]
+LOCAL_BELOW = 64  # a batch's last records, fewer than this, are read here (cheaper than sending)
 
 
 def batch_key(records: Sequence[Record]) -> BatchKey:
@@ -77,29 +76,54 @@ class Projector:
             interval=context.settings.flush_interval_ms / 1000,
             limit=context.settings.flush_events,
         )
+        verifier = self.verifier
+        self.keys_dir = None
+        if verifier is not None and verifier.directory is not None:
+            self.keys_dir = str(verifier.directory)
+        self.raw_keys = verifier.raw_keys if verifier is not None else {}
         self.refused = 0
         self._changes_adopted = 0  # batches whose hierarchy changes were adopted
-        self._ahead: tuple[BatchKey, int, asyncio.Future[Judged]] | None = None
+        self._ahead: tuple[BatchKey, int, asyncio.Future[tuple[list[Reading], Judged]]] | None
+        self._ahead = None
 
     def look_ahead(self, records: Sequence[Record]) -> None:
-        """Start judging the next batch (decode, verify signatures, place) in a worker thread
-        while this one's transaction runs: that wait is mostly mongod's, so the judging,
-        which is most of the projector's CPU, overlaps it. Used only if nothing moved the
-        hierarchy meanwhile (see _judged)."""
+        """Start on the next batch as soon as it is fetched, while this one is folded and
+        written: its records go to the worker processes to be read, and a thread judges them
+        under a copy of the tree as it stands. The judgement is used only if nothing moved
+        the tree meanwhile (see _judged); the readings always are."""
         working = self.hierarchy.copy()
-        judging = asyncio.ensure_future(asyncio.to_thread(self._judge, records, working))
-        self._ahead = (batch_key(records), self._changes_adopted, judging)
+        reading = Offload[bytes, Reading](read_chunk, self.keys_dir, local_below=LOCAL_BELOW)
+        for record in records:
+            reading.add(record.value or b"")  # sent while the batch is still being split up
+        ahead = asyncio.ensure_future(
+            asyncio.to_thread(self._read_and_judge, records, reading, working)
+        )
+        self._ahead = (batch_key(records), self._changes_adopted, ahead)
+
+    def _read_and_judge(
+        self, records: Sequence[Record], reading: Offload[bytes, Reading], working: Hierarchy
+    ) -> tuple[list[Reading], Judged]:
+        readings = reading.results()
+        return readings, self._judge(records, readings, working)
 
     async def _judged(self, records: Sequence[Record]) -> Judged:
-        """The batch judged under the hierarchy as it stands now: the look-ahead's result if
-        it was made for these records under this same hierarchy, else judged here."""
+        """The batch judged under the hierarchy as it stands now: the look-ahead's if it was
+        made for these records under this same tree, else judged again from its readings (or
+        read and judged here, if there was no look-ahead for them)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
-            key, adopted, judging = ahead
-            if key == batch_key(records) and adopted == self._changes_adopted:
-                return await judging
-            judging.cancel()
-        return self._judge(records, self.hierarchy.copy())
+            key, adopted, future = ahead
+            if key == batch_key(records):
+                readings, judged = await future
+                if adopted == self._changes_adopted:
+                    return judged
+                return self._judge(records, readings, self.hierarchy.copy())
+        reading = Offload[bytes, Reading](read_chunk, self.keys_dir, local_below=LOCAL_BELOW)
+        for record in records:
+            reading.add(record.value or b"")
+        working = self.hierarchy.copy()
+        readings, judged = await asyncio.to_thread(self._read_and_judge, records, reading, working)
+        return judged
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Fold the batch and write it (with everything folded before it) before returning."""
@@ -127,20 +151,20 @@ class Projector:
         accepted, letters = await self._judged(records)
         await self.pipeline.refuse(letters)
         self.refused += len(letters)
-        if any(isinstance(event.payload, HierarchyChanged) for _, event in accepted):
+        if any(a.change is not None for a in accepted):
             await self.working.drain()
             await self.working.reset()  # that transaction reads and writes positions itself
             await self._with_changes(records, accepted)
             return
         working = self.working
-        await working.know(event.envelope.stream for _, event in accepted)
+        await working.know(a.reading.stream for a in accepted)
         pending = working.pending
         applied, duplicates = pending.applied, pending.duplicates
         trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
-        for record, event in accepted:
-            pending.add(event)
+        for a in accepted:
+            pending.count(a.reading.stream, a.reading.sequence, a.placed)
             if trace:
-                _trace(record, event)
+                _trace(a)
         working.read(records)
         log.info(
             "projection_batch",
@@ -152,9 +176,7 @@ class Projector:
         )
         await working.settle()
 
-    async def _with_changes(
-        self, records: Sequence[Record], accepted: list[tuple[Record, Decoded[BaseModel]]]
-    ) -> None:
+    async def _with_changes(self, records: Sequence[Record], accepted: list[Accepted]) -> None:
         """A batch with hierarchy changes, in one transaction: figures + stream positions +
         offsets. Changes are applied where they stand: what was folded before them is
         written, the figures they move are moved, and folding goes on under the new tree."""
@@ -163,14 +185,17 @@ class Projector:
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
             streams = await self.store.load_streams(
-                (d.envelope.stream for _, d in accepted), session=session
+                (a.reading.stream for a in accepted if a.change is None), session=session
             )
             fold = Fold(working, streams)
-            for _, event in accepted:
-                if isinstance(event.payload, HierarchyChanged):
-                    await apply_change(self.store, session, fold, event.payload)
+            for a in accepted:
+                if a.change is not None:
+                    await apply_change(self.store, session, fold, a.change)
                     continue
-                fold.add(event)
+                # placed again under the tree the changes so far leave (as judged)
+                fold.count(
+                    a.reading.stream, a.reading.sequence, place(working, a.reading.shares or ())
+                )
             await self.store.apply(session, fold, records)
             return fold, working
 
@@ -187,104 +212,31 @@ class Projector:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _judge(self, records: Sequence[Record], working: Hierarchy) -> Judged:
+    def _judge(
+        self, records: Sequence[Record], readings: Sequence[Reading], working: Hierarchy
+    ) -> Judged:
         """The records to fold (hierarchy changes included) and the refused ones, each judged
         under the tree as it stands at that record, changes earlier in the batch included (a
         unit a change just established can be signed for). `working` is a copy of the
-        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread.
-
-        Signatures are verified in a worker process (services.common.verification) while
-        decoding goes on; a hierarchy change waits for every claim before it, and its own, to
-        be settled before it is applied, so nothing is placed under a change not yet trusted."""
-        verifier = Verifier(self.verifier.keys, lineage_of(working)) if self.verifier else None
-        judging = _Judging(working)
-        for index, record in enumerate(records):
-            try:
-                event = decode_event(record.value or b"")
-                claim = verifier.claim(event.envelope) if verifier is not None else None
-            except InvalidEvent as exc:
-                judging.refuse(index, record, str(exc))
-                continue
-            judging.add(index, record, event, claim)
-            if isinstance(event.payload, HierarchyChanged):
-                judging.settle()  # the change is applied (if its signature holds) here
-        judging.settle()
-        return judging.accepted, [letter for _, letter in sorted(judging.letters)]
+        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
+        judging = Judging(working, self.verifier, self.raw_keys)
+        for record, reading in zip(records, readings, strict=True):
+            judging.take(record, reading)
+        return judging.accepted, judging.letters
 
 
-class _Judging:
-    """A batch being judged: decoded records wait in `pending` while their signatures are
-    verified elsewhere; `settle` collects the answers and places them, in order."""
-
-    def __init__(self, working: Hierarchy) -> None:
-        self.working = working
-        self.accepted: list[tuple[Record, Decoded[BaseModel]]] = []
-        self.letters: list[tuple[int, DeadLetter]] = []
-        self.pending: list[tuple[int, Record, Decoded[BaseModel], Claim | None]] = []
-        self.checks = Verification()
-
-    def refuse(self, index: int, record: Record, reason: str) -> None:
-        self.letters.append((index, DeadLetter(record, reason)))
-
-    def add(
-        self, index: int, record: Record, event: Decoded[BaseModel], claim: Claim | None
-    ) -> None:
-        self.pending.append((index, record, event, claim))
-        if claim is not None:
-            self.checks.add(claim)
-
-    def settle(self) -> None:
-        answers = iter(self.checks.results())
-        for index, record, event, claim in self.pending:
-            if claim is not None and not next(answers) and not claim.holds_canonically():
-                self.refuse(index, record, claim.refusal)
-                continue
-            try:
-                if self._place(event):
-                    self.accepted.append((record, event))
-            except InvalidEvent as exc:
-                self.refuse(index, record, str(exc))
-        self.pending.clear()
-
-    def _place(self, event: Decoded[BaseModel]) -> bool:
-        """Check an event against the tree as it stands (InvalidEvent if it cannot count);
-        True if it is to be folded. A hierarchy change is applied to the tree here."""
-        return PLACE.of(event)(self.working, event)
-
-
-def _trace(record: Record, event: Decoded[BaseModel]) -> None:
+def _trace(a: Accepted) -> None:
+    record, reading = a.record, a.reading
     log.debug(
         "event_projected",
-        unit=event.envelope.unit,
-        event_type=event.envelope.type,
-        event_id=str(event.envelope.event_id),
-        correlation_id=str(event.envelope.correlation_id or ""),
+        unit=reading.unit,
+        event_type=reading.type,
+        event_id=reading.event_id,
+        correlation_id=reading.correlation_id,
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
     )
-
-
-def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> bool:
-    reason = working.differs_from_dataset(event.payload)
-    if reason:
-        raise InvalidEvent(reason)
-    return False  # checked, nothing to fold
-
-
-def _changed(working: Hierarchy, event: Decoded[HierarchyChanged]) -> bool:
-    working.apply([event.payload])
-    return True
-
-
-def _counted(working: Hierarchy, event: Decoded[BaseModel]) -> bool:
-    countable(working, event)
-    return True
-
-
-PLACE = Dispatch[Callable[[Hierarchy, Decoded[Any]], bool]](
-    {UnitRegistered: _registered, HierarchyChanged: _changed}, otherwise=_counted
-)
 
 
 async def apply_change(

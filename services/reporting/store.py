@@ -21,6 +21,7 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Positioned, PositionStore
@@ -34,6 +35,7 @@ ACTIVE = "active"
 # to: a batch over thousands of units wrote one upsert per stream (as many as its events),
 # now at most this many.
 STREAM_BUCKETS = 64
+UPDATES_PER_COMMAND = 2_000  # well below the 16 MB a command may take
 
 
 def stream_bucket(name: str) -> str:
@@ -165,9 +167,9 @@ class ProjectionStore:
             incs = days.setdefault((unit, month_of(day)), {})
             incs.update((f"days.{day.day:02d}.{k}", v) for k, v in figures.items() if v)
         updates = [
-            UpdateOne(
-                {"_id": f"{unit}:{month}"},
-                {
+            {
+                "q": {"_id": f"{unit}:{month}"},
+                "u": {
                     "$setOnInsert": {"unit": unit, "month": month},
                     "$set": {"level": doc.level, "parent": doc.parent},
                     "$inc": {
@@ -176,12 +178,25 @@ class ProjectionStore:
                         **days.get((unit, month), {}),
                     },
                 },
-                upsert=True,
-            )
+                "upsert": True,
+            }
             for (unit, month), doc in fold.changes.items()
         ]
-        if updates:
-            await self.unit_months.bulk_write(updates, ordered=False, session=session)
+        await self._update(updates, session)
+
+    async def _update(self, updates: list[Document], session: AsyncClientSession) -> None:
+        """Unordered upserts as `update` commands of UPDATES_PER_COMMAND each: what
+        bulk_write sends, without building and checking an UpdateOne per document (a third
+        of the projector's CPU in a flush of events spread over the whole country)."""
+        name = self.unit_months.name
+        for start in range(0, len(updates), UPDATES_PER_COMMAND):
+            chunk = updates[start : start + UPDATES_PER_COMMAND]
+            reply = await self.db.command(
+                {"update": name, "updates": chunk, "ordered": False}, session=session
+            )
+            errors = reply.get("writeErrors")
+            if errors:
+                raise OperationFailure(f"{name}: {errors[0].get('errmsg')}", errors[0].get("code"))
 
     async def day_figures(
         self,

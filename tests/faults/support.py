@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from pydantic import BaseModel, SecretStr, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pymongo import AsyncMongoClient
 
 from bench.common import differences as first_differences
@@ -282,18 +282,7 @@ async def wait_caught_up(settings: Settings, db: Databases, within: float = 90.0
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that gives a service process exactly these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HDND_")}
-    aliases = {"kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS", "mongodb_uri": "MONGODB_URI"}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, list | tuple):
-            value = ",".join(map(str, value))
-        env[aliases.get(name, f"HDND_{name.upper()}")] = str(value)
+    env.update(settings.environment())
     env.update(extra)
     return env
 

@@ -9,7 +9,7 @@ import pytest
 
 from contracts import EventDraft, InvalidEvent, Source
 from contracts.meetings import MeetingHeld, StandingCommitteeMeeting
-from contracts.signing import Signer, Verifier, generate_keys
+from contracts.signing import Signer, Verifier, generate_keys, verify_claims
 
 # Province 01 › district 001 › communes 00001, 00002.
 LINEAGES = {
@@ -95,7 +95,7 @@ def test_signature_survives_the_trip_through_bytes(keys: Path) -> None:
 
 def test_a_batch_verified_in_the_worker_process_answers_like_one_by_one(tmp_path: Path) -> None:
     """More claims than one chunk, so the worker process answers; every altered one fails."""
-    from services.common.verification import CHUNK, Verification
+    from services.common.workers import CHUNK, Offload
 
     generate_keys(tmp_path, ["01"])
     signer = Signer.from_dir(tmp_path)
@@ -103,8 +103,8 @@ def test_a_batch_verified_in_the_worker_process_answers_like_one_by_one(tmp_path
     signed = signer.sign(envelope("00001"), ("00001", "001", "01"))  # type: ignore[arg-type]
     altered = signed.model_copy(update={"sequence": 2})
     claims = [verifier.claim(altered if i % 7 == 3 else signed) for i in range(CHUNK * 2 + 9)]
-    checks = Verification()
+    checks: Offload[tuple[bytes, bytes, bytes], bool] = Offload(verify_claims)
     for claim in claims:
-        checks.add(claim)
+        checks.add(claim.plain())
     assert checks.results() == [i % 7 != 3 for i in range(len(claims))]
     assert [c.holds() for c in claims[:14]] == [i % 7 != 3 for i in range(14)]

@@ -1,4 +1,4 @@
-"""The signature worker process never outlives the service that spawned it."""
+"""The worker processes never outlive the service that spawned them."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE = textwrap.dedent(
     """
     import os, time
-    from services.common import verification
+    from services.common import workers
 
     if __name__ == "__main__":
-        pool = verification._worker_pool()
+        pool = workers.worker_pool()
         print(pool.submit(os.getpid).result(), flush=True)
         time.sleep(120)
     """

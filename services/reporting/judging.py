@@ -1,0 +1,128 @@
+"""Judging a batch: which records count, where, and which are refused (and why).
+
+The records arrive read (services.reporting.reading: decoded, signature verified, turned into
+contributions, in worker processes). What is left depends on the hierarchy, so it is done
+here, record by record in order, under a copy of the projector's tree that the batch's own
+hierarchy changes move as they come: may the signer publish for the unit on that day (the
+trust rule, services.common.trust), and which unit in force each contribution counts in.
+Pure: no I/O, safe in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from contracts import Decoded, InvalidEvent, decode_event
+from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.signing import Verifier
+from services.common.consumer import Record
+from services.common.deadletter import DeadLetter
+from services.common.hierarchy import Hierarchy
+from services.common.pipeline import Dispatch
+from services.common.trust import lineage_of
+from services.reporting.fold import Placed
+from services.reporting.reading import IN_MAIN, Reading, Share
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A record to fold: its reading and where its contributions count (under the tree the
+    judging ended with), or the hierarchy change it carries."""
+
+    record: Record
+    reading: Reading
+    placed: list[Placed] = field(default_factory=list)
+    change: HierarchyChanged | None = None
+
+
+@dataclass
+class Judging:
+    """One batch's verdicts, in record order; `verifier` None: signatures are not checked."""
+
+    working: Hierarchy
+    verifier: Verifier | None
+    raw_keys: dict[str, bytes]
+    accepted: list[Accepted] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.verifier is not None:
+            self.verifier = Verifier(
+                self.verifier.keys, lineage_of(self.working), self.verifier.directory
+            )
+
+    def take(self, record: Record, reading: Reading) -> None:
+        try:
+            if reading.refused is not None:
+                raise InvalidEvent(reading.refused)
+            if reading.type in IN_MAIN:
+                self._hierarchy_event(record)
+                return
+            if self.verifier is not None:
+                self._trust(record, reading, self.verifier)
+            if reading.shares is None:
+                raise InvalidEvent(reading.no_fold or f"no fold for {reading.type!r}")
+            placed = place(self.working, reading.shares)
+        except InvalidEvent as exc:
+            self.letters.append(DeadLetter(record, str(exc)))
+            return
+        self.accepted.append(Accepted(record, reading, placed))
+
+    def _trust(self, record: Record, reading: Reading, verifier: Verifier) -> None:
+        reason = verifier.refusal(reading.unit, reading.day, reading.signer)
+        if reason is not None:
+            raise InvalidEvent(reason)
+        assert reading.signer is not None  # refusal() says why otherwise
+        if reading.key != self.raw_keys[reading.signer]:
+            # The worker read another key for that unit (or none): check it here, with ours.
+            verifier.check(decode_event(record.value or b"").envelope)
+        elif not reading.holds:
+            raise InvalidEvent(f"bad signature by unit {reading.signer}")
+
+    def _hierarchy_event(self, record: Record) -> None:
+        """Read here, as every record once was: decoded, checked, placed (a change is applied
+        to the working tree, so the records after it are judged under it)."""
+        event = decode_event(record.value or b"")
+        if self.verifier is not None:
+            self.verifier.check(event.envelope)
+        change = PLACE.of(event)(self.working, event)
+        if change is not None:
+            reading = Reading(None, event.envelope.type, event.envelope.unit)
+            self.accepted.append(Accepted(record, reading, change=change))
+
+
+def place(hierarchy: Hierarchy, shares: Iterable[Share]) -> list[Placed]:
+    """Where each contribution counts (the unit in force on its day); InvalidEvent if one
+    cannot be counted."""
+    placed: list[Placed] = []
+    for unit, day, figures in shares:
+        target = hierarchy.resolve(unit, day)
+        if target is None:
+            raise InvalidEvent(hierarchy.absent(unit, day))
+        placed.append((target, day, figures))
+    return placed
+
+
+def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> None:
+    reason = working.differs_from_dataset(event.payload)
+    if reason:
+        raise InvalidEvent(reason)
+    # checked, nothing to fold
+
+
+def _changed(working: Hierarchy, event: Decoded[HierarchyChanged]) -> HierarchyChanged:
+    working.apply([event.payload])
+    return event.payload
+
+
+def _otherwise(working: Hierarchy, event: Decoded[BaseModel]) -> None:
+    raise InvalidEvent(f"{event.envelope.type!r} is not read here")  # cannot happen: IN_MAIN
+
+
+PLACE = Dispatch[Callable[[Hierarchy, Decoded[Any]], HierarchyChanged | None]](
+    {UnitRegistered: _registered, HierarchyChanged: _changed}, otherwise=_otherwise
+)
