@@ -74,6 +74,10 @@ $(QUIX_STAMP): pyproject.toml
 bench-peers: setup $(QUIX_STAMP)  ## hdnd vs raw consume, bulk-write limit, naive FastStream, Quix Streams on the same events (default 1 M; BENCH_ARGS="--events 20000" is quick)
 	$(BIN)/python -m bench.peers --quix-python $(QUIX_VENV)/bin/python $(BENCH_ARGS)
 
+.PHONY: bench-write
+bench-write: setup  ## HTTP → outbox → Kafka: uvicorn workers × concurrent clients against the direct transaction (BENCH_ARGS: --requests --clients 16,128 --workers 1,2)
+	$(BIN)/python -m bench.write_path $(BENCH_ARGS)
+
 .PHONY: bench-country
 bench-country: setup  ## whole-country scale: hierarchy load, every commune's figures, national summaries (~3 min)
 	$(BIN)/python -m bench.country $(BENCH_ARGS)

@@ -150,13 +150,11 @@ def direct_calls(service: Meetings, work: Sequence[Work]) -> list[Call]:
     return [call(item) for item in work]
 
 
-async def drain(service: Meetings, settings: Settings, limit_s: float) -> tuple[int, float]:
-    """Relay the outbox backlog to Kafka with a fresh relay; returns (events, seconds)."""
-    outbox = service.runtime.outbox
-    backlog = await outbox.pending_count()
+async def bench_relay(service: Meetings, settings: Settings) -> OutboxRelay:
+    """A relay of `service`'s outbox of its own, connected, its topics made; not started."""
     broker = make_broker(settings, client_id="hdnd-bench-relay")
     relay = OutboxRelay(
-        outbox,
+        service.runtime.outbox,
         broker,
         batch=settings.relay_batch,
         poll_interval=settings.relay_poll_ms / 1000,
@@ -164,6 +162,13 @@ async def drain(service: Meetings, settings: Settings, limit_s: float) -> tuple[
     )
     await broker.connect()
     await service.runtime.ensure_topics()
+    return relay
+
+
+async def drain(service: Meetings, settings: Settings, limit_s: float) -> tuple[int, float]:
+    """Relay the outbox backlog to Kafka with a fresh relay; returns (events, seconds)."""
+    backlog = await service.runtime.outbox.pending_count()
+    relay = await bench_relay(service, settings)
     try:
         with progress() as bar:
             task = bar.add_task("relay: outbox → Kafka", total=backlog)

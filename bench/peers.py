@@ -60,6 +60,7 @@ from bench.common import (
     servers,
     signing_keys,
 )
+from bench.cpu import CpuSplit
 from bench.data import ERA_MONTHS, YEAR, meeting_body
 from bench.limits import bulk_write_limit, naive, quix, raw_consume
 from bench.rollup import province_totals
@@ -152,11 +153,15 @@ class Generator:
 # --------------------------------------------------------------------------- the parts
 
 
-async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> tuple[float, float]:
+async def hdnd(
+    reporting: Reporting, total: int, limit: float, label: str
+) -> tuple[float, float, str]:
     """The projector as the service wires it, from offset 0 into an empty version; (events/s
     from the moment its partitions are assigned and sought, as Quix is timed from its first
-    message; seconds from start, the rebuild time)."""
+    message; seconds from start, the rebuild time; where the CPU went meanwhile)."""
     status = reporting.consumer.status
+    split = CpuSplit()
+    split.start()
     started = time.perf_counter()
     assigned: float | None = None
     reporting.consumer.start()
@@ -170,7 +175,8 @@ async def hdnd(reporting: Reporting, total: int, limit: float, label: str) -> tu
                 assigned = time.perf_counter()
             bar.update(task, completed=status.handled)
     done = time.perf_counter()
-    return total / (done - (assigned or started)), done - started
+    split.stop()
+    return total / (done - (assigned or started)), done - started, split.text(total)
 
 
 async def country_totals(collection: AsyncCollection[Document]) -> Counter[str]:
@@ -338,14 +344,18 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
             )
             try:
                 await unchecked.start(consume=False)
-                rate, _ = await hdnd(unchecked, n, options.timeout, "hdnd, signatures not checked")
+                rate, _, cpu = await hdnd(
+                    unchecked, n, options.timeout, "hdnd, signatures not checked"
+                )
             finally:
                 await unchecked.stop()
             results.rates["hdnd, signatures not checked"] = rate
+            results.notes["hdnd, signatures not checked"] = f"CPU: {cpu}"
         await reporting.start(consume=False)
-        rate, rebuild = await hdnd(reporting, n, options.timeout, "hdnd projector")
+        rate, rebuild, cpu = await hdnd(reporting, n, options.timeout, "hdnd projector")
         results.rates["hdnd"] = rate
         results.notes["hdnd"] = f"rebuild of {n:,} events: {rebuild:.1f} s from start"
+        results.notes["hdnd CPU"] = cpu
         if await country_totals(reporting.store.unit_months) != expected:
             results.failures.append("hdnd: the country's figures ≠ the generated events'")
         else:
@@ -381,6 +391,8 @@ def report(results: Results, options: Options, seconds: float) -> Table:
         table.add_row(name, "", "", f"p50 {p50:,.1f} ms, p99 {p99:,.1f} ms")
     if "burst" in results.notes:
         table.add_row("deadline burst", "", "", results.notes["burst"])
+    if "hdnd CPU" in results.notes:
+        table.add_row("hdnd's CPU", "", "", results.notes["hdnd CPU"])
     return table
 
 

@@ -38,7 +38,7 @@ from pymongo import monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from rich.table import Table
 
-from bench.api import MEETING, topic_size
+from bench.api import MEETING, bench_relay, topic_size
 from bench.common import (
     PROVINCE,
     Outcome,
@@ -55,8 +55,6 @@ from contracts import Envelope
 from deploy.local import Endpoints, free_port
 from services.common.auth import issue_token
 from services.common.hierarchy import Hierarchy
-from services.common.kafka import make_broker
-from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.domain import RecordMeeting, record_meeting
 from services.meetings.wiring import Meetings
@@ -243,17 +241,8 @@ async def http(
     run = Run(f"HTTP {workers} worker{'s' * (workers > 1)}, {clients} clients")
     bodies = [(f"/units/{w.unit}/meetings", json.dumps(w.body).encode()) for w in work]
     server, port = await _serve(settings, workers)
-    broker = make_broker(settings, client_id="hdnd-bench-relay")
-    meetings = Meetings.build(settings.model_copy(update={"relay": True}))
-    relay = OutboxRelay(
-        meetings.runtime.outbox,
-        broker,
-        batch=settings.relay_batch,
-        poll_interval=settings.relay_poll_ms / 1000,
-        prepare=meetings.runtime.ensure_topics,
-    )
-    await broker.connect()
-    await meetings.runtime.ensure_topics()
+    meetings = Meetings.build(settings)
+    relay = await bench_relay(meetings, settings)
     before = await topic_size(settings)
     relay.start()
     context = multiprocessing.get_context("spawn")
@@ -282,7 +271,6 @@ async def http(
     finally:
         load.join(timeout=10)
         await relay.stop()
-        await broker.stop()
         await meetings.runtime.stop()  # its own relay never ran
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
