@@ -3,7 +3,7 @@
 Decoding (pydantic), the canonical bytes and the Ed25519 verify were three quarters of the
 projector's CPU per event, and none of them depends on the hierarchy: they are a function of
 the record's bytes and the registered public keys alone. So they run in worker processes
-(services.common.verification), chunk by chunk, and come back as `Reading`s: plain values,
+(services.common.workers), chunk by chunk, and come back as `Reading`s: plain values,
 cheap to send. What does depend on the hierarchy (may this signer publish for this unit on
 that day, where does each contribution count) is judged in the consumer's process, record by
 record and in order, under the tree as it stands there (services.reporting.projector_consumer).
