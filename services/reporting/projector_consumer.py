@@ -92,13 +92,18 @@ class Projector:
         under a copy of the tree as it stands. The judgement is used only if nothing moved
         the tree meanwhile (see _judged); the readings always are."""
         working = self.hierarchy.copy()
-        reading = Offload[bytes, Reading](read_chunk, self.keys_dir, local_below=LOCAL_BELOW)
-        for record in records:
-            reading.add(record.value or b"")  # sent while the batch is still being split up
+        reading = self._send(records)
         ahead = asyncio.ensure_future(
             asyncio.to_thread(self._read_and_judge, records, reading, working)
         )
         self._ahead = (batch_key(records), self._changes_adopted, ahead)
+
+    def _send(self, records: Sequence[Record]) -> Offload[bytes, Reading]:
+        """Hand the records to the worker processes to be read, chunk by chunk as they come."""
+        reading = Offload[bytes, Reading](read_chunk, self.keys_dir, local_below=LOCAL_BELOW)
+        for record in records:
+            reading.add(record.value or b"")
+        return reading
 
     def _read_and_judge(
         self, records: Sequence[Record], reading: Offload[bytes, Reading], working: Hierarchy
@@ -118,9 +123,7 @@ class Projector:
                 if adopted == self._changes_adopted:
                     return judged
                 return self._judge(records, readings, self.hierarchy.copy())
-        reading = Offload[bytes, Reading](read_chunk, self.keys_dir, local_below=LOCAL_BELOW)
-        for record in records:
-            reading.add(record.value or b"")
+        reading = self._send(records)
         working = self.hierarchy.copy()
         readings, judged = await asyncio.to_thread(self._read_and_judge, records, reading, working)
         return judged

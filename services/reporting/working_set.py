@@ -80,7 +80,6 @@ class WorkingSet:
         self.records = 0  # records behind the pending fold
         self.since = time.monotonic()  # when the pending set started
         self.flushing: asyncio.Task[None] | None = None
-        self.flushes = 0
         self.committed = 0  # records whose effects are in MongoDB
 
     # -- folding -------------------------------------------------------------------------------
@@ -174,7 +173,6 @@ class WorkingSet:
         await in_transaction(self.mongo, work)
         for bucket in buckets:
             self.revisions[bucket] = self.revisions.get(bucket, 0) + 1
-        self.flushes += 1
         self.committed += records
         log.info(
             "projection_flush",
