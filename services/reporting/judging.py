@@ -80,6 +80,8 @@ class Judging:
     def _trust(self, record: Record, reading: Reading, verifier: Verifier) -> None:
         reason = verifier.refusal(reading.unit, reading.day, reading.signer)
         if reason is not None:
+            if verifier.lineage(reading.unit, reading.day) is None:  # the tree says why
+                reason = self.working.absent(reading.unit, reading.day)
             raise InvalidEvent(reason)
         assert reading.signer is not None  # refusal() says why otherwise
         if reading.key != self.raw_keys[reading.signer]:

@@ -318,12 +318,17 @@ async def test_a_record_for_a_unit_a_change_ended_or_established_later_says_whic
         }
     )
     draft = recorded(MeetingHeld(meeting=training), PROVINCE, date(2026, 2, 10))
-    early = signed(settings, draft.seal(COMPROMISED, 1), 1)
-    later = contact(settings, merged, date(2026, 3, 6), 2, voters=4)  # counts in `new`
-    await publish(settings, settings.topics.meetings, [early, later])
+    bridged = signed(settings, draft.seal(COMPROMISED, 1), 1)
+    # A voter contact of the new commune itself before it existed; one of the merged commune
+    # after the merger, which counts in the new one.
+    before = contact(settings, new, date(2026, 2, 10), 1, voters=8)
+    later = contact(settings, merged, date(2026, 3, 6), 1, voters=4)
+    await publish(settings, settings.topics.meetings, [bridged, before, later])
 
     async def counted() -> None:
         assert await contacts(reporting, new, "2026-03") == (1, 4)
+        assert reporting.app.state.reporting.consumer.status.caught_up
 
     await eventually(counted)
-    assert await dead_letter_reasons(settings, expected=1) == [refusals[(new, "2026-02-10")]]
+    reasons = await dead_letter_reasons(settings, expected=2)
+    assert reasons == [refusals[(new, "2026-02-10")]] * 2
