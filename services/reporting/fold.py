@@ -51,12 +51,15 @@ class StreamPosition:
     applied_through: int = 0
     ahead: set[int] = field(default_factory=set)
 
+    def applied(self, sequence: int) -> bool:
+        return sequence <= self.applied_through or sequence in self.ahead
+
     def beyond(self, sequence: int) -> bool:
         """Whether `sequence` lies further than STREAM_WINDOW ahead of `applied_through`."""
         return sequence > self.applied_through + STREAM_WINDOW
 
     def accept(self, sequence: int) -> bool:
-        if sequence <= self.applied_through or sequence in self.ahead:
+        if self.applied(sequence):
             return False
         self.ahead.add(sequence)
         while self.applied_through + 1 in self.ahead:
@@ -104,16 +107,16 @@ class Fold:
         the stream has applied that sequence already. Raises (InvalidEvent for a sequence
         beyond STREAM_WINDOW) before changing anything."""
         position = self.streams.get(stream) or StreamPosition()
+        if position.applied(sequence):
+            self.duplicates += 1
+            return False
         if position.beyond(sequence):
             raise InvalidEvent(
                 f"sequence {sequence} of stream {stream} is more than {STREAM_WINDOW} ahead of"
                 f" {position.applied_through}, the last it applied without a gap"
             )
         lineages = [(t, d, f, self.hierarchy.lineage(t, d)) for t, d, f in placed]
-        self.streams.setdefault(stream, position)
-        if not position.accept(sequence):
-            self.duplicates += 1
-            return False
+        self.streams.setdefault(stream, position).accept(sequence)
         self.touched.add(stream)
         for target, day, figures, lineage in lineages:
             self._count(target, day, figures, 1, lineage)
