@@ -22,6 +22,15 @@ UnitCode = Annotated[
 ]
 
 
+MAX_SEQUENCE = 2**53
+"""The largest number an event may carry (a stream's sequence, a change number): every integer
+up to it is exact as a JSON number in any reader and fits the 64-bit integers MongoDB stores,
+so a record can never fail at write time for its size."""
+
+StreamPart = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""Text that becomes part of a MongoDB field name (a stream's): no NUL, no control characters."""
+
+
 class InvalidEvent(ValueError):
     """Raised when bytes on a topic are not an event this code can accept; says why."""
 
@@ -31,8 +40,8 @@ class Source(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    service: str = Field(min_length=1, max_length=64)
-    instance: str = Field(min_length=1, max_length=128)
+    service: StreamPart = Field(min_length=1, max_length=64)
+    instance: StreamPart = Field(min_length=1, max_length=128)
 
     def stream(self, unit: str) -> str:
         """The stream whose `sequence` numbers are monotonic: one per source and unit.
@@ -63,12 +72,14 @@ class Envelope(BaseModel):
 
     event_id: UUID
     type: str = Field(pattern=r"^[a-z_]+(\.[a-z_]+)+$", examples=["meeting.held"])
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=1_000)
     unit: UnitCode
     occurred_at: AwareDatetime
     recorded_at: AwareDatetime
     source: Source
-    sequence: int = Field(ge=1, description="Monotonic per stream (source and unit).")
+    sequence: int = Field(
+        ge=1, le=MAX_SEQUENCE, description="Monotonic per stream (source and unit), at most 2^53."
+    )
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
     payload: dict[str, Any]

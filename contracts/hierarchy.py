@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.envelope import UnitCode
+from contracts.envelope import MAX_SEQUENCE, UnitCode
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -151,7 +151,9 @@ class HierarchyChanged(_Frozen):
     TYPE: ClassVar[str] = "hierarchy.changed"
     VERSION: ClassVar[int] = 1
 
-    change_no: int = Field(ge=1, description="Registry's number; orders changes of one day.")
+    change_no: int = Field(
+        ge=1, le=MAX_SEQUENCE, description="Registry's number; orders changes of one day."
+    )
     effective: date = Field(description="First day the change is in force.")
     decision: str = Field(
         default="",

@@ -15,6 +15,13 @@ check inside the projection's transaction stays the second line of defence.
 Caught-up partitions are paused for `idle_backoff` before fetching again, because a broker
 that answers empty fetches at once (noida-db) would otherwise make an idle consumer spin.
 
+A handler that raises is taken to have met the servers failing (MongoDB or the broker away,
+a transaction aborted): the consumer starts over from the stored positions, backing off up to
+10 s, and says why in its status (`/ready`). A record cannot get it there: what reading,
+judging or placing one record raises makes that record a dead letter before the write
+(services.common.pipeline, services.reporting.judging), and the contracts bound every number
+and name a record brings to the write (contracts.envelope.MAX_SEQUENCE).
+
 A handler may write behind (`write_behind`: the projector): it returns before what it did is
 committed, and the consumer has it `drain` (commit everything handled so far) when caught up,
 before partitions are given away and when stopping, and `reset` (forget what is held in

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
 
+from contracts import InvalidEvent
 from services.common.consumer import Record
+from services.common.errors import fault_reason
 from services.common.logging import get_logger
 
 log = get_logger()
@@ -18,8 +20,33 @@ log = get_logger()
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
+    """A refused record and why. `fault`: not a rule the record broke but an exception no rule
+    foresaw (its type and message are the reason), logged as an error where it was caught."""
+
     record: Record
     reason: str
+    fault: bool = False
+
+
+def refused(record: Record, exc: Exception) -> DeadLetter:
+    """The dead letter of a record whose reading, judging or placing raised `exc`: a refusal
+    (InvalidEvent) with its reason, anything else a fault (see `faulty`)."""
+    if isinstance(exc, InvalidEvent):
+        return DeadLetter(record, str(exc))
+    return faulty(record, fault_reason(exc))
+
+
+def faulty(record: Record, reason: str) -> DeadLetter:
+    """One record made a consumer's own code fail: an error to look into, but the record's
+    alone, so it is dead-lettered and the partition goes on."""
+    log.error(
+        "event_failed",
+        reason=reason,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )
+    return DeadLetter(record, reason, fault=True)
 
 
 async def publish_dead_letters(

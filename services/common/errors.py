@@ -31,3 +31,9 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     """The caller may not act on what the request names."""
+
+
+def fault_reason(exc: BaseException) -> str:
+    """How an exception no rule foresaw is named where it is reported (a dead letter's
+    reason): its type and message."""
+    return f"{type(exc).__name__}: {exc}"

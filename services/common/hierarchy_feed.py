@@ -70,9 +70,7 @@ class HierarchyFeed:
     async def handle(self, records: Sequence[Record]) -> None:
         working = self.hierarchy.copy()
         new, letters = self.pipeline.judge(
-            records,
-            lambda event: self.dispatch.of(event)(working, event),
-            refuses=(ValueError,),  # InvalidEvent among them; a change that cannot apply too
+            records, lambda event: self.dispatch.of(event)(working, event)
         )
 
         async def work(session: AsyncClientSession) -> None:

@@ -4,8 +4,9 @@ Every consumer of a topic (the hierarchy feed, oversight's intake, reporting's p
 its coordination consumer) runs its batches through here and plugs in only what it does with
 each event, dispatched by event type. The rules they share:
 
-- a record that cannot be decoded or trusted (InvalidEvent) is refused with the reason; the
-  rest of the batch goes on;
+- a record that cannot be decoded or trusted (InvalidEvent) is refused with the reason, and
+  one that makes the consumer's own step raise anything else is dead-lettered as a fault
+  (the exception's type and message, logged as an error); the rest of the batch goes on;
 - refusals are published to the dead-letter topic *before* the transaction, and acknowledged
   by the broker before the positions move past them: PyMongo runs a transaction again after a
   transient error, and a letter must go out once;
@@ -16,17 +17,17 @@ each event, dispatched by event type. The rules they share:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
-from contracts import Decoded, InvalidEvent, decode_event
+from contracts import Decoded, decode_event
 from contracts.signing import Verifier
 from contracts.versioning import event_type
 from services.common.consumer import PositionStore, Record
-from services.common.deadletter import DeadLetter
+from services.common.deadletter import DeadLetter, refused
 from services.common.mongo import Document, in_transaction
 from services.common.settings import Settings
 
@@ -64,15 +65,17 @@ class Pipeline:
 
     `positions`: where the consumer's positions go, in the same transaction as its work; None
     when the work writes them itself (the projection store, with its stream positions).
-    `dead_letters`: False to refuse without publishing (a rebuild re-reads what live already
-    dead-lettered; the coordination consumer leaves that to the projector)."""
+    `dead_letters`: which refused records it publishes: "every" one; only its "faults" (the
+    coordination consumer: the projector, reading the same topic, dead-letters what breaks a
+    rule, but not what fails in the coordination consumer's own code); or "none" (a rebuild
+    re-reads what live already dead-lettered)."""
 
     def __init__(
         self,
         context: Consuming,
         positions: PositionStore | None,
         *,
-        dead_letters: bool = True,
+        dead_letters: Literal["every", "faults", "none"] = "every",
     ) -> None:
         self.context = context
         self.positions = positions
@@ -90,23 +93,27 @@ class Pipeline:
         self,
         records: Sequence[Record],
         step: Callable[[Decoded[BaseModel]], Iterable[S]],
-        refuses: tuple[type[Exception], ...] = (InvalidEvent,),
     ) -> tuple[list[S], list[DeadLetter]]:
         """What `step` makes of each trusted event, in record order, and the refused records:
-        those whose reading or step raised one of `refuses` (its message is the reason)."""
+        those whose reading or step raised (services.common.deadletter.refused says why). A
+        step's result counts only once it returned whole, so a record that fails adds nothing;
+        a step that changes state of its own (the hierarchy feed's working tree) changes it
+        all or nothing."""
         steps: list[S] = []
         letters: list[DeadLetter] = []
         for record in records:
             try:
-                steps.extend(step(self.read(record)))
-            except refuses as exc:
-                letters.append(DeadLetter(record, str(exc)))
+                steps.extend(list(step(self.read(record))))
+            except Exception as exc:  # one record's; never the partition's
+                letters.append(refused(record, exc))
         return steps, letters
 
     async def refuse(self, letters: Sequence[DeadLetter]) -> None:
-        """Publish `letters` (unless this pipeline publishes none) and wait for the broker's
+        """Publish the `letters` this pipeline publishes and wait for the broker's
         acknowledgement: do it before the positions move past them."""
-        if self.dead_letters and letters:
+        if self.dead_letters == "faults":
+            letters = [letter for letter in letters if letter.fault]
+        if self.dead_letters != "none" and letters:
             await self.context.dead_letter(letters)
 
     async def commit(

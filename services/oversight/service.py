@@ -158,7 +158,7 @@ async def take_step(
     today = oversight.today()
     if lifecycle is SUPERVISION and on <= today and not oversight.hierarchy.find(unit, on):
         # a supervision's steps are its council's acts, each on its own day
-        raise DomainError(f"{to}_on", f"unit {unit} did not exist on {on}")
+        raise DomainError(f"{to}_on", oversight.hierarchy.absent(unit, on))
     recordable_unit(
         oversight.hierarchy,
         unit,

@@ -34,6 +34,14 @@ class UnitMonth:
     total: Figures = field(default_factory=Counter)
 
 
+STREAM_WINDOW = 10_000
+"""How far ahead of a stream's position (the last sequence it applied without a gap) an event
+may be applied: one further ahead is refused (dead-lettered), so the set of sequences applied
+ahead of a gap, stored with the position, never holds more than this many. An honest stream
+numbers its events without gaps; a gap is an event still to come (a retried publish) or
+dead-lettered (re-drive it, and then what was refused beyond the window)."""
+
+
 @dataclass
 class StreamPosition:
     """How far one source stream has been applied: every sequence <= `applied_through`,
@@ -43,8 +51,15 @@ class StreamPosition:
     applied_through: int = 0
     ahead: set[int] = field(default_factory=set)
 
+    def applied(self, sequence: int) -> bool:
+        return sequence <= self.applied_through or sequence in self.ahead
+
+    def beyond(self, sequence: int) -> bool:
+        """Whether `sequence` lies further than STREAM_WINDOW ahead of `applied_through`."""
+        return sequence > self.applied_through + STREAM_WINDOW
+
     def accept(self, sequence: int) -> bool:
-        if sequence <= self.applied_through or sequence in self.ahead:
+        if self.applied(sequence):
             return False
         self.ahead.add(sequence)
         while self.applied_through + 1 in self.ahead:
@@ -89,16 +104,22 @@ class Fold:
 
     def count(self, stream: str, sequence: int, placed: Iterable[Placed]) -> bool:
         """Fold one event of `stream` already placed (unit in force, day, figures); False if
-        the stream has applied that sequence already."""
-        position = self.streams.get(stream)
-        if position is None:
-            position = self.streams[stream] = StreamPosition()
-        if not position.accept(sequence):
+        the stream has applied that sequence already. Raises (InvalidEvent for a sequence
+        beyond STREAM_WINDOW) before changing anything."""
+        position = self.streams.get(stream) or StreamPosition()
+        if position.applied(sequence):
             self.duplicates += 1
             return False
+        if position.beyond(sequence):
+            raise InvalidEvent(
+                f"sequence {sequence} of stream {stream} is more than {STREAM_WINDOW} ahead of"
+                f" {position.applied_through}, the last it applied without a gap"
+            )
+        lineages = [(t, d, f, self.hierarchy.lineage(t, d)) for t, d, f in placed]
+        self.streams.setdefault(stream, position).accept(sequence)
         self.touched.add(stream)
-        for target, day, figures in placed:
-            self._count(target, day, figures, 1)
+        for target, day, figures, lineage in lineages:
+            self._count(target, day, figures, 1, lineage)
         self.applied += 1
         return True
 

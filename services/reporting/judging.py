@@ -20,7 +20,7 @@ from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import Verifier
 from services.common.consumer import Record
-from services.common.deadletter import DeadLetter
+from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
 from services.common.trust import lineage_of
@@ -56,9 +56,14 @@ class Judging:
             )
 
     def take(self, record: Record, reading: Reading) -> None:
+        """Accept the record or dead-letter it: whatever judging it raises is this record's
+        (a refusal, or a fault named by its type), and changes nothing (a hierarchy change
+        applies all or nothing)."""
+        if reading.refused is not None:
+            why = reading.refused
+            self.letters.append(faulty(record, why) if reading.fault else DeadLetter(record, why))
+            return
         try:
-            if reading.refused is not None:
-                raise InvalidEvent(reading.refused)
             if reading.type in IN_MAIN:
                 self._hierarchy_event(record)
                 return
@@ -67,14 +72,16 @@ class Judging:
             if reading.shares is None:
                 raise InvalidEvent(reading.no_fold or f"no fold for {reading.type!r}")
             placed = place(self.working, reading.shares)
-        except InvalidEvent as exc:
-            self.letters.append(DeadLetter(record, str(exc)))
+        except Exception as exc:  # one record's; never the partition's
+            self.letters.append(refused(record, exc))
             return
         self.accepted.append(Accepted(record, reading, placed))
 
     def _trust(self, record: Record, reading: Reading, verifier: Verifier) -> None:
         reason = verifier.refusal(reading.unit, reading.day, reading.signer)
         if reason is not None:
+            if verifier.lineage(reading.unit, reading.day) is None:  # the tree says why
+                reason = self.working.absent(reading.unit, reading.day)
             raise InvalidEvent(reason)
         assert reading.signer is not None  # refusal() says why otherwise
         if reading.key != self.raw_keys[reading.signer]:

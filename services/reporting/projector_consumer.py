@@ -21,7 +21,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Record
-from services.common.deadletter import DeadLetter
+from services.common.deadletter import DeadLetter, refused
 from services.common.hierarchy import Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming, Pipeline
@@ -67,7 +67,7 @@ class Projector:
         self.hierarchy = hierarchy
         # Positions are written by the store, with the stream positions (ProjectionStore.apply).
         # A rebuild re-reads what live already dead-lettered, so it publishes no letters.
-        self.pipeline = Pipeline(context, None, dead_letters=dead_letters)
+        self.pipeline = Pipeline(context, None, dead_letters="every" if dead_letters else "none")
         self.verifier = self.pipeline.verifier
         self.working = WorkingSet(
             context.mongo,
@@ -146,18 +146,17 @@ class Projector:
         set, which writes figures + stream positions + offsets behind, in one transaction
         per flush (services.reporting.working_set).
 
-        Refusals are published before the positions move past them, and acknowledged by the
-        broker first: a slow broker never holds a transaction open, and a transaction run
-        again after a transient error publishes nothing twice. A batch with a hierarchy change
-        is written on its own (_with_changes), after everything folded before it."""
+        Refusals (judging's, and folding's: a sequence too far ahead of its stream) are
+        published before the positions move past them, and acknowledged by the broker first: a
+        slow broker never holds a transaction open, and a transaction run again after a
+        transient error publishes nothing twice. A batch with a hierarchy change is written on
+        its own (_with_changes), after everything folded before it."""
         started = time.perf_counter()
         accepted, letters = await self._judged(records)
-        await self.pipeline.refuse(letters)
-        self.refused += len(letters)
         if any(a.change is not None for a in accepted):
             await self.working.drain()
             await self.working.reset()  # that transaction reads and writes positions itself
-            await self._with_changes(records, accepted)
+            await self._with_changes(records, accepted, letters)
             return
         working = self.working
         await working.know(a.reading.stream for a in accepted)
@@ -165,9 +164,15 @@ class Projector:
         applied, duplicates = pending.applied, pending.duplicates
         trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
         for a in accepted:
-            pending.count(a.reading.stream, a.reading.sequence, a.placed)
+            try:
+                pending.count(a.reading.stream, a.reading.sequence, a.placed)
+            except Exception as exc:  # one record's; it changed nothing
+                letters.append(refused(a.record, exc))
+                continue
             if trace:
                 _trace(a)
+        await self.pipeline.refuse(letters)  # published before the offsets move past them
+        self.refused += len(letters)
         working.read(records)
         log.info(
             "projection_batch",
@@ -179,11 +184,16 @@ class Projector:
         )
         await working.settle()
 
-    async def _with_changes(self, records: Sequence[Record], accepted: list[Accepted]) -> None:
+    async def _with_changes(
+        self, records: Sequence[Record], accepted: list[Accepted], letters: list[DeadLetter]
+    ) -> None:
         """A batch with hierarchy changes, in one transaction: figures + stream positions +
         offsets. Changes are applied where they stand: what was folded before them is
-        written, the figures they move are moved, and folding goes on under the new tree."""
+        written, the figures they move are moved, and folding goes on under the new tree.
+        What the fold would refuse is found first, so that its letters go out before."""
         started = time.perf_counter()
+        accepted = await self._within_window(accepted, letters)
+        self.refused += len(letters)
 
         async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
             working = self.hierarchy.copy()
@@ -202,7 +212,7 @@ class Projector:
             await self.store.apply(session, fold, records)
             return fold, working
 
-        fold, working = await self.pipeline.commit(records, [], work)
+        fold, working = await self.pipeline.commit(records, letters, work)
         self.hierarchy.adopt(working)
         self._changes_adopted += 1
         log.info(
@@ -214,6 +224,27 @@ class Projector:
             documents=len(fold.changes),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+    async def _within_window(
+        self, accepted: list[Accepted], letters: list[DeadLetter]
+    ) -> list[Accepted]:
+        """`accepted` without the records folding them would refuse (a sequence too far ahead
+        of its stream), which go to `letters`: tried in order on a copy of the stored stream
+        positions (a peer that moves them meanwhile makes the transaction fail, not count)."""
+        counted = [a for a in accepted if a.change is None]
+        probe = Fold(
+            self.hierarchy, await self.store.load_streams(a.reading.stream for a in counted)
+        )
+        kept = []
+        for a in accepted:
+            if a.change is None:
+                try:
+                    probe.count(a.reading.stream, a.reading.sequence, ())
+                except Exception as exc:  # one record's
+                    letters.append(refused(a.record, exc))
+                    continue
+            kept.append(a)
+        return kept
 
     def _judge(
         self, records: Sequence[Record], readings: Sequence[Reading], working: Hierarchy

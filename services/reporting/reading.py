@@ -25,6 +25,7 @@ from contracts.envelope import Envelope
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import fast_signed_bytes, load_public_keys, verify_claims
 from contracts.versioning import event_type
+from services.common.errors import fault_reason
 from services.reporting.figures import contributions_of
 
 IN_MAIN = frozenset({event_type(UnitRegistered), event_type(HierarchyChanged)})
@@ -51,6 +52,7 @@ class Reading(NamedTuple):
     holds: bool = False
     shares: tuple[Share, ...] | None = None  # None: `no_fold` says why it cannot count
     no_fold: str | None = None
+    fault: bool = False  # `refused`: reading raised what no rule foresaw (its type, message)
 
 
 def read_chunk(values: list[bytes], keys_dir: str | None) -> list[Reading]:
@@ -61,6 +63,14 @@ def read_chunk(values: list[bytes], keys_dir: str | None) -> list[Reading]:
 
 
 def read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
+    """One record read; never raises: what fails is this record's, never its chunk's."""
+    try:
+        return _read(value, keys)
+    except Exception as exc:
+        return Reading(fault_reason(exc), fault=True)
+
+
+def _read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
     try:
         event = decode_event(value)
     except InvalidEvent as exc:

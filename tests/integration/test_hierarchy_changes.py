@@ -83,7 +83,7 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     await eventually(followed)
     body = voter_contact("b-mar", "2026-03-05", voters=5, opinions=1)
     r = await meetings.client.post(f"/units/{b}/meetings", json=body)
-    assert r.status_code == 422 and "did not exist" in r.text, r.text
+    assert r.status_code == 422 and f"was merged into {c} on 2026-03-01" in r.text, r.text
     assert await record(meetings, c, voter_contact("c-mar", "2026-03-06", 17, 1)) == 201
 
     async def march_counted() -> None:

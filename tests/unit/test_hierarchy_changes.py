@@ -131,6 +131,39 @@ def test_a_change_number_cannot_be_reused_for_another_change() -> None:
         h.apply([change(1, date(2024, 5, 1), Rename(unit="001", name="Khác"))])
 
 
+def test_a_change_that_cannot_be_taken_leaves_the_tree_as_it_was() -> None:
+    h = BASE.copy()
+    h.apply([POOL[0]])
+    other = change(POOL[0].change_no, POOL[0].effective, Rename(unit="00002", name="Xã Khác"))
+    with pytest.raises(ValueError, match="already a different change"):
+        h.apply([POOL[2], other])
+    assert h.changes() == [POOL[0]] and h.find("001", date(2024, 3, 1)).name == "Huyện Một"  # type: ignore[union-attr]
+
+
+def test_a_refusal_for_a_unit_a_change_ended_or_established_says_which_change() -> None:
+    h = BASE.copy()
+    h.apply(POOL)
+    assert h.absent("00003", date(2024, 8, 1)) == (
+        "unit 00003 was merged into 00009 on 2024-07-01 (change 2)"
+    )
+    assert h.absent("00002", date(2026, 2, 1)) == (
+        "unit 00002 was divided into 00010, 00011 on 2026-01-01 (change 6)"
+    )
+    assert h.absent("00003", date(2025, 9, 2)) == (
+        "unit 00003 was dissolved into its parent 01 on 2025-09-01 (change 7)"
+    )
+    assert h.absent("00009", date(2024, 6, 30)) == (
+        "unit 00009 did not exist on 2024-06-30: change 2 established it on 2024-07-01"
+    )
+    assert h.absent("99999", date(2024, 6, 30)) == "unit 99999 did not exist on 2024-06-30"
+    # A change naming a unit an earlier change ended is set aside saying so.
+    h.apply([change(10, date(2024, 9, 1), Rename(unit="00004", name="Xã Muộn"))])
+    assert h.rejected()[10] == (
+        "unit 00004 is not in force on 2024-09-01:"
+        " it was merged into 00009 on 2024-07-01 (change 2)"
+    )
+
+
 def test_history_crossing_provinces_is_noticed() -> None:
     within, across = BASE.copy(), BASE.copy()
     within.apply([POOL[7]])  # a merger inside province 02

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from contracts import Decoded, InvalidEvent
 from contracts.meetings import MeetingHeld, Training
 from services.common.hierarchy import Hierarchy
 from services.reporting.figures import LABELS
-from services.reporting.fold import Fold, StreamPosition, fold, month_of
+from services.reporting.fold import STREAM_WINDOW, Fold, StreamPosition, fold, month_of
 from tests.builders import held_voter_contact, legacy_province, sealed
 
 H = Hierarchy.from_units(
@@ -78,6 +79,20 @@ def test_unknown_unit_is_refused_before_anything_changes() -> None:
     else:
         raise AssertionError("an unknown unit must be refused")
     assert state.changes == {} and state.streams == {}
+
+
+def test_a_sequence_beyond_the_window_is_refused_before_anything_changes() -> None:
+    """A stream's sequences applied ahead of a gap are kept until the gap fills: one more than
+    STREAM_WINDOW past the last applied without a gap is refused, so that set stays bounded."""
+    day = date(2025, 3, 1)
+    state = Fold(H, {})
+    first = contact("00001", day, 1)
+    state.add(first)
+    for far in (2 + STREAM_WINDOW, 10**9):
+        with pytest.raises(InvalidEvent, match=f"more than {STREAM_WINDOW} ahead of 1,"):
+            state.add(contact("00001", day, far))
+    assert state.applied == 1 and state.streams[first.envelope.stream].ahead == set()
+    assert state.add(contact("00001", day, 1 + STREAM_WINDOW))  # the window's edge counts
 
 
 def test_every_figure_the_fold_produces_has_a_vietnamese_label() -> None:

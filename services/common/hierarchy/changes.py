@@ -24,7 +24,9 @@ def apply_change(
     def existing(code: str) -> Unit:
         unit = table.get(code)
         if unit is None:
-            raise ValueError(f"unit {code} is not in force on {day}")
+            gone = ended.get(code)
+            why = f": it was {gone.what}" if gone is not None and gone.on <= day else ""
+            raise ValueError(f"unit {code} is not in force on {day}{why}")
         return unit
 
     def establish(new: NewUnit, like: Unit) -> Unit:
@@ -35,9 +37,9 @@ def apply_change(
             new.code, new.name, like.level, parent, era, new.short_name, new.lat, new.lon, day
         )
 
-    def end(code: str, successor: str) -> None:
+    def end(code: str, successor: str, how: str) -> None:
         del table[code]
-        ended[code] = Ended(day, successor, change.change_no)
+        ended[code] = Ended(day, successor, change.change_no, how)
 
     def move_children(of: str, to: Callable[[Unit], str]) -> None:
         for child in [u for u in table.values() if u.parent == of]:
@@ -60,7 +62,7 @@ def apply_change(
                 if s.level != target.level:
                     raise ValueError(f"{s.level} {s.code} cannot merge into {target.level}")
                 move_children(s.code, lambda _: target.code)
-                end(s.code, target.code)
+                end(s.code, target.code, f"merged into {target.code}")
         case Divide():
             source = existing(c.unit)
             for new in c.established:
@@ -74,7 +76,7 @@ def apply_change(
             if missing:
                 raise ValueError(f"children_to does not place {', '.join(missing)}")
             move_children(source.code, lambda child: c.children_to[child.code])
-            end(source.code, targets[0].code)
+            end(source.code, targets[0].code, f"divided into {', '.join(c.into)}")
         case Dissolve():
             u = existing(c.unit)
             if u.parent is None:
@@ -82,4 +84,4 @@ def apply_change(
             left = [x.code for x in table.values() if x.parent == u.code]
             if left:
                 raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
-            end(u.code, u.parent)
+            end(u.code, u.parent, f"dissolved into its parent {u.parent}")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.hierarchy import Divide, HierarchyChanged, Merge, UnitRegistered
 from services.common.hierarchy.changes import apply_change
 from services.common.hierarchy.dataset import read_dataset
 from services.common.hierarchy.payloads import (
@@ -161,8 +161,18 @@ class Hierarchy:
         """Add changes (idempotent per change_no) and re-derive the affected eras.
 
         Returns the change numbers that were new. Raises ``ValueError`` if a change number is
-        already taken by a different change (the registry never does that).
+        already taken by a different change (the registry never does that). All or nothing:
+        whatever it raises, the tree is left as it was, so a consumer that refuses the record
+        goes on under the tree it had.
         """
+        before = self.copy()
+        try:
+            return self._apply(changes)
+        except BaseException:
+            self.adopt(before)
+            raise
+
+    def _apply(self, changes: Iterable[HierarchyChanged]) -> list[int]:
         new: list[int] = []
         for change in changes:
             known = self._changes.get(change.change_no)
@@ -427,10 +437,30 @@ class Hierarchy:
         return self._opens.get(code, date.min)
 
     def absent(self, code: str, day: date) -> str:
-        """Why ``code`` names no unit on ``day``, for a refusal: a code of no unit then, or a
-        unit of the dataset dated before it answers (see :meth:`not_yet`)."""
-        why = self.not_yet(code, day)
+        """Why ``code`` names no unit on ``day``, for a refusal: a change ended it before (which,
+        into which unit, when), a change established it later, a unit of the dataset dated
+        before it answers (see :meth:`not_yet`), or a code of no unit then."""
+        era = era_of(day)
+        ended = self._ended[era].get(code)
+        if ended is not None and ended.on <= day:
+            return f"unit {code} was {ended.what}"
+        why = self.not_yet(code, day) or self._established_after(code, day)
         return f"unit {code} did not exist on {day}" + (f": {why}" if why else "")
+
+    def _established_after(self, code: str, day: date) -> str | None:
+        """Which change established ``code`` after ``day``, if one did."""
+        for change in self.changes():
+            c = change.change
+            made = [c.established] if isinstance(c, Merge) and c.established else []
+            made += c.established if isinstance(c, Divide) else []
+            if (
+                day < change.effective
+                and era_of(change.effective) == era_of(day)
+                and any(new.code == code for new in made)
+                and change.change_no not in self._rejected
+            ):
+                return f"change {change.change_no} established it on {change.effective}"
+        return None
 
     def not_yet(self, code: str, day: date) -> str | None:
         """Why a legacy unit of the dataset names nothing on a day before the dataset places

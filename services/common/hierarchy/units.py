@@ -97,11 +97,19 @@ class UnknownUnit(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class Ended:
-    """A unit a change ended: from ``on`` its records count in ``successor`` (same era)."""
+    """A unit a change ended: from ``on`` its records count in ``successor`` (same era).
+    ``how`` says it for a refusal: "merged into 03442", "divided into 03998, 03997",
+    "dissolved into its parent 106"."""
 
     on: date
     successor: str
     change_no: int
+    how: str
+
+    @property
+    def what(self) -> str:
+        """What ended the unit, when and by which change (after "unit 03445 was …")."""
+        return f"{self.how} on {self.on} (change {self.change_no})"
 
 
 ERA_START: dict[Era, date] = {"legacy": date.min, "2025": REFORM_DATE}

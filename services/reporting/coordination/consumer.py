@@ -7,7 +7,8 @@ the reporting topic, so each level sees the other's actions over HTTP.
 
 Every write is an idempotent upsert, applied with the batch's Kafka positions in one MongoDB
 transaction: a redelivered batch changes nothing. Events this consumer cannot decode or trust
-are skipped here; the projector, which reads the same topic, dead-letters them.
+are skipped here; the projector, which reads the same topic, dead-letters them. An event this
+consumer's own step fails on is dead-lettered here (the projector took it).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class CoordinationConsumer:
         self.store = store
         self.hierarchy = hierarchy
         self.served = context.settings.units
-        # Refused records are only skipped: the projector dead-letters them.
-        self.pipeline = Pipeline(context, store.positions, dead_letters=False)
+        # Records refused by a rule are only skipped: the projector dead-letters them. What
+        # fails here alone (a fault of this consumer's own step) is dead-lettered here.
+        self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
         self.dispatch = Dispatch[Callable[[Decoded[Any]], list[Write]]](
             {
                 CouncilDelegatesDeclared: self._declared,
