@@ -4,8 +4,9 @@ The records arrive read (services.reporting.reading: decoded, signature verified
 contributions, in worker processes). What is left depends on the hierarchy, so it is done
 here, record by record in order, under a copy of the projector's tree that the batch's own
 hierarchy changes move as they come: may the signer publish for the unit on that day (the
-trust rule, services.common.trust), and which unit in force each contribution counts in.
-Pure: no I/O, safe in a thread.
+trust rule, services.common.trust), may a coordination event touch the documents and figures
+its payload names (services.reporting.coordination.owners), and which unit in force each
+contribution counts in. Pure: no I/O, safe in a thread.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
 from services.common.trust import lineage_of
+from services.reporting.coordination import owners
 from services.reporting.fold import Placed
 from services.reporting.reading import IN_MAIN, Reading, Share
 
@@ -50,6 +52,7 @@ class Judging:
     letters: list[DeadLetter] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.lineage = lineage_of(self.working)  # who may sign for whom, for payloads' units
         if self.verifier is not None:
             self.verifier = Verifier(
                 self.verifier.keys, lineage_of(self.working), self.verifier.directory
@@ -69,6 +72,8 @@ class Judging:
                 return
             if self.verifier is not None:
                 self._trust(record, reading, self.verifier)
+            if reading.type in owners.RULED:  # read here again: they are few
+                owners.check(self.lineage, decode_event(record.value or b""))
             if reading.shares is None:
                 raise InvalidEvent(reading.no_fold or f"no fold for {reading.type!r}")
             placed = place(self.working, reading.shares)

@@ -356,7 +356,9 @@ async def test_a_commune_proposal_is_answered_by_the_province(
     row = rows.filter(has_text="hỗ trợ kinh phí")
     await row.locator('[data-step="answer"]').click()
     await page.fill('.step-panel [name="answer"]', "Tỉnh bố trí kinh phí trong quý I")
-    await page.click('.step-panel button[type="submit"]')
+    # Ids are chosen by each raising unit: the answer names the commune that raised it.
+    async with page.expect_request(lambda r: r.url.endswith("/answer?raised_by=03394")):
+        await page.click('.step-panel button[type="submit"]')
     await expect(row.locator(".stage")).not_to_have_text("Chưa trả lời")
 
 

@@ -219,7 +219,6 @@ async def test_refusals_name_the_field_and_write_nothing(
     cases: list[tuple[str, dict[str, Any], list[str]]] = [  # (path, body, where it is wrong)
         (proposals, proposal(proposal_id="x1", to_unit="105"), ["body", "to_unit"]),
         (proposals, proposal(proposal_id="x2", to_unit="03391"), ["body", "to_unit"]),
-        (f"/units/{PROVINCE}/{answer}", answered("2024-03-20"), ["path", "unit"]),
         (f"/units/{DISTRICT}/{answer}", answered("2024-03-09"), ["body", "answered_on"]),
         (reports, {"period": "2099", "filed_on": "2024-12-01"}, ["body", "period"]),
         (reports, {"period": "2024-9M", "filed_on": "2024-08-30"}, ["body", "period"]),
@@ -230,6 +229,10 @@ async def test_refusals_name_the_field_and_write_nothing(
         r = await app.client.post(path, json=body)
         assert r.status_code == 422, (path, r.text)
         assert r.json()["detail"][0]["loc"] == loc, (path, r.text)
+    # The province did not receive it (its district did): nothing to answer there.
+    elsewhere = await app.client.post(f"/units/{PROVINCE}/{answer}", json=answered("2024-03-20"))
+    assert elsewhere.status_code == 404, elsewhere.text
+    assert elsewhere.json()["detail"][0]["loc"] == ["path", "proposal_id"]
     assert await outbox.count_documents({}) == written
     store = reporting_service.coordination.store
     assert await store.proposals.count_documents({}) == 1

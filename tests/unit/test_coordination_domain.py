@@ -120,7 +120,13 @@ def test_a_proposal_goes_to_a_unit_above_and_is_answered_by_it(ctx: domain.Conte
             domain.raise_proposal(ctx, COMMUNE, raised.model_copy(update={"to_unit": not_above}))
         assert refused.value.field == "body.to_unit"
 
-    stored = {"_id": "p1", "raised_by": COMMUNE, "to_unit": DISTRICT, "raised_on": "2025-03-10"}
+    stored = {
+        "_id": f"{COMMUNE}:p1",
+        "proposal_id": "p1",
+        "raised_by": COMMUNE,
+        "to_unit": DISTRICT,
+        "raised_on": "2025-03-10",
+    }
     answer = domain.answer_proposal(ctx, DISTRICT, stored, date(2025, 3, 20), "Đã tiếp thu")
     assert answer.unit == DISTRICT
     with pytest.raises(DomainError) as wrong_unit:

@@ -26,6 +26,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatus,
 )
+from contracts.envelope import UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.activity import (
     IdPath,
@@ -39,13 +40,13 @@ from services.common.activity import (
     with_signature,
 )
 from services.common.auth import Caller, CallerDep
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, DomainError, NotFound
 from services.common.hierarchy import Era
 from services.common.mongo import Document
 from services.reporting.coordination import domain
 from services.reporting.coordination.domain import Context
 from services.reporting.coordination.service import Coordination
-from services.reporting.coordination.store import declaration_key, jsonable
+from services.reporting.coordination.store import CoordinationStore, declaration_key, jsonable
 from services.reporting.document.api import with_document
 
 
@@ -421,9 +422,12 @@ async def raise_proposal(
         unit,
         draft,
         coordination.store.raise_proposal,
-        lambda: coordination.store.find_proposal(proposal.proposal_id),
+        lambda: coordination.store.find_proposal(unit, proposal.proposal_id),
         _holds(fields),
-        Conflict("body.proposal_id", f"proposal_id {proposal.proposal_id} is taken"),
+        Conflict(
+            "body.proposal_id",
+            f"unit {unit} already raised another proposal {proposal.proposal_id}",
+        ),
     )
 
 
@@ -444,6 +448,36 @@ async def list_proposals(
     return [jsonable(d) for d in docs]
 
 
+RaisedBy = Annotated[
+    UnitCode | None,
+    Query(
+        description="The unit that raised the proposal: needed only when several units raised"
+        " proposals with this id to the unit",
+    ),
+]
+
+
+async def _received(
+    store: CoordinationStore, unit: str, proposal_id: str, raised_by: str | None
+) -> Document:
+    """The proposal `proposal_id` addressed to `unit`, by `raised_by` or the only one: ids are
+    chosen by each raising unit, so two units below may have chosen the same."""
+    found = await store.find_received(unit, proposal_id, raised_by)
+    if not found:
+        raise NotFound(
+            "path.proposal_id",
+            f"no proposal {proposal_id} addressed to unit {unit} has reached this service",
+        )
+    if len(found) > 1:
+        units = ", ".join(sorted(p["raised_by"] for p in found))
+        raise DomainError(
+            "query.raised_by",
+            f"units {units} each raised a proposal {proposal_id} to unit {unit}: name the one"
+            " answered in raised_by",
+        )
+    return found[0]
+
+
 @_records(
     "/units/{unit}/proposals/{proposal_id}/answer",
     "Answer a proposal addressed to the unit",
@@ -456,12 +490,11 @@ async def answer_proposal(
     proposal_id: IdPath,
     answer: Annotated[Answer, Body()],
     caller: CallerDep,
+    raised_by: RaisedBy = None,
 ) -> Recorded:
     coordination = _coordination(request)
     caller.may_write(unit, answer.answered_on)
-    proposal = await coordination.store.find_proposal(proposal_id)
-    if proposal is None:
-        raise NotFound("path.proposal_id", f"no proposal {proposal_id} has reached this service")
+    proposal = await _received(coordination.store, unit, proposal_id, raised_by)
     draft = domain.answer_proposal(
         coordination.context(), unit, proposal, answer.answered_on, answer.answer
     )

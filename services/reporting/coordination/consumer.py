@@ -6,9 +6,12 @@ the reporting topic, so each level sees the other's actions over HTTP.
 - proposals addressed to a unit served (the inbox) or raised by one, and their answers.
 
 Every write is an idempotent upsert, applied with the batch's Kafka positions in one MongoDB
-transaction: a redelivered batch changes nothing. Events this consumer cannot decode or trust
-are skipped here; the projector, which reads the same topic, dead-letters them. An event this
-consumer's own step fails on is dead-lettered here (the projector took it).
+transaction: a redelivered batch changes nothing. Events this consumer cannot decode or trust,
+or that would touch a document of a unit their signer may not sign for (owners.check), are
+skipped here; the projector, which reads the same topic and applies the same rules,
+dead-letters them. An answer changes a proposal only if its unit is the one addressed or
+above it (the store keeps who may answer with the proposal). An event this consumer's own
+step fails on is dead-lettered here (the projector took it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming, Dispatch, Pipeline
 from services.common.recording import serves
+from services.common.trust import lineage_of
+from services.reporting.coordination import owners
 from services.reporting.coordination.store import CoordinationStore
 
 log = get_logger()
@@ -44,6 +49,7 @@ class CoordinationConsumer:
         self.store = store
         self.hierarchy = hierarchy
         self.served = context.settings.units
+        self.lineage = lineage_of(hierarchy)
         # Records refused by a rule are only skipped: the projector dead-letters them. What
         # fails here alone (a fault of this consumer's own step) is dead-lettered here.
         self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
@@ -61,6 +67,7 @@ class CoordinationConsumer:
     def writes_for(self, event: Decoded[BaseModel]) -> list[Write]:
         """What one trusted event changes in this instance's coordination documents, read
         from its payload in the current version (upcast), never the wire shape."""
+        owners.check(self.lineage, event)
         return self.dispatch.of(event)(event)
 
     def _declared(self, event: Decoded[BaseModel]) -> list[Write]:
@@ -72,7 +79,8 @@ class CoordinationConsumer:
     def _raised(self, event: Decoded[Any]) -> list[Write]:
         raised: ProposalRaised = event.payload
         if self._ours(event, raised.to_unit):
-            return [("proposals", self.store.raised_upsert(event))]
+            answerers = owners.answerers(self.lineage, raised.to_unit, raised.raised_on)
+            return [("proposals", self.store.raised_upsert(event, answerers))]
         return []
 
     def _answered(self, event: Decoded[Any]) -> list[Write]:

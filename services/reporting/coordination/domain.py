@@ -298,12 +298,13 @@ def raise_proposal(ctx: Context, unit: str, proposal: ProposalRaised) -> EventDr
 def answer_proposal(
     ctx: Context, unit: str, proposal: Mapping[str, Any], answered_on: date, answer: str
 ) -> EventDraft:
-    """`proposal` is the stored proposal (raised_by, to_unit, raised_on) this unit received."""
+    """`proposal` is the stored proposal (proposal_id, raised_by, to_unit, raised_on) this unit
+    received."""
     if proposal["to_unit"] != unit:
         raise DomainError(
             "path.unit",
-            f"proposal {proposal['_id']} is addressed to unit {proposal['to_unit']}, not {unit};"
-            " only the unit addressed answers it",
+            f"proposal {proposal['proposal_id']} is addressed to unit {proposal['to_unit']}, not"
+            f" {unit}; only the unit addressed answers it",
         )
     raised_on = date.fromisoformat(proposal["raised_on"])
     if answered_on < raised_on:
@@ -313,7 +314,7 @@ def answer_proposal(
         )
     found = ctx.unit(unit, answered_on, "body.answered_on")
     answered = ProposalAnswered(
-        proposal_id=proposal["_id"],
+        proposal_id=proposal["proposal_id"],
         raised_by=proposal["raised_by"],
         raised_on=raised_on,
         answered_on=answered_on,

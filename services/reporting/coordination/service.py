@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.runtime import Runtime
+from services.common.trust import lineage_of
+from services.reporting.coordination import owners
 from services.reporting.coordination.consumer import CoordinationConsumer
 from services.reporting.coordination.domain import Context
 from services.reporting.coordination.extra import CoordinationExtra
@@ -40,6 +43,8 @@ class Coordination:
 
     async def start(self, consume: bool = True) -> None:
         await self.store.create_indexes()
+        lineage = lineage_of(self.hierarchy)
+        await self.store.scope_proposal_ids(partial(owners.answerers, lineage))
         if consume:
             self.consumer.start()
 

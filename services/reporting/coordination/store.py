@@ -5,7 +5,8 @@ events other instances publish (the coordination consumer), always by idempotent
 - `report_filings`: one per unit and period reported on.
 - `work_tasks`: the work programme of the units this instance records for.
 - `proposals`: proposals raised by the units served and those addressed to them (the inbox),
-  with the answer once it is given.
+  with the answer once it is given; one per raising unit and proposal id (`proposal_key`), so
+  units choosing the same id never meet.
 - `coordination_positions`: the coordination consumer's Kafka positions.
 
 Codes are reused across the 2025 reform by different councils, so every read keyed by a unit
@@ -20,7 +21,7 @@ stored in today's shape, like one this instance wrote itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -44,6 +45,7 @@ from services.common.consumer import PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document
 from services.common.outbox import Outbox
+from services.reporting.coordination import inbox
 
 DeclarationKind = Literal["delegates", "staff"]
 
@@ -119,19 +121,19 @@ def raised_fields(event: Event) -> Document:
     }
 
 
-def answer_fields(unit: str, payload: Document, event_id: str) -> Document:
-    """What an answer sets on the proposal, whether written here or read from the topic."""
+def proposal_key(raised_by: str, proposal_id: str) -> str:
+    """A proposal's identity: the unit that raised it and the id it chose (unit codes are
+    digits, so the first colon ends the unit)."""
+    return f"{raised_by}:{proposal_id}"
+
+
+def answer_of(unit: str, payload: Document, event_id: str) -> Document:
+    """The answer `unit` gave, as a proposal keeps it, whether written here or read."""
     return {
-        "proposal_id": payload["proposal_id"],
-        "raised_by": payload["raised_by"],
-        "to_unit": unit,
-        "raised_on": payload["raised_on"],
-        "status": "answered",
-        "answer": {
-            "answered_on": payload["answered_on"],
-            "answer": payload["answer"],
-            "event_id": event_id,
-        },
+        "answered_by": unit,
+        "answered_on": payload["answered_on"],
+        "answer": payload["answer"],
+        "event_id": event_id,
     }
 
 
@@ -152,6 +154,24 @@ class CoordinationStore(EmittingStore):
         await self.tasks.create_index([("unit", ASCENDING), ("period", ASCENDING)])
         await self.proposals.create_index([("to_unit", ASCENDING), ("raised_on", ASCENDING)])
         await self.proposals.create_index([("raised_by", ASCENDING), ("raised_on", ASCENDING)])
+        await self.proposals.create_index([("to_unit", ASCENDING), ("proposal_id", ASCENDING)])
+
+    async def scope_proposal_ids(self, answerers: Callable[[str, date], list[str]]) -> int:
+        """Give the proposals stored before ids were scoped (`_id` the bare proposal id) their
+        key and who may answer them; how many moved. Safe to run again, also if cut short."""
+        moved = 0
+        async for doc in self.proposals.find({"$expr": {"$eq": ["$_id", "$proposal_id"]}}):
+            scoped = {k: v for k, v in doc.items() if k != "_id"}
+            if "to_unit" in doc:
+                raised_on = date.fromisoformat(doc["raised_on"])
+                scoped["answerable_by"] = answerers(doc["to_unit"], raised_on)
+            if "answer" in doc:  # the addressee answered: it was the only one who could
+                scoped["answer"] = {"answered_by": doc["to_unit"], **doc["answer"]}
+            key = proposal_key(doc["raised_by"], doc["proposal_id"])
+            await self.proposals.update_one({"_id": key}, {"$setOnInsert": scoped}, upsert=True)
+            await self.proposals.delete_one({"_id": doc["_id"]})
+            moved += 1
+        return moved
 
     # -- writes with their events (one transaction, given by the caller) ------------------------
 
@@ -207,9 +227,9 @@ class CoordinationStore(EmittingStore):
         assert isinstance(draft.payload, ProposalRaised)
         envelope = await self.emit_one(session, draft)
         fields = raised_fields(Decoded(envelope, draft.payload))
+        key = proposal_key(fields["raised_by"], fields["proposal_id"])
         await self.proposals.insert_one(
-            {"_id": fields["proposal_id"], **fields, "status": "raised", **_recorded()},
-            session=session,
+            {"_id": key, **fields, "status": "raised", **_recorded()}, session=session
         )
         return envelope
 
@@ -219,9 +239,11 @@ class CoordinationStore(EmittingStore):
         """Mark the proposal answered, unless it already is (None: nothing written)."""
         answered = draft.payload
         assert isinstance(answered, ProposalAnswered)
-        fields = answer_fields(draft.unit, answered.model_dump(mode="json"), str(draft.event_id))
+        given = answer_of(draft.unit, answered.model_dump(mode="json"), str(draft.event_id))
         done = await self.proposals.update_one(
-            {"_id": answered.proposal_id, "status": "raised"}, {"$set": fields}, session=session
+            {"_id": proposal_key(answered.raised_by, answered.proposal_id), "status": "raised"},
+            {"$set": {"status": "answered", "answer": given}},
+            session=session,
         )
         if done.modified_count != 1:
             return None
@@ -240,20 +262,18 @@ class CoordinationStore(EmittingStore):
         return UpdateOne({"_id": key}, {"$setOnInsert": doc}, upsert=True)
 
     @staticmethod
-    def raised_upsert(event: Event) -> UpdateOne:
+    def raised_upsert(event: Event, answerable_by: list[str]) -> UpdateOne:
         """Raised and answered may arrive in either order (different keys, partitions)."""
         fields = raised_fields(event)
-        return UpdateOne(
-            {"_id": fields["proposal_id"]},
-            {"$set": fields, "$setOnInsert": {"status": "raised"}},
-            upsert=True,
-        )
+        key = proposal_key(fields["raised_by"], fields["proposal_id"])
+        return UpdateOne({"_id": key}, inbox.raise_update(fields, answerable_by), upsert=True)
 
     @staticmethod
     def answered_upsert(event: Event) -> UpdateOne:
         envelope, p = _read(event)
-        fields = answer_fields(envelope.unit, p, str(envelope.event_id))
-        return UpdateOne({"_id": fields["proposal_id"]}, {"$set": fields}, upsert=True)
+        given = answer_of(envelope.unit, p, str(envelope.event_id))
+        key = proposal_key(p["raised_by"], p["proposal_id"])
+        return UpdateOne({"_id": key}, inbox.answer_update(p, given), upsert=True)
 
     async def apply(
         self, session: AsyncClientSession, writes: Sequence[tuple[str, UpdateOne]]
@@ -269,8 +289,17 @@ class CoordinationStore(EmittingStore):
     async def find_task(self, unit: str, task_id: str) -> Document | None:
         return await self.tasks.find_one({"_id": f"{unit}:{task_id}"})
 
-    async def find_proposal(self, proposal_id: str) -> Document | None:
-        return await self.proposals.find_one({"_id": proposal_id})
+    async def find_proposal(self, raised_by: str, proposal_id: str) -> Document | None:
+        return await self.proposals.find_one({"_id": proposal_key(raised_by, proposal_id)})
+
+    async def find_received(
+        self, unit: str, proposal_id: str, raised_by: str | None
+    ) -> list[Document]:
+        """The proposals `proposal_id` addressed to `unit` (by `raised_by`, if given)."""
+        query: Document = {"to_unit": unit, "proposal_id": proposal_id}
+        if raised_by is not None:
+            query["_id"] = proposal_key(raised_by, proposal_id)
+        return await self.proposals.find(query).limit(10).to_list()
 
     async def find_filing(self, unit: str, period: str) -> Document | None:
         return await self.filings.find_one({"_id": f"{unit}:{period}"})
@@ -281,9 +310,11 @@ class CoordinationStore(EmittingStore):
     async def list_proposals(
         self, unit: str, era: Era, direction: Literal["raised", "received"], limit: int
     ) -> list[Document]:
-        field = "raised_by" if direction == "raised" else "to_unit"
-        query = {field: unit, "raised_on": in_era(era)}
-        cursor = self.proposals.find(query, {"recorded_at": 0})
+        query: Document = {"raised_on": in_era(era), "to_unit": unit}
+        if direction == "raised":  # without `to_unit`, answers came but not the proposal yet
+            query.update(raised_by=unit, to_unit={"$exists": True})
+        hidden = {"recorded_at": 0, "answerable_by": 0, "early_answers": 0}
+        cursor = self.proposals.find(query, hidden)
         return await cursor.sort("raised_on", ASCENDING).limit(limit).to_list()
 
     async def list_tasks(

@@ -205,7 +205,7 @@
 
   // ---- a form, its submission and its refusals -----------------------------------------------
 
-  // Draw `route`'s form into `slot`; `params` fills the path, `fixed` sets fields (e.g. kind).
+  // Draw `route`'s form into `slot`; `params` fills the path, `opts.query` follows it, `fixed` sets fields (e.g. kind).
   function formFor(route, params, opts) {
     const form = new window.SchemaForm(route.body, route.components, {
       searchUnits, unitName, fixed: opts.fixed || {}, today: opts.today,
@@ -229,7 +229,8 @@
       }
       submit.disabled = true;
       const body = form.value();
-      const path = fillPath(route.path, { unit: state.unit, ...params });
+      const query = new URLSearchParams(opts.query || {}).toString();
+      const path = fillPath(route.path, { unit: state.unit, ...params }) + (query ? `?${query}` : '');
       const label = `${opts.title || route.title} – ${state.unitName || state.unit}`;
       const res = await send(route.service, path, body, label);
       submit.disabled = false;
@@ -439,6 +440,7 @@
           const { el } = formFor(r, { [l.id]: id }, {
             today: true, title: `${r.title}: ${String(pick(item, l.text)).slice(0, 60)}`, initial,
             fixed: r.path.endsWith('/hold') ? { kind: item.kind } : {},
+            query: Object.fromEntries((l.stepQuery || []).map((k) => [k, item[k]])),
             submitLabel: r.title, cancel: () => { panelRow.hidden = true; },
             done: (res) => { if (res.outcome === 'sent') setTimeout(route, 600); },
           });

@@ -132,7 +132,8 @@ window.HDND_LABELS = {
       next: { planned: ['status'], in_progress: ['status'] } },
     { key: 'de-xuat-nhan', title: 'Kiến nghị, đề xuất nhận được', service: 'reporting',
       path: '/units/{unit}/proposals', query: { direction: 'received' }, id: 'proposal_id',
-      text: ['title'], state: 'status', date: 'raised_on', next: { raised: ['answer'] }, waiting: ['raised'] },
+      text: ['title'], state: 'status', date: 'raised_on', next: { raised: ['answer'] }, waiting: ['raised'],
+      stepQuery: ['raised_by'] },  // ids are chosen by each raising unit: the answer names it
     { key: 'de-xuat-gui', title: 'Kiến nghị, đề xuất đã gửi', service: 'reporting',
       path: '/units/{unit}/proposals', query: { direction: 'raised' }, id: 'proposal_id',
       text: ['title'], state: 'status', date: 'raised_on', next: {} },
