@@ -27,6 +27,7 @@ from pymongo.errors import PyMongoError
 from contracts import Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
+from services.common.limits import check_event_size
 from services.common.logging import get_logger
 from services.common.mongo import Document
 
@@ -42,12 +43,15 @@ class Outbox:
         source: Source,
         signer: Signer | None = None,
         lineage: Lineage | None = None,
+        max_event_bytes: int | None = None,
     ) -> None:
         self.rows = db["outbox"]
         self.sequences = db["outbox_sequences"]
+        self.parked = db["outbox_parked"]
         self.source = source
         self.signer = signer
         self.lineage = lineage
+        self.max_event_bytes = max_event_bytes
 
     async def create_indexes(self) -> None:
         await self.rows.create_index(
@@ -63,6 +67,8 @@ class Outbox:
 
         The sequence counter is bumped in the same transaction, so a stream has no gaps and a
         concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
+        An envelope over `max_event_bytes` refuses the whole write (EventTooLarge: the
+        transaction aborts, nothing is written).
         """
         now = datetime.now(UTC)
         per_stream: dict[str, int] = {}
@@ -86,9 +92,11 @@ class Outbox:
             envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
             next_seq[stream] += 1
             sealed.append(self._signed(envelope))
-        await self.rows.insert_many(
-            [_row(envelope, topic, now) for envelope in sealed], session=session
-        )
+        rows = [_row(envelope, topic, now) for envelope in sealed]
+        if self.max_event_bytes is not None:
+            for row, envelope in zip(rows, sealed, strict=True):
+                check_event_size(row["value"], envelope.payload, self.max_event_bytes)
+        await self.rows.insert_many(rows, session=session)
         return sealed
 
     def _signed(self, envelope: Envelope) -> Envelope:

@@ -39,7 +39,11 @@ class Runtime:
         self.hierarchy = Hierarchy.load().copy()  # this service's own: changes apply to it
         self.feed: HierarchyFeed | None = None
         self.outbox = Outbox(
-            self.db, self.source, signer=self._signer(), lineage=lineage_of(self.hierarchy)
+            self.db,
+            self.source,
+            signer=self._signer(),
+            lineage=lineage_of(self.hierarchy),
+            max_event_bytes=settings.event_max_bytes,
         )
         self.relay = OutboxRelay(
             self.outbox,
