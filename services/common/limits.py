@@ -38,7 +38,9 @@ class EventTooLarge(DomainError):
         """The same refusal with the first part of its field renamed (`corrected="meeting"`):
         for a route whose body names the part otherwise than the event does."""
         head, dot, rest = self.field.partition(".")
-        return EventTooLarge(f"{heads.get(head, head)}{dot}{rest}", self.size, self.limit, self.part)
+        return EventTooLarge(
+            f"{heads.get(head, head)}{dot}{rest}", self.size, self.limit, self.part
+        )
 
 
 def check_event_size(value: bytes, payload: Mapping[str, Any], limit: int) -> None:
@@ -57,7 +59,9 @@ def largest_part(payload: Mapping[str, Any]) -> tuple[str, int]:
 
     def size(value: Any, path: str) -> int:
         if isinstance(value, Mapping):
-            parts = [_json_size(k) + 1 + size(v, f"{path}.{k}" if path else k) for k, v in value.items()]
+            parts = [
+                _json_size(k) + 1 + size(v, f"{path}.{k}" if path else k) for k, v in value.items()
+            ]
         elif isinstance(value, list):
             parts = [size(v, f"{path}.{i}") for i, v in enumerate(value)]
         else:

@@ -33,7 +33,11 @@ def _unbounded(schema: Any, where: str) -> list[str]:
             found.append(where)
         if kind == "array" and "maxItems" not in schema:
             found.append(where)
-        if kind == "object" and schema.get("additionalProperties") and "maxProperties" not in schema:
+        if (
+            kind == "object"
+            and schema.get("additionalProperties")
+            and "maxProperties" not in schema
+        ):
             found.append(where)
         for key, value in schema.items():
             found += _unbounded(value, f"{where}.{key}")
