@@ -123,4 +123,5 @@ class Runtime:
             details["kafka_error"] = status.last_error
         if mongo_ok:
             details["outbox_pending"] = await self.outbox.pending_count()
+            details["outbox_parked"] = await self.outbox.parked_count()  # hdnd outbox parked
         return mongo_ok, details
