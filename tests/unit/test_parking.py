@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -17,8 +17,9 @@ from aiokafka.errors import (
 )
 from bson import Binary
 
-from contracts import Envelope, Source, decode_event
+from contracts import Source, decode_event
 from services.common.parking import placeholder_of, refused_for_good
+from tests.builders import held_voter_contact
 
 
 def _row(stream: str, seq: int, event_type: str = "meeting.held") -> dict[str, Any]:
@@ -65,19 +66,9 @@ async def test_a_placeholder_is_never_parked_and_a_stream_refused_earlier_waits(
 
 
 def test_the_placeholder_stands_in_the_parked_events_stream_and_place() -> None:
-    now = datetime.now(UTC)
-    parked = Envelope(
-        event_id=uuid4(),
-        type="meeting.held",
-        version=2,
-        unit="03390",
-        occurred_at=now,
-        recorded_at=now,
-        source=Source(service="meetings", instance="xa-tam-duong"),
-        sequence=41,
-        correlation_id=uuid4(),
-        payload={"meeting": {"opinions": ["ệ" * 100]}},
-    )
+    source = Source(service="meetings", instance="xa-tam-duong")
+    parked = held_voter_contact("03390", date(2025, 3, 1), 41, source=source).envelope
+    parked = parked.model_copy(update={"correlation_id": uuid4()})
     value = Binary(parked.to_bytes())
     placeholder = placeholder_of({"value": value}, "MessageSizeTooLargeError: too large")
     decoded = decode_event(placeholder.to_bytes())
@@ -92,4 +83,4 @@ def test_the_placeholder_stands_in_the_parked_events_stream_and_place() -> None:
         "size_bytes": len(value),
         "reason": "MessageSizeTooLargeError: too large",
     }
-    assert "ệ" not in placeholder.to_bytes().decode()  # nothing of the parked content
+    assert "Tổ 1" not in placeholder.to_bytes().decode()  # nothing of the parked content
