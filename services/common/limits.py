@@ -19,6 +19,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import DomainError
+from services.common.settings import Settings
+
+RECORD_OVERHEAD = 1024  # what a Kafka record adds to the envelope: key, headers, framing
 
 
 class EventTooLarge(DomainError):
@@ -41,6 +44,13 @@ class EventTooLarge(DomainError):
         return EventTooLarge(
             f"{heads.get(head, head)}{dot}{rest}", self.size, self.limit, self.part
         )
+
+
+def event_limit(settings: Settings) -> int:
+    """The largest envelope a write may emit: `HDND_EVENT_MAX_BYTES`, and never more than the
+    producer could send (`HDND_KAFKA_MAX_REQUEST_BYTES`), so what it can never send is refused
+    at write time rather than parked by the relay."""
+    return min(settings.event_max_bytes, settings.kafka_max_request_bytes - RECORD_OVERHEAD)
 
 
 def check_event_size(value: bytes, payload: Mapping[str, Any], limit: int) -> None:

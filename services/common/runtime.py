@@ -16,6 +16,7 @@ from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
 from services.common.hierarchy_feed import HierarchyFeed
 from services.common.kafka import ensure_topics, make_broker
+from services.common.limits import event_limit
 from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
@@ -43,7 +44,7 @@ class Runtime:
             self.source,
             signer=self._signer(),
             lineage=lineage_of(self.hierarchy),
-            max_event_bytes=settings.event_max_bytes,
+            max_event_bytes=event_limit(settings),
         )
         self.relay = OutboxRelay(
             self.outbox,

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
         ge=1024,
         description="HDND_EVENT_MAX_BYTES: a write whose event would be larger (serialized"
         " envelope) is refused with 422 naming its largest part; keep it well under what the"
-        " broker takes (message.max.bytes, 1 MiB by default).",
+        " broker takes (message.max.bytes, 1 MiB by default). Never more than"
+        " kafka_max_request_bytes less 1 KiB.",
     )
     kafka_max_request_bytes: int = Field(
         default=1024 * 1024,

@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from contracts import decode_event
 from deploy.cli import app as cli
+from services.common.kafka import make_broker
+from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
@@ -136,25 +138,23 @@ async def test_an_event_too_large_by_size_alone_is_refused_naming_its_largest_li
 
 
 @pytest.mark.parametrize(
-    "refused_by",
+    ("writes", "relays"),
     [
-        # the producer's own limit (max_request_size): refused before it is sent
-        {"kafka_max_request_bytes": 64 * 1024},
-        # the broker's (message.max.bytes, 1 MiB): refused after it is sent, with later rows
-        # of the partition behind it in flight (they fail out of sequence, and wait)
-        {
-            "kafka_max_request_bytes": 4 * MIB,
-            "event_max_bytes": 4 * MIB,
-            "request_max_bytes": 4 * MIB,
-        },
+        # the producer's own limit (max_request_size) is lower than the one the writes had:
+        # refused before it is sent
+        ({}, {"kafka_max_request_bytes": 64 * 1024}),
+        # the broker's (message.max.bytes, 1 MiB) is lower than the writes' and the producer's:
+        # refused after it is sent, with later rows of its partition behind it in flight (they
+        # fail out of sequence, and wait)
+        ({"event_max_bytes": 4 * MIB, "request_max_bytes": 4 * MIB}, {}),
     ],
     ids=["by-the-producer", "by-the-broker"],
 )
 async def test_a_row_the_broker_refuses_for_good_is_parked_and_everything_after_it_flows(
-    stack: AsyncExitStack, settings: Settings, refused_by: dict[str, int]
+    stack: AsyncExitStack, settings: Settings, writes: dict[str, int], relays: dict[str, int]
 ) -> None:
-    settings = settings.model_copy(update=refused_by)
-    size = 1.2 * MIB if "event_max_bytes" in refused_by else 100 * 1024
+    settings = settings.model_copy(update={"kafka_max_request_bytes": 4 * MIB, **writes})
+    size = 1.2 * MIB if writes else 100 * 1024
     text = "ệ" * 2000
     count = int(size // len(text.encode())) + 1
     # every row waits in the outbox, then goes in one batch: before, refused, after, elsewhere
@@ -171,7 +171,10 @@ async def test_a_row_the_broker_refuses_for_good_is_parked_and_everything_after_
         r = await meetings.client.post(f"/units/{unit}/meetings", json=body)
         assert r.status_code == 201, r.text
     runtime = meetings.app.state.meetings.runtime
-    runtime.relay.start()
+    producer = make_broker(settings.model_copy(update=relays), client_id="hdnd-meetings")
+    relay = OutboxRelay(runtime.outbox, producer, poll_interval=0.05, prepare=runtime.ensure_topics)
+    relay.start()
+    stack.push_async_callback(relay.stop)
 
     async def everything_else_counted() -> None:
         s = await summary(reporting, PROVINCE, "2025-03")

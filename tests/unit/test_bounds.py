@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from contracts.meetings import MeetingHeld, VoterContact
 from contracts.schema import json_schemas
-from services.common.limits import EventTooLarge, check_event_size, largest_part
+from services.common.limits import EventTooLarge, check_event_size, event_limit, largest_part
+from services.common.settings import Settings
 
 # Formats whose strings are bounded by what they are.
 _BOUNDED_FORMATS = {"date", "date-time", "uuid", "binary"}
@@ -107,3 +108,8 @@ def test_an_event_over_the_size_limit_names_its_largest_list() -> None:
 def test_a_single_long_text_is_named_when_it_is_the_largest_part() -> None:
     payload = {"title": "x", "findings": "ệ" * 100, "units": ["01", "02"], "at": str(date.today())}
     assert largest_part(payload) == ("findings", 302)
+
+
+def test_a_write_may_not_emit_what_its_producer_could_never_send() -> None:
+    assert event_limit(Settings()) == 512 * 1024
+    assert event_limit(Settings(kafka_max_request_bytes=64 * 1024)) == 63 * 1024
