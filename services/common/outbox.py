@@ -388,7 +388,7 @@ class OutboxRelay:
         return len(acked)
 
     async def _park(self, refused: Sequence[tuple[Document, BaseException]]) -> int:
-        """Park each row refused for good (logged as an error); how many were."""
+        """Park each row refused for good (logged as an error); how many were refused."""
         for row, exc in refused:
             reason = f"{type(exc).__name__}: {exc}"
             placeholder = await self.outbox.park(row, reason)
