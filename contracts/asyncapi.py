@@ -37,6 +37,8 @@ from contracts.versioning import event_type, event_version
 
 ASYNCAPI_PATH = Path(__file__).with_name("asyncapi.json")
 
+EVERY_TOPIC = "*"  # the relay's own events travel on every topic of events (contracts.outbox)
+
 # Bounded context (the last part of the module an event model is defined in) → the `Topics`
 # property it travels on. A new contracts module needs a line here, or generation refuses it.
 CONTEXT_TOPICS: dict[str, str] = {
@@ -45,6 +47,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "coordination": "reporting",
     "reporting": "reporting",
     "hierarchy": "hierarchy",
+    "outbox": EVERY_TOPIC,
 }
 
 TOPIC_DESCRIPTIONS: dict[str, str] = {
@@ -99,6 +102,15 @@ def topic_attribute(model: type[BaseModel]) -> str:
         ) from None
 
 
+def topics_of(model: type[BaseModel]) -> list[str]:
+    """The `Topics` properties the events of `model` travel on: its context's, or for the
+    relay's own events every topic of events."""
+    attr = topic_attribute(model)
+    if attr != EVERY_TOPIC:
+        return [attr]
+    return [name for name in topic_names(Topics()) if name != "dead_letter"]
+
+
 def topic_names(topics: Topics) -> dict[str, str]:
     """Every single topic `Topics` names, by property: meetings → hdnd.meetings, …"""
     names = {
@@ -114,7 +126,8 @@ def events_by_topic() -> dict[str, list[type[BaseModel]]]:
     placed: dict[str, list[type[BaseModel]]] = {}
     for kind in sorted(REGISTRY.current):
         model = REGISTRY.current[kind]
-        placed.setdefault(topic_attribute(model), []).append(model)
+        for attr in topics_of(model):
+            placed.setdefault(attr, []).append(model)
     return placed
 
 

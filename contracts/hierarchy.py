@@ -50,6 +50,7 @@ class UnitRegistered(_Frozen):
     valid_to: date | None = Field(description="Last day in force; none: still in force.")
     successors: list[UnitCode] = Field(
         default_factory=list,
+        max_length=100,  # the dataset's most is 14
         description="For a legacy unit: the 2025 units it went into, the default target first.",
     )
 
@@ -118,8 +119,8 @@ class Divide(_Frozen):
     kind: Literal["divide"] = "divide"
     unit: UnitCode
     into: list[UnitCode] = Field(min_length=2, max_length=20)
-    established: list[NewUnit] = Field(default_factory=list)
-    children_to: dict[UnitCode, UnitCode] = Field(default_factory=dict)
+    established: list[NewUnit] = Field(default_factory=list, max_length=20)
+    children_to: dict[UnitCode, UnitCode] = Field(default_factory=dict, max_length=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Divide:

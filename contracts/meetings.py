@@ -31,7 +31,13 @@ from contracts.oversight import OversightField, PetitionType
 from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
+# What councils write, bounded so that no record can grow past what a broker takes (README,
+# "Sizes"): a line (a title, a name, a reason), an item (one opinion, one petition), a list.
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
+MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
+MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
+MAX_TOPICS = 50
 StableId = Annotated[
     str,
     Field(
@@ -150,8 +156,8 @@ class Conference(_Meeting):
         description="giao ban (briefing), trao đổi kinh nghiệm (experience exchange), tọa đàm."
     )
     ordinal: int | None = Field(default=None, ge=1, le=1000, description="'lần thứ năm' → 5.")
-    participating_units: list[UnitCode] = Field(default_factory=list, max_length=5000)
-    topics: list[Text] = Field(default_factory=list, max_length=100)
+    participating_units: list[UnitCode] = Field(default_factory=list, max_length=MAX_UNITS)
+    topics: list[Text] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
 class BridgePoint(BaseModel):
@@ -175,10 +181,10 @@ class Training(_Meeting):
 
     kind: Literal["training"] = "training"
     format: Literal["in_person", "online"]
-    topics: list[Text] = Field(min_length=1, max_length=100)
+    topics: list[Text] = Field(min_length=1, max_length=MAX_TOPICS)
     bridge_points: list[BridgePoint] = Field(
         min_length=1,
-        max_length=5000,
+        max_length=MAX_UNITS,
         description="In person: one point, the organising unit. Online: every điểm cầu.",
     )
 
@@ -197,7 +203,7 @@ class VoterOpinion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     opinion_id: StableId
-    text: str = Field(min_length=1, max_length=5000, description="The opinion as recorded.")
+    text: ItemText = Field(description="The opinion as recorded.")
     field: OversightField = Field(description="Lĩnh vực the opinion concerns.")
     addressed_to: Text = Field(description="The competent agency (cơ quan có thẩm quyền).")
 
@@ -212,7 +218,7 @@ class VoterContact(_Meeting):
     opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
     opinions: list[VoterOpinion] = Field(
         default_factory=list,
-        max_length=10_000,
+        max_length=MAX_ITEMS,
         description="The opinions one by one; when given, as many as opinions_raised.",
     )
 
@@ -234,7 +240,7 @@ class PetitionTaken(BaseModel):
 
     petition_id: StableId
     petition_type: PetitionType = Field(description="khiếu nại, tố cáo, kiến nghị or phản ánh.")
-    summary: str = Field(min_length=1, max_length=5000, description="What the petition is about.")
+    summary: ItemText = Field(description="What the petition is about.")
 
 
 class CitizenReception(_Meeting):
@@ -246,7 +252,7 @@ class CitizenReception(_Meeting):
     petitions_received: Count = Field(description="Đơn thư nhận được.")
     petitions: list[PetitionTaken] = Field(
         default_factory=list,
-        max_length=10_000,
+        max_length=MAX_ITEMS,
         description="The petitions one by one; when given, as many as petitions_received.",
     )
 

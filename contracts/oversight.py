@@ -51,8 +51,10 @@ from contracts.ids import ID_PATTERN
 from contracts.versioning import Payload, upcaster
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
+# Bounded to what councils write (README, "Sizes"): a line (a title), one item's text.
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+LongText = Annotated[str, Field(min_length=1, max_length=2000)]
+MAX_UNITS = 1000  # units a supervision names: a province's communes (168 in 2025, 573 before)
 ItemId = Annotated[
     str,
     Field(
@@ -145,7 +147,7 @@ class _Supervision(BaseModel):
     finished_on: date = Field(description="The day it finished (report or conclusion issued).")
     supervised_units: list[UnitCode] = Field(
         default_factory=list,
-        max_length=5000,
+        max_length=MAX_UNITS,
         description="Units whose agencies were supervised: the council's own unit or below it.",
     )
     findings: str | None = Field(default=None, max_length=20_000, description="Kết quả, nhận xét.")
@@ -266,7 +268,7 @@ class SupervisionPlanned(_SupervisionStep):
     )
     supervised_units: list[UnitCode] = Field(
         default_factory=list,
-        max_length=5000,
+        max_length=MAX_UNITS,
         description="Units whose agencies will be supervised: the council's unit or below it.",
     )
 
@@ -338,7 +340,7 @@ class RecommendationImplemented(_RecommendationStep):
         default=False,
         description="A `recommendation.overdue` was recorded for it before it was implemented.",
     )
-    note: str | None = Field(default=None, max_length=5000)
+    note: str | None = Field(default=None, max_length=2000)
 
 
 class RecommendationOverdue(_RecommendationStep):

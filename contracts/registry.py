@@ -18,6 +18,7 @@ from contracts.coordination import COORDINATION_EVENTS
 from contracts.envelope import Envelope, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
+from contracts.outbox import EventParked
 from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
 from contracts.versioning import DECLARED, Payload, Upcaster, event_type, event_version
 
@@ -136,6 +137,7 @@ for _model in OVERSIGHT_EVENTS:
     REGISTRY.register(_model)
 for _model in COORDINATION_EVENTS:
     REGISTRY.register(_model)
+REGISTRY.register(EventParked)
 
 
 def decode_event(raw: bytes) -> Decoded[BaseModel]:

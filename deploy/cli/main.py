@@ -20,6 +20,7 @@ from deploy.cli.contracts import contracts_app
 from deploy.cli.dlq import dlq_app
 from deploy.cli.hierarchy import hierarchy_app, load_hierarchy
 from deploy.cli.keys import ensure_local_keys, keys_app
+from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
 from deploy.cli.tokens import tokens_app
@@ -39,6 +40,7 @@ for sub_app, name in [
     (contracts_app, "contracts"),
     (keys_app, "keys"),
     (dlq_app, "dlq"),
+    (outbox_app, "outbox"),
     (tokens_app, "tokens"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),

@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Decoded, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.outbox import EventParked
 from services.common.consumer import BatchConsumer, PositionStore, Record
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -49,7 +50,8 @@ class HierarchyFeed:
         self.positions = PositionStore(db["hierarchy_positions"])
         self.pipeline = Pipeline(context, self.positions)
         self.dispatch = Dispatch[Step](
-            {HierarchyChanged: _changed, UnitRegistered: _registered}, otherwise=_foreign
+            {HierarchyChanged: _changed, UnitRegistered: _registered, EventParked: _parked},
+            otherwise=_foreign,
         )
         self.consumer = BatchConsumer(
             context.settings, name, [context.settings.topics.hierarchy], self.positions, self.handle
@@ -103,6 +105,10 @@ def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> list[Hier
     if reason:
         raise InvalidEvent(reason)
     return []
+
+
+def _parked(working: Hierarchy, event: Decoded[EventParked]) -> list[HierarchyChanged]:
+    return []  # the placeholder of a registry event the broker refused for good: nothing
 
 
 def _foreign(working: Hierarchy, event: Decoded[Any]) -> list[HierarchyChanged]:

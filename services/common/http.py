@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
+from services.common.limits import RequestBodyLimit
 from services.common.logging import configure_logging
 from services.common.settings import Settings
 
@@ -119,6 +120,7 @@ def service_app(
 
     app = FastAPI(title=f"hdnd {name}", summary=summary, version="1", lifespan=lifespan)
     setattr(app.state, name, service)
+    app.add_middleware(RequestBodyLimit, max_bytes=service.settings.request_max_bytes)  # 413
     # The workspace page (served by reporting) records into meetings and oversight on their
     # own origins: the browser may call any service from the configured origins only.
     app.add_middleware(

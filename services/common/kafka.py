@@ -27,6 +27,7 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         acks="all",
         linger_ms=5,
         request_timeout_ms=15_000,
+        max_request_size=settings.kafka_max_request_bytes,
         logger=None,
     )
 

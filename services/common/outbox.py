@@ -4,7 +4,8 @@ A write and its events commit in one MongoDB transaction (`Outbox.append`), so a
 write can never lose its event and an event never describes a write that did not happen.
 `OutboxRelay` publishes pending rows in stream order and marks them sent; if Kafka is away
 the rows wait, and the relay drains them when it returns. A crash between publish and mark
-re-publishes rows, which consumers drop by their (stream, sequence).
+re-publishes rows, which consumers drop by their (stream, sequence). A row the broker refuses
+for good is parked, a placeholder taking its place (services.common.parking).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from pymongo.errors import PyMongoError
 from contracts import Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
+from services.common.limits import check_event_size
 from services.common.logging import get_logger
-from services.common.mongo import Document
+from services.common.mongo import Document, in_transaction
+from services.common.parking import placeholder_of, refused_for_good
 
 log = get_logger()
 
@@ -42,12 +45,15 @@ class Outbox:
         source: Source,
         signer: Signer | None = None,
         lineage: Lineage | None = None,
+        max_event_bytes: int | None = None,
     ) -> None:
         self.rows = db["outbox"]
         self.sequences = db["outbox_sequences"]
+        self.parked = db["outbox_parked"]
         self.source = source
         self.signer = signer
         self.lineage = lineage
+        self.max_event_bytes = max_event_bytes
 
     async def create_indexes(self) -> None:
         await self.rows.create_index(
@@ -63,6 +69,8 @@ class Outbox:
 
         The sequence counter is bumped in the same transaction, so a stream has no gaps and a
         concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
+        An envelope over `max_event_bytes` refuses the whole write (EventTooLarge: the
+        transaction aborts, nothing is written).
         """
         now = datetime.now(UTC)
         per_stream: dict[str, int] = {}
@@ -86,9 +94,11 @@ class Outbox:
             envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
             next_seq[stream] += 1
             sealed.append(self._signed(envelope))
-        await self.rows.insert_many(
-            [_row(envelope, topic, now) for envelope in sealed], session=session
-        )
+        rows = [_row(envelope, topic, now) for envelope in sealed]
+        if self.max_event_bytes is not None:
+            for row, envelope in zip(rows, sealed, strict=True):
+                check_event_size(row["value"], envelope.payload, self.max_event_bytes)
+        await self.rows.insert_many(rows, session=session)
         return sealed
 
     def _signed(self, envelope: Envelope) -> Envelope:
@@ -99,6 +109,31 @@ class Outbox:
 
     async def pending_count(self) -> int:
         return await self.rows.count_documents({"sent": False})
+
+    async def park(self, row: Document, reason: str) -> Envelope | None:
+        """Move the pending `row` to `outbox_parked` with `reason` and put its signed
+        placeholder in its place, in one transaction; the placeholder, or None if the row is
+        no longer pending."""
+        placeholder = self._signed(placeholder_of(row, reason))
+        parked = {**row, "reason": reason, "parked_at": datetime.now(UTC)}
+        parked |= {"size_bytes": len(row["value"]), "placeholder_id": str(placeholder.event_id)}
+
+        async def work(session: AsyncClientSession) -> bool:
+            gone = await self.rows.delete_one({"_id": row["_id"], "sent": False}, session=session)
+            if gone.deleted_count == 0:
+                return False
+            await self.parked.insert_one(parked, session=session)
+            # where the parked row stood in the pending order: nothing of its stream overtakes
+            await self.rows.insert_one(
+                _row(placeholder, row["topic"], row["created_at"]), session=session
+            )
+            return True
+
+        done = await in_transaction(self.rows.database.client, work)
+        return placeholder if done else None
+
+    async def parked_count(self) -> int:
+        return await self.parked.count_documents({})
 
     async def pending(self, limit: int) -> list[Document]:
         cursor = self.rows.find({"sent": False}).sort([("created_at", 1), ("seq", 1)])
@@ -136,6 +171,7 @@ class RelayStatus:
     last_error: str | None = None
     mongo_error: str | None = None
     published: int = 0
+    parked: int = 0
     unacknowledged: int = 0
     reconnects: int = 0
     orphans_ended: int = 0
@@ -337,6 +373,11 @@ class OutboxRelay:
             count=len(acked),
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        if await self._park(refused_for_good(rows, futures, refused)):
+            # The rows behind a parked one wait for the next round, which a fresh producer
+            # runs: one the broker refused goes on out of sequence for that partition.
+            await self._disconnect()
+            return len(acked)
         failed = refused or next(
             (f.exception() for f in futures if f.done() and not f.cancelled() and f.exception()),
             None,
@@ -345,6 +386,27 @@ class OutboxRelay:
             raise failed
         self._kafka_ok()
         return len(acked)
+
+    async def _park(self, refused: Sequence[tuple[Document, BaseException]]) -> int:
+        """Park each row refused for good (logged as an error); how many were refused."""
+        for row, exc in refused:
+            reason = f"{type(exc).__name__}: {exc}"
+            placeholder = await self.outbox.park(row, reason)
+            if placeholder is None:
+                continue
+            self.status.parked += 1
+            log.error(
+                "outbox_row_parked",
+                event_id=row["_id"],
+                event_type=row["event_type"],
+                stream=row["stream"],
+                sequence=row["seq"],
+                topic=row["topic"],
+                size_bytes=len(row["value"]),
+                reason=reason,
+                placeholder_id=str(placeholder.event_id),
+            )
+        return len(refused)
 
     async def _await_acks(self, futures: Sequence[asyncio.Future[Any]]) -> None:
         """Every send ends acknowledged or failed: the idempotent producer retries in order

@@ -16,6 +16,7 @@ from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
 from services.common.hierarchy_feed import HierarchyFeed
 from services.common.kafka import ensure_topics, make_broker
+from services.common.limits import event_limit
 from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
@@ -39,7 +40,11 @@ class Runtime:
         self.hierarchy = Hierarchy.load().copy()  # this service's own: changes apply to it
         self.feed: HierarchyFeed | None = None
         self.outbox = Outbox(
-            self.db, self.source, signer=self._signer(), lineage=lineage_of(self.hierarchy)
+            self.db,
+            self.source,
+            signer=self._signer(),
+            lineage=lineage_of(self.hierarchy),
+            max_event_bytes=event_limit(settings),
         )
         self.relay = OutboxRelay(
             self.outbox,
@@ -119,4 +124,5 @@ class Runtime:
             details["kafka_error"] = status.last_error
         if mongo_ok:
             details["outbox_pending"] = await self.outbox.pending_count()
+            details["outbox_parked"] = await self.outbox.parked_count()  # hdnd outbox parked
         return mongo_ok, details

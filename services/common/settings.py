@@ -96,6 +96,26 @@ class Settings(BaseSettings):
         " broker's ack and marking outbox rows sent. Always 0 in production.",
     )
     relay_poll_ms: int = Field(default=250, ge=10)
+    # Sizes (README, "Sizes"): what keeps one large record from stalling the instance.
+    request_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="HDND_REQUEST_MAX_BYTES: a request body over this answers 413 unread.",
+    )
+    event_max_bytes: int = Field(
+        default=512 * 1024,
+        ge=1024,
+        description="HDND_EVENT_MAX_BYTES: a write whose event would be larger (serialized"
+        " envelope) is refused with 422 naming its largest part; keep it well under what the"
+        " broker takes (message.max.bytes, 1 MiB by default). Never more than"
+        " kafka_max_request_bytes less 1 KiB.",
+    )
+    kafka_max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="HDND_KAFKA_MAX_REQUEST_BYTES: the producer's max_request_size; a record"
+        " larger than this (or than the broker takes) is parked, not retried forever.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [local_url("reporting"), local_url("reporting", "localhost")],
         description="HDND_CORS_ORIGINS: comma-separated origins whose pages may call this"

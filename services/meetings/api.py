@@ -29,6 +29,7 @@ from services.common.activity import (
     recording_responses,
 )
 from services.common.errors import NotFound
+from services.common.limits import EventTooLarge
 from services.meetings import service
 from services.meetings.domain import Status
 from services.meetings.service import Done
@@ -170,7 +171,10 @@ async def correct(
     corrected = _with_id(correction.meeting, meeting_id)
     call.caller.may_write(unit, corrected.held_on)
     meetings, reason = _meetings(call), correction.reason
-    done = await service.correct(meetings, call.caller, unit, meeting_id, corrected, reason)
+    try:
+        done = await service.correct(meetings, call.caller, unit, meeting_id, corrected, reason)
+    except EventTooLarge as exc:  # its event carries both contents; the body is `meeting`
+        raise exc.renamed(previous="meeting", corrected="meeting") from None
     return _recorded(call, meeting_id, unit, done, "corrected")
 
 

@@ -79,7 +79,7 @@ class FinishSupervision(Step):
 
 class ImplementRecommendation(Step):
     implemented_on: date
-    note: str | None = Field(default=None, max_length=5000)
+    note: str | None = Field(default=None, max_length=2000)
 
 
 # -- voter opinions: received (from voter contacts) → forwarded → answered → resolved --------

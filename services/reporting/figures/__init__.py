@@ -10,7 +10,12 @@ from collections import Counter
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
-from services.reporting.figures import coordination, meetings, oversight
+from services.reporting.figures import (
+    coordination,
+    meetings,
+    oversight,
+    parked,  # noqa: F401  (registers its fold: nothing)
+)
 from services.reporting.figures.base import FOLDS, Contribution, Figures, Rate
 
 __all__ = [
