@@ -40,7 +40,8 @@ from rich.progress import (
 )
 
 from contracts import Decoded, EventDraft, MeetingHeld, Source
-from contracts.signing import Signer, generate_keys
+from contracts.keys import generate_keys
+from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from services.common.auth import issue_token
