@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -95,46 +97,51 @@ def _names(unit: list[str] | None, registry: bool, province: str | None) -> list
     return [registry_key(province)] if registry else [unit_key(code) for code in unit or []]
 
 
-@keys_app.command("generate")
-def keys_generate(
-    directory: KeyDirOption,
-    unit: UnitsOption = None,
-    registry: RegistryOption = False,
-    province: ProvinceOption = None,
-    public: PublicDirOption = None,
-) -> None:
-    """Create a key pair per unit (or the registry's): the private half in DIR (private/ or
-    registry/) for its holder alone, the public half registered in the public folder for
+def _generate(directory: Path, name: KeyName, public: Path | None) -> None:
+    """Create a key pair for each unit (or the registry): the private half in DIR (private/
+    or registry/) for its holder alone, the public half registered in the public folder for
     every consumer. A key already held is kept; one registered but held elsewhere is refused
     (rotate it)."""
     from contracts.keys import KeyInUse, generate
 
-    for name in _names(unit, registry, province):
-        try:
-            made = generate(directory, name, public)
-        except KeyInUse as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(code=1) from exc
-        state = f"created, key {made.kid}" if made else "kept (exists)"
-        console.print(f"{name}: {state} in {directory}", highlight=False)
+    try:
+        made = generate(directory, name, public)
+    except KeyInUse as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    state = f"created, key {made.kid}" if made else "kept (exists)"
+    console.print(f"{name}: {state} in {directory}", highlight=False)
 
 
-@keys_app.command("rotate")
-def keys_rotate(
-    directory: KeyDirOption,
-    unit: UnitsOption = None,
-    registry: RegistryOption = False,
-    province: ProvinceOption = None,
-    public: PublicDirOption = None,
-) -> None:
+def _rotate(directory: Path, name: KeyName, public: Path | None) -> None:
     """Replace a key: the new one is registered and put in DIR (a running instance signs with
     it from its next event), then the old one is retired. Its public half stays registered,
     so what it signed before still verifies, on every rebuild too."""
     from contracts.keys import rotate
 
-    for name in _names(unit, registry, province):
-        new = rotate(directory, name, public)
-        console.print(f"{name}: key {new.kid} in use, the one before retired", highlight=False)
+    new = rotate(directory, name, public)
+    console.print(f"{name}: key {new.kid} in use, the one before retired", highlight=False)
+
+
+def _keys_command(name: str, act: Callable[[Path, KeyName, Path | None], None]) -> None:
+    """`hdnd keys <name>`: `act` on each key the options name."""
+
+    def command(
+        directory: KeyDirOption,
+        unit: UnitsOption = None,
+        registry: RegistryOption = False,
+        province: ProvinceOption = None,
+        public: PublicDirOption = None,
+    ) -> None:
+        for key in _names(unit, registry, province):
+            act(directory, key, public)
+
+    command.__doc__ = " ".join((act.__doc__ or "").split())  # one paragraph, as typer shows it
+    keys_app.command(name)(command)
+
+
+_keys_command("generate", _generate)
+_keys_command("rotate", _rotate)
 
 
 @keys_app.command("list")
@@ -146,12 +153,12 @@ def keys_list(
     """The registered public keys: whose, key id, in use since, retired at."""
     from contracts.keys import KeyRing
 
+    def when(at: datetime | None, otherwise: str = "") -> str:
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if at else otherwise
+
     table = Table("key of", "kid", "in use since", "retired at")
     for key in KeyRing(public):
         table.add_row(
-            str(key.name),
-            key.kid,
-            str(key.not_before or "(before key ids)"),
-            str(key.not_after or ""),
+            str(key.name), key.kid, when(key.not_before, "(before key ids)"), when(key.not_after)
         )
     console.print(table)
