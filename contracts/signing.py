@@ -65,23 +65,23 @@ class Signer:
     def from_dir(cls, directory: Path) -> Signer:
         signer = cls(directory=directory)
         signer._stamps = tuple(DirectoryStamp(directory / d) for d in ("private", "registry"))
-        signer._refresh()
+        signer._held(registry=False), signer._held(registry=True)
         return signer
 
-    def _refresh(self) -> None:
-        if self.directory is None:
-            return
-        private, registry = self._stamps
-        if private.changed():
-            self.keys = _private_keys(private.path)
-        if registry.changed():
-            self.registry = _private_keys(registry.path)
+    def _held(self, registry: bool) -> dict[str, Ed25519PrivateKey]:
+        """The unit keys or the registry keys, read again if their folder changed."""
+        if self._stamps and self._stamps[registry].changed():
+            keys = _private_keys(self._stamps[registry].path)
+            if registry:
+                self.registry = keys
+            else:
+                self.keys = keys
+        return self.registry if registry else self.keys
 
     def sign(self, envelope: Envelope, lineage: Iterable[str]) -> Envelope:
         """Sign a hierarchy event with the registry key (its province's, if `lineage` names it,
         else the national one), anything else with the key of the most specific unit in
         `lineage` that this signer holds; PermissionError if it holds none that may."""
-        self._refresh()
         held = self._key_for(envelope.type, tuple(lineage))
         if held is None:
             raise PermissionError(f"no signing key covers {envelope.type} of unit {envelope.unit}")
@@ -94,11 +94,13 @@ class Signer:
         self, type: str, lineage: tuple[str, ...]
     ) -> tuple[KeyName, Ed25519PrivateKey] | None:
         if type in REGISTRY_EVENTS:
-            scope = next((u for u in lineage if u in self.registry), NATIONAL)
-            key = self.registry.get(scope)
+            registry = self._held(registry=True)
+            scope = next((u for u in lineage if u in registry), NATIONAL)
+            key = registry.get(scope)
             name = registry_key(None if scope == NATIONAL else scope)
             return (name, key) if key is not None else None
-        return next(((unit_key(u), self.keys[u]) for u in lineage if u in self.keys), None)
+        keys = self._held(registry=False)
+        return next(((unit_key(u), keys[u]) for u in lineage if u in keys), None)
 
 
 def _private_keys(directory: Path) -> dict[str, Ed25519PrivateKey]:
