@@ -61,6 +61,8 @@ def check_registry_scope(tree: Hierarchy, event: Decoded[BaseModel]) -> None:
         return
     payload = event.payload
     if isinstance(payload, HierarchyChanged):
+        if payload in tree.changes():
+            return  # judged when it first came (a duplicate publish changes nothing)
         after = tree.copy()
         after.apply([payload])
         day = payload.effective

@@ -64,6 +64,14 @@ def test_a_province_registry_may_not_name_units_of_another_province(
     assert named in str(refused.value)
 
 
+def test_a_change_published_again_once_applied_is_not_refused() -> None:
+    tree = Hierarchy.load().copy()
+    merge = change(Merge(units=[MUONG_TE], into=PA_U))
+    check_registry_scope(tree, signed_by(merge, LAI_CHAU))
+    tree.apply([merge])  # Mường Tè stands nowhere any more, but this change is known
+    check_registry_scope(tree, signed_by(merge, LAI_CHAU))
+
+
 def test_a_change_naming_a_unit_that_stands_nowhere_is_refused() -> None:
     body = Merge(units=["99999"], into=PA_U)
     with pytest.raises(InvalidEvent, match="99999 \\(in no unit tree\\)"):
