@@ -15,6 +15,7 @@ import contextlib
 import math
 import os
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
@@ -40,7 +41,8 @@ from rich.progress import (
 )
 
 from contracts import Decoded, EventDraft, MeetingHeld, Source
-from contracts.signing import Signer, generate_keys
+from contracts.keys import generate_keys
+from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from services.common.auth import issue_token
@@ -55,6 +57,7 @@ V = TypeVar("V")
 
 PROVINCE = "12"  # Tỉnh Lai Châu: 8 district-level units and 106 communes until 2025-06-30
 MONTHS = range(1, 7)  # 2025 H1, under the three-level administration
+INSTANCE = "instance"  # in a benchmark's key folder: the keys the services under test hold
 
 
 @contextlib.contextmanager
@@ -90,10 +93,15 @@ def servers() -> Iterator[Endpoints]:
 
 @contextlib.contextmanager
 def signing_keys(units: Sequence[str] = (PROVINCE,)) -> Iterator[Path]:
-    """Throw-away key pairs for provinces, each of which signs for every unit below it."""
+    """Throw-away key pairs for provinces, each of which signs for every unit below it: all
+    of them for the events a benchmark writes as those instances would, and in `instance/`
+    only PROVINCE's, for the services under test (an instance holds the private keys of the
+    units it serves and no others; see bench_settings)."""
     with tempfile.TemporaryDirectory(prefix="hdnd-bench-keys-") as scratch:
         directory = Path(scratch)
         generate_keys(directory, units)
+        (directory / INSTANCE / "private").mkdir(parents=True)
+        shutil.copy2(directory / "private" / f"{PROVINCE}.pem", directory / INSTANCE / "private")
         yield directory
 
 
@@ -112,7 +120,8 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
         "relay_poll_ms": 50,
         "log_level": "warning",
         "units": [],
-        "keys_dir": keys_dir,
+        "keys_dir": keys_dir / INSTANCE,
+        "public_keys_dir": keys_dir / "public",
     }
     values.update(overrides)
     return Settings(**values)

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.keys import KeyKind, KeyName
 from contracts.timezone import VIETNAM_TZ
 
 UnitCode = Annotated[
@@ -53,16 +54,36 @@ class Source(BaseModel):
 
 
 class Signature(BaseModel):
-    """Ed25519 signature over the canonical envelope, by the key of `unit`.
+    """Ed25519 signature over the canonical envelope, by a unit key or a registry key.
 
-    The signer's unit must be the event's unit or one of its ancestors on the event's date: a
-    commune's service cannot publish for another commune, a province's may for its communes.
+    A unit key signs facts: its unit must be the event's unit or one of its ancestors on the
+    event's date (a commune's service cannot publish for another commune, a province's may for
+    its communes). A registry key signs only hierarchy events, a province registry's only
+    those naming units of its province. `kind` and `kid` only say which registered key to
+    verify with; what counts is that key's own registration (contracts.keys).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    unit: UnitCode
+    kind: KeyKind = Field(
+        default="unit", description="unit: a unit's key; registry: the hierarchy registry's."
+    )
+    unit: UnitCode | None = Field(
+        default=None,
+        description="The signing unit (unit key), or the province a registry key is limited"
+        " to (none: the national registry).",
+    )
+    kid: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{16}$",
+        description="Key id: the first 16 hex digits of the SHA-256 of the raw public key."
+        " Absent on events signed before key ids: the key the unit had when it was recorded.",
+    )
     value: str = Field(min_length=1, max_length=200, description="Base64 of the signature.")
+
+    @property
+    def key_name(self) -> KeyName:
+        return KeyName(self.kind, self.unit)
 
 
 class Envelope(BaseModel):

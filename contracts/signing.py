@@ -1,13 +1,13 @@
-"""Signed envelopes: only a unit's own service (or one of an ancestor unit) may publish for it.
+"""Signed envelopes: who may sign what, and checking that a signature says so.
 
-Each unit has an Ed25519 key pair. A service holds the private keys of the units it serves and
-signs each envelope with the most specific one covering the event's unit; a consumer holds the
-registered public keys and refuses (dead-letters) an event that is unsigned, signed by an
-unknown key, altered after signing, or signed by a unit that is not the event's unit or one
-of its ancestors on the event's date.
-
-Keys live in a directory, never in the repository: `private/<unit>.pem` (PKCS#8) and
-`public/<unit>.pem` (SubjectPublicKeyInfo). `hdnd keys generate` makes them.
+Unit keys sign facts: a service holds the private keys of the units it serves and signs each
+envelope with the most specific one covering the event's unit. Registry keys sign the unit
+tree (`unit.registered`, `hierarchy.changed`) and nothing else. A consumer holds the
+registered public keys (contracts.keys) and refuses (dead-letters) an event that is unsigned,
+signed by a key of the wrong kind, an unknown key, a key retired before the event was
+recorded, altered after signing, or signed by a unit that is not the event's unit or one of
+its ancestors on the event's date. Which units a province registry may name needs the tree:
+services.common.trust.
 """
 
 from __future__ import annotations
@@ -16,15 +16,26 @@ import base64
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contracts.envelope import Envelope, InvalidEvent, Signature
+from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.keys import (
+    NATIONAL,
+    DirectoryStamp,
+    KeyName,
+    KeyRing,
+    PublicKey,
+    load_private,
+    private_key_id,
+    registry_key,
+    unit_key,
+)
 
 try:  # ed25519-zebra (Rust): the same signatures, verified ~3x faster than OpenSSL here
     from ed25519_zebra import ed_verify as _zebra_verify
@@ -34,45 +45,79 @@ except ImportError:  # pragma: no cover - the dependency is declared; kept for m
 # (unit, day) -> the unit and its ancestors on that day, most specific first; None if unknown.
 Lineage = Callable[[str, date], tuple[str, ...] | None]
 
+REGISTRY_EVENTS = frozenset({UnitRegistered.TYPE, HierarchyChanged.TYPE})
+"""The event types only registry keys sign, and registry keys sign nothing else."""
+
 
 @dataclass
 class Signer:
-    """The private keys one service instance signs with."""
+    """The private keys one holder signs with: unit keys by unit, registry keys by scope
+    (a province code, or "national"). Read from a key directory, it looks at its folders
+    before each signature, so a rotation there takes effect at once (a key retired while
+    still in use would have its events refused)."""
 
     keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    registry: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    directory: Path | None = None
+    _stamps: tuple[DirectoryStamp, ...] = field(default=(), init=False, repr=False)
 
     @classmethod
     def from_dir(cls, directory: Path) -> Signer:
-        keys = {
-            path.stem: _load_private(path) for path in sorted((directory / "private").glob("*.pem"))
-        }
-        return cls(keys)
+        signer = cls(directory=directory)
+        signer._stamps = tuple(DirectoryStamp(directory / d) for d in ("private", "registry"))
+        signer._held(registry=False), signer._held(registry=True)
+        return signer
+
+    def _held(self, registry: bool) -> dict[str, Ed25519PrivateKey]:
+        """The unit keys or the registry keys, read again if their folder changed."""
+        if self._stamps and self._stamps[registry].changed():
+            keys = _private_keys(self._stamps[registry].path)
+            if registry:
+                self.registry = keys
+            else:
+                self.keys = keys
+        return self.registry if registry else self.keys
 
     def sign(self, envelope: Envelope, lineage: Iterable[str]) -> Envelope:
-        """Sign with the key of the most specific unit in `lineage` that this signer holds."""
-        for unit in lineage:
-            key = self.keys.get(unit)
-            if key is not None:
-                value = base64.b64encode(key.sign(envelope.signed_bytes())).decode()
-                return envelope.model_copy(update={"signature": Signature(unit=unit, value=value)})
-        raise PermissionError(f"no signing key covers unit {envelope.unit}")
+        """Sign a hierarchy event with the registry key (its province's, if `lineage` names it,
+        else the national one), anything else with the key of the most specific unit in
+        `lineage` that this signer holds; PermissionError if it holds none that may."""
+        held = self._key_for(envelope.type, tuple(lineage))
+        if held is None:
+            raise PermissionError(f"no signing key covers {envelope.type} of unit {envelope.unit}")
+        name, key = held
+        value = base64.b64encode(key.sign(envelope.signed_bytes())).decode()
+        signature = Signature(kind=name.kind, unit=name.unit, kid=private_key_id(key), value=value)
+        return envelope.model_copy(update={"signature": signature})
+
+    def _key_for(
+        self, type: str, lineage: tuple[str, ...]
+    ) -> tuple[KeyName, Ed25519PrivateKey] | None:
+        if type in REGISTRY_EVENTS:
+            registry = self._held(registry=True)
+            scope = next((u for u in lineage if u in registry), NATIONAL)
+            key = registry.get(scope)
+            name = registry_key(None if scope == NATIONAL else scope)
+            return (name, key) if key is not None else None
+        keys = self._held(registry=False)
+        return next(((unit_key(u), keys[u]) for u in lineage if u in keys), None)
+
+
+def _private_keys(directory: Path) -> dict[str, Ed25519PrivateKey]:
+    return {path.stem: load_private(path) for path in sorted(directory.glob("*.pem"))}
 
 
 @dataclass
 class Verifier:
-    """The registered public keys of units, and the rule of who may publish for whom."""
+    """The registered public keys, and the rules of which key may sign what."""
 
-    keys: dict[str, Ed25519PublicKey]
+    keys: KeyRing
     lineage: Lineage
-    directory: Path | None = None  # where `keys` were read from, for worker processes
 
     @classmethod
     def from_dir(cls, directory: Path, lineage: Lineage) -> Verifier:
-        return cls(load_public_keys(directory), lineage, directory)
-
-    @functools.cached_property
-    def raw_keys(self) -> dict[str, bytes]:
-        return {unit: key.public_bytes_raw() for unit, key in self.keys.items()}
+        """The public keys of a key directory (`directory`/public)."""
+        return cls(KeyRing(directory / "public"), lineage)
 
     def check(self, envelope: Envelope) -> None:
         """Raise InvalidEvent saying why the envelope may not be trusted."""
@@ -80,40 +125,78 @@ class Verifier:
         if not claim.holds():
             raise InvalidEvent(claim.refusal)
 
-    def refusal(self, unit: str, day: date, signer: str | None) -> str | None:
-        """Why an envelope for `unit` on `day` signed by `signer` may not be trusted, by every
-        rule but the cryptographic one; None if it may be, once its signature holds."""
+    def refusal(self, type: str, unit: str, day: date, signer: KeyName | None) -> str | None:
+        """Why an envelope of `type` for `unit` on `day` signed by `signer`'s key may not be
+        trusted, by the rules of who may sign what; None if it may be, once its key is
+        registered and in force and its signature holds."""
+        if type in REGISTRY_EVENTS:
+            if signer is None:
+                return f"unsigned {type}"
+            if signer.kind != "registry":
+                return f"only a registry key may sign {type}, not {signer}'s key"
+            return None  # which units it may name: services.common.trust
         allowed = self.lineage(unit, day)
         if allowed is None:
             return f"unit {unit} did not exist on {day}"
         if signer is None:
             return f"unsigned event for unit {unit}"
-        if signer not in allowed:
+        if signer.kind != "unit" or signer.unit is None:
+            return f"{signer} may not sign {type}: a registry key signs only the unit tree"
+        if signer.unit not in allowed:
             return (
-                f"signer {signer} may not publish for unit {unit} (allowed: {', '.join(allowed)})"
+                f"signer {signer.unit} may not publish for unit {unit} "
+                f"(allowed: {', '.join(allowed)})"
             )
-        if signer not in self.keys:
-            return f"no registered public key for unit {signer}"
         return None
+
+    def signer_key(
+        self,
+        type: str,
+        unit: str,
+        day: date,
+        recorded_at: datetime,
+        signer: KeyName | None,
+        kid: str | None,
+    ) -> PublicKey:
+        """Every check but the cryptographic one: the registered key the signature must
+        verify with; InvalidEvent saying why there is none."""
+        reason = self.refusal(type, unit, day, signer)
+        if reason is not None:
+            raise InvalidEvent(reason)
+        assert signer is not None  # refusal() says why otherwise
+        key = self.keys.find(signer, kid, recorded_at)
+        if key is None:
+            raise InvalidEvent(
+                f"no registered public key for {signer}" + (f" (key {kid})" if kid else "")
+            )
+        if key.name != signer:
+            raise InvalidEvent(f"key {key.kid} is registered for {key.name}, not {signer}")
+        if key.retired_by(recorded_at):
+            assert key.not_after is not None
+            raise InvalidEvent(
+                f"key {key.kid} of {signer} was retired at {key.not_after.isoformat()},"
+                f" before the envelope was recorded ({recorded_at.isoformat()})"
+            )
+        return key
 
     def claim(self, envelope: Envelope) -> Claim:
         """Every check but the cryptographic one (InvalidEvent if one fails), and what the
         signature must then prove: lets a consumer verify many signatures at once, elsewhere."""
         signature = envelope.signature
-        reason = self.refusal(
-            envelope.unit, envelope.business_day, signature.unit if signature else None
+        key = self.signer_key(
+            envelope.type,
+            envelope.unit,
+            envelope.business_day,
+            envelope.recorded_at,
+            signature.key_name if signature else None,
+            signature.kid if signature else None,
         )
-        if reason is not None:
-            raise InvalidEvent(reason)
         assert signature is not None
-        key = self.keys[signature.unit]
         try:
             value = base64.b64decode(signature.value)
         except ValueError:
             value = b""  # cannot verify: refused below like any bad signature
-        return Claim(
-            signature.unit, key.public_bytes_raw(), value, fast_signed_bytes(envelope), envelope
-        )
+        return Claim(str(key.name), key.raw, value, fast_signed_bytes(envelope), envelope)
 
 
 def fast_signed_bytes(envelope: Envelope) -> bytes:
@@ -134,7 +217,7 @@ class Claim:
     """An envelope's signature and the bytes and public key it must match; plain bytes, so
     claims can be verified in another process (see `verify_claims`)."""
 
-    unit: str
+    signer: str  # whose key, as refusals name it ("unit 12")
     key: bytes  # raw Ed25519 public key
     signature: bytes
     message: bytes  # fast_signed_bytes of the envelope
@@ -142,7 +225,7 @@ class Claim:
 
     @property
     def refusal(self) -> str:
-        return f"bad signature by unit {self.unit}"
+        return f"bad signature by {self.signer}"
 
     def holds(self) -> bool:
         return verify_claims([self.plain()])[0] or self.holds_canonically()
@@ -189,49 +272,3 @@ def verify_claims(claims: list[tuple[bytes, bytes, bytes]]) -> list[bool]:
 @functools.lru_cache(maxsize=4096)
 def _public_key(raw: bytes) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
-
-
-def generate_keys(directory: Path, units: Iterable[str], overwrite: bool = False) -> list[str]:
-    """Create key pairs for `units` that have none yet; returns the units given new keys."""
-    (directory / "private").mkdir(parents=True, exist_ok=True)
-    (directory / "public").mkdir(parents=True, exist_ok=True)
-    created = []
-    for unit in units:
-        private_path = directory / "private" / f"{unit}.pem"
-        if private_path.exists() and not overwrite:
-            continue
-        key = Ed25519PrivateKey.generate()
-        private_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        private_path.chmod(0o600)
-        (directory / "public" / f"{unit}.pem").write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-        created.append(unit)
-    return created
-
-
-def _load_private(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return key
-
-
-def load_public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
-    """The registered public keys in `directory`: public/<unit>.pem."""
-    return {p.stem: _load_public(p) for p in sorted((directory / "public").glob("*.pem"))}
-
-
-def _load_public(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 public key")
-    return key

@@ -3,7 +3,8 @@
 `hdnd hierarchy load` writes every unit version of the dataset (both eras) into the
 `hierarchy` database's `units` collection and, in the same transactions, one `unit.registered`
 event per new or changed unit into its outbox; the relay publishes them. Running it again
-writes and publishes nothing new.
+writes and publishes nothing new. Its outbox signs with the registry key the registry holds
+(contracts.signing: only a registry key signs the unit tree).
 
 `hdnd hierarchy change …` records one decision (merge, divide, dissolve, re-parent, rename)
 with the next change number, refuses it with the reason if it does not fit the tree, and
@@ -95,8 +96,8 @@ class Registry:
         scope: Sequence[str] = (),
     ) -> Loaded:
         """Write every dataset unit (of `scope`'s subtrees, if given) not yet in `units`, with
-        its event; idempotent. A deployment holding only its own province's key loads that
-        province (HDND_UNITS); the whole country needs every province's key."""
+        its event; idempotent. Signed with the registry key: a province's registry loads its
+        province (HDND_UNITS), the whole country needs the national registry's key."""
         payloads = [hierarchy.registered(u) for u in units_of(hierarchy, scope)]
         new = published = 0
         for start in range(0, len(payloads), batch):

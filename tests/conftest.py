@@ -71,15 +71,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
 
 @pytest.fixture(scope="session")
 def unit_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Signing keys of every province in both eras: services sign with the most specific key
-    they hold, so province keys cover every unit below."""
-    from contracts.signing import generate_keys
+    """Signing keys of every province in both eras, and the national registry's key: tests
+    play every instance at once. Services sign with the most specific unit key they hold, so
+    province keys cover every unit below; the registry signs the unit tree."""
+    from contracts.keys import generate, generate_keys, registry_key
     from services.common.hierarchy import Hierarchy
 
     directory = tmp_path_factory.mktemp("keys")
     hierarchy = Hierarchy.load()
     provinces = {u.code for era in ("legacy", "2025") for u in hierarchy.provinces(era)}  # type: ignore[arg-type]
     generate_keys(directory, sorted(provinces))
+    generate(directory, registry_key())
     return directory
 
 

@@ -29,12 +29,24 @@ DecisionOption = Annotated[
 
 @hierarchy_app.command("load")
 def hierarchy_load() -> None:
-    """Load every unit of both eras into MongoDB once and publish them as unit.registered
-    (only the subtrees of HDND_UNITS when it is set: a province deployment holds only its
-    own key)."""
+    """Load every unit of both eras into MongoDB once and publish them as unit.registered,
+    signed with the registry key (only the subtrees of HDND_UNITS when it is set: a
+    province's registry key may register only its own province's units)."""
+    load_hierarchy(registry_settings())
+
+
+def registry_settings() -> Any:
+    """The environment's settings; without HDND_KEYS_DIR, the local stack's registry key
+    (`make run` makes it: .local/keys/hierarchy) and public keys."""
+    from deploy.local import DEFAULT_BASE_DIR
     from services.common.settings import Settings
 
-    load_hierarchy(Settings())
+    settings = Settings()
+    local = DEFAULT_BASE_DIR / "keys"
+    if settings.keys_dir is not None or not (local / "hierarchy").is_dir():
+        return settings
+    public = settings.public_keys_dir or local / "public"
+    return settings.model_copy(update={"keys_dir": local / "hierarchy", "public_keys_dir": public})
 
 
 def load_hierarchy(settings: Any) -> None:
@@ -84,12 +96,11 @@ def _record_change(body: Any, effective: str, decision: str) -> None:
 
     from deploy.registry import Registry
     from services.common.runtime import Runtime
-    from services.common.settings import Settings
 
     day = date.fromisoformat(effective)
 
     async def work() -> Any:
-        runtime = Runtime(Settings(), "hierarchy")
+        runtime = Runtime(registry_settings(), "hierarchy")
         registry = Registry(runtime)
         try:
             await runtime.outbox.create_indexes()
@@ -213,10 +224,9 @@ def hierarchy_show(
     """Every version of a unit as the registry holds it (with recorded changes)."""
     from deploy.registry import Registry
     from services.common.runtime import Runtime
-    from services.common.settings import Settings
 
     async def work() -> Any:
-        runtime = Runtime(Settings(), "hierarchy")
+        runtime = Runtime(registry_settings(), "hierarchy")
         try:
             return (await Registry(runtime).hierarchy()).history(unit, era)  # type: ignore[arg-type]
         finally:

@@ -80,11 +80,16 @@ def run(
             Settings(
                 kafka_bootstrap_servers=endpoints.kafka_bootstrap,
                 mongodb_uri=endpoints.mongodb_uri,
-                keys_dir=keys,
+                keys_dir=keys.registry,  # the registry's own key, and nobody else's
+                public_keys_dir=keys.public,
             )
         )
         secret, secret_env = token_secret(base_dir)
-        extra_env = {"HDND_KEYS_DIR": str(keys), **secret_env}
+        extra_env = {
+            "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
+            "HDND_PUBLIC_KEYS_DIR": str(keys.public),
+            **secret_env,
+        }
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
         viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
         with running_services(

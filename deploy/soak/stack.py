@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from contracts.signing import generate_keys
+from contracts.keys import generate_keys
 from deploy.local import LocalStack
 from deploy.soak.common import (
     PROVINCE,

@@ -29,6 +29,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import Document
 from services.common.pipeline import Consuming, Dispatch, Pipeline
+from services.common.trust import check_registry_scope
 
 log = get_logger()
 # What an event does to the working copy of the tree: the changes it newly applied.
@@ -69,11 +70,14 @@ class HierarchyFeed:
             self.hierarchy.adopt(working)
             log.info("hierarchy_restored", changes=len(changes))
 
+    def _step(self, working: Hierarchy, event: Decoded[Any]) -> list[HierarchyChanged]:
+        """What a trusted event does to `working`, once its registry may name its units."""
+        check_registry_scope(working, event)
+        return self.dispatch.of(event)(working, event)
+
     async def handle(self, records: Sequence[Record]) -> None:
         working = self.hierarchy.copy()
-        new, letters = self.pipeline.judge(
-            records, lambda event: self.dispatch.of(event)(working, event)
-        )
+        new, letters = self.pipeline.judge(records, lambda event: self._step(working, event))
 
         async def work(session: AsyncClientSession) -> None:
             for change in new:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Source
+from contracts.keys import KeyRing
 from contracts.signing import Signer, Verifier
 from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
@@ -61,7 +62,8 @@ class Runtime:
         if self.settings.require_signatures:
             raise RuntimeError(
                 "HDND_KEYS_DIR is not set: events could not be signed and consumers would refuse"
-                " them. Create keys with `hdnd keys generate --unit CODE`, or set"
+                " them. Create keys with `hdnd keys generate --unit CODE` (a registry's:"
+                " `--registry`), or set"
                 " HDND_REQUIRE_SIGNATURES=false for an unsigned development setup."
             )
         return None
@@ -70,8 +72,8 @@ class Runtime:
         """What a consumer checks envelopes with; None when signatures are not required."""
         if not self.settings.require_signatures:
             return None
-        assert self.settings.keys_dir is not None  # _signer() refused to start otherwise
-        return Verifier.from_dir(self.settings.keys_dir, lineage_of(self.hierarchy))
+        assert self.settings.public_keys is not None  # _signer() refused to start otherwise
+        return Verifier(KeyRing(self.settings.public_keys), lineage_of(self.hierarchy))
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics

@@ -47,7 +47,13 @@ class Settings(BaseSettings):
     log_level: str = "info"
     keys_dir: Path | None = Field(
         default=None,
-        description="HDND_KEYS_DIR: private/<unit>.pem to sign with, public/<unit>.pem to verify.",
+        description="HDND_KEYS_DIR: the private keys this instance signs with (private/<unit>.pem,"
+        " registry/<scope>.pem) and, unless HDND_PUBLIC_KEYS_DIR says otherwise, public/.",
+    )
+    public_keys_dir: Path | None = Field(
+        default=None,
+        description="HDND_PUBLIC_KEYS_DIR: the registered public keys (default: HDND_KEYS_DIR"
+        "/public).",
     )
     require_signatures: bool = Field(
         default=True, description="Consumers dead-letter events without a valid signature."
@@ -161,6 +167,13 @@ class Settings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+    @property
+    def public_keys(self) -> Path | None:
+        """Where the registered public keys are, if anywhere."""
+        if self.public_keys_dir is not None:
+            return self.public_keys_dir
+        return self.keys_dir / "public" if self.keys_dir is not None else None
 
     def database_for(self, service: str) -> str:
         return f"{self.database_prefix}_{service}"

@@ -19,12 +19,12 @@ from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent, decode_event
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import Verifier
+from contracts.signing import REGISTRY_EVENTS, Verifier
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
-from services.common.trust import lineage_of
+from services.common.trust import check_registry_scope, lineage_of
 from services.reporting.coordination import owners
 from services.reporting.fold import Placed
 from services.reporting.reading import IN_MAIN, Reading, Share
@@ -47,16 +47,13 @@ class Judging:
 
     working: Hierarchy
     verifier: Verifier | None
-    raw_keys: dict[str, bytes]
     accepted: list[Accepted] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lineage = lineage_of(self.working)  # who may sign for whom, for payloads' units
         if self.verifier is not None:
-            self.verifier = Verifier(
-                self.verifier.keys, lineage_of(self.working), self.verifier.directory
-            )
+            self.verifier = Verifier(self.verifier.keys, lineage_of(self.working))
 
     def take(self, record: Record, reading: Reading) -> None:
         """Accept the record or dead-letter it: whatever judging it raises is this record's
@@ -83,17 +80,15 @@ class Judging:
         self.accepted.append(Accepted(record, reading, placed))
 
     def _trust(self, record: Record, reading: Reading, verifier: Verifier) -> None:
-        reason = verifier.refusal(reading.unit, reading.day, reading.signer)
-        if reason is not None:
-            if verifier.lineage(reading.unit, reading.day) is None:  # the tree says why
-                reason = self.working.absent(reading.unit, reading.day)
-            raise InvalidEvent(reason)
-        assert reading.signer is not None  # refusal() says why otherwise
-        if reading.key != self.raw_keys[reading.signer]:
-            # The worker read another key for that unit (or none): check it here, with ours.
+        r = reading
+        if r.type not in REGISTRY_EVENTS and verifier.lineage(r.unit, r.day) is None:
+            raise InvalidEvent(self.working.absent(r.unit, r.day))  # the tree says why
+        key = verifier.signer_key(r.type, r.unit, r.day, r.recorded_at, r.signer, r.kid)
+        if reading.key != key.raw:
+            # The worker read another key for that signer (or none): check it here, with ours.
             verifier.check(decode_event(record.value or b"").envelope)
         elif not reading.holds:
-            raise InvalidEvent(f"bad signature by unit {reading.signer}")
+            raise InvalidEvent(f"bad signature by {key.name}")
 
     def _hierarchy_event(self, record: Record) -> None:
         """Read here, as every record once was: decoded, checked, placed (a change is applied
@@ -101,6 +96,7 @@ class Judging:
         event = decode_event(record.value or b"")
         if self.verifier is not None:
             self.verifier.check(event.envelope)
+        check_registry_scope(self.working, event)
         change = PLACE.of(event)(self.working, event)
         if change is not None:
             reading = Reading(None, event.envelope.type, event.envelope.unit)

@@ -76,11 +76,8 @@ class Projector:
             interval=context.settings.flush_interval_ms / 1000,
             limit=context.settings.flush_events,
         )
-        verifier = self.verifier
-        self.keys_dir = None
-        if verifier is not None and verifier.directory is not None:
-            self.keys_dir = str(verifier.directory)
-        self.raw_keys = verifier.raw_keys if verifier is not None else {}
+        directory = self.verifier.keys.directory if self.verifier is not None else None
+        self.keys_dir = str(directory) if directory is not None else None  # the public keys
         self.refused = 0
         self._changes_adopted = 0  # batches whose hierarchy changes were adopted
         self._ahead: tuple[BatchKey, int, asyncio.Future[tuple[list[Reading], Judged]]] | None
@@ -253,7 +250,7 @@ class Projector:
         under the tree as it stands at that record, changes earlier in the batch included (a
         unit a change just established can be signed for). `working` is a copy of the
         projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
-        judging = Judging(working, self.verifier, self.raw_keys)
+        judging = Judging(working, self.verifier)
         for record, reading in zip(records, readings, strict=True):
             judging.take(record, reading)
         return judging.accepted, judging.letters

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import base64
 import functools
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from contracts import InvalidEvent, decode_event
 from contracts.envelope import Envelope
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
-from contracts.signing import fast_signed_bytes, load_public_keys, verify_claims
+from contracts.keys import EPOCH, KeyName, KeyRing
+from contracts.signing import fast_signed_bytes, verify_claims
 from contracts.versioning import event_type
 from services.common.errors import fault_reason
 from services.reporting.figures import contributions_of
@@ -36,8 +37,9 @@ Share = tuple[str, date, dict[str, int]]  # (unit, day, figures): a Contribution
 
 class Reading(NamedTuple):
     """What the projector needs of one record. `refused`: why it cannot be read at all (bad
-    bytes, envelope or payload); else the rest describes it. `holds`: the signature verified
-    with `key` (the signer's key as the worker read it; None: no key, or no signature)."""
+    bytes, envelope or payload); else the rest describes it. `signer` and `kid`: whose key the
+    signature says it is (None: unsigned). `holds`: the signature verified with `key` (the
+    signer's key as the worker found it; None: no key, or no signature)."""
 
     refused: str | None
     type: str = ""
@@ -47,7 +49,9 @@ class Reading(NamedTuple):
     sequence: int = 0
     event_id: str = ""
     correlation_id: str = ""
-    signer: str | None = None
+    signer: KeyName | None = None
+    kid: str | None = None
+    recorded_at: datetime = EPOCH
     key: bytes | None = None
     holds: bool = False
     shares: tuple[Share, ...] | None = None  # None: `no_fold` says why it cannot count
@@ -57,12 +61,13 @@ class Reading(NamedTuple):
 
 def read_chunk(values: list[bytes], keys_dir: str | None) -> list[Reading]:
     """Read each record value (module-level and over plain data, so a process pool can run
-    it); `keys_dir`: where the public keys are (None: signatures are not checked)."""
-    keys = _public_keys(keys_dir) if keys_dir is not None else None
+    it); `keys_dir`: the folder of the registered public keys (None: signatures are not
+    verified here)."""
+    keys = _key_ring(keys_dir) if keys_dir is not None else None
     return [read(value, keys) for value in values]
 
 
-def read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
+def read(value: bytes, keys: KeyRing | None) -> Reading:
     """One record read; never raises: what fails is this record's, never its chunk's."""
     try:
         return _read(value, keys)
@@ -70,7 +75,7 @@ def read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
         return Reading(fault_reason(exc), fault=True)
 
 
-def _read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
+def _read(value: bytes, keys: KeyRing | None) -> Reading:
     try:
         event = decode_event(value)
     except InvalidEvent as exc:
@@ -78,12 +83,13 @@ def _read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
     envelope = event.envelope
     if envelope.type in IN_MAIN:
         return Reading(None, envelope.type)
-    signer, key, holds = None, None, False
+    signer, kid, key, holds = None, None, None, False
     signature = envelope.signature
-    if keys is not None and signature is not None:
-        signer = signature.unit
-        key = keys.get(signer)
-        if key is not None:
+    if signature is not None:
+        signer, kid = signature.key_name, signature.kid
+        found = keys.find(signer, kid, envelope.recorded_at) if keys is not None else None
+        if found is not None:
+            key = found.raw
             holds = _holds(key, signature.value, envelope)
     try:
         shares: tuple[Share, ...] | None = tuple(
@@ -102,6 +108,8 @@ def _read(value: bytes, keys: dict[str, bytes] | None) -> Reading:
         str(envelope.event_id),
         str(envelope.correlation_id or ""),
         signer,
+        kid,
+        envelope.recorded_at,
         key,
         holds,
         shares,
@@ -122,7 +130,8 @@ def _holds(key: bytes, value: str, envelope: Envelope) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _public_keys(keys_dir: str) -> dict[str, bytes]:
-    """The raw public keys of a key directory, read once per worker (the consumer compares
-    each key used with its own, so a key added since is never trusted by mistake)."""
-    return {unit: key.public_bytes_raw() for unit, key in load_public_keys(Path(keys_dir)).items()}
+def _key_ring(keys_dir: str) -> KeyRing:
+    """The registered public keys of a folder, one ring per worker, read again as it changes
+    (as the consumer's own ring is: the consumer compares each key used with its own, so a
+    key another process read differently is never trusted by mistake)."""
+    return KeyRing(Path(keys_dir))

@@ -15,8 +15,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from contracts import REGISTRY
+from contracts.keys import generate_keys
 from contracts.oversight import SupervisionFinished
-from contracts.signing import Signer, generate_keys
+from contracts.signing import Signer
 from deploy import dlq
 from deploy.cli import app as cli
 from deploy.dlq import Letter, LetterId, Selection, get_letter, list_letters, read_letters, redrive
@@ -186,7 +187,8 @@ async def test_redrive_after_a_fix_counts_once_and_never_twice(
         assert second.redriven == [] and second.already == [ghost.id]
 
     # The fix: register the district's public key, and redeploy the consumer.
-    shutil.copy(stranger / "public" / f"{DISTRICT}.pem", keys / "public" / f"{DISTRICT}.pem")
+    for record in (stranger / "public").iterdir():
+        shutil.copy(record, keys / "public" / record.name)
     async with reporting(settings) as live:
         done = await redrive(settings, Selection(reason="no registered public key"))
         assert [r[0] for r in done.redriven] == [unknown_key.id]

@@ -11,7 +11,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts import decode_event
-from contracts.signing import Signer, generate_keys
+from contracts.keys import generate_keys
+from contracts.signing import Signer
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import Envelope, Source
-from contracts.signing import Signer, Verifier, fast_signed_bytes, generate_keys
+from contracts.keys import KeyRing, generate_keys
+from contracts.signing import Signer, Verifier, fast_signed_bytes
 from services.common.workers import CHUNK, Offload
 from services.reporting.reading import _holds, read_chunk
 from tests.builders import held_voter_contact
@@ -73,8 +74,8 @@ def test_workers_read_a_batch_as_this_process_does(tmp_path: Path) -> None:
         if i % 9 == 4:
             envelope = envelope.model_copy(update={"sequence": 10_000 + i})  # altered
         values.append(b"not json" if i % 11 == 6 else envelope.to_bytes())
-    here = read_chunk(values, str(tmp_path))
-    offload = Offload[bytes, Any](read_chunk, str(tmp_path))
+    here = read_chunk(values, str(tmp_path / "public"))
+    offload = Offload[bytes, Any](read_chunk, str(tmp_path / "public"))
     for value in values:
         offload.add(value)
     assert offload.results() == here
@@ -86,7 +87,5 @@ def test_workers_read_a_batch_as_this_process_does(tmp_path: Path) -> None:
             assert reading.shares and reading.shares[0][0] == "03400"
 
 
-def _keys(directory: Path) -> dict[str, bytes]:
-    from contracts.signing import load_public_keys
-
-    return {u: k.public_bytes_raw() for u, k in load_public_keys(directory).items()}
+def _keys(directory: Path) -> dict[str | None, bytes]:
+    return {key.name.unit: key.raw for key in KeyRing(directory / "public")}

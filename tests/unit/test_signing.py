@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from contracts import EventDraft, InvalidEvent, Source
+from contracts.keys import generate_keys
 from contracts.meetings import MeetingHeld, StandingCommitteeMeeting
-from contracts.signing import Signer, Verifier, generate_keys, verify_claims
+from contracts.signing import Signer, Verifier, verify_claims
 
 # Province 01 › district 001 › communes 00001, 00002.
 LINEAGES = {
