@@ -461,8 +461,10 @@ async def answer_proposal(
     coordination = _coordination(request)
     caller.may_write(unit, answer.answered_on)
     proposal = await coordination.store.find_proposal(proposal_id)
-    if proposal is None:
-        raise NotFound("path.proposal_id", f"no proposal {proposal_id} has reached this service")
+    if proposal is None or not caller.sees(
+        proposal["to_unit"], date.fromisoformat(proposal["raised_on"])
+    ):  # a proposal to a unit outside the caller's scope: whom it went to is not said
+        raise NotFound("path.proposal_id", f"unit {unit} received no proposal {proposal_id}")
     draft = domain.answer_proposal(
         coordination.context(), unit, proposal, answer.answered_on, answer.answer
     )
