@@ -54,6 +54,7 @@ __all__ = [
     "Role",
     "TokenError",
     "Tokens",
+    "caller_if_any",
     "caller_of",
     "ensure_secret_file",
     "eras_between",
@@ -469,6 +470,21 @@ async def caller_of(
 
 
 CallerDep = Annotated[Caller, Depends(caller_of)]
+
+
+def caller_if_any(request: Request) -> Caller | None:
+    """The caller of a route open to anyone that tells more to some (`/ready`): None without
+    a bearer token, 401 for one that does not verify. It reads the header itself, so the
+    route's OpenAPI operation stays open."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    tokens: Tokens = request.app.state.tokens
+    try:
+        principal = decode_token(tokens.secret, credentials.strip())
+    except TokenError as exc:
+        raise _unauthorized(exc.message, exc.kind) from None
+    return Caller(principal, tokens.hierarchy)
 
 
 class ErrorItem(BaseModel):

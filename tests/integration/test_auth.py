@@ -48,17 +48,6 @@ async def client_of(running: Running, headers: dict[str, str] | None) -> httpx.A
     )
 
 
-@pytest.fixture
-async def apps(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
-    return {
-        "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
-        "oversight": await start_app(stack, oversight_app(settings), "http://oversight"),
-        "reporting": await start_app(
-            stack, reporting_app(settings, consume=False), "http://reporting"
-        ),
-    }
-
-
 PROTECTED = [
     ("meetings", "POST", f"/units/{COMMUNE_A}/meetings"),
     ("meetings", "GET", f"/units/{COMMUNE_A}/meetings"),

@@ -8,7 +8,6 @@ until 2025-06-30; from 2025-07-01 the code 03390 names Xã Bình Lư, another co
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -16,11 +15,8 @@ import pytest
 
 from services.common.auth import Role, issue_token
 from services.common.hierarchy import Era
-from services.common.settings import Settings
-from services.meetings.app import create_app as meetings_app
-from services.oversight.app import create_app as oversight_app
-from services.reporting.app import create_app as reporting_app
-from tests.conftest import JWT_SECRET, Running, start_app
+from tests.builders import supervision
+from tests.conftest import JWT_SECRET, Running
 from tests.integration.test_meetings_lifecycle import plan
 from tests.integration.test_rollup import voter_contact
 
@@ -32,17 +28,6 @@ DISTRICT, COMMUNE_A, COMMUNE_B = "106", "03390", "03394"
 def as_user(unit: str, role: Role = "secretary", era: Era | None = None) -> dict[str, str]:
     token = issue_token(JWT_SECRET, unit=unit, role=role, user="tester", era=era)
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-async def apps(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
-    return {
-        "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
-        "oversight": await start_app(stack, oversight_app(settings), "http://oversight"),
-        "reporting": await start_app(
-            stack, reporting_app(settings, consume=False), "http://reporting"
-        ),
-    }
 
 
 async def created(app: Running, path: str, body: dict[str, Any], **kw: Any) -> None:
@@ -77,30 +62,16 @@ async def test_a_record_of_another_unit_is_not_found_like_one_that_does_not_exis
     await created(meetings, f"{b_units}/meetings", voter_contact("vc-b", "2025-03-01", 10, 0))
     scheduled = plan("plan-b", "voter_contact", "2025-03-20")
     await created(meetings, f"{b_units}/scheduled-meetings", scheduled, headers=b)
-    supervision = {
-        "supervision_id": "gs-b",
-        "activity": "survey",
-        "title": "Khảo sát",
-        "body": "standing_committee",
-        "field": "land",
-        "started_on": "2025-03-01",
-        "finished_on": "2025-03-05",
-    }
-    await created(oversight, f"{b_units}/supervisions", supervision, headers=b)
-    petition = {
-        "petition_id": "don-b",
-        "petition_type": "complaint",
-        "summary": "Khiếu nại về đất",
-        "received_on": "2025-03-02",
-    }
-    await created(oversight, f"{b_units}/petitions", petition, headers=b)
-    proposal = {
-        "proposal_id": "kn-b",
-        "to_unit": DISTRICT,
-        "kind": "recommendation",
-        "title": "Kiến nghị sửa đường liên thôn",
-        "raised_on": "2025-03-10",
-    }
+    survey = supervision(
+        "survey", "Khảo sát", "standing_committee", "land", "2025-03-01..2025-03-05"
+    )
+    await created(
+        oversight, f"{b_units}/supervisions", survey | {"supervision_id": "gs-b"}, headers=b
+    )
+    petition = {"petition_id": "don-b", "petition_type": "complaint", "received_on": "2025-03-02"}
+    await created(oversight, f"{b_units}/petitions", petition | {"summary": "Đất"}, headers=b)
+    proposal = {"proposal_id": "kn-b", "to_unit": DISTRICT, "raised_on": "2025-03-10"}
+    proposal |= {"kind": "recommendation", "title": "Kiến nghị sửa đường liên thôn"}
     await created(reporting, f"{b_units}/proposals", proposal, headers=b)
 
     a = as_user(COMMUNE_A)

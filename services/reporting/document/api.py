@@ -27,6 +27,7 @@ from services.common.activity import WRITE_REFUSALS, Unit, guarded_router
 from services.common.auth import Caller, CallerDep
 from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Era
+from services.common.security import page_policy
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.coordination.domain import FileReport, obligation_of
 from services.reporting.document import render_docx, render_html
@@ -45,6 +46,8 @@ from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 
 router = guarded_router("report documents")
+# The report as a page: its own style sheet (by hash), nothing else.
+REPORT_PAGE_POLICY = page_policy(style_src=render_html.STYLE_SOURCE)
 
 DOCX = render_docx.MEDIA_TYPE
 NO_UNIT: dict[int | str, dict[str, Any]] = {404: {"description": "No such unit during the period"}}
@@ -156,7 +159,11 @@ async def report_document(
         _reporting(request), caller, unit, asked, view, dated or today_in_vietnam()
     )
     if format == "html":
-        return Response(render_html.render_html(content), media_type=render_html.MEDIA_TYPE)
+        return Response(
+            render_html.render_html(content),
+            media_type=render_html.MEDIA_TYPE,
+            headers={"Content-Security-Policy": REPORT_PAGE_POLICY},
+        )
     name = file_name(council, asked, "docx")
     return Response(
         render_docx.render_docx(content),
