@@ -154,11 +154,13 @@ def receipt(
 def readable(
     caller: Caller, doc: Document | None, day: str, missing: NotFound, unit: str | None = None
 ) -> Document:
-    """The document a GET answers with: 404 unless it exists (in `unit`, when the path names
-    one), 403 unless the caller may read its unit on its `day` (the field holding it)."""
+    """The document a GET answers with: `missing` (404) unless it exists (in `unit`, when the
+    path names one) and the caller may read its unit on its `day` (the field holding it): a
+    record outside the caller's scope is answered as one that does not exist."""
     if doc is None or (unit is not None and doc["unit"] != unit):
         raise missing
-    caller.may_read_on(doc["unit"], date.fromisoformat(doc[day]))
+    if not caller.sees(doc["unit"], date.fromisoformat(doc[day])):
+        raise missing
     return doc
 
 

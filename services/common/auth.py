@@ -54,6 +54,7 @@ __all__ = [
     "Role",
     "TokenError",
     "Tokens",
+    "caller_if_any",
     "caller_of",
     "ensure_secret_file",
     "eras_between",
@@ -271,6 +272,19 @@ class Caller:
         if not self._covers(unit, [era_of(on)]):
             raise self._outside(unit, [era_of(on)], f"on {on.isoformat()}", "record only for")
 
+    def sees(self, unit: str, day: date) -> bool:
+        """Whether a stored record of `unit` dated `day` is within the caller's scope, whatever
+        its role. One that is not is answered as one that does not exist (404): a refusal
+        naming its unit or its day would tell what another council recorded."""
+        return self.principal.role == "operator" or self._covers(unit, [era_of(day)])
+
+    def may_change(self, unit: str, day: date, missing: NotFound) -> None:
+        """Refuse a step on a stored record of `unit` dated `day`: `missing` (404) unless the
+        caller sees it, then as `may_write` (403 `read_only` for a token that only reads)."""
+        if not self.sees(unit, day):
+            raise missing
+        self.may_write(unit, day)
+
     def may_read(self, unit: str, eras: Iterable[Era], when: str) -> None:
         """Refuse (404) a unit that existed in none of `eras`, then (403) one outside the
         caller's scope in some era where it existed (the code may name another council
@@ -456,6 +470,21 @@ async def caller_of(
 
 
 CallerDep = Annotated[Caller, Depends(caller_of)]
+
+
+def caller_if_any(request: Request) -> Caller | None:
+    """The caller of a route open to anyone that tells more to some (`/ready`): None without
+    a bearer token, 401 for one that does not verify. It reads the header itself, so the
+    route's OpenAPI operation stays open."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    tokens: Tokens = request.app.state.tokens
+    try:
+        principal = decode_token(tokens.secret, credentials.strip())
+    except TokenError as exc:
+        raise _unauthorized(exc.message, exc.kind) from None
+    return Caller(principal, tokens.hierarchy)
 
 
 class ErrorItem(BaseModel):

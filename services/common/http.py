@@ -12,9 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from services.common.auth import caller_if_any
+from services.common.docs import install_docs
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.limits import RequestBodyLimit
 from services.common.logging import configure_logging
+from services.common.security import SecurityHeaders
 from services.common.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
@@ -78,10 +81,17 @@ def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="Dependencies answer; details per dependency")
-    async def readiness() -> JSONResponse:
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Dependencies answer (200) or not (503); details per dependency for an operator",
+    )
+    async def readiness(request: Request) -> JSONResponse:
         ok, details = await ready()
-        return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503)
+        # What it waits on (broker, outbox, consumer lag) is for operators, not for anyone.
+        caller = caller_if_any(request)
+        shown = details if caller is not None and caller.principal.role == "operator" else {}
+        return JSONResponse({"ready": ok, **shown}, status_code=200 if ok else 503)
 
 
 def service_settings(name: str, settings: Settings | None) -> Settings:
@@ -118,9 +128,17 @@ def service_app(
         finally:
             await stop()
 
-    app = FastAPI(title=f"hdnd {name}", summary=summary, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=f"hdnd {name}",
+        summary=summary,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,  # served from the package, not a CDN (services.common.docs)
+        redoc_url=None,
+    )
     setattr(app.state, name, service)
     app.add_middleware(RequestBodyLimit, max_bytes=service.settings.request_max_bytes)  # 413
+    app.add_middleware(SecurityHeaders)  # outside it: a 413 carries the headers too
     # The workspace page (served by reporting) records into meetings and oversight on their
     # own origins: the browser may call any service from the configured origins only.
     app.add_middleware(
@@ -133,6 +151,7 @@ def service_app(
     for router in routers:
         app.include_router(router)
     install_common_routes(app, ready)
+    install_docs(app, service.settings.api_docs)
     return app
 
 

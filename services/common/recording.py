@@ -18,15 +18,19 @@ from pydantic import BaseModel
 from contracts import EventDraft
 from contracts.timezone import VIETNAM_TZ
 from contracts.versioning import event_type, event_version
-from services.common.errors import DomainError, Forbidden
+from services.common.errors import DomainError, Forbidden, NotFound
 from services.common.hierarchy import Hierarchy, Unit
 
 
 class Writer(Protocol):
     """Who records (a caller's token): refuses (Forbidden) a unit or day it may not record
-    for. A command that must read a record before it knows the day checks it then."""
+    for. A command that must read a record before it knows the day checks it then, with
+    `may_change`: a record outside the caller's scope is `missing` (NotFound), as one that
+    does not exist."""
 
     def may_write(self, unit: str, on: date) -> None: ...
+
+    def may_change(self, unit: str, day: date, missing: NotFound) -> None: ...
 
 
 def recordable_unit(

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         " service from a browser (the workspace served by reporting calls meetings and"
         " oversight on their own ports).",
     )
+    api_docs: bool = Field(
+        default=True,
+        description="HDND_API_DOCS=false: no /docs or /redoc pages (production); the OpenAPI"
+        " document stays, the workspace's forms are drawn from it.",
+    )
     meetings_url: str = Field(
         default=local_url("meetings"),
         description="HDND_MEETINGS_URL: where browsers reach the meetings service.",

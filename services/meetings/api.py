@@ -144,7 +144,7 @@ async def schedule(
 async def hold(unit: Unit, meeting_id: IdPath, meeting: Held, call: CallDep) -> Recorded:
     meeting = _with_id(meeting, meeting_id)
     call.caller.may_write(unit, meeting.held_on)
-    done = await service.hold(_meetings(call), unit, meeting_id, meeting)
+    done = await service.hold(_meetings(call), call.caller, unit, meeting_id, meeting)
     return _recorded(call, meeting_id, unit, done, Status.HELD.value)
 
 

@@ -101,11 +101,14 @@ async def schedule(meetings: Meetings, unit: str, plan: MeetingScheduled) -> Don
     )
 
 
-async def hold(meetings: Meetings, unit: str, meeting_id: str, meeting: Meeting) -> Done:
+async def hold(
+    meetings: Meetings, writer: Writer, unit: str, meeting_id: str, meeting: Meeting
+) -> Done:
     """The scheduled meeting `meeting_id` took place, as `meeting`."""
     decided = rules(meetings)
     return await _step(
         meetings,
+        writer,
         unit,
         meeting_id,
         lambda state: hold_meeting(state, meeting, decided),
@@ -127,11 +130,10 @@ async def cancel(
     scheduled_on = _recorded_day(await meetings.store.find(meeting_id))
 
     def decide(state: MeetingState) -> EventDraft:
-        writer.may_write(unit, state.day)
         known = replace(state, scheduled_on=scheduled_on)
         return cancel_meeting(known, reason, decided, cancelled_on)
 
-    return await _step(meetings, unit, meeting_id, decide, meetings.store.cancel)
+    return await _step(meetings, writer, unit, meeting_id, decide, meetings.store.cancel)
 
 
 async def correct(
@@ -144,18 +146,20 @@ async def correct(
 ) -> Done:
     """The held meeting `meeting_id` now reads `corrected`; a retry changes nothing."""
     decided = rules(meetings)
-
-    def decide(state: MeetingState) -> EventDraft | None:
-        writer.may_write(unit, state.day)  # the record being changed, as well as the new day
-        return correct_meeting(state, corrected, reason, decided)
-
     return await _step(
-        meetings, unit, meeting_id, decide, meetings.store.correct, "meeting.number_in_term"
+        meetings,
+        writer,
+        unit,
+        meeting_id,
+        lambda state: correct_meeting(state, corrected, reason, decided),
+        meetings.store.correct,
+        "meeting.number_in_term",
     )
 
 
 async def _step(
     meetings: Meetings,
+    writer: Writer,
     unit: str,
     meeting_id: str,
     decide: Callable[[MeetingState], EventDraft | None],
@@ -163,12 +167,17 @@ async def _step(
     number_field: str | None = None,
 ) -> Done:
     """Read the meeting, let the domain decide, write it and its event: one transaction.
-    A decision to change nothing (a retry) answers with the meeting as it stands."""
+    The writer must be one who may record the meeting's day as it stands (the scheduled day,
+    or the day held), as well as the new day the route checked; a meeting outside its scope
+    is not found, like one that does not exist. A decision to change nothing (a retry)
+    answers with the meeting as it stands."""
 
     async def work(session: AsyncClientSession) -> Envelope | None:
         state = await meetings.store.state(session, meeting_id)
+        missing = NotFound("meeting_id", f"no meeting {meeting_id} of unit {unit}")
         if state is None or state.unit != unit:
-            raise NotFound("meeting_id", f"no meeting {meeting_id} of unit {unit}")
+            raise missing
+        writer.may_change(unit, state.day, missing)
         draft = decide(state)
         return None if draft is None else await write(session, draft)
 

@@ -151,10 +151,12 @@ async def take_step(
     writer.may_write(unit, on)
     collection = collection_of(lifecycle)
     doc = await oversight.items.find(collection, item_id)
+    missing = NotFound(f"{lifecycle.item}_id", f"no {lifecycle.item} {item_id} in {unit}")
     if doc is None or doc["unit"] != unit:
-        raise NotFound(f"{lifecycle.item}_id", f"no {lifecycle.item} {item_id} in {unit}")
+        raise missing
     raised = date.fromisoformat(doc["raised_on"])
-    writer.may_write(unit, raised)  # its unit surely existed then, even if dissolved since
+    # Its unit surely existed then, even if dissolved since; outside the scope: not found.
+    writer.may_change(unit, raised, missing)
     today = oversight.today()
     if lifecycle is SUPERVISION and on <= today and not oversight.hierarchy.find(unit, on):
         # a supervision's steps are its council's acts, each on its own day

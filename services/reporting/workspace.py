@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from services.common.auth import CallerDep
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, Unit
+from services.common.security import page_policy
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,15 +49,15 @@ def _headers(request: Request) -> dict[str, str]:
     """Own scripts only; data from this origin and the two services the page records into."""
     settings = request.app.state.reporting.settings
     services = " ".join(_origin(u) for u in (settings.meetings_url, settings.oversight_url))
-    return {
-        "Content-Security-Policy": (
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self' {services}; worker-src 'self'; manifest-src 'self'; "
-            "base-uri 'none'; form-action 'none'"
-        ),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache",
-    }
+    policy = page_policy(
+        script_src="'self'",
+        style_src="'self'",
+        img_src="'self' data:",
+        connect_src=f"'self' {services}",
+        worker_src="'self'",
+        manifest_src="'self'",
+    )
+    return {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
 
 
 @router.get("/workspace")

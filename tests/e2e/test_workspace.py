@@ -382,3 +382,34 @@ async def test_the_home_page_downloads_a_due_report_as_the_report_route_writes_i
     path = await download.path()
     text = "\n".join(p.text for p in Document(BytesIO(path.read_bytes())).paragraphs)
     assert "BÁO CÁO" in text and "LAI CHÂU" in text.upper()
+
+
+async def test_every_page_runs_under_its_policy_without_a_violation(
+    workspace: Workspace, page: Page
+) -> None:
+    """The dashboard (its modules), the report page it opens, the workspace and each
+    service's Swagger UI and ReDoc draw under their strict CSP: chromium reports nothing
+    refused, and each page shows what it is for."""
+    refused: list[str] = []
+
+    def watch(opened: Page) -> None:
+        opened.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else 0)
+
+    watch(page)
+    page.context.on("page", watch)
+    await page.goto(f"{workspace.url}/?unit={PROVINCE}&period=2025-H1#token={token(PROVINCE)}")
+    await expect(page.locator("#unit-name")).to_have_text("Tỉnh Lai Châu")
+    await expect(page.locator('.card[data-key="sessions"]')).to_be_visible()
+    async with page.context.expect_page() as opening:
+        await page.click("#report-html")
+    report = await opening.value
+    await expect(report.locator("h1")).to_have_text("BÁO CÁO")
+    assert await report.locator(".head").evaluate("e => getComputedStyle(e).display") == "grid"
+    await page.goto(workspace.signed_in(PROVINCE))
+    await expect(page.locator("#nav")).to_be_visible()
+    for listener in workspace.listeners.values():
+        await page.goto(f"{listener.url}/docs")
+        await expect(page.locator(".swagger-ui .info .title")).to_contain_text("hdnd")
+        await page.goto(f"{listener.url}/redoc")
+        await expect(page.locator(".api-content h1").first).to_contain_text("hdnd")
+    assert not refused, refused

@@ -48,17 +48,6 @@ async def client_of(running: Running, headers: dict[str, str] | None) -> httpx.A
     )
 
 
-@pytest.fixture
-async def apps(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
-    return {
-        "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
-        "oversight": await start_app(stack, oversight_app(settings), "http://oversight"),
-        "reporting": await start_app(
-            stack, reporting_app(settings, consume=False), "http://reporting"
-        ),
-    }
-
-
 PROTECTED = [
     ("meetings", "POST", f"/units/{COMMUNE_A}/meetings"),
     ("meetings", "GET", f"/units/{COMMUNE_A}/meetings"),
@@ -189,7 +178,6 @@ async def test_a_commune_cannot_record_or_read_for_another_commune(
             await a.post(f"/units/{COMMUNE_B}/meetings", json=body | {"meeting_id": "vc-x"}),
             await a.get(f"/units/{COMMUNE_B}/meetings"),
             await a.get(f"/units/{COMMUNE_B}/meetings", params={"from": "2025-01-01"}),
-            await a.get("/meetings/vc-b"),
             await a_reads.get(f"/units/{COMMUNE_B}/summary", params={"period": "2025-Q1"}),
             await a_reads.get(f"/units/{DISTRICT}/summary", params={"period": "2025-Q1"}),
         ]
@@ -201,6 +189,8 @@ async def test_a_commune_cannot_record_or_read_for_another_commune(
         assert "Xã Thèn Sin (03394)" in refusals[0].json()["detail"][0]["msg"]
         assert "record only" in refusals[0].json()["detail"][0]["msg"]
         assert "Huyện Tam Đường (106)" in refusals[-1].json()["detail"][0]["msg"]
+        # Another commune's record is not found, as if it did not exist (test_scope_refusals).
+        assert (await a.get("/meetings/vc-b")).status_code == 404
         # Its own records and figures it may read.
         assert [m["meeting_id"] for m in (await a.get(f"/units/{COMMUNE_A}/meetings")).json()] == [
             "vc-a"

@@ -23,7 +23,7 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
-from contracts.signing import generate_keys
+from contracts.keys import generate_keys
 from deploy.projections import rebuild
 from services.common.settings import Settings
 from tests.conftest import Running, eventually

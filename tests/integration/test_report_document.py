@@ -32,8 +32,9 @@ def texts_of(content: bytes) -> list[str]:
 
 
 def number_of(content: bytes) -> str:
+    """The number a report prints ("01"), or "" where it leaves it blank (not filed yet)."""
     header = docx.Document(io.BytesIO(content)).tables[0].rows[0].cells[0].text
-    found = re.search(r"Số: (\S+)/BC-HĐND", header)
+    found = re.search(r"Số: *(\S*)/BC-HĐND", header)
     assert found, header
     return found[1]
 
@@ -82,12 +83,9 @@ async def test_numbers_sections_and_the_filed_document(
     assert page.headers["content-type"].startswith("text/html")
     assert "2. Giám sát chuyên đề về đất đai" in page.text and "HUYỆN TAM ĐƯỜNG" in page.text
 
-    # Numbers: per unit, in the year the report is due, kept once given.
+    # Until it is filed a report has no number yet.
     first = await report(app, "2024-9M", dated="2024-10-08")
-    assert number_of(first) == "01"
-    assert number_of(await report(app, "2024-9M")) == "01"  # again: the same number
-    assert number_of(await report(app, "2024")) == "01"  # due 2025-01-10: the 2025 series
-    assert number_of(await report(app, "2024-H1")) == "02"  # due 2024-07-10: after 2024-9M
+    assert number_of(first) == ""
     assert first == await report(app, "2024-9M", dated="2024-10-08")  # same content, same bytes
 
     # The secretary types section II; a viewer may read but not write.
@@ -131,6 +129,16 @@ async def test_numbers_sections_and_the_filed_document(
 
     await eventually(counted)
 
+    # Numbers: per unit, in the year the report is due, given at filing and kept.
+    for period, filed_on, number in (
+        ("2024", "2025-01-05", "01"),  # due 2025-01-10: the 2025 series
+        ("2024-H1", "2024-07-08", "02"),  # due 2024-07-10: after 2024-9M
+    ):
+        filing = {"period": period, "filed_on": filed_on}
+        assert (await app.client.post(f"/units/{DISTRICT}/reports", json=filing)).is_success
+        assert number_of(await report(app, period)) == number
+    assert number_of(await report(app, "2024-9M")) == "01"  # again: the same number
+
     # A register number replaces the allocated one.
     await app.client.put(url, json=typed | {"number": 112})
     assert number_of(await report(app, "2024-9M")) == "112"
@@ -144,6 +152,42 @@ async def test_numbers_sections_and_the_filed_document(
     got = await app.client.get(f"/units/{commune}/reports/2025-H1/document")
     to = docx.Document(io.BytesIO(got.content)).tables[-1].rows[0].cells[0].text
     assert "Thường trực HĐND tỉnh Lai Châu;" in to, to
+
+
+async def test_reading_a_report_never_allocates_its_number(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """Viewing a report (its own viewer, the level above) writes nothing: the number is
+    allocated when the report is filed, and printed the same every time after."""
+    app = await start_app(stack, reporting_app(settings, consume=False), "http://reporting")
+    numbers = app.app.state.reporting.documents.numbers
+    for reader in (DISTRICT, PROVINCE):
+        for period in ("2024-9M", "2024-H1", "2024"):
+            for fmt in ("docx", "html"):
+                r = await app.client.get(
+                    f"/units/{DISTRICT}/report",
+                    params={"period": period, "format": fmt},
+                    headers=bearer(reader, "viewer"),
+                )
+                assert r.status_code == 200, r.text
+                if fmt == "docx":
+                    assert number_of(r.content) == "", reader
+                else:
+                    assert "Số:      /BC-HĐND" in r.text
+    assert await numbers.count_documents({}) == 0
+
+    filing = {"report_id": "bc-h1", "period": "2024-H1", "filed_on": "2024-07-08"}
+    r = await app.client.post(f"/units/{DISTRICT}/reports", json=filing)
+    assert r.status_code == 201, r.text
+    for _ in range(3):
+        assert number_of(await report(app, "2024-H1")) == "01"
+        assert number_of(await report(app, "2024-9M")) == ""  # not filed: still blank
+    filing = {"report_id": "bc-9t", "period": "2024-9M", "filed_on": "2024-10-08"}
+    r = await app.client.post(f"/units/{DISTRICT}/reports", json=filing | {"attach_document": True})
+    assert r.status_code == 201, r.text
+    filed = await app.client.get(f"/units/{DISTRICT}/reports/2024-9M/document")
+    assert number_of(filed.content) == "02" == number_of(await report(app, "2024-9M"))
+    assert await numbers.count_documents({"_id": {"$not": {"$regex": "^counter:"}}}) == 2
 
 
 async def check_report_document(
@@ -168,7 +212,7 @@ async def check_report_document(
         summary["unit"]["name"].upper(),
         "THƯỜNG TRỰC",
     ]
-    assert re.fullmatch(r"Số: \d{2,}/BC-HĐND", [p.text for p in left.paragraphs][-1])
+    assert [p.text for p in left.paragraphs][-1] == "Số:      /BC-HĐND"  # not filed yet
     assert "ngày 08 tháng 7 năm 2025" in right.text
     text = "\n".join(p.text for p in doc.paragraphs)
     f = summary["figures"]

@@ -1,4 +1,5 @@
-"""The dashboard page: served as UTF-8 HTML, in Vietnamese, and self-contained (no internet)."""
+"""The dashboard page: served as UTF-8 HTML, in Vietnamese, and self-contained (no internet):
+its script (ES modules) and styles are files of this service, never inline."""
 
 import asyncio
 import re
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 from services.reporting import api
 from services.reporting.figures import LABELS, RATES, complete, rates_of
 from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
-from services.reporting.web import router
+from services.reporting.web import ASSETS, router
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +24,35 @@ def client() -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def page(client: TestClient) -> str:
+def html(client: TestClient) -> str:
     response = client.get("/")
     assert response.status_code == 200
     text: str = response.text
     return text
+
+
+@pytest.fixture(scope="module")
+def page(client: TestClient, html: str) -> str:
+    """The page as the browser gets it: the HTML and every file it loads, each module's
+    imports followed."""
+    texts, queue, seen = [html], _loads(html), set()
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        texts.append(response.text)
+        queue += [
+            f"/dashboard/{name}" for name in re.findall(r"from '\./([\w-]+\.js)'", response.text)
+        ]
+    assert {f"/dashboard/{name}" for name in ASSETS} == seen, "every file is loaded"
+    return "\n".join(texts)
+
+
+def _loads(html: str) -> list[str]:
+    return re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="(/[^"]+)"', html)
 
 
 def test_served_as_utf8_html(client: TestClient) -> None:
@@ -111,9 +136,26 @@ def test_self_contained(page: str) -> None:
     assert not remote.search(page)
     assert not re.search(r"""url\(\s*["']?\s*(?:https?:)?//""", page, re.IGNORECASE)
     assert "@import" not in page
-    assert not re.search(r"<script[^>]+src=", page, re.IGNORECASE)
-    assert not re.search(r"<link[^>]+stylesheet", page, re.IGNORECASE)
+    assert not re.search(r"""(?:import|from)\s*\(?\s*["'](?:https?:)?//""", page)
     assert not re.search(r"""fetch\(\s*["'`](?:https?:)?//""", page)
+
+
+def test_no_inline_script_or_style(client: TestClient, html: str) -> None:
+    """What the CSP allows (files of this origin) is all the page runs: no inline script,
+    style element or attribute, no handler attribute; the script is ES modules, small."""
+    assert len(html.splitlines()) < 300
+    assert re.findall(r"<script\b[^>]*>", html) == [
+        '<script type="module" src="/dashboard/main.js">'
+    ]
+    assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html, re.IGNORECASE)
+    assert _loads(html) == ["/dashboard/dashboard.css", "/dashboard/main.js"]
+    for name in ASSETS:
+        response = client.get(f"/dashboard/{name}")
+        assert response.headers["content-type"].startswith(
+            "text/css" if name.endswith(".css") else "text/javascript"
+        )
+        assert len(response.text.splitlines()) < 500, name
+    assert client.get("/dashboard/nothing.js").status_code == 404
 
 
 def test_the_access_token_goes_with_every_api_call(page: str) -> None:
@@ -124,10 +166,12 @@ def test_the_access_token_goes_with_every_api_call(page: str) -> None:
     assert "location.hash" in page and "localStorage.setItem(TOKEN_STORE" in page
 
 
-def test_content_security_policy_forbids_other_hosts(client: TestClient) -> None:
+def test_content_security_policy_forbids_other_hosts_and_inline_code(client: TestClient) -> None:
     csp = client.get("/").headers["content-security-policy"]
     assert "default-src 'none'" in csp
     assert "connect-src 'self'" in csp
+    assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe" not in csp
 
 
 def test_figure_keys_in_the_page_exist(page: str) -> None:
@@ -143,7 +187,7 @@ def test_figure_keys_in_the_page_exist(page: str) -> None:
 
 def _groups(page: str) -> list[tuple[str, list[str]]]:
     """GROUPS of the page: (title, key prefixes), in display order."""
-    block = re.search(r"const GROUPS = \[(.*?)\n  \];", page, re.DOTALL)
+    block = re.search(r"const GROUPS = \[(.*?)\n\];", page, re.DOTALL)
     assert block, "the page declares its figure groups in GROUPS"
     found = re.findall(r"title: '([^']+)', prefixes: \[([^\]]*)\]", block[1])
     return [(title, re.findall(r"'([a-z_]+)'", prefixes)) for title, prefixes in found]

@@ -47,7 +47,7 @@ from services.reporting.coordination import domain
 from services.reporting.coordination.domain import Context
 from services.reporting.coordination.service import Coordination
 from services.reporting.coordination.store import CoordinationStore, declaration_key, jsonable
-from services.reporting.document.api import with_document
+from services.reporting.document.api import number_at_filing, with_document
 
 
 def _reporting_of(app: FastAPI) -> Any:
@@ -281,6 +281,7 @@ async def file_report(
     caller.may_write(unit, report.filed_on)
     command = domain.FileReport(unit=unit, **report.model_dump(exclude={"attach_document"}))
     draft = domain.file_report(coordination.context(), command)  # refuses before writing
+    await number_at_filing(request, draft)  # the report's number, printed from now on
     write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]]
     write = coordination.store.file_report
     if report.attach_document:

@@ -21,13 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Envelope, EventDraft
+from contracts.coordination import ReportFiled
 from contracts.timezone import today_in_vietnam
 from services.common.activity import WRITE_REFUSALS, Unit, guarded_router
 from services.common.auth import Caller, CallerDep
 from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Era
+from services.common.security import page_policy
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
-from services.reporting.coordination.domain import FileReport, due_on, obligation_of
+from services.reporting.coordination.domain import FileReport, obligation_of
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.content import (
     compose,
@@ -44,6 +46,8 @@ from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 
 router = guarded_router("report documents")
+# The report as a page: its own style sheet (by hash), nothing else.
+REPORT_PAGE_POLICY = page_policy(style_src=render_html.STYLE_SOURCE)
 
 DOCX = render_docx.MEDIA_TYPE
 NO_UNIT: dict[int | str, dict[str, Any]] = {404: {"description": "No such unit during the period"}}
@@ -109,16 +113,27 @@ async def sections_of(
 async def build_report(
     reporting: Reporting, caller: Caller, unit: str, period: Period, view: str, dated: date
 ) -> tuple[ReportContent, Council]:
-    """The report of `unit` on `period` as of `dated`, numbered (allocating its number the
-    first time), with the secretary's sections."""
+    """The report of `unit` on `period` as of `dated`, with the secretary's sections and the
+    number from the office's register, else the one allocated when it was filed (blank
+    before: building a report writes nothing)."""
     summary = await summary_of(reporting, caller, unit, period, view)
     council = council_of(reporting, summary)
     texts, _ = await sections_of(reporting, council.code, summary["unit"]["era"], period)
     _, register = await reporting.documents.texts_of(council.code, period.key)
-    number = register or await reporting.documents.number_for(
-        council.code, period.key, due_on(council.level, period).year
-    )
+    number = register or await reporting.documents.number_of(council.code, period.key)
     return compose(summary, council, number, dated, texts), council
+
+
+async def number_at_filing(request: Request, filing: EventDraft) -> None:
+    """Allocate the number of the report `filing` files, unless the office's register gives
+    it one: the next of the unit's counter in the year the report is due. Filing is the only
+    write that numbers a report; reading one never does."""
+    report = filing.payload
+    assert isinstance(report, ReportFiled)
+    documents = _reporting(request).documents
+    _, register = await documents.texts_of(filing.unit, report.period)
+    if register is None:
+        await documents.allocate_number(filing.unit, report.period, report.due_on.year)
 
 
 @router.get(
@@ -144,7 +159,11 @@ async def report_document(
         _reporting(request), caller, unit, asked, view, dated or today_in_vietnam()
     )
     if format == "html":
-        return Response(render_html.render_html(content), media_type=render_html.MEDIA_TYPE)
+        return Response(
+            render_html.render_html(content),
+            media_type=render_html.MEDIA_TYPE,
+            headers={"Content-Security-Policy": REPORT_PAGE_POLICY},
+        )
     name = file_name(council, asked, "docx")
     return Response(
         render_docx.render_docx(content),

@@ -1,8 +1,13 @@
-"""The same report content as one self-contained web page (inline CSS, nothing loaded), laid
-out like the Word document so that what the browser shows is what Word opens."""
+"""The same report content as one self-contained web page (its style sheet inside, nothing
+loaded), laid out like the Word document so that what the browser shows is what Word opens.
+
+The page has no script and no style attribute; its one style sheet is allowed by its hash
+(`STYLE_SOURCE`) in the Content-Security-Policy of the pages that show it."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from html import escape
 
 from services.reporting.document.model import Paragraph, ReportContent, Table
@@ -18,6 +23,8 @@ body { background: #e9e9e9; margin: 0; padding: 16px; }
 .head { display: grid; grid-template-columns: 68mm 1fr; text-align: center; font-size: 13pt; }
 .head p { margin: 0; }
 .caps { font-weight: bold; text-transform: none; }
+.nation { font-size: 12pt; }
+.number { white-space: pre; }
 .motto { font-weight: bold; text-decoration: underline; }
 .rule { width: 22mm; border-top: 1px solid #000; margin: 2px auto 6px; }
 .place { font-style: italic; margin-top: 1.6em !important; font-size: 14pt; }
@@ -40,6 +47,8 @@ table.units tr.total td { font-weight: bold; }
 @media print { body { background: none; padding: 0; } .page { width: auto; min-height: 0;
   padding: 0; } @page { size: A4; margin: 20mm 15mm 20mm 30mm; } }
 """
+# The CSP source that allows exactly the style sheet above (CSP Level 2 hash of its text).
+STYLE_SOURCE = f"'sha256-{base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()}'"
 
 
 def render_html(content: ReportContent) -> str:
@@ -51,8 +60,8 @@ def render_html(content: ReportContent) -> str:
         '<header class="head"><div>',
         issuer,
         '<div class="rule"></div>',
-        f"<p>Số: {escape(content.number)}</p></div><div>",
-        '<p class="caps" style="font-size:12pt">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>',
+        f'<p class="number">Số: {escape(content.number)}</p></div><div>',
+        '<p class="caps nation">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>',
         '<p class="motto">Độc lập - Tự do - Hạnh phúc</p>',
         f'<p class="place">{escape(content.place_and_date)}</p></div></header>',
         f"<h1>{escape(content.title)}</h1>",

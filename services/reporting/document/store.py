@@ -2,9 +2,11 @@
 
 - `report_numbers`: the number ("Số: 05/BC-HĐND") of each unit's report on each period, and
   one counter per unit and year. A report gets the next number of its unit in the year its
-  report is due (the 2025 year report, due in January 2026, is numbered in 2026) the first
-  time it is generated, in one transaction with the counter, and keeps it: generating it
-  again, or filing it, prints the same number. Numbers start at 1 each year.
+  report is due (the 2025 year report, due in January 2026, is numbered in 2026) when it is
+  filed, in one transaction with the counter, and keeps it: every document generated after
+  prints the same number. Reading a report never allocates one (a viewer, or the level above
+  browsing, would consume numbers): before filing it prints the number blank. Numbers start
+  at 1 each year.
 - `report_texts`: sections II (tồn tại, hạn chế) and III (phương hướng, nhiệm vụ) as the
   secretary typed them, per unit and period, and optionally the number from the office's own
   register, which then replaces the allocated one.
@@ -54,12 +56,17 @@ class ReportDocumentStore:
         self.texts = db["report_texts"]
         self.documents = db["report_documents"]
 
-    async def number_for(self, unit: str, period: str, year: int) -> int:
-        """The report's number, allocated from the unit's counter of `year` the first time."""
+    async def number_of(self, unit: str, period: str) -> int | None:
+        """The number the report got when it was filed; None before (reads only)."""
+        found = await self.numbers.find_one({"_id": f"{unit}:{period}"})
+        return None if found is None else int(found["number"])
+
+    async def allocate_number(self, unit: str, period: str, year: int) -> int:
+        """The report's number, allocated from the unit's counter of `year` the first time
+        (when it is filed); a filing retried keeps it."""
         key = f"{unit}:{period}"
-        found = await self.numbers.find_one({"_id": key})
-        if found is not None:
-            return int(found["number"])
+        if (found := await self.number_of(unit, period)) is not None:
+            return found
 
         async def allocate(session: AsyncClientSession) -> int:
             again = await self.numbers.find_one({"_id": key}, session=session)

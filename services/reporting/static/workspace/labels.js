@@ -169,6 +169,7 @@ window.HDND_LABELS = {
     [/ is before /, 'Ngày này sớm hơn bước trước.'],
     [/can next be|takes no further step|cannot \w+ meeting|already answered|meanwhile/, 'Bước này không thực hiện được ở trạng thái hiện tại.'],
     [/may only read|outside_your_unit|not within it/, 'Mã truy cập không cho phép ghi nhận cho đơn vị này.'],
+    [/^no (meeting|supervision|recommendation|opinion|petition) |has no task|received no proposal/, 'Không tìm thấy bản ghi này trong các đơn vị mã truy cập được xem.'],
   ],
 
   ui: {
