@@ -44,6 +44,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "oversight": "oversight",
     "coordination": "reporting",
     "reporting": "reporting",
+    "privacy": "reporting",
     "hierarchy": "hierarchy",
 }
 
