@@ -53,7 +53,8 @@ class PersonalDataErased(_Event):
     erased_on: date
     documents: int = Field(ge=0, description="Documents changed.")
     fields: list[ErasedField] = Field(
-        max_length=FIELDS_PER_EVENT, description="Fields replaced (a larger erasure sends more events)."
+        max_length=FIELDS_PER_EVENT,
+        description="Fields replaced (a larger erasure sends more events).",
     )
     outbox_rows: int = Field(ge=0, description="Published outbox rows holding it, deleted.")
 
