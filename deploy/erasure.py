@@ -97,6 +97,7 @@ async def erase(settings: Settings, request: Request, today: date | None = None)
     signer = _signer(settings)
     scope = _subtree(hierarchy, request.unit)
     day = today or today_in_vietnam()
+    unit_today = _in_force(hierarchy, request.unit, day)
     erasure_id = uuid.uuid4().hex
     client = connect(settings, "hdnd-erase")
     try:
@@ -132,7 +133,7 @@ async def erase(settings: Settings, request: Request, today: date | None = None)
                         fields=fields[start : start + FIELDS_PER_EVENT],
                         outbox_rows=rows,
                     ),
-                    request.unit,
+                    unit_today,
                     day,
                 )
                 for start in range(0, len(fields), FIELDS_PER_EVENT)
@@ -168,6 +169,15 @@ def _signer(settings: Settings) -> Signer | None:
     if settings.require_signatures:
         raise ErasureRefused("HDND_KEYS_DIR is not set: the erasure's event could not be signed")
     return None
+
+
+def _in_force(hierarchy: Hierarchy, unit: str, day: date) -> str:
+    """The unit the erasure's event is for: `unit`, or for a unit gone with the 2025 reform
+    the province its province became (an event must name a unit of its day)."""
+    if hierarchy.find(unit, day) is not None:
+        return unit
+    province = hierarchy.lineage(unit, "legacy")[-1]
+    return hierarchy.successors(province)[0]
 
 
 def _subtree(hierarchy: Hierarchy, unit: str) -> list[str]:
