@@ -107,6 +107,13 @@ class Instance:
         await self.exits.aclose()
         self.exits = AsyncExitStack()
 
+    async def __aenter__(self) -> Instance:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
     async def settled(self) -> None:
         """Every outbox published, every consumer caught up with the topics."""
 
@@ -327,30 +334,24 @@ async def databases(settings: Settings) -> AsyncIterator[AsyncMongoClient[Docume
 
 async def backed_up_after_one_meeting(instance: Instance, tmp_path: Path) -> Archive:
     """The archive of an instance that recorded one standing-committee meeting."""
-    await instance.start()
-    try:
+    async with instance:
         meeting = standing("tt-1", "2025-03-04", "regular")
         await post(instance.meetings, f"/units/{DISTRICT}/meetings", meeting)
         await instance.settled()
         return await backup(instance.settings, tmp_path)
-    finally:
-        await instance.stop()
 
 
 async def test_back_up_wipe_restore_rebuild_and_nothing_collides(
     settings: Settings, tmp_path: Path
 ) -> None:
     instance = Instance(settings)
-    await instance.start()
-    try:
+    async with instance:
         await before_the_backup(instance)
         await instance.settled()
         archive = await backup(instance.settings, tmp_path)
         await after_the_backup(instance)
         await instance.settled()
         before = await instance.seen()
-    finally:
-        await instance.stop()
 
     # A dated, compressed archive with a checksum beside it, and a manifest that says what
     # it holds and where the topics stood.
@@ -369,8 +370,7 @@ async def test_back_up_wipe_restore_rebuild_and_nothing_collides(
     assert restored.replayed > 0 and not restored.skipped and not restored.failed, restored
     assert restored.numbers == 1  # 02, allocated to the 2024-H1 report after the backup
 
-    await instance.start()
-    try:
+    async with instance:
         await instance.settled()
         after = await instance.seen()
         assert after == before, differences(before, after)  # caught up from their positions
@@ -431,8 +431,6 @@ async def test_back_up_wipe_restore_rebuild_and_nothing_collides(
                 for figure, n in report.items()
             },
         }
-    finally:
-        await instance.stop()
 
 
 async def test_a_forged_record_claiming_this_instances_stream_is_neither_replayed_nor_numbered(

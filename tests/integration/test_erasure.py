@@ -62,8 +62,7 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
     settings: Settings, tmp_path: Path
 ) -> None:
     instance = Instance(settings)
-    await instance.start()
-    try:
+    async with instance:
         m, o = instance.meetings, instance.oversight
         raised = [opinion("yk-1", "land", f"Cử tri {AN}, bản Nà Nọi: đường vào bản sạt lở")]
         contact = voter_contact("tx-nl", "2025-01-10", "before_session", 60, raised)
@@ -117,8 +116,6 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
         # The topics are immutable: the events published before the erasure keep the texts.
         published = await records_on(instance.settings, instance.settings.topics.meetings, 2)
         assert [r for r in published if AN.encode() in (r.value or b"")]
-    finally:
-        await instance.stop()
 
     # A restore from the backup taken before the erasure erases it again.
     await wipe(instance.settings)
