@@ -30,7 +30,7 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -286,9 +286,13 @@ async def restore(
     *,
     wipe: bool = False,
     replay_own: bool = True,
+    instances: Sequence[str] = (),
     progress: Progress = _silent,
 ) -> Restored:
-    """Bring the instance's databases back from `archive`, then catch up with the topics."""
+    """Bring the instance's databases back from `archive`, then catch up with the topics.
+    Its services' records are found on the topics under the instance names their restored
+    counters name, the backup's and this process's (HDND_INSTANCE), and `instances` (a
+    service that had published nothing before the backup)."""
     if settings.require_signatures and settings.keys_dir is None:
         raise RestoreRefused("HDND_KEYS_DIR is not set: the topics' records cannot be trusted")
     manifest = verify(archive)
@@ -317,9 +321,8 @@ async def restore(
             progress(done, total)
 
         documents = await _load(client, archive, names, tick)
-        caught: CaughtUp = await catch_up(
-            settings, client, manifest["instance"], services, replay_own=replay_own
-        )
+        known = {manifest["instance"], settings.instance, *instances}
+        caught: CaughtUp = await catch_up(settings, client, services, known, replay_own=replay_own)
     finally:
         await client.close()
     return Restored(

@@ -9,9 +9,10 @@ records vanish from the figures. And the documents of those records (meetings, t
 tasks, filings) were only in the wiped databases.
 
 `catch_up` reads every topic the instance publishes on from the beginning, keeps the records
-that claim to come from this instance (its name in `source`), and trusts them only as a
-consumer would: a valid signature by a unit allowed to sign for the record's unit, and a unit
-this instance serves. Others are counted as skipped and change nothing. Then:
+that claim to come from this instance (a service of it, under one of the instance names that
+service used: `source`), and trusts them only as a consumer would: a valid signature by a unit
+allowed to sign for the record's unit, and a unit this instance serves. Others are counted as
+skipped and change nothing. Then:
 
 - each stream's counter moves to the highest sequence the topics hold for it (`$max`);
 - the events beyond the restored counters are applied to the documents again, oldest first,
@@ -22,7 +23,7 @@ this instance serves. Others are counted as skipped and change nothing. Then:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -43,6 +44,7 @@ from services.common.trust import lineage_of
 
 ROLES = ("meetings", "oversight", "reporting", "hierarchy")  # the topics services publish on
 BATCH = 2000
+Names = dict[str, set[str]]  # service → the instance names its events carry in `source`
 
 
 async def topic_ends(settings: Settings) -> dict[str, dict[int, int]]:
@@ -95,12 +97,7 @@ class _Trust:
             raise InvalidEvent(f"unit {envelope.unit} is not served by this instance")
 
 
-async def scan(
-    settings: Settings,
-    instance: str,
-    services: Sequence[str],
-    restored: dict[str, dict[str, int]],
-) -> Scanned:
+async def scan(settings: Settings, names: Names, restored: dict[str, dict[str, int]]) -> Scanned:
     """Read the topics once, from the beginning to where they end now."""
     trust = _Trust(settings)
     found = Scanned()
@@ -120,7 +117,7 @@ async def scan(
             for tp, records in fetched.items():
                 for record in records:
                     if record.offset < ends[tp]:
-                        _take(record.value or b"", instance, services, restored, trust, found)
+                        _take(record.value or b"", names, restored, trust, found)
             for tp in list(ends):
                 if await consumer.position(tp) >= ends[tp]:
                     del ends[tp]
@@ -132,24 +129,19 @@ async def scan(
 
 
 def _take(
-    value: bytes,
-    instance: str,
-    services: Sequence[str],
-    restored: dict[str, dict[str, int]],
-    trust: _Trust,
-    found: Scanned,
+    value: bytes, names: Names, restored: dict[str, dict[str, int]], trust: _Trust, found: Scanned
 ) -> None:
     try:
         claimed: Document = orjson.loads(value)
         source = claimed["source"]
         if claimed.get("type") == MeetingCorrected.TYPE:
             found.corrections.add(str(claimed["event_id"]))
-        if source["instance"] != instance or source["service"] not in services:
+        if source["instance"] not in names.get(source["service"], ()):
             return
         decoded = decode_event(value)
         trust.check(decoded)
     except (InvalidEvent, orjson.JSONDecodeError, KeyError, TypeError):
-        if _claims(value, instance):
+        if _claims(value, names):
             found.skipped += 1
         return
     envelope = decoded.envelope
@@ -160,13 +152,13 @@ def _take(
         found.after.append(decoded)
 
 
-def _claims(value: bytes, instance: str) -> bool:
+def _claims(value: bytes, names: Names) -> bool:
     """Whether an untrusted record names this instance as its source."""
     try:
         source = orjson.loads(value).get("source") or {}
+        return str(source.get("instance")) in names.get(str(source.get("service")), ())
     except (orjson.JSONDecodeError, AttributeError):
         return False
-    return isinstance(source, dict) and source.get("instance") == instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +173,14 @@ class CaughtUp:
 async def catch_up(
     settings: Settings,
     client: AsyncMongoClient[Document],
-    instance: str,
     services: Sequence[str],
+    instances: Iterable[str],
     *,
     replay_own: bool = True,
 ) -> CaughtUp:
     """Move the restored counters past the topics and, unless told not to, write again the
-    documents of what this instance recorded after the backup."""
+    documents of what this instance recorded after the backup. The instance names of each
+    service are those its restored counters name, and `instances`."""
     from deploy.replay_own import OwnDocuments
 
     dbs = {s: client[settings.database_for(s)] for s in services}
@@ -195,7 +188,8 @@ async def catch_up(
         s: {d["_id"]: int(d["seq"]) async for d in dbs[s]["outbox_sequences"].find()}
         for s in services
     }
-    scanned = await scan(settings, instance, services, restored)
+    names = {s: {stream.split("/")[1] for stream in restored[s]} | set(instances) for s in services}
+    scanned = await scan(settings, names, restored)
     counters = 0
     for service, streams in scanned.highest.items():
         for stream, top in streams.items():
@@ -206,6 +200,6 @@ async def catch_up(
                 counters += 1
     if not replay_own:
         return CaughtUp(counters, 0, scanned.skipped, 0, [])
-    own = OwnDocuments(client, settings, instance, scanned.corrections)
+    own = OwnDocuments(client, settings, scanned.corrections)
     done = await own.replay(scanned.after)
     return CaughtUp(counters, done.replayed, scanned.skipped, done.numbers, done.failed)

@@ -21,7 +21,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from pymongo import AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -132,7 +133,6 @@ class OwnDocuments:
         self,
         client: AsyncMongoClient[Document],
         settings: Settings,
-        instance: str,
         corrections: set[str],
     ) -> None:
         self.client = client
@@ -140,7 +140,7 @@ class OwnDocuments:
         self.corrections = corrections  # meeting.corrected ids: what the intake followed
         topics = settings.topics
         self.outboxes = {
-            s: Replaying(self.db(s), Source(service=s, instance=instance))
+            s: Replaying(self.db(s), Source(service=s, instance="replay"))
             for s in ("meetings", "oversight", "reporting", "hierarchy")
         }
         self.meetings = MeetingStore(
@@ -400,10 +400,10 @@ class OwnDocuments:
         the unit versions it ended or started."""
         from deploy.registry import Registry
         from services.common.hierarchy import era_of
-        from services.common.runtime import Runtime
 
-        if self._registry is None:
-            self._registry = Registry(Runtime(self.settings, "hierarchy"))
+        if self._registry is None:  # its collections on this client (a session is per client)
+            wired = SimpleNamespace(db=self.db("hierarchy"), settings=self.settings)
+            self._registry = Registry(cast(Any, wired))
         registry = self._registry
         for event in group:
             change: hierarchy.HierarchyChanged = event.payload

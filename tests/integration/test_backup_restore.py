@@ -98,10 +98,17 @@ class Instance:
         self.exits = AsyncExitStack()
 
     async def start(self) -> None:
-        served, who = self.settings, bearer(DISTRICT)
-        self.meetings = await start_app(self.exits, meetings_app(served), "http://m", who)
-        self.oversight = await start_app(self.exits, oversight_app(served), "http://o", who)
-        self.reporting = await start_app(self.exits, reporting_app(served), "http://r", who)
+        """Each service under its own instance name, as the production compose file runs
+        them (meetings-1 …); backups and restores run as "test"."""
+        apps = []
+        for service, create in (
+            ("meetings", meetings_app),
+            ("oversight", oversight_app),
+            ("reporting", reporting_app),
+        ):
+            served = self.settings.model_copy(update={"instance": f"{service}-1"})
+            apps.append(await start_app(self.exits, create(served), "http://x", bearer(DISTRICT)))
+        self.meetings, self.oversight, self.reporting = apps
 
     async def stop(self) -> None:
         await self.exits.aclose()
@@ -390,7 +397,7 @@ async def test_back_up_wipe_restore_rebuild_and_nothing_collides(
         done = await post(
             m, f"/units/{DISTRICT}/meetings", standing("tt-new", "2025-06-23", "ad_hoc")
         )
-        assert done["sequence"] == counters[f"meetings/test/{DISTRICT}"] + 1
+        assert done["sequence"] == counters[f"meetings/meetings-1/{DISTRICT}"] + 1
         again = voter_contact(
             "tx-ln",
             "2025-05-05",
@@ -437,13 +444,13 @@ async def test_a_forged_record_claiming_this_instances_stream_is_neither_replaye
     settings: Settings, tmp_path: Path, unit_keys: Path
 ) -> None:
     """A compromised instance of another province (it holds Lai Châu's key, 12) publishes a
-    `meeting.held` claiming to come from this instance ("meetings/test"), once for a unit this
+    `meeting.held` claiming to come from this instance ("meetings/meetings-1"), once for a unit this
     instance serves, signed with its own key, and once for its own unit. Neither is this
     instance's: the restore replays neither and moves no counter for them."""
     instance = Instance(settings)
     archive = await backed_up_after_one_meeting(instance, tmp_path)
     lai_chau = Signer({"12": Signer.from_dir(unit_keys).keys["12"]})
-    ours = Source(service="meetings", instance="test")
+    ours = Source(service="meetings", instance="meetings-1")
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -472,7 +479,7 @@ async def test_a_forged_record_claiming_this_instances_stream_is_neither_replaye
         db = client[settings.database_for("meetings")]
         assert await db["meetings"].count_documents({"_id": {"$regex": "^forged"}}) == 0
         counters = {d["_id"]: d["seq"] async for d in db["outbox_sequences"].find()}
-    assert counters == {f"meetings/test/{DISTRICT}": 1}
+    assert counters == {f"meetings/meetings-1/{DISTRICT}": 1}
 
 
 async def test_a_restore_refuses_a_damaged_archive_and_databases_that_hold_data(
