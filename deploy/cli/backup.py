@@ -3,6 +3,7 @@ back (deploy.backup), and a person's data erased on request (deploy.erasure)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,13 @@ def _refusable(work: Any) -> Any:
         raise typer.Exit(code=1) from None
 
 
+def _in_progress(what: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """Run `work` (given how to report documents done of all) under a progress bar."""
+    with progress_bar() as bar:
+        task = bar.add_task(what, total=None)
+        return _refusable(work(lambda done, total: bar.update(task, completed=done, total=total)))
+
+
 @backup_app.command("backup")
 def backup(
     directory: Annotated[
@@ -43,16 +51,9 @@ def backup(
     from deploy.backup import backup as write_backup
     from services.common.settings import Settings
 
-    with progress_bar() as bar:
-        task = bar.add_task("backing up", total=None)
-        archive = _refusable(
-            write_backup(
-                Settings(),
-                directory,
-                lambda done, total: bar.update(task, completed=done, total=total),
-                history_window,
-            )
-        )
+    archive = _in_progress(
+        "backing up", lambda tick: write_backup(Settings(), directory, tick, history_window)
+    )
     databases = archive.manifest["databases"]
     documents = sum(c["documents"] for d in databases.values() for c in d["collections"].values())
     console.print(
@@ -89,18 +90,17 @@ def restore(
     from deploy.backup import restore as restore_archive
     from services.common.settings import Settings
 
-    with progress_bar() as bar:
-        task = bar.add_task("restoring", total=None)
-        done = _refusable(
-            restore_archive(
-                Settings(),
-                archive,
-                wipe=wipe,
-                replay_own=replay_own,
-                instances=instance or [],
-                progress=lambda n, total: bar.update(task, completed=n, total=total),
-            )
-        )
+    done = _in_progress(
+        "restoring",
+        lambda tick: restore_archive(
+            Settings(),
+            archive,
+            wipe=wipe,
+            replay_own=replay_own,
+            instances=instance or [],
+            progress=tick,
+        ),
+    )
     console.print(
         f"restored {', '.join(done.databases)}: {done.documents:,} documents;"
         f" {done.counters} stream counters moved past the topics, {done.replayed} own events"
