@@ -11,8 +11,10 @@ tasks, filings) were only in the wiped databases.
 `catch_up` reads every topic the instance publishes on from the beginning, keeps the records
 that claim to come from this instance (a service of it, under one of the instance names that
 service used: `source`), and trusts them only as a consumer would: a valid signature by a unit
-allowed to sign for the record's unit, and a unit this instance serves. Others are counted as
-skipped and change nothing. Then:
+allowed to sign for the record's unit, and a unit this instance serves, under the hierarchy
+changes the restored services had followed (a record trusted only under a change published
+after the backup is skipped too: restore a backup taken after the change). Others are counted
+as skipped and change nothing. Then:
 
 - each stream's counter moves to the highest sequence the topics hold for it (`$max`);
 - the events beyond the restored counters are applied to the documents again, oldest first,
@@ -31,8 +33,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Decoded, InvalidEvent, decode_event
+from contracts.hierarchy import HierarchyChanged
 from contracts.meetings import MeetingCorrected
 from contracts.signing import Verifier
 from services.common.hierarchy import Hierarchy
@@ -79,10 +83,11 @@ class Scanned:
 
 
 class _Trust:
-    """What a consumer would accept: signed by a unit allowed to, for a unit served here."""
+    """What a consumer would accept: signed by a unit allowed to, for a unit served here,
+    under the hierarchy changes the restored services had followed."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.hierarchy = Hierarchy.load()
+    def __init__(self, settings: Settings, hierarchy: Hierarchy) -> None:
+        self.hierarchy = hierarchy
         self.served = settings.units
         self.verifier = None
         if settings.require_signatures:
@@ -97,9 +102,11 @@ class _Trust:
             raise InvalidEvent(f"unit {envelope.unit} is not served by this instance")
 
 
-async def scan(settings: Settings, names: Names, restored: dict[str, dict[str, int]]) -> Scanned:
+async def scan(
+    settings: Settings, names: Names, restored: dict[str, dict[str, int]], hierarchy: Hierarchy
+) -> Scanned:
     """Read the topics once, from the beginning to where they end now."""
-    trust = _Trust(settings)
+    trust = _Trust(settings, hierarchy)
     found = Scanned()
     consumer = make_consumer(settings, "hdnd-restore-scan")
     await consumer.start()
@@ -161,6 +168,19 @@ def _claims(value: bytes, names: Names) -> bool:
         return False
 
 
+async def _followed(dbs: Iterable[AsyncDatabase[Document]]) -> Hierarchy:
+    """The hierarchy with the changes the restored services had followed (their
+    `hierarchy_log`, services.common.hierarchy_feed)."""
+    changes = {
+        d["_id"]: HierarchyChanged.model_validate(d["change"])
+        for db in dbs
+        async for d in db["hierarchy_log"].find()
+    }
+    hierarchy = Hierarchy.load().copy()
+    hierarchy.apply([changes[n] for n in sorted(changes)])
+    return hierarchy
+
+
 @dataclass(frozen=True, slots=True)
 class CaughtUp:
     counters: int
@@ -189,7 +209,7 @@ async def catch_up(
         for s in services
     }
     names = {s: {stream.split("/")[1] for stream in restored[s]} | set(instances) for s in services}
-    scanned = await scan(settings, names, restored)
+    scanned = await scan(settings, names, restored, await _followed(dbs.values()))
     counters = 0
     for service, streams in scanned.highest.items():
         for stream, top in streams.items():
