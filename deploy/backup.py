@@ -127,11 +127,13 @@ async def backup(
                 db = client[settings.database_for(service)]
                 where = staging / "databases" / service
                 databases[service] = await _dump(db, layouts[service], where, session, tick)
+            at = session.operation_time  # a snapshot read answers with its cluster time
         manifest = {
             "format": FORMAT,
             "software": _software(),
             "created_at": started.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
+            "snapshot": None if at is None else {"cluster_time": [at.time, at.inc]},
             "instance": settings.instance,
             "units": settings.units,
             "database_prefix": settings.database_prefix,

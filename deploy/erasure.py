@@ -42,7 +42,7 @@ from contracts.privacy import (
 )
 from contracts.signing import Signer
 from contracts.timezone import today_in_vietnam
-from services.common.hierarchy import Hierarchy
+from services.common.hierarchy import Era, Hierarchy
 from services.common.mongo import Document, connect, in_transaction
 from services.common.outbox import Outbox
 from services.common.recording import recorded
@@ -59,6 +59,7 @@ FREE_TEXT: dict[tuple[Database, str], tuple[str, ...]] = {
     ("reporting", "report_texts"): ("shortcomings", "directions"),
 }
 Found = tuple[ErasedField, str]  # a field to erase and what it holds now
+ERAS: tuple[Era, ...] = ("2025", "legacy")
 
 
 class ErasureRefused(RuntimeError):
@@ -92,7 +93,7 @@ async def erase(settings: Settings, request: Request, today: date | None = None)
     if not (request.petition or request.opinion or any(t.strip() for t in request.texts)):
         raise ErasureRefused("say whose data: --petition, --opinion or --text")
     hierarchy = Hierarchy.load()
-    if not any(hierarchy.find(request.unit, era) for era in ("legacy", "2025")):
+    if not any(hierarchy.find(request.unit, era) for era in ERAS):
         raise ErasureRefused(f"unknown unit {request.unit}")
     signer = _signer(settings)
     scope = _subtree(hierarchy, request.unit)
@@ -172,18 +173,24 @@ def _signer(settings: Settings) -> Signer | None:
 
 
 def _in_force(hierarchy: Hierarchy, unit: str, day: date) -> str:
-    """The unit the erasure's event is for: `unit`, or for a unit gone with the 2025 reform
-    the province its province became (an event must name a unit of its day)."""
+    """The unit the erasure's event is for: `unit`, or, for a unit gone since (a district
+    after the 2025 reform), its province as it is on `day` (an event names a unit of its day)."""
     if hierarchy.find(unit, day) is not None:
         return unit
-    province = hierarchy.lineage(unit, "legacy")[-1]
-    return hierarchy.successors(province)[0]
+    for era in ERAS:
+        if hierarchy.find(unit, era) is not None:
+            province = hierarchy.lineage(unit, era)[-1]
+            if hierarchy.find(province, day) is not None:
+                return province
+            if era == "legacy":
+                return hierarchy.successors(province)[0]
+    raise ErasureRefused(f"unit {unit} names no unit of either era")
 
 
 def _subtree(hierarchy: Hierarchy, unit: str) -> list[str]:
     """`unit` and every unit below it, in both eras."""
     codes = {unit}
-    for era in ("legacy", "2025"):
+    for era in ERAS:
         if hierarchy.find(unit, era) is not None:
             codes |= {u.code for u in hierarchy.descendants(unit, era)}
     return sorted(codes)

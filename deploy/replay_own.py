@@ -20,14 +20,13 @@ import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
 from pymongo import AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from contracts import (
     Decoded,
@@ -107,6 +106,12 @@ def draft_of(event: Event) -> EventDraft:
     )
 
 
+def _transaction(event: Event) -> tuple[str, str, datetime]:
+    """What the events one outbox append sealed share: their source and `recorded_at`."""
+    e = event.envelope
+    return e.source.service, e.source.instance, e.recorded_at
+
+
 def _replaying(
     outbox: Replaying, apply: Apply, group: list[Event]
 ) -> Callable[[AsyncClientSession], Awaitable[None]]:
@@ -151,7 +156,7 @@ class OwnDocuments:
         self.supervisions = SupervisionStore(self.db("oversight"), watched, topics.oversight)
         reported = self.outboxes["reporting"]
         self.coordination = CoordinationStore(self.db("reporting"), reported, topics.reporting)
-        self.numbers = 0
+        self.recovered: set[str] = set()  # filings whose report number was recovered
         self._registry: Any = None  # deploy.registry.Registry, built when first needed
         self.appliers: dict[str, Apply] = {
             meetings.MeetingHeld.TYPE: self._meeting_held,
@@ -186,8 +191,7 @@ class OwnDocuments:
     async def replay(self, events: Iterable[Event]) -> Done:
         """Apply each transaction's events (oldest first), each group in one transaction."""
         done = Done()
-        key: Callable[[Event], Any] = lambda e: (e.envelope.source, e.envelope.recorded_at)  # noqa: E731
-        for _, grouped in itertools.groupby(events, key=key):
+        for _, grouped in itertools.groupby(events, key=_transaction):
             group = list(grouped)
             head = group[0].envelope
             apply = self.appliers.get(head.type)
@@ -197,13 +201,13 @@ class OwnDocuments:
             outbox = self.outboxes[head.source.service]
             try:
                 await in_transaction(self.client, _replaying(outbox, apply, group))
-            except (PyMongoError, ReplayMismatch, DomainError) as exc:
+            except Exception as exc:  # one record that cannot be replayed stops no other
                 reason = f"{head.event_id} {head.type} {head.unit}: {type(exc).__name__}: {exc}"
                 log.warning("replay_failed", reason=reason)
                 done.failed.append(reason)
                 continue
             done.replayed += len(group)
-        done.numbers = self.numbers
+        done.numbers = len(self.recovered)
         return done
 
     # -- meetings ---------------------------------------------------------------------------
@@ -329,7 +333,8 @@ class OwnDocuments:
         """Recorded once finished, or the end of a plan, with the recommendations it issued."""
         head = group[0]
         supervision_id = head.payload.supervision_id
-        if await self.items.find("supervision_plans", supervision_id) is None:
+        plans = self.items.db[collection_of(SUPERVISION)]
+        if await plans.find_one({"_id": supervision_id}, {"_id": 1}, session=session) is None:
             await self._by(self.supervisions.record)(session, group)
             return
         envelopes = await self._take(session, group, SUPERVISION, "finished", supervision_id)
@@ -375,7 +380,7 @@ class OwnDocuments:
             upsert=True,
             session=session,
         )
-        self.numbers += 1
+        self.recovered.add(str(event.envelope.event_id))  # a set: the work may be retried
 
     async def _erased(self, session: AsyncClientSession, group: list[Event]) -> None:
         from deploy.erasure import erase_again
