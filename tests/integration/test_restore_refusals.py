@@ -35,12 +35,18 @@ pytestmark = pytest.mark.integration
 
 
 async def backed_up_after_one_meeting(instance: Instance, tmp_path: Path) -> Archive:
-    """The archive of an instance that recorded one standing-committee meeting."""
+    """The archive of an instance that recorded one standing-committee meeting, taken with
+    mongod keeping 10 minutes of history for the run, and its own setting again after."""
+    window = "minSnapshotHistoryWindowInSeconds"
     async with instance:
         meeting = standing("tt-1", "2025-03-04", "regular")
         await post(instance.meetings, f"/units/{DISTRICT}/meetings", meeting)
         await instance.settled()
-        return await backup(instance.settings, tmp_path)
+        async with databases(instance.settings) as client:
+            was = (await client.admin.command({"getParameter": 1, window: 1}))[window]
+            archive = await backup(instance.settings, tmp_path, history_window=600)
+            assert (await client.admin.command({"getParameter": 1, window: 1}))[window] == was
+        return archive
 
 
 async def test_a_forged_record_claiming_this_instances_stream_is_neither_replayed_nor_numbered(
