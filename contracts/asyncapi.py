@@ -46,6 +46,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "oversight": "oversight",
     "coordination": "reporting",
     "reporting": "reporting",
+    "privacy": "reporting",
     "hierarchy": "hierarchy",
     "outbox": EVERY_TOPIC,
 }

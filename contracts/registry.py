@@ -20,6 +20,7 @@ from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
 from contracts.outbox import EventParked
 from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
+from contracts.privacy import PRIVACY_EVENTS
 from contracts.versioning import DECLARED, Payload, Upcaster, event_type, event_version
 
 P = TypeVar("P", bound=BaseModel)
@@ -135,7 +136,7 @@ REGISTRY.register(MeetingCancelled)
 REGISTRY.register(MeetingCorrected)
 for _model in OVERSIGHT_EVENTS:
     REGISTRY.register(_model)
-for _model in COORDINATION_EVENTS:
+for _model in (*COORDINATION_EVENTS, *PRIVACY_EVENTS):
     REGISTRY.register(_model)
 REGISTRY.register(EventParked)
 

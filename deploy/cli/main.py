@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from deploy.cli.backup import backup_app
 from deploy.cli.common import (
     DirOption,
     KafkaPortOption,
@@ -46,6 +47,7 @@ for sub_app, name in [
     (projections_app, "projections"),
 ]:
     app.add_typer(sub_app, name=name)
+app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase
 
 
 @app.command("run")

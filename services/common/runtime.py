@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -21,6 +22,7 @@ from services.common.limits import event_limit
 from services.common.logging import get_logger
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
+from services.common.retention import OutboxPruner
 from services.common.settings import Settings
 from services.common.trust import lineage_of
 
@@ -55,6 +57,7 @@ class Runtime:
             prepare=self.ensure_topics,
             mark_delay=settings.fault_delay_before_mark_ms / 1000,
         )
+        self.pruner = OutboxPruner(self.outbox, timedelta(days=settings.outbox_retention_days))
 
     def _signer(self) -> Signer | None:
         if self.settings.keys_dir is not None:
@@ -88,13 +91,16 @@ class Runtime:
             await self.feed.restore()
             self.feed.consumer.start()
         if relay and self.settings.relay:
+            await self.pruner.create_index()
             self.relay.start()
+            self.pruner.start()  # where the rows are published, they are pruned
         log.info("service_started", instance=self.settings.instance, units=self.settings.units)
 
     async def stop(self) -> None:
         if self.feed is not None:
             await self.feed.consumer.stop()
         await self.relay.stop()
+        await self.pruner.stop()
         with contextlib.suppress(Exception):
             await self.broker.stop()
         await self.mongo.close()

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         " does (several HTTP worker processes of one instance share one relay).",
     )
     relay_batch: int = Field(default=500, ge=1)
+    outbox_retention_days: float = Field(
+        default=30,
+        gt=0,
+        description="HDND_OUTBOX_RETENTION_DAYS: published outbox rows older than this are"
+        " deleted (the topics keep the events; rows may hold opinion texts, petition summaries).",
+    )
     fault_delay_before_mark_ms: int = Field(
         default=0,
         ge=0,

@@ -25,6 +25,7 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
+from contracts.privacy import PersonalDataErased
 from services.reporting.figures.base import Contribution, Rate, folds
 from services.reporting.periods import InvalidPeriod, month_start, parse_period
 
@@ -79,6 +80,11 @@ def delegates_declared(_: Decoded[CouncilDelegatesDeclared]) -> list[Contributio
 @folds(CouncilStaffDeclared)
 def staff_declared(_: Decoded[CouncilStaffDeclared]) -> list[Contribution]:
     return []  # a stock: served by the coordination extra
+
+
+@folds(PersonalDataErased)
+def personal_data_erased(_: Decoded[PersonalDataErased]) -> list[Contribution]:
+    return []  # an erasure changes texts, never what was counted
 
 
 @folds(ReportFiled)
