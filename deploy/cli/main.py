@@ -57,16 +57,21 @@ def run(
     mongo_port: MongoPortOption = DEFAULT_MONGO_PORT,
     province: Annotated[str, typer.Option(help="Province the services serve.")] = "12",
     sample: Annotated[bool, typer.Option(help="Load the sample data.")] = True,
+    tls: Annotated[
+        bool, typer.Option(help="HTTPS on 127.0.0.1:8443 (Caddy's local CA), not HTTP on :8100.")
+    ] = False,
 ) -> None:
-    """Start the servers and the three services, load the sample, serve until Ctrl-C."""
+    """Start the servers, the three services and the proxy that serves them under one origin,
+    load the sample, serve until Ctrl-C."""
     import signal
     import threading
 
+    from deploy.proxy import LocalProxy, ProxySite
     from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
     from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
-    from services.common.settings import Settings
+    from services.common.settings import PUBLIC_PATHS, Settings
 
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
     try:
@@ -94,9 +99,14 @@ def run(
         }
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
         viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
-        with running_services(
-            endpoints, [province], base_dir / "logs", extra_env=extra_env
-        ) as services:
+        site = ProxySite(tls=tls)
+        proxy = LocalProxy(base_dir, site)
+        with (
+            running_services(
+                endpoints, [province], base_dir / "logs", extra_env=extra_env
+            ) as services,
+            proxy.running(),
+        ):
             urls = {name: s.url for name, s in services.items()}
             if sample:
                 outcome = load_sample(urls, Hierarchy.load(), province, token=secretary)
@@ -106,9 +116,9 @@ def run(
                     f" ({outcome['seconds']} giây)"
                 )
             console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
-            for name, url in urls.items():
-                console.print(f"  {name:<10} {url}/docs", highlight=False)
-            r = urls["reporting"]
+            r = site.origin  # the browser's one origin: every service under its path
+            for name in urls:
+                console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
             # The token rides in the fragment: the page keeps it, no server or log sees it.
             console.print(
                 f"  workspace  {r}/workspace/#token={secretary}\n"
@@ -127,12 +137,20 @@ def run(
                 highlight=False,
                 soft_wrap=True,
             )
+            ca = f"--cacert {proxy.root_certificate} " if tls else ""
             console.print(
-                f"  try        curl -s -H 'Authorization: Bearer {secretary}'"
+                f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
                 f" '{r}/units/{province}/summary?period=2025-H1'",
                 highlight=False,
                 soft_wrap=True,
             )
+            if tls:
+                console.print(
+                    f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
+                    f" {proxy.root_certificate} is imported (README, Production)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
             while not stop.wait(0.5):
                 for s in services.values():
@@ -140,6 +158,8 @@ def run(
                         console.print(f"[red]{s.name} exited[/red]; see its log")
                         stop.set()
             console.print("stopping services …")
+    except StackError as exc:
+        raise fail(exc) from exc
     finally:
         if endpoints.managed:
             stack.down()

@@ -11,6 +11,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.auth import caller_if_any
 from services.common.docs import install_docs
@@ -18,13 +20,17 @@ from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.limits import RequestBodyLimit
 from services.common.logging import configure_logging
 from services.common.security import SecurityHeaders
-from services.common.settings import Settings
+from services.common.settings import PUBLIC_PATHS, Settings
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
 # The status each kind of refusal travels with; the most specific class wins.
 STATUS: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403}
+
+
+# Set by the proxy (deploy/Caddyfile) on what it forwards to a service under its public path.
+FORWARDED_PREFIX = "x-forwarded-prefix"
 
 
 # Where a request carries a field; a refusal's field that starts with one is located already.
@@ -102,6 +108,26 @@ def service_settings(name: str, settings: Settings | None) -> Settings:
     return settings
 
 
+class PublicPath:
+    """ASGI middleware: the service also answers under the path the proxy gives it (its
+    `PUBLIC_PATHS` entry, `/meetings`), kept in the URL the proxy forwards. Such a request
+    gets that path as its ASGI root_path, so it is routed without it and what the service
+    writes about itself names it: the OpenAPI document's `servers`, the /docs page's
+    document URL. The proxy says it forwarded the request (`X-Forwarded-Prefix` naming that
+    path): the path alone cannot tell, since meetings has routes of its own under
+    /meetings/. A request on the service's own port is left as it is."""
+
+    def __init__(self, app: ASGIApp, path: str) -> None:
+        self.app, self.path = app, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and Headers(scope=scope).get(FORWARDED_PREFIX) == self.path:
+            root = scope.get("root_path", "") + self.path
+            if scope["path"] == root or scope["path"].startswith(root + "/"):
+                scope = {**scope, "root_path": root}
+        await self.app(scope, receive, send)
+
+
 class _Configured(Protocol):
     @property
     def settings(self) -> Settings: ...
@@ -117,8 +143,8 @@ def service_app(
     routers: Iterable[APIRouter],
 ) -> FastAPI:
     """The HTTP app of the service `name`: `service` is its `app.state.<name>`, started with the
-    app and stopped when it shuts down; its routers, then health and readiness; browsers may
-    call it from the origins its settings allow (CORS)."""
+    app and stopped when it shuts down; its routers, then health and readiness, under its
+    public path too; browsers may call it from the origins its settings allow (CORS)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,14 +166,17 @@ def service_app(
     app.add_middleware(RequestBodyLimit, max_bytes=service.settings.request_max_bytes)  # 413
     app.add_middleware(SecurityHeaders)  # outside it: a 413 carries the headers too
     # The workspace page (served by reporting) records into meetings and oversight on their
-    # own origins: the browser may call any service from the configured origins only.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=service.settings.cors_origins,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type"],
-        max_age=3600,
-    )
+    # own origins unless the proxy serves all under one (then no CORS): listed origins only.
+    if service.settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=service.settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=3600,
+        )
+    if PUBLIC_PATHS[name]:
+        app.add_middleware(PublicPath, path=PUBLIC_PATHS[name])
     for router in routers:
         app.include_router(router)
     install_common_routes(app, ready)

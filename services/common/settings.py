@@ -13,12 +13,12 @@ from contracts import Topics
 
 SERVICE_PORTS = {"meetings": 8101, "oversight": 8102, "reporting": 8103}
 """Each service's HTTP port on one machine: `python -m services.<name>`, `hdnd serve`, `hdnd run`
-and the URLs browsers use by default."""
+and the proxy in front of them."""
 
 
-def local_url(service: str, host: str = "127.0.0.1") -> str:
-    """Where a service listens on this machine by default."""
-    return f"http://{host}:{SERVICE_PORTS[service]}"
+PUBLIC_PATHS = {"meetings": "/meetings", "oversight": "/oversight", "reporting": ""}
+"""Where each service lives under the one origin the proxy serves (deploy/Caddyfile): the
+browser reaches every service there, so the pages need no other origin and no CORS."""
 
 
 class Settings(BaseSettings):
@@ -129,10 +129,10 @@ class Settings(BaseSettings):
         " larger than this (or than the broker takes) is parked, not retried forever.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: [local_url("reporting"), local_url("reporting", "localhost")],
+        default_factory=list,
         description="HDND_CORS_ORIGINS: comma-separated origins whose pages may call this"
-        " service from a browser (the workspace served by reporting calls meetings and"
-        " oversight on their own ports).",
+        " service from a browser; none by default: behind the proxy the pages and every"
+        " service share one origin. Only where browsers reach services on their own ports.",
     )
     api_docs: bool = Field(
         default=True,
@@ -140,11 +140,12 @@ class Settings(BaseSettings):
         " document stays, the workspace's forms are drawn from it.",
     )
     meetings_url: str = Field(
-        default=local_url("meetings"),
-        description="HDND_MEETINGS_URL: where browsers reach the meetings service.",
+        default=PUBLIC_PATHS["meetings"],
+        description="HDND_MEETINGS_URL: where browsers reach the meetings service (a path"
+        " under the proxy's origin, or another origin allowed by its HDND_CORS_ORIGINS).",
     )
     oversight_url: str = Field(
-        default=local_url("oversight"),
+        default=PUBLIC_PATHS["oversight"],
         description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
     )
 

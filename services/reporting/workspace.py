@@ -2,8 +2,9 @@
 
 The page, its scripts and its service worker are served here, from files in the package, so
 a council office without internet has everything; records go straight from the browser to
-the service that owns them (meetings and oversight on their own origins, allowed by CORS in
-`services.common.http`), and what cannot be sent waits in the browser's outbox (IndexedDB).
+the service that owns them (behind the proxy, on this origin under /meetings and /oversight;
+else on their own origins, allowed by CORS in `services.common.http`), and what cannot be
+sent waits in the browser's outbox (IndexedDB).
 
 Forms are drawn in the browser from each service's OpenAPI request schemas; this module adds
 only what the schemas cannot give: where the services are, and units found by name.
@@ -41,8 +42,10 @@ SEARCH_LIMIT = 20
 
 
 def _origin(url: str) -> str:
+    """A service's origin for the CSP: its own, or this page's when the URL is a path (the
+    proxy serves every service under one origin)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "'self'"
 
 
 def _headers(request: Request) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,16 +84,18 @@ class Listener:
 
 @dataclass
 class Workspace:
-    """The running system: each service's app (with an API client) and its listener."""
+    """The running system: each service's app (with an API client) and its listener, and the
+    `origin` a browser uses when a proxy serves them all (else reporting's own)."""
 
     apps: dict[str, Running]
     listeners: dict[str, Listener]
     settings: Settings
     screenshots: Path = field(default=SCREENSHOTS)
+    origin: str | None = None
 
     @property
     def url(self) -> str:
-        return self.listeners["reporting"].url
+        return self.origin or self.listeners["reporting"].url
 
     def signed_in(self, unit: str = "12") -> str:
         """The workspace URL that signs a secretary of `unit` in (as `make run` prints it)."""
@@ -114,22 +116,36 @@ async def workspace(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Worksp
         }
     )
     async with AsyncExitStack() as stack:
-        apps = {
-            name: await start_app(stack, build(settings), f"http://{name}")
-            for name, build in APPS.items()
-        }
-        listeners = {name: Listener(apps[name].app, port) for name, port in ports.items()}
-        for listener in listeners.values():
-            await listener.start()
-            stack.push_async_callback(listener.stop)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        yield Workspace(apps, listeners, settings)
+        yield await serving(stack, settings, ports)
+
+
+async def serving(stack: AsyncExitStack, settings: Settings, ports: dict[str, int]) -> Workspace:
+    """Each service's app running (its lifespan in `stack`) and listening on its port."""
+    apps = {
+        name: await start_app(stack, build(settings), f"http://{name}")
+        for name, build in APPS.items()
+    }
+    listeners = {name: Listener(apps[name].app, port) for name, port in ports.items()}
+    for listener in listeners.values():
+        await listener.start()
+        stack.push_async_callback(listener.stop)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return Workspace(apps, listeners, settings)
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+@asynccontextmanager
+async def chromium(*args: str) -> AsyncIterator[Browser]:
+    """Debian's chromium with our arguments and `args`."""
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args]
+        )
         yield launched
         await launched.close()
 

@@ -19,7 +19,7 @@ self.addEventListener('activate', (event) => {
 
 function cacheable(url) {
   return (url.origin === self.location.origin && url.pathname.startsWith('/workspace/') && url.pathname !== '/workspace/units')
-    || url.pathname === '/openapi.json';
+    || url.pathname.endsWith('/openapi.json'); // a service's own port, or its path behind the proxy
 }
 
 self.addEventListener('fetch', (event) => {
