@@ -20,7 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
 from services.reporting.figures import complete, rates_of
-from services.reporting.periods import Period, month_start
+from services.reporting.periods import Period, month_end, month_start
 
 ViewName = Literal["as_it_was", "as_today"]
 
@@ -74,22 +74,27 @@ class Extras:
 
 
 class Extra(Protocol):
-    """Figures not folded per month (stocks such as seats, obligations due by a date): for
-    each unit asked (a unit of one era: as it was, only that council's days count), what to
-    add to its summed monthly figures for the period."""
+    """Figures not folded per month (stocks such as seats, obligations due by a date): what
+    to add to a unit's own and total figures for the period, and to the total of each of
+    its `children`'s rows (as it was, only while it was a child of the unit: every unit is
+    of one era, and only that council's days count)."""
 
     async def __call__(
-        self, units: Sequence[Unit], period: Period, view: ViewName
+        self, unit: Unit, children: Sequence[Unit], period: Period, view: ViewName
     ) -> dict[str, Extras]: ...
 
 
 async def with_extras(
-    extras: Sequence[Extra], units: Sequence[Unit], period: Period, view: ViewName
+    extras: Sequence[Extra],
+    unit: Unit,
+    children: Sequence[Unit],
+    period: Period,
+    view: ViewName,
 ) -> dict[str, Extras]:
-    added: dict[str, Extras] = {u.code: Extras() for u in units}
+    added: dict[str, Extras] = {u.code: Extras() for u in (unit, *children)}
     for extra in extras:
-        for code, figures in (await extra(units, period, view)).items():
-            added.setdefault(code, Extras()).update(figures)
+        for code, figures in (await extra(unit, children, period, view)).items():
+            added[code].update(figures)
     return added
 
 
@@ -139,13 +144,13 @@ class Views(_UnitMonthsReader):
         per_child: dict[str, Counter[str]] = {}
         async for doc in self.unit_months.find({"parent": code, "month": months}, figures_only):
             per_child.setdefault(doc["unit"], Counter()).update(doc.get("total", {}))
-        children = {c.code: c for c in self.hierarchy.children(code, unit.era)}
+        children = children_during(self.hierarchy, code, first, last)
         for child_code in per_child:
             if child_code not in children and (child := self.hierarchy.find(child_code, unit.era)):
                 children[child_code] = child
         ordered = sorted(children.values(), key=lambda c: c.code)
         if self.extras:
-            added = await with_extras(self.extras, [unit, *ordered], period, "as_it_was")
+            added = await with_extras(self.extras, unit, ordered, period, "as_it_was")
             total.update(added[unit.code].total)
             own.update(added[unit.code].own)
             for child in ordered:
@@ -276,6 +281,20 @@ def era_months(period: Period, era: Era) -> tuple[str, str]:
     return (before if era == "legacy" else after) or (period.last, period.first)
 
 
+def children_during(hierarchy: Hierarchy, code: str, first: str, last: str) -> dict[str, Unit]:
+    """The units that were children of `code` on some day of the months `first`..`last` (of
+    one era), by code: those of the first day, of the day it opens (see `Hierarchy.opens`)
+    and of every change within them."""
+    start, end = month_start(first), month_end(last)
+    changes = [hierarchy.opens(code), *hierarchy.change_dates(era_of(start))]
+    days = [start, *(d for d in changes if start < d <= end)]
+    found: dict[str, Unit] = {}
+    for day in days:
+        if hierarchy.find(code, day) is not None:
+            found.update((c.code, c) for c in hierarchy.children(code, day))
+    return found
+
+
 def absorbed_into(hierarchy: Hierarchy, code: str, field: str) -> list[str]:
     """2025 units whose figures are `code`'s today. For totals, only those of its own level:
     a unit dissolved into its parent is already inside the parent's total."""
@@ -383,7 +402,7 @@ class TodayViews(_UnitMonthsReader):
             if unit.level == "commune":
                 rule = placed
         if self.extras:
-            added = await with_extras(self.extras, [unit, *children], period, "as_today")
+            added = await with_extras(self.extras, unit, children, period, "as_today")
             owns[code].update(added[code].own)
             for c in children:
                 child_totals[c.code].update(added[c.code].total)

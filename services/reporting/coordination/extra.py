@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.common.hierarchy import REFORM_DATE, Hierarchy, Unit, era_of
@@ -31,14 +32,21 @@ from services.reporting.views import Extras, ViewName, absorbed_into, legacy_sou
 
 
 def members(
-    hierarchy: Hierarchy, unit: Unit, day: date, view: ViewName, whole: bool = True
+    hierarchy: Hierarchy,
+    unit: Unit,
+    day: date,
+    view: ViewName,
+    whole: bool = True,
+    under: str | None = None,
 ) -> list[Unit]:
     """The units whose own declarations and reports count in `unit` on `day`: in its own
-    council's figures, or (`whole`) in its total."""
+    council's figures, or (`whole`) in its total; as it was, with `under`, only while `unit`
+    is a child of that unit (its row in its parent's summary)."""
     if view == "as_it_was":
-        if era_of(day) != unit.era or hierarchy.find(unit.code, day) is None:
+        then = hierarchy.find(unit.code, day)
+        if era_of(day) != unit.era or then is None or under not in (None, then.parent):
             return []
-        return [hierarchy.unit(unit.code, day), *_below(hierarchy, unit.code, day, whole)]
+        return [then, *_below(hierarchy, unit.code, day, whole)]
     field = "total" if whole else "own"
     found: list[Unit] = []
     for code in absorbed_into(hierarchy, unit.code, field):
@@ -72,6 +80,20 @@ def stock_day(hierarchy: Hierarchy, unit: Unit, period: Period, view: ViewName) 
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What is summed into `figures`: `unit`'s own council's, or (`whole`) its total, as it
+    was only while under `under` (see `members`)."""
+
+    unit: Unit
+    whole: bool
+    figures: Counter[str]
+    under: str | None = None
+
+    def members(self, hierarchy: Hierarchy, day: date, view: ViewName) -> list[Unit]:
+        return members(hierarchy, self.unit, day, view, self.whole, self.under)
+
+
 class CoordinationExtra:
     """`Extra` of services.reporting.views: stocks and reports due / missing per unit."""
 
@@ -83,13 +105,14 @@ class CoordinationExtra:
         self.today = today
 
     async def __call__(
-        self, units: Sequence[Unit], period: Period, view: ViewName
+        self, unit: Unit, children: Sequence[Unit], period: Period, view: ViewName
     ) -> dict[str, Extras]:
-        added: dict[str, Extras] = {u.code: Extras() for u in units}
+        added = {u.code: Extras() for u in (unit, *children)}
+        under = unit.code if view == "as_it_was" else None
         parts = [
-            (unit, whole, added[unit.code].total if whole else added[unit.code].own)
-            for unit in units
-            for whole in (False, True)
+            Part(unit, False, added[unit.code].own),
+            Part(unit, True, added[unit.code].total),
+            *(Part(child, True, added[child.code].total, under) for child in children),
         ]
         await self._stocks(parts, period, view)
         await self._reports(parts, period, view)
@@ -97,11 +120,11 @@ class CoordinationExtra:
 
     async def _stocks(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
         by_day: dict[date, list[tuple[list[str], Counter[str]]]] = {}
-        for unit, whole, figures in parts:
-            day = stock_day(self.hierarchy, unit, period, view)
+        for part in parts:
+            day = stock_day(self.hierarchy, part.unit, period, view)
             if day is not None:
-                counted = [m.code for m in members(self.hierarchy, unit, day, view, whole)]
-                by_day.setdefault(day, []).append((counted, figures))
+                counted = [m.code for m in part.members(self.hierarchy, day, view)]
+                by_day.setdefault(day, []).append((counted, part.figures))
         for day, counted_in in by_day.items():
             everyone = {m for ms, _ in counted_in for m in ms}
             try:
@@ -119,12 +142,12 @@ class CoordinationExtra:
 
     async def _reports(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
         today = self.today()
-        passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(f, []) for _, _, f in parts]
+        passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
         for month in period.months():
             for obligation in obligations_due_in(month):
                 day = month_start(month)
-                for (unit, whole, figures), (_, owed) in zip(parts, passed, strict=True):
-                    for member in members(self.hierarchy, unit, day, view, whole):
+                for part, (figures, owed) in zip(parts, passed, strict=True):
+                    for member in part.members(self.hierarchy, day, view):
                         figures["reports_due"] += 1
                         if due_on(member.level, obligation) < today:
                             owed.append((member.code, obligation.key))
@@ -136,6 +159,3 @@ class CoordinationExtra:
             missing = sum(1 for pair in owed if pair not in filed)
             if missing:
                 figures["reports_missing"] += missing
-
-
-Part = tuple[Unit, bool, Counter[str]]  # a unit, whole (its total) or not (its own), the sums
