@@ -16,6 +16,7 @@ The issue's case: Xã Tủa Sín Chải (03529 from 2025-07-01) has no unit belo
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
@@ -24,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import docx
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -200,6 +202,11 @@ async def test_a_2025_commune_shows_none_of_its_legacy_namesakes_figures(
     # Làng Mô's figures are its own, before the reform (and in its district's row).
     lang_mo = await summary(sample, TUA_SIN_CHAI, "2025-H1", "as_it_was")
     assert lang_mo["unit"]["name"] == "Xã Làng Mô" and lang_mo["figures"] == lang_mo["own"]
+    # The report document says so, from the same summary.
+    r = await sample.get(f"/units/{TUA_SIN_CHAI}/report", params={"period": "2025-9M"})
+    assert r.status_code == 200, r.text
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
+    assert "Có 1 báo cáo định kỳ đến hạn phải gửi" in text, text
 
 
 # -- random histories -------------------------------------------------------------------------
