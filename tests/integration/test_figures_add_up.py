@@ -42,11 +42,10 @@ from contracts.coordination import (
     ReportFiled,
     TaskSet,
 )
-from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from deploy.local import Endpoints
 from deploy.sample import SAMPLE_PROVINCE, record_sample
 from services.common.errors import DomainError
-from services.common.hierarchy import Hierarchy, Unit
+from services.common.hierarchy import Hierarchy
 from services.common.hierarchy.units import ERAS
 from services.common.mongo import Document, in_transaction
 from services.common.outbox import Outbox
@@ -61,8 +60,9 @@ from services.reporting.periods import month_end, month_start, parse_period
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views, eras_of
 from services.reporting.wiring import Reporting
-from tests.builders import held_voter_contact, legacy_province, province_2025
+from tests.builders import held_voter_contact, legacy_province
 from tests.conftest import Running, bearer, eventually, isolated_settings, start_app
+from tests.unit.test_hierarchy_changes import LEGACY, NEW, POOL
 
 pytestmark = pytest.mark.integration
 
@@ -211,72 +211,30 @@ async def test_a_2025_commune_shows_none_of_its_legacy_namesakes_figures(
 
 # -- random histories -------------------------------------------------------------------------
 
-# Legacy: Tỉnh Một (01) with two districts, Tỉnh Hai (02) with one. 2025: Tỉnh Một takes both
-# in; its commune 00001 succeeds the legacy 00002 (not 00001, which went into 00003), 00003 is
-# divided between 00003 (its default successor) and 00004; Tỉnh Mới (02) reuses the code of
-# Tỉnh Hai, whose history it does not carry, with a commune of no legacy history.
+# The tree of the hierarchy-change tests (Tỉnh Một, 01, with two districts; in 2025 Tỉnh Một
+# and Tỉnh Hai, 02, with three communes each) and a legacy Tỉnh Hai (02) whose code the 2025
+# Tỉnh Hai reuses without carrying its history: legacy 01 and 02 both went into 2025 01. Most
+# commune codes name other councils after the reform: 2025 00001 succeeds legacy 00002 and
+# 00005 (legacy 00001 went into 00003), legacy 00003 is divided between 00003 (its default
+# successor) and 00002, and 00004..00006 of 2025 have no legacy history.
 TREE = Hierarchy.from_units(
-    [
-        *legacy_province(
-            "01",
-            "Tỉnh Một",
-            {
-                "001": ("Huyện Một", {"00001": "Xã Một", "00002": "Xã Hai"}),
-                "002": ("Huyện Hai", {"00003": "Xã Ba", "00004": "Xã Bốn"}),
-            },
-        ),
-        *legacy_province("02", "Tỉnh Hai", {"003": ("Huyện Ba", {"00005": "Xã Năm"})}),
-        *province_2025("01", "Tỉnh Một", {"00001": "Xã Tân Hai", "00003": "Xã Tân Ba"}),
-        *province_2025("02", "Tỉnh Mới", {"00006": "Xã Sáu"}),
-        Unit("00004", "Xã Tân Bốn", "commune", "01", "2025"),
-    ],
+    [*LEGACY, *legacy_province("02", "Tỉnh Hai", {"003": ("Huyện Ba", {"00005": "Xã Năm"})}), *NEW],
     {
         "00001": ["00003"],
         "00002": ["00001"],
-        "00003": ["00003", "00004"],
-        "00004": ["00004"],
-        "00005": ["00004"],
+        "00003": ["00003", "00002"],
+        "00004": ["00002"],
+        "00005": ["00001"],
     },
 )
-# Changes the registry may record in either era, each from the first of a month (a month
-# document shows the parent on its last day: a change inside a month splits it by day only).
-CHANGES = [
-    HierarchyChanged(change_no=no, effective=effective, change=change)
-    for no, effective, change in [
-        (1, date(2024, 4, 1), Reparent(unit="00002", parent="002")),
-        (2, date(2024, 2, 1), Rename(unit="001", name="Huyện Mới")),
-        (
-            3,
-            date(2024, 7, 1),
-            Merge(
-                units=["00003", "00004"],
-                into="00009",
-                established=NewUnit(code="00009", name="Xã Chín", parent="002"),
-            ),
-        ),
-        (4, date(2025, 1, 1), Merge(units=["001"], into="002")),
-        (5, date(2025, 10, 1), Reparent(unit="00001", parent="02")),
-        (6, date(2025, 9, 1), Dissolve(unit="00006")),
-        (
-            7,
-            date(2026, 1, 1),
-            Divide(
-                unit="00003",
-                into=["00010", "00011"],
-                established=[
-                    NewUnit(code="00010", name="Xã Mười"),
-                    NewUnit(code="00011", name="Xã Mười Một"),
-                ],
-            ),
-        ),
-        (8, date(2026, 3, 1), Merge(units=["00004"], into="00001")),
-    ]
-]
+# Their changes in both eras that take effect on the first of a month (a month document shows
+# the parent on its last day: a change inside a month splits that month exactly by day only).
+CHANGES = [c for c in POOL if c.effective.day == 1]
 TODAY = date(2026, 5, 1)
 SOURCE = Source(service="reporting", instance="prop")
 CODES = sorted(
     {u.code for era in ("legacy", "2025") for u in TREE.units(era)} | {"00009", "00010", "00011"}
-)
+)  # with the units the changes establish
 REPORTS = ["2024-H1", "2024-9M", "2024", "2025-H1", "2025-9M", "2025"]
 TASK_PERIODS = ["2024-Q4", "2025-Q2", "2025-Q3", "2025-H2", "2026-Q1"]
 GENERATED_PERIODS = [*PERIODS, "2024", "2025-06", "2025-07", "2026", "2024-11..2025-02"]
