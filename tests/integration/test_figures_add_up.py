@@ -113,7 +113,11 @@ async def sample(servers: Endpoints, unit_keys: Path) -> AsyncIterator[httpx.Asy
         runtimes = [apps[name].app.state[name].runtime for name in apps]
         reporting: Reporting = apps["reporting"].app.state.reporting
 
+        intake = apps["oversight"].app.state.oversight.intake.status  # opens items of meetings
+
         async def counted() -> None:
+            meetings = await runtimes[0].outbox.rows.count_documents({})
+            assert intake.handled >= meetings and intake.caught_up
             assert [await r.outbox.pending_count() for r in runtimes] == [0, 0, 0]
             published = [await r.outbox.rows.count_documents({}) for r in runtimes]
             projector, coordination = reporting.consumer.status, reporting.coordination.consumer
