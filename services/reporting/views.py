@@ -2,7 +2,10 @@
 
 A summary adds the unit's `total` counters (its own council plus every unit below it, as the
 hierarchy stood when each event happened) over the months of the period, and lists the units
-that were its children during that period with their totals.
+that were its children during that period with their totals. As it was, a summary is of one
+council: a code names one per era, so a period that straddles the 2025 reform counts only the
+months of the era of the unit that answers; as today, the history mapped onto today's units.
+Every figure, folded or not (`Extra`), obeys total = own + the children's totals.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
 from services.reporting.figures import complete, rates_of
-from services.reporting.periods import Period, month_start
+from services.reporting.periods import Period, month_end, month_start
 
 ViewName = Literal["as_it_was", "as_today"]
 
@@ -57,22 +60,41 @@ def _unit_json(unit: Unit) -> dict[str, Any]:
     return {"code": unit.code, "name": unit.name, "level": unit.level, "era": unit.era}
 
 
+@dataclass
+class Extras:
+    """What an extra adds to one unit's summary: to its own council's figures and to its
+    total (its own and every council below it)."""
+
+    own: Counter[str] = field(default_factory=Counter)
+    total: Counter[str] = field(default_factory=Counter)
+
+    def update(self, other: Extras) -> None:
+        self.own.update(other.own)
+        self.total.update(other.total)
+
+
 class Extra(Protocol):
-    """Figures not folded per month (stocks such as seats, obligations due by a date): for
-    each unit asked, what to add to its summed monthly figures for the period."""
+    """Figures not folded per month (stocks such as seats, obligations due by a date): what
+    to add to a unit's own and total figures for the period, and to the total of each of
+    its `children`'s rows (as it was, only while it was a child of the unit: every unit is
+    of one era, and only that council's days count)."""
 
     async def __call__(
-        self, units: Sequence[Unit], period: Period, view: ViewName
-    ) -> dict[str, Counter[str]]: ...
+        self, unit: Unit, children: Sequence[Unit], period: Period, view: ViewName
+    ) -> dict[str, Extras]: ...
 
 
 async def with_extras(
-    extras: Sequence[Extra], units: Sequence[Unit], period: Period, view: ViewName
-) -> dict[str, Counter[str]]:
-    added: dict[str, Counter[str]] = {u.code: Counter() for u in units}
+    extras: Sequence[Extra],
+    unit: Unit,
+    children: Sequence[Unit],
+    period: Period,
+    view: ViewName,
+) -> dict[str, Extras]:
+    added: dict[str, Extras] = {u.code: Extras() for u in (unit, *children)}
     for extra in extras:
-        for code, figures in (await extra(units, period, view)).items():
-            added.setdefault(code, Counter()).update(figures)
+        for code, figures in (await extra(unit, children, period, view)).items():
+            added[code].update(figures)
     return added
 
 
@@ -105,10 +127,14 @@ class Views(_UnitMonthsReader):
         return found[-1] if found else None
 
     async def summary(self, code: str, period: Period) -> UnitSummary | None:
+        """The figures of the council `code` names during the period (see `unit_in`), over
+        the months of its own era only: a code reused in 2025 names another council, whose
+        figures are never joined to its legacy namesake's (as today maps those onto it)."""
         unit = self.unit_in(code, period)
         if unit is None:
             return None
-        months = {"$gte": period.first, "$lte": period.last}
+        first, last = era_months(period, unit.era)
+        months = {"$gte": first, "$lte": last}
         total: Counter[str] = Counter()
         own: Counter[str] = Counter()
         figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
@@ -118,19 +144,17 @@ class Views(_UnitMonthsReader):
         per_child: dict[str, Counter[str]] = {}
         async for doc in self.unit_months.find({"parent": code, "month": months}, figures_only):
             per_child.setdefault(doc["unit"], Counter()).update(doc.get("total", {}))
-        children: dict[str, Unit] = {}
-        for era in eras_of(period):
-            if self.hierarchy.find(code, era):
-                children.update((c.code, c) for c in self.hierarchy.children(code, era))
+        children = children_during(self.hierarchy, code, first, last)
         for child_code in per_child:
-            if child_code not in children and (child := self.unit_in(child_code, period)):
+            if child_code not in children and (child := self.hierarchy.find(child_code, unit.era)):
                 children[child_code] = child
         ordered = sorted(children.values(), key=lambda c: c.code)
         if self.extras:
-            added = await with_extras(self.extras, [unit, *ordered], period, "as_it_was")
-            total.update(added[unit.code])
+            added = await with_extras(self.extras, unit, ordered, period, "as_it_was")
+            total.update(added[unit.code].total)
+            own.update(added[unit.code].own)
             for child in ordered:
-                per_child.setdefault(child.code, Counter()).update(added[child.code])
+                per_child.setdefault(child.code, Counter()).update(added[child.code].total)
         rows = [(child, complete(per_child.get(child.code, Counter()))) for child in ordered]
         return UnitSummary(unit, period, complete(total), complete(own), rows)
 
@@ -251,6 +275,36 @@ def split_at_reform(period: Period) -> tuple[tuple[str, str] | None, tuple[str, 
     return before, after
 
 
+def era_months(period: Period, era: Era) -> tuple[str, str]:
+    """The months of `period` in `era` (an inclusive range; empty, first > last, if none)."""
+    before, after = split_at_reform(period)
+    return (before if era == "legacy" else after) or (period.last, period.first)
+
+
+def children_during(hierarchy: Hierarchy, code: str, first: str, last: str) -> dict[str, Unit]:
+    """The units that were children of `code` on some day of the months `first`..`last` (of
+    one era), by code: those of the first day, of the day it opens (see `Hierarchy.opens`)
+    and of every change within them."""
+    start, end = month_start(first), month_end(last)
+    changes = [hierarchy.opens(code), *hierarchy.change_dates(era_of(start))]
+    days = [start, *(d for d in changes if start < d <= end)]
+    found: dict[str, Unit] = {}
+    for day in days:
+        if hierarchy.find(code, day) is not None:
+            found.update((c.code, c) for c in hierarchy.children(code, day))
+    return found
+
+
+def absorbed_into(hierarchy: Hierarchy, code: str, field: str) -> list[str]:
+    """2025 units whose figures are `code`'s today. For totals, only those of its own level:
+    a unit dissolved into its parent is already inside the parent's total."""
+    merged = hierarchy.absorbed(code)
+    if field != "total":
+        return merged
+    level = hierarchy.unit(code, "2025").level
+    return [c for c in merged if hierarchy.unit(c, "2025").level == level]
+
+
 class TodayViews(_UnitMonthsReader):
     """Summaries with every month counted in today's (2025) units."""
 
@@ -265,22 +319,13 @@ class TodayViews(_UnitMonthsReader):
             sums.setdefault(doc["unit"], Counter()).update(doc.get(field, {}))
         return sums
 
-    def _absorbed(self, code: str, field: str) -> list[str]:
-        """2025 units whose figures are `code`'s today. For totals, only those of its own
-        level: a unit dissolved into its parent is already inside the parent's total."""
-        merged = self.hierarchy.absorbed(code)
-        if field != "total":
-            return merged
-        level = self.hierarchy.unit(code, "2025").level
-        return [c for c in merged if self.hierarchy.unit(c, "2025").level == level]
-
     async def _mapped(
         self, codes: list[str], period: Period, field: str
     ) -> tuple[dict[str, Counter[str]], list[Attribution]]:
         """Figures of today's units: after the reform their own months and those of 2025
         units since merged into them; before it, their legacy sources' months."""
         before, after = split_at_reform(period)
-        absorbed = {code: self._absorbed(code, field) for code in codes}
+        absorbed = {code: absorbed_into(self.hierarchy, code, field) for code in codes}
         sources: dict[str, tuple[list[str], list[Attribution]]] = {}
         for code, merged in absorbed.items():
             found: list[str] = []
@@ -351,22 +396,24 @@ class TodayViews(_UnitMonthsReader):
         owns, _ = await self._mapped([code], period, "own")
         children = self.hierarchy.children(code, "2025")
         child_totals, rule = await self._mapped([c.code for c in children], period, "total")
+        totals: dict[str, Counter[str]] = {}
+        if unit.level != "province":
+            totals, placed = await self._mapped([code], period, "total")
+            if unit.level == "commune":
+                rule = placed
+        if self.extras:
+            added = await with_extras(self.extras, unit, children, period, "as_today")
+            owns[code].update(added[code].own)
+            for c in children:
+                child_totals[c.code].update(added[c.code].total)
+            if unit.level != "province":
+                totals[code].update(added[code].total)
         if unit.level == "province":
             # Today's children with their histories, plus the province's own: exact even when
             # a commune moved between provinces after the reform.
             totals = {code: Counter(owns[code])}
             for c in children:
                 totals[code].update(child_totals[c.code])
-        else:
-            totals, _ = await self._mapped([code], period, "total")
-        if unit.level == "commune":
-            _, rule = await self._mapped([code], period, "total")
-        if self.extras:
-            added = await with_extras(self.extras, [unit, *children], period, "as_today")
-            for c in (unit, *children):
-                (totals if c is unit else child_totals).setdefault(c.code, Counter()).update(
-                    added[c.code]
-                )
         summary = UnitSummary(
             unit,
             period,

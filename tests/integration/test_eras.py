@@ -6,15 +6,22 @@ inbox and token scopes follow the unit of the era, never the code alone."""
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from contracts import Source
+from contracts.coordination import ReportFiled, ReportObligation
+from contracts.signing import Signer
 from services.common.auth import issue_token
+from services.common.hierarchy import Hierarchy
+from services.common.recording import recorded
 from services.common.settings import Settings
 from tests.conftest import JWT_SECRET, Running, eventually
 from tests.integration.test_coordination_flow import post, reporting, summary
+from tests.integration.test_signatures import dead_letter_reasons
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +87,45 @@ async def test_a_legacy_ward_cannot_file_the_report_its_2025_namesake_owes(
         assert (figures["reports_on_time"], figures["reports_missing"]) == (1, 0)
 
     await eventually(filed)
+
+
+async def test_a_filing_published_in_another_era_than_its_due_date_counts_for_nobody(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """An instance that skips the rule above (older code, or a compromised one holding Cần
+    Thơ's real key) publishes the legacy ward's filing of 2025-H1, dated 2025-06-20: the
+    projector dead-letters it, as the reports missing already ignored it, so the 2025 ward's
+    report is not both sent on time and missing."""
+    app = await reporting(stack, settings)
+    filed = ReportFiled(
+        report_id="bc-2025-h1",
+        obligation=ReportObligation.FIRST_HALF,
+        period="2025-H1",
+        due_on=date(2025, 7, 5),
+        filed_on=date(2025, 6, 20),
+    )
+    draft = recorded(filed, WARD, filed.filed_on)
+    envelope = draft.seal(Source(service="reporting", instance="rogue"), 1)
+    assert settings.keys_dir is not None
+    lineage = Hierarchy.load().lineage(WARD, filed.filed_on)
+    forged = Signer.from_dir(settings.keys_dir).sign(envelope, lineage)
+    assert forged.signature is not None and forged.signature.unit == CAN_THO
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.topics.reporting, forged.to_bytes(), key=b"31120")
+    finally:
+        await producer.stop()
+    status = app.app.state.reporting.consumer.status
+
+    async def read() -> None:
+        assert status.handled >= 1 and status.caught_up
+
+    await eventually(read)
+    july = (await summary(app, WARD, "2025-07"))["figures"]
+    assert (july["reports_due"], july["reports_on_time"], july["reports_missing"]) == (1, 0, 1)
+    (reason,) = await dead_letter_reasons(settings, expected=1)
+    assert "2025-06-20" in reason and "2025-07-05" in reason, reason
 
 
 async def test_a_proposal_to_a_legacy_council_stays_in_its_inbox(

@@ -401,7 +401,13 @@ DISTRICT_OWN_WHOLE: dict[str, int] = {
     "petitions_settled": 2,  # mail (45), don-1 (40)
     "petitions_pending": 2,  # don-2, don-3
     "petition_days_to_settle": 85,  # 45 + 40
-    "reports_on_time": 1,  # 9M; `own` has no stocks and no reports due (those are totals)
+    # its own council's stocks at 2025-06-30 and reports: both due (9M, year) were filed
+    "council_seats": 25,
+    "delegates_trained": 22,  # the March declaration
+    "staff_full_time": 2,
+    "staff_part_time": 1,
+    "reports_due": 2,
+    "reports_on_time": 1,  # 9M
     "reports_late": 1,  # year
     "tasks_set": 5,
     "tasks_done": 2,
@@ -915,7 +921,8 @@ async def test_a_district_and_its_communes_over_nine_months_add_up_to_the_hand_w
     s = await summary(reporting, PROVINCE, WHOLE)
     assert nonzero(s["figures"]) == PROVINCE_WHOLE
     assert s["rates"] == PROVINCE_RATES_WHOLE
-    assert nonzero(s["own"]) == {}  # the provincial council recorded nothing itself
+    # The provincial council recorded nothing itself, and filed neither report it owed.
+    assert nonzero(s["own"]) == {"reports_due": 2, "reports_missing": 2}
     rows = {c["code"]: c["figures"] for c in s["children"]}
     assert len(rows) == 10  # Điện Biên's ten district-level units
     assert nonzero(rows[DISTRICT]) == DISTRICT_WHOLE

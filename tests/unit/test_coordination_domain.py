@@ -195,10 +195,27 @@ def test_every_figure_and_rate_has_a_vietnamese_label() -> None:
 
 def test_stocks_are_read_at_the_period_end_or_the_last_day_the_unit_existed() -> None:
     h = Hierarchy.load()
-    assert stock_day(h, DISTRICT, parse_period("2025"), "as_it_was") == date(2025, 6, 30)
-    assert stock_day(h, DISTRICT, parse_period("2024"), "as_it_was") == date(2024, 12, 31)
-    assert stock_day(h, DISTRICT, parse_period("2026"), "as_it_was") is None
-    legacy = {u.code for u in members(h, DISTRICT, date(2024, 12, 31), "as_it_was")}
+    district = h.unit(DISTRICT, "legacy")
+    assert stock_day(h, district, parse_period("2025"), "as_it_was") == date(2025, 6, 30)
+    assert stock_day(h, district, parse_period("2024"), "as_it_was") == date(2024, 12, 31)
+    assert stock_day(h, district, parse_period("2026"), "as_it_was") is None
+    legacy = {u.code for u in members(h, district, date(2024, 12, 31), "as_it_was")}
     assert DISTRICT in legacy and COMMUNE in legacy
-    today = {u.code for u in members(h, PROVINCE, date(2024, 12, 31), "as_today")}
+    province = h.unit(PROVINCE, "2025")
+    today = {u.code for u in members(h, province, date(2024, 12, 31), "as_today")}
     assert {PROVINCE, DISTRICT, COMMUNE} <= today
+    # Its own council's: as today, the legacy province's and its district councils'.
+    own = {u.code for u in members(h, province, date(2024, 12, 31), "as_today", whole=False)}
+    assert PROVINCE in own and DISTRICT in own and COMMUNE not in own
+
+
+def test_a_unit_of_one_era_counts_nothing_of_its_codes_other_era() -> None:
+    """The 2025 commune 03390 (Xã Bình Lư) reuses the code of the legacy Thị trấn Tam Đường:
+    as it was, neither counts the other's declarations or reports."""
+    h = Hierarchy.load()
+    legacy, new = h.unit(COMMUNE, "legacy"), h.unit(COMMUNE, "2025")
+    assert members(h, new, date(2025, 1, 1), "as_it_was") == []
+    assert members(h, legacy, date(2025, 7, 1), "as_it_was") == []
+    assert [u.name for u in members(h, new, date(2025, 7, 1), "as_it_was")] == ["Xã Bình Lư"]
+    assert stock_day(h, legacy, parse_period("2025-9M"), "as_it_was") == date(2025, 6, 30)
+    assert stock_day(h, new, parse_period("2025-9M"), "as_it_was") == date(2025, 9, 30)

@@ -8,52 +8,90 @@
   services.reporting.coordination.domain) and those missing: due, deadline passed as of
   today, and not filed.
 
-"Whose records count in it": as it was, the unit and every unit below it on the day in
+Each is computed for the unit's own council and for its total, like the folded figures.
+"Whose records count in it": as it was, the unit, of its own era only (a 2025 unit counts
+nothing of the days its code named a legacy council), and every unit below it on the day in
 question; as today, for a day before the 2025 reform, the legacy units mapped onto it by the
-same rule as the rest of the figures (a province: the legacy provinces merged into it with
-everything below them; a commune: the legacy communes whose default successor it is).
+same rule as the rest of the figures (`legacy_sources`: a province, the legacy provinces
+merged into it with everything below them, their district councils being its own; a
+commune, the legacy communes whose default successor it is).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.common.hierarchy import REFORM_DATE, Hierarchy, Unit
+from services.common.hierarchy import REFORM_DATE, Hierarchy, Unit, era_of
 from services.reporting.coordination.domain import due_on, obligations_due_in
 from services.reporting.coordination.store import CoordinationStore
 from services.reporting.periods import InvalidPeriod, Period, month_end, month_start, term_of
-from services.reporting.views import ViewName
+from services.reporting.views import Extras, ViewName, absorbed_into, legacy_sources
 
 
-def members(hierarchy: Hierarchy, code: str, day: date, view: ViewName) -> list[Unit]:
-    """The units whose own declarations and reports count in `code` on `day`."""
-    if view == "as_it_was" or day >= REFORM_DATE:
-        unit = hierarchy.find(code, day)
-        return [] if unit is None else [unit, *hierarchy.descendants(code, day)]
-    today = hierarchy.find(code, "2025")
-    if today is None:
-        return []
+def members(
+    hierarchy: Hierarchy,
+    unit: Unit,
+    day: date,
+    view: ViewName,
+    whole: bool = True,
+    under: str | None = None,
+) -> list[Unit]:
+    """The units whose own declarations and reports count in `unit` on `day`: in its own
+    council's figures, or (`whole`) in its total; as it was, with `under`, only while `unit`
+    is a child of that unit (its row in its parent's summary)."""
+    if view == "as_it_was":
+        then = hierarchy.find(unit.code, day)
+        if era_of(day) != unit.era or then is None or under not in (None, then.parent):
+            return []
+        return [then, *_below(hierarchy, unit.code, day, whole)]
+    field = "total" if whole else "own"
     found: list[Unit] = []
-    for legacy in hierarchy.predecessors(code):
-        if today.level == "province":
-            found += [hierarchy.unit(legacy, "legacy"), *hierarchy.descendants(legacy, "legacy")]
-        elif hierarchy.successors(legacy)[:1] == (code,):
-            found.append(hierarchy.unit(legacy, "legacy"))
+    for code in absorbed_into(hierarchy, unit.code, field):
+        if day >= REFORM_DATE:
+            sources: Iterable[str] = [code]
+        else:
+            sources = legacy_sources(hierarchy, code, field)[0]
+        for source in sources:
+            if (counted := hierarchy.find(source, day)) is not None:
+                found += [counted, *_below(hierarchy, source, day, whole)]
     return found
 
 
-def stock_day(hierarchy: Hierarchy, code: str, period: Period, view: ViewName) -> date | None:
+def _below(hierarchy: Hierarchy, code: str, day: date, whole: bool) -> list[Unit]:
+    return list(hierarchy.descendants(code, day)) if whole else []
+
+
+def stock_day(hierarchy: Hierarchy, unit: Unit, period: Period, view: ViewName) -> date | None:
     """The day a stock is read for a period: its end, or, as it was, the last day of the
     period on which the unit existed (a district in 2025: 30 June 2025)."""
     end = month_end(period.last)
-    if view == "as_today" or hierarchy.find(code, end) is not None:
+    if view == "as_today" or (era_of(end) == unit.era and hierarchy.find(unit.code, end)):
         return end
     before = REFORM_DATE - timedelta(days=1)
-    if month_start(period.first) <= before < end and hierarchy.find(code, before) is not None:
+    if (
+        unit.era == "legacy"
+        and month_start(period.first) <= before < end
+        and hierarchy.find(unit.code, before) is not None
+    ):
         return before
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What is summed into `figures`: `unit`'s own council's, or (`whole`) its total, as it
+    was only while under `under` (see `members`)."""
+
+    unit: Unit
+    whole: bool
+    figures: Counter[str]
+    under: str | None = None
+
+    def members(self, hierarchy: Hierarchy, day: date, view: ViewName) -> list[Unit]:
+        return members(hierarchy, self.unit, day, view, self.whole, self.under)
 
 
 class CoordinationExtra:
@@ -67,24 +105,28 @@ class CoordinationExtra:
         self.today = today
 
     async def __call__(
-        self, units: Sequence[Unit], period: Period, view: ViewName
-    ) -> dict[str, Counter[str]]:
-        added: dict[str, Counter[str]] = {u.code: Counter() for u in units}
-        await self._stocks(units, period, view, added)
-        await self._reports(units, period, view, added)
+        self, unit: Unit, children: Sequence[Unit], period: Period, view: ViewName
+    ) -> dict[str, Extras]:
+        added = {u.code: Extras() for u in (unit, *children)}
+        under = unit.code if view == "as_it_was" else None
+        parts = [
+            Part(unit, False, added[unit.code].own),
+            Part(unit, True, added[unit.code].total),
+            *(Part(child, True, added[child.code].total, under) for child in children),
+        ]
+        await self._stocks(parts, period, view)
+        await self._reports(parts, period, view)
         return added
 
-    async def _stocks(
-        self, units: Sequence[Unit], period: Period, view: ViewName, added: dict[str, Counter[str]]
-    ) -> None:
-        by_day: dict[date, dict[str, list[str]]] = {}
-        for unit in units:
-            day = stock_day(self.hierarchy, unit.code, period, view)
+    async def _stocks(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
+        by_day: dict[date, list[tuple[list[str], Counter[str]]]] = {}
+        for part in parts:
+            day = stock_day(self.hierarchy, part.unit, period, view)
             if day is not None:
-                counted = [m.code for m in members(self.hierarchy, unit.code, day, view)]
-                by_day.setdefault(day, {})[unit.code] = counted
+                counted = [m.code for m in part.members(self.hierarchy, day, view)]
+                by_day.setdefault(day, []).append((counted, part.figures))
         for day, counted_in in by_day.items():
-            everyone = {m for ms in counted_in.values() for m in ms}
+            everyone = {m for ms, _ in counted_in for m in ms}
             try:
                 term: str | None = term_of(f"{day:%Y-%m}")
             except InvalidPeriod:
@@ -92,30 +134,28 @@ class CoordinationExtra:
             stocks = await self.store.declarations_in_force("staff", everyone, day)
             if term is not None:
                 delegates = await self.store.declarations_in_force("delegates", everyone, day, term)
-                for code, figures in delegates.items():
-                    stocks.setdefault(code, {}).update(figures)
-            for code, counted in counted_in.items():
+                for code, declared in delegates.items():
+                    stocks.setdefault(code, {}).update(declared)
+            for counted, figures in counted_in:
                 for member in counted:
-                    added[code].update(stocks.get(member, {}))
+                    figures.update(stocks.get(member, {}))
 
-    async def _reports(
-        self, units: Sequence[Unit], period: Period, view: ViewName, added: dict[str, Counter[str]]
-    ) -> None:
+    async def _reports(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
         today = self.today()
-        passed: dict[str, list[tuple[str, str]]] = {u.code: [] for u in units}
+        passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
         for month in period.months():
             for obligation in obligations_due_in(month):
                 day = month_start(month)
-                for unit in units:
-                    for member in members(self.hierarchy, unit.code, day, view):
-                        added[unit.code]["reports_due"] += 1
+                for part, (figures, owed) in zip(parts, passed, strict=True):
+                    for member in part.members(self.hierarchy, day, view):
+                        figures["reports_due"] += 1
                         if due_on(member.level, obligation) < today:
-                            passed[unit.code].append((member.code, obligation.key))
-        pairs = {p for ps in passed.values() for p in ps}
+                            owed.append((member.code, obligation.key))
+        pairs = {p for _, ps in passed for p in ps}
         if not pairs:
             return
         filed = await self.store.filed({u for u, _ in pairs}, {p for _, p in pairs})
-        for code, owed in passed.items():
+        for figures, owed in passed:
             missing = sum(1 for pair in owed if pair not in filed)
             if missing:
-                added[code]["reports_missing"] += missing
+                figures["reports_missing"] += missing

@@ -26,6 +26,7 @@ from contracts.coordination import (
     TaskStatusChanged,
 )
 from contracts.privacy import PersonalDataErased
+from services.common.hierarchy import era_of
 from services.reporting.figures.base import Contribution, Rate, folds
 from services.reporting.periods import InvalidPeriod, month_start, parse_period
 
@@ -89,7 +90,16 @@ def personal_data_erased(_: Decoded[PersonalDataErased]) -> list[Contribution]:
 
 @folds(ReportFiled)
 def report_filed(decoded: Decoded[ReportFiled]) -> list[Contribution]:
+    """Counted on its due date for the council that owed it, which files it in its own era: a
+    filing from the other side of the reform is by a council that only shares the code (the
+    service refuses it; the reports missing ignore it)."""
     report = decoded.payload
+    if era_of(report.filed_on) != era_of(report.due_on):
+        raise InvalidEvent(
+            f"report on {report.period} of unit {decoded.envelope.unit} filed on"
+            f" {report.filed_on}, in another era than its due date {report.due_on}: the code"
+            " names another council there, which owed it"
+        )
     key = "reports_on_time" if report.filed_on <= report.due_on else "reports_late"
     return [Contribution(decoded.envelope.unit, report.due_on, Counter({key: 1}))]
 
