@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test lint unit stack-up stack-down bench clean browser
+.PHONY: setup run test lint unit stack-up stack-down bench clean browser prometheus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,17 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
+# Prometheus from Debian: its promtool checks the alert rules (tests/unit/test_monitoring_config.py)
+# and `make metrics-demo` runs the real server. Installed once, as root, when missing.
+PROMETHEUS := /usr/bin/prometheus
+prometheus: $(PROMETHEUS)
+$(PROMETHEUS):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus
+
 run: setup  ## servers + meetings, oversight, reporting + sample data; Ctrl-C stops all
 	$(BIN)/hdnd run
 
-test: setup browser lint  ## lint, then the whole suite against real servers
+test: setup browser prometheus lint  ## lint, then the whole suite against real servers
 	$(BIN)/pytest
 
 unit: setup  ## the fast tests only (no servers)

@@ -17,9 +17,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from services.common.deadletter import DeadLetter
 
 log = get_logger()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series: half as many
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FLUSH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -43,6 +50,7 @@ SignInFailure = Literal[
 ]
 
 Refresh = Callable[[], Awaitable[None]]
+KINDS = ("refused", "fault")  # of a dead letter
 
 
 class ConsumerView(Protocol):
@@ -106,11 +114,23 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
+        # Every label set that can occur starts at 0, so the first dead letter of a type is an
+        # increase() an alert sees, not a new series at 1.
+        for kind in (*REGISTRY.current, "unknown"):
+            for why in KINDS:
+                self.dead_letters.labels(kind, why)
+        for reason in get_args(SignInFailure):
+            self.sign_in_failures.labels(reason)
         self.consumers: dict[str, ConsumerView] = {}
         registry.register(_Consumers(self.consumers))
         self._refreshers: list[Refresh] = []
 
     # -- feeding -------------------------------------------------------------------------------
+
+    def expect_projected(self) -> None:
+        """This service projects: every event type's counter starts at 0."""
+        for kind in REGISTRY.current:
+            self.projected.labels(kind)
 
     def count_projected(self, types: Iterable[str]) -> None:
         """One increment per type for a batch's projected events."""

@@ -70,6 +70,7 @@ class Projector:
         self.pipeline = Pipeline(context, None, dead_letters="every" if dead_letters else "none")
         self.verifier = self.pipeline.verifier
         self.metrics = context.metrics
+        self.metrics.expect_projected()
         self.working = WorkingSet(
             context.mongo,
             store,

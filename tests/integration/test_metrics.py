@@ -26,12 +26,14 @@ from services.common.mongo import connect
 from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
+from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_poison_records import contact
 from tests.integration.test_rollup import voter_contact
 from tests.integration.test_size import MIB, opinions
 from tests.integration.test_size import contact as large_contact
+from tests.unit.test_monitoring_config import alert_exprs, dashboard_exprs, metric_names
 
 pytestmark = pytest.mark.integration
 
@@ -236,3 +238,26 @@ async def test_consumer_lag_per_partition_is_above_zero_while_behind_and_zero_on
         release.set()
         await consumer.stop()
         await mongo.close()
+
+
+async def test_the_dashboard_and_the_alerts_ask_only_for_metrics_the_services_export(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    oversight = await start_app(stack, oversight_app(settings), "http://oversight")
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    body = voter_contact("vc-1", "2025-03-01", 10, 0)
+    assert (await meetings.client.post(f"/units/{COMMUNE}/meetings", json=body)).status_code == 201
+
+    async def exported() -> set[str]:
+        names: set[str] = set()
+        for service in (meetings, oversight, reporting):
+            names |= {name for name, _, _ in samples(await scrape(service))}
+        assert "hdnd_outbox_relay_connected" in names  # every part has reported
+        assert value(await scrape(reporting), "hdnd_events_projected_total", type="meeting.held")
+        return names
+
+    names = await eventually(exported)
+    asked = metric_names(dashboard_exprs()) | metric_names(alert_exprs())
+    assert len(asked) >= 12, asked
+    assert asked <= names, asked - names
