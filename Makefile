@@ -93,6 +93,17 @@ bench-country: setup  ## whole-country scale: hierarchy load, every commune's fi
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)
 
+# The dashboard drawn from a real Prometheus (Debian's) scraping the local stack under load:
+# docs/screenshots/metrics-dashboard.png (Grafana is packaged neither in Debian nor on PyPI).
+DEMO_STAMP := $(VENV)/.demo-$(shell cksum pyproject.toml | cut -d' ' -f1)
+$(DEMO_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo]"
+	touch $@
+
+.PHONY: metrics-demo
+metrics-demo: setup prometheus $(DEMO_STAMP)  ## Prometheus watching the local stack under load, then the dashboard drawn (DEMO_ARGS: --minutes 4)
+	$(BIN)/python -m deploy.metrics_demo $(DEMO_ARGS)
+
 .PHONY: asyncapi
 asyncapi: setup  ## the AsyncAPI document of the topics at http://localhost:8000 (viewer script from unpkg.com)
 	$(BIN)/faststream docs serve contracts.asyncapi:app
