@@ -118,6 +118,7 @@ class Load:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.units = [PROVINCE, "105", "106", "03390", "03391"]
         self.topics = Settings(topic_prefix="").topics
+        self.outage = 0.0  # seconds Kafka was stopped
 
     async def offices(self, stop: asyncio.Event, rate: float) -> None:
         async with (
@@ -149,6 +150,7 @@ class Load:
         await self.forged_records()
 
     async def kafka_outage(self, seconds: float) -> None:
+        self.outage = seconds
         console.print(f"[yellow]Kafka stopped for {seconds:.0f} s[/]")
         await asyncio.to_thread(self.stack.stop_kafka)
         await asyncio.sleep(seconds)
@@ -250,7 +252,8 @@ def main(argv: list[str] | None = None) -> None:
                 "Drawn by deploy/dashboard_render.py from deploy/grafana/dashboards/hdnd.json:"
                 " each panel's PromQL run against a real Prometheus 2.42 (Debian) scraping the"
                 f" local stack every {SCRAPE:.0f} s under `make metrics-demo` (writes, reads,"
-                " Kafka stopped 40 s, forged records). Grafana itself does not run here."
+                f" Kafka stopped {load.outage:.0f} s, forged records). Grafana itself does not"
+                " run here."
             )
             render(url, window, args.out, caption)
             console.print(f"[green]drew {args.out}[/]")

@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.metrics import Metrics, SignInFailure
 
 UNMATCHED = "unmatched"  # the route label of a path no route serves (404s of any path)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"  # the method label of any other: a client may send any token as a method
 
 
 class RequestMetrics:
@@ -47,8 +49,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            route = self.template(scope)
-            self.requests.labels(scope["method"], route, str(status)).observe(
+            method = scope["method"] if scope["method"] in METHODS else OTHER
+            self.requests.labels(method, self.template(scope), str(status)).observe(
                 time.perf_counter() - started
             )
 

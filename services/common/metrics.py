@@ -9,7 +9,7 @@ Labels name only what any operator may see, from bounded sets: routes by their t
 (`/units/{unit}/meetings`, never the path), HTTP methods and statuses, event types the
 contracts know, topics, partitions, consumer names, fixed reasons. Never a unit code, a person
 or a text: an event type read from a refused record's header is one of the contracts' or
-"unknown". The names are listed in the README ("Metrics").
+"unknown". The names are listed in the README ("What to watch: metrics and alerts").
 """
 
 from __future__ import annotations

@@ -82,6 +82,8 @@ async def test_requests_are_counted_under_their_route_template_and_status(
     too_big = await client.post(f"/units/{COMMUNE}/meetings", content=b"x" * (MIB + 1))
     assert too_big.status_code == 413  # refused before routing: still under its template
     assert (await client.get("/units/12345/nothing-here")).status_code == 404
+    for method in ("BREW", "X-UNIT-12345"):  # any token a client sends as a method
+        assert (await client.request(method, "/health")).status_code == 405
 
     text = await scrape(meetings)
     name = "hdnd_http_request_duration_seconds_count"
@@ -89,8 +91,9 @@ async def test_requests_are_counted_under_their_route_template_and_status(
     for status in ("201", "422", "413"):
         assert value(text, name, method="POST", route=route, status=status) == 1, status
     assert value(text, name, method="GET", route="unmatched", status="404") == 1
+    assert value(text, name, method="other", route="/health", status="405") == 2
     # no concrete path, unit code or other value from a request became a label
-    assert not {COMMUNE, "12345", f"/units/{COMMUNE}/meetings"} & label_values(text)
+    assert not {COMMUNE, "12345", f"/units/{COMMUNE}/meetings", "BREW"} & label_values(text)
 
 
 async def test_the_outbox_backlog_its_oldest_age_and_parked_rows_follow_the_relay(
