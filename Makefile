@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test lint unit stack-up stack-down bench clean browser
+.PHONY: setup run test lint unit stack-up stack-down bench clean browser prometheus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,19 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
+# Prometheus from Debian: its promtool checks the alert rules (tests/unit/test_monitoring_config.py)
+# and `make metrics-demo` runs the real server. Installed once, as root, when missing.
+PROMETHEUS := /usr/bin/prometheus
+prometheus: $(PROMETHEUS)
+$(PROMETHEUS):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus
+
 # One origin for the browser (Caddy, deploy/Caddyfile): http://127.0.0.1:8100 by default,
 # https://127.0.0.1:8443 with TLS=1 (a certificate of Caddy's local CA under .local/proxy).
 run: setup  ## servers + meetings, oversight, reporting behind the proxy + sample data; Ctrl-C stops all
 	$(BIN)/hdnd run $(if $(filter 1 yes true,$(TLS)),--tls)
 
-test: setup browser lint  ## lint, then the whole suite against real servers
+test: setup browser prometheus lint  ## lint, then the whole suite against real servers
 	$(BIN)/pytest
 
 unit: setup  ## the fast tests only (no servers)
@@ -94,6 +101,17 @@ bench-country: setup  ## whole-country scale: hierarchy load, every commune's fi
 .PHONY: soak
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)
+
+# The dashboard drawn from a real Prometheus (Debian's) scraping the local stack under load:
+# docs/screenshots/metrics-dashboard.png (Grafana is packaged neither in Debian nor on PyPI).
+DEMO_STAMP := $(VENV)/.demo-$(shell cksum pyproject.toml | cut -d' ' -f1)
+$(DEMO_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,demo]"
+	touch $@
+
+.PHONY: metrics-demo
+metrics-demo: setup prometheus $(DEMO_STAMP)  ## Prometheus watching the local stack under load, then the dashboard drawn (DEMO_ARGS: --minutes 4)
+	$(BIN)/python -m deploy.metrics_demo $(DEMO_ARGS)
 
 .PHONY: asyncapi
 asyncapi: setup  ## the AsyncAPI document of the topics at http://localhost:8000 (viewer script from unpkg.com)

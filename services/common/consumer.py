@@ -47,6 +47,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from services.common.background import Loop
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.common.mongo import Document
 from services.common.settings import Settings
 
@@ -120,6 +121,7 @@ class ConsumerStatus:
     drained: int = 0  # of `handled`, how many are known committed (a write-behind handler)
     batches: int = 0
     lag: int = 0
+    partition_lag: dict[tuple[str, int], int] = field(default_factory=dict)  # /metrics
     last_error: str | None = None
     positions: dict[str, int] = field(default_factory=dict)
     assigned: list[str] = field(default_factory=list)
@@ -152,6 +154,7 @@ class BatchConsumer:
         heartbeat_every: float = 30.0,
         look_ahead: LookAhead | None = None,
         write_behind: WriteBehind | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
@@ -164,6 +167,7 @@ class BatchConsumer:
         self.write_behind = write_behind
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
+        self.metrics = metrics  # where its lag is reported, from its start
         self._background = Loop(f"consumer-{name}")
         # Held while a batch is handled; a rebalance takes it, so the batch in hand commits
         # (with its positions) before partitions move, and seeks happen between batches.
@@ -177,6 +181,8 @@ class BatchConsumer:
         return f"{group}.{self.name}" if group else None
 
     def start(self) -> None:
+        if self.metrics is not None:
+            self.metrics.watch_consumer(self.name, self.status)
         self._background.start(self._run_forever())
 
     async def stop(self, grace: float = 15.0) -> None:
@@ -239,6 +245,7 @@ class BatchConsumer:
                 await consumer.seek_to_beginning(tp)
         self.status.assigned = [f"{tp.topic}:{tp.partition}" for tp in partitions]
         self.status.positions = {}  # refilled for the partitions now ours
+        self.status.partition_lag = {}
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         """Fetch, handle, repeat. With `look_ahead`, the next fetch is started as soon as a
@@ -361,6 +368,7 @@ class BatchConsumer:
                 ends = await consumer.end_offsets(assigned)
                 positions = await self._positions(consumer, assigned)
                 if any(ends[tp] > pos for tp, pos in positions.items()):
+                    self._note_partition_lags(positions, ends)  # behind again, until fetched
                     return
         finally:
             still_ours = consumer.assignment()
@@ -377,14 +385,25 @@ class BatchConsumer:
         return positions
 
     async def _note_lag(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> None:
-        lag = 0
         positions = await self._positions(consumer, assigned)
         for tp, position in positions.items():
             self.status.positions[f"{tp.topic}:{tp.partition}"] = position
-            high = consumer.highwater(tp)
-            if high is not None:
-                lag += max(0, high - position)
-        self.status.lag = lag
+        highs = {tp: consumer.highwater(tp) for tp in positions}
+        self.status.lag = self._note_partition_lags(positions, highs)
+
+    def _note_partition_lags(
+        self, positions: dict[TopicPartition, int], ends: dict[TopicPartition, int | None]
+    ) -> int:
+        """Note each partition's lag (how far its end offset is past the position) for
+        /metrics; returns their sum over the partitions whose end is known."""
+        lag = 0
+        for tp, position in positions.items():
+            end = ends.get(tp)
+            if end is not None:
+                behind = max(0, end - position)
+                self.status.partition_lag[(tp.topic, tp.partition)] = behind
+                lag += behind
+        return lag
 
 
 class _SeekOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]

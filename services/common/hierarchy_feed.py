@@ -55,7 +55,12 @@ class HierarchyFeed:
             otherwise=_foreign,
         )
         self.consumer = BatchConsumer(
-            context.settings, name, [context.settings.topics.hierarchy], self.positions, self.handle
+            context.settings,
+            name,
+            [context.settings.topics.hierarchy],
+            self.positions,
+            self.handle,
+            metrics=context.metrics,
         )
 
     async def restore(self) -> None:

@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.common.auth import caller_if_any
 from services.common.docs import install_docs
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
+from services.common.http_metrics import install_metrics
 from services.common.limits import RequestBodyLimit
 from services.common.logging import configure_logging
+from services.common.metrics import Metrics
 from services.common.security import SecurityHeaders
 from services.common.settings import PUBLIC_PATHS, Settings
 
@@ -128,9 +130,16 @@ class PublicPath:
         await self.app(scope, receive, send)
 
 
+class _Measured(Protocol):
+    @property
+    def metrics(self) -> Metrics: ...
+
+
 class _Configured(Protocol):
     @property
     def settings(self) -> Settings: ...
+    @property
+    def runtime(self) -> _Measured: ...
 
 
 def service_app(
@@ -143,8 +152,9 @@ def service_app(
     routers: Iterable[APIRouter],
 ) -> FastAPI:
     """The HTTP app of the service `name`: `service` is its `app.state.<name>`, started with the
-    app and stopped when it shuts down; its routers, then health and readiness, under its
-    public path too; browsers may call it from the origins its settings allow (CORS)."""
+    app and stopped when it shuts down; its routers, then health, readiness and /metrics (its
+    runtime's registry), under its public path too; browsers may call it from the origins its
+    settings allow (CORS)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -181,6 +191,7 @@ def service_app(
         app.include_router(router)
     install_common_routes(app, ready)
     install_docs(app, service.settings.api_docs)
+    install_metrics(app, service.runtime.metrics)  # outermost: every request is counted
     return app
 
 

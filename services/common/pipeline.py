@@ -28,6 +28,7 @@ from contracts.signing import Verifier
 from contracts.versioning import event_type
 from services.common.consumer import PositionStore, Record
 from services.common.deadletter import DeadLetter, refused
+from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
 from services.common.settings import Settings
 
@@ -38,10 +39,12 @@ T = TypeVar("T")
 
 class Consuming(Protocol):
     """The few things a consumer needs of its service (services.common.runtime.Runtime has
-    them): settings, MongoDB for the transaction, the verifier and the dead-letter topic."""
+    them): settings, MongoDB for the transaction, the verifier, the dead-letter topic and
+    the service's metrics."""
 
     settings: Settings
     mongo: AsyncMongoClient[Document]
+    metrics: Metrics
 
     def verifier(self) -> Verifier | None: ...
 

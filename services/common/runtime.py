@@ -20,8 +20,10 @@ from services.common.hierarchy_feed import HierarchyFeed
 from services.common.kafka import ensure_topics, make_broker
 from services.common.limits import event_limit
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.common.mongo import connect, in_transaction, ping
 from services.common.outbox import Outbox, OutboxRelay
+from services.common.outbox_metrics import OutboxWatch
 from services.common.retention import OutboxPruner
 from services.common.settings import Settings
 from services.common.trust import lineage_of
@@ -58,6 +60,9 @@ class Runtime:
             mark_delay=settings.fault_delay_before_mark_ms / 1000,
         )
         self.pruner = OutboxPruner(self.outbox, timedelta(days=settings.outbox_retention_days))
+        self.metrics = Metrics()  # this service's registry, at /metrics
+        self.outbox_watch = OutboxWatch(self.outbox, self.relay)
+        self.outbox_watch.install(self.metrics)
 
     def _signer(self) -> Signer | None:
         if self.settings.keys_dir is not None:
@@ -93,6 +98,7 @@ class Runtime:
         if relay and self.settings.relay:
             await self.pruner.create_index()
             self.relay.start()
+            self.outbox_watch.relaying = True
             self.pruner.start()  # where the rows are published, they are pruned
         log.info("service_started", instance=self.settings.instance, units=self.settings.units)
 
@@ -120,6 +126,7 @@ class Runtime:
             await publish_dead_letters(
                 self.broker, self.settings.topics.dead_letter, self.service, letters
             )
+            self.metrics.count_dead_letters(letters)
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         """Ready = can accept writes (MongoDB answers). Kafka away only delays publishing:

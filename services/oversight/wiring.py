@@ -56,6 +56,7 @@ class Oversight:
             [settings.topics.meetings],
             items.positions,
             Intake(runtime, items, hierarchy, runtime.relay.notify).handle,
+            metrics=runtime.metrics,
         )
         return cls(settings, runtime, hierarchy, store, items, intake)
 

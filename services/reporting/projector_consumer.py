@@ -69,12 +69,15 @@ class Projector:
         # A rebuild re-reads what live already dead-lettered, so it publishes no letters.
         self.pipeline = Pipeline(context, None, dead_letters="every" if dead_letters else "none")
         self.verifier = self.pipeline.verifier
+        self.metrics = context.metrics
+        self.metrics.expect_projected()
         self.working = WorkingSet(
             context.mongo,
             store,
             hierarchy,
             interval=context.settings.flush_interval_ms / 1000,
             limit=context.settings.flush_events,
+            metrics=context.metrics,
         )
         directory = self.verifier.keys.directory if self.verifier is not None else None
         self.keys_dir = str(directory) if directory is not None else None  # the public keys
@@ -160,14 +163,17 @@ class Projector:
         pending = working.pending
         applied, duplicates = pending.applied, pending.duplicates
         trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
+        projected: list[str] = []  # their types, counted once per batch (/metrics)
         for a in accepted:
             try:
-                pending.count(a.reading.stream, a.reading.sequence, a.placed)
+                if pending.count(a.reading.stream, a.reading.sequence, a.placed):
+                    projected.append(a.reading.type)
             except Exception as exc:  # one record's; it changed nothing
                 letters.append(refused(a.record, exc))
                 continue
             if trace:
                 _trace(a)
+        self.metrics.count_projected(projected)
         await self.pipeline.refuse(letters)  # published before the offsets move past them
         self.refused += len(letters)
         working.read(records)
@@ -192,24 +198,27 @@ class Projector:
         accepted = await self._within_window(accepted, letters)
         self.refused += len(letters)
 
-        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy]:
+        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy, list[str]]:
             working = self.hierarchy.copy()
             streams = await self.store.load_streams(
                 (a.reading.stream for a in accepted if a.change is None), session=session
             )
             fold = Fold(working, streams)
+            projected: list[str] = []  # the types of what is new (run again: from scratch)
             for a in accepted:
                 if a.change is not None:
-                    await apply_change(self.store, session, fold, a.change)
+                    if await apply_change(self.store, session, fold, a.change):
+                        projected.append(a.reading.type)
                     continue
                 # placed again under the tree the changes so far leave (as judged)
-                fold.count(
-                    a.reading.stream, a.reading.sequence, place(working, a.reading.shares or ())
-                )
+                shares = place(working, a.reading.shares or ())
+                if fold.count(a.reading.stream, a.reading.sequence, shares):
+                    projected.append(a.reading.type)
             await self.store.apply(session, fold, records)
-            return fold, working
+            return fold, working, projected
 
-        fold, working = await self.pipeline.commit(records, letters, work)
+        fold, working, projected = await self.pipeline.commit(records, letters, work)
+        self.metrics.count_projected(projected)
         self.hierarchy.adopt(working)
         self._changes_adopted += 1
         log.info(

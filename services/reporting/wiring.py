@@ -40,6 +40,7 @@ def projector_consumer(
         projector.fold,
         look_ahead=projector.look_ahead,
         write_behind=projector,
+        metrics=runtime.metrics,
     )
 
 

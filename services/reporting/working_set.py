@@ -37,6 +37,7 @@ from pymongo.asynchronous.mongo_client import AsyncMongoClient
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
 from services.reporting.fold import Fold, StreamPosition
 from services.reporting.store import ProjectionStore, stream_bucket
@@ -67,8 +68,10 @@ class WorkingSet:
         *,
         interval: float,
         limit: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self.mongo = mongo
+        self.metrics = metrics  # flush durations
         self.store = store
         self.hierarchy = hierarchy
         self.interval = interval
@@ -171,6 +174,9 @@ class WorkingSet:
             await self.store.apply(session, fold, offsets)
 
         await in_transaction(self.mongo, work)
+        took = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.flushes.observe(took)
         for bucket in buckets:
             self.revisions[bucket] = self.revisions.get(bucket, 0) + 1
         self.committed += records
@@ -181,5 +187,5 @@ class WorkingSet:
             duplicates=fold.duplicates,
             documents=len(fold.changes),
             streams=len(fold.streams),
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            latency_ms=round(took * 1000, 1),
         )

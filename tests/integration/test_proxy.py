@@ -82,3 +82,12 @@ async def test_forwarded_headers_sent_straight_to_a_service_are_not_believed(
     async with from_client() as direct:
         r = await direct.get(f"http://127.0.0.1:{port}/units")
     assert r.json()["client"] == CLIENT and r.json()["scheme"] == "http"
+
+
+async def test_metrics_are_not_served_on_the_public_origin(behind: LocalProxy) -> None:
+    """Prometheus scrapes /metrics inside the network; the proxy answers 404 for it (the echo
+    app behind would answer every path)."""
+    async with from_client(behind.root_certificate) as web:
+        for path in ("/metrics", "/meetings/metrics", "/oversight/metrics"):
+            assert (await web.get(behind.site.origin + path)).status_code == 404
+        assert (await web.get(behind.site.origin + "/units")).status_code == 200

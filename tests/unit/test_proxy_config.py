@@ -55,6 +55,9 @@ def upstreams(config: dict[str, Any]) -> dict[str, str]:
             continue  # the HSTS header
         ((inner,),) = [r["routes"] for r in route["handle"]]
         (proxy,) = inner["handle"]
+        if proxy["handler"] == "static_response":  # /metrics: not on the public origin
+            assert proxy["status_code"] == 404
+            continue
         assert proxy["handler"] == "reverse_proxy"
         assert "rewrite" not in proxy  # the service gets the path as the browser sent it
         (paths,) = [m["path"] for m in route.get("match", [])] or [[""]]

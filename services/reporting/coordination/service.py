@@ -64,5 +64,10 @@ def _consumer(runtime: Runtime, store: CoordinationStore, hierarchy: Hierarchy) 
     handler = CoordinationConsumer(runtime, store, hierarchy)
     topics = [runtime.settings.topics.reporting]
     return BatchConsumer(
-        runtime.settings, "reporting-coordination", topics, store.positions, handler.handle
+        runtime.settings,
+        "reporting-coordination",
+        topics,
+        store.positions,
+        handler.handle,
+        metrics=runtime.metrics,
     )
