@@ -20,12 +20,13 @@ from typing import Any
 
 from bson import Binary
 from faststream.kafka import KafkaBroker
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from contracts import Envelope, EventDraft, Source
+from contracts.chain import GENESIS, hash_of
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
 from services.common.limits import check_event_size
@@ -69,6 +70,9 @@ class Outbox:
 
         The sequence counter is bumped in the same transaction, so a stream has no gaps and a
         concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
+        Each envelope names the hash of the one before it in its stream (`prev`), kept with the
+        counter in the same transaction, so the chain has no gap and no fork either
+        (contracts.chain).
         An envelope over `max_event_bytes` refuses the whole write (EventTooLarge: the
         transaction aborts, nothing is written).
         """
@@ -77,7 +81,7 @@ class Outbox:
         for draft in drafts:
             stream = self.source.stream(draft.unit)
             per_stream[stream] = per_stream.get(stream, 0) + 1
-        next_seq: dict[str, int] = {}
+        heads: dict[str, tuple[int, str]] = {}  # stream -> (next sequence, its prev)
         for stream, count in per_stream.items():  # one counter bump per stream, not per event
             counter = await self.sequences.find_one_and_update(
                 {"_id": stream},
@@ -87,18 +91,25 @@ class Outbox:
                 session=session,
             )
             assert counter is not None
-            next_seq[stream] = int(counter["seq"]) - count + 1
+            heads[stream] = (int(counter["seq"]) - count + 1, counter.get("hash") or GENESIS)
         sealed: list[Envelope] = []
         for draft in drafts:
             stream = self.source.stream(draft.unit)
-            envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
-            next_seq[stream] += 1
-            sealed.append(self._signed(envelope))
+            sequence, prev = heads[stream]
+            envelope = self._signed(draft.seal(self.source, sequence, recorded_at=now, prev=prev))
+            heads[stream] = (sequence + 1, hash_of(envelope))
+            sealed.append(envelope)
         rows = [_row(envelope, topic, now) for envelope in sealed]
         if self.max_event_bytes is not None:
             for row, envelope in zip(rows, sealed, strict=True):
                 check_event_size(row["value"], envelope.payload, self.max_event_bytes)
         await self.rows.insert_many(rows, session=session)
+        # the hash of each stream's last envelope, beside its counter: the next one's prev
+        await self.sequences.bulk_write(
+            [UpdateOne({"_id": s}, {"$set": {"hash": head[1]}}) for s, head in heads.items()],
+            ordered=False,
+            session=session,
+        )
         return sealed
 
     def _signed(self, envelope: Envelope) -> Envelope:
