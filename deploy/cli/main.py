@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from deploy.cli.audit import audit_app
 from deploy.cli.common import (
     DirOption,
     KafkaPortOption,
@@ -44,6 +45,7 @@ for sub_app, name in [
     (tokens_app, "tokens"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
+    (audit_app, "audit"),
 ]:
     app.add_typer(sub_app, name=name)
 
