@@ -14,27 +14,34 @@ import asyncio
 import json
 import shutil
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from bson import Binary
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from contracts import Envelope, Source, decode_event
+from contracts import Envelope, EventDraft, Source, decode_event
 from contracts.audit import AuditRoot, StreamHead, root_of
 from contracts.chain import Chains
 from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import today_in_vietnam
 from deploy.cli import app as cli
+from services.common.hierarchy import Hierarchy
+from services.common.limits import EventTooLarge
+from services.common.mongo import connect, in_transaction
+from services.common.outbox import Outbox
 from services.common.settings import Settings
+from services.common.trust import lineage_of
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from services.reporting.document.model import Verification
+from tests.builders import held_voter_contact
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_oversight import land_supervision
 from tests.integration.test_rollup import voter_contact
@@ -45,6 +52,10 @@ pytestmark = pytest.mark.integration
 PROVINCE, DISTRICT = "12", "106"
 COMMUNE, OTHER_COMMUNE = "03390", "03391"  # Tam Đường and Lản Nhì Thàng, Tỉnh Lai Châu
 Apps = dict[str, Running]
+
+
+class LargePayload(BaseModel):
+    text: str
 
 
 async def record_story(apps: Apps) -> None:
@@ -225,3 +236,50 @@ async def test_roots_vouching_for_streams_not_theirs_are_dead_lettered(
     assert "the root lists streams not of its instance: meetings/a/03391" in reasons[1]
     kept = await reporting.app.state.reporting.audit_roots.roots.count_documents({})
     assert kept == 0
+
+
+async def test_two_processes_and_an_aborted_write_never_fork_a_stream(settings: Settings) -> None:
+    """Two HTTP workers of one instance write the same stream in turn and at once, and a
+    write refused after its envelope was sealed (too large) aborts: every envelope still
+    names the one before it, none twice."""
+    client = connect(settings, app_name="hdnd-test")
+    stack_db = client[settings.database_for("meetings")]
+    source = Source(service="meetings", instance="test")
+    assert settings.keys_dir is not None
+    signer, lineage = Signer.from_dir(settings.keys_dir), lineage_of(Hierarchy.load())
+    workers = [Outbox(stack_db, source, signer, lineage, max_event_bytes=2048) for _ in range(2)]
+    payload = held_voter_contact(COMMUNE, date(2025, 3, 2), 1).payload
+
+    def draft(opinions: int = 0) -> EventDraft:
+        body = payload.model_copy(
+            update={"meeting": payload.meeting.model_copy(update={"opinions_raised": opinions})}
+        )
+        return EventDraft(
+            type="meeting.held",
+            version=2,
+            unit=COMMUNE,
+            occurred_at=datetime(2025, 3, 2, 5, tzinfo=UTC),
+            payload=body,
+        )
+
+    async def write(worker: Outbox, *drafts: EventDraft) -> None:
+        await in_transaction(client, lambda s: worker.append(s, "t", list(drafts)))
+
+    try:
+        for i in range(6):  # in turn: each finds the head the other moved
+            await write(workers[i % 2], draft(), draft())
+        too_large = draft().model_copy(
+            update={"payload": LargePayload(text="ệ" * 2000)}  # over 2 KiB once sealed
+        )
+        with pytest.raises(EventTooLarge):  # sealed as 13 and 14, never written
+            await write(workers[0], draft(), too_large)
+        await write(workers[1], draft(), draft())  # the real 13 and 14
+        await write(workers[0], draft())  # 15 follows the real 14, not the one it sealed
+        await asyncio.gather(*(write(workers[i % 2], draft()) for i in range(8)))  # at once
+        rows = await stack_db["outbox"].find().sort("seq", 1).to_list()
+    finally:
+        await client.close()
+    envelopes = [Envelope.model_validate_json(bytes(r["value"])) for r in rows]
+    assert [e.sequence for e in envelopes] == list(range(1, 24))
+    chains = Chains()
+    assert [chains.take(e, "here") for e in envelopes] == [None] * 23
