@@ -15,20 +15,21 @@ audit_app = typer.Typer(
 )
 
 
+TopicOption = Annotated[
+    list[str] | None,
+    typer.Option("--topic", help="Only this topic (repeatable; default: every one of events)."),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only records and rows written since: 30m, 2h, 7d, 2025-06-01 (default: all).",
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(
-    topic: Annotated[
-        list[str] | None,
-        typer.Option("--topic", help="Only this topic (repeatable; default: every one of events)."),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Only records and rows written since: 30m, 2h, 7d, 2025-06-01 (default: all).",
-        ),
-    ] = None,
-) -> None:
+def audit_verify(topic: TopicOption = None, since: SinceOption = None) -> None:
     """Read the topics and each service's outbox, check every signature and chain, compare
     what is stored with what was published and with the daily roots; name the first record
     that differs in each stream. Exit status 1 when anything differs. Ctrl-C stops."""

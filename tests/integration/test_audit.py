@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,6 @@ from typer.testing import CliRunner
 from contracts import Envelope, EventDraft, Source, decode_event
 from contracts.audit import AuditRoot, StreamHead, root_of
 from contracts.chain import Chains
-from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import today_in_vietnam
 from deploy.cli import app as cli
@@ -45,7 +43,7 @@ from tests.builders import held_voter_contact
 from tests.conftest import Running, eventually, start_app
 from tests.integration.test_oversight import land_supervision
 from tests.integration.test_rollup import voter_contact
-from tests.integration.test_signatures import dead_letter_reasons
+from tests.integration.test_signatures import dead_letter_reasons, holding_its_own_key
 from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
@@ -216,13 +214,10 @@ def forged_root(source: Source, unit: str, heads: list[StreamHead]) -> Envelope:
 async def test_roots_vouching_for_streams_not_theirs_are_dead_lettered(
     stack: AsyncExitStack, settings: Settings, tmp_path: Path
 ) -> None:
+    settings = holding_its_own_key(settings, tmp_path, COMMUNE)  # a commune's, compromised
     assert settings.keys_dir is not None
-    keys = tmp_path / "keys"
-    shutil.copytree(settings.keys_dir, keys)
-    generate_keys(keys, [COMMUNE])  # a commune's instance, compromised
-    settings = settings.model_copy(update={"keys_dir": keys})
     reporting = await start_app(stack, reporting_app(settings), "http://reporting")
-    commune = Signer.from_dir(keys)
+    commune = Signer.from_dir(settings.keys_dir)
     head = StreamHead(stream=f"meetings/a/{OTHER_COMMUNE}", sequence=9, hash="a" * 64)
     audit = Source(service="meetings-audit", instance="a")
     for_another = commune.sign(forged_root(audit, COMMUNE, [head]), [COMMUNE])
