@@ -25,6 +25,7 @@ router = guarded_router("audit")
 @router.get(
     "/units/{unit}/audit-roots",
     summary="The daily roots of the hash chains received for the unit and the units below it",
+    responses={404: {"description": "No such unit"}},
 )
 async def audit_roots(
     request: Request,
