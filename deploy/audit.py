@@ -37,7 +37,15 @@ from contracts.audit import AuditRoot, strangers
 from contracts.chain import DIGEST, Chains, link_of
 from contracts.keys import KeyRing
 from contracts.signing import Verifier
-from deploy.dlq import Progress, Selection, Silent, offset_ranges, record_batches, topic_reader
+from deploy.dlq import (
+    READ_BATCH,
+    Progress,
+    Selection,
+    Silent,
+    offset_ranges,
+    record_batches,
+    topic_reader,
+)
 from deploy.outbox import SERVICES
 from deploy.registry import recorded_hierarchy
 from services.common.mongo import Document, connect
@@ -230,6 +238,8 @@ async def verify(
             cursor = db["outbox"].find(query).sort([("stream", 1), ("seq", 1)])
             async for row in cursor.allow_disk_use(True):
                 audit.row(db.name, row)
+                if audit.rows % READ_BATCH == 0:
+                    await asyncio.sleep(0)  # a Ctrl-C is seen within a cursor's batch too
             async for row in db["outbox_parked"].find(query):
                 audit.parked(db.name, row)
     finally:
