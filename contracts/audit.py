@@ -25,9 +25,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from contracts.envelope import CHAIN_HASH, Source, StreamPart
 
 MAX_HEADS = 3_000
-"""Streams one root lists; an instance with more publishes its day's roots in parts. A
-province instance numbers one stream per unit it records for (a few hundred); 3,000 heads
-are about 400 KB, under the 512 KiB an event may take."""
+"""Streams one root lists at most; an instance with more publishes its day's roots in parts
+(of about 256 KB: services.common.audit_roots). A province instance numbers one stream per
+unit it records for, a few hundred."""
 
 
 class StreamHead(BaseModel):

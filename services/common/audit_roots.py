@@ -10,14 +10,14 @@ as they stood when read (`as_of`), so a few events of the new day may be in it.
 Roots are grouped by the served unit whose key signs them (HDND_UNITS; without any, a
 stream's province), one audit stream each (`<service>-audit/<instance>/<unit>`), so a root's
 envelope is chained too: each day's names the day before's. A group over `MAX_HEADS` streams
-is published in parts.
+(or about 256 KB) is published in parts.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -82,7 +82,7 @@ class DailyRoots:
             lineage=outbox.lineage,
             max_event_bytes=outbox.max_event_bytes,
         )
-        self.days: AsyncDatabase[Document] = outbox.rows.database
+        self.db: AsyncDatabase[Document] = outbox.rows.database
         self.topic = topic
         self.served = tuple(served)
         self.clock = clock
@@ -111,7 +111,7 @@ class DailyRoots:
         (then nothing: []). An instance with no chained stream marks the day, writes none."""
         now = self.clock()
         day = ended_day(now)
-        marks = self.days["audit_days"]
+        marks = self.db["audit_days"]
         if await marks.find_one({"_id": day.isoformat()}) is not None:
             return []
 
@@ -132,7 +132,7 @@ class DailyRoots:
             await marks.insert_one(mark, session=session)
             return sealed
 
-        sealed = await in_transaction(self.days.client, work)
+        sealed = await in_transaction(self.db.client, work)
         if sealed:
             log.info("audit_roots_written", day=day.isoformat(), roots=len(sealed))
         return sealed
@@ -145,8 +145,7 @@ class DailyRoots:
 
         drafts = []
         for unit, grouped in itertools.groupby(sorted(heads, key=signer), key=signer):
-            group = list(grouped)
-            chunks = [group[i : i + MAX_HEADS] for i in range(0, len(group), MAX_HEADS)]
+            chunks = list(_parts(list(grouped)))
             for part, chunk in enumerate(chunks, 1):
                 root = AuditRoot(
                     day=day,
@@ -166,3 +165,22 @@ class DailyRoots:
                     )
                 )
         return drafts
+
+
+PART_BYTES = 256 * 1024  # a root's heads, at most: well under what an event may take
+
+
+def _parts(heads: list[StreamHead]) -> Iterator[list[StreamHead]]:
+    """`heads` in parts of at most MAX_HEADS and about PART_BYTES each (a head is its stream's
+    name and at most 128 bytes more)."""
+    part: list[StreamHead] = []
+    size = 0
+    for head in heads:
+        cost = len(head.stream.encode()) + 128  # {"stream":…,"sequence":…,"hash":…}
+        if part and (len(part) == MAX_HEADS or size + cost > PART_BYTES):
+            yield part
+            part, size = [], 0
+        part.append(head)
+        size += cost
+    if part:
+        yield part
