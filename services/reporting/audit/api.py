@@ -20,20 +20,15 @@ from services.common.auth import CallerDep
 from services.reporting.audit.store import covered_units, verification_code
 
 router = guarded_router("audit")
+DayQuery = Annotated[date | None, Query(description="The day the roots close (default: yesterday)")]
+ROOTS = "The daily roots of the hash chains received for the unit and the units below it"
 
 
 @router.get(
-    "/units/{unit}/audit-roots",
-    summary="The daily roots of the hash chains received for the unit and the units below it",
-    responses={404: {"description": "No such unit"}},
+    "/units/{unit}/audit-roots", summary=ROOTS, responses={404: {"description": "No such unit"}}
 )
 async def audit_roots(
-    request: Request,
-    unit: Unit,
-    caller: CallerDep,
-    day: Annotated[
-        date | None, Query(description="The day the roots close (default: yesterday)")
-    ] = None,
+    unit: Unit, caller: CallerDep, request: Request, day: DayQuery = None
 ) -> dict[str, Any]:
     caller.may_read_between(unit, None, None)
     reporting = request.app.state.reporting
