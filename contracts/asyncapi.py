@@ -49,6 +49,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "privacy": "reporting",
     "hierarchy": "hierarchy",
     "outbox": EVERY_TOPIC,
+    "audit": "audit",
 }
 
 TOPIC_DESCRIPTIONS: dict[str, str] = {
@@ -58,6 +59,7 @@ TOPIC_DESCRIPTIONS: dict[str, str] = {
     "reporting": "Coordination between council levels: figures and proposals going up; tasks, "
     "training invitations and answers coming down.",
     "hierarchy": "The administrative hierarchy of units over time.",
+    "audit": "Each service instance's daily signed roots of its hash chains (`hdnd audit verify`).",
     "dead_letter": "Events a consumer refused, with their original value, key and headers plus "
     "dlq-reason, dlq-topic, dlq-partition, dlq-offset and dlq-service; `hdnd dlq redrive` "
     "sends them back to dlq-topic after a fix.",

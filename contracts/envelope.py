@@ -86,6 +86,14 @@ class Signature(BaseModel):
         return KeyName(self.kind, self.unit)
 
 
+CHAIN_HASH = r"^[0-9a-f]{64}$"  # a SHA-256, in lower-case hex
+
+OPTIONAL_SIGNED: tuple[str, ...] = ("prev",)
+"""Envelope fields added after envelopes were first signed: inside the signed bytes (and the
+wire bytes) only when set, so an envelope without them has exactly the bytes it had before
+they existed, and every signature already on the topics still verifies."""
+
+
 class Envelope(BaseModel):
     """Metadata around a payload. `occurred_at` (business time) decides the reporting period."""
 
@@ -105,6 +113,13 @@ class Envelope(BaseModel):
     causation_id: UUID | None = None
     payload: dict[str, Any]
     signature: Signature | None = None
+    prev: str | None = Field(
+        default=None,
+        pattern=CHAIN_HASH,
+        description="SHA-256 (hex) of the canonical signed bytes of the envelope before this one"
+        " in its stream (contracts.chain); 64 zeros for the first of a chain; absent on"
+        " envelopes written before streams were chained.",
+    )
 
     @property
     def stream(self) -> str:
@@ -115,13 +130,21 @@ class Envelope(BaseModel):
         """The day the fact happened, in Vietnam's time zone (UTC+7), which is what counts."""
         return self.occurred_at.astimezone(VIETNAM_TZ).date()
 
+    def unset_optional(self) -> set[str]:
+        """The OPTIONAL_SIGNED fields this envelope does not carry."""
+        return {name for name in OPTIONAL_SIGNED if getattr(self, name) is None}
+
+    def signed_body(self) -> dict[str, Any]:
+        """What the signature covers: everything but the signature and unset optional fields."""
+        return self.model_dump(mode="json", exclude={"signature", *self.unset_optional()})
+
     def signed_bytes(self) -> bytes:
         """Canonical bytes the signature covers: sorted keys, no whitespace, no signature."""
-        body = self.model_dump(mode="json", exclude={"signature"})
+        body = self.signed_body()
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
+        return self.model_dump_json(exclude=self.unset_optional() or None).encode()
 
     def headers(self) -> dict[str, str]:
         """Type and version travel as headers too, so routers need not parse the body."""
@@ -142,7 +165,13 @@ class EventDraft(BaseModel):
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
 
-    def seal(self, source: Source, sequence: int, recorded_at: datetime | None = None) -> Envelope:
+    def seal(
+        self,
+        source: Source,
+        sequence: int,
+        recorded_at: datetime | None = None,
+        prev: str | None = None,
+    ) -> Envelope:
         return Envelope(
             event_id=self.event_id,
             type=self.type,
@@ -155,4 +184,5 @@ class EventDraft(BaseModel):
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             payload=self.payload.model_dump(mode="json"),
+            prev=prev,
         )

@@ -7,6 +7,8 @@
   the reason (`hdnd outbox parked`), and publishes this in its place: same topic, key, stream
   and sequence, signed like it. Consumers count nothing for it; their stream positions move
   past it. It carries no personal data: the parked event's id, type, size and the reason.
+  It takes the parked envelope's `prev` and names its hash (`parked_hash`), which the envelope
+  after it names as `prev`: the stream's hash chain goes on through it (contracts.chain).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.envelope import CHAIN_HASH
 
 
 class EventParked(BaseModel):
@@ -38,4 +42,10 @@ class EventParked(BaseModel):
         max_length=500,
         examples=["MessageSizeTooLargeError: [Error 10] MessageSizeTooLargeError"],
         description="The broker's (or producer's) refusal, as the relay was told it.",
+    )
+    parked_hash: str | None = Field(
+        default=None,
+        pattern=CHAIN_HASH,
+        description="SHA-256 (hex) of the parked envelope's canonical signed bytes: the `prev`"
+        " the next envelope of the stream names. Absent on stand-ins from before chains.",
     )

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from contracts.audit import AuditRoot
 from contracts.coordination import COORDINATION_EVENTS
 from contracts.envelope import Envelope, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
@@ -139,6 +140,7 @@ for _model in OVERSIGHT_EVENTS:
 for _model in (*COORDINATION_EVENTS, *PRIVACY_EVENTS):
     REGISTRY.register(_model)
 REGISTRY.register(EventParked)
+REGISTRY.register(AuditRoot)
 
 
 def decode_event(raw: bytes) -> Decoded[BaseModel]:

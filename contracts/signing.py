@@ -78,15 +78,18 @@ class Signer:
                 self.keys = keys
         return self.registry if registry else self.keys
 
-    def sign(self, envelope: Envelope, lineage: Iterable[str]) -> Envelope:
+    def sign(
+        self, envelope: Envelope, lineage: Iterable[str], message: bytes | None = None
+    ) -> Envelope:
         """Sign a hierarchy event with the registry key (its province's, if `lineage` names it,
         else the national one), anything else with the key of the most specific unit in
-        `lineage` that this signer holds; PermissionError if it holds none that may."""
+        `lineage` that this signer holds; PermissionError if it holds none that may.
+        `message`: the envelope's signed bytes, if the caller has them already."""
         held = self._key_for(envelope.type, tuple(lineage))
         if held is None:
             raise PermissionError(f"no signing key covers {envelope.type} of unit {envelope.unit}")
         name, key = held
-        value = base64.b64encode(key.sign(envelope.signed_bytes())).decode()
+        value = base64.b64encode(key.sign(message or envelope.signed_bytes())).decode()
         signature = Signature(kind=name.kind, unit=name.unit, kid=private_key_id(key), value=value)
         return envelope.model_copy(update={"signature": signature})
 
@@ -205,9 +208,8 @@ def fast_signed_bytes(envelope: Envelope) -> bytes:
     of the time. A signature that does not hold over these is tried over the canonical bytes
     (Claim.holds_canonically), so nothing valid is refused; and both forms are serialisations
     of the same body, so a signature over either vouches for that body."""
-    body = envelope.model_dump(mode="json", exclude={"signature"})
     try:
-        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(envelope.signed_body(), option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer orjson cannot write: the canonical form, directly
         return envelope.signed_bytes()
 

@@ -31,6 +31,12 @@ class Topics:
         return self._name("hierarchy")
 
     @property
+    def audit(self) -> str:
+        """Each instance's daily roots of its hash chains (contracts.audit): few and small,
+        read by the reporting of every level above, apart from the facts."""
+        return self._name("audit")
+
+    @property
     def dead_letter(self) -> str:
         return self._name("deadletter")
 

@@ -148,7 +148,7 @@ class Progress(Protocol):
     def advance(self, scanned: int) -> None: ...
 
 
-class _Silent:
+class Silent:
     def start(self, total: int) -> None:
         pass
 
@@ -185,10 +185,13 @@ def _json_object(value: bytes) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def _reader(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
+async def topic_reader(
+    settings: Settings, client_id: str = "hdnd-dlq"
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer that reads partitions it is assigned by hand (no group, no commits)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="hdnd-dlq",
+        client_id=client_id,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -201,10 +204,10 @@ async def _reader(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
         await consumer.stop()
 
 
-async def _ranges(
+async def offset_ranges(
     consumer: AIOKafkaConsumer, topic: str, selection: Selection
 ) -> dict[TopicPartition, tuple[int, int]]:
-    """[first, end) offsets per partition that may hold selected letters, as of now."""
+    """[first, end) offsets per partition that may hold selected records, as of now."""
     if topic not in await consumer.topics():
         return {}
     partitions = await partitions_of(consumer, [topic])
@@ -223,12 +226,13 @@ async def _ranges(
     return {tp: r for tp, r in ranges.items() if r[0] < r[1]}
 
 
-async def _batches(
+async def record_batches(
     consumer: AIOKafkaConsumer,
     ranges: dict[TopicPartition, tuple[int, int]],
     progress: Progress,
-) -> AsyncIterator[list[Letter]]:
-    """Every letter in `ranges`, at most READ_BATCH at a time; the caller drops each batch."""
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """Every record in `ranges`, at most READ_BATCH at a time, in offset order within each
+    partition; the caller drops each batch."""
     progress.start(sum(end - first for first, end in ranges.values()))
     if not ranges:
         return
@@ -238,8 +242,8 @@ async def _batches(
     reading, idle = set(ranges), 0
     while reading:
         fetched = await consumer.getmany(*reading, timeout_ms=500, max_records=READ_BATCH)
-        letters = [
-            Letter.from_record(r)
+        batch = [
+            r
             for tp, records in sorted(fetched.items())
             for r in records
             if r.offset < ranges[tp][1]
@@ -248,12 +252,13 @@ async def _batches(
             if await consumer.position(tp) >= ranges[tp][1]:
                 reading.discard(tp)
                 consumer.pause(tp)
-        idle = 0 if letters else idle + 1
+        idle = 0 if batch else idle + 1
         if idle > 60:  # ~30 s without a record although the broker said there are more
-            raise DeadLetterError("the dead-letter topic stopped answering before its end")
-        if letters:
-            progress.advance(len(letters))
-            yield letters
+            topics = ", ".join(sorted({tp.topic for tp in reading}))
+            raise DeadLetterError(f"{topics} stopped answering before its end")
+        if batch:
+            progress.advance(len(batch))
+            yield batch
 
 
 async def read_letters(
@@ -264,9 +269,10 @@ async def read_letters(
 ) -> AsyncGenerator[list[Letter], None]:
     """Batches of the selected dead letters, oldest first within each partition; `found`
     collects the ids asked for that exist, whether or not they match the rest."""
-    async with _reader(settings) as consumer:
-        ranges = await _ranges(consumer, settings.topics.dead_letter, selection)
-        async for letters in _batches(consumer, ranges, progress or _Silent()):
+    async with topic_reader(settings) as consumer:
+        ranges = await offset_ranges(consumer, settings.topics.dead_letter, selection)
+        async for records in record_batches(consumer, ranges, progress or Silent()):
+            letters = [Letter.from_record(r) for r in records]
             if found is not None:
                 found.update(x.id for x in letters if x.id in selection.ids)
             chosen = [letter for letter in letters if selection.matches(letter)]

@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import EventDraft
 from contracts.hierarchy import Change, HierarchyChanged, UnitRegistered
@@ -63,6 +64,18 @@ def _draft(payload: UnitRegistered | HierarchyChanged, unit: str, day: date) -> 
     return recorded(payload, unit, day)
 
 
+async def recorded_hierarchy(db: AsyncDatabase[Document]) -> Hierarchy:
+    """The dataset with every change recorded so far in the registry's database `db`."""
+    h = Hierarchy.load().copy()
+    h.apply(
+        [
+            HierarchyChanged.model_validate(d["change"])
+            async for d in db["changes"].find().sort("_id", ASCENDING)
+        ]
+    )
+    return h
+
+
 class Registry:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -77,14 +90,7 @@ class Registry:
 
     async def hierarchy(self) -> Hierarchy:
         """The dataset with every change recorded so far."""
-        h = Hierarchy.load().copy()
-        h.apply(
-            [
-                HierarchyChanged.model_validate(d["change"])
-                async for d in self.changes.find().sort("_id", ASCENDING)
-            ]
-        )
-        return h
+        return await recorded_hierarchy(self.runtime.db)
 
     # -- load -------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Decoded, InvalidEvent, decode_event
+from contracts.chain import link_of
 from contracts.hierarchy import HierarchyChanged
 from contracts.keys import KeyRing
 from contracts.meetings import MeetingCorrected
@@ -78,6 +79,7 @@ class Scanned:
     """This instance's trusted records on the topics."""
 
     highest: dict[str, dict[str, int]] = field(default_factory=dict)  # service → stream → seq
+    links: dict[str, str] = field(default_factory=dict)  # stream → what its next envelope's prev is
     after: list[Decoded[BaseModel]] = field(default_factory=list)  # beyond the restored counters
     skipped: int = 0  # claiming this instance, not trusted
     corrections: set[str] = field(default_factory=set)  # ids of every meeting.corrected
@@ -156,6 +158,8 @@ def _take(
     envelope = decoded.envelope
     service, stream, seq = envelope.source.service, envelope.stream, envelope.sequence
     streams = found.highest.setdefault(service, {})
+    if seq >= streams.get(stream, 0):
+        found.links[stream] = link_of(envelope)  # the chain goes on from the newest
     streams[stream] = max(streams.get(stream, 0), seq)
     if seq > restored.get(service, {}).get(stream, 0):
         found.after.append(decoded)
@@ -216,8 +220,12 @@ async def catch_up(
     for service, streams in scanned.highest.items():
         for stream, top in streams.items():
             if top > restored[service].get(stream, 0):
+                # The head moves with its hash, so the next envelope chains on from the
+                # newest one on the topic (contracts.chain), not from the backup's.
                 await dbs[service]["outbox_sequences"].update_one(
-                    {"_id": stream}, {"$max": {"seq": top}}, upsert=True
+                    {"_id": stream},
+                    {"$max": {"seq": top}, "$set": {"hash": scanned.links[stream]}},
+                    upsert=True,
                 )
                 counters += 1
     if not replay_own:

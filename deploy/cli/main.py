@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from deploy.cli.audit import audit_app
 from deploy.cli.backup import backup_app
 from deploy.cli.common import (
     DirOption,
@@ -45,6 +46,7 @@ for sub_app, name in [
     (tokens_app, "tokens"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
+    (audit_app, "audit"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from bson import Binary
 from faststream.kafka import KafkaBroker
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -28,6 +29,7 @@ from pymongo.errors import PyMongoError
 from contracts import Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
+from services.common.heads import StreamHeads
 from services.common.limits import check_event_size
 from services.common.logging import get_logger
 from services.common.mongo import Document, in_transaction
@@ -49,6 +51,7 @@ class Outbox:
     ) -> None:
         self.rows = db["outbox"]
         self.sequences = db["outbox_sequences"]
+        self.heads = StreamHeads(self.sequences)
         self.parked = db["outbox_parked"]
         self.source = source
         self.signer = signer
@@ -67,33 +70,21 @@ class Outbox:
     ) -> list[Envelope]:
         """Seal `drafts` with their stream sequence and store them; call inside a transaction.
 
-        The sequence counter is bumped in the same transaction, so a stream has no gaps and a
-        concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
+        The stream's head (sequence and last hash, services.common.heads) moves in the same
+        transaction, so a stream has no gaps, each envelope names the hash of the one before
+        (`prev`) with no fork, and a concurrent writer to the same unit waits (write conflict
+        → retry) rather than reorders.
         An envelope over `max_event_bytes` refuses the whole write (EventTooLarge: the
         transaction aborts, nothing is written).
         """
         now = datetime.now(UTC)
-        per_stream: dict[str, int] = {}
-        for draft in drafts:
-            stream = self.source.stream(draft.unit)
-            per_stream[stream] = per_stream.get(stream, 0) + 1
-        next_seq: dict[str, int] = {}
-        for stream, count in per_stream.items():  # one counter bump per stream, not per event
-            counter = await self.sequences.find_one_and_update(
-                {"_id": stream},
-                {"$inc": {"seq": count}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
-            assert counter is not None
-            next_seq[stream] = int(counter["seq"]) - count + 1
-        sealed: list[Envelope] = []
-        for draft in drafts:
-            stream = self.source.stream(draft.unit)
-            envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
-            next_seq[stream] += 1
-            sealed.append(self._signed(envelope))
+
+        def seal(draft: EventDraft, sequence: int, prev: str) -> tuple[Envelope, str]:
+            envelope = draft.seal(self.source, sequence, recorded_at=now, prev=prev)
+            message = envelope.signed_bytes()  # signed and hashed: serialized once
+            return self._signed(envelope, message), hashlib.sha256(message).hexdigest()
+
+        sealed = await self.heads.seal(session, drafts, lambda d: self.source.stream(d.unit), seal)
         rows = [_row(envelope, topic, now) for envelope in sealed]
         if self.max_event_bytes is not None:
             for row, envelope in zip(rows, sealed, strict=True):
@@ -101,11 +92,11 @@ class Outbox:
         await self.rows.insert_many(rows, session=session)
         return sealed
 
-    def _signed(self, envelope: Envelope) -> Envelope:
+    def _signed(self, envelope: Envelope, message: bytes | None = None) -> Envelope:
         if self.signer is None:
             return envelope
         lineage = self.lineage(envelope.unit, envelope.business_day) if self.lineage else None
-        return self.signer.sign(envelope, lineage or (envelope.unit,))
+        return self.signer.sign(envelope, lineage or (envelope.unit,), message)
 
     async def pending_count(self) -> int:
         return await self.rows.count_documents({"sent": False})

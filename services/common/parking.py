@@ -28,6 +28,7 @@ from uuid import uuid4
 
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 
+from contracts.chain import hash_of
 from contracts.envelope import Envelope
 from contracts.outbox import EventParked
 from contracts.versioning import event_type, event_version
@@ -72,7 +73,8 @@ def _failure(future: asyncio.Future[Any]) -> BaseException | None:
 
 def placeholder_of(row: Document, reason: str) -> Envelope:
     """The unsigned `event.parked` envelope standing for `row`: its unit, business time,
-    stream and sequence; caused by it."""
+    stream, sequence and `prev`; caused by it, and naming its hash, which the envelope after it
+    names as `prev` (contracts.chain)."""
     parked = Envelope.model_validate_json(bytes(row["value"]))
     payload = EventParked(
         event_id=parked.event_id,
@@ -80,6 +82,7 @@ def placeholder_of(row: Document, reason: str) -> Envelope:
         event_version=parked.version,
         size_bytes=len(row["value"]),
         reason=reason[:500],
+        parked_hash=hash_of(parked),
     )
     return Envelope(
         event_id=uuid4(),
@@ -93,4 +96,5 @@ def placeholder_of(row: Document, reason: str) -> Envelope:
         correlation_id=parked.correlation_id,
         causation_id=parked.event_id,
         payload=payload.model_dump(mode="json"),
+        prev=parked.prev,
     )

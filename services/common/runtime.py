@@ -14,6 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Source
 from contracts.keys import KeyRing
 from contracts.signing import Signer, Verifier
+from services.common.audit_roots import DailyRoots
 from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.hierarchy import Hierarchy
 from services.common.hierarchy_feed import HierarchyFeed
@@ -51,6 +52,7 @@ class Runtime:
             lineage=lineage_of(self.hierarchy),
             max_event_bytes=event_limit(settings),
         )
+        self.roots = DailyRoots(self.outbox, settings.topics.audit, settings.units)
         self.relay = OutboxRelay(
             self.outbox,
             self.broker,
@@ -85,7 +87,9 @@ class Runtime:
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
-        await ensure_topics(self.settings, [*topics.facts, topics.hierarchy, topics.dead_letter])
+        await ensure_topics(
+            self.settings, [*topics.facts, topics.hierarchy, topics.audit, topics.dead_letter]
+        )
 
     async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:
         """Start the relay and, unless the service applies hierarchy changes itself (reporting),
@@ -100,11 +104,13 @@ class Runtime:
             self.relay.start()
             self.outbox_watch.relaying = True
             self.pruner.start()  # where the rows are published, they are pruned
+            self.roots.start(self.relay.notify)  # where the relay runs: one sweep an instance
         log.info("service_started", instance=self.settings.instance, units=self.settings.units)
 
     async def stop(self) -> None:
         if self.feed is not None:
             await self.feed.consumer.stop()
+        await self.roots.stop()
         await self.relay.stop()
         await self.pruner.stop()
         with contextlib.suppress(Exception):

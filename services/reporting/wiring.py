@@ -13,6 +13,9 @@ from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.runtime import Runtime
 from services.common.settings import Settings
+from services.common.trust import lineage_of
+from services.reporting.audit.consumer import AuditRootConsumer
+from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.projector_consumer import Projector
@@ -44,6 +47,14 @@ def projector_consumer(
     )
 
 
+def audit_consumer(runtime: Runtime, store: AuditRootStore, hierarchy: Hierarchy) -> BatchConsumer:
+    """The consumer of the daily roots of every instance of the area (hdnd.audit)."""
+    handler = AuditRootConsumer(runtime, store, lineage_of(hierarchy))
+    settings = runtime.settings
+    topics = [settings.topics.audit]
+    return BatchConsumer(settings, "reporting-audit", topics, store.positions, handler.handle)
+
+
 @dataclass
 class Reporting:
     settings: Settings
@@ -55,6 +66,8 @@ class Reporting:
     today_views: TodayViews
     coordination: Coordination
     documents: ReportDocumentStore
+    audit_roots: AuditRootStore
+    audit_consumer: BatchConsumer
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -64,6 +77,7 @@ class Reporting:
         store = ProjectionStore(runtime.db)
         consumer = projector_consumer(runtime, store, hierarchy)
         coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
+        roots = AuditRootStore(runtime.db)
         return cls(
             settings,
             runtime,
@@ -74,13 +88,17 @@ class Reporting:
             TodayViews(store.unit_months, hierarchy, [coordination.extra]),
             coordination,
             ReportDocumentStore(runtime.mongo, runtime.db),
+            roots,
+            audit_consumer(runtime, roots, hierarchy),
         )
 
     async def start(self, consume: bool = True) -> None:
         await self.use(await self.store.active_version())
         await self.runtime.start(follow_hierarchy=False)  # the projector applies changes
         await self.coordination.start(consume)
+        await self.audit_roots.create_indexes()
         if consume:
+            self.audit_consumer.start()
             self.consumer.start()
             self._watch = asyncio.create_task(self._follow_switches(), name="projection-switch")
 
@@ -123,6 +141,7 @@ class Reporting:
     async def stop(self) -> None:
         await cancel(self._watch)
         await self.coordination.stop()
+        await self.audit_consumer.stop()
         await self.consumer.stop()
         await self.runtime.stop()
 

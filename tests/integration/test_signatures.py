@@ -27,11 +27,8 @@ COMMUNE_A, COMMUNE_B = "03390", "03391"  # Tam Đường and Lản Nhì Thàng, 
 async def test_forged_altered_and_unsigned_events_are_dead_lettered(
     stack: AsyncExitStack, settings: Settings, tmp_path: Path
 ) -> None:
-    assert settings.keys_dir is not None
-    keys = tmp_path / "keys"
-    shutil.copytree(settings.keys_dir, keys)
-    generate_keys(keys, [COMMUNE_A])  # commune A's service holds its own key
-    settings = settings.model_copy(update={"keys_dir": keys})
+    settings = holding_its_own_key(settings, tmp_path, COMMUNE_A)  # commune A's service
+    keys = settings.keys_dir
     meetings = await start_app(stack, meetings_app(settings), "http://meetings")
     reporting = await start_app(stack, reporting_app(settings), "http://reporting")
 
@@ -68,6 +65,15 @@ async def test_forged_altered_and_unsigned_events_are_dead_lettered(
     assert any(r.startswith("unsigned event") for r in reasons), reasons
     assert any(f"signer {COMMUNE_A} may not publish for unit {COMMUNE_B}" in r for r in reasons)
     assert any(r.startswith("bad signature by unit 12") for r in reasons), reasons
+
+
+def holding_its_own_key(settings: Settings, tmp_path: Path, commune: str) -> Settings:
+    """`settings` whose key folder also holds `commune`'s own key, as its instance would."""
+    assert settings.keys_dir is not None
+    keys = tmp_path / "keys"
+    shutil.copytree(settings.keys_dir, keys)
+    generate_keys(keys, [commune])
+    return settings.model_copy(update={"keys_dir": keys})
 
 
 async def dead_letter_reasons(settings: Settings, expected: int) -> list[str]:

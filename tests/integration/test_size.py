@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from contracts import decode_event
+from contracts.chain import Chains
 from deploy.cli import app as cli
 from services.common.kafka import make_broker
 from services.common.outbox import OutboxRelay
@@ -189,6 +190,8 @@ async def test_a_row_the_broker_refuses_for_good_is_parked_and_everything_after_
     events = [decode_event(r.value).envelope for r in on_topic]
     of_stream = [(e.sequence, e.type) for e in events if e.stream == stream]
     assert of_stream == [(1, "meeting.held"), (2, "event.parked"), (3, "meeting.held")]
+    chains = Chains()  # the stand-in keeps the hash chain: 3 names the parked one's hash
+    assert [chains.take(e, "here") for e in events if e.stream == stream] == [None] * 3
     placeholder = next(e for e in events if e.type == "event.parked")
     assert placeholder.payload["event_type"] == "meeting.held"
     assert "MessageSizeTooLargeError" in placeholder.payload["reason"]
@@ -210,3 +213,5 @@ async def test_a_row_the_broker_refuses_for_good_is_parked_and_everything_after_
     status = await asyncio.to_thread(CliRunner().invoke, cli, ["outbox", "status"], env=env)
     assert status.exit_code == 0, status.output
     assert "parked 1" in " ".join(status.output.split()), status.output
+    verified = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0, verified.output  # the parked row is the one stood in for

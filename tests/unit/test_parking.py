@@ -18,6 +18,7 @@ from aiokafka.errors import (
 from bson import Binary
 
 from contracts import Source, decode_event
+from contracts.chain import hash_of
 from services.common.parking import placeholder_of, refused_for_good
 from tests.builders import held_voter_contact
 
@@ -82,5 +83,7 @@ def test_the_placeholder_stands_in_the_parked_events_stream_and_place() -> None:
         "event_version": 2,
         "size_bytes": len(value),
         "reason": "MessageSizeTooLargeError: too large",
+        "parked_hash": hash_of(parked),  # what the next envelope names as prev
     }
+    assert placeholder.prev == parked.prev
     assert "Tổ 1" not in placeholder.to_bytes().decode()  # nothing of the parked content

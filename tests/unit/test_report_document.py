@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.reporting.document.content import compose, next_period, period_phrase
-from services.reporting.document.model import Council, Paragraph, Table, Texts
+from services.reporting.document.model import Council, Paragraph, Table, Texts, Verification
 from services.reporting.document.numbers import vn_date, vn_decimal, vn_int, vn_percent
 from services.reporting.document.render_docx import render_docx
 from services.reporting.document.render_html import render_html
@@ -175,11 +175,19 @@ def test_section_three_is_prefilled_from_the_next_periods_tasks_unless_typed() -
 # -- the Word document -----------------------------------------------------------------------
 
 
+# the roots of the hash chains of 5 October 2025 the report is built on (three services)
+BUILT_ON = Verification(date(2025, 10, 5), "3f9a1c2e7b4d5a60" + "0" * 48, 3)
+
+
+def report_content() -> Any:
+    tasks = [{"title": "Tổ chức kỳ họp thường lệ cuối năm 2025"}]
+    summary = summary_of(FIGURES)
+    return compose(summary, DISTRICT, 5, date(2025, 10, 6), Texts(), tasks, verification=BUILT_ON)
+
+
 @pytest.fixture(scope="module")
 def document_bytes() -> bytes:
-    tasks = [{"title": "Tổ chức kỳ họp thường lệ cuối năm 2025"}]
-    content = compose(summary_of(FIGURES), DISTRICT, 5, date(2025, 10, 6), Texts(), tasks)
-    return render_docx(content)
+    return render_docx(report_content())
 
 
 def test_the_layout_is_that_of_decree_30(document_bytes: bytes) -> None:
@@ -242,17 +250,30 @@ def test_the_layout_is_that_of_decree_30(document_bytes: bytes) -> None:
     assert [p.text for p in sign.paragraphs if p.text] == ["TM. THƯỜNG TRỰC HĐND", "CHỦ TỊCH"]
     # …kept whole on one page: never "- Lưu: VT." alone on the last one.
     assert doc.tables[-1].rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
+    # Below everything, small: the code of the roots the figures were built on.
+    code = doc.paragraphs[-1]
+    assert (
+        code.text == "Mã kiểm chứng dữ liệu: 3F9A 1C2E 7B4D 5A60 (3 gốc nhật ký ngày 05/10/2025)."
+    )
+    assert code.runs[0].italic and code.runs[0].font.size.pt == 10
+    assert code.alignment == WD_ALIGN_PARAGRAPH.LEFT
+
+
+def test_a_report_built_before_any_root_says_so() -> None:
+    none = Verification(date(2025, 10, 5), "e3b0c442" * 8, 0)
+    assert none.text == (
+        "Mã kiểm chứng dữ liệu: chưa có (chưa nhận gốc nhật ký nào của ngày 05/10/2025)."
+    )
 
 
 def test_the_same_report_gives_the_same_bytes_and_the_web_page_the_same_text(
     document_bytes: bytes,
 ) -> None:
-    tasks = [{"title": "Tổ chức kỳ họp thường lệ cuối năm 2025"}]
-    content = compose(summary_of(FIGURES), DISTRICT, 5, date(2025, 10, 6), Texts(), tasks)
+    content = report_content()
     assert render_docx(content) == document_bytes  # what is filed hashes the same again
     page = render_html(content)
     plain = re.sub(r"<[^>]+>", "\n", page)
-    for text in paragraphs(content):
+    for text in [*paragraphs(content), BUILT_ON.text]:
         assert text in plain, text
     table = next(b for b in content.blocks if isinstance(b, Table))
     assert "Phường Na Lay" in page and len(table.rows) == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Query, Request, Response
@@ -29,6 +29,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Era
 from services.common.security import page_policy
 from services.reporting.api import PeriodQuery, ViewQuery, summary_of
+from services.reporting.audit.store import covered_units, verification_code
 from services.reporting.coordination.domain import FileReport, obligation_of
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.content import (
@@ -39,7 +40,7 @@ from services.reporting.document.content import (
     prefilled_directions,
     starts_within,
 )
-from services.reporting.document.model import Council, ReportContent, Texts
+from services.reporting.document.model import Council, ReportContent, Texts, Verification
 from services.reporting.document.store import Attached
 from services.reporting.periods import InvalidPeriod, Period, month_start
 from services.reporting.views import REFORM_MONTH, eras_of
@@ -121,7 +122,17 @@ async def build_report(
     texts, _ = await sections_of(reporting, council.code, summary["unit"]["era"], period)
     _, register = await reporting.documents.texts_of(council.code, period.key)
     number = register or await reporting.documents.number_of(council.code, period.key)
-    return compose(summary, council, number, dated, texts), council
+    verification = await built_on(reporting, council.code, dated)
+    return compose(summary, council, number, dated, texts, verification=verification), council
+
+
+async def built_on(reporting: Reporting, unit: str, dated: date) -> Verification:
+    """The roots a report of `unit` dated `dated` is built on: those of the day before,
+    covering the unit and the units below it (`GET /units/{unit}/audit-roots?day=` lists
+    them, with the same code)."""
+    day = dated - timedelta(days=1)
+    roots = await reporting.audit_roots.of_day(day, covered_units(reporting.hierarchy, unit))
+    return Verification(day, verification_code(roots), len(roots))
 
 
 async def number_at_filing(request: Request, filing: EventDraft) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.reporting.document.model import Council, ReportContent, Texts
+from services.reporting.document.model import Council, ReportContent, Texts, Verification
 from services.reporting.document.numbers import report_number
 from services.reporting.document.results import Scope, Writer, sentence, write_results
 from services.reporting.periods import ROMAN, Period, parse_period, year_month
@@ -74,8 +74,10 @@ def compose(
     dated: date,
     texts: Texts,
     next_tasks: Sequence[Mapping[str, Any]] = (),
+    verification: Verification | None = None,
 ) -> ReportContent:
-    """The whole report of `council` from its `summary` (the summary API's answer)."""
+    """The whole report of `council` from its `summary` (the summary API's answer), with the
+    code of the roots it was built on (`verification`) if given."""
     period = parse_period(summary["period"]["key"])
     coming = next_period(period)
     own_name = f"HĐND {council.kind}"
@@ -129,6 +131,7 @@ def compose(
         ),
         blocks=tuple(w.blocks),
         recipients=(above, f"- Thường trực {own_name};", "- Lưu: VT."),
+        verification=verification,
     )
 
 

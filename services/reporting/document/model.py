@@ -71,6 +71,25 @@ class Texts:
 
 
 @dataclass(frozen=True, slots=True)
+class Verification:
+    """The daily roots of the hash chains a report was built on (services.reporting.audit):
+    those of the day before its date, covering its unit and the units below it. `code` is
+    the verification code over them; the document prints its first 16 digits."""
+
+    day: date
+    code: str
+    roots: int
+
+    @property
+    def text(self) -> str:
+        day = self.day.strftime("%d/%m/%Y")
+        if not self.roots:
+            return f"Mã kiểm chứng dữ liệu: chưa có (chưa nhận gốc nhật ký nào của ngày {day})."
+        short = " ".join(self.code[i : i + 4] for i in range(0, 16, 4)).upper()
+        return f"Mã kiểm chứng dữ liệu: {short} ({self.roots} gốc nhật ký ngày {day})."
+
+
+@dataclass(frozen=True, slots=True)
 class ReportContent:
     issuer: tuple[str, ...]  # the issuing body, in capitals, one line each
     number: str  # "05/BC-HĐND"
@@ -81,6 +100,7 @@ class ReportContent:
     recipients: tuple[str, ...]
     signature: tuple[str, str] = ("TM. THƯỜNG TRỰC HĐND", "CHỦ TỊCH")
     title: str = "BÁO CÁO"
+    verification: Verification | None = None
 
     @property
     def place_and_date(self) -> str:

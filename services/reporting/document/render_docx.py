@@ -290,3 +290,7 @@ def _closing(doc: DocxDocument, content: ReportContent) -> None:
         _line(right, text, size=BODY_PT, bold=True)
     for _ in range(4):  # room to sign and seal; the name is written by hand
         _line(right, "")
+    if content.verification is not None:  # the roots it was built on, below everything
+        code = _line(doc, content.verification.text, size=10, italic=True)
+        code.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        code.paragraph_format.space_before = Pt(18)

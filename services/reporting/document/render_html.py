@@ -44,6 +44,7 @@ table.units tr.total td { font-weight: bold; }
 .foot .to b { font-size: 12pt; font-style: italic; }
 .foot .to p, .foot .sign p { margin: 0; }
 .sign { text-align: center; font-weight: bold; }
+.code { font-size: 10pt; font-style: italic; margin: 18pt 0 0; }
 @media print { body { background: none; padding: 0; } .page { width: auto; min-height: 0;
   padding: 0; } @page { size: A4; margin: 20mm 15mm 20mm 30mm; } }
 """
@@ -71,9 +72,12 @@ def render_html(content: ReportContent) -> str:
         parts.append(_table(block) if isinstance(block, Table) else _paragraph(block))
     recipients = "".join(f"<p>{escape(r)}</p>" for r in content.recipients)
     signature = "".join(f"<p>{escape(s)}</p>" for s in content.signature)
+    code = ""
+    if content.verification is not None:
+        code = f'<p class="code">{escape(content.verification.text)}</p>'
     parts.append(
         f'<footer class="foot"><div class="to"><b>Nơi nhận:</b>{recipients}</div>'
-        f'<div class="sign">{signature}</div></footer></article></body></html>'
+        f'<div class="sign">{signature}</div></footer>{code}</article></body></html>'
     )
     return "".join(parts)
 
