@@ -47,6 +47,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "coordination": "reporting",
     "reporting": "reporting",
     "hierarchy": "hierarchy",
+    "identity": "identity",
     "outbox": EVERY_TOPIC,
 }
 
@@ -57,6 +58,8 @@ TOPIC_DESCRIPTIONS: dict[str, str] = {
     "reporting": "Coordination between council levels: figures and proposals going up; tasks, "
     "training invitations and answers coming down.",
     "hierarchy": "The administrative hierarchy of units over time.",
+    "identity": "Accounts of people and programs, changed by admins from the level above;"
+    " sign-ins, failed sign-ins and sign-outs (the token issuer's audit trail).",
     "dead_letter": "Events a consumer refused, with their original value, key and headers plus "
     "dlq-reason, dlq-topic, dlq-partition, dlq-offset and dlq-service; `hdnd dlq redrive` "
     "sends them back to dlq-topic after a fix.",

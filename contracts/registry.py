@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from contracts.coordination import COORDINATION_EVENTS
 from contracts.envelope import Envelope, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.identity import IDENTITY_EVENTS
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
 from contracts.outbox import EventParked
 from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
@@ -136,6 +137,8 @@ REGISTRY.register(MeetingCorrected)
 for _model in OVERSIGHT_EVENTS:
     REGISTRY.register(_model)
 for _model in COORDINATION_EVENTS:
+    REGISTRY.register(_model)
+for _model in IDENTITY_EVENTS:
     REGISTRY.register(_model)
 REGISTRY.register(EventParked)
 

@@ -5,16 +5,18 @@ Sub-apps group related commands; ``hdnd stack`` manages the local servers (see d
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from deploy.cli.accounts import accounts_app
 from deploy.cli.common import (
     DirOption,
     KafkaPortOption,
     MongoPortOption,
     console,
     fail,
+    servers_call,
 )
 from deploy.cli.contracts import contracts_app
 from deploy.cli.dlq import dlq_app
@@ -42,6 +44,7 @@ for sub_app, name in [
     (dlq_app, "dlq"),
     (outbox_app, "outbox"),
     (tokens_app, "tokens"),
+    (accounts_app, "accounts"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
 ]:
@@ -60,9 +63,9 @@ def run(
     import signal
     import threading
 
-    from deploy.run import running_services, token_secret
+    from deploy.accounts import ensure_local_issuer
+    from deploy.run import running_services
     from deploy.sample import load_sample
-    from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
     from services.common.settings import Settings
 
@@ -76,28 +79,43 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
+        servers = Settings(
+            kafka_bootstrap_servers=endpoints.kafka_bootstrap, mongodb_uri=endpoints.mongodb_uri
+        )
         load_hierarchy(
-            Settings(
-                kafka_bootstrap_servers=endpoints.kafka_bootstrap,
-                mongodb_uri=endpoints.mongodb_uri,
-                keys_dir=keys.registry,  # the registry's own key, and nobody else's
-                public_keys_dir=keys.public,
+            servers.model_copy(
+                update={
+                    "keys_dir": keys.registry,  # the registry's own key, and nobody else's
+                    "public_keys_dir": keys.public,
+                }
             )
         )
-        secret, secret_env = token_secret(base_dir)
+        issuer = ensure_local_issuer(base_dir)
         extra_env = {
             "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
             "HDND_PUBLIC_KEYS_DIR": str(keys.public),
-            **secret_env,
         }
-        secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
-        viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
+        only_reporting = {"reporting": {"HDND_ISSUER_KEYS_DIR": str(issuer)}}
         with running_services(
-            endpoints, [province], base_dir / "logs", extra_env=extra_env
+            endpoints,
+            [province],
+            base_dir / "logs",
+            extra_env=extra_env,
+            service_env=only_reporting,
         ) as services:
+            accounts_settings = servers.model_copy(
+                update={
+                    "keys_dir": keys.services,
+                    "public_keys_dir": keys.public,
+                    "issuer_keys_dir": issuer,
+                    "units": [province],
+                    "instance": "local",
+                }
+            )
+            accounts, loader = servers_call(_sample_accounts(accounts_settings, province))
             urls = {name: s.url for name, s in services.items()}
             if sample:
-                outcome = load_sample(urls, Hierarchy.load(), province, token=secretary)
+                outcome = load_sample(urls, Hierarchy.load(), province, token=loader)
                 console.print(
                     f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
                     f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
@@ -107,30 +125,9 @@ def run(
             for name, url in urls.items():
                 console.print(f"  {name:<10} {url}/docs", highlight=False)
             r = urls["reporting"]
-            # The token rides in the fragment: the page keeps it, no server or log sees it.
-            console.print(
-                f"  workspace  {r}/workspace/#token={secretary}\n"
-                "             (the secretaries' workspace: record and follow up, in Vietnamese)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(
-                f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(
-                f"  token      {secretary}\n"
-                f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(
-                f"  try        curl -s -H 'Authorization: Bearer {secretary}'"
-                f" '{r}/units/{province}/summary?period=2025-H1'",
-                highlight=False,
-                soft_wrap=True,
-            )
+            console.print(f"  workspace  {r}/workspace/", highlight=False)
+            console.print(f"  dashboard  {r}/?unit={province}&period=2025", highlight=False)
+            _print_accounts(accounts, r)
             console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
             while not stop.wait(0.5):
                 for s in services.values():
@@ -142,6 +139,36 @@ def run(
         if endpoints.managed:
             stack.down()
             console.print("servers stopped; data kept in " + str(base_dir))
+
+
+async def _sample_accounts(settings: Any, province: str) -> tuple[list[Any], str]:
+    """The sample accounts (temporary passwords) and the sample loader's API token."""
+    from deploy.accounts import ensure_sample_accounts, identity_session, sample_loader_token
+
+    async with identity_session(settings) as identity:
+        accounts = await ensure_sample_accounts(identity, province)
+        return accounts, await sample_loader_token(identity, province)
+
+
+def _print_accounts(accounts: list[Any], reporting: str) -> None:
+    console.print("\n  Tài khoản mẫu (đổi mật khẩu tạm ở lần đăng nhập đầu tiên):", highlight=False)
+    for a in accounts:
+        password = f"mật khẩu tạm {a.password}" if a.password else "(đã đổi mật khẩu)"
+        console.print(
+            f"    {a.username:<18} {a.role:<9} {a.unit:<5}  {a.full_name}: {password}",
+            highlight=False,
+        )
+    first = accounts[0]
+    console.print(
+        f"  sign in    curl -si -X POST {reporting}/auth/sign-in -H 'content-type:"
+        f' application/json\' -d \'{{"username": "{first.username}", "password": "…"}}\'\n'
+        "             (then POST /auth/password with the access token; see README,"
+        " Authorization)\n"
+        "  programs   hdnd tokens issue --unit CODE --role viewer --days 30"
+        "  (a service account's API token)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("serve")

@@ -77,7 +77,9 @@ class Runtime:
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
-        await ensure_topics(self.settings, [*topics.facts, topics.hierarchy, topics.dead_letter])
+        await ensure_topics(
+            self.settings, [*topics.facts, topics.hierarchy, topics.identity, topics.dead_letter]
+        )
 
     async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:
         """Start the relay and, unless the service applies hierarchy changes itself (reporting),

@@ -11,6 +11,8 @@ from services.common.settings import Settings
 from services.reporting.api import router
 from services.reporting.coordination.api import router as coordination_router
 from services.reporting.document.api import router as document_router
+from services.reporting.identity.api import public as identity_public
+from services.reporting.identity.api import router as identity_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
@@ -25,5 +27,13 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
         start=partial(reporting.start, consume=consume),
         stop=reporting.stop,
         ready=reporting.readiness,
-        routers=[router, coordination_router, document_router, web_router, workspace_router],
+        routers=[
+            router,
+            coordination_router,
+            document_router,
+            web_router,
+            workspace_router,
+            identity_public,
+            identity_router,
+        ],
     )

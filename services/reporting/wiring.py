@@ -15,6 +15,7 @@ from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
+from services.reporting.identity.service import Identity
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -54,6 +55,7 @@ class Reporting:
     today_views: TodayViews
     coordination: Coordination
     documents: ReportDocumentStore
+    identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -73,11 +75,19 @@ class Reporting:
             TodayViews(store.unit_months, hierarchy, [coordination.extra]),
             coordination,
             ReportDocumentStore(runtime.mongo, runtime.db),
+            Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
+
+    @property
+    def issuer(self) -> Identity | None:
+        """The token issuer in this process: services.common.auth checks tokens with it."""
+        return self.identity
 
     async def start(self, consume: bool = True) -> None:
         await self.use(await self.store.active_version())
         await self.runtime.start(follow_hierarchy=False)  # the projector applies changes
+        if self.identity is not None:
+            await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         if consume:
             self.consumer.start()
@@ -123,6 +133,8 @@ class Reporting:
         await cancel(self._watch)
         await self.coordination.stop()
         await self.consumer.stop()
+        if self.identity is not None:
+            await self.identity.stop()
         await self.runtime.stop()
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
