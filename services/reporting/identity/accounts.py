@@ -112,7 +112,7 @@ class Accounts:
 
         async def write(session: AsyncClientSession) -> None:
             await self.store.insert_account(session, doc)
-            await self.core.emit(session, unit, [event])
+            await self.core.emit(session, (unit, era), [event])
 
         try:
             await self.core.runtime.write(write)
@@ -193,7 +193,8 @@ class Accounts:
             if revoke:
                 where = {"account_id": doc["_id"]}
                 await self.store.revoke_sessions(session, where, now, revoke)
-            await self.core.emit(session, str(changes.get("unit", doc["unit"])), events)
+            about = changes.get("unit", doc["unit"]), changes.get("era", doc["era"])
+            await self.core.emit(session, about, events)
 
         await self.core.runtime.write(write)
 
@@ -229,7 +230,7 @@ class Accounts:
 
         async def write(session: AsyncClientSession) -> None:
             await self.store.set_policy(session, code, totp_required, self.core.now())
-            await self.core.emit(session, code, [event])
+            await self.core.emit(session, (code, era), [event])
 
         await self.core.runtime.write(write)
         return {"unit": code, "totp_required": totp_required}
@@ -291,7 +292,7 @@ class Accounts:
 
         async def write(session: AsyncClientSession) -> None:
             await self.store.insert_service_account(session, doc)
-            await self.core.emit(session, code, [event])
+            await self.core.emit(session, (code, era), [event])
 
         await self.core.runtime.write(write)
         return {**_public_service(doc), "token": token}
@@ -312,13 +313,13 @@ class Accounts:
         if doc is None:
             raise NotFound("path.account_id", "no such service account among those you manage")
         domain.check_manages(manager, doc["unit"], doc["era"])
-        now, unit = self.core.now(), str(doc["unit"])
+        now, about = self.core.now(), (doc["unit"], doc["era"])
         event = ServiceAccountRevoked(service_account_id=account_id, by=actor)
 
         async def write(session: AsyncClientSession) -> bool:
             if not await self.store.revoke_service_account(session, account_id, now):
                 return False
-            await self.core.emit(session, unit, [event])
+            await self.core.emit(session, about, [event])
             return True
 
         if await self.core.runtime.write(write):

@@ -66,11 +66,11 @@ def refused(exc: SignInRefused) -> NoReturn:
 
 
 def answer(response: Response, signed: SignedIn) -> dict[str, Any]:
-    if signed.refresh_token is not None and signed.session_ends is not None:
+    if signed.refresh_token is not None:
         response.set_cookie(
             COOKIE,
             signed.refresh_token,
-            expires=signed.session_ends,
+            max_age=max(signed.session_seconds, 0),
             path=COOKIE_PATH,
             secure=True,
             httponly=True,

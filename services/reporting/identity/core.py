@@ -20,7 +20,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Envelope, EventDraft
 from contracts.identity import Actor
-from services.common.hierarchy import Hierarchy
+from contracts.timezone import VIETNAM_TZ
+from services.common.hierarchy import Era, Hierarchy, era_of
 from services.common.mongo import Document
 from services.common.runtime import Runtime
 from services.common.settings import Settings
@@ -103,9 +104,31 @@ class Core:
     def access_ttl(self) -> timedelta:
         return timedelta(minutes=self.settings.access_token_minutes)
 
+    def event_unit(self, unit: str | None, era: Era | None) -> str | None:
+        """The envelope's unit of an event about an account of `unit` of `era`: that unit
+        while it is one today (what the unit key may sign for); else (a legacy district's
+        account, a username nobody has) the deployment's own unit, or the province that
+        succeeded the unit's. None: nowhere to record it (an instance of every unit)."""
+        today = self.now().astimezone(VIETNAM_TZ).date()
+        if unit is None or era is None:
+            return self.home_unit
+        if era == era_of(today) and self.hierarchy.find(unit, today) is not None:
+            return unit
+        if self.home_unit is not None or self.hierarchy.find(unit, era) is None:
+            return self.home_unit
+        province = self.hierarchy.lineage(unit, era)[-1]
+        return next(iter(self.hierarchy.successors(province)), None)
+
     async def emit(
-        self, session: AsyncClientSession, unit: str, payloads: list[BaseModel]
+        self,
+        session: AsyncClientSession,
+        about: tuple[str | None, Era | None],
+        payloads: list[BaseModel],
     ) -> list[Envelope]:
+        """Append events about an account of (unit, era) to identity's outbox."""
+        unit = self.event_unit(*about)
+        if unit is None:
+            return []
         at = self.now()
         drafts = [
             EventDraft(

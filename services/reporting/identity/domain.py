@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -124,6 +125,12 @@ def admit_username(state: Throttle, now: datetime) -> Throttle:
     _wait(state, now)
     failures = state.failures + 1
     return Throttle(failures, now + timedelta(seconds=user_delay(failures)), now)
+
+
+def failed(state: Throttle, now: datetime, delay: Callable[[int], int] = user_delay) -> Throttle:
+    """A state once its attempt (counted by `admit_…`) turned out wrong at `now`: the delay
+    runs from the answer, not from the question."""
+    return Throttle(state.failures, now + timedelta(seconds=delay(state.failures)), now)
 
 
 def admit_address(state: Throttle, now: datetime) -> Throttle:

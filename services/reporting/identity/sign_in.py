@@ -52,7 +52,7 @@ class SignedIn:
     account: dict[str, Any]
     pending: list[Pending]
     refresh_token: str | None = None  # a new one: set the cookie
-    session_ends: datetime | None = None
+    session_seconds: int = 0  # how long the session still lasts
 
     def body(self) -> dict[str, Any]:
         return {
@@ -83,6 +83,7 @@ class SignIn:
         account = await self.store.account_by_username(key)
         stored = account["password_hash"] if account is not None else None
         if not await password_matches(stored, password):
+            await self._address_failed(client, address)
             await self._failed(username, key, account, "bad_credentials", counted)
             raise domain.bad_credentials()
         assert account is not None  # password_matches is False without one
@@ -93,6 +94,7 @@ class SignIn:
                     "body.otp", "enter the code of your authenticator app", "otp_required", 401
                 )
             if not await self._otp_matches(account, otp):
+                await self._address_failed(client, address)
                 await self._failed(username, key, account, "bad_otp", counted)
                 raise SignInRefused("body.otp", "the code is not right", "bad_otp", status=401)
         await self.store.reset_throttle(user_key)
@@ -118,6 +120,10 @@ class SignIn:
             )
         return after
 
+    async def _address_failed(self, client: str, address: Throttle) -> None:
+        later = domain.failed(address, self.core.now(), domain.address_delay)
+        await self.store.set_throttle(f"address:{client}", address, later)
+
     async def _failed(
         self,
         username: str,
@@ -126,9 +132,9 @@ class SignIn:
         reason: str,
         counted: Throttle,
     ) -> None:
-        unit = account["unit"] if account else self.core.home_unit
-        if unit is None:
-            return  # an instance of every unit has no unit of its own to record it under
+        later = domain.failed(counted, self.core.now())
+        await self.store.set_throttle(f"user:{key}", counted, later)
+        about = (account["unit"], account["era"]) if account else (None, None)
         event = SignInFailed(
             username=account["username"] if account else key[:64],
             account_id=account["_id"] if account else None,
@@ -138,7 +144,7 @@ class SignIn:
         )
 
         async def write(session: AsyncClientSession) -> None:
-            await self.core.emit(session, unit, [event])
+            await self.core.emit(session, about, [event])
 
         await self.core.runtime.write(write)
 
@@ -150,7 +156,7 @@ class SignIn:
         for drift in (0, -1, 1):
             step = int(now.timestamp()) // 30 + drift
             if secrets.compare_digest(totp.at(step * 30), otp.strip()):
-                if step <= account.get("totp_last_step", -1):
+                if step <= (account.get("totp_last_step") or -1):
                     return False
                 done = await self.store.accounts.update_one(
                     {"_id": account["_id"], "totp_last_step": account.get("totp_last_step")},
@@ -185,7 +191,7 @@ class SignIn:
 
         async def write(s: AsyncClientSession) -> None:
             await self.store.insert_session(s, session)
-            await self.core.emit(s, account["unit"], [event])
+            await self.core.emit(s, (account["unit"], account["era"]), [event])
 
         await self.core.runtime.write(write)
         signed = await self._answer(account, session)
@@ -200,7 +206,7 @@ class SignIn:
             lifetime,
             public_account(account),
             pending,
-            session_ends=session["expires_at"],
+            session_seconds=int((session["expires_at"] - self.core.now()).total_seconds()),
         )
 
     async def refresh(self, refresh_token: str | None) -> SignedIn:
@@ -233,14 +239,14 @@ class SignIn:
             else SessionRevoked(account_id=session["account_id"], reason="refresh_token_reused")
         )
         account = await self.store.account(session["account_id"])
-        unit = account["unit"] if account else self.core.home_unit
+        about = (account["unit"], account["era"]) if account else (None, None)
 
         async def write(s: AsyncClientSession) -> None:
             revoked = await self.store.revoke_sessions(
                 s, {"_id": session["_id"]}, self.core.now(), reason
             )
-            if revoked and unit is not None:
-                await self.core.emit(s, unit, [event])
+            if revoked:
+                await self.core.emit(s, about, [event])
 
         await self.core.runtime.write(write)
 
@@ -266,7 +272,8 @@ class SignIn:
         before = await self.store.throttle(user_key)
         counted = await self._admit(user_key, domain.admit_username, self.core.now(), before)
         if not await password_matches(account["password_hash"], current):
-            await self._failed(account["username"], user_key, account, "bad_credentials", counted)
+            key = account["username_key"]
+            await self._failed(account["username"], key, account, "bad_credentials", counted)
             raise SignInRefused(
                 "body.current_password", "the current password is not right", "bad_credentials", 401
             )
@@ -282,7 +289,7 @@ class SignIn:
             await self.store.update_account(account["_id"], {**changes, "updated_at": now}, s)
             others = {"account_id": account["_id"], "_id": {"$ne": session["_id"]}}
             await self.store.revoke_sessions(s, others, now, "password_changed")
-            await self.core.emit(s, account["unit"], [event])
+            await self.core.emit(s, (account["unit"], account["era"]), [event])
 
         await self.core.runtime.write(write)
         return await self._answer({**account, **changes}, session)
@@ -310,7 +317,7 @@ class SignIn:
 
         async def write(s: AsyncClientSession) -> None:
             await self.store.update_account(account["_id"], changes, s)
-            await self.core.emit(s, account["unit"], [event])
+            await self.core.emit(s, (account["unit"], account["era"]), [event])
 
         await self.core.runtime.write(write)
         return await self._answer({**account, **changes}, session)
