@@ -54,10 +54,10 @@ def tokens_inspect(
     from services.reporting.identity.keys import IssuerKeys
 
     settings = local_identity_settings()
-    if settings.token_jwks_file is not None:
-        keys = PublicKeys.from_jwks(json.loads(settings.token_jwks_file.read_text()))
-    elif settings.issuer_keys_dir is not None:
+    if settings.issuer_keys_dir is not None:
         keys = IssuerKeys(settings.issuer_keys_dir).public_keys()
+    elif settings.token_jwks_file is not None:
+        keys = PublicKeys.from_jwks(json.loads(settings.token_jwks_file.read_text()))
     else:
         err_console.print("[red]error:[/red] set HDND_ISSUER_KEYS_DIR or HDND_TOKEN_JWKS_FILE")
         raise typer.Exit(code=1)
