@@ -157,6 +157,7 @@ def _print_accounts(accounts: list[Any], reporting: str) -> None:
         console.print(
             f"    {a.username:<18} {a.role:<9} {a.unit:<5}  {a.full_name}: {password}",
             highlight=False,
+            soft_wrap=True,
         )
     first = accounts[0]
     console.print(

@@ -17,6 +17,7 @@ refreshed without the issuer anyway.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class TokenTrust:
 
     @classmethod
     def for_settings(cls, settings: Settings, local: LocalIssuer | None = None) -> TokenTrust:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # not a log line per poll
         client = httpx.AsyncClient(timeout=2.0)
 
         async def get(url: str) -> Mapping[str, Any]:
