@@ -20,6 +20,8 @@ from services.reporting.workspace import router as workspace_router
 
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:
     reporting = Reporting.build(service_settings("reporting", settings))
+    # Only the instance that issues tokens (HDND_ISSUER_KEYS_DIR) signs people in.
+    issuing = [identity_public, identity_router] if reporting.identity is not None else []
     return service_app(
         "reporting",
         "Figures of People's Councils for any unit and period, rolled up the hierarchy",
@@ -33,7 +35,6 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             document_router,
             web_router,
             workspace_router,
-            identity_public,
-            identity_router,
+            *issuing,
         ],
     )

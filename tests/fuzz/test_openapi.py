@@ -27,7 +27,7 @@ from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints, free_port
-from tests.conftest import JWKS_FILE, TOKEN_AUDIENCE, TOKEN_ISSUER, bearer
+from tests.conftest import ISSUER_DIR, JWKS_FILE, TOKEN_AUDIENCE, TOKEN_ISSUER, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -76,6 +76,7 @@ def running(
         "HDND_TOPIC_PARTITIONS": "1",
         "HDND_KEYS_DIR": str(unit_keys),
         "HDND_TOKEN_JWKS_FILE": str(JWKS_FILE),
+        "HDND_ISSUER_KEYS_DIR": str(ISSUER_DIR),  # reporting signs people in too
         "HDND_TOKEN_ISSUER": TOKEN_ISSUER,
         "HDND_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
         "HDND_ISSUER_URL": "http://127.0.0.1:9",

@@ -27,6 +27,7 @@ from services.reporting.identity import keys as issuer_keys
 from services.reporting.identity.keys import IssuerKeys
 from tests.conftest import (
     ISSUER,
+    ISSUER_DIR,
     JWKS_FILE,
     TOKEN_AUDIENCE,
     TOKEN_ISSUER,
@@ -67,10 +68,16 @@ async def apps(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
     return {
         "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
         "oversight": await start_app(stack, oversight_app(settings), "http://oversight"),
-        "reporting": await start_app(
-            stack, reporting_app(settings, consume=False), "http://reporting"
+        "reporting": await start_app(  # the token issuer too: its routes are checked
+            stack,
+            reporting_app(issuing(settings), consume=False),
+            "http://reporting",
         ),
     }
+
+
+def issuing(settings: Settings) -> Settings:
+    return settings.model_copy(update={"issuer_keys_dir": ISSUER_DIR, "units": [PROVINCE]})
 
 
 PROTECTED = [
@@ -82,6 +89,10 @@ PROTECTED = [
     ("oversight", "GET", "/supervisions/any-id"),
     ("reporting", "GET", f"/units/{COMMUNE_A}/summary?period=2025"),
     ("reporting", "GET", "/figures"),
+    ("reporting", "GET", "/accounts"),
+    ("reporting", "POST", "/accounts/any-id/disable"),
+    ("reporting", "POST", "/service-accounts"),
+    ("reporting", "POST", "/auth/password"),
 ]
 OPEN = {"/health", "/ready", "/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The issuer's own: its public keys, what it revoked, and signing in and out (no token yet).

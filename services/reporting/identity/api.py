@@ -32,8 +32,17 @@ COOKIE_PATH = "/auth"
 
 public = APIRouter(tags=["sign-in"])
 router = guarded_router("accounts")
+NOT_UTF8 = {"description": "The body is not UTF-8 JSON"}
+router.responses.update(
+    {
+        400: NOT_UTF8,
+        404: {"description": "No such account among those you manage (or unit)"},
+        409: {"description": "The username is taken"},
+        422: {"description": "A value refused (unknown unit, bad username, 91 days …)"},
+    }
+)
 
-RefreshCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=200)]
+RefreshCookie = Annotated[str | None, Cookie(alias=COOKIE)]  # any text: what it names or none
 PrincipalDep = Annotated[Principal, Depends(principal_of)]
 AccountPath = IdPath
 
@@ -100,6 +109,7 @@ class SignInBody(BaseModel):
 
 
 SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: NOT_UTF8,
     401: {"description": "Wrong username or password (`bad_credentials`), or code"},
     403: {"description": "The account is disabled"},
     423: {"description": "Locked after ten failed sign-ins in a row; an admin unlocks it"},
@@ -120,7 +130,11 @@ async def sign_in(
     return answer(response, signed)
 
 
-@public.post("/auth/refresh", summary="A new access token for the session of the cookie")
+@public.post(
+    "/auth/refresh",
+    summary="A new access token for the session of the cookie",
+    responses={401: {"description": "No session, or its refresh token was replaced"}},
+)
 async def refresh(response: Response, identity: IdentityDep, cookie: RefreshCookie = None) -> Any:
     try:
         return answer(response, await identity.sign_in.refresh(cookie))
@@ -150,7 +164,13 @@ class PasswordBody(BaseModel):
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-STEP: dict[int | str, dict[str, Any]] = dict(AUTH_RESPONSES)
+STEP: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    400: NOT_UTF8,
+    422: {"description": "Not a person's session, or a value refused"},
+    423: SIGN_IN_RESPONSES[423],
+    429: SIGN_IN_RESPONSES[429],
+}
 
 
 @public.post(

@@ -210,7 +210,7 @@ class SignIn:
         )
 
     async def refresh(self, refresh_token: str | None) -> SignedIn:
-        sid, _, secret = (refresh_token or "").partition(".")
+        sid, _, secret = (refresh_token or "")[:200].partition(".")
         session = await self.store.session(sid) if sid and secret else None
         now = self.core.now()
         if session is None or session["revoked_at"] is not None or session["expires_at"] <= now:
@@ -252,7 +252,7 @@ class SignIn:
 
     async def sign_out(self, refresh_token: str | None, principal: Principal | None) -> None:
         """Revoke the session of the refresh cookie, else of the bearer token."""
-        sid = (refresh_token or "").partition(".")[0] or (principal and principal.session)
+        sid = (refresh_token or "")[:200].partition(".")[0] or (principal and principal.session)
         session = await self.store.session(sid) if sid else None
         if session is not None and session["revoked_at"] is None:
             await self._revoke(session, "signed_out")
