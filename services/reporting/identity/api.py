@@ -49,17 +49,7 @@ AccountPath = IdPath
 
 def identity_of(request: Request) -> Identity:
     identity: Identity | None = request.app.state.reporting.identity
-    if identity is None:
-        raise HTTPException(
-            503,
-            detail=[
-                {
-                    "loc": [],
-                    "msg": "this instance issues no tokens (HDND_ISSUER_KEYS_DIR is not set)",
-                    "type": "no_issuer",
-                }
-            ],
-        )
+    assert identity is not None  # these routes exist only where it does (reporting's app)
     return identity
 
 
