@@ -34,15 +34,14 @@ def run(work: Callable[[Any], Awaitable[Any]]) -> Any:
     from services.common.errors import DomainError
 
     async def session() -> Any:
-        async with identity_session(local_identity_settings()) as identity:
-            try:
+        try:
+            async with identity_session(local_identity_settings()) as identity:
                 return await work(identity)
-            except DomainError as exc:
-                err_console.print(f"[red]refused:[/red] {exc.message}", highlight=False)
-                raise typer.Exit(code=1) from None
-            except (ValueError, RuntimeError) as exc:
-                err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-                raise typer.Exit(code=1) from None
+        except DomainError as exc:
+            err_console.print(f"[red]refused:[/red] {exc.message}", highlight=False)
+        except (ValueError, RuntimeError) as exc:  # no issuer key, a bad value
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1)
 
     return servers_call(session())
 
