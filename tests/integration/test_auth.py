@@ -136,10 +136,14 @@ def _claims(**changes: Any) -> dict[str, Any]:
     return {**jwt.decode(token(COMMUNE_A), options={"verify_signature": False}), **changes}
 
 
-def bad_tokens(tmp: Path) -> dict[str, tuple[str, str]]:
+def bad_tokens(tmp: Path, unit_keys: Path) -> dict[str, tuple[str, str]]:
     """name → (Authorization header, what the refusal must say)."""
     import hashlib
     import hmac
+
+    from contracts.keys import load_private, private_key_id
+
+    unit_key = load_private(unit_keys / "private" / f"{PROVINCE}.pem")  # what meetings holds
 
     other = _other_issuer(tmp / "other-issuer")
     kid, private = ISSUER.signing_key()
@@ -159,6 +163,11 @@ def bad_tokens(tmp: Path) -> dict[str, tuple[str, str]]:
             "Bearer "
             + _raw({"alg": "EdDSA", "kid": kid, "typ": "JWT"}, _claims(), other_private.sign),
             "signature does not verify",
+        ),
+        "the province's unit key (a compromised service's)": (
+            "Bearer "
+            + _raw({"alg": "EdDSA", "kid": private_key_id(unit_key)}, _claims(), unit_key.sign),
+            "is not one of the token issuer's keys",
         ),
         "unknown kid": (
             "Bearer " + _raw({"alg": "EdDSA", "kid": "0" * 16}, _claims(), other_private.sign),
@@ -200,7 +209,8 @@ def bad_tokens(tmp: Path) -> dict[str, tuple[str, str]]:
 
 BAD_TOKENS = [
     "missing", "not bearer", "garbage", "another issuer's key",
-    "another key under the issuer's kid", "unknown kid", "expired", "other audience",
+    "another key under the issuer's kid", "the province's unit key (a compromised service's)",
+    "unknown kid", "expired", "other audience",
     "other issuer", "unknown role", "no exp", "alg none", "HS256 with the public key as secret",
     "ES256 header on an EdDSA signature",
 ]  # fmt: skip
@@ -208,9 +218,9 @@ BAD_TOKENS = [
 
 @pytest.mark.parametrize("name", BAD_TOKENS)
 async def test_no_valid_token_is_a_401_with_a_bearer_challenge(
-    apps: dict[str, Running], name: str, tmp_path: Path
+    apps: dict[str, Running], name: str, tmp_path: Path, unit_keys: Path
 ) -> None:
-    every = bad_tokens(tmp_path)
+    every = bad_tokens(tmp_path, unit_keys)
     assert sorted(every) == sorted(BAD_TOKENS)
     header, says = every[name]
     routes = every_route(apps)
