@@ -144,4 +144,6 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.identity is not None:  # its own outbox: what waits to be published
+            details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details

@@ -161,6 +161,8 @@ async def test_an_admin_creates_an_account_whose_holder_must_change_the_password
     assert (await issuer.sign_in("lan.nt", temporary)).status_code == 401
 
     records = await records_on(issuer.settings, issuer.settings.topics.identity, 6)
+    ready = (await issuer.client.get("/ready")).json()
+    assert ready["identity"]["mongodb"] == "ok" and ready["identity"]["outbox_pending"] == 0
     events = [json.loads(r.value) for r in records]
     kinds = [e["type"] for e in events]
     assert kinds.count("account.created") == 1 and "account.password_changed" in kinds
