@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +37,7 @@ from bench.common import (
     Row,
     arguments,
     bench_settings,
+    bench_token,
     cleanup,
     console,
     percentile,
@@ -50,7 +50,6 @@ from bench.data import Work, council_work
 from contracts import Envelope
 from contracts.meetings import Meeting
 from deploy.local import Endpoints
-from services.common.auth import issue_token
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_broker, make_consumer, partitions_of
 from services.common.outbox import OutboxRelay
@@ -202,11 +201,10 @@ async def topic_size(settings: Settings) -> int:
 
 async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome:
     outcome = Outcome()
-    secret = secrets.token_urlsafe(48)
-    settings = bench_settings(endpoints, keys_dir, "h", jwt_secret=secret)
-    direct_settings = bench_settings(endpoints, keys_dir, "d", jwt_secret=secret)
+    settings = bench_settings(endpoints, keys_dir, "h")
+    direct_settings = bench_settings(endpoints, keys_dir, "d")
     hierarchy = Hierarchy.load()
-    token = issue_token(secret, unit=PROVINCE, role="secretary", user="bench")
+    token = bench_token(PROVINCE, "secretary")
     total = options.requests + options.warmup
     work = list(council_work(hierarchy, total, seed=7, tag="m"))
     console.rule("[bold]Meetings API: HTTP writes vs the same transaction called directly")

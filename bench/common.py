@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
+import functools
 import math
 import os
 import random
@@ -45,10 +47,10 @@ from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
-from services.common.auth import issue_token
 from services.common.hierarchy import Hierarchy
 from services.common.logging import configure_logging
 from services.common.settings import Settings
+from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 
 console = Console()
 
@@ -105,6 +107,28 @@ def signing_keys(units: Sequence[str] = (PROVINCE,)) -> Iterator[Path]:
         yield directory
 
 
+BENCH_ISSUER = "hdnd-bench"
+
+
+@functools.cache
+def bench_issuer() -> IssuerKeys:
+    """The benchmarks' token issuer: a key of their own, its JWKS given to the services."""
+    directory = Path(tempfile.mkdtemp(prefix="hdnd-bench-issuer-"))
+    atexit.register(shutil.rmtree, directory, True)
+    return standalone_issuer(directory)
+
+
+def bench_token(unit: str | None, role: str, user: str = "bench") -> str:
+    return bench_issuer().issue(
+        issuer=BENCH_ISSUER,
+        audience="hdnd",
+        subject=user,
+        unit=unit,
+        role=role,
+        ttl=timedelta(hours=2),
+    )
+
+
 def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides: Any) -> Settings:
     """Settings with a database and topic prefix of their own (nothing shared, nothing reused)."""
     tag = f"bench{os.getpid()}{name}{random.randrange(16**6):06x}"
@@ -122,6 +146,9 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
         "units": [],
         "keys_dir": keys_dir / INSTANCE,
         "public_keys_dir": keys_dir / "public",
+        "token_jwks_file": bench_issuer().directory / "jwks.json",
+        "token_issuer": BENCH_ISSUER,
+        "issuer_url": "http://127.0.0.1:9",  # no issuer: nothing is revoked
     }
     values.update(overrides)
     return Settings(**values)
@@ -151,14 +178,7 @@ async def cleanup(settings: Settings) -> None:
 
 def operator_client(app: Any, settings: Settings, user: str) -> httpx.AsyncClient:
     """An HTTP client of the reporting `app` over ASGI, with an operator's token (reads all)."""
-    assert settings.jwt_secret is not None
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        unit=None,
-        role="operator",
-        user=user,
-        ttl=timedelta(hours=2),
-    )
+    token = bench_token(None, "operator", user)
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://reporting",

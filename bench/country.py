@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 from rich.table import Table
 
 from bench.common import (
@@ -328,7 +326,6 @@ def run(endpoints: Endpoints, options: Options) -> int:
         endpoints,
         Path(),
         "c",
-        jwt_secret=SecretStr(secrets.token_urlsafe(32)),
         consumer_batch=options.batch,
     ).model_copy(update=unsigned)
     started = time.perf_counter()

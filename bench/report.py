@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -28,7 +27,6 @@ from pathlib import Path
 
 import docx
 import httpx
-from pydantic import SecretStr
 
 from bench.common import (
     Outcome,
@@ -157,9 +155,9 @@ async def run(endpoints: Endpoints, keys_dir: Path | None, options: Options) -> 
     """The benchmark on `endpoints`; unsigned events, so no keys are needed."""
     del keys_dir
     outcome = Outcome()
-    settings = bench_settings(
-        endpoints, Path(), "r", jwt_secret=SecretStr(secrets.token_urlsafe(32))
-    ).model_copy(update={"keys_dir": None, "require_signatures": False})
+    settings = bench_settings(endpoints, Path(), "r").model_copy(
+        update={"keys_dir": None, "require_signatures": False}
+    )
     console.rule(f"[bold]Report document: a province's 9-month report ({options.province})")
     try:
         await measure(settings, options, outcome)

@@ -24,7 +24,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import secrets
 import sys
 import time
 from collections import Counter
@@ -44,6 +43,7 @@ from bench.common import (
     Outcome,
     arguments,
     bench_settings,
+    bench_token,
     cleanup,
     console,
     percentile,
@@ -53,7 +53,6 @@ from bench.common import (
 from bench.data import Work, council_work
 from contracts import Envelope
 from deploy.local import Endpoints, free_port
-from services.common.auth import issue_token
 from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
 from services.meetings.domain import RecordMeeting, record_meeting
@@ -279,9 +278,8 @@ async def http(
 
 async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome:
     outcome = Outcome()
-    secret = secrets.token_urlsafe(48)
     hierarchy = Hierarchy.load()
-    token = issue_token(secret, unit=PROVINCE, role="secretary", user="bench")
+    token = bench_token(PROVINCE, "secretary")
     console.rule("[bold]The write path: many secretaries posting at once")
     console.print(
         f"{options.requests:,} POST /units/{{unit}}/meetings per run, units of Tỉnh Lai Châu; "
@@ -295,7 +293,7 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome
         seed += 1
         return list(council_work(hierarchy, n, seed=seed, tag=f"w{seed}"))
 
-    settings = bench_settings(endpoints, keys_dir, "direct", jwt_secret=secret)
+    settings = bench_settings(endpoints, keys_dir, "direct")
     listener = Commands()
     monitoring.register(listener)  # for clients created from now on: the direct service's
     service = Meetings.build(settings)
@@ -308,9 +306,7 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome
         await cleanup(settings)
     for workers in options.workers:
         for clients in options.clients:
-            settings = bench_settings(
-                endpoints, keys_dir, f"w{workers}c{clients}", jwt_secret=secret
-            )
+            settings = bench_settings(endpoints, keys_dir, f"w{workers}c{clients}")
             try:
                 result = await http(settings, token, fresh(options.requests), workers, clients)
             finally:

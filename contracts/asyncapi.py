@@ -48,6 +48,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "reporting": "reporting",
     "privacy": "reporting",
     "hierarchy": "hierarchy",
+    "identity": "identity",
     "outbox": EVERY_TOPIC,
     "audit": "audit",
 }
@@ -60,6 +61,8 @@ TOPIC_DESCRIPTIONS: dict[str, str] = {
     "training invitations and answers coming down.",
     "hierarchy": "The administrative hierarchy of units over time.",
     "audit": "Each service instance's daily signed roots of its hash chains (`hdnd audit verify`).",
+    "identity": "Accounts of people and programs, changed by admins from the level above;"
+    " sign-ins, failed sign-ins and sign-outs (the token issuer's audit trail).",
     "dead_letter": "Events a consumer refused, with their original value, key and headers plus "
     "dlq-reason, dlq-topic, dlq-partition, dlq-offset and dlq-service; `hdnd dlq redrive` "
     "sends them back to dlq-topic after a fix.",

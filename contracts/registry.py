@@ -18,6 +18,7 @@ from contracts.audit import AuditRoot
 from contracts.coordination import COORDINATION_EVENTS
 from contracts.envelope import Envelope, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.identity import IDENTITY_EVENTS
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
 from contracts.outbox import EventParked
 from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
@@ -138,6 +139,8 @@ REGISTRY.register(MeetingCorrected)
 for _model in OVERSIGHT_EVENTS:
     REGISTRY.register(_model)
 for _model in (*COORDINATION_EVENTS, *PRIVACY_EVENTS):
+    REGISTRY.register(_model)
+for _model in IDENTITY_EVENTS:
     REGISTRY.register(_model)
 REGISTRY.register(EventParked)
 REGISTRY.register(AuditRoot)

@@ -37,6 +37,11 @@ class Topics:
         return self._name("audit")
 
     @property
+    def identity(self) -> str:
+        """Accounts, sign-ins and sign-outs (contracts.identity): the token issuer's."""
+        return self._name("identity")
+
+    @property
     def dead_letter(self) -> str:
         return self._name("deadletter")
 

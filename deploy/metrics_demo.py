@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ from deploy.local import LocalStack
 from deploy.run import running_services
 from deploy.servers import free_port
 from deploy.soak import random_meeting, restartable_port
-from services.common.auth import issue_token
 from services.common.settings import SERVICE_PORTS, Settings
+from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 
 PROVINCE = "12"  # Tỉnh Lai Châu
 SCRAPE = 2.0  # seconds between scrapes: a few minutes of demo make a readable graph
@@ -110,11 +110,20 @@ def _answers(url: str) -> bool:
 class Load:
     """Council offices at work, and the faults the dashboard should show."""
 
-    def __init__(self, stack: LocalStack, urls: dict[str, str], secret: str, seed: int) -> None:
+    def __init__(
+        self, stack: LocalStack, urls: dict[str, str], issuer: IssuerKeys, seed: int
+    ) -> None:
         self.stack = stack
         self.urls = urls
         self.rng = random.Random(seed)
-        token = issue_token(secret, unit=PROVINCE, role="secretary", user="demo")
+        token = issuer.issue(
+            issuer="hdnd-demo",
+            audience="hdnd",
+            subject="demo",
+            unit=PROVINCE,
+            role="secretary",
+            ttl=timedelta(hours=12),
+        )
         self.headers = {"Authorization": f"Bearer {token}"}
         self.units = [PROVINCE, "105", "106", "03390", "03391"]
         self.topics = Settings(topic_prefix="").topics
@@ -222,12 +231,15 @@ def main(argv: list[str] | None = None) -> None:
     stack = LocalStack(
         base_dir=work / "stack", kafka_port=restartable_port(), mongo_port=restartable_port()
     )
-    keys, secret = work / "keys", secrets.token_urlsafe(48)
+    keys = work / "keys"
     generate_keys(keys, [PROVINCE])
+    issuer = standalone_issuer(work / "issuer")
     ports = {name: free_port() for name in SERVICE_PORTS}
     env = {
         "HDND_KEYS_DIR": str(keys),
-        "HDND_JWT_SECRET": secret,
+        "HDND_TOKEN_JWKS_FILE": str(work / "issuer" / "jwks.json"),
+        "HDND_TOKEN_ISSUER": "hdnd-demo",
+        "HDND_ISSUER_URL": "http://127.0.0.1:9",  # no issuer: nothing is revoked
         "HDND_DATABASE_PREFIX": "demo",
         "HDND_TOPIC_PARTITIONS": "3",
         "HDND_IDLE_BACKOFF_MS": "100",
@@ -244,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"Prometheus {url}; " + ", ".join(f"{s.name} {s.url}" for s in services.values())
             )
             started = time.time()
-            load = Load(stack, {n: s.url for n, s in services.items()}, secret, args.seed)
+            load = Load(stack, {n: s.url for n, s in services.items()}, issuer, args.seed)
             asyncio.run(run_load(load, args.minutes))
             time.sleep(3 * SCRAPE)  # the last scrapes and rule evaluations
             window = Window(started, time.time(), step=SCRAPE, scrape=SCRAPE)

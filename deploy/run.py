@@ -17,25 +17,6 @@ import httpx
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints
 from services.common.settings import SERVICE_PORTS
 
-SECRET_FILE = "jwt-secret"  # the local stack's bearer-token secret, in its data dir (.local/)
-
-
-def token_secret(base_dir: Path) -> tuple[str, dict[str, str]]:
-    """The secret bearer tokens are signed with, and the environment giving it to services.
-
-    HDND_JWT_SECRET / HDND_JWT_SECRET_FILE when set; otherwise the local stack's own file
-    `<base_dir>/jwt-secret`, made (random, owner-only) on first use: never in the repository.
-    """
-    from services.common.auth import ensure_secret_file, load_secret
-    from services.common.settings import Settings
-
-    settings = Settings()
-    if settings.jwt_secret is not None or settings.jwt_secret_file is not None:
-        return load_secret(settings), {}
-    path = ensure_secret_file(base_dir / SECRET_FILE).resolve()
-    secret = load_secret(settings.model_copy(update={"jwt_secret_file": path}))
-    return secret, {"HDND_JWT_SECRET_FILE": str(path)}
-
 
 @dataclass
 class ServiceProcess:
@@ -69,9 +50,11 @@ def running_services(
     log_dir: Path,
     ports: dict[str, int] | None = None,
     extra_env: dict[str, str] | None = None,
+    service_env: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[dict[str, ServiceProcess]]:
-    """Start each service as its own process (as in production); SIGTERM them on exit so
-    each drains its in-flight work."""
+    """Start each service as its own process (as in production), `service_env` adding to
+    one service's environment what only it gets (reporting: the token issuer's keys);
+    SIGTERM them on exit so each drains its in-flight work."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -87,7 +70,7 @@ def running_services(
             log = (log_dir / f"{name}.log").open("ab")
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}", "--port", str(port)],
-                env=env,
+                env={**env, **(service_env or {}).get(name, {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches `hdnd run`, which stops them in order

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
 import os
 import re
-import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from deploy.local import Endpoints
-from services.common.auth import Role, issue_token
+from services.common.auth import Role
 from services.common.settings import Settings
+from services.common.tokens import Kind
+from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 from tests.servers import real_servers
 
 _counter = itertools.count()
 
-# The bearer-token secret of this test session: random, never written anywhere.
-JWT_SECRET = secrets.token_urlsafe(48)
+# The token issuer of this test session: its key made afresh in a temporary folder, its public
+# keys given to every service as a JWKS file (HDND_TOKEN_JWKS_FILE).
+ISSUER_DIR = Path(tempfile.mkdtemp(prefix="hdnd-test-issuer-"))
+atexit.register(shutil.rmtree, ISSUER_DIR, True)
+ISSUER = standalone_issuer(ISSUER_DIR)
+JWKS_FILE = ISSUER_DIR / "jwks.json"
+TOKEN_ISSUER, TOKEN_AUDIENCE = "hdnd-test", "hdnd"
 DEFAULT_UNIT = "12"  # Tỉnh Lai Châu, the province most tests work in
 DEFAULT_ROLE: Role = "secretary"
 _UNIT_PATH = re.compile(r"^/units/(\d{2}|\d{3}|\d{5})(?:/|$)")
@@ -39,10 +48,34 @@ def token(
     *,
     user: str = "tester",
     ttl: timedelta = timedelta(hours=2),
-    secret: str = JWT_SECRET,
+    issuer: IssuerKeys = ISSUER,
+    era: str | None = None,
+    now: datetime | None = None,
+    kind: Kind = "person",
+    session: str | None = None,
+    claims: dict[str, Any] | None = None,
 ) -> str:
-    """A bearer token signed with this session's secret."""
-    return issue_token(secret, unit=unit, role=role, user=user, ttl=ttl)
+    """A bearer token signed by this session's token issuer (or another `issuer`'s key);
+    `claims` replaces claims of the token (another `iss`, `aud` …)."""
+    if claims:
+        base = jwt.decode(
+            token(unit, role, user=user, ttl=ttl, era=era, now=now, kind=kind, session=session),
+            options={"verify_signature": False},
+        )
+        return issuer.sign({**base, **claims})
+    return issuer.issue(
+        issuer=TOKEN_ISSUER,
+        audience=TOKEN_AUDIENCE,
+        subject=user,
+        unit=unit,
+        role=role,
+        ttl=ttl,
+        name=user,
+        era=era,
+        kind=kind,
+        session=session,
+        now=now,
+    )
 
 
 def bearer(unit: str | None = DEFAULT_UNIT, role: Role = DEFAULT_ROLE) -> dict[str, str]:
@@ -105,7 +138,10 @@ def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
         relay_poll_ms=50,
         log_level="warning",
         keys_dir=unit_keys,
-        jwt_secret=SecretStr(JWT_SECRET),
+        token_jwks_file=JWKS_FILE,
+        token_issuer=TOKEN_ISSUER,
+        token_audience=TOKEN_AUDIENCE,
+        issuer_url="http://127.0.0.1:9",  # no issuer answers there: revocations stay none
     )
 
 

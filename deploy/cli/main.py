@@ -5,10 +5,11 @@ Sub-apps group related commands; ``hdnd stack`` manages the local servers (see d
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from deploy.cli.accounts import accounts_app
 from deploy.cli.audit import audit_app
 from deploy.cli.backup import backup_app
 from deploy.cli.common import (
@@ -17,6 +18,7 @@ from deploy.cli.common import (
     MongoPortOption,
     console,
     fail,
+    servers_call,
 )
 from deploy.cli.contracts import contracts_app
 from deploy.cli.dlq import dlq_app
@@ -44,6 +46,7 @@ for sub_app, name in [
     (dlq_app, "dlq"),
     (outbox_app, "outbox"),
     (tokens_app, "tokens"),
+    (accounts_app, "accounts"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
     (audit_app, "audit"),
@@ -68,10 +71,10 @@ def run(
     import signal
     import threading
 
+    from deploy.accounts import ensure_local_issuer
     from deploy.proxy import LocalProxy, ProxySite
-    from deploy.run import running_services, token_secret
+    from deploy.run import running_services
     from deploy.sample import load_sample
-    from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
     from services.common.settings import PUBLIC_PATHS, Settings
 
@@ -85,33 +88,48 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
+        servers = Settings(
+            kafka_bootstrap_servers=endpoints.kafka_bootstrap, mongodb_uri=endpoints.mongodb_uri
+        )
         load_hierarchy(
-            Settings(
-                kafka_bootstrap_servers=endpoints.kafka_bootstrap,
-                mongodb_uri=endpoints.mongodb_uri,
-                keys_dir=keys.registry,  # the registry's own key, and nobody else's
-                public_keys_dir=keys.public,
+            servers.model_copy(
+                update={
+                    "keys_dir": keys.registry,  # the registry's own key, and nobody else's
+                    "public_keys_dir": keys.public,
+                }
             )
         )
-        secret, secret_env = token_secret(base_dir)
+        issuer = ensure_local_issuer(base_dir)
         extra_env = {
             "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
             "HDND_PUBLIC_KEYS_DIR": str(keys.public),
-            **secret_env,
         }
-        secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
-        viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
+        only_reporting = {"reporting": {"HDND_ISSUER_KEYS_DIR": str(issuer)}}
         site = ProxySite(tls=tls)
         proxy = LocalProxy(base_dir, site)
         with (
             running_services(
-                endpoints, [province], base_dir / "logs", extra_env=extra_env
+                endpoints,
+                [province],
+                base_dir / "logs",
+                extra_env=extra_env,
+                service_env=only_reporting,
             ) as services,
             proxy.running(),
         ):
+            accounts_settings = servers.model_copy(
+                update={
+                    "keys_dir": keys.services,
+                    "public_keys_dir": keys.public,
+                    "issuer_keys_dir": issuer,
+                    "units": [province],
+                    "instance": "local",
+                }
+            )
+            accounts, loader = servers_call(_sample_accounts(accounts_settings, province))
             urls = {name: s.url for name, s in services.items()}
             if sample:
-                outcome = load_sample(urls, Hierarchy.load(), province, token=secretary)
+                outcome = load_sample(urls, Hierarchy.load(), province, token=loader)
                 console.print(
                     f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
                     f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
@@ -121,31 +139,13 @@ def run(
             r = site.origin  # the browser's one origin: every service under its path
             for name in urls:
                 console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
-            # The token rides in the fragment: the page keeps it, no server or log sees it.
             console.print(
-                f"  workspace  {r}/workspace/#token={secretary}\n"
+                f"  workspace  {r}/workspace/\n"
                 "             (the secretaries' workspace: record and follow up, in Vietnamese)",
                 highlight=False,
-                soft_wrap=True,
             )
-            console.print(
-                f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(
-                f"  token      {secretary}\n"
-                f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            ca = f"--cacert {proxy.root_certificate} " if tls else ""
-            console.print(
-                f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
-                f" '{r}/units/{province}/summary?period=2025-H1'",
-                highlight=False,
-                soft_wrap=True,
-            )
+            console.print(f"  dashboard  {r}/?unit={province}&period=2025", highlight=False)
+            _print_accounts(accounts, r, f"--cacert {proxy.root_certificate} " if tls else "")
             if tls:
                 console.print(
                     f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
@@ -166,6 +166,37 @@ def run(
         if endpoints.managed:
             stack.down()
             console.print("servers stopped; data kept in " + str(base_dir))
+
+
+async def _sample_accounts(settings: Any, province: str) -> tuple[list[Any], str]:
+    """The sample accounts (temporary passwords) and the sample loader's API token."""
+    from deploy.accounts import ensure_sample_accounts, identity_session, sample_loader_token
+
+    async with identity_session(settings) as identity:
+        accounts = await ensure_sample_accounts(identity, province)
+        return accounts, await sample_loader_token(identity, province)
+
+
+def _print_accounts(accounts: list[Any], reporting: str, curl_ca: str = "") -> None:
+    console.print("\n  Tài khoản mẫu (đổi mật khẩu tạm ở lần đăng nhập đầu tiên):", highlight=False)
+    for a in accounts:
+        password = f"mật khẩu tạm {a.password}" if a.password else "(đã đổi mật khẩu)"
+        console.print(
+            f"    {a.username:<18} {a.role:<9} {a.unit:<5}  {a.full_name}: {password}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    first = accounts[0]
+    console.print(
+        f"  sign in    curl -si {curl_ca}-X POST {reporting}/auth/sign-in -H 'content-type:"
+        f' application/json\' -d \'{{"username": "{first.username}", "password": "…"}}\'\n'
+        "             (then POST /auth/password with the access token; see README,"
+        " Authorization)\n"
+        "  programs   hdnd tokens issue --unit CODE --role viewer --days 30"
+        "  (a service account's API token)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("serve")

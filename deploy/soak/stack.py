@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import secrets
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from deploy.soak.common import (
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
+from services.reporting.identity.keys import standalone_issuer
 
 
 class SoakStack:
@@ -50,7 +51,7 @@ class SoakStack:
         self.units = [PROVINCE] + [
             u.code for u in self.hierarchy.descendants(PROVINCE, "legacy") if u.level != "province"
         ]
-        self.secret = secrets.token_urlsafe(48)
+        self.issuer = standalone_issuer(self.work / "issuer")
         self.settings = Settings(
             kafka_bootstrap_servers=self.stack.kafka_bootstrap,
             mongodb_uri=self.stack.mongodb_uri,
@@ -75,7 +76,9 @@ class SoakStack:
             "HDND_INSTANCE": "soak",
             "HDND_UNITS": PROVINCE,
             "HDND_KEYS_DIR": str(keys),
-            "HDND_JWT_SECRET": self.secret,
+            "HDND_TOKEN_JWKS_FILE": str(self.work / "issuer" / "jwks.json"),
+            "HDND_TOKEN_ISSUER": "hdnd-soak",
+            "HDND_ISSUER_URL": "http://127.0.0.1:9",  # no issuer: nothing is revoked
             "HDND_IDLE_BACKOFF_MS": "100",
             "HDND_CONSUMER_BATCH": "200",
             "HDND_LOG_LEVEL": "info",
@@ -106,9 +109,14 @@ class SoakStack:
         return self.settings.topics.dead_letter
 
     def token(self, role: str = "secretary") -> str:
-        from services.common.auth import issue_token
-
-        return issue_token(self.secret, unit=PROVINCE, role=role, user="soak")  # type: ignore[arg-type]
+        return self.issuer.issue(
+            issuer="hdnd-soak",
+            audience="hdnd",
+            subject="soak",
+            unit=PROVINCE,
+            role=role,
+            ttl=timedelta(hours=12),
+        )
 
     # ------------------------------------------------------------------------- writers
 

@@ -1,9 +1,12 @@
-"""Who may call the HTTP APIs: bearer tokens (JWT, HS256) naming a user's unit and role.
+"""Who may call the HTTP APIs: bearer tokens naming a person's (or a program's) unit and role.
 
-A token carries `sub` (the user), `unit` (an official unit code), `role` and `exp`:
+Tokens are signed by the deployment's token issuer alone and checked with its public keys
+(services.common.tokens, services.common.token_trust); a token carries `sub` (the account),
+`unit`, `role` and `era`:
 
 - ``secretary``: records (POST) and reads for its unit and every unit below it;
 - ``viewer``: reads its unit and every unit below it;
+- ``admin``: manages the accounts of its unit and every unit below it; reads like a viewer;
 - ``operator``: reads everything (operations dashboards); records nothing; `unit` optional.
 
 "Below" follows the effective-dated hierarchy: a write is checked as of the day the meeting
@@ -17,24 +20,16 @@ era it was issued in, or of the other era if the code named no unit then):
   predecessors in the official mapping, with everything below them): a province reads the
   legacy provinces merged into it, a commune the legacy communes it succeeds;
 - a legacy token covers nothing of the 2025 era, not even the unit that reuses its code.
-
-The secret is shared by the services and whoever issues tokens; it comes from
-``HDND_JWT_SECRET`` or the file named by ``HDND_JWT_SECRET_FILE``, never from the repository.
-A service without one refuses to start. ``hdnd tokens issue`` makes tokens.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, get_args
+from typing import Annotated, Any, Protocol
 
-import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -43,195 +38,23 @@ from contracts.timezone import VIETNAM_TZ
 from services.common.errors import Forbidden, NotFound
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, era_of
 from services.common.settings import Settings
+from services.common.token_trust import LocalIssuer, TokenTrust
+from services.common.tokens import ROLES, Principal, Role, TokenError
 
 __all__ = [
     "AUTH_RESPONSES",
     "ROLES",
     "Caller",
     "CallerDep",
-    "MissingSecret",
     "Principal",
     "Role",
     "TokenError",
     "Tokens",
     "caller_if_any",
     "caller_of",
-    "ensure_secret_file",
     "eras_between",
-    "issue_token",
-    "load_secret",
     "tokens_lifespan",
 ]
-
-Role = Literal["secretary", "viewer", "operator"]
-ROLES: tuple[Role, ...] = get_args(Role)
-ERAS: tuple[Era, ...] = get_args(Era)
-ALGORITHM = "HS256"
-MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
-LEEWAY = timedelta(seconds=10)  # clock skew between the issuer and the services
-
-
-class MissingSecret(RuntimeError):
-    """No usable token secret is configured: the service must not start."""
-
-
-class TokenError(ValueError):
-    """A token that cannot be trusted; `kind` is the WWW-Authenticate error code's detail."""
-
-    def __init__(self, message: str, kind: str = "invalid_token") -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-
-
-# -- the secret ----------------------------------------------------------------------------------
-
-
-def load_secret(settings: Settings) -> str:
-    """The HS256 secret from HDND_JWT_SECRET or HDND_JWT_SECRET_FILE; raise MissingSecret."""
-    if settings.jwt_secret is not None:
-        secret, origin = settings.jwt_secret.get_secret_value().strip(), "HDND_JWT_SECRET"
-    elif settings.jwt_secret_file is not None:
-        origin = f"HDND_JWT_SECRET_FILE ({settings.jwt_secret_file})"
-        try:
-            secret = settings.jwt_secret_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise MissingSecret(f"{origin} cannot be read: {exc.strerror or exc}") from None
-    else:
-        raise MissingSecret(
-            "HDND_JWT_SECRET or HDND_JWT_SECRET_FILE is not set: the HTTP API could not check"
-            " bearer tokens. `make run` makes its own (.local/jwt-secret); elsewhere generate"
-            " one outside the repository, e.g. `python -c 'import secrets;"
-            " print(secrets.token_urlsafe(48))' > jwt-secret`, and give every service and the"
-            " token issuer the same one."
-        )
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise MissingSecret(f"{origin} is shorter than {MIN_SECRET_BYTES} bytes; use a longer one")
-    return secret
-
-
-def ensure_secret_file(path: Path) -> Path:
-    """Create a random secret at `path` (owner-only) unless one is there; return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_urlsafe(48) + "\n")
-    return path
-
-
-# -- tokens --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """What a verified token says about its holder."""
-
-    user: str
-    unit: str | None  # None only for an operator without a unit
-    role: Role
-    expires: datetime
-    era: Era | None = None  # the era of `unit`; None: judged by `issued`
-    issued: datetime | None = None
-
-
-def issue_token(
-    secret: str,
-    *,
-    unit: str | None,
-    role: Role,
-    user: str,
-    ttl: timedelta = timedelta(days=30),
-    now: datetime | None = None,
-    era: Era | None = None,
-) -> str:
-    """A signed token for `user`, `role` at `unit` of `era`, valid for `ttl` from `now`."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if unit is None and role != "operator":
-        raise ValueError(f"a {role} token must name a unit")
-    if unit is not None and not _is_unit_code(unit):
-        raise ValueError(f"unit must be a 2-, 3- or 5-digit unit code, not {unit!r}")
-    issued = now or datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "sub": user,
-        "role": role,
-        "iat": int(issued.timestamp()),
-        "exp": int((issued + ttl).timestamp()),
-    }
-    if unit is not None:
-        claims["unit"] = unit
-    if era is not None:
-        if era not in ERAS:
-            raise ValueError(f"era must be one of {', '.join(ERAS)}, not {era!r}")
-        claims["era"] = era
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def _is_unit_code(value: object) -> bool:
-    return (
-        isinstance(value, str) and value.isascii() and value.isdigit() and len(value) in (2, 3, 5)
-    )
-
-
-def decode_token(secret: str, token: str) -> Principal:
-    """Verify signature, expiry and claims; raise TokenError saying what is wrong."""
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            leeway=LEEWAY,
-            options={"require": ["exp", "sub", "role"]},
-        )
-    except jwt.ExpiredSignatureError:
-        raise TokenError(
-            f"the bearer token expired{_expired_at(token)}; ask for a new one", "expired_token"
-        ) from None
-    except jwt.InvalidSignatureError:
-        raise TokenError(
-            "the bearer token's signature does not verify (issued with another secret?)"
-        ) from None
-    except jwt.MissingRequiredClaimError as exc:
-        raise TokenError(f"the bearer token lacks the '{exc.claim}' claim") from None
-    except jwt.InvalidAlgorithmError:
-        raise TokenError(f"the bearer token must be signed with {ALGORITHM}") from None
-    except jwt.ImmatureSignatureError:
-        raise TokenError("the bearer token is not valid yet (issued in the future?)") from None
-    except jwt.DecodeError:
-        raise TokenError("the bearer token is not a well-formed JWT") from None
-    except jwt.InvalidTokenError as exc:
-        raise TokenError(f"the bearer token is invalid: {exc}") from None
-    role, unit, user = claims.get("role"), claims.get("unit"), claims.get("sub")
-    if role not in ROLES:
-        raise TokenError(f"the bearer token's role {role!r} is not one of {', '.join(ROLES)}")
-    if unit is None and role != "operator":
-        raise TokenError(f"the bearer token of a {role} must name a unit")
-    if unit is not None and not _is_unit_code(unit):
-        raise TokenError(f"the bearer token's unit {unit!r} is not a unit code")
-    if not isinstance(user, str) or not user:
-        raise TokenError("the bearer token's 'sub' must name the user")
-    era = claims.get("era")
-    if era is not None and era not in ERAS:
-        raise TokenError(f"the bearer token's era {era!r} is not one of {', '.join(ERAS)}")
-    try:
-        expires = datetime.fromtimestamp(claims["exp"], UTC)
-        issued = datetime.fromtimestamp(claims["iat"], UTC) if "iat" in claims else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        raise TokenError("the bearer token's 'exp' or 'iat' is not a time") from None
-    return Principal(user=user, unit=unit, role=role, expires=expires, era=era, issued=issued)
-
-
-def _expired_at(token: str) -> str:
-    try:
-        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
-        if isinstance(exp, int | float):
-            return f" at {datetime.fromtimestamp(exp, UTC):%Y-%m-%d %H:%M} UTC"
-    except (jwt.InvalidTokenError, ValueError, OverflowError, OSError):
-        pass
-    return ""
 
 
 # -- scope rules ---------------------------------------------------------------------------------
@@ -367,6 +190,12 @@ class Caller:
                 return True
         return False
 
+    def administers(self, unit: str, era: Era) -> bool:
+        """Whether an admin may manage the accounts of `unit` of `era`: its unit and the
+        units below it, in both eras as for reading (see the module). Operators manage
+        accounts on the server only (`hdnd accounts`)."""
+        return self.principal.role == "admin" and self._covers(unit, [era])
+
     def _name(self, code: str | None, eras: Iterable[Era]) -> str:
         """ "Xã A (03390)"; a code naming different units in the eras asked names both."""
         if code is None:
@@ -405,23 +234,27 @@ class _Service(Protocol):
 class Tokens:
     """What a running app checks tokens with (kept in `app.state.tokens`)."""
 
-    secret: str
+    trust: TokenTrust
     hierarchy: Hierarchy
-
-    @classmethod
-    def for_service(cls, service: _Service) -> Tokens:
-        return cls(load_secret(service.settings), service.hierarchy)
 
 
 def tokens_lifespan(
     service_of: Callable[[FastAPI], _Service],
 ) -> Callable[[FastAPI], Any]:
-    """A router lifespan that loads the secret at start-up: no secret, no service."""
+    """A router lifespan that fetches the issuer's keys and revocations at start-up and keeps
+    them current while the app runs (from the issuer in this process, if the service is it)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.tokens = Tokens.for_service(service_of(app))
-        yield
+        service = service_of(app)
+        local: LocalIssuer | None = getattr(service, "issuer", None)
+        trust = TokenTrust.for_settings(service.settings, local)
+        app.state.tokens = Tokens(trust, service.hierarchy)
+        await trust.start()
+        try:
+            yield
+        finally:
+            await trust.stop()
 
     return lifespan
 
@@ -430,8 +263,9 @@ bearer = HTTPBearer(
     scheme_name="bearer",
     bearerFormat="JWT",
     description=(
-        "A token naming your unit and role (secretary, viewer, operator);"
-        " `hdnd tokens issue --unit CODE --role ROLE` makes one."
+        "An access token from the token issuer: `POST /auth/sign-in` on reporting (a person,"
+        " 15 minutes, refreshed with its cookie), or a service account's API token"
+        " (`hdnd accounts service-create`)."
     ),
     auto_error=False,
 )
@@ -450,29 +284,53 @@ def _unauthorized(message: str, kind: str) -> HTTPException:
     )
 
 
-async def caller_of(
+async def principal_of(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Caller:
-    """The dependency every protected route takes: 401 unless a valid bearer token."""
+) -> Principal:
+    """401 unless a valid bearer token; the steps a person must take first are not checked
+    (the routes that take them use this)."""
     if credentials is None:
         raise _unauthorized(
             "this request needs a bearer token: send 'Authorization: Bearer <token>'"
-            " (`hdnd tokens issue --unit CODE --role ROLE` makes one)",
+            " (POST /auth/sign-in on reporting gives one)",
             "missing_token",
         )
     tokens: Tokens = request.app.state.tokens
     try:
-        principal = decode_token(tokens.secret, credentials.credentials)
+        return await tokens.trust.verify(credentials.credentials)
     except TokenError as exc:
         raise _unauthorized(exc.message, exc.kind) from None
+
+
+PENDING_MESSAGES = {
+    "change_password": (
+        "password_change_required",
+        "change the temporary password first (POST /auth/password)",
+    ),
+    "setup_totp": (
+        "totp_setup_required",
+        "your unit requires a second factor: set it up first (POST /auth/totp/setup)",
+    ),
+}
+
+
+async def caller_of(
+    request: Request, principal: Annotated[Principal, Depends(principal_of)]
+) -> Caller:
+    """The dependency every protected route takes: 401 unless a valid bearer token, 403 while
+    its holder has a step to take first (a temporary password to change)."""
+    for step in principal.pending:
+        kind, message = PENDING_MESSAGES[step]
+        raise Forbidden("header.authorization", message, kind=kind)
+    tokens: Tokens = request.app.state.tokens
     return Caller(principal, tokens.hierarchy)
 
 
 CallerDep = Annotated[Caller, Depends(caller_of)]
 
 
-def caller_if_any(request: Request) -> Caller | None:
+async def caller_if_any(request: Request) -> Caller | None:
     """The caller of a route open to anyone that tells more to some (`/ready`): None without
     a bearer token, 401 for one that does not verify. It reads the header itself, so the
     route's OpenAPI operation stays open."""
@@ -481,7 +339,7 @@ def caller_if_any(request: Request) -> Caller | None:
         return None
     tokens: Tokens = request.app.state.tokens
     try:
-        principal = decode_token(tokens.secret, credentials.strip())
+        principal = await tokens.trust.verify(credentials.strip())
     except TokenError as exc:
         raise _unauthorized(exc.message, exc.kind) from None
     return Caller(principal, tokens.hierarchy)

@@ -97,7 +97,7 @@ def install_common_routes(app: FastAPI, ready: ReadinessCheck) -> None:
     async def readiness(request: Request) -> JSONResponse:
         ok, details = await ready()
         # What it waits on (broker, outbox, consumer lag) is for operators, not for anyone.
-        caller = caller_if_any(request)
+        caller = await caller_if_any(request)
         shown = details if caller is not None and caller.principal.role == "operator" else {}
         return JSONResponse({"ready": ok, **shown}, status_code=200 if ok else 503)
 

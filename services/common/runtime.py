@@ -88,7 +88,8 @@ class Runtime:
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
         await ensure_topics(
-            self.settings, [*topics.facts, topics.hierarchy, topics.audit, topics.dead_letter]
+            self.settings,
+            [*topics.facts, topics.hierarchy, topics.audit, topics.identity, topics.dead_letter],
         )
 
     async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:

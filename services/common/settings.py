@@ -58,12 +58,47 @@ class Settings(BaseSettings):
     require_signatures: bool = Field(
         default=True, description="Consumers dead-letter events without a valid signature."
     )
-    jwt_secret: SecretStr | None = Field(
+    # Access tokens (README, "Authorization"): one issuer per deployment, in reporting.
+    issuer_keys_dir: Path | None = Field(
         default=None,
-        description="HDND_JWT_SECRET: HS256 secret that bearer tokens are signed with.",
+        description="HDND_ISSUER_KEYS_DIR: the token issuer's keys (private/<kid>.pem,"
+        " public/<kid>.json); only the reporting instance that signs people in has it.",
     )
-    jwt_secret_file: Path | None = Field(
-        default=None, description="HDND_JWT_SECRET_FILE: a file holding that secret (preferred)."
+    issuer_url: str = Field(
+        default=f"http://127.0.0.1:{SERVICE_PORTS['reporting']}",
+        description="HDND_ISSUER_URL: where services reach the token issuer (reporting): its"
+        " JWKS and its revocation list (/auth/revoked).",
+    )
+    token_issuer: str | None = Field(
+        default=None,
+        description="HDND_TOKEN_ISSUER: the tokens' `iss` (default hdnd-<units served>).",
+    )
+    token_audience: str = Field(default="hdnd", description="HDND_TOKEN_AUDIENCE: `aud`.")
+    token_jwks_url: str | None = Field(
+        default=None,
+        description="HDND_TOKEN_JWKS_URL: the issuer's public keys (default HDND_ISSUER_URL"
+        " + /.well-known/jwks.json).",
+    )
+    token_jwks_file: Path | None = Field(
+        default=None,
+        description="HDND_TOKEN_JWKS_FILE: the issuer's public keys from a file instead"
+        " (tests, air-gapped instances); read again every poll.",
+    )
+    revocation_poll_ms: int = Field(
+        default=2000,
+        ge=100,
+        description="HDND_REVOCATION_POLL_MS: how often a service fetches the issuer's keys"
+        " and revocations: a sign-out or a disabled account is refused within this.",
+    )
+    access_token_minutes: int = Field(
+        default=15, ge=1, le=15, description="HDND_ACCESS_TOKEN_MINUTES: people's access tokens."
+    )
+    session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 30,
+        description="HDND_SESSION_HOURS: a sign-in lasts this long (refreshed every"
+        " few minutes through the refresh cookie), then the person signs in again.",
     )
     follow_hierarchy: bool = Field(
         default=True,
@@ -179,6 +214,11 @@ class Settings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+    @property
+    def token_issuer_name(self) -> str:
+        """The `iss` of this deployment's tokens: HDND_TOKEN_ISSUER, else hdnd-<units>."""
+        return self.token_issuer or "-".join(["hdnd", *sorted(self.units)])
 
     @property
     def public_keys(self) -> Path | None:

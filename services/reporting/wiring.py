@@ -18,6 +18,7 @@ from services.reporting.audit.consumer import AuditRootConsumer
 from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
+from services.reporting.identity.service import Identity
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -68,6 +69,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -90,11 +92,19 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
+
+    @property
+    def issuer(self) -> Identity | None:
+        """The token issuer in this process: services.common.auth checks tokens with it."""
+        return self.identity
 
     async def start(self, consume: bool = True) -> None:
         await self.use(await self.store.active_version())
         await self.runtime.start(follow_hierarchy=False)  # the projector applies changes
+        if self.identity is not None:
+            await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
         if consume:
@@ -143,6 +153,8 @@ class Reporting:
         await self.coordination.stop()
         await self.audit_consumer.stop()
         await self.consumer.stop()
+        if self.identity is not None:
+            await self.identity.stop()
         await self.runtime.stop()
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
@@ -152,4 +164,6 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.identity is not None:  # its own outbox: what waits to be published
+            details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details

@@ -6,16 +6,14 @@ which is how a test makes a service unreachable from the browser."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -25,6 +23,7 @@ from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.conftest import Running, isolated_settings, start_app, token
+from tests.listening import Listener
 
 CHROMIUM = os.environ.get("HDND_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,44 +41,6 @@ APPS: dict[str, Callable[[Settings], FastAPI]] = {
     "oversight": oversight_app,
     "reporting": reporting_app,
 }
-
-
-class _Server(uvicorn.Server):
-    """uvicorn inside the test process: Ctrl-C stays pytest's, not the listener's."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class Listener:
-    """One service's HTTP port: uvicorn without lifespan (the app runs on regardless)."""
-
-    def __init__(self, app: FastAPI, port: int) -> None:
-        self.app, self.port = app, port
-        self.server: _Server | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, lifespan="off", log_config=None
-        )
-        self.server = _Server(config)
-        self.task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            if self.task.done():
-                self.task.result()  # raises why it could not listen
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        if self.server is not None and self.task is not None:
-            self.server.should_exit = True
-            await self.task
-            self.server = self.task = None
 
 
 @dataclass

@@ -27,7 +27,7 @@ from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints, free_port
-from tests.conftest import JWT_SECRET, bearer
+from tests.conftest import ISSUER_DIR, JWKS_FILE, TOKEN_AUDIENCE, TOKEN_ISSUER, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -75,10 +75,13 @@ def running(
         "HDND_TOPIC_PREFIX": f"{prefix}.",
         "HDND_TOPIC_PARTITIONS": "1",
         "HDND_KEYS_DIR": str(unit_keys),
-        "HDND_JWT_SECRET": JWT_SECRET,
+        "HDND_TOKEN_JWKS_FILE": str(JWKS_FILE),
+        "HDND_ISSUER_KEYS_DIR": str(ISSUER_DIR),  # reporting signs people in too
+        "HDND_TOKEN_ISSUER": TOKEN_ISSUER,
+        "HDND_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
+        "HDND_ISSUER_URL": "http://127.0.0.1:9",
         "HDND_LOG_LEVEL": "warning",
     }
-    env.pop("HDND_JWT_SECRET_FILE", None)
     started: dict[str, tuple[str, subprocess.Popen[bytes], Path]] = {}
     try:
         for name in SERVICES:

@@ -1,26 +1,41 @@
-"""Bearer tokens on real servers: who may record and read what, and clear refusals."""
+"""Bearer tokens on real servers: who may record and read what, and clear refusals; tokens
+signed by anything but the issuer's key, expired, or for another issuer or audience are 401."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-import secrets
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
-from services.common.auth import MissingSecret, Role
+from services.common.auth import Role
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
-from tests.conftest import JWT_SECRET, Running, start_app, token
+from services.reporting.identity import keys as issuer_keys
+from services.reporting.identity.keys import IssuerKeys
+from tests.conftest import (
+    ISSUER,
+    ISSUER_DIR,
+    JWKS_FILE,
+    TOKEN_AUDIENCE,
+    TOKEN_ISSUER,
+    Running,
+    eventually,
+    start_app,
+    token,
+)
 from tests.integration.test_rollup import voter_contact
 
 pytestmark = pytest.mark.integration
@@ -48,6 +63,23 @@ async def client_of(running: Running, headers: dict[str, str] | None) -> httpx.A
     )
 
 
+@pytest.fixture
+async def apps(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
+    return {
+        "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
+        "oversight": await start_app(stack, oversight_app(settings), "http://oversight"),
+        "reporting": await start_app(  # the token issuer too: its routes are checked
+            stack,
+            reporting_app(issuing(settings), consume=False),
+            "http://reporting",
+        ),
+    }
+
+
+def issuing(settings: Settings) -> Settings:
+    return settings.model_copy(update={"issuer_keys_dir": ISSUER_DIR, "units": [PROVINCE]})
+
+
 PROTECTED = [
     ("meetings", "POST", f"/units/{COMMUNE_A}/meetings"),
     ("meetings", "GET", f"/units/{COMMUNE_A}/meetings"),
@@ -57,8 +89,17 @@ PROTECTED = [
     ("oversight", "GET", "/supervisions/any-id"),
     ("reporting", "GET", f"/units/{COMMUNE_A}/summary?period=2025"),
     ("reporting", "GET", "/figures"),
+    ("reporting", "GET", "/accounts"),
+    ("reporting", "POST", "/accounts/any-id/disable"),
+    ("reporting", "POST", "/service-accounts"),
+    ("reporting", "POST", "/auth/password"),
 ]
 OPEN = {"/health", "/ready", "/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The issuer's own: its public keys, what it revoked, and signing in and out (no token yet).
+ISSUER_OPEN = {"/.well-known/jwks.json", "/auth/revoked", "/auth/sign-in", "/auth/refresh",
+               "/auth/sign-out"}  # fmt: skip
+# A person who must change a temporary password first has a token for these alone.
+TOKEN_ANY_STEP = {"/auth/password", "/auth/totp/setup", "/auth/totp/confirm"}
 
 
 def every_route(apps: dict[str, Running]) -> list[tuple[str, str, str]]:
@@ -67,7 +108,7 @@ def every_route(apps: dict[str, Running]) -> list[tuple[str, str, str]]:
     found = []
     for service, running in apps.items():
         for path, operations in running.app.openapi()["paths"].items():
-            if path in OPEN:
+            if path in OPEN | ISSUER_OPEN:
                 continue
             filled = re.sub(r"\{unit\}", COMMUNE_A, path)
             filled = re.sub(r"\{[a-z_]+\}", "any-id", filled)
@@ -75,45 +116,113 @@ def every_route(apps: dict[str, Running]) -> list[tuple[str, str, str]]:
     return found
 
 
-def bad_tokens() -> dict[str, tuple[str, str]]:
+def _other_issuer(tmp: Path) -> IssuerKeys:
+    issuer_keys.generate(tmp)
+    return IssuerKeys(tmp)
+
+
+def _raw(header: dict[str, Any], claims: dict[str, Any], sign: Any) -> str:
+    """A JWT of any header and claims, signed by `sign(signing input)` (an attacker's
+    encoder refuses nothing)."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{b64(sign(signing_input.encode()))}"
+
+
+def _claims(**changes: Any) -> dict[str, Any]:
+    return {**jwt.decode(token(COMMUNE_A), options={"verify_signature": False}), **changes}
+
+
+def bad_tokens(tmp: Path, unit_keys: Path) -> dict[str, tuple[str, str]]:
     """name → (Authorization header, what the refusal must say)."""
-    other_secret = secrets.token_urlsafe(48)
+    import hashlib
+    import hmac
+
+    from contracts.keys import load_private, private_key_id
+
+    unit_key = load_private(unit_keys / "private" / f"{PROVINCE}.pem")  # what meetings holds
+
+    other = _other_issuer(tmp / "other-issuer")
+    kid, private = ISSUER.signing_key()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    other_kid, other_private = other.signing_key()
     return {
         "missing": ("", "needs a bearer token"),
         "not bearer": ("Basic dXNlcjpwYXNz", "needs a bearer token"),
         "garbage": ("Bearer not.a.jwt", "not a well-formed JWT"),
-        "bad signature": (
-            f"Bearer {token(COMMUNE_A, secret=other_secret)}",
+        "another issuer's key": (
+            f"Bearer {token(COMMUNE_A, issuer=other)}",
+            "is not one of the token issuer's keys",
+        ),
+        "another key under the issuer's kid": (
+            "Bearer "
+            + _raw({"alg": "EdDSA", "kid": kid, "typ": "JWT"}, _claims(), other_private.sign),
             "signature does not verify",
         ),
-        "expired": (f"Bearer {token(COMMUNE_A, ttl=timedelta(hours=-1))}", "expired"),
-        "unknown role": (
+        "the province's unit key (a compromised service's)": (
             "Bearer "
-            + jwt.encode(
-                {"sub": "x", "unit": COMMUNE_A, "role": "mayor", "exp": 4102444800},
-                JWT_SECRET,
-                algorithm="HS256",
-            ),
-            "'mayor' is not one of",
+            + _raw({"alg": "EdDSA", "kid": private_key_id(unit_key)}, _claims(), unit_key.sign),
+            "is not one of the token issuer's keys",
         ),
+        "unknown kid": (
+            "Bearer " + _raw({"alg": "EdDSA", "kid": "0" * 16}, _claims(), other_private.sign),
+            "is not one of the token issuer's keys",
+        ),
+        "expired": (f"Bearer {token(COMMUNE_A, ttl=timedelta(hours=-1))}", "expired"),
+        "other audience": (
+            f"Bearer {token(COMMUNE_A, claims={'aud': 'another-app'})}",
+            "not for this audience",
+        ),
+        "other issuer": (
+            f"Bearer {token(COMMUNE_A, claims={'iss': 'hdnd-99'})}",
+            "was not issued by 'hdnd-test'",
+        ),
+        "unknown role": (f"Bearer {ISSUER.sign(_claims(role='mayor'))}", "'mayor'"),
         "no exp": (
-            "Bearer "
-            + jwt.encode({"sub": "x", "unit": "12", "role": "operator"}, JWT_SECRET, "HS256"),
+            "Bearer " + ISSUER.sign({k: v for k, v in _claims().items() if k != "exp"}),
             "lacks the 'exp' claim",
         ),
         "alg none": (
+            "Bearer " + _raw({"alg": "none", "kid": kid}, _claims(), lambda _: b""),
+            "must be signed with EdDSA",
+        ),
+        "HS256 with the public key as secret": (
             "Bearer "
-            + jwt.encode({"sub": "x", "role": "operator", "exp": 4102444800}, None, "none"),
-            "HS256",
+            + _raw(
+                {"alg": "HS256", "kid": kid},
+                _claims(role="operator"),
+                lambda data: hmac.new(public_pem, data, hashlib.sha256).digest(),
+            ),
+            "must be signed with EdDSA",
+        ),
+        "ES256 header on an EdDSA signature": (
+            "Bearer " + _raw({"alg": "ES256", "kid": other_kid}, _claims(), other_private.sign),
+            "must be signed with EdDSA",
         ),
     }
 
 
-@pytest.mark.parametrize("name", list(bad_tokens()))
+BAD_TOKENS = [
+    "missing", "not bearer", "garbage", "another issuer's key",
+    "another key under the issuer's kid", "the province's unit key (a compromised service's)",
+    "unknown kid", "expired", "other audience",
+    "other issuer", "unknown role", "no exp", "alg none", "HS256 with the public key as secret",
+    "ES256 header on an EdDSA signature",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD_TOKENS)
 async def test_no_valid_token_is_a_401_with_a_bearer_challenge(
-    apps: dict[str, Running], name: str
+    apps: dict[str, Running], name: str, tmp_path: Path, unit_keys: Path
 ) -> None:
-    header, says = bad_tokens()[name]
+    every = bad_tokens(tmp_path, unit_keys)
+    assert sorted(every) == sorted(BAD_TOKENS)
+    header, says = every[name]
     routes = every_route(apps)
 
     def shape(p: str) -> str:
@@ -152,7 +261,8 @@ async def test_health_docs_schema_and_dashboard_stay_open(apps: dict[str, Runnin
         for path, operations in schema["paths"].items():
             for method, op in operations.items():
                 secured = op.get("security") == [{"bearer": []}]
-                assert secured == (path not in ("/health", "/ready")), (service, method, path)
+                opened = path in ("/health", "/ready") or path in ISSUER_OPEN
+                assert secured == (not opened), (service, method, path)
                 if secured:
                     assert {"401", "403"} <= set(op["responses"]), (service, method, path)
     async with await client_of(apps["reporting"], None) as c:
@@ -285,98 +395,88 @@ async def test_unknown_units_are_404_not_403(apps: dict[str, Running]) -> None:
         assert r.status_code == 404
 
 
-async def test_a_service_without_a_secret_refuses_to_start(
-    stack: AsyncExitStack, settings: Settings, tmp_path: Any
-) -> None:
-    with pytest.raises(MissingSecret, match="HDND_JWT_SECRET"):
-        await start_app(stack, meetings_app(settings.model_copy(update={"jwt_secret": None})), "x")
-    short = settings.model_copy(update={"jwt_secret": SecretStr("too-short")})
-    with pytest.raises(MissingSecret, match="shorter than 32 bytes"):
-        await start_app(stack, reporting_app(short, consume=False), "x")
-    from_file = settings.model_copy(
-        update={"jwt_secret": None, "jwt_secret_file": tmp_path / "missing"}
-    )
-    with pytest.raises(MissingSecret, match="cannot be read"):
-        await start_app(stack, oversight_app(from_file), "x")
-    (tmp_path / "secret").write_text(JWT_SECRET + "\n")
-    good = settings.model_copy(update={"jwt_secret": None, "jwt_secret_file": tmp_path / "secret"})
-    app = await start_app(stack, meetings_app(good), "http://meetings")
-    assert (await app.client.get(f"/units/{COMMUNE_A}/meetings")).status_code == 200
-
-
-def _sign_raw(claims: dict[str, Any]) -> str:
-    """An HS256 JWT of any claims at all (PyJWT's encoder refuses some, an attacker's not)."""
-    import base64
-    import hashlib
-    import hmac
-    import json
-
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64(json.dumps(claims).encode())
-    mac = hmac.new(JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(mac)}"
-
-
 @given(
     claims=st.dictionaries(
-        st.sampled_from(["sub", "unit", "role", "exp", "iat", "nbf", "aud", "iss"]),
+        st.sampled_from(
+            [
+                "sub",
+                "unit",
+                "role",
+                "exp",
+                "iat",
+                "nbf",
+                "aud",
+                "iss",
+                "jti",
+                "sid",
+                "kind",
+                "pending",
+            ]
+        ),
         st.one_of(
             st.none(),
             st.booleans(),
             st.integers(min_value=-(2**70), max_value=2**70),
             st.floats(allow_nan=False),
-            st.sampled_from(["12", "03390", "secretary", "viewer", "operator", "", "1e400"]),
+            st.sampled_from(["12", "03390", "secretary", "admin", "hdnd-test", "hdnd", "1e400"]),
             st.text(max_size=8),
-            st.lists(st.integers(), max_size=2),
+            st.lists(st.sampled_from(["change_password", "x"]), max_size=2),
         ),
     )
 )
 @settings(max_examples=300, deadline=None)
-def test_any_signed_claims_are_accepted_or_refused_never_a_crash(claims: dict[str, Any]) -> None:
-    from services.common.auth import Principal, TokenError, decode_token
+def test_any_claims_signed_by_the_issuer_are_accepted_or_refused_never_a_crash(
+    claims: dict[str, Any],
+) -> None:
+    from services.common.tokens import Principal, TokenError, decode_token
 
-    signed = _sign_raw(claims)
+    kid, private = ISSUER.signing_key()
+    signed = _raw({"alg": "EdDSA", "kid": kid}, claims, private.sign)
     try:
-        principal = decode_token(JWT_SECRET, signed)
+        principal = decode_token(
+            signed, ISSUER.public_keys(), issuer=TOKEN_ISSUER, audience=TOKEN_AUDIENCE
+        )
     except TokenError as exc:
         assert exc.message
     else:
-        assert isinstance(principal, Principal) and principal.role in (
-            "secretary",
-            "viewer",
-            "operator",
-        )
+        assert isinstance(principal, Principal)
+        assert principal.role in ("secretary", "viewer", "operator", "admin")
 
 
-def test_tokens_issue_prints_a_token_the_services_accept(tmp_path: Any) -> None:
-    from typer.testing import CliRunner
-
-    from deploy.cli import app
-    from services.common.auth import decode_token
-
-    runner = CliRunner()
-    env = {"HDND_JWT_SECRET": JWT_SECRET}
-    issued = runner.invoke(
-        app, ["tokens", "issue", "--unit", "106", "--role", "viewer", "--days", "2"], env=env
+async def test_a_service_trusts_the_jwks_file_as_it_changes(
+    stack: AsyncExitStack, settings: Settings, tmp_path: Path
+) -> None:
+    """Keys come from the issuer's JWKS, read again every poll: a key added (a rotation)
+    signs accepted tokens without a restart, a key removed (dropped) signs none from then on."""
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(JWKS_FILE.read_text())
+    app = await start_app(
+        stack,
+        meetings_app(
+            settings.model_copy(update={"token_jwks_file": jwks, "revocation_poll_ms": 100})
+        ),
+        "http://meetings",
+        headers={},
     )
-    assert issued.exit_code == 0, issued.output
-    principal = decode_token(JWT_SECRET, issued.stdout.strip())
-    assert (principal.unit, principal.role) == ("106", "viewer")
-    shown = runner.invoke(app, ["tokens", "inspect", issued.stdout.strip()], env=env)
-    assert shown.exit_code == 0 and "viewer" in shown.output
+    newcomer = _other_issuer(tmp_path / "rotated")
+    path = f"/units/{COMMUNE_A}/meetings"
 
-    # Without HDND_JWT_SECRET(_FILE): the local stack's own secret, made once, owner-only.
-    local = runner.invoke(app, ["tokens", "issue", "--unit", "12", "--dir", str(tmp_path)], env={})
-    assert local.exit_code == 0, local.output
-    secret_file = tmp_path / "jwt-secret"
-    assert secret_file.stat().st_mode & 0o777 == 0o600
-    secret = secret_file.read_text().strip()
-    assert decode_token(secret, local.stdout.strip()).role == "secretary"
+    async def status(credential: str) -> int:
+        r = await app.client.get(path, headers={"Authorization": f"Bearer {credential}"})
+        return r.status_code
 
-    bad = runner.invoke(app, ["tokens", "issue", "--unit", "12", "--role", "mayor"], env=env)
-    assert bad.exit_code != 0
-    nowhere = runner.invoke(app, ["tokens", "issue", "--unit", "77777"], env=env)
-    assert nowhere.exit_code != 0 and "77777" in nowhere.output
+    assert await status(token(COMMUNE_A)) == 200
+    assert await status(token(COMMUNE_A, issuer=newcomer)) == 401
+    both = {"keys": [*ISSUER.public_keys().jwks()["keys"], *newcomer.public_keys().jwks()["keys"]]}
+    jwks.write_text(json.dumps(both))
+
+    async def added() -> None:  # fetched again for its kid (at most once a second), or polled
+        assert await status(token(COMMUNE_A, issuer=newcomer)) == 200
+
+    await eventually(added, within=10)
+    jwks.write_text(json.dumps(newcomer.public_keys().jwks()))
+
+    async def dropped() -> None:
+        assert await status(token(COMMUNE_A)) == 401
+
+    await eventually(dropped, within=10)

@@ -15,11 +15,10 @@ from aiokafka import AIOKafkaProducer
 from contracts import Source
 from contracts.coordination import ReportFiled, ReportObligation
 from contracts.signing import Signer
-from services.common.auth import issue_token
 from services.common.hierarchy import Hierarchy
 from services.common.recording import recorded
 from services.common.settings import Settings
-from tests.conftest import JWT_SECRET, Running, eventually
+from tests.conftest import Running, eventually, token
 from tests.integration.test_coordination_flow import post, reporting, summary
 from tests.integration.test_signatures import dead_letter_reasons
 
@@ -169,11 +168,11 @@ async def test_tokens_name_a_unit_of_one_era(stack: AsyncExitStack, settings: Se
     app = await reporting(stack, settings)
 
     async def status(unit: str, period: str, era: str | None) -> int:
-        token = issue_token(JWT_SECRET, unit=WARD, role="viewer", user="u", era=era)  # type: ignore[arg-type]
+        credential = token(WARD, "viewer", user="u", era=era)
         r = await app.client.get(
             f"/units/{unit}/summary",
             params={"period": period},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {credential}"},
         )
         return r.status_code
 
@@ -187,7 +186,7 @@ async def test_tokens_name_a_unit_of_one_era(stack: AsyncExitStack, settings: Se
 
     # A token issued before the reform, without an era, is the legacy ward's.
     before = datetime(2025, 3, 1, tzinfo=UTC)
-    old = issue_token(JWT_SECRET, unit=WARD, role="viewer", user="u", now=before, ttl=LONG)
+    old = token(WARD, "viewer", user="u", now=before, ttl=LONG)
     for period, expected in (("2024", 200), ("2025-H2", 403)):
         r = await app.client.get(
             f"/units/{WARD}/summary",

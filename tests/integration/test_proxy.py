@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 
 from deploy.proxy import LocalProxy, ProxySite
 from deploy.servers import free_port
-from tests.e2e.conftest import Listener
+from tests.listening import Listener
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.common.auth import Role, issue_token
+from services.common.auth import Role
 from services.common.hierarchy import Era
 from tests.builders import supervision
-from tests.conftest import JWT_SECRET, Running
+from tests.conftest import Running, token
 from tests.integration.test_meetings_lifecycle import plan
 from tests.integration.test_rollup import voter_contact
 
@@ -26,8 +26,7 @@ DISTRICT, COMMUNE_A, COMMUNE_B = "106", "03390", "03394"
 
 
 def as_user(unit: str, role: Role = "secretary", era: Era | None = None) -> dict[str, str]:
-    token = issue_token(JWT_SECRET, unit=unit, role=role, user="tester", era=era)
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token(unit, role, era=era)}"}
 
 
 async def created(app: Running, path: str, body: dict[str, Any], **kw: Any) -> None:

@@ -96,7 +96,7 @@ def test_every_current_event_type_is_documented_on_the_topic_of_its_context(
 
 
 def test_the_relays_placeholder_is_documented_on_every_topic_of_events() -> None:
-    every = ["audit", "hierarchy", "meetings", "oversight", "reporting"]
+    every = ["audit", "hierarchy", "identity", "meetings", "oversight", "reporting"]
     assert topics_of(REGISTRY.current["event.parked"]) == every
 
 

@@ -1,0 +1,227 @@
+"""People and programs who sign in (bounded context `identity`, topic `hdnd.identity`).
+
+The deployment's token issuer (reporting's identity part) records every change to an account,
+every sign-in, failed sign-in and sign-out, so a council can see who was given which rights by
+whom, and who signed in when:
+
+- `account.created`, `account.changed`, `account.disabled`, `account.enabled`,
+  `account.password_reset` (an admin set a temporary password), `account.unlocked`,
+  `account.password_changed` and `account.totp_enabled` (by the holder);
+- `sign_in.succeeded`, `sign_in.failed` (a wrong password or code; also for a username no
+  account has, without creating anything), `session.signed_out`, `session.revoked` (a refresh
+  token used twice: whoever holds the session now may have stolen it);
+- `service_account.created`, `service_account.revoked`: programs' API tokens;
+- `sign_in_policy.changed`: a unit requires a second factor (TOTP) of its people and of
+  those of every unit below it, or no longer.
+
+The envelope's unit is the account's (a failed sign-in of an unknown username: the
+deployment's own unit). `by` names who acted: an account, or `hdnd accounts` on the server
+(`system`). No event carries a password, a hash, a TOTP secret, a token or a session id.
+All are version 1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.envelope import UnitCode
+
+AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Position = Annotated[str, Field(min_length=1, max_length=200)]
+AccountRole = Literal["secretary", "viewer", "operator", "admin"]
+EraName = Literal["legacy", "2025"]
+
+
+class Actor(BaseModel):
+    """Who acted: an account (`person`), a service account, or the server's operator tool."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: AccountId
+    name: Name
+    kind: Literal["person", "service", "system"]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _ByAccount(_Event):
+    account_id: AccountId
+    by: Actor
+
+
+class AccountCreated(_ByAccount):
+    """`account.created` v1: a person's account (tài khoản) at a unit, with a role."""
+
+    TYPE: ClassVar[str] = "account.created"
+    VERSION: ClassVar[int] = 1
+
+    username: Username
+    full_name: Name = Field(description="Họ và tên.")
+    position: Position | None = Field(default=None, description="Chức vụ, e.g. chuyên viên.")
+    unit: UnitCode
+    era: EraName
+    role: AccountRole
+
+
+class AccountChanged(_ByAccount):
+    """`account.changed` v1: what an admin changed; fields not changed are absent."""
+
+    TYPE: ClassVar[str] = "account.changed"
+    VERSION: ClassVar[int] = 1
+
+    full_name: Name | None = None
+    position: Position | None = None
+    unit: UnitCode | None = None
+    era: EraName | None = None
+    role: AccountRole | None = None
+
+
+class AccountDisabled(_ByAccount):
+    """`account.disabled` v1: the person can no longer sign in; their sessions are revoked."""
+
+    TYPE: ClassVar[str] = "account.disabled"
+    VERSION: ClassVar[int] = 1
+
+
+class AccountEnabled(_ByAccount):
+    """`account.enabled` v1: a disabled account may sign in again."""
+
+    TYPE: ClassVar[str] = "account.enabled"
+    VERSION: ClassVar[int] = 1
+
+
+class AccountPasswordReset(_ByAccount):
+    """`account.password_reset` v1: an admin set a temporary password, to be changed at the
+    next sign-in; the account's sessions are revoked."""
+
+    TYPE: ClassVar[str] = "account.password_reset"
+    VERSION: ClassVar[int] = 1
+
+
+class AccountUnlocked(_ByAccount):
+    """`account.unlocked` v1: an admin lifted the lock of ten failed sign-ins."""
+
+    TYPE: ClassVar[str] = "account.unlocked"
+    VERSION: ClassVar[int] = 1
+
+
+class AccountPasswordChanged(_ByAccount):
+    """`account.password_changed` v1: the holder chose a new password."""
+
+    TYPE: ClassVar[str] = "account.password_changed"
+    VERSION: ClassVar[int] = 1
+
+
+class AccountTotpEnabled(_ByAccount):
+    """`account.totp_enabled` v1: the holder set up a second factor (TOTP)."""
+
+    TYPE: ClassVar[str] = "account.totp_enabled"
+    VERSION: ClassVar[int] = 1
+
+
+class SignInSucceeded(_Event):
+    """`sign_in.succeeded` v1: the account signed in (đăng nhập)."""
+
+    TYPE: ClassVar[str] = "sign_in.succeeded"
+    VERSION: ClassVar[int] = 1
+
+    account_id: AccountId
+    username: Username
+
+
+class SignInFailed(_Event):
+    """`sign_in.failed` v1: a wrong password or second factor for `username`; `account_id` is
+    absent when no account has that username. `failures`: consecutive ones on the username;
+    `locked`: this one locked the account (ten in a row), until an admin unlocks it."""
+
+    TYPE: ClassVar[str] = "sign_in.failed"
+    VERSION: ClassVar[int] = 1
+
+    username: Username
+    account_id: AccountId | None = None
+    reason: Literal["bad_credentials", "bad_otp"]
+    failures: int = Field(ge=1, le=1000)
+    locked: bool = False
+
+
+class SessionSignedOut(_Event):
+    """`session.signed_out` v1: the holder signed out (đăng xuất); the session is revoked."""
+
+    TYPE: ClassVar[str] = "session.signed_out"
+    VERSION: ClassVar[int] = 1
+
+    account_id: AccountId
+
+
+class SessionRevoked(_Event):
+    """`session.revoked` v1: the issuer revoked a session on its own: a refresh token was used
+    a second time (someone else may hold it)."""
+
+    TYPE: ClassVar[str] = "session.revoked"
+    VERSION: ClassVar[int] = 1
+
+    account_id: AccountId
+    reason: Literal["refresh_token_reused"]
+
+
+class ServiceAccountCreated(_Event):
+    """`service_account.created` v1: a program's named account and its API token, valid until
+    `expires` (90 days at most)."""
+
+    TYPE: ClassVar[str] = "service_account.created"
+    VERSION: ClassVar[int] = 1
+
+    service_account_id: AccountId
+    name: Name
+    unit: UnitCode
+    era: EraName
+    role: AccountRole
+    expires: datetime
+    by: Actor
+
+
+class ServiceAccountRevoked(_Event):
+    """`service_account.revoked` v1: its token is refused from now on."""
+
+    TYPE: ClassVar[str] = "service_account.revoked"
+    VERSION: ClassVar[int] = 1
+
+    service_account_id: AccountId
+    by: Actor
+
+
+class SignInPolicyChanged(_Event):
+    """`sign_in_policy.changed` v1: whether the envelope's unit requires a second factor of
+    the people of it and of every unit below it."""
+
+    TYPE: ClassVar[str] = "sign_in_policy.changed"
+    VERSION: ClassVar[int] = 1
+
+    totp_required: bool
+    by: Actor
+
+
+IDENTITY_EVENTS: tuple[type[BaseModel], ...] = (
+    AccountCreated,
+    AccountChanged,
+    AccountDisabled,
+    AccountEnabled,
+    AccountPasswordReset,
+    AccountUnlocked,
+    AccountPasswordChanged,
+    AccountTotpEnabled,
+    SignInSucceeded,
+    SignInFailed,
+    SessionSignedOut,
+    SessionRevoked,
+    ServiceAccountCreated,
+    ServiceAccountRevoked,
+    SignInPolicyChanged,
+)
