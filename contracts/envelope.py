@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -51,6 +51,28 @@ class Source(BaseModel):
         in exactly one partition and its order survives the trip.
         """
         return f"{self.service}/{self.instance}/{unit}"
+
+
+ActorKind = Literal["person", "service", "system"]
+
+
+class Actor(BaseModel):
+    """Who did what an event records (người ghi nhận): a person's account, a service account,
+    or the system acting for an operator's command. Claimed by the instance that signed the
+    envelope: the signature vouches that the instance says so, not for the person."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: StreamPart = Field(
+        min_length=1, max_length=128, description="The account id (a token's `sub`)."
+    )
+    name: StreamPart = Field(
+        min_length=1, max_length=200, description="The display name, as it was then."
+    )
+    kind: ActorKind = Field(
+        description="person: a named account; service: a service account's API token;"
+        " system: the software acting for an operator's command (the hierarchy registry)."
+    )
 
 
 class Signature(BaseModel):
@@ -105,6 +127,9 @@ class Envelope(BaseModel):
     causation_id: UUID | None = None
     payload: dict[str, Any]
     signature: Signature | None = None
+    actor: Actor | None = Field(
+        default=None, description="Who did it; none on events written before actors were kept."
+    )
 
     @property
     def stream(self) -> str:
@@ -115,17 +140,34 @@ class Envelope(BaseModel):
         """The day the fact happened, in Vietnam's time zone (UTC+7), which is what counts."""
         return self.occurred_at.astimezone(VIETNAM_TZ).date()
 
+    def signed_body(self) -> dict[str, Any]:
+        """What the signature covers: every field but the signature, and none of the optional
+        fields added since signatures began (OMITTED_WHEN_NONE) while they are None, so an
+        envelope without them signs to the bytes it always did."""
+        return self.model_dump(mode="json", exclude=self._left_out())
+
     def signed_bytes(self) -> bytes:
         """Canonical bytes the signature covers: sorted keys, no whitespace, no signature."""
-        body = self.model_dump(mode="json", exclude={"signature"})
+        body = self.signed_body()
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
+        """The wire form; a field of OMITTED_WHEN_NONE that is None is not written, so readers
+        from before it still read the envelope."""
+        absent = {name for name in OMITTED_WHEN_NONE if getattr(self, name) is None}
+        return self.model_dump_json(exclude=absent).encode()
+
+    def _left_out(self) -> set[str]:
+        return {"signature"} | {name for name in OMITTED_WHEN_NONE if getattr(self, name) is None}
 
     def headers(self) -> dict[str, str]:
         """Type and version travel as headers too, so routers need not parse the body."""
         return {"event-type": self.type, "event-version": str(self.version)}
+
+
+OMITTED_WHEN_NONE = frozenset({"actor"})
+"""Optional envelope fields added after events were first signed: absent when None, from the
+signed bytes and the wire form alike."""
 
 
 class EventDraft(BaseModel):
@@ -141,6 +183,14 @@ class EventDraft(BaseModel):
     event_id: UUID = Field(default_factory=uuid4)
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    actor: Actor | None = None
+
+    def by(self, actor: Actor | None) -> EventDraft:
+        """The draft done by `actor`, unless it names who did it already (an event a consumer
+        writes carries the actor of the event that caused it)."""
+        if actor is None or self.actor is not None:
+            return self
+        return self.model_copy(update={"actor": actor})
 
     def seal(self, source: Source, sequence: int, recorded_at: datetime | None = None) -> Envelope:
         return Envelope(
@@ -155,4 +205,5 @@ class EventDraft(BaseModel):
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             payload=self.payload.model_dump(mode="json"),
+            actor=self.actor,
         )

@@ -205,9 +205,8 @@ def fast_signed_bytes(envelope: Envelope) -> bytes:
     of the time. A signature that does not hold over these is tried over the canonical bytes
     (Claim.holds_canonically), so nothing valid is refused; and both forms are serialisations
     of the same body, so a signature over either vouches for that body."""
-    body = envelope.model_dump(mode="json", exclude={"signature"})
     try:
-        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(envelope.signed_body(), option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer orjson cannot write: the canonical form, directly
         return envelope.signed_bytes()
 
