@@ -39,6 +39,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from contracts import Actor
 from contracts.timezone import VIETNAM_TZ
 from services.common.errors import Forbidden, NotFound
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, era_of
@@ -63,11 +64,13 @@ __all__ = [
 ]
 
 Role = Literal["secretary", "viewer", "operator"]
+PrincipalKind = Literal["person", "service"]
 ROLES: tuple[Role, ...] = get_args(Role)
 ERAS: tuple[Era, ...] = get_args(Era)
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 LEEWAY = timedelta(seconds=10)  # clock skew between the issuer and the services
+MAX_NAME = 128  # a token's `sub` and `name`: what an event's actor may hold (contracts.Actor)
 
 
 class MissingSecret(RuntimeError):
@@ -134,6 +137,12 @@ class Principal:
     expires: datetime
     era: Era | None = None  # the era of `unit`; None: judged by `issued`
     issued: datetime | None = None
+    name: str | None = None  # the display name (claim `name`); None: tokens without one
+    kind: PrincipalKind = "person"  # claim `kind`: a person's account or a service account
+
+    def actor(self) -> Actor:
+        """Who the events this caller records are done by (the envelope's `actor`)."""
+        return Actor(id=self.user, name=self.name or self.user, kind=self.kind)
 
 
 def issue_token(
@@ -145,8 +154,10 @@ def issue_token(
     ttl: timedelta = timedelta(days=30),
     now: datetime | None = None,
     era: Era | None = None,
+    name: str | None = None,
 ) -> str:
-    """A signed token for `user`, `role` at `unit` of `era`, valid for `ttl` from `now`."""
+    """A signed token for `user` (display name `name`), `role` at `unit` of `era`, valid for
+    `ttl` from `now`."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if unit is None and role != "operator":
@@ -162,6 +173,8 @@ def issue_token(
     }
     if unit is not None:
         claims["unit"] = unit
+    if name is not None:
+        claims["name"] = name
     if era is not None:
         if era not in ERAS:
             raise ValueError(f"era must be one of {', '.join(ERAS)}, not {era!r}")
@@ -220,7 +233,27 @@ def decode_token(secret: str, token: str) -> Principal:
         issued = datetime.fromtimestamp(claims["iat"], UTC) if "iat" in claims else None
     except (TypeError, ValueError, OverflowError, OSError):
         raise TokenError("the bearer token's 'exp' or 'iat' is not a time") from None
-    return Principal(user=user, unit=unit, role=role, expires=expires, era=era, issued=issued)
+    name, kind = claims.get("name"), claims.get("kind", "person")
+    for claim, value in (("sub", user), ("name", name)):
+        if value is not None and not _is_name(value):
+            raise TokenError(f"the bearer token's '{claim}' must be printable, 1-{MAX_NAME} long")
+    if kind not in get_args(PrincipalKind):
+        raise TokenError(f"the bearer token's kind {kind!r} is not person or service")
+    return Principal(
+        user=user,
+        unit=unit,
+        role=role,
+        expires=expires,
+        era=era,
+        issued=issued,
+        name=name,
+        kind=kind,
+    )
+
+
+def _is_name(value: object) -> bool:
+    """Whether a claim can name an event's actor (contracts.Actor): bounded, printable."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and value.isprintable()
 
 
 def _expired_at(token: str) -> str:

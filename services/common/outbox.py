@@ -25,7 +25,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from contracts import Envelope, EventDraft, Source
+from contracts import Actor, Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
 from services.common.limits import check_event_size
@@ -63,9 +63,14 @@ class Outbox:
         )
 
     async def append(
-        self, session: AsyncClientSession, topic: str, drafts: Sequence[EventDraft]
+        self,
+        session: AsyncClientSession,
+        topic: str,
+        drafts: Sequence[EventDraft],
+        actor: Actor | None = None,
     ) -> list[Envelope]:
         """Seal `drafts` with their stream sequence and store them; call inside a transaction.
+        Each is done by `actor` unless it names who did it already (EventDraft.by).
 
         The sequence counter is bumped in the same transaction, so a stream has no gaps and a
         concurrent writer to the same unit waits (write conflict → retry) rather than reorders.
@@ -91,7 +96,7 @@ class Outbox:
         sealed: list[Envelope] = []
         for draft in drafts:
             stream = self.source.stream(draft.unit)
-            envelope = draft.seal(self.source, next_seq[stream], recorded_at=now)
+            envelope = draft.by(actor).seal(self.source, next_seq[stream], recorded_at=now)
             next_seq[stream] += 1
             sealed.append(self._signed(envelope))
         rows = [_row(envelope, topic, now) for envelope in sealed]
