@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.common.http import service_app, service_settings
 from services.common.settings import Settings
+from services.reporting.activity.api import router as activity_router
 from services.reporting.api import router
 from services.reporting.coordination.api import router as coordination_router
 from services.reporting.document.api import router as document_router
@@ -25,5 +26,12 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
         start=partial(reporting.start, consume=consume),
         stop=reporting.stop,
         ready=reporting.readiness,
-        routers=[router, coordination_router, document_router, web_router, workspace_router],
+        routers=[
+            router,
+            coordination_router,
+            document_router,
+            activity_router,
+            web_router,
+            workspace_router,
+        ],
     )

@@ -162,7 +162,7 @@ class Projector:
         trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
         for a in accepted:
             try:
-                pending.count(a.reading.stream, a.reading.sequence, a.placed)
+                pending.count(a.reading.stream, a.reading.sequence, a.placed, a.reading.entry)
             except Exception as exc:  # one record's; it changed nothing
                 letters.append(refused(a.record, exc))
                 continue
@@ -200,12 +200,13 @@ class Projector:
             fold = Fold(working, streams)
             for a in accepted:
                 if a.change is not None:
-                    await apply_change(self.store, session, fold, a.change)
+                    applied = await apply_change(self.store, session, fold, a.change)
+                    if applied and a.reading.entry is not None:
+                        fold.note(a.reading.entry)
                     continue
                 # placed again under the tree the changes so far leave (as judged)
-                fold.count(
-                    a.reading.stream, a.reading.sequence, place(working, a.reading.shares or ())
-                )
+                placed = place(working, a.reading.shares or ())
+                fold.count(a.reading.stream, a.reading.sequence, placed, a.reading.entry)
             await self.store.apply(session, fold, records)
             return fold, working
 

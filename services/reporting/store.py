@@ -4,10 +4,11 @@ A projection version is a set of collections: `unit_months` (own and total count
 and month, and under `days.DD` the unit's own counters per day: what lets a hierarchy change
 move figures exactly; versions built before that keep them in `unit_days`),
 `stream_positions` (exact dedup per source stream, grouped in STREAM_BUCKETS documents),
-`consumer_positions` (Kafka offsets) and `hierarchy_log` (the hierarchy changes the version
-was built with). Version 1 uses the plain names, version n > 1 the suffix `_v{n}`. The
-document `projection_meta/active` says which version answers queries; a rebuild fills a new
-version beside it and switches that one document.
+`consumer_positions` (Kafka offsets), `hierarchy_log` (the hierarchy changes the version
+was built with) and `activity` (the activity log: services.reporting.activity). Version 1
+uses the plain names, version n > 1 the suffix `_v{n}`. The document `projection_meta/active`
+says which version answers queries; a rebuild fills a new version beside it and switches that
+one document.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
@@ -62,6 +63,7 @@ class ProjectionStore:
         self.streams = db[_named("stream_positions", version)]
         self.positions = PositionStore(db[_named("consumer_positions", version)])
         self.hierarchy_log = db[_named("hierarchy_log", version)]
+        self.activity = db[_named("activity", version)]
         self._unbucketed: bool | None = None
 
     def at(self, version: int) -> ProjectionStore:
@@ -74,6 +76,10 @@ class ProjectionStore:
         await self.unit_months.create_index([("parent", ASCENDING), ("month", ASCENDING)])
         await self.unit_months.create_index([("level", ASCENDING), ("month", ASCENDING)])
         await self.unit_days.create_index([("unit", ASCENDING), ("day", ASCENDING)])
+        # a unit's log, with the units below it or not, newest first (one multikey index)
+        await self.activity.create_index(
+            [("lineage", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]
+        )
 
     # -- which version answers ----------------------------------------------------------------
 
@@ -99,6 +105,7 @@ class ProjectionStore:
     async def drop(self) -> None:
         for c in (self.unit_months, self.unit_days, self.streams, self.hierarchy_log):
             await c.drop()
+        await self.activity.drop()
         await self.positions.collection.drop()
 
     # -- hierarchy the version was built with ----------------------------------------------------
@@ -182,13 +189,15 @@ class ProjectionStore:
             }
             for (unit, month), doc in fold.changes.items()
         ]
-        await self._update(updates, session)
+        await self._update(self.unit_months.name, updates, session)
 
-    async def _update(self, updates: list[Document], session: AsyncClientSession) -> None:
-        """Unordered upserts as `update` commands of UPDATES_PER_COMMAND each: what
-        bulk_write sends, without building and checking an UpdateOne per document (a third
-        of the projector's CPU in a flush of events spread over the whole country)."""
-        name = self.unit_months.name
+    async def _update(
+        self, name: str, updates: list[Document], session: AsyncClientSession
+    ) -> None:
+        """Unordered upserts into collection `name` as `update` commands of
+        UPDATES_PER_COMMAND each: what bulk_write sends, without building and checking an
+        UpdateOne per document (a third of the projector's CPU in a flush of events spread
+        over the whole country)."""
         for start in range(0, len(updates), UPDATES_PER_COMMAND):
             chunk = updates[start : start + UPDATES_PER_COMMAND]
             reply = await self.db.command(
@@ -231,8 +240,10 @@ class ProjectionStore:
     async def apply(
         self, session: AsyncClientSession, fold: Fold, records: Sequence[Positioned]
     ) -> None:
-        """Write a folded batch: figures, stream positions and offsets, all or nothing."""
+        """Write a folded batch: figures, activity entries, stream positions and offsets, all
+        or nothing."""
         await self.flush(session, fold)
+        await self.log_activity(session, fold.activity)
         buckets: dict[str, dict[str, Any]] = {}
         for name, p in fold.streams.items():
             fields = buckets.setdefault(stream_bucket(name), {})
@@ -251,6 +262,20 @@ class ProjectionStore:
         offsets = self.positions.updates(records)
         if offsets:
             await self.positions.collection.bulk_write(offsets, ordered=False, session=session)
+
+    async def log_activity(self, session: AsyncClientSession, entries: Sequence[Document]) -> None:
+        """Add entries to the activity log, each once by its stream and sequence (which the
+        stream positions let through once already: a write that changes nothing if run again)."""
+        upserts = [
+            {
+                "q": {"_id": e["_id"]},
+                "u": {"$setOnInsert": {k: v for k, v in e.items() if k != "_id"}},
+                "upsert": True,
+            }
+            for e in entries
+        ]
+        if upserts:
+            await self._update(self.activity.name, upserts, session)
 
     async def revisions(
         self, buckets: Iterable[str], session: AsyncClientSession | None = None

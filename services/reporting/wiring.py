@@ -23,8 +23,12 @@ log = get_logger()
 
 
 def projector_topics(settings: Settings) -> list[str]:
-    """Everything a projection folds: the facts, and the hierarchy changes they roll up by."""
-    return [*settings.topics.facts, settings.topics.hierarchy]
+    """Everything a projection folds: the facts, the hierarchy changes they roll up by, and the
+    accounts and sign-ins (`hdnd.identity`, where contracts.topics has it) for the activity
+    log."""
+    topics = [*settings.topics.facts, settings.topics.hierarchy]
+    identity = getattr(settings.topics, "identity", None)
+    return topics if identity is None or identity in topics else [*topics, identity]
 
 
 def projector_consumer(
