@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
-from services.reporting.activity.entries import Entry
+from services.reporting.activity.entries import Entry, listed_under
 from services.reporting.figures import Contribution, Figures, contributions_of
 from services.reporting.periods import month_end
 
@@ -133,8 +133,7 @@ class Fold:
 
     def note(self, entry: Entry) -> None:
         """Add an entry to the activity log, under its unit and the units above it that day."""
-        lineage = self.hierarchy.lineage_if_any(entry.unit, entry.day) or (entry.unit,)
-        self.activity.append(entry.document(lineage))
+        self.activity.append(entry.document(listed_under(self.hierarchy, entry.unit, entry.day)))
 
     def move(self, old: Hierarchy, unit: str, day: date, figures: Figures) -> bool:
         """Re-place a unit's own figures of one day counted under `old` where the current

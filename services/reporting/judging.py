@@ -100,8 +100,9 @@ class Judging:
         check_registry_scope(self.working, event)
         change = PLACE.of(event)(self.working, event)
         if change is not None:
-            envelope = event.envelope
-            reading = Reading(None, envelope.type, envelope.unit, entry=entry_of(envelope))
+            envelope = event.envelope  # its log entry is keyed by its number: new once
+            entry = entry_of(envelope, f"{envelope.type}#{change.change_no}")
+            reading = Reading(None, envelope.type, envelope.unit, entry=entry)
             self.accepted.append(Accepted(record, reading, change=change))
 
 

@@ -291,8 +291,11 @@ async def apply_change(
     diff = old.differences(working, era)
     if diff is not None:
         await store.flush(session, fold.take())
+        entries, fold.activity = fold.activity, []  # listed under the tree before the change
+        await store.log_activity(session, entries)
         since, codes = diff
         await store.regroup(session, fold, old, era, since, codes)
+        await store.relist(session, working, era, since, codes)
     log.info(
         "hierarchy_change_applied",
         change_no=change.change_no,

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateMany, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
@@ -28,6 +28,7 @@ from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Positioned, PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
 from services.common.mongo import Document
+from services.reporting.activity.entries import listed_under
 from services.reporting.fold import Fold, StreamPosition, month_of, placed
 from services.reporting.periods import year_month
 
@@ -189,23 +190,19 @@ class ProjectionStore:
             }
             for (unit, month), doc in fold.changes.items()
         ]
-        await self._update(self.unit_months.name, updates, session)
+        await self._update(updates, session)
 
-    async def _update(
-        self, name: str, updates: list[Document], session: AsyncClientSession
-    ) -> None:
-        """Unordered upserts into collection `name` as `update` commands of
-        UPDATES_PER_COMMAND each: what bulk_write sends, without building and checking an
-        UpdateOne per document (a third of the projector's CPU in a flush of events spread
-        over the whole country)."""
+    async def _update(self, updates: list[Document], session: AsyncClientSession) -> None:
+        """Unordered upserts as `update` commands of UPDATES_PER_COMMAND each: what
+        bulk_write sends, without building and checking an UpdateOne per document (a third
+        of the projector's CPU in a flush of events spread over the whole country)."""
+        name = self.unit_months.name
         for start in range(0, len(updates), UPDATES_PER_COMMAND):
             chunk = updates[start : start + UPDATES_PER_COMMAND]
             reply = await self.db.command(
                 {"update": name, "updates": chunk, "ordered": False}, session=session
             )
-            errors = reply.get("writeErrors")
-            if errors:
-                raise OperationFailure(f"{name}: {errors[0].get('errmsg')}", errors[0].get("code"))
+            _raise_first(name, reply)
 
     async def day_figures(
         self,
@@ -264,18 +261,49 @@ class ProjectionStore:
             await self.positions.collection.bulk_write(offsets, ordered=False, session=session)
 
     async def log_activity(self, session: AsyncClientSession, entries: Sequence[Document]) -> None:
-        """Add entries to the activity log, each once by its stream and sequence (which the
-        stream positions let through once already: a write that changes nothing if run again)."""
-        upserts = [
-            {
-                "q": {"_id": e["_id"]},
-                "u": {"$setOnInsert": {k: v for k, v in e.items() if k != "_id"}},
-                "upsert": True,
-            }
-            for e in entries
+        """Add entries to the activity log. Plain inserts (a third of what upserts cost): an
+        entry's key is its stream and sequence, which the stream positions written in this
+        same transaction let through once (a hierarchy change's: its change number, new once),
+        so no key is ever written twice."""
+        for start in range(0, len(entries), UPDATES_PER_COMMAND):
+            chunk = list(entries[start : start + UPDATES_PER_COMMAND])
+            reply = await self.db.command(
+                {"insert": self.activity.name, "documents": chunk, "ordered": False},
+                session=session,
+            )
+            _raise_first(self.activity.name, reply)
+
+    async def relist(
+        self,
+        session: AsyncClientSession,
+        hierarchy: Hierarchy,
+        era: Era,
+        since: date,
+        codes: set[str],
+    ) -> None:
+        """After a hierarchy change: list the activity entries of `codes` from `since` (in
+        `era`) under the units the changed tree puts them, as if it had been known when they
+        were written (so the log does not depend on which arrived first)."""
+        first, last = _era_days(era, since)
+        match = {
+            "lineage": {"$in": sorted(codes)},
+            "unit": {"$in": sorted(codes)},
+            "day": {"$gte": first.isoformat(), "$lte": last.isoformat()},
+        }
+        cursor = await self.activity.aggregate(
+            [{"$match": match}, {"$group": {"_id": {"unit": "$unit", "day": "$day"}}}],
+            session=session,
+        )
+        moves = [
+            UpdateMany(
+                {"unit": unit, "day": day},
+                {"$set": {"lineage": list(listed_under(hierarchy, unit, date.fromisoformat(day)))}},
+            )
+            async for group in cursor
+            for unit, day in [(group["_id"]["unit"], group["_id"]["day"])]
         ]
-        if upserts:
-            await self._update(self.activity.name, upserts, session)
+        if moves:
+            await self.activity.bulk_write(moves, ordered=False, session=session)
 
     async def revisions(
         self, buckets: Iterable[str], session: AsyncClientSession | None = None
@@ -315,6 +343,13 @@ class ProjectionStore:
             )
         if refresh:
             await self.unit_months.bulk_write(refresh, ordered=False, session=session)
+
+
+def _raise_first(name: str, reply: Document) -> None:
+    """A write command's first write error, raised (the command itself succeeded)."""
+    errors = reply.get("writeErrors")
+    if errors:
+        raise OperationFailure(f"{name}: {errors[0].get('errmsg')}", errors[0].get("code"))
 
 
 def _era_days(era: Era, since: date) -> tuple[date, date]:

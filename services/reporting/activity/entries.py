@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from contracts import Envelope
-from services.common.hierarchy import era_of
+from services.common.hierarchy import Hierarchy, era_of
 
 # The record an entry is about: the first of these its payload (or the meeting in it) names.
 RECORD_FIELDS = (
@@ -123,37 +123,66 @@ class Entry(NamedTuple):
         }
 
 
-def entry_of(envelope: Envelope) -> Entry | None:
-    """The log's entry for `envelope`: None unless it names its actor and is of a kind logged."""
+def listed_under(hierarchy: Hierarchy, unit: str, day: date) -> tuple[str, ...]:
+    """The units whose log (with the units below them) lists an entry of `unit` on `day`: the
+    unit and those above it that day; for a unit a change ended before that day, also the unit
+    its records count in and those above it (Hierarchy.resolve). Under the tree as it now
+    stands: a change arriving later moves what it lists (ProjectionStore.relist)."""
+    found = hierarchy.lineage_if_any(unit, day)
+    if found is not None:
+        return found
+    target = hierarchy.resolve(unit, day)
+    return (unit,) if target is None else (unit, *hierarchy.lineage(target, day))
+
+
+def entry_of(envelope: Envelope, key: str | None = None) -> Entry | None:
+    """The log's entry for `envelope`: None unless it names its actor and is of a kind logged.
+    Its key is its stream and sequence unless given (a hierarchy change: its number)."""
     actor = envelope.actor
     if actor is None or envelope.type in UNLOGGED:
         return None
+    payload = envelope.payload
     return Entry(
-        f"{envelope.stream}#{envelope.sequence}",
+        key or f"{envelope.stream}#{envelope.sequence}",
         str(envelope.event_id),
         envelope.type,
         envelope.unit,
         envelope.business_day,
         envelope.recorded_at,
         (actor.id, actor.name, actor.kind),
-        record_of(envelope.payload),
-        summary_of(envelope.payload),
+        record_of(envelope.type, payload),
+        summary_of(payload),
     )
 
 
-def _levels(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The payload and the records it carries whole (a meeting held, or corrected)."""
-    inner = [payload.get(k) for k in ("meeting", "corrected", "change")]
-    return [payload, *(i for i in inner if isinstance(i, Mapping))]
+NESTED = ("meeting", "corrected", "change")  # records an event carries whole
+_RECORD_AT: dict[str, tuple[str | None, str]] = {}  # type -> where its record id was found
 
 
-def record_of(payload: Mapping[str, Any]) -> str | None:
-    """The id of the record an event is about (a meeting, an opinion, a report …)."""
-    levels = _levels(payload)
-    for name in RECORD_FIELDS:
-        for level in levels:
+def _levels(payload: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
+    """The payload (None) and the records it carries whole (a meeting held, or corrected)."""
+    levels: list[tuple[str | None, Mapping[str, Any]]] = [(None, payload)]
+    for key in NESTED:
+        inner = payload.get(key)
+        if inner.__class__ is dict:
+            levels.append((key, inner))
+    return levels
+
+
+def record_of(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """The id of the record an event of `kind` is about (a meeting, an opinion, a report …):
+    where it was found in the first payload of that kind, which every other one shares."""
+    where = _RECORD_AT.get(kind)
+    if where is not None:
+        key, name = where
+        value = (payload if key is None else payload.get(key) or {}).get(name)
+        if value.__class__ in (str, int):
+            return str(value)[:128]
+    for key, level in _levels(payload):
+        for name in RECORD_FIELDS:
             value = level.get(name)
-            if isinstance(value, str | int) and not isinstance(value, bool):
+            if value.__class__ in (str, int):
+                _RECORD_AT[kind] = (key, name)
                 return str(value)[:128]
     return next(
         (str(v)[:128] for k, v in payload.items() if k.endswith("_id") and isinstance(v, str)),
@@ -164,9 +193,9 @@ def record_of(payload: Mapping[str, Any]) -> str | None:
 def summary_of(payload: Mapping[str, Any]) -> str:
     """A short line saying what the record is: its kind, title, stage … in the payload's words."""
     parts: list[str] = []
-    for level in _levels(payload):
+    for _, level in _levels(payload):
         for name in SUMMARY_FIELDS:
             value = level.get(name)
-            if isinstance(value, str) and value and value not in parts:
+            if value.__class__ is str and value and value not in parts:
                 parts.append(value[:80])
     return " · ".join(parts)[:SUMMARY_LENGTH]
