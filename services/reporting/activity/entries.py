@@ -27,7 +27,18 @@ RECORD_FIELDS = (
     "username",
 )
 # What the summary says of a record, when its payload has it (one line, in the payload's words).
-SUMMARY_FIELDS = ("kind", "activity", "title", "period", "status", "stage", "agency", "reason")
+SUMMARY_FIELDS = (
+    "kind",
+    "activity",
+    "title",
+    "text",
+    "summary",
+    "period",
+    "status",
+    "stage",
+    "agency",
+    "reason",
+)
 SUMMARY_LENGTH = 200
 
 LABELS: Mapping[str, str] = {
