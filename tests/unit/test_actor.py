@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,6 +16,8 @@ from pydantic import ValidationError
 from contracts import Actor, Envelope, EventDraft, Source, decode_event
 from contracts.meetings import MeetingCancelled
 from contracts.signing import fast_signed_bytes, verify_claims
+from services.common.auth import TokenError, decode_token, issue_token
+from services.common.recording import system_actor
 
 # Written and signed by the code before actors existed (main at 9c5c495), key = bytes(range(32)).
 BEFORE_ACTORS = (
@@ -30,6 +33,7 @@ BEFORE_ACTORS = (
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 PUBLIC = KEY.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 LAN = Actor(id="acc-7f3a", name="Nguyễn Thị Lan", kind="person")
+SECRET = "s" * 48
 
 
 def holds(envelope: Envelope) -> bool:
@@ -105,3 +109,47 @@ def test_a_draft_keeps_the_actor_it_was_caused_by() -> None:
 def test_an_actor_is_bounded(actor: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         Actor.model_validate(actor)
+
+
+# -- who a token names, and the system -------------------------------------------------------
+
+
+def test_a_token_names_its_holder_for_the_events_they_record() -> None:
+    named = decode_token(
+        SECRET, issue_token(SECRET, unit="12", role="secretary", user="acc-7f3a", name=LAN.name)
+    )
+    assert named.actor() == LAN
+    anonymous = decode_token(
+        SECRET, issue_token(SECRET, unit="12", role="viewer", user="secretary-12")
+    )
+    assert anonymous.actor() == Actor(id="secretary-12", name="secretary-12", kind="person")
+    service = jwt.encode(
+        {
+            "sub": "svc-bao-cao",
+            "name": "Phần mềm báo cáo",
+            "kind": "service",
+            "role": "viewer",
+            "unit": "12",
+            "exp": int(datetime.now(UTC).timestamp()) + 60,
+        },
+        SECRET,
+        algorithm="HS256",
+    )
+    assert decode_token(SECRET, service).actor().kind == "service"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"kind": "robot"}, {"name": ""}, {"name": "x" * 129}, {"name": "Lan\n"}, {"sub": "a\x00"}],
+)
+def test_a_token_whose_holder_cannot_name_an_actor_is_refused(claims: dict[str, str]) -> None:
+    body = {"sub": "acc-1", "role": "secretary", "unit": "12"}
+    body |= {"exp": int(datetime.now(UTC).timestamp()) + 60, **claims}
+    with pytest.raises(TokenError):
+        decode_token(SECRET, jwt.encode(body, SECRET, algorithm="HS256"))
+
+
+def test_the_system_acts_for_the_operators_command() -> None:
+    actor = system_actor("hdnd hierarchy merge")
+    assert actor.kind == "system" and actor.name.endswith("(hdnd hierarchy merge)")
+    assert actor.id.startswith("system:")
