@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from services.common.auth import issue_token
-from tests.conftest import JWT_SECRET, eventually
-from tests.e2e.conftest import Workspace
+from tests.conftest import JWT_SECRET
+from tests.e2e.conftest import Workspace, reload_until
 from tests.e2e.test_workspace import day_before, dmy, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -62,13 +62,7 @@ async def test_the_log_names_who_did_what_filters_and_downloads_as_csv(
     await page.goto(signed_in(workspace, HUNG, COMMUNE))
     await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
     await page.get_by_role("link", name="Ý kiến, kiến nghị của cử tri").click()
-    rows = page.locator("#list-y-kien tbody tr[data-id]")
-
-    async def two_opinions() -> None:
-        await page.evaluate("location.reload()")
-        await expect(rows).to_have_count(2, timeout=2_000)
-
-    await eventually(two_opinions, within=30, interval=0.5)
+    await reload_until(page, page.locator("#list-y-kien tbody tr[data-id]"), 2)
     row = page.locator('tr[data-id="nk-0"]')
     await expect(row.locator(".by")).to_contain_text(LAN[1])
     await row.locator('[data-step="forwarded"]').click()
@@ -83,12 +77,7 @@ async def test_the_log_names_who_did_what_filters_and_downloads_as_csv(
     await expect(page.locator("#unit-name")).to_have_text("Tỉnh Lai Châu")
     await page.get_by_role("link", name="Nhật ký", exact=True).click()
     entries = page.locator("#activity tbody tr")
-
-    async def four_entries() -> None:
-        await page.evaluate("location.reload()")
-        await expect(entries).to_have_count(4, timeout=2_000)
-
-    await eventually(four_entries, within=30, interval=0.5)
+    await reload_until(page, entries, 4)
     await expect(page.locator("#page-title")).to_have_text("Nhật ký – Tỉnh Lai Châu")
     await expect(entries.first.locator(".actor")).to_have_text(HUNG[1])
     await expect(entries.first).to_contain_text("Chuyển ý kiến cử tri đến cơ quan")

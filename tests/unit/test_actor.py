@@ -72,15 +72,7 @@ def test_the_actor_is_signed_with_the_rest_of_the_envelope() -> None:
 
 
 def test_a_draft_keeps_the_actor_it_was_caused_by() -> None:
-    cancelled = MeetingCancelled.model_validate(
-        {
-            "meeting_id": "tx-1",
-            "kind": "voter_contact",
-            "scheduled_for": "2025-03-05",
-            "cancelled_on": "2025-03-01",
-            "reason": "Hoãn",
-        }
-    )
+    cancelled = decode_event(BEFORE_ACTORS).payload
     draft = EventDraft(
         type=MeetingCancelled.TYPE,
         version=MeetingCancelled.VERSION,
