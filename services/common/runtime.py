@@ -77,7 +77,9 @@ class Runtime:
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
-        await ensure_topics(self.settings, [*topics.facts, topics.hierarchy, topics.dead_letter])
+        identity = getattr(topics, "identity", None)  # where contracts.topics has accounts'
+        others = [topics.hierarchy, topics.dead_letter, *([identity] if identity else [])]
+        await ensure_topics(self.settings, [*topics.facts, *others])
 
     async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:
         """Start the relay and, unless the service applies hierarchy changes itself (reporting),

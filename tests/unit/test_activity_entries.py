@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from contracts import REGISTRY, Actor
+import pytest
+
+import contracts.topics as topics_module
+import services.common.settings as settings_module
+from contracts import REGISTRY, Actor, Topics
 from contracts.hierarchy import HierarchyChanged, Merge
 from contracts.oversight import RecommendationIssued
 from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import Hierarchy
+from services.common.settings import Settings
 from services.reporting.activity.api import _cell
 from services.reporting.activity.entries import LABELS, UNLOGGED, entry_of, listed_under
 from services.reporting.fold import Fold
+from services.reporting.wiring import projector_topics
 from tests.builders import LAI_CHAU, held_voter_contact, sealed
 
 LAN = Actor(id="acc-lan", name="Nguyễn Thị Lan", kind="person")
@@ -84,3 +90,20 @@ def test_a_csv_cell_is_never_taken_for_a_formula() -> None:
         "Nguyễn Thị Lan",
         "",
     ]
+
+
+def test_the_projector_reads_accounts_and_sign_ins_where_the_topics_name_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(topic_prefix="t.")
+    assert "t.hdnd.identity" not in projector_topics(settings)
+
+    class WithIdentity(Topics):  # as contracts.topics will have it with hdnd.identity
+        @property
+        def identity(self) -> str:
+            return self._name("identity")
+
+    monkeypatch.setattr(topics_module, "Topics", WithIdentity)
+    monkeypatch.setattr(settings_module, "Topics", WithIdentity)
+    assert projector_topics(settings)[-1] == "t.hdnd.identity"
+    assert projector_topics(settings).count("t.hdnd.identity") == 1
