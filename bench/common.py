@@ -42,7 +42,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from contracts import Decoded, EventDraft, MeetingHeld, Source
+from contracts import Actor, Decoded, EventDraft, MeetingHeld, Source
 from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
@@ -329,9 +329,10 @@ def meeting_held(
     day: date,
     signer: Signer | None = None,
     hierarchy: Hierarchy | None = None,
+    actor: Actor | None = None,
 ) -> Decoded[BaseModel]:
     """A `meeting.held` sealed as a meetings service's outbox seals it (at noon of the day
-    held), and signed for the unit's lineage when there is a signer."""
+    held, done by `actor`), and signed for the unit's lineage when there is a signer."""
     payload = MeetingHeld.model_validate({"meeting": body})
     envelope = EventDraft(
         type=MeetingHeld.TYPE,
@@ -339,6 +340,7 @@ def meeting_held(
         unit=unit,
         occurred_at=datetime.combine(day, clock(12), tzinfo=VIETNAM_TZ),
         payload=payload,
+        actor=actor,
     ).seal(source, sequence)
     if signer is not None:
         assert hierarchy is not None, "signing needs the unit's lineage"

@@ -48,7 +48,7 @@ from bench.common import (
     differences as first_differences,
 )
 from bench.data import council_work, units
-from contracts import Decoded, Source, decode_event
+from contracts import Actor, Decoded, Source, decode_event
 from contracts.signing import Signer
 from deploy.local import Endpoints
 from services.common.consumer import Record
@@ -73,6 +73,7 @@ class Options:
     sample: int = 1_000
     instances: int = 4  # emitting instances per unit: streams = units × instances
     signed: bool = True  # False: unsigned events, consumers not checking (signature cost)
+    actors: bool = True  # False: events without an actor, as before actors (the log's cost)
     timeout: float = 600.0
 
 
@@ -84,6 +85,9 @@ def make_events(hierarchy: Hierarchy, keys_dir: Path, options: Options) -> list[
     number of its stream."""
     signer = Signer.from_dir(keys_dir) if options.signed else None
     sources = [Source(service="meetings", instance=f"bench-{k}") for k in range(options.instances)]
+    people = [  # a unit's secretaries: each event names one of them (its activity log entry)
+        Actor(id=f"acc-{k}", name=f"Thư ký số {k}", kind="person") for k in range(3)
+    ]
     sequences: Counter[str] = Counter()
     events: list[Decoded[BaseModel]] = []
     with progress() as bar:
@@ -93,9 +97,17 @@ def make_events(hierarchy: Hierarchy, keys_dir: Path, options: Options) -> list[
             source = sources[i % len(sources)]
             stream = source.stream(work.unit)
             sequences[stream] += 1
+            actor = people[i % len(people)] if options.actors else None
             events.append(
                 meeting_held(
-                    source, sequences[stream], work.unit, work.body, work.held_on, signer, hierarchy
+                    source,
+                    sequences[stream],
+                    work.unit,
+                    work.body,
+                    work.held_on,
+                    signer,
+                    hierarchy,
+                    actor,
                 )
             )
             if i % 500 == 0:
@@ -324,7 +336,8 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome
     console.print(
         f"{options.events:,} meeting.held events, {len(units(hierarchy))} units of Tỉnh Lai Châu"
         f" × {options.instances} instances = {len(units(hierarchy)) * options.instances} streams,"
-        f" 2025-01..06, {'signed (Ed25519)' if options.signed else 'UNSIGNED'};"
+        f" 2025-01..06, {'signed (Ed25519)' if options.signed else 'UNSIGNED'},"
+        f" {'each naming its actor' if options.actors else 'WITHOUT actors'};"
         f" baseline sample {sample:,}"
     )
     try:
@@ -396,11 +409,20 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="unsigned events, signatures not required (shows what verifying them costs)",
     )
+    parser.add_argument(
+        "--no-actors",
+        action="store_true",
+        help="events without an actor (shows what the activity log's entries cost)",
+    )
     args = parser.parse_args(argv)
     if args.events < 1 or args.sample < 1 or args.instances < 1:
         parser.error("--events, --sample and --instances must be positive")
     return Options(
-        events=args.events, sample=args.sample, instances=args.instances, signed=not args.unsigned
+        events=args.events,
+        sample=args.sample,
+        instances=args.instances,
+        signed=not args.unsigned,
+        actors=not args.no_actors,
     )
 
 

@@ -3,7 +3,7 @@
 Services never import each other; they agree only on what is defined here.
 """
 
-from contracts.envelope import Envelope, EventDraft, InvalidEvent, Source, UnitCode
+from contracts.envelope import Actor, Envelope, EventDraft, InvalidEvent, Source, UnitCode
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
 from contracts.oversight import SupervisionFinished
 from contracts.registry import REGISTRY, Decoded, decode_event
@@ -11,6 +11,7 @@ from contracts.topics import Topics
 
 __all__ = [
     "REGISTRY",
+    "Actor",
     "Decoded",
     "Envelope",
     "EventDraft",

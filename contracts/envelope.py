@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -53,6 +53,28 @@ class Source(BaseModel):
         return f"{self.service}/{self.instance}/{unit}"
 
 
+ActorKind = Literal["person", "service", "system"]
+
+
+class Actor(BaseModel):
+    """Who did what an event records (người ghi nhận): a person's account, a service account,
+    or the system acting for an operator's command. Claimed by the instance that signed the
+    envelope: the signature vouches that the instance says so, not for the person."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: StreamPart = Field(
+        min_length=1, max_length=128, description="The account id (a token's `sub`)."
+    )
+    name: StreamPart = Field(
+        min_length=1, max_length=200, description="The display name, as it was then."
+    )
+    kind: ActorKind = Field(
+        description="person: a named account; service: a service account's API token;"
+        " system: the software acting for an operator's command (the hierarchy registry)."
+    )
+
+
 class Signature(BaseModel):
     """Ed25519 signature over the canonical envelope, by a unit key or a registry key.
 
@@ -88,7 +110,7 @@ class Signature(BaseModel):
 
 CHAIN_HASH = r"^[0-9a-f]{64}$"  # a SHA-256, in lower-case hex
 
-OPTIONAL_SIGNED: tuple[str, ...] = ("prev",)
+OPTIONAL_SIGNED: tuple[str, ...] = ("prev", "actor")
 """Envelope fields added after envelopes were first signed: inside the signed bytes (and the
 wire bytes) only when set, so an envelope without them has exactly the bytes it had before
 they existed, and every signature already on the topics still verifies."""
@@ -119,6 +141,9 @@ class Envelope(BaseModel):
         description="SHA-256 (hex) of the canonical signed bytes of the envelope before this one"
         " in its stream (contracts.chain); 64 zeros for the first of a chain; absent on"
         " envelopes written before streams were chained.",
+    )
+    actor: Actor | None = Field(
+        default=None, description="Who did it; none on events written before actors were kept."
     )
 
     @property
@@ -164,6 +189,14 @@ class EventDraft(BaseModel):
     event_id: UUID = Field(default_factory=uuid4)
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
+    actor: Actor | None = None
+
+    def by(self, actor: Actor | None) -> EventDraft:
+        """The draft done by `actor`, unless it names who did it already (an event a consumer
+        writes carries the actor of the event that caused it)."""
+        if actor is None or self.actor is not None:
+            return self
+        return self.model_copy(update={"actor": actor})
 
     def seal(
         self,
@@ -185,4 +218,5 @@ class EventDraft(BaseModel):
             causation_id=self.causation_id,
             payload=self.payload.model_dump(mode="json"),
             prev=prev,
+            actor=self.actor,
         )

@@ -10,6 +10,9 @@ writes and publishes nothing new. Its outbox signs with the registry key the reg
 with the next change number, refuses it with the reason if it does not fit the tree, and
 publishes `hierarchy.changed` through the same outbox; the unit versions it ends or starts
 are updated in `units` in the same transaction.
+
+Their actor is the system acting for the operator's command: the OS user and the command
+("root (hdnd hierarchy merge)").
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from contracts import EventDraft
 from contracts.hierarchy import Change, HierarchyChanged, UnitRegistered
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
-from services.common.recording import recorded
+from services.common.recording import recorded, system_actor
 from services.common.runtime import Runtime
 
 SERVICE = "hierarchy"
@@ -121,7 +124,8 @@ class Registry:
                 drafts = [
                     _draft(p, hierarchy.lineage(p.code, p.era)[-1], _day_of(p.era)) for p in fresh
                 ]
-                await self.runtime.outbox.append(session, self.topic, drafts)
+                loader = system_actor("hdnd hierarchy load")
+                await self.runtime.outbox.append(session, self.topic, drafts, loader)
                 await self.units.bulk_write(
                     [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in map(_unit_doc, fresh)],
                     ordered=False,
@@ -170,7 +174,10 @@ class Registry:
             named = change.units_named()[0]
             province = before.lineage(named, effective)[-1]
             await self.runtime.outbox.append(
-                session, self.topic, [_draft(change, province, effective)]
+                session,
+                self.topic,
+                [_draft(change, province, effective)],
+                system_actor(f"hdnd hierarchy {body.kind}"),
             )
             await self.changes.insert_one(
                 {"_id": change.change_no, "change": change.model_dump(mode="json")},

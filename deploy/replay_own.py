@@ -29,6 +29,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import (
+    Actor,
     Decoded,
     Envelope,
     EventDraft,
@@ -88,7 +89,11 @@ class Replaying(Outbox):
         self.recorded: list[Envelope] = []
 
     async def append(
-        self, session: AsyncClientSession, topic: str, drafts: Sequence[EventDraft]
+        self,
+        session: AsyncClientSession,
+        topic: str,
+        drafts: Sequence[EventDraft],
+        actor: Actor | None = None,  # the replayed envelopes name theirs
     ) -> list[Envelope]:
         taken, self.recorded = self.recorded[: len(drafts)], self.recorded[len(drafts) :]
         if [(d.type, d.unit) for d in drafts] != [(e.type, e.unit) for e in taken]:
@@ -99,7 +104,7 @@ class Replaying(Outbox):
 
 def draft_of(event: Event) -> EventDraft:
     """The event as its service drafted it, in the current version of its payload."""
-    kept = {"type", "unit", "occurred_at", "event_id", "correlation_id", "causation_id"}
+    kept = {"type", "unit", "occurred_at", "event_id", "correlation_id", "causation_id", "actor"}
     as_sealed = event.envelope.model_dump(include=kept)
     return EventDraft(
         payload=event.payload, version=event_version(type(event.payload)), **as_sealed

@@ -54,6 +54,7 @@ def token(
     kind: Kind = "person",
     session: str | None = None,
     claims: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> str:
     """A bearer token signed by this session's token issuer (or another `issuer`'s key);
     `claims` replaces claims of the token (another `iss`, `aud` …)."""
@@ -70,7 +71,7 @@ def token(
         unit=unit,
         role=role,
         ttl=ttl,
-        name=user,
+        name=name or user,
         era=era,
         kind=kind,
         session=session,

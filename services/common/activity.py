@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, EventDraft, UnitCode
+from contracts import Actor, Envelope, EventDraft, UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
 from services.common.errors import Conflict, NotFound
@@ -45,6 +45,11 @@ class Call:
     caller: Caller
     app: FastAPI
     response: Response
+
+    @property
+    def actor(self) -> Actor:
+        """Who the route's writes are done by: the caller's account (người ghi nhận)."""
+        return self.caller.principal.actor()
 
 
 async def _call(request: Request, response: Response, caller: CallerDep) -> Call:
@@ -169,6 +174,11 @@ def days_between(start: date | None, end: date | None) -> Document:
     return {k: v.isoformat() for k, v in (("$gte", start), ("$lte", end)) if v is not None}
 
 
+def done_by(envelope: Envelope) -> Document | None:
+    """The actor of `envelope` as a stored document keeps it (`recorded_by`, `by.<step>`)."""
+    return None if envelope.actor is None else envelope.actor.model_dump()
+
+
 class EmittingStore:
     """A store whose writes emit events: it appends them to the service's outbox in the
     caller's transaction, so a document never commits without its event, nor the reverse."""
@@ -178,10 +188,13 @@ class EmittingStore:
         self.topic = topic
 
     async def emit(
-        self, session: AsyncClientSession, drafts: Sequence[EventDraft]
+        self, session: AsyncClientSession, drafts: Sequence[EventDraft], actor: Actor | None = None
     ) -> list[Envelope]:
-        return await self.outbox.append(session, self.topic, drafts)
+        """Append `drafts`, each done by its own actor or else `actor` (Outbox.append)."""
+        return await self.outbox.append(session, self.topic, drafts, actor)
 
-    async def emit_one(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
-        (envelope,) = await self.emit(session, [draft])
+    async def emit_one(
+        self, session: AsyncClientSession, draft: EventDraft, actor: Actor | None = None
+    ) -> Envelope:
+        (envelope,) = await self.emit(session, [draft], actor)
         return envelope

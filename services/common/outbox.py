@@ -26,7 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from contracts import Envelope, EventDraft, Source
+from contracts import Actor, Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
 from services.common.heads import StreamHeads
@@ -66,9 +66,14 @@ class Outbox:
         )
 
     async def append(
-        self, session: AsyncClientSession, topic: str, drafts: Sequence[EventDraft]
+        self,
+        session: AsyncClientSession,
+        topic: str,
+        drafts: Sequence[EventDraft],
+        actor: Actor | None = None,
     ) -> list[Envelope]:
         """Seal `drafts` with their stream sequence and store them; call inside a transaction.
+        Each is done by `actor` unless it names who did it already (EventDraft.by).
 
         The stream's head (sequence and last hash, services.common.heads) moves in the same
         transaction, so a stream has no gaps, each envelope names the hash of the one before
@@ -80,7 +85,7 @@ class Outbox:
         now = datetime.now(UTC)
 
         def seal(draft: EventDraft, sequence: int, prev: str) -> tuple[Envelope, str]:
-            envelope = draft.seal(self.source, sequence, recorded_at=now, prev=prev)
+            envelope = draft.by(actor).seal(self.source, sequence, recorded_at=now, prev=prev)
             message = envelope.signed_bytes()  # signed and hashed: serialized once
             return self._signed(envelope, message), hashlib.sha256(message).hexdigest()
 

@@ -8,6 +8,7 @@ A refusal names the field in the caller's terms (`day_field`, the fields of `nam
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Protocol
@@ -15,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from contracts import EventDraft
+from contracts import Actor, EventDraft
 from contracts.timezone import VIETNAM_TZ
 from contracts.versioning import event_type, event_version
 from services.common.errors import DomainError, Forbidden, NotFound
@@ -89,8 +90,10 @@ def recorded(
     *,
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
+    actor: Actor | None = None,
 ) -> EventDraft:
-    """The draft of `event` (a contracts model) for `unit`, happened on business day `day`."""
+    """The draft of `event` (a contracts model) for `unit`, happened on business day `day`,
+    done by `actor` (None: left to whoever writes it to the outbox)."""
     return EventDraft(
         type=event_type(type(event)),
         version=event_version(type(event)),
@@ -99,4 +102,15 @@ def recorded(
         payload=event,
         correlation_id=correlation_id,
         causation_id=causation_id,
+        actor=actor,
     )
+
+
+def system_actor(command: str) -> Actor:
+    """The actor of what the software does on its own or for an operator's command (kind
+    "system"): the OS user running it and the command, e.g. "root (hdnd hierarchy merge)"."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's)
+        user = "unknown"
+    return Actor(id=f"system:{user}"[:128], name=f"{user} ({command})"[:200], kind="system")

@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from contracts import Actor
 from services.common.hierarchy import Era
 
 Role = Literal["secretary", "viewer", "operator", "admin"]
@@ -61,6 +62,10 @@ class Principal:
     session: str | None = None  # `sid`: what sign-out and disabling revoke
     token_id: str | None = None  # `jti`: what revoking a service account revokes
     pending: tuple[Pending, ...] = ()  # steps the person must take before anything else
+
+    def actor(self) -> Actor:
+        """Who the events this caller records are done by (the envelope's `actor`)."""
+        return Actor(id=self.user, name=self.name or self.user, kind=self.kind)
 
 
 def is_unit_code(value: object) -> bool:
@@ -190,23 +195,39 @@ def decode_token(
         raise TokenError("the bearer token is not a well-formed JWT") from None
     except jwt.InvalidTokenError as exc:
         raise TokenError(f"the bearer token is invalid: {exc}") from None
-    return _principal(claims)
+    return principal_from_claims(claims)
 
 
-def _principal(claims: Mapping[str, Any]) -> Principal:
+MAX_ID, MAX_NAME = 128, 200  # what an event's actor may hold (contracts.Actor)
+
+
+def _printable(value: object, most: int) -> bool:
+    """Text an envelope's actor may carry: 1 to `most` characters, no control characters."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= most
+        and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+    )
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """What the claims of a token whose signature, issuer, audience and expiry were checked
+    say of its holder; TokenError naming the claim that cannot be taken."""
     role, unit, user, era = claims["role"], claims.get("unit"), claims["sub"], claims.get("era")
     try:
         check_scope(unit, role, era)
     except ValueError as exc:
         raise TokenError(f"the bearer token's claims are not valid: {exc}") from None
-    if not isinstance(user, str) or not user:
-        raise TokenError("the bearer token's 'sub' must name the account")
+    if not _printable(user, MAX_ID):
+        raise TokenError(f"the bearer token's 'sub' must name the account (text, {MAX_ID} at most)")
     kind, sid, jti, name = claims.get("kind", "person"), claims.get("sid"), claims["jti"], None
     if kind not in KINDS:
         raise TokenError(f"the bearer token's kind {kind!r} is not one of {', '.join(KINDS)}")
     if not isinstance(jti, str) or (sid is not None and not isinstance(sid, str)):
         raise TokenError("the bearer token's 'jti' and 'sid' must be text")
-    if isinstance(claims.get("name"), str):
+    if claims.get("name") is not None:
+        if not _printable(claims["name"], MAX_NAME):
+            raise TokenError(f"the bearer token's 'name' must be text of {MAX_NAME} at most")
         name = claims["name"]
     pending = claims.get("pending", [])
     if not isinstance(pending, list) or any(p not in PENDING for p in pending):

@@ -118,7 +118,7 @@ def _step(
 )
 async def post_meeting(unit: Unit, meeting: Held, call: CallDep) -> Recorded:
     call.caller.may_write(unit, meeting.held_on)
-    done = await service.record(_meetings(call), unit, meeting)
+    done = await service.record(_meetings(call), call.actor, unit, meeting)
     return _recorded(call, meeting.meeting_id, unit, done, "recorded")
 
 
@@ -136,7 +136,7 @@ async def schedule(
     unit: Unit, plan: Annotated[MeetingScheduled, Body()], call: CallDep
 ) -> Recorded:
     call.caller.may_write(unit, plan.scheduled_for)
-    done = await service.schedule(_meetings(call), unit, plan)
+    done = await service.schedule(_meetings(call), call.actor, unit, plan)
     return _recorded(call, plan.meeting_id, unit, done, Status.SCHEDULED.value)
 
 
@@ -144,7 +144,7 @@ async def schedule(
 async def hold(unit: Unit, meeting_id: IdPath, meeting: Held, call: CallDep) -> Recorded:
     meeting = _with_id(meeting, meeting_id)
     call.caller.may_write(unit, meeting.held_on)
-    done = await service.hold(_meetings(call), call.caller, unit, meeting_id, meeting)
+    done = await service.hold(_meetings(call), call.caller, call.actor, unit, meeting_id, meeting)
     return _recorded(call, meeting_id, unit, done, Status.HELD.value)
 
 
@@ -153,7 +153,8 @@ async def cancel(
     unit: Unit, meeting_id: IdPath, cancellation: Annotated[Cancellation, Body()], call: CallDep
 ) -> Recorded:
     reason, on = cancellation.reason, cancellation.cancelled_on
-    done = await service.cancel(_meetings(call), call.caller, unit, meeting_id, reason, on)
+    meetings = _meetings(call)
+    done = await service.cancel(meetings, call.caller, call.actor, unit, meeting_id, reason, on)
     return _recorded(call, meeting_id, unit, done, Status.CANCELLED.value)
 
 
@@ -172,7 +173,9 @@ async def correct(
     call.caller.may_write(unit, corrected.held_on)
     meetings, reason = _meetings(call), correction.reason
     try:
-        done = await service.correct(meetings, call.caller, unit, meeting_id, corrected, reason)
+        done = await service.correct(
+            meetings, call.caller, call.actor, unit, meeting_id, corrected, reason
+        )
     except EventTooLarge as exc:  # its event carries both contents; the body is `meeting`
         raise exc.renamed(previous="meeting", corrected="meeting") from None
     return _recorded(call, meeting_id, unit, done, "corrected")

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, EventDraft
+from contracts import Actor, Envelope, EventDraft
 from contracts.meetings import Meeting, MeetingScheduled
 from contracts.timezone import VIETNAM_TZ
 from services.common.activity import record_once
@@ -49,14 +49,14 @@ def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | No
     return Conflict(field, "this council already has a session with that number in that term")
 
 
-async def record(meetings: Meetings, unit: str, meeting: Meeting) -> Done:
-    """A meeting the council of `unit` held, recorded without being scheduled first."""
+async def record(meetings: Meetings, actor: Actor, unit: str, meeting: Meeting) -> Done:
+    """A meeting the council of `unit` held, recorded by `actor` without being scheduled."""
     draft = record_meeting(
         RecordMeeting(unit=unit, meeting=meeting),
         meetings.hierarchy,
         meetings.settings.units,
         today=meetings.today(),
-    )
+    ).by(actor)
     held = meeting.model_dump(mode="json")
 
     def taken(existing: Document | None) -> Conflict:
@@ -85,9 +85,9 @@ async def record(meetings: Meetings, unit: str, meeting: Meeting) -> Done:
     )
 
 
-async def schedule(meetings: Meetings, unit: str, plan: MeetingScheduled) -> Done:
+async def schedule(meetings: Meetings, actor: Actor, unit: str, plan: MeetingScheduled) -> Done:
     """A meeting the council of `unit` plans (for any day, the future included)."""
-    draft = schedule_meeting(ScheduleMeeting(unit=unit, plan=plan), rules(meetings))
+    draft = schedule_meeting(ScheduleMeeting(unit=unit, plan=plan), rules(meetings)).by(actor)
     planned = plan.model_dump(mode="json")
     return await record_once(
         meetings.runtime,
@@ -102,13 +102,19 @@ async def schedule(meetings: Meetings, unit: str, plan: MeetingScheduled) -> Don
 
 
 async def hold(
-    meetings: Meetings, writer: Writer, unit: str, meeting_id: str, meeting: Meeting
+    meetings: Meetings,
+    writer: Writer,
+    actor: Actor,
+    unit: str,
+    meeting_id: str,
+    meeting: Meeting,
 ) -> Done:
     """The scheduled meeting `meeting_id` took place, as `meeting`."""
     decided = rules(meetings)
     return await _step(
         meetings,
         writer,
+        actor,
         unit,
         meeting_id,
         lambda state: hold_meeting(state, meeting, decided),
@@ -120,6 +126,7 @@ async def hold(
 async def cancel(
     meetings: Meetings,
     writer: Writer,
+    actor: Actor,
     unit: str,
     meeting_id: str,
     reason: str,
@@ -133,12 +140,13 @@ async def cancel(
         known = replace(state, scheduled_on=scheduled_on)
         return cancel_meeting(known, reason, decided, cancelled_on)
 
-    return await _step(meetings, writer, unit, meeting_id, decide, meetings.store.cancel)
+    return await _step(meetings, writer, actor, unit, meeting_id, decide, meetings.store.cancel)
 
 
 async def correct(
     meetings: Meetings,
     writer: Writer,
+    actor: Actor,
     unit: str,
     meeting_id: str,
     corrected: Meeting,
@@ -149,6 +157,7 @@ async def correct(
     return await _step(
         meetings,
         writer,
+        actor,
         unit,
         meeting_id,
         lambda state: correct_meeting(state, corrected, reason, decided),
@@ -160,17 +169,18 @@ async def correct(
 async def _step(
     meetings: Meetings,
     writer: Writer,
+    actor: Actor,
     unit: str,
     meeting_id: str,
     decide: Callable[[MeetingState], EventDraft | None],
     write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
     number_field: str | None = None,
 ) -> Done:
-    """Read the meeting, let the domain decide, write it and its event: one transaction.
-    The writer must be one who may record the meeting's day as it stands (the scheduled day,
-    or the day held), as well as the new day the route checked; a meeting outside its scope
-    is not found, like one that does not exist. A decision to change nothing (a retry)
-    answers with the meeting as it stands."""
+    """Read the meeting, let the domain decide, write it and its event (done by `actor`): one
+    transaction. The writer must be one who may record the meeting's day as it stands (the
+    scheduled day, or the day held), as well as the new day the route checked; a meeting
+    outside its scope is not found, like one that does not exist. A decision to change nothing
+    (a retry) answers with the meeting as it stands."""
 
     async def work(session: AsyncClientSession) -> Envelope | None:
         state = await meetings.store.state(session, meeting_id)
@@ -179,7 +189,7 @@ async def _step(
             raise missing
         writer.may_change(unit, state.day, missing)
         draft = decide(state)
-        return None if draft is None else await write(session, draft)
+        return None if draft is None else await write(session, draft.by(actor))
 
     try:
         done: Done | None = await meetings.runtime.write(work)

@@ -5,7 +5,9 @@ One document per meeting, whatever its state:
     _id (meeting_id), unit, kind, status (scheduled | held | cancelled), day (held on, else
     planned for), plan (the `meeting.scheduled` payload, if it was scheduled), meeting (the
     held content, if held) with its `version`, session_key (while not cancelled), cancellation,
-    corrections (how many), event_id (of the latest event), recorded_at, updated_at
+    corrections (how many), event_id (of the latest event), recorded_at, updated_at,
+    recorded_by (the actor of its first event: người ghi nhận) and by (the actor of each step:
+    scheduled, held, cancelled, corrected (the latest); none before actors were kept)
 
 Every write that emits an event appends it to the outbox in the caller's transaction. The held
 content is kept as its event's payload version and read back in the current shape through the
@@ -30,7 +32,7 @@ from contracts.meetings import (
     MeetingHeld,
     MeetingScheduled,
 )
-from services.common.activity import EmittingStore, days_between
+from services.common.activity import EmittingStore, days_between, done_by
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.meetings.domain import MeetingState, Status, session_key
@@ -97,7 +99,7 @@ class MeetingStore(EmittingStore):
         payload = draft.payload
         assert isinstance(payload, MeetingHeld)
         return await self._update(
-            session, draft, payload.meeting.meeting_id, {"$set": _held_fields(payload)}
+            session, draft, payload.meeting.meeting_id, {"$set": _held_fields(payload)}, "held"
         )
 
     async def cancel(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
@@ -114,7 +116,7 @@ class MeetingStore(EmittingStore):
             },
             "$unset": {"session_key": ""},
         }
-        return await self._update(session, draft, event.meeting_id, change)
+        return await self._update(session, draft, event.meeting_id, change, "cancelled")
 
     async def correct(self, session: AsyncClientSession, draft: EventDraft) -> Envelope:
         """A held meeting's content replaced by its correction, with `meeting.corrected`."""
@@ -125,7 +127,7 @@ class MeetingStore(EmittingStore):
         change["$inc"] = {"corrections": 1}
         if "session_key" not in held:
             change["$unset"] = {"session_key": ""}
-        return await self._update(session, draft, event.meeting_id, change)
+        return await self._update(session, draft, event.meeting_id, change, "corrected")
 
     async def list(
         self,
@@ -155,20 +157,32 @@ class MeetingStore(EmittingStore):
         """Insert a new meeting with its first event (DuplicateKeyError if the id is taken)."""
         envelope = await self.emit_one(session, draft)
         doc = {"_id": meeting_id, "unit": draft.unit, "kind": kind, **fields}
+        by = done_by(envelope)
         doc.update(
             event_id=str(envelope.event_id),
             recorded_at=envelope.recorded_at,
             updated_at=envelope.recorded_at,
+            recorded_by=by,
+            by={fields["status"]: by},
         )
         await self.meetings.insert_one(doc, session=session)
         return envelope
 
     async def _update(
-        self, session: AsyncClientSession, draft: EventDraft, meeting_id: str, change: Document
+        self,
+        session: AsyncClientSession,
+        draft: EventDraft,
+        meeting_id: str,
+        change: Document,
+        step: str,
     ) -> Envelope:
         envelope = await self.emit_one(session, draft)
         change.setdefault("$set", {}).update(
-            event_id=str(envelope.event_id), updated_at=envelope.recorded_at
+            {
+                "event_id": str(envelope.event_id),
+                "updated_at": envelope.recorded_at,
+                f"by.{step}": done_by(envelope),
+            }
         )
         result = await self.meetings.update_one({"_id": meeting_id}, change, session=session)
         assert result.matched_count == 1, meeting_id  # read in this same transaction
@@ -195,7 +209,8 @@ def state_of(doc: Document) -> MeetingState:
 
 
 def view(doc: Document) -> dict[str, Any]:
-    """What the API answers about one meeting: its content, state and latest event."""
+    """What the API answers about one meeting: its content, state and latest event, and who
+    recorded it and each step (null before actors were kept)."""
     content = doc.get("meeting") or doc["plan"]
     out: dict[str, Any] = {**content, "unit": doc["unit"], "status": doc["status"]}
     out["event_id"] = doc["event_id"]
@@ -204,6 +219,8 @@ def view(doc: Document) -> dict[str, Any]:
     if doc.get("cancellation") is not None:
         out["cancellation"] = doc["cancellation"]
     out["corrections"] = doc.get("corrections", 0)
+    out["recorded_by"] = doc.get("recorded_by")
+    out["by"] = doc.get("by") or {}
     return out
 
 

@@ -58,7 +58,8 @@ async def post_supervision(
     unit: Unit, supervision: Annotated[SupervisionFinished, Body()], call: CallDep
 ) -> Recorded:
     call.caller.may_write(unit, supervision.finished_on)
-    done = await service.record_finished_supervision(oversight_of(call), unit, supervision)
+    oversight = oversight_of(call)
+    done = await service.record_finished_supervision(oversight, call.actor, unit, supervision)
     answer = receipt(call.response, done)
     return Recorded(supervision_id=supervision.supervision_id, unit=unit, **answer)
 
@@ -84,4 +85,5 @@ async def get_supervision(supervision_id: str, call: CallDep) -> dict[str, Any]:
     doc = await oversight_of(call).store.find(supervision_id)
     missing = NotFound("supervision_id", f"no supervision {supervision_id}")
     doc = readable(call.caller, doc, "finished_on", missing)
-    return {**doc["supervision"], "unit": doc["unit"], "event_id": doc["event_id"]}
+    shown = {"unit": doc["unit"], "event_id": doc["event_id"]}
+    return {**doc["supervision"], **shown, "recorded_by": doc.get("recorded_by")}

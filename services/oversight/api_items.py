@@ -103,6 +103,7 @@ def _step_route(step: FollowUp[Any]) -> None:
         moved = await service.take_step(
             oversight_of(call),
             call.caller,
+            call.actor,
             unit,
             lifecycle,
             ids[id_name],
@@ -204,7 +205,7 @@ async def plan_supervision(
     unit: Unit, plan: Annotated[SupervisionPlanned, Body()], call: CallDep
 ) -> Recorded:
     call.caller.may_write(unit, plan.planned_on)
-    moved = await service.plan_supervision(oversight_of(call), unit, plan)
+    moved = await service.plan_supervision(oversight_of(call), call.actor, unit, plan)
     return _answer(call, moved)
 
 
@@ -223,6 +224,7 @@ async def finish_supervision(
     moved = await service.finish_supervision(
         oversight_of(call),
         call.caller,
+        call.actor,
         unit,
         supervision_id,
         body.finished_on,
@@ -286,7 +288,7 @@ async def register_petition(
 ) -> Recorded:
     call.caller.may_write(unit, petition.received_on)
     event = PetitionReceived(**petition.model_dump(), channel="mail")
-    moved = await service.register_petition(oversight_of(call), unit, event)
+    moved = await service.register_petition(oversight_of(call), call.actor, unit, event)
     return _answer(call, moved)
 
 

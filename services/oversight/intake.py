@@ -7,6 +7,9 @@ meeting moved to another day moves with it (its follow-ups stay, its days to res
 count from the new day: 0 if it was resolved or settled before it, see
 `tracking.days_to_close`), one withdrawn by an earlier correction and listed again is opened
 afresh, and one never tracked is opened. The follow-ups themselves are facts of their own.
+
+Every event the intake writes is done by the actor of the meetings event that caused it (who
+recorded or corrected the meeting), none for a meeting recorded before actors were kept.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from contracts import Decoded, EventDraft
+from contracts import Actor, Decoded, EventDraft
 from contracts.meetings import CitizenReception, MeetingCorrected, MeetingHeld, VoterContact
 from contracts.oversight import (
     OPINION_STAGES,
@@ -66,10 +69,12 @@ def openings(
         return []
     cause = decoded.envelope.event_id
     correlation = decoded.envelope.correlation_id or cause
-    day = meeting.held_on
+    day, actor = meeting.held_on, decoded.envelope.actor
 
     def opening(collection: str, item_id: str, event: BaseModel) -> Opening:
-        draft = recorded(event, unit, day, correlation_id=correlation, causation_id=cause)
+        draft = recorded(
+            event, unit, day, correlation_id=correlation, causation_id=cause, actor=actor
+        )
         return Opening(collection, item_id, unit, day, draft)
 
     if isinstance(meeting, VoterContact):
@@ -122,6 +127,7 @@ class Correction:
     wanted: tuple[Opening, ...]
     cause: UUID
     correlation: UUID
+    actor: Actor | None = None  # who corrected the meeting
 
 
 def plan(
@@ -141,6 +147,7 @@ def plan(
             wanted=tuple(openings(decoded, hierarchy, served)),
             cause=envelope.event_id,
             correlation=envelope.correlation_id or envelope.event_id,
+            actor=envelope.actor,
         )
     ]
 
@@ -216,7 +223,12 @@ def reconcile(
 
 def _draft(correction: Correction, unit: str, day: date, event: BaseModel) -> EventDraft:
     return recorded(
-        event, unit, day, correlation_id=correction.correlation, causation_id=correction.cause
+        event,
+        unit,
+        day,
+        correlation_id=correction.correlation,
+        causation_id=correction.cause,
+        actor=correction.actor,
     )
 
 

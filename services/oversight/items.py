@@ -2,7 +2,12 @@
 and petitions, one collection each, all of one shape, each change written with its events.
 
     {_id, unit, stage, raised_on, days: {stage: day}, opened: <opening payload>,
-     steps: {stage: <step payload>}, event_ids: {stage: id}, recorded_at}
+     steps: {stage: <step payload>}, event_ids: {stage: id}, by: {stage: actor},
+     recorded_at, recorded_by}
+
+`recorded_by` is who opened the item (người ghi nhận: the actor of its first event; for an
+item a meeting opened, who recorded the meeting) and `by` who took each step; both absent on
+items written before actors were kept, and an actor is null for an event without one.
 
 Recommendations also keep `deadline` and `overdue` (for the sweep). Opinions and petitions
 opened from a meeting also keep what corrections of that meeting did to them (`corrections`:
@@ -23,8 +28,8 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Envelope, EventDraft
-from services.common.activity import EmittingStore, days_between
+from contracts import Actor, Envelope, EventDraft
+from services.common.activity import EmittingStore, days_between, done_by
 from services.common.consumer import PositionStore
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
@@ -77,6 +82,13 @@ def new_item(
         "recorded_at": datetime.now(UTC),
         **extra,
     }
+
+
+def _opened_by(doc: Document, envelope: Envelope) -> None:
+    """Note on a new item's document the event that opened it and who did it."""
+    by = done_by(envelope)
+    doc.update(event_ids={doc["stage"]: str(envelope.event_id)}, by={doc["stage"]: by})
+    doc["recorded_by"] = by
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +167,7 @@ class ItemStore(EmittingStore):
         envelopes: Sequence[Envelope],
     ) -> None:
         for doc, envelope in zip(docs, envelopes, strict=False):
-            doc["event_ids"] = {doc["stage"]: str(envelope.event_id)}
+            _opened_by(doc, envelope)
         for doc in docs:  # one by one: a taken id raises DuplicateKeyError
             await self.db[collection].insert_one(doc, session=session)
 
@@ -169,10 +181,10 @@ class ItemStore(EmittingStore):
         if result.upserted_id is None:
             return None
         envelope = await self.emit_one(session, draft)
+        stage, by = doc["stage"], done_by(envelope)
+        opened = {f"event_ids.{stage}": str(envelope.event_id), f"by.{stage}": by}
         await self.db[collection].update_one(
-            {"_id": doc["_id"]},
-            {"$set": {f"event_ids.{doc['stage']}": str(envelope.event_id)}},
-            session=session,
+            {"_id": doc["_id"]}, {"$set": {**opened, "recorded_by": by}}, session=session
         )
         return envelope
 
@@ -222,12 +234,13 @@ class ItemStore(EmittingStore):
         """Record what a correction did to an item, with its event: `fields` to set, or
         (reopened) the item started again as `replace`, keeping its history."""
         envelope = await self.emit_one(session, draft)
-        history = {"kind": kind, "event_id": str(envelope.event_id), "meeting_event_id": cause}
+        history: Document = {"kind": kind, "event_id": str(envelope.event_id)}
+        history.update(meeting_event_id=cause, by=done_by(envelope))
         items = self.db[collection]
         if replace is not None:
             old = await items.find_one({"_id": item_id}, session=session)
             earlier = [] if old is None else old.get("corrections", [])
-            replace["event_ids"] = {replace["stage"]: str(envelope.event_id)}
+            _opened_by(replace, envelope)
             replace["corrections"] = [*earlier, history]
             await items.replace_one({"_id": item_id}, replace, session=session)
         else:
@@ -274,6 +287,7 @@ class ItemStore(EmittingStore):
             f"days.{to}": on.isoformat(),
             f"steps.{to}": payload,
             f"event_ids.{to}": str(envelopes[0].event_id),
+            f"by.{to}": done_by(envelopes[0]),
         }
         await items.update_one(
             {"_id": item_id, "stage": item.stage}, {"$set": changes}, session=session
@@ -324,17 +338,26 @@ class ItemStore(EmittingStore):
         ]
 
     async def mark_overdue(
-        self, session: AsyncClientSession, drafts: Sequence[tuple[str, EventDraft]]
+        self,
+        session: AsyncClientSession,
+        drafts: Sequence[tuple[str, EventDraft]],
+        actor: Actor | None = None,
     ) -> list[Envelope]:
         if not drafts:
             return []
-        envelopes = await self.emit(session, [d for _, d in drafts])
+        envelopes = await self.emit(session, [d for _, d in drafts], actor)
         if drafts:
             await self.db["recommendations"].bulk_write(
                 [
                     UpdateOne(
                         {"_id": item_id, "stage": "issued", "overdue": False},
-                        {"$set": {"overdue": True, "event_ids.overdue": str(e.event_id)}},
+                        {
+                            "$set": {
+                                "overdue": True,
+                                "event_ids.overdue": str(e.event_id),
+                                "by.overdue": done_by(e),
+                            }
+                        },
                     )
                     for (item_id, _), e in zip(drafts, envelopes, strict=True)
                 ],

@@ -13,7 +13,7 @@ from datetime import date
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from contracts import Envelope, EventDraft
+from contracts import Actor, Envelope, EventDraft
 from contracts.oversight import (
     PetitionReceived,
     Recommendation,
@@ -47,7 +47,7 @@ class Moved:
 
 
 async def record_finished_supervision(
-    oversight: Oversight, unit: str, supervision: SupervisionFinished
+    oversight: Oversight, actor: Actor, unit: str, supervision: SupervisionFinished
 ) -> Envelope | Document:
     """A supervision the council of `unit` finished, recorded without a plan: its event, or
     the record a retry finds as the first try left it."""
@@ -63,7 +63,7 @@ async def record_finished_supervision(
         oversight.hierarchy,
         oversight.settings.units,
         today=oversight.today(),
-    )
+    ).by(actor)
     finished = supervision.model_dump(mode="json")
     return await record_once(
         oversight.runtime,
@@ -80,16 +80,20 @@ async def record_finished_supervision(
 # -- opening tracked items ---------------------------------------------------------------------
 
 
-async def plan_supervision(oversight: Oversight, unit: str, plan: SupervisionPlanned) -> Moved:
+async def plan_supervision(
+    oversight: Oversight, actor: Actor, unit: str, plan: SupervisionPlanned
+) -> Moved:
     """The plan of a supervision a body of the council of `unit` adopted."""
     draft = followups.plan_supervision(unit, plan, *_checked_against(oversight))
-    return await _open(oversight, SUPERVISION, unit, "plan", plan.supervision_id, draft)
+    return await _open(oversight, SUPERVISION, unit, "plan", plan.supervision_id, draft.by(actor))
 
 
-async def register_petition(oversight: Oversight, unit: str, petition: PetitionReceived) -> Moved:
+async def register_petition(
+    oversight: Oversight, actor: Actor, unit: str, petition: PetitionReceived
+) -> Moved:
     """A petition the council of `unit` received by mail."""
     draft = followups.receive_petition(unit, petition, *_checked_against(oversight))
-    return await _open(oversight, PETITION, unit, "petition", petition.petition_id, draft)
+    return await _open(oversight, PETITION, unit, "petition", petition.petition_id, draft.by(actor))
 
 
 def _checked_against(oversight: Oversight) -> tuple[Hierarchy, Sequence[str], date]:
@@ -138,6 +142,7 @@ async def _open(
 async def take_step(
     oversight: Oversight,
     writer: Writer,
+    actor: Actor,
     unit: str,
     lifecycle: Lifecycle,
     item_id: str,
@@ -147,7 +152,8 @@ async def take_step(
     then: Then | None = None,
 ) -> Moved:
     """Move item `item_id` of `unit` to stage `to` on `on`, after checking who may: the
-    step's events (`events`) and, when it wrote them, `then`, in one transaction."""
+    step's events (`events`, done by `actor`) and, when it wrote them, `then`, in one
+    transaction."""
     writer.may_write(unit, on)
     collection = collection_of(lifecycle)
     doc = await oversight.items.find(collection, item_id)
@@ -172,7 +178,14 @@ async def take_step(
 
     async def work(session: AsyncClientSession) -> list[Envelope]:
         taken = await oversight.items.step(
-            session, lifecycle, collection, item_id, to, on, oversight.today(), events
+            session,
+            lifecycle,
+            collection,
+            item_id,
+            to,
+            on,
+            oversight.today(),
+            lambda item, doc: [draft.by(actor) for draft in events(item, doc)],
         )
         if taken.envelopes and then is not None:
             await then(session, taken)
@@ -188,6 +201,7 @@ async def take_step(
 async def finish_supervision(
     oversight: Oversight,
     writer: Writer,
+    actor: Actor,
     unit: str,
     supervision_id: str,
     finished_on: date,
@@ -210,6 +224,7 @@ async def finish_supervision(
     return await take_step(
         oversight,
         writer,
+        actor,
         unit,
         SUPERVISION,
         supervision_id,

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import REGISTRY, Envelope, EventDraft
 from contracts.oversight import SupervisionFinished
-from services.common.activity import EmittingStore, days_between
+from services.common.activity import EmittingStore, days_between, done_by
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 
@@ -57,6 +57,7 @@ class SupervisionStore(EmittingStore):
                 "version": draft.version,
                 "event_id": str(envelope.event_id),
                 "recorded_at": datetime.now(UTC),
+                "recorded_by": done_by(envelope),
             },
             session=session,
         )
@@ -68,10 +69,13 @@ class SupervisionStore(EmittingStore):
         query: Document = {"unit": unit}
         if start or end:
             query["finished_on"] = days_between(start, end)
-        fields = {"_id": 0, "supervision": 1, "version": 1, "event_id": 1}
+        fields = {"_id": 0, "supervision": 1, "version": 1, "event_id": 1, "recorded_by": 1}
         cursor = self.supervisions.find(query, fields)
         docs = await cursor.sort("finished_on", ASCENDING).limit(limit).to_list()
-        return [{**_current(d), "event_id": d["event_id"]} for d in docs]
+        return [
+            {**_current(d), "event_id": d["event_id"], "recorded_by": d.get("recorded_by")}
+            for d in docs
+        ]
 
 
 def _current(doc: Document) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from services.common.background import cancel
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
+from services.common.recording import system_actor
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.oversight.followups import overdue_events
@@ -28,6 +29,7 @@ log = get_logger()
 SWEEP_EVERY = 300.0  # seconds between overdue sweeps: a cheap indexed query, and figures
 # show an overdue recommendation within minutes of its deadline passing
 SWEEP_BATCH = 500  # recommendations marked overdue per transaction
+SWEEPER = system_actor("hdnd oversight: overdue sweep")  # who marks a recommendation overdue
 
 
 @dataclass
@@ -85,7 +87,7 @@ class Oversight:
             async def work(session: AsyncClientSession) -> int:
                 due = await self.items.open_recommendations_due_before(day, SWEEP_BATCH, session)
                 drafts = overdue_events(overdue_as_of(due, day), noticed_on=day)
-                await self.items.mark_overdue(session, drafts)
+                await self.items.mark_overdue(session, drafts, SWEEPER)
                 return len(drafts)
 
             count = await self.runtime.write(work)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.common.http import service_app, service_settings
 from services.common.settings import Settings
+from services.reporting.activity.api import router as activity_router
 from services.reporting.api import router
 from services.reporting.audit.api import router as audit_router
 from services.reporting.coordination.api import router as coordination_router
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             coordination_router,
             document_router,
             audit_router,
+            activity_router,
             web_router,
             workspace_router,
             *issuing,

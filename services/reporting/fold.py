@@ -10,11 +10,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
+from services.reporting.activity.entries import Entry, listed_under
 from services.reporting.figures import Contribution, Figures, contributions_of
 from services.reporting.periods import month_end
 
@@ -70,7 +72,8 @@ class StreamPosition:
 
 @dataclass
 class Fold:
-    """Accumulates one batch in memory; `changes` and `days` are what the batch writes.
+    """Accumulates one batch in memory; `changes` and `days` are what the batch writes, and
+    `activity` the entries of the activity log its events make (services.reporting.activity).
 
     `days` holds each unit's own figures per day: what a hierarchy change needs to move
     figures exactly when it re-parents, merges or divides units after they were counted.
@@ -87,6 +90,7 @@ class Fold:
     # (unit, month) -> level and parent the document shows: the same for every fold under the
     # same tree, so a write-behind working set shares one between its folds.
     placements: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
+    activity: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, decoded: Decoded[BaseModel], targets: Targets | None = None) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
@@ -102,10 +106,12 @@ class Fold:
         placed = [(target, c.day, c.figures) for target, c in targets]
         return self.count(envelope.stream, envelope.sequence, placed)
 
-    def count(self, stream: str, sequence: int, placed: Iterable[Placed]) -> bool:
-        """Fold one event of `stream` already placed (unit in force, day, figures); False if
-        the stream has applied that sequence already. Raises (InvalidEvent for a sequence
-        beyond STREAM_WINDOW) before changing anything."""
+    def count(
+        self, stream: str, sequence: int, placed: Iterable[Placed], entry: Entry | None = None
+    ) -> bool:
+        """Fold one event of `stream` already placed (unit in force, day, figures), and its
+        activity `entry` if it has one; False if the stream has applied that sequence already.
+        Raises (InvalidEvent for a sequence beyond STREAM_WINDOW) before changing anything."""
         position = self.streams.get(stream) or StreamPosition()
         if position.applied(sequence):
             self.duplicates += 1
@@ -121,7 +127,13 @@ class Fold:
         for target, day, figures, lineage in lineages:
             self._count(target, day, figures, 1, lineage)
         self.applied += 1
+        if entry is not None:
+            self.note(entry)
         return True
+
+    def note(self, entry: Entry) -> None:
+        """Add an entry to the activity log, under its unit and the units above it that day."""
+        self.activity.append(entry.document(listed_under(self.hierarchy, entry.unit, entry.day)))
 
     def move(self, old: Hierarchy, unit: str, day: date, figures: Figures) -> bool:
         """Re-place a unit's own figures of one day counted under `old` where the current
@@ -174,7 +186,8 @@ class Fold:
         return doc
 
     def take(self) -> Fold:
-        """Hand over what is folded so far and start empty (positions carry on)."""
+        """Hand over the figures folded so far and start them empty (positions and activity
+        entries carry on, written with the positions)."""
         done = Fold(self.hierarchy, self.streams, self.changes, self.days)
         self.changes, self.days = {}, {}
         return done
@@ -197,8 +210,9 @@ class Fold:
             self.duplicates,
             self.moved,
             self.placements,
+            self.activity,
         )
-        self.changes, self.days, self.touched = {}, {}, set()
+        self.changes, self.days, self.touched, self.activity = {}, {}, set(), []
         self.applied = self.duplicates = self.moved = 0
         return done
 

@@ -25,6 +25,7 @@ from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
 from services.common.trust import check_registry_scope, lineage_of
+from services.reporting.activity.entries import entry_of
 from services.reporting.coordination import owners
 from services.reporting.fold import Placed
 from services.reporting.reading import IN_MAIN, Reading, Share
@@ -99,7 +100,9 @@ class Judging:
         check_registry_scope(self.working, event)
         change = PLACE.of(event)(self.working, event)
         if change is not None:
-            reading = Reading(None, event.envelope.type, event.envelope.unit)
+            envelope = event.envelope  # its log entry is keyed by its number: new once
+            entry = entry_of(envelope, f"{envelope.type}#{change.change_no}")
+            reading = Reading(None, envelope.type, envelope.unit, entry=entry)
             self.accepted.append(Accepted(record, reading, change=change))
 
 

@@ -166,8 +166,9 @@ class Projector:
         projected: list[str] = []  # their types, counted once per batch (/metrics)
         for a in accepted:
             try:
-                if pending.count(a.reading.stream, a.reading.sequence, a.placed):
-                    projected.append(a.reading.type)
+                r = a.reading
+                if pending.count(r.stream, r.sequence, a.placed, r.entry):
+                    projected.append(r.type)
             except Exception as exc:  # one record's; it changed nothing
                 letters.append(refused(a.record, exc))
                 continue
@@ -209,10 +210,12 @@ class Projector:
                 if a.change is not None:
                     if await apply_change(self.store, session, fold, a.change):
                         projected.append(a.reading.type)
+                        if a.reading.entry is not None:
+                            fold.note(a.reading.entry)
                     continue
                 # placed again under the tree the changes so far leave (as judged)
                 shares = place(working, a.reading.shares or ())
-                if fold.count(a.reading.stream, a.reading.sequence, shares):
+                if fold.count(a.reading.stream, a.reading.sequence, shares, a.reading.entry):
                     projected.append(a.reading.type)
             await self.store.apply(session, fold, records)
             return fold, working, projected
@@ -299,8 +302,11 @@ async def apply_change(
     diff = old.differences(working, era)
     if diff is not None:
         await store.flush(session, fold.take())
+        entries, fold.activity = fold.activity, []  # listed under the tree before the change
+        await store.log_activity(session, entries)
         since, codes = diff
         await store.regroup(session, fold, old, era, since, codes)
+        await store.relist(session, working, era, since, codes)
     log.info(
         "hierarchy_change_applied",
         change_no=change.change_no,

@@ -27,6 +27,7 @@ from contracts.keys import EPOCH, KeyName, KeyRing
 from contracts.signing import fast_signed_bytes, verify_claims
 from contracts.versioning import event_type
 from services.common.errors import fault_reason
+from services.reporting.activity.entries import Entry, entry_of
 from services.reporting.figures import contributions_of
 
 IN_MAIN = frozenset({event_type(UnitRegistered), event_type(HierarchyChanged)})
@@ -57,6 +58,7 @@ class Reading(NamedTuple):
     shares: tuple[Share, ...] | None = None  # None: `no_fold` says why it cannot count
     no_fold: str | None = None
     fault: bool = False  # `refused`: reading raised what no rule foresaw (its type, message)
+    entry: Entry | None = None  # its activity log entry, if it names its actor
 
 
 def read_chunk(values: list[bytes], keys_dir: str | None) -> list[Reading]:
@@ -114,6 +116,7 @@ def _read(value: bytes, keys: KeyRing | None) -> Reading:
         holds,
         shares,
         no_fold,
+        entry=entry_of(envelope),
     )
 
 

@@ -27,8 +27,10 @@ log = get_logger()
 
 
 def projector_topics(settings: Settings) -> list[str]:
-    """Everything a projection folds: the facts, and the hierarchy changes they roll up by."""
-    return [*settings.topics.facts, settings.topics.hierarchy]
+    """Everything a projection folds: the facts, the hierarchy changes they roll up by, and the
+    accounts and sign-ins (`hdnd.identity`) for the activity log."""
+    topics = settings.topics
+    return [*topics.facts, topics.hierarchy, topics.identity]
 
 
 def projector_consumer(

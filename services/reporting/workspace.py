@@ -35,6 +35,7 @@ ASSETS: dict[str, str] = {
     "labels.js": "text/javascript; charset=utf-8",
     "schemaform.js": "text/javascript; charset=utf-8",
     "outbox.js": "text/javascript; charset=utf-8",
+    "activity.js": "text/javascript; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "sw.js": "text/javascript; charset=utf-8",
 }

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from deploy.local import Endpoints, free_port
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
-from tests.conftest import Running, isolated_settings, start_app, token
+from tests.conftest import Running, eventually, isolated_settings, start_app, token
 from tests.listening import Listener
 
 CHROMIUM = os.environ.get("HDND_CHROMIUM", "/usr/bin/chromium")
@@ -140,3 +140,14 @@ async def page(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterato
             await open_page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
     await context.close()
     assert not problems, f"errors in the page: {problems}"
+
+
+async def reload_until(page: Page, rows: Locator, count: int, within: float = 30) -> None:
+    """Reload the page until `rows` are `count` (what the services do after a record, such as
+    opening its opinions or listing it in the log, comes a moment later)."""
+
+    async def shown() -> None:
+        await page.evaluate("location.reload()")
+        await expect(rows).to_have_count(count, timeout=2_000)
+
+    await eventually(shown, within=within, interval=0.5)

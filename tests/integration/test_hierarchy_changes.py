@@ -91,6 +91,22 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
 
     await eventually(march_counted)
 
+    # The activity log follows the changes too: `a`'s February entry is listed under Điện Biên,
+    # wherever it was listed when written; each change is an entry of the system, for the
+    # operator's command.
+    async def listed(unit: str) -> list[tuple[str, str, str]]:
+        r = await reporting.client.get(f"/units/{unit}/activity", params={"below": "true"})
+        assert r.status_code == 200, r.text
+        return sorted((e["type"], e["record"], e["actor"]["name"]) for e in r.json()["items"])
+
+    log = {unit: await listed(unit) for unit in (LAI_CHAU, DIEN_BIEN)}
+    assert log[DIEN_BIEN] == [("meeting.held", "a-feb", "tester")]
+    changes = [(n, name) for kind, n, name in log[LAI_CHAU] if kind == "hierarchy.changed"]
+    assert [n for n, _ in changes] == ["1", "2"]
+    assert changes[0][1].endswith("(hdnd hierarchy reparent)")
+    assert changes[1][1].endswith("(hdnd hierarchy merge)")
+    assert [e[1] for e in log[LAI_CHAU] if e[0] == "meeting.held"] == ["a-dec", "b-feb", "c-mar"]
+
     async def as_today(unit: str, period: str) -> dict[str, object]:
         r = await reporting.client.get(
             f"/units/{unit}/summary", params={"period": period, "view": "as_today"}
@@ -134,6 +150,7 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
         assert service.store.version == 2 and service.consumer.status.caught_up
 
     await eventually(switched)
+    assert {unit: await listed(unit) for unit in log} == log  # the rebuilt log is the same
     after = {key: (await summary(reporting, *key))["figures"] for key in before}
     assert {
         key: {k: (v, after[key].get(k)) for k, v in f.items() if after[key].get(k) != v}

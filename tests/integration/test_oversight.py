@@ -64,7 +64,13 @@ async def test_a_finished_supervision_is_stored_and_published_once(
 
     one = await app.client.get(f"/supervisions/{body['supervision_id']}")
     assert one.status_code == 200
-    assert one.json() == {**body, "unit": DISTRICT, "event_id": recorded["event_id"]}
+    tester = {"id": "tester", "name": "tester", "kind": "person"}  # the token's `sub`
+    assert one.json() == {
+        **body,
+        "unit": DISTRICT,
+        "event_id": recorded["event_id"],
+        "recorded_by": tester,
+    }
     assert (await app.client.get("/supervisions/nope")).status_code == 404
     listed = await app.client.get(
         f"/units/{DISTRICT}/supervisions", params={"from": "2025-03-01", "to": "2025-03-31"}

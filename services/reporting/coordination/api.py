@@ -235,7 +235,7 @@ def _declaration_route(
     ) -> Recorded:
         caller.may_write(unit, declared.as_of)
         draft = declare(_coordination(request).context(), unit, declared)
-        return await _declare(request, response, unit, draft)
+        return await _declare(request, response, unit, draft.by(caller.principal.actor()))
 
     endpoint = with_signature(
         post,
@@ -287,6 +287,7 @@ async def file_report(
     if report.attach_document:
         command, write = await with_document(request, caller, command, write)
         draft = domain.file_report(coordination.context(), command)
+    draft = draft.by(caller.principal.actor())
     filed = draft.payload.model_dump(mode="json")
     period = filed["period"]
     return await _record(
@@ -345,7 +346,7 @@ async def set_task(
 ) -> Recorded:
     coordination = _coordination(request)
     caller.may_write(unit, task.set_on)
-    draft = domain.set_task(coordination.context(), unit, task)
+    draft = domain.set_task(coordination.context(), unit, task).by(caller.principal.actor())
     fields = draft.payload.model_dump(mode="json")
     return await _record(
         request,
@@ -395,7 +396,7 @@ async def change_task_status(
         return Recorded(id=task_id, unit=unit, **receipt(response, task))
     draft = domain.change_task_status(
         coordination.context(), unit, task, change.status, change.changed_on, change.note
-    )
+    ).by(caller.principal.actor())
     moved = Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
     return await _move_on(
         request, response, task_id, unit, draft, coordination.store.change_task, moved
@@ -415,6 +416,7 @@ async def raise_proposal(
     coordination = _coordination(request)
     caller.may_write(unit, proposal.raised_on)
     draft = domain.raise_proposal(coordination.context(), unit, proposal)
+    draft = draft.by(caller.principal.actor())
     fields = {**proposal.model_dump(mode="json"), "raised_by": unit}
     return await _record(
         request,
@@ -498,7 +500,7 @@ async def answer_proposal(
     proposal = await _received(coordination.store, unit, proposal_id, raised_by)
     draft = domain.answer_proposal(
         coordination.context(), unit, proposal, answer.answered_on, answer.answer
-    )
+    ).by(caller.principal.actor())
     if proposal.get("status") == "answered":
         given = proposal.get("answer", {})
         if (given.get("answered_on"), given.get("answer")) != (

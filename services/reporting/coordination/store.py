@@ -30,7 +30,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Decoded, Envelope, EventDraft
+from contracts import Actor, Decoded, Envelope, EventDraft
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
@@ -40,7 +40,7 @@ from contracts.coordination import (
     TaskSet,
     TaskStatusChanged,
 )
-from services.common.activity import EmittingStore
+from services.common.activity import EmittingStore, done_by
 from services.common.consumer import PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document
@@ -88,6 +88,7 @@ def declaration_doc(event: Event) -> tuple[str, Document]:
         "declared_at": envelope.recorded_at,
         "payload": p,
         "event_id": str(envelope.event_id),
+        "recorded_by": done_by(envelope),
     }
     return declaration_key(envelope.type, envelope.unit, p["declaration_id"]), doc
 
@@ -103,6 +104,7 @@ def filing_doc(event: Event) -> tuple[str, Document]:
         "report_id": p["report_id"],
         "payload": p,
         "event_id": str(envelope.event_id),
+        "recorded_by": done_by(envelope),
     }
     return f"{envelope.unit}:{p['period']}", doc
 
@@ -118,6 +120,7 @@ def raised_fields(event: Event) -> Document:
         "content": p.get("content"),
         "raised_on": p["raised_on"],
         "event_id": str(envelope.event_id),
+        "recorded_by": done_by(envelope),
     }
 
 
@@ -127,14 +130,16 @@ def proposal_key(raised_by: str, proposal_id: str) -> str:
     return f"{raised_by}:{proposal_id}"
 
 
-def answer_of(unit: str, payload: Document, event_id: str) -> Document:
-    """The answer `unit` gave, as a proposal keeps it, whether written here or read."""
-    return {
+def answer_of(unit: str, payload: Document, event_id: str, by: Actor | None) -> Document:
+    """The answer `unit` gave (and `by` whom, when its event says), as a proposal keeps it,
+    whether written here or read."""
+    given = {
         "answered_by": unit,
         "answered_on": payload["answered_on"],
         "answer": payload["answer"],
         "event_id": event_id,
     }
+    return given if by is None else {**given, "by": by.model_dump()}
 
 
 class CoordinationStore(EmittingStore):
@@ -201,6 +206,7 @@ class CoordinationStore(EmittingStore):
                 "status": "planned",
                 "history": [],
                 "event_id": str(envelope.event_id),
+                "recorded_by": done_by(envelope),
                 **_recorded(),
             },
             session=session,
@@ -215,7 +221,12 @@ class CoordinationStore(EmittingStore):
             {"_id": f"{draft.unit}:{change.task_id}", "status": change.previous_status.value},
             {
                 "$set": {"status": change.status.value, "status_on": change.changed_on.isoformat()},
-                "$push": {"history": change.model_dump(mode="json")},
+                "$push": {
+                    "history": {
+                        **change.model_dump(mode="json"),
+                        "by": None if draft.actor is None else draft.actor.model_dump(),
+                    }
+                },
             },
             session=session,
         )
@@ -239,7 +250,8 @@ class CoordinationStore(EmittingStore):
         """Mark the proposal answered, unless it already is (None: nothing written)."""
         answered = draft.payload
         assert isinstance(answered, ProposalAnswered)
-        given = answer_of(draft.unit, answered.model_dump(mode="json"), str(draft.event_id))
+        payload = answered.model_dump(mode="json")
+        given = answer_of(draft.unit, payload, str(draft.event_id), draft.actor)
         done = await self.proposals.update_one(
             {"_id": proposal_key(answered.raised_by, answered.proposal_id), "status": "raised"},
             {"$set": {"status": "answered", "answer": given}},
@@ -271,7 +283,7 @@ class CoordinationStore(EmittingStore):
     @staticmethod
     def answered_upsert(event: Event) -> UpdateOne:
         envelope, p = _read(event)
-        given = answer_of(envelope.unit, p, str(envelope.event_id))
+        given = answer_of(envelope.unit, p, str(envelope.event_id), envelope.actor)
         key = proposal_key(p["raised_by"], p["proposal_id"])
         return UpdateOne({"_id": key}, inbox.answer_update(p, given), upsert=True)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from contracts import Decoded, InvalidEvent
 from services.reporting.figures import (
     coordination,
+    identity,  # noqa: F401  (registers its folds: nothing; read for the activity log)
     meetings,
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)

@@ -1,7 +1,7 @@
 // The secretaries' workspace: sign-in, the home page of a unit (what is due, newest records),
 // a form for every record the services accept (drawn from their OpenAPI schemas), the
-// follow-up lists with their next steps as buttons, and the outbox of records waiting to be
-// sent. Code and API in English; everything the user reads in Vietnamese (labels.js).
+// follow-up lists with their next steps as buttons and who took them, the outbox of records
+// waiting to be sent, and the unit's activity log (activity.js). Code and API in English; everything the user reads in Vietnamese (labels.js).
 'use strict';
 
 (function () {
@@ -312,23 +312,33 @@
     } catch (_) { return null; }
   }
 
+  // A file the reporting service writes (a report document, the log as CSV), fetched with the
+  // token and saved by the browser as `filename`; the response, or null without a connection.
+  async function saveFile(path, query, filename) {
+    const r = await fetch(`${base('reporting')}${path}?${new URLSearchParams(query)}`,
+      { headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
+    if (!r || !r.ok) return r;
+    const a = h('a', { href: URL.createObjectURL(await r.blob()), download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    return r;
+  }
+
   // The periodic report of the working unit as a Word document (GET /units/{unit}/report): the
   // same file the dashboard's button gives, fetched with the token and saved by the browser.
   function reportButton(period) {
     const button = h('button', { type: 'button', class: 'button secondary small report-docx' }, 'Tải (.docx)');
     button.addEventListener('click', async () => {
-      const query = new URLSearchParams({ period, format: 'docx' }).toString();
-      const r = await fetch(`${base('reporting')}/units/${state.unit}/report?${query}`,
-        { headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
-      if (!r || !r.ok) { button.textContent = r ? `Không lập được (mã ${r.status})` : 'Mất kết nối'; return; }
-      const a = h('a', { href: URL.createObjectURL(await r.blob()), download: `BC-${period}-${state.unit}.docx` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      const r = await saveFile(`/units/${state.unit}/report`, { period, format: 'docx' }, `BC-${period}-${state.unit}.docx`);
+      if (!r || !r.ok) button.textContent = r ? `Không lập được (mã ${r.status})` : 'Mất kết nối';
     });
     return button;
   }
+
+  // Who recorded an item and took each of its steps (activity.js), for a list's row.
+  function byCell(item) { return h('td', { class: 'by-cell' }, window.WorkspaceActivity.byLine(item, stageLabel)); }
 
   async function homePage() {
     const mine = state.navigation;
@@ -369,10 +379,10 @@
     const prW = waiting(proposals, 'de-xuat-nhan');
     const recent = (meetings || []).slice().reverse().slice(0, 8);
     const recentEl = meetings === null ? offline.cloneNode(true) : h('table', { class: 'list', id: 'recent' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Loại'), h('th', {}, 'Tiêu đề'), h('th', {}, 'Trạng thái'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Loại'), h('th', {}, 'Tiêu đề'), h('th', {}, 'Trạng thái'), h('th', {}, 'Người ghi nhận'))),
       h('tbody', {}, recent.map((m) => h('tr', {}, h('td', {}, dmy(m.held_on || m.scheduled_for)),
         h('td', {}, window.SchemaForm.enumLabel('MeetingKind', 'kind', m.kind)), h('td', {}, m.title),
-        h('td', {}, h('span', { class: `stage s-${m.status}` }, stageLabel(m.status)))))));
+        h('td', {}, h('span', { class: `stage s-${m.status}` }, stageLabel(m.status))), byCell(m)))));
     const year = new Date().getFullYear();
     page(`Việc cần làm – ${state.unitName}`,
       h('div', { class: 'quick' },
@@ -431,7 +441,7 @@
       const id = item[l.id];
       const st = item[l.state];
       const allowed = (l.next[st] || []);
-      const panel = h('td', { colspan: 5, class: 'step-panel' });
+      const panel = h('td', { colspan: 6, class: 'step-panel' });
       const panelRow = h('tr', { class: 'step-row', hidden: true }, panel);
       const buttons = steps.filter((r) => allowed.includes(r.path.split('/').pop())).map((r) => h('button', {
         type: 'button', class: 'secondary small', 'data-step': r.path.split('/').pop(),
@@ -455,20 +465,30 @@
         h('td', {}, l.kind ? h('span', { class: 'hint' }, window.SchemaForm.enumLabel('MeetingKind', 'kind', item[l.kind]) + ' · ') : null, String(pick(item, l.text))),
         h('td', {}, pick(item, ['steps.transferred.agency', 'steps.forwarded.agency', 'opened.addressed_to', 'addressed_to', 'to_unit', 'raised_by', 'period']) || ''),
         h('td', {}, l.state ? h('span', { class: `stage s-${st}` }, stageLabel(st)) : ''),
+        byCell(item),
         h('td', { class: 'steps' }, buttons));
       return [tr, panelRow];
     }).flat();
     page(l.title,
       h('div', { class: 'list-head' }, filter, h('span', { class: 'hint' }, `${items.length} mục · ${states.map(stageLabel).join(', ')}`)),
       items.length ? h('table', { class: 'list', id: `list-${key}` },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Nội dung'), h('th', {}, 'Cơ quan / đơn vị'), h('th', {}, 'Tình trạng'), h('th', {}, 'Bước tiếp theo'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Nội dung'), h('th', {}, 'Cơ quan / đơn vị'), h('th', {}, 'Tình trạng'), h('th', {}, 'Người ghi nhận'), h('th', {}, 'Bước tiếp theo'))),
         h('tbody', {}, rows)) : h('p', { class: 'hint' }, 'Chưa có mục nào.'));
   }
 
   function stripMeeting(item) {
     const out = { ...item };
-    for (const k of ['unit', 'status', 'event_id', 'corrections', 'cancellation', 'scheduled_for', 'session']) delete out[k];
+    for (const k of ['unit', 'status', 'event_id', 'corrections', 'cancellation', 'scheduled_for', 'session', 'recorded_by', 'by']) delete out[k];
     return out;
+  }
+
+  function activityPage(query) {
+    const mine = state.navigation;
+    window.WorkspaceActivity.show({
+      unit: state.unit, unitName: state.unitName, api, page,
+      save: async (path, q, filename) => { const r = await saveFile(path, q, filename); return Boolean(r && r.ok); },
+      stale: () => mine !== state.navigation,
+    }, query);
   }
 
   async function outboxPage() {
@@ -509,6 +529,7 @@
       h('details', { open: true }, h('summary', {}, 'Theo dõi, xử lý'),
         h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
+      h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
   }
@@ -524,6 +545,7 @@
     if (path.startsWith('/ghi/')) formPage(path.slice(5), query);
     else if (path.startsWith('/theo-doi/')) listPage(path.slice(10), query);
     else if (path === '/cho-gui') outboxPage();
+    else if (path === '/nhat-ky') activityPage(query);
     else homePage();
   }
 

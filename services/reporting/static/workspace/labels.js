@@ -76,7 +76,7 @@ window.HDND_LABELS = {
     withdrawn: 'Đã rút', transferred: 'Đã chuyển đơn', settled: 'Đã giải quyết xong',
     issued: 'Đã ban hành', implemented: 'Đã thực hiện', overdue: 'Quá hạn', planned: 'Kế hoạch',
     started: 'Đang thực hiện', finished: 'Đã kết thúc', scheduled: 'Đã lên lịch', held: 'Đã tổ chức',
-    cancelled: 'Đã hủy', in_progress: 'Đang thực hiện', done: 'Hoàn thành', raised: 'Chưa trả lời', on_time: 'Đã gửi đúng hạn', late: 'Đã gửi muộn', missing: 'Chưa gửi, quá hạn',
+    cancelled: 'Đã hủy', corrected: 'Đã đính chính', in_progress: 'Đang thực hiện', done: 'Hoàn thành', raised: 'Chưa trả lời', on_time: 'Đã gửi đúng hạn', late: 'Đã gửi muộn', missing: 'Chưa gửi, quá hạn',
     due: 'Sắp đến hạn',
   },
 

@@ -1,0 +1,218 @@
+"""One entry of the activity log, taken from an envelope; and the Vietnamese name of each kind
+of entry (loại việc), said once for the page and the CSV. Pure: the projector's worker
+processes take entries as they read records (services.reporting.reading)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from contracts import Envelope
+from services.common.hierarchy import Hierarchy, era_of
+
+# The record an entry is about: the first of these its payload (or the meeting in it) names.
+RECORD_FIELDS = (
+    "recommendation_id",
+    "opinion_id",
+    "petition_id",
+    "supervision_id",
+    "proposal_id",
+    "report_id",
+    "task_id",
+    "declaration_id",
+    "meeting_id",
+    "change_no",
+    "account_id",
+    "username",
+)
+# What the summary says of a record, when its payload has it (one line, in the payload's words).
+SUMMARY_FIELDS = (
+    "kind",
+    "activity",
+    "title",
+    "text",
+    "summary",
+    "period",
+    "status",
+    "stage",
+    "agency",
+    "reason",
+)
+SUMMARY_LENGTH = 200
+
+LABELS: Mapping[str, str] = {
+    "meeting.scheduled": "Lên lịch cuộc họp",
+    "meeting.held": "Ghi nhận cuộc họp đã tổ chức",
+    "meeting.cancelled": "Hủy cuộc họp",
+    "meeting.corrected": "Đính chính cuộc họp",
+    "supervision.planned": "Ban hành kế hoạch giám sát",
+    "supervision.started": "Bắt đầu giám sát",
+    "supervision.finished": "Kết thúc giám sát",
+    "recommendation.issued": "Ban hành kiến nghị sau giám sát",
+    "recommendation.implemented": "Kiến nghị đã được thực hiện",
+    "recommendation.overdue": "Kiến nghị quá hạn",
+    "opinion.received": "Tiếp nhận ý kiến cử tri",
+    "opinion.forwarded": "Chuyển ý kiến cử tri đến cơ quan",
+    "opinion.answered": "Trả lời ý kiến cử tri",
+    "opinion.resolved": "Giải quyết ý kiến cử tri",
+    "opinion.withdrawn": "Rút ý kiến cử tri (đính chính cuộc họp)",
+    "opinion.moved": "Đổi ngày ý kiến cử tri (đính chính cuộc họp)",
+    "petition.received": "Tiếp nhận đơn thư",
+    "petition.transferred": "Chuyển đơn thư",
+    "petition.settled": "Giải quyết xong đơn thư",
+    "petition.withdrawn": "Rút đơn thư (đính chính cuộc họp)",
+    "petition.moved": "Đổi ngày đơn thư (đính chính cuộc họp)",
+    "council.delegates_declared": "Kê khai đại biểu, đại biểu đã tập huấn",
+    "council.staff_declared": "Kê khai cán bộ phục vụ HĐND",
+    "report.filed": "Gửi báo cáo định kỳ",
+    "task.set": "Giao nhiệm vụ trong chương trình công tác",
+    "task.status_changed": "Cập nhật trạng thái nhiệm vụ",
+    "proposal.raised": "Gửi kiến nghị, đề xuất lên cấp trên",
+    "proposal.answered": "Trả lời kiến nghị, đề xuất",
+    "hierarchy.changed": "Thay đổi đơn vị hành chính",
+    # hdnd.identity (accounts and sign-ins)
+    "account.created": "Tạo tài khoản",
+    "account.changed": "Sửa tài khoản",
+    "account.disabled": "Vô hiệu hóa tài khoản",
+    "account.enabled": "Kích hoạt lại tài khoản",
+    "account.password_reset": "Đặt lại mật khẩu",
+    "account.unlocked": "Mở khóa đăng nhập",
+    "sign_in.succeeded": "Đăng nhập",
+    "sign_in.failed": "Đăng nhập không thành công",
+    "session.signed_out": "Đăng xuất",
+    "service_account.created": "Tạo tài khoản dịch vụ",
+    "service_account.revoked": "Thu hồi tài khoản dịch vụ",
+    "account.password_changed": "Đổi mật khẩu",
+    "account.totp_enabled": "Bật xác thực hai lớp",
+    "session.revoked": "Thu hồi phiên đăng nhập",
+    "sign_in_policy.changed": "Đổi quy định đăng nhập",
+    # hdnd.reporting (operations on personal data)
+    "personal_data.erased": "Xóa dữ liệu cá nhân theo yêu cầu",
+}
+UNLOGGED = frozenset({"unit.registered", "event.parked", "audit.root"})
+"""Kinds never in the log: the dataset's units as loaded, and placeholders of parked events."""
+
+ACTOR_KINDS: Mapping[str, str] = {
+    "person": "Cán bộ",
+    "service": "Tài khoản dịch vụ",
+    "system": "Hệ thống",
+}
+
+
+def label_of(kind: str) -> str:
+    """The Vietnamese name of an entry's kind; its type for one not named here."""
+    return LABELS.get(kind, kind)
+
+
+class Entry(NamedTuple):
+    """What the log keeps of one event (plain data, cheap to send between processes).
+
+    `key` is its stream and sequence: what the projector lets through once, and what no key of
+    another unit can sign (a stream is its unit's), unlike an event id, which anyone may copy."""
+
+    key: str
+    event_id: str
+    type: str
+    unit: str
+    day: date  # the business day: whose council it was (codes were reused in 2025)
+    at: datetime  # recorded_at: when it was done
+    actor: tuple[str, str, str]  # id, name, kind
+    record: str | None
+    summary: str
+
+    def document(self, lineage: tuple[str, ...]) -> dict[str, Any]:
+        """The stored entry; `lineage`: its unit and the units above it on its day, so a unit's
+        log with those below it is one indexed query."""
+        actor_id, name, kind = self.actor
+        return {
+            "_id": self.key,
+            "event_id": self.event_id,
+            "type": self.type,
+            "unit": self.unit,
+            "lineage": list(lineage),
+            "day": self.day.isoformat(),
+            "era": era_of(self.day),
+            "at": self.at,
+            "actor": {"id": actor_id, "name": name, "kind": kind},
+            "record": self.record,
+            "summary": self.summary,
+        }
+
+
+def listed_under(hierarchy: Hierarchy, unit: str, day: date) -> tuple[str, ...]:
+    """The units whose log (with the units below them) lists an entry of `unit` on `day`: the
+    unit and those above it that day; for a unit a change ended before that day, also the unit
+    its records count in and those above it (Hierarchy.resolve). Under the tree as it now
+    stands: a change arriving later moves what it lists (ProjectionStore.relist)."""
+    found = hierarchy.lineage_if_any(unit, day)
+    if found is not None:
+        return found
+    target = hierarchy.resolve(unit, day)
+    return (unit,) if target is None else (unit, *hierarchy.lineage(target, day))
+
+
+def entry_of(envelope: Envelope, key: str | None = None) -> Entry | None:
+    """The log's entry for `envelope`: None unless it names its actor and is of a kind logged.
+    Its key is its stream and sequence unless given (a hierarchy change: its number)."""
+    actor = envelope.actor
+    if actor is None or envelope.type in UNLOGGED:
+        return None
+    payload = envelope.payload
+    return Entry(
+        key or f"{envelope.stream}#{envelope.sequence}",
+        str(envelope.event_id),
+        envelope.type,
+        envelope.unit,
+        envelope.business_day,
+        envelope.recorded_at,
+        (actor.id, actor.name, actor.kind),
+        record_of(envelope.type, payload),
+        summary_of(payload),
+    )
+
+
+NESTED = ("meeting", "corrected", "change")  # records an event carries whole
+_RECORD_AT: dict[str, tuple[str | None, str]] = {}  # type -> where its record id was found
+
+
+def _levels(payload: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
+    """The payload (None) and the records it carries whole (a meeting held, or corrected)."""
+    levels: list[tuple[str | None, Mapping[str, Any]]] = [(None, payload)]
+    for key in NESTED:
+        inner = payload.get(key)
+        if inner.__class__ is dict:
+            levels.append((key, inner))
+    return levels
+
+
+def record_of(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """The id of the record an event of `kind` is about (a meeting, an opinion, a report …):
+    where it was found in the first payload of that kind, which every other one shares."""
+    where = _RECORD_AT.get(kind)
+    if where is not None:
+        key, name = where
+        value = (payload if key is None else payload.get(key) or {}).get(name)
+        if value.__class__ in (str, int):
+            return str(value)[:128]
+    for key, level in _levels(payload):
+        for name in RECORD_FIELDS:
+            value = level.get(name)
+            if value.__class__ in (str, int):
+                _RECORD_AT[kind] = (key, name)
+                return str(value)[:128]
+    return next(
+        (str(v)[:128] for k, v in payload.items() if k.endswith("_id") and isinstance(v, str)),
+        None,
+    )
+
+
+def summary_of(payload: Mapping[str, Any]) -> str:
+    """A short line saying what the record is: its kind, title, stage … in the payload's words."""
+    parts: list[str] = []
+    for _, level in _levels(payload):
+        for name in SUMMARY_FIELDS:
+            value = level.get(name)
+            if value.__class__ is str and value and value not in parts:
+                parts.append(value[:80])
+    return " · ".join(parts)[:SUMMARY_LENGTH]
