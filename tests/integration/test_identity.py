@@ -15,7 +15,9 @@ import httpx
 import pyotp
 import pytest
 
+from contracts import decode_event
 from services.common.settings import Settings
+from services.reporting.activity.entries import entry_of
 from services.reporting.app import create_app as reporting_app
 from services.reporting.identity.service import Identity
 from tests.conftest import ISSUER_DIR, Running, eventually, start_app, token
@@ -161,7 +163,8 @@ async def test_an_admin_creates_an_account_whose_holder_must_change_the_password
     assert (await issuer.sign_in("lan.nt", temporary)).status_code == 401
 
     records = await records_on(issuer.settings, issuer.settings.topics.identity, 6)
-    ready = (await issuer.client.get("/ready")).json()
+    operator = as_bearer(token(None, "operator"))
+    ready = (await issuer.client.get("/ready", headers=operator)).json()
     assert ready["identity"]["mongodb"] == "ok" and ready["identity"]["outbox_pending"] == 0
     events = [json.loads(r.value) for r in records]
     kinds = [e["type"] for e in events]
@@ -173,6 +176,13 @@ async def test_an_admin_creates_an_account_whose_holder_must_change_the_password
     }
     created = next(e for e in events if e["type"] == "account.created")
     assert created["unit"] == COMMUNE and created["payload"]["by"]["id"] == "admin-12"
+    # who did each is on the envelope, as on every event, so the Nhật ký lists them all
+    actors = {(e["type"], e["actor"]["id"], e["actor"]["name"]) for e in events}
+    assert ("account.created", "admin-12", "admin-12") in actors
+    assert ("sign_in.succeeded", account_id, "Người Lan.NT") in actors
+    assert ("sign_in.failed", account_id, "Người Lan.NT") in actors
+    assert ("sign_in.failed", "username:nobody.here", "nobody.here") in actors
+    assert all(entry_of(decode_event(r.value).envelope) is not None for r in records)
     assert created["signature"]["unit"] == PROVINCE  # the deployment's unit key
     for record in records:  # nothing secret ever travels
         for secret in (temporary, "Hội đồng nhân dân 2026", "argon2", "password_hash"):

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from contracts import Actor as EnvelopeActor
 from contracts import Envelope, EventDraft
 from contracts.identity import Actor
 from contracts.timezone import VIETNAM_TZ
@@ -124,8 +125,11 @@ class Core:
         session: AsyncClientSession,
         about: tuple[str | None, Era | None],
         payloads: list[BaseModel],
+        holder: str | None = None,
     ) -> list[Envelope]:
-        """Append events about an account of (unit, era) to identity's outbox."""
+        """Append events about an account of (unit, era) to identity's outbox, each done by
+        who its payload says acted (`by`), else by the account it is about (a sign-in, a
+        sign-out: `holder` names that person, when the caller knows the name)."""
         unit = self.event_unit(*about)
         if unit is None:
             return []
@@ -137,6 +141,7 @@ class Core:
                 unit=unit,
                 occurred_at=at,
                 payload=p,
+                actor=acting(p, holder),
             )
             for p in payloads
         ]
@@ -165,3 +170,17 @@ class Core:
             now=now,
         )
         return token, int(ttl.total_seconds())
+
+
+def acting(payload: BaseModel, holder: str | None = None) -> EnvelopeActor:
+    """The envelope's actor of an identity event: the admin, holder or operator its payload
+    names (`by`); else the account it is about, named `holder` (or by its username, or id);
+    a failed sign-in for no account: the username tried, as typed."""
+    by = getattr(payload, "by", None)
+    if by is not None:
+        return EnvelopeActor(id=by.id, name=by.name, kind=by.kind)
+    account = getattr(payload, "account_id", None)
+    username = getattr(payload, "username", None)
+    if account is None:
+        return EnvelopeActor(id=f"username:{username}"[:128], name=str(username), kind="person")
+    return EnvelopeActor(id=account, name=holder or username or account, kind="person")

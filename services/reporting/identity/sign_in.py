@@ -144,7 +144,9 @@ class SignIn:
         )
 
         async def write(session: AsyncClientSession) -> None:
-            await self.core.emit(session, about, [event])
+            await self.core.emit(
+                session, about, [event], account.get("full_name") if account else None
+            )
 
         await self.core.runtime.write(write)
 
@@ -191,7 +193,9 @@ class SignIn:
 
         async def write(s: AsyncClientSession) -> None:
             await self.store.insert_session(s, session)
-            await self.core.emit(s, (account["unit"], account["era"]), [event])
+            await self.core.emit(
+                s, (account["unit"], account["era"]), [event], account.get("full_name")
+            )
 
         await self.core.runtime.write(write)
         signed = await self._answer(account, session)
@@ -246,7 +250,9 @@ class SignIn:
                 s, {"_id": session["_id"]}, self.core.now(), reason
             )
             if revoked:
-                await self.core.emit(s, about, [event])
+                await self.core.emit(
+                    s, about, [event], account.get("full_name") if account else None
+                )
 
         await self.core.runtime.write(write)
 
