@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from contracts import REGISTRY, Actor
 from contracts.hierarchy import HierarchyChanged, Merge
-from contracts.oversight import RecommendationIssued
+from contracts.oversight import OpinionReceived, RecommendationIssued
 from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
@@ -91,3 +91,21 @@ def test_a_csv_cell_is_never_taken_for_a_formula() -> None:
 def test_the_projector_reads_accounts_and_sign_ins_once() -> None:
     topics = projector_topics(Settings(topic_prefix="t."))
     assert topics.count("t.hdnd.identity") == 1 and topics[-1] == "t.hdnd.identity"
+
+
+def test_an_entry_never_repeats_what_a_voter_said() -> None:
+    """Opinion texts and petition summaries may name citizens: the log names the record."""
+    received = OpinionReceived.model_validate(
+        {
+            "opinion_id": "yk-1",
+            "raised_on": "2026-11-02",
+            "meeting_id": "tx-1",
+            "text": "Ông Lò Văn Pánh đề nghị sửa đường vào bản",
+            "field": "investment_construction",
+        }
+    )
+    day = datetime(2026, 11, 2, 12, tzinfo=VIETNAM_TZ)
+    envelope = sealed(received, "03390", day).envelope.model_copy(update={"actor": LAN})
+    entry = entry_of(envelope)
+    assert entry is not None and entry.record == "yk-1"
+    assert "Pánh" not in entry.summary and "sửa đường" not in entry.summary

@@ -40,6 +40,9 @@ SUMMARY_FIELDS = (
     "reason",
 )
 SUMMARY_LENGTH = 200
+# Never what a voter said or a petition's summary: those may name citizens, and are kept only
+# where retention and `hdnd erase` reach them (README, "Retention and personal data").
+CITIZENS_WORDS = ("opinion.", "petition.")
 
 LABELS: Mapping[str, str] = {
     "meeting.scheduled": "Lên lịch cuộc họp",
@@ -168,7 +171,7 @@ def entry_of(envelope: Envelope, key: str | None = None) -> Entry | None:
         envelope.recorded_at,
         (actor.id, actor.name, actor.kind),
         record_of(envelope.type, payload),
-        summary_of(payload),
+        summary_of(payload, citizens=envelope.type.startswith(CITIZENS_WORDS)),
     )
 
 
@@ -207,11 +210,15 @@ def record_of(kind: str, payload: Mapping[str, Any]) -> str | None:
     )
 
 
-def summary_of(payload: Mapping[str, Any]) -> str:
-    """A short line saying what the record is: its kind, title, stage … in the payload's words."""
+def summary_of(payload: Mapping[str, Any], citizens: bool = False) -> str:
+    """A short line saying what the record is: its kind, title, stage … in the payload's words;
+    `citizens`: the record holds citizens' words, which the line leaves out."""
     parts: list[str] = []
+    fields = (
+        [f for f in SUMMARY_FIELDS if f not in ("text", "summary")] if citizens else SUMMARY_FIELDS
+    )
     for _, level in _levels(payload):
-        for name in SUMMARY_FIELDS:
+        for name in fields:
             value = level.get(name)
             if value.__class__ is str and value and value not in parts:
                 parts.append(value[:80])
