@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import re
@@ -18,8 +19,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
+from pymongo import MongoClient
 
 from deploy.local import Endpoints
+from deploy.mongo_users import ADMIN, admin_client, grant
 from services.common.auth import Role, issue_token
 from services.common.settings import Settings
 from tests.servers import real_servers
@@ -92,11 +95,16 @@ def settings(servers: Endpoints, unit_keys: Path) -> Settings:
 
 
 def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
-    """Fresh database and topic prefixes on the shared servers, for a test or a module."""
+    """Fresh database and topic prefixes on the shared servers, for a test or a module; each
+    service's MongoDB user is given its own databases under the new prefix."""
     n = f"t{os.getpid()}x{next(_counter)}"
+    admin = _admin_client(servers)
+    if admin is not None:
+        grant(admin, n)
     return Settings(
         kafka_bootstrap_servers=servers.kafka_bootstrap,
         mongodb_uri=servers.mongodb_uri,
+        mongodb_secrets_dir=servers.mongodb_secrets_dir,
         database_prefix=n,
         topic_prefix=f"{n}.",
         topic_partitions=3,
@@ -107,6 +115,16 @@ def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
         keys_dir=unit_keys,
         jwt_secret=SecretStr(JWT_SECRET),
     )
+
+
+@functools.cache
+def _admin_client(servers: Endpoints) -> MongoClient[dict[str, Any]] | None:
+    """The servers' admin for the session (None: MongoDB without users), kept open: a grant
+    per test is then one command per user."""
+    directory = servers.mongodb_secrets_dir
+    if directory is None or not (directory / ADMIN).is_file():
+        return None
+    return admin_client(servers.mongodb_uri, directory)
 
 
 @dataclass
