@@ -21,6 +21,7 @@ from deploy.cli.contracts import contracts_app
 from deploy.cli.dlq import dlq_app
 from deploy.cli.hierarchy import hierarchy_app, load_hierarchy
 from deploy.cli.keys import ensure_local_keys, keys_app
+from deploy.cli.mongodb import mongodb_app
 from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
@@ -45,6 +46,7 @@ for sub_app, name in [
     (tokens_app, "tokens"),
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
+    (mongodb_app, "mongodb"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase
@@ -62,6 +64,7 @@ def run(
     import signal
     import threading
 
+    from deploy.mongo_users import grant_databases
     from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
     from services.common.auth import issue_token
@@ -78,10 +81,12 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
+        grant_databases(endpoints, Settings().database_prefix)
         load_hierarchy(
             Settings(
                 kafka_bootstrap_servers=endpoints.kafka_bootstrap,
                 mongodb_uri=endpoints.mongodb_uri,
+                mongodb_secrets_dir=endpoints.mongodb_secrets_dir,
                 keys_dir=keys.registry,  # the registry's own key, and nobody else's
                 public_keys_dir=keys.public,
             )

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConfigurationError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -33,7 +34,7 @@ def connect(settings: Settings, app_name: str, user: str = OPERATOR) -> AsyncMon
     )
 
 
-def credentials(settings: Settings, user: str) -> dict[str, str]:
+def credentials(settings: Settings, user: str) -> dict[str, Any]:
     """PyMongo's options for signing in as `user`, its password read from its own file (so a
     process holding one file can be no one else); none without a secrets directory."""
     if settings.mongodb_secrets_dir is None:
@@ -42,7 +43,7 @@ def credentials(settings: Settings, user: str) -> dict[str, str]:
     try:
         password = path.read_text().strip()
     except OSError as exc:
-        raise RuntimeError(
+        raise ConfigurationError(
             f"no password for MongoDB user {user!r}: {path} cannot be read ({exc.strerror});"
             " HDND_MONGODB_SECRETS_DIR names the directory of the users' password files"
         ) from None

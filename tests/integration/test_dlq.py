@@ -89,6 +89,8 @@ async def hdnd(settings: Settings, *args: str, signing: bool = False) -> Result:
         "HDND_DATABASE_PREFIX": settings.database_prefix,
         "COLUMNS": "220",
     }
+    if settings.mongodb_secrets_dir is not None:
+        env["HDND_MONGODB_SECRETS_DIR"] = str(settings.mongodb_secrets_dir)
     if signing and settings.keys_dir is not None:
         env["HDND_KEYS_DIR"] = str(settings.keys_dir)
     # The CLI runs its own event loop (asyncio.run), so it gets a thread of its own.
