@@ -101,8 +101,8 @@ def ensure_users(
     client: MongoClient[dict[str, Any]], directory: Path, *, rotate: bool = False
 ) -> list[str]:
     """Create the operator and the services' users that do not exist yet (signed in as the
-    admin); with `rotate`, set every user's password, the admin's too, to its file's. Returns
-    the users created or changed."""
+    admin); with `rotate`, set their passwords to their files'. Returns the users created or
+    changed. (The admin signs in with its file's password, so it is rotated by hand: README.)"""
     admin = client.admin
     with contextlib.suppress(OperationFailure):  # ROLE_EXISTS: updated below
         admin.command(
@@ -111,7 +111,7 @@ def ensure_users(
     admin.command("updateRole", OPERATOR_ROLE, privileges=OPERATOR_PRIVILEGES, roles=OPERATOR_ROLES)
     existing = {u["user"] for u in admin.command("usersInfo")["users"]}
     changed: list[str] = []
-    for user in USERS:
+    for user in (OPERATOR, *SERVICE_DATABASES):
         secret = password(directory, user)
         if user not in existing:
             roles = [{"role": OPERATOR_ROLE, "db": "admin"}] if user == OPERATOR else []

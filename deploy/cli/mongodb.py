@@ -44,4 +44,5 @@ def users(
         f"users {'set from their files' if rotate else 'created'}: {done};"
         f" each service's on {settings.database_prefix}_<its databases>",
         highlight=False,
+        soft_wrap=True,
     )
