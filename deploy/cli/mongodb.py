@@ -9,14 +9,13 @@ import typer
 from deploy.cli.common import console, err_console
 
 mongodb_app = typer.Typer(help="MongoDB's users (deploy.mongo_users).", no_args_is_help=True)
+RotateOption = Annotated[
+    bool, typer.Option(help="Set every user's password to its file's (after a rotation).")
+]
 
 
 @mongodb_app.command("users")
-def users(
-    rotate: Annotated[
-        bool, typer.Option(help="Set every user's password to its file's (after a rotation).")
-    ] = False,
-) -> None:
+def users(rotate: RotateOption = False) -> None:
     """Create the operator and the services' users that are missing, and give each service
     readWrite on its own databases under HDND_DATABASE_PREFIX; signed in as `admin` with the
     password in HDND_MONGODB_SECRETS_DIR/admin (compose's `mongo-users` runs this)."""
