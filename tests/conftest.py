@@ -98,10 +98,7 @@ def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
     """Fresh database and topic prefixes on the shared servers, for a test or a module; each
     service's MongoDB user is given its own databases under the new prefix."""
     n = f"t{os.getpid()}x{next(_counter)}"
-    admin = _admin_client(servers)
-    if admin is not None:
-        grant(admin, n)
-    return Settings(
+    settings = Settings(
         kafka_bootstrap_servers=servers.kafka_bootstrap,
         mongodb_uri=servers.mongodb_uri,
         mongodb_secrets_dir=servers.mongodb_secrets_dir,
@@ -115,16 +112,25 @@ def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
         keys_dir=unit_keys,
         jwt_secret=SecretStr(JWT_SECRET),
     )
+    return granted(settings)
+
+
+def granted(settings: Settings) -> Settings:
+    """`settings`, its database prefix granted to the services' MongoDB users (a test making
+    an instance of its own under another prefix passes it through here)."""
+    admin = _admin_client(settings.mongodb_uri, settings.mongodb_secrets_dir)
+    if admin is not None:
+        grant(admin, settings.database_prefix)
+    return settings
 
 
 @functools.cache
-def _admin_client(servers: Endpoints) -> MongoClient[dict[str, Any]] | None:
+def _admin_client(uri: str, directory: Path | None) -> MongoClient[dict[str, Any]] | None:
     """The servers' admin for the session (None: MongoDB without users), kept open: a grant
     per test is then one command per user."""
-    directory = servers.mongodb_secrets_dir
     if directory is None or not (directory / ADMIN).is_file():
         return None
-    return admin_client(servers.mongodb_uri, directory)
+    return admin_client(uri, directory)
 
 
 @dataclass
