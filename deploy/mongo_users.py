@@ -61,6 +61,7 @@ def write_secret(path: Path, value: str) -> None:
 def create_secrets(directory: Path, keyfile: Path) -> None:
     """Passwords for every user that has none yet, and the replica set's keyFile (the
     members' shared secret; mongod refuses one others may read)."""
+    keyfile.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     for user in USERS:
         if not (directory / user).exists():
             write_secret(directory / user, secrets.token_hex(24))
