@@ -47,8 +47,10 @@ from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
+from deploy.mongo_users import grant_databases
 from services.common.hierarchy import Hierarchy
 from services.common.logging import configure_logging
+from services.common.mongo import connect, redacted
 from services.common.settings import Settings
 from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 
@@ -69,7 +71,7 @@ def servers() -> Iterator[Endpoints]:
     if external is not None:
         console.print(
             f"[dim]servers from the environment: {external.kafka_bootstrap}, "
-            f"{external.mongodb_uri}[/dim]"
+            f"{redacted(external.mongodb_uri)}[/dim]"
         )
         yield external
         return
@@ -133,9 +135,11 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
     """Settings with a database and topic prefix of their own (nothing shared, nothing reused)."""
     tag = f"bench{os.getpid()}{name}{random.randrange(16**6):06x}"
     configure_logging("bench", "warning")
+    grant_databases(endpoints, tag)  # the services' MongoDB users, on this run's databases
     values: dict[str, Any] = {
         "kafka_bootstrap_servers": endpoints.kafka_bootstrap,
         "mongodb_uri": endpoints.mongodb_uri,
+        "mongodb_secrets_dir": endpoints.mongodb_secrets_dir,
         "database_prefix": tag,
         "topic_prefix": f"{tag}.",
         "topic_partitions": 6,
@@ -156,9 +160,7 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
 
 async def cleanup(settings: Settings) -> None:
     """Drop the run's databases and delete its topics (matters on shared, external servers)."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongodb_uri, serverSelectionTimeoutMS=5000
-    )
+    client: AsyncMongoClient[dict[str, Any]] = connect(settings, "hdnd-bench-cleanup")
     try:
         for name in await client.list_database_names():
             if name.startswith(f"{settings.database_prefix}_"):

@@ -75,6 +75,11 @@ REGISTRY_CHILD = _RSS + textwrap.dedent(
 )
 
 
+def _secrets_env(settings: Settings) -> dict[str, str]:
+    directory = settings.mongodb_secrets_dir
+    return {} if directory is None else {"HDND_MONGODB_SECRETS_DIR": str(directory)}
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment `hdnd hierarchy load` would run with, for this run's servers/prefixes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HDND_")}
@@ -82,6 +87,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         {
             "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "MONGODB_URI": settings.mongodb_uri,
+            **_secrets_env(settings),
             "HDND_DATABASE_PREFIX": settings.database_prefix,
             "HDND_TOPIC_PREFIX": settings.topic_prefix,
             "HDND_TOPIC_PARTITIONS": str(settings.topic_partitions),

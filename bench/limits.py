@@ -4,6 +4,8 @@ MongoDB's raw limits, a naive FastStream subscriber, and Quix Streams."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -18,7 +20,7 @@ from bench.rollup import increments_of
 from contracts import Decoded
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_consumer, partitions_of
-from services.common.mongo import connect, in_transaction
+from services.common.mongo import OPERATOR, connect, credentials, in_transaction
 from services.common.settings import Settings
 from services.reporting.fold import Fold
 from services.reporting.store import ProjectionStore
@@ -114,6 +116,7 @@ async def quix(
     """Quix Streams in its own process and virtualenv (`bench.quix_peer`; it pins a pydantic
     older than the project's); (events/s, error)."""
     database = f"{settings.database_prefix}_quix"
+    signed_in = json.dumps(credentials(settings, OPERATOR))
     process = await asyncio.create_subprocess_exec(
         python,
         "-m",
@@ -125,6 +128,7 @@ async def quix(
         str(total),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "HDND_BENCH_MONGODB_CREDENTIALS": signed_in},
     )
     assert process.stdout is not None and process.stderr is not None
     result: tuple[int, float] | None = None

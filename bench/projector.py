@@ -54,7 +54,7 @@ from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics, make_consumer, partitions_of
-from services.common.mongo import Document, connect, in_transaction
+from services.common.mongo import OPERATOR, Document, connect, in_transaction
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.figures import contributions_of
@@ -238,7 +238,7 @@ async def run_baseline(
 ) -> tuple[float, list[Record], str]:
     """The naive handler over the first `sample` events it reads; returns (seconds, the
     records it handled, its database name)."""
-    runtime = Runtime(settings, "naive")
+    runtime = Runtime(settings, "naive", mongo_user=OPERATOR)  # a database no service owns
     await ProjectionStore(runtime.db).create_indexes()
     handler = NaiveHandler(runtime, hierarchy)
     consumer = make_consumer(settings, client_id="hdnd-bench-naive")
@@ -271,7 +271,7 @@ async def run_baseline(
 
 async def run_reference(settings: Settings, hierarchy: Hierarchy, records: list[Record]) -> str:
     """The real Projector folding exactly the baseline's records (no Kafka involved)."""
-    runtime = Runtime(settings, "check")
+    runtime = Runtime(settings, "check", mongo_user=OPERATOR)
     try:
         store = ProjectionStore(runtime.db)
         await store.create_indexes()

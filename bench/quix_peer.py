@@ -9,10 +9,14 @@ increments; a BatchingSink merges each checkpoint's increments per document and 
 one unordered bulk of `$inc` upserts in a MongoDB transaction (the cheaper way, as hdnd does);
 Quix commits offsets after the sink has flushed. Prints `progress N` lines while it runs and
 `result <events> <seconds>` at the end (seconds from the first message to the last flush).
+MongoDB's credentials, if any, come as JSON in HDND_BENCH_MONGODB_CREDENTIALS (not argv, which
+every process on the machine may read).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import tempfile
 import time
@@ -29,7 +33,8 @@ from services.common.hierarchy import Hierarchy
 class RollupSink(BatchingSink):  # type: ignore[misc]
     def __init__(self, uri: str, database: str, events: int) -> None:
         super().__init__()
-        self.client: MongoClient[dict[str, Any]] = MongoClient(uri)
+        signed_in = json.loads(os.environ.get("HDND_BENCH_MONGODB_CREDENTIALS", "{}"))
+        self.client: MongoClient[dict[str, Any]] = MongoClient(uri, **signed_in)
         self.collection = self.client[database]["unit_months"]
         self.events = events
         self.written = 0

@@ -49,3 +49,9 @@ class Topics:
     def facts(self) -> tuple[str, ...]:
         """The topics the province's reporting service folds into its projections."""
         return (self.meetings, self.oversight, self.reporting)
+
+    @property
+    def every(self) -> list[str]:
+        """Every topic a deployment has: what the services create at start, and what
+        docker-compose's kafka-init creates before them."""
+        return [*self.facts, self.hierarchy, self.audit, self.identity, self.dead_letter]

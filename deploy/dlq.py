@@ -35,7 +35,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from contracts.timezone import VIETNAM_TZ
-from services.common.kafka import partitions_of
+from services.common.kafka import client_options, partitions_of
 from services.common.mongo import Document, connect
 from services.common.settings import Settings
 
@@ -196,6 +196,7 @@ async def topic_reader(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=1024 * 1024,
+        **client_options(settings),
     )
     try:
         await consumer.start()
@@ -450,6 +451,7 @@ async def redrive(
         client_id="hdnd-dlq",
         enable_idempotence=True,
         acks="all",
+        **client_options(settings),
     )
     try:
         await producer.start()

@@ -36,6 +36,14 @@ __all__ = [
     "port_open",
 ]
 
+from deploy.mongo_users import (
+    AUTHENTICATION_FAILED,
+    UNAUTHORIZED,
+    admin_client,
+    create_admin,
+    create_secrets,
+    ensure_users,
+)
 from deploy.servers import (
     ALREADY_INITIALIZED,
     DEFAULT_BASE_DIR,
@@ -106,6 +114,10 @@ class LocalStack:
     )
     kafka_log = UnderBase("kafka.log", "noida-db's stdout and stderr.")
     mongo_log = UnderBase("mongo.log", "mongod's --logpath.")
+    mongo_secrets = UnderBase(
+        "secrets/mongodb", "The MongoDB users' passwords, a file each (0600; deploy.mongo_users)."
+    )
+    mongo_keyfile = UnderBase("secrets/mongodb.keyfile", "The replica set's keyFile (0600).")
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -120,7 +132,12 @@ class LocalStack:
     @property
     def endpoints(self) -> Endpoints:
         """Endpoints of the managed servers (whether or not they are running)."""
-        return Endpoints(self.kafka_bootstrap, self.mongodb_uri, managed=True)
+        return Endpoints(
+            self.kafka_bootstrap,
+            self.mongodb_uri,
+            managed=True,
+            mongodb_secrets_dir=self.mongo_secrets,
+        )
 
     # whole stack ------------------------------------------------------------
 
@@ -245,6 +262,8 @@ class LocalStack:
         pid = self.mongo_pid()
         if pid is not None:
             self._check_same_port(MONGODB, pid, "--port", self.mongo_port)
+            if command_option(pid, "--keyFile") is None:
+                log.warning("mongod (pid %d) runs without authentication; restart it", pid)
         else:
             check_port_free(MONGODB, self.mongo_port)
             try:
@@ -265,9 +284,12 @@ class LocalStack:
     def _spawn_mongo(self, timeout: float) -> None:
         binary = mongod_binary()
         self.mongo_dir.mkdir(parents=True, exist_ok=True)
+        create_secrets(self.mongo_secrets, self.mongo_keyfile)
+        # Authentication on, as in production: each service reaches its own database only.
         cmd = [
             str(binary), "--dbpath", str(self.mongo_dir), "--port", str(self.mongo_port),
             "--bind_ip", HOST, "--replSet", REPLICA_SET,
+            "--auth", "--keyFile", str(self.mongo_keyfile),
             "--wiredTigerCacheSizeGB", "0.25", "--oplogSize", "128",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
             "--logpath", str(self.mongo_log), "--logappend",
@@ -275,6 +297,8 @@ class LocalStack:
         ]  # fmt: skip
         if self.test_commands:
             cmd += ["--setParameter", "enableTestCommands=1"]
+            # Users are created per test prefix: the cheapest key stretching MongoDB allows.
+            cmd += ["--setParameter", "scramSHA256IterationCount=5000"]
         # With --fork the parent returns once the daemon accepts connections (or failed).
         try:
             result = subprocess.run(
@@ -295,13 +319,14 @@ class LocalStack:
             )
 
     def _init_replica_set(self, deadline: float) -> None:
-        """Initiate rs0 once (code 23 = done before), then wait for a writable primary."""
+        """Initiate rs0 once (code 23 = done before), wait for a writable primary, then make
+        the users: the admin through the localhost exception on a first start, the others
+        signed in as the admin."""
         member = f"{HOST}:{self.mongo_port}"
-        client: MongoClient[dict[str, Any]] = MongoClient(
-            f"mongodb://{member}/?directConnection=true",
-            serverSelectionTimeoutMS=2000,
-            connectTimeoutMS=2000,
-        )
+        direct = f"mongodb://{member}/?directConnection=true"
+        options: dict[str, Any] = {"serverSelectionTimeoutMS": 2000, "connectTimeoutMS": 2000}
+        anonymous: MongoClient[dict[str, Any]] = MongoClient(direct, **options)
+        client = anonymous
         last_error = "no answer"
         try:
             initiated = False
@@ -312,8 +337,12 @@ class LocalStack:
                         initiated = True
                     hello = client.admin.command("hello")
                     if hello.get("isWritablePrimary"):
-                        return
+                        break
                     last_error = f"not primary yet (secondary={hello.get('secondary')})"
+                except OperationFailure as exc:
+                    if exc.code != UNAUTHORIZED or client is not anonymous:
+                        raise
+                    client = admin_client(direct, self.mongo_secrets, **options)  # users exist
                 except PyMongoError as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
                 if time.monotonic() >= deadline:
@@ -322,8 +351,22 @@ class LocalStack:
                         f"({last_error}); see {self.mongo_log}"
                     )
                 time.sleep(POLL)
+            create_admin(anonymous, self.mongo_secrets)
+            if client is anonymous:
+                client = admin_client(direct, self.mongo_secrets, **options)
+            ensure_users(client, self.mongo_secrets)
+        except OperationFailure as exc:
+            if exc.code != AUTHENTICATION_FAILED:
+                raise
+            raise StackError(
+                f"mongod on {member} refused the stack's admin ({exc}): its users were made"
+                f" with other passwords than those in {self.mongo_secrets}; restore that"
+                f" directory, or start afresh (`make clean`)"
+            ) from exc
         finally:
-            client.close()
+            if client is not anonymous:
+                client.close()
+            anonymous.close()
 
     @staticmethod
     def _initiate(client: MongoClient[dict[str, Any]], member: str) -> None:

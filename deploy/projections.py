@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_consumer, partitions_of
-from services.common.mongo import connect
+from services.common.mongo import OPERATOR, connect
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.projector_consumer import Projector
@@ -98,7 +98,7 @@ async def rebuild(
 ) -> Rebuilt:
     started = time.monotonic()
     deadline = started + wait
-    runtime = Runtime(settings, "reporting")
+    runtime = Runtime(settings, "reporting", mongo_user=OPERATOR)  # an operator's command
     live = ProjectionStore(runtime.db)
     try:
         previous = await live.active_version()

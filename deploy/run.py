@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints
+from deploy.servers import ENV_MONGO_SECRETS
 from services.common.settings import SERVICE_PORTS
 
 
@@ -43,6 +44,12 @@ def _wait_healthy(service: ServiceProcess, timeout: float) -> None:
     raise RuntimeError(f"{service.name} did not answer /health within {timeout:.0f} s")
 
 
+def secrets_env(endpoints: Endpoints) -> dict[str, str]:
+    """Where the services find their MongoDB passwords (each reads only its own user's)."""
+    directory = endpoints.mongodb_secrets_dir
+    return {} if directory is None else {ENV_MONGO_SECRETS: str(directory)}
+
+
 @contextmanager
 def running_services(
     endpoints: Endpoints,
@@ -62,6 +69,7 @@ def running_services(
         ENV_MONGO: endpoints.mongodb_uri,
         "HDND_UNITS": ",".join(units),
         "HDND_INSTANCE": "local",
+        **secrets_env(endpoints),
         **(extra_env or {}),
     }
     started: dict[str, ServiceProcess] = {}

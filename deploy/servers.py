@@ -25,6 +25,7 @@ HOST: Final = "127.0.0.1"
 REPLICA_SET: Final = "rs0"
 ENV_KAFKA: Final = "KAFKA_BOOTSTRAP_SERVERS"
 ENV_MONGO: Final = "MONGODB_URI"
+ENV_MONGO_SECRETS: Final = "HDND_MONGODB_SECRETS_DIR"
 DEFAULT_BASE_DIR: Final = Path(".local")
 DEFAULT_KAFKA_PORT: Final = 19092
 DEFAULT_MONGO_PORT: Final = 27117
@@ -64,6 +65,7 @@ class Endpoints:
     kafka_bootstrap: str
     mongodb_uri: str
     managed: bool
+    mongodb_secrets_dir: Path | None = None  # the users' passwords (deploy.mongo_users)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def external_endpoints() -> Endpoints | None:
     """Endpoints from the environment when both variables are set (a real cluster), else None."""
     kafka, mongo = os.environ.get(ENV_KAFKA), os.environ.get(ENV_MONGO)
     if kafka and mongo:
-        return Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo, managed=False)
+        secrets = os.environ.get(ENV_MONGO_SECRETS)
+        return Endpoints(kafka, mongo, managed=False, mongodb_secrets_dir=_path(secrets))
     if kafka or mongo:
         log.warning(
             "only one of %s / %s is set; ignoring it and using the local stack",
@@ -113,6 +116,10 @@ def external_endpoints() -> Endpoints | None:
             ENV_MONGO,
         )
     return None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
 
 
 def _ensure_executable(path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import itertools
 import os
 import re
@@ -20,8 +21,10 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from pymongo import MongoClient
 
 from deploy.local import Endpoints
+from deploy.mongo_users import ADMIN, admin_client, grant
 from services.common.auth import Role
 from services.common.settings import Settings
 from services.common.tokens import Kind
@@ -126,11 +129,13 @@ def settings(servers: Endpoints, unit_keys: Path) -> Settings:
 
 
 def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
-    """Fresh database and topic prefixes on the shared servers, for a test or a module."""
+    """Fresh database and topic prefixes on the shared servers, for a test or a module; each
+    service's MongoDB user is given its own databases under the new prefix."""
     n = f"t{os.getpid()}x{next(_counter)}"
-    return Settings(
+    settings = Settings(
         kafka_bootstrap_servers=servers.kafka_bootstrap,
         mongodb_uri=servers.mongodb_uri,
+        mongodb_secrets_dir=servers.mongodb_secrets_dir,
         database_prefix=n,
         topic_prefix=f"{n}.",
         topic_partitions=3,
@@ -144,6 +149,25 @@ def isolated_settings(servers: Endpoints, unit_keys: Path) -> Settings:
         token_audience=TOKEN_AUDIENCE,
         issuer_url="http://127.0.0.1:9",  # no issuer answers there: revocations stay none
     )
+    return granted(settings)
+
+
+def granted(settings: Settings) -> Settings:
+    """`settings`, its database prefix granted to the services' MongoDB users (a test making
+    an instance of its own under another prefix passes it through here)."""
+    admin = _admin_client(settings.mongodb_uri, settings.mongodb_secrets_dir)
+    if admin is not None:
+        grant(admin, settings.database_prefix)
+    return settings
+
+
+@functools.cache
+def _admin_client(uri: str, directory: Path | None) -> MongoClient[dict[str, Any]] | None:
+    """The servers' admin for the session (None: MongoDB without users), kept open: a grant
+    per test is then one command per user."""
+    if directory is None or not (directory / ADMIN).is_file():
+        return None
+    return admin_client(uri, directory)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from deploy.cli.contracts import contracts_app
 from deploy.cli.dlq import dlq_app
 from deploy.cli.hierarchy import hierarchy_app, load_hierarchy
 from deploy.cli.keys import ensure_local_keys, keys_app
+from deploy.cli.mongodb import mongodb_app
 from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
@@ -50,6 +51,7 @@ for sub_app, name in [
     (hierarchy_app, "hierarchy"),
     (projections_app, "projections"),
     (audit_app, "audit"),
+    (mongodb_app, "mongodb"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase
@@ -72,6 +74,7 @@ def run(
     import threading
 
     from deploy.accounts import ensure_local_issuer
+    from deploy.mongo_users import grant_databases
     from deploy.proxy import LocalProxy, ProxySite
     from deploy.run import running_services
     from deploy.sample import load_sample
@@ -88,8 +91,11 @@ def run(
         signal.signal(signum, lambda *_: stop.set())
     try:
         keys = ensure_local_keys(base_dir, province)
+        grant_databases(endpoints, Settings().database_prefix)
         servers = Settings(
-            kafka_bootstrap_servers=endpoints.kafka_bootstrap, mongodb_uri=endpoints.mongodb_uri
+            kafka_bootstrap_servers=endpoints.kafka_bootstrap,
+            mongodb_uri=endpoints.mongodb_uri,
+            mongodb_secrets_dir=endpoints.mongodb_secrets_dir,
         )
         load_hierarchy(
             servers.model_copy(

@@ -23,6 +23,10 @@ from deploy.local import (
     StackError,
     external_endpoints,
 )
+from deploy.mongo_users import grant_databases
+from deploy.servers import ENV_MONGO_SECRETS
+from services.common.mongo import redacted
+from services.common.settings import Settings
 
 stack_app = typer.Typer(
     help="Local Kafka-protocol broker (noida-db) and MongoDB replica set.", no_args_is_help=True
@@ -49,8 +53,11 @@ def stack_up(
             console.print(f"{name}: {done}")
     else:
         console.print(f"using external servers ({ENV_KAFKA} and {ENV_MONGO} are set)")
+    grant_databases(endpoints, Settings().database_prefix)
     console.print(f"{ENV_KAFKA}={endpoints.kafka_bootstrap}", highlight=False)
-    console.print(f"{ENV_MONGO}={endpoints.mongodb_uri}", highlight=False)
+    console.print(f"{ENV_MONGO}={redacted(endpoints.mongodb_uri)}", highlight=False)
+    if endpoints.mongodb_secrets_dir is not None:
+        console.print(f"{ENV_MONGO_SECRETS}={endpoints.mongodb_secrets_dir}", highlight=False)
 
 
 @stack_app.command("down")

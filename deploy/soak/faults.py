@@ -22,6 +22,7 @@ from deploy.soak.common import (
     sleep_or,
 )
 from deploy.soak.stack import SoakStack
+from services.common.mongo import OPERATOR, credentials
 
 
 class SoakFaults(SoakStack):
@@ -152,7 +153,9 @@ class SoakFaults(SoakStack):
     @contextlib.asynccontextmanager
     async def _mongo(self) -> Any:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            self.stack.mongodb_uri, serverSelectionTimeoutMS=60_000
+            self.stack.mongodb_uri,
+            serverSelectionTimeoutMS=60_000,
+            **credentials(self.settings, OPERATOR),
         )
         try:
             yield client

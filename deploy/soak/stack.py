@@ -15,6 +15,7 @@ import httpx
 
 from contracts.keys import generate_keys
 from deploy.local import LocalStack
+from deploy.mongo_users import grant_databases
 from deploy.soak.common import (
     PROVINCE,
     Fault,
@@ -55,6 +56,7 @@ class SoakStack:
         self.settings = Settings(
             kafka_bootstrap_servers=self.stack.kafka_bootstrap,
             mongodb_uri=self.stack.mongodb_uri,
+            mongodb_secrets_dir=self.stack.mongo_secrets,
             database_prefix="soak",
             topic_partitions=3,
             instance="soak",
@@ -71,6 +73,7 @@ class SoakStack:
         return env | {
             "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
             "MONGODB_URI": self.stack.mongodb_uri,
+            "HDND_MONGODB_SECRETS_DIR": str(self.stack.mongo_secrets),
             "HDND_DATABASE_PREFIX": "soak",
             "HDND_TOPIC_PARTITIONS": "3",
             "HDND_INSTANCE": "soak",
@@ -88,6 +91,7 @@ class SoakStack:
         console.print(f"[bold]hdnd soak[/] seed={self.seed} minutes={self.minutes} in {self.work}")
         await asyncio.to_thread(self.stack.start_kafka)
         await asyncio.to_thread(self.stack.start_mongo)
+        await asyncio.to_thread(grant_databases, self.stack.endpoints, "soak")
         keys = self.work / "keys"
         generate_keys(keys, [PROVINCE])
         (self.work / "logs").mkdir()

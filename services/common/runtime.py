@@ -36,10 +36,12 @@ log = get_logger()
 class Runtime:
     """MongoDB, the Kafka publisher and the outbox relay of one service."""
 
-    def __init__(self, settings: Settings, service: str) -> None:
+    def __init__(self, settings: Settings, service: str, mongo_user: str | None = None) -> None:
         self.settings = settings
         self.service = service
-        self.mongo = connect(settings, app_name=f"hdnd-{service}")
+        # A service signs in as its own MongoDB user (readWrite on its database only);
+        # operator tools working on a service's database say who they are instead.
+        self.mongo = connect(settings, f"hdnd-{service}", user=mongo_user or service)
         self.db = self.mongo[settings.database_for(service)]
         self.broker = make_broker(settings, client_id=f"hdnd-{service}")
         self.source = Source(service=service, instance=settings.instance)
@@ -87,10 +89,7 @@ class Runtime:
 
     async def ensure_topics(self) -> None:
         topics = self.settings.topics
-        await ensure_topics(
-            self.settings,
-            [*topics.facts, topics.hierarchy, topics.audit, topics.identity, topics.dead_letter],
-        )
+        await ensure_topics(self.settings, topics.every)
 
     async def start(self, relay: bool = True, follow_hierarchy: bool = True) -> None:
         """Start the relay and, unless the service applies hierarchy changes itself (reporting),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +21,10 @@ PUBLIC_PATHS = {"meetings": "/meetings", "oversight": "/oversight", "reporting":
 browser reaches every service there, so the pages need no other origin and no CORS."""
 
 
+def _if_dir(path: Path) -> Path | None:
+    return path.resolve() if path.is_dir() else None
+
+
 class Settings(BaseSettings):
     """Everything a service needs to reach its servers and know which units it serves."""
 
@@ -34,6 +38,32 @@ class Settings(BaseSettings):
         default="mongodb://127.0.0.1:27117/?replicaSet=rs0",
         validation_alias=AliasChoices("MONGODB_URI", "mongodb_uri"),
     )
+    mongodb_secrets_dir: Path | None = Field(
+        default_factory=lambda: _if_dir(Path(".local/secrets/mongodb")),
+        description="HDND_MONGODB_SECRETS_DIR: one file per MongoDB user, named after it, holding"
+        " its password; a service signs in as its own user (`meetings`, …), operator tools as"
+        " `operator`. A container is given only its own file. Default: the local stack's"
+        " (.local/secrets/mongodb) when it exists; unset: MONGODB_URI as it is.",
+    )
+    # Kafka's clients (README, "Keys and secrets"): compose's brokers take SASL_SSL with one
+    # SCRAM principal per service; the local broker (noida-db) only PLAINTEXT.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="HDND_KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="HDND_KAFKA_SASL_MECHANISM"
+    )
+    kafka_username: str | None = Field(
+        default=None, description="HDND_KAFKA_USERNAME: this process's principal (SASL)."
+    )
+    kafka_password_file: Path | None = Field(
+        default=None, description="HDND_KAFKA_PASSWORD_FILE: a file holding its password."
+    )
+    kafka_ca_file: Path | None = Field(
+        default=None,
+        description="HDND_KAFKA_CA_FILE: the CA (PEM) the brokers' certificates are checked"
+        " against (SSL, SASL_SSL); unset: the system's.",
+    )
     units: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="HDND_UNITS: comma-separated unit codes this instance serves (and below).",
@@ -43,6 +73,12 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = ""
     topic_partitions: int = Field(default=6, ge=1)
+    topic_replication: int = Field(
+        default=1,
+        ge=1,
+        description="HDND_TOPIC_REPLICATION: replicas of a topic a service creates (compose: 3;"
+        " noida-db has one broker).",
+    )
     instance: str = Field(default_factory=socket.gethostname)
     log_level: str = "info"
     keys_dir: Path | None = Field(

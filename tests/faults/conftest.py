@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from deploy.local import LocalStack
+from deploy.mongo_users import grant_databases
 from deploy.soak import restartable_port
 from services.common.settings import Settings
 from tests.faults.support import ServiceProcess
@@ -46,10 +47,13 @@ async def private_settings(settings: Settings, private_stack: LocalStack) -> Set
     """The test's settings, pointed at the private stack (both servers up at the start)."""
     await asyncio.to_thread(private_stack.start_kafka)
     await asyncio.to_thread(private_stack.start_mongo)
+    endpoints = private_stack.endpoints
+    await asyncio.to_thread(grant_databases, endpoints, settings.database_prefix)
     return settings.model_copy(
         update={
-            "kafka_bootstrap_servers": private_stack.kafka_bootstrap,
-            "mongodb_uri": private_stack.mongodb_uri,
+            "kafka_bootstrap_servers": endpoints.kafka_bootstrap,
+            "mongodb_uri": endpoints.mongodb_uri,
+            "mongodb_secrets_dir": endpoints.mongodb_secrets_dir,
         }
     )
 

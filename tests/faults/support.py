@@ -42,6 +42,7 @@ from deploy import soak
 from deploy.soak import random_meeting, restartable_port
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics
+from services.common.mongo import OPERATOR, credentials
 from services.common.settings import Settings
 from services.reporting.fold import fold
 from services.reporting.wiring import Reporting
@@ -207,7 +208,10 @@ class Databases:
 
     def __post_init__(self) -> None:
         self.client = AsyncMongoClient(
-            self.settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=30_000
+            self.settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=30_000,
+            **credentials(self.settings, OPERATOR),
         )
 
     @property

@@ -5,6 +5,7 @@ such orphans of its own service after a few seconds."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -12,16 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from services.common.mongo import credentials
 from services.common.settings import Settings
 from tests.faults.support import EventFactory, databases, publish, running_reporting, wait_caught_up
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
 ORPHAN = """
-import sys, time
+import json, sys, time
 from pymongo import MongoClient
-uri, database, *ids = sys.argv[1:]
-client = MongoClient(uri, appname="hdnd-reporting")
+uri, credentials, database, *ids = sys.argv[1:]
+client = MongoClient(uri, appname="hdnd-reporting", **json.loads(credentials))
 positions = client[database]["consumer_positions"]
 for _id in ids:  # the offsets of a partition, as the projector stores them
     topic, partition = _id.rsplit(":", 1)
@@ -39,8 +41,9 @@ time.sleep(600)
 def orphan_transaction(settings: Settings, ids: list[str], tmp_path: Path) -> None:
     """A process that dies (SIGKILL) inside a transaction holding these documents."""
     database = settings.database_for("reporting")
+    signed_in = json.dumps(credentials(settings, "reporting"))  # as the projector it stands for
     process = subprocess.Popen(
-        [sys.executable, "-c", ORPHAN, settings.mongodb_uri, database, *ids],
+        [sys.executable, "-c", ORPHAN, settings.mongodb_uri, signed_in, database, *ids],
         stdout=subprocess.PIPE,
         stderr=(tmp_path / "orphan.log").open("wb"),
     )

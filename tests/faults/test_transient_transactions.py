@@ -19,6 +19,7 @@ from pymongo.errors import OperationFailure
 
 from services.common.consumer import ConsumerStatus
 from services.common.kafka import ensure_topics
+from services.common.mongo import connect
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
@@ -36,7 +37,7 @@ FAILED_COMMITS = 2  # each batch's transaction commits on its third attempt
 async def failing_commits(settings: Settings, app_name: str, times: int) -> AsyncIterator[None]:
     """The next `times` commits of `app_name`'s transactions fail as transient errors; on
     leaving, check that they all did (the consumer really ran its transaction again)."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    client: AsyncMongoClient[dict[str, Any]] = connect(settings, "test-fail-points")
     point = {
         "configureFailPoint": "failCommand",
         "mode": {"times": times},

@@ -27,6 +27,8 @@ from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from deploy.local import ENV_KAFKA, ENV_MONGO, Endpoints, free_port
+from deploy.mongo_users import grant_databases
+from deploy.servers import ENV_MONGO_SECRETS
 from tests.conftest import ISSUER_DIR, JWKS_FILE, TOKEN_AUDIENCE, TOKEN_ISSUER, bearer
 
 pytestmark = pytest.mark.integration
@@ -65,6 +67,7 @@ def running(
     """The three services as separate processes, isolated by database and topic prefix."""
     logs = tmp_path_factory.mktemp("fuzz-logs")
     prefix = f"fz{os.getpid()}"
+    grant_databases(servers, prefix)
     env = {
         **os.environ,
         ENV_KAFKA: servers.kafka_bootstrap,
@@ -82,6 +85,8 @@ def running(
         "HDND_ISSUER_URL": "http://127.0.0.1:9",
         "HDND_LOG_LEVEL": "warning",
     }
+    if servers.mongodb_secrets_dir is not None:
+        env[ENV_MONGO_SECRETS] = str(servers.mongodb_secrets_dir)
     started: dict[str, tuple[str, subprocess.Popen[bytes], Path]] = {}
     try:
         for name in SERVICES:

@@ -12,7 +12,7 @@ import pytest
 from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
 from services.reporting.app import create_app
-from tests.conftest import Running, eventually, start_app
+from tests.conftest import Running, eventually, granted, start_app
 
 pytestmark = pytest.mark.integration
 
@@ -159,8 +159,10 @@ async def test_a_proposal_goes_up_to_the_district_instance_and_its_answer_comes_
     def serving(unit: str, databases: str, instance: str) -> Settings:
         """An instance of its own (databases and name) that serves `unit` alone."""
         prefix = f"{settings.database_prefix}{databases}"
-        return settings.model_copy(
-            update={"units": [unit], "database_prefix": prefix, "instance": instance}
+        return granted(
+            settings.model_copy(
+                update={"units": [unit], "database_prefix": prefix, "instance": instance}
+            )
         )
 
     commune_app = await reporting(stack, serving(COMMUNE, "c", "xa-tam-duong"), "commune")

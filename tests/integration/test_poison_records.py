@@ -35,7 +35,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.coordination.consumer import CoordinationConsumer
 from services.reporting.fold import STREAM_WINDOW
 from tests.builders import held_voter_contact, meeting
-from tests.conftest import Running, eventually, start_app
+from tests.conftest import Running, eventually, granted, start_app
 from tests.faults.support import MEETING, publish
 from tests.integration.test_coordination_flow import proposal
 from tests.integration.test_rollup import summary, voter_contact
@@ -256,7 +256,7 @@ async def test_the_coordination_consumer_dead_letters_an_event_it_fails_on_and_t
     def serving(unit: str, name: str) -> Settings:
         """An instance of its own (databases and name) serving `unit` alone."""
         prefix = f"{settings.database_prefix}{name}"
-        return settings.model_copy(update={"units": [unit], "database_prefix": prefix})
+        return granted(settings.model_copy(update={"units": [unit], "database_prefix": prefix}))
 
     raising = await start_app(stack, reporting_app(serving(commune, "c")), "http://commune")
     district = await start_app(stack, reporting_app(serving(DISTRICT, "d")), "http://district")

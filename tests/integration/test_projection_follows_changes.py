@@ -26,7 +26,8 @@ from contracts.hierarchy import HierarchyChanged
 from contracts.meetings import MeetingHeld
 from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy, era_of
-from services.common.mongo import Document, in_transaction
+from services.common.mongo import Document, connect, in_transaction
+from services.common.settings import Settings
 from services.reporting.fold import Fold, month_of
 from services.reporting.projector_consumer import apply_change
 from services.reporting.store import ProjectionStore
@@ -133,7 +134,8 @@ async def test_live_equals_rebuild_and_parents_add_up(
 ) -> None:
     live_items, changes = history
     records = [i for i in live_items if not isinstance(i, HierarchyChanged)]
-    client: AsyncMongoClient[Document] = AsyncMongoClient(servers.mongodb_uri)
+    on = Settings(mongodb_uri=servers.mongodb_uri, mongodb_secrets_dir=servers.mongodb_secrets_dir)
+    client: AsyncMongoClient[Document] = connect(on, "test-projection")
     try:
         live, hierarchy, refused_live = await project(client, live_items, batch)
         rebuilt, _, refused_rebuild = await project(client, [*changes, *records], 50)

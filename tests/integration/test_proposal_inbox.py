@@ -18,6 +18,7 @@ from contracts import Decoded
 from contracts.coordination import ProposalAnswered, ProposalKind, ProposalRaised
 from contracts.envelope import Source
 from services.common.hierarchy import Hierarchy
+from services.common.mongo import connect
 from services.common.outbox import Outbox
 from services.common.settings import Settings
 from services.common.trust import lineage_of
@@ -34,7 +35,7 @@ ANSWERERS = partial(owners.answerers, lineage_of(Hierarchy.load()))
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[CoordinationStore]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongodb_uri)
+    client: AsyncMongoClient[Any] = connect(settings, "test")
     db = client[f"{settings.database_prefix}_inbox"]
     source = Source(service="reporting", instance="test")
     yield CoordinationStore(db, Outbox(db, source), "hdnd.reporting")

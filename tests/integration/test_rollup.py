@@ -144,7 +144,9 @@ async def test_restarted_consumer_with_lost_offsets_counts_nothing_twice(
     # Consumer stopped. Forget where it was, as if the offsets had been lost.
     from pymongo import AsyncMongoClient
 
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    from services.common.mongo import connect
+
+    mongo: AsyncMongoClient[dict[str, Any]] = connect(settings, "test")
     db = mongo[settings.database_for("reporting")]
     assert await db["consumer_positions"].count_documents({}) > 0
     await db["consumer_positions"].delete_many({})

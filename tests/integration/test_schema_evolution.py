@@ -26,7 +26,7 @@ from services.common.settings import Settings
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.builders import supervision
-from tests.conftest import Running, eventually, start_app
+from tests.conftest import Running, eventually, granted, start_app
 from tests.integration.test_rollup import summary
 
 pytestmark = pytest.mark.integration
@@ -168,7 +168,9 @@ async def test_a_mixed_v1_v2_history_replays_into_the_hand_computed_figures(
     live = await start_app(stack, reporting_app(settings), "http://reporting")
     await eventually(lambda: figures_as_computed(live))
     # A projection rebuilt from offset 0 elsewhere gives the same figures.
-    rebuilt = settings.model_copy(update={"database_prefix": settings.database_prefix + "r"})
+    rebuilt = granted(
+        settings.model_copy(update={"database_prefix": settings.database_prefix + "r"})
+    )
     replay = await start_app(stack, reporting_app(rebuilt), "http://rebuilt")
     await eventually(lambda: figures_as_computed(replay))
 

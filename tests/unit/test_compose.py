@@ -80,7 +80,7 @@ def test_services_believe_forwarded_headers_from_the_proxys_address_only() -> No
         assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_ip, name
         assert "front" in services[name]["networks"], name
     # The proxy reaches the services, and neither Kafka nor MongoDB.
-    for name in ("kafka", "mongo1", "mongo2", "mongo3"):
+    for name in ("kafka1", "kafka2", "kafka3", "mongo1", "mongo2", "mongo3"):
         assert "front" not in services[name].get("networks", {}), name
     assert set(services["caddy"]["networks"]) == {"front"}
 
