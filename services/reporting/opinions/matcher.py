@@ -1,0 +1,266 @@
+"""Similar voters' opinions across units: an index that suggests, and a grouping that proposes.
+
+Pure: no I/O. The reporting service feeds the index from the events it consumes; the
+workspace asks it while a secretary types; the standing committee's grouping starts from
+`propose_groups`. Nothing here merges anything: it suggests, a person decides.
+
+How a match is found and scored:
+
+1. Both texts are normalised (`normalize.py`): syllables without diacritics, administrative
+   formulas, function words and village names out, abbreviations and synonyms written one
+   way, and the things each asks for (`lexicon.OBJECTS`) named.
+2. Candidates come from a MinHash LSH index (datasketch) over the set of plain syllables:
+   opinions sharing enough syllables with the query, without a scan of all of them.
+3. Each candidate is scored by rapidfuzz's `token_set_ratio` on the plain keys (0–100: the
+   words they share against the words each adds, so word order and a longer or shorter
+   wording cost little), times the agreement of their objects: `0.4 + 0.6 × Dice(objects)`,
+   or 0.7 when either names no known object. Two opinions that say everything alike but
+   ask for different things (a bridge, a cultural house) lose most of their score.
+4. Suggestions are the top five at or above `SUGGEST_THRESHOLD`; groups join opinions at or
+   above the stricter `GROUP_THRESHOLD`. Both were chosen on the labelled pairs in
+   `tests/data/opinion_pairs.jsonl`; `quality.py` measures them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from datasketch import MinHash, MinHashLSH
+from rapidfuzz import fuzz, process
+
+from services.reporting.opinions.normalize import Key, Places, normalize
+
+SUGGEST_THRESHOLD = 60.0  # precision and recall 0.90 on the labelled pairs (quality.py)
+GROUP_THRESHOLD = 69.0  # precision 0.96: a group's members make the same request
+MAX_SUGGESTIONS = 5
+MIN_QUERY_SYLLABLES = 3  # fewer plain syllables say too little to suggest anything
+
+OBJECT_WEIGHT = 0.6  # how much differing objects lower a score
+UNKNOWN_OBJECTS = 0.5  # the agreement assumed when either text names no known object
+
+NUM_PERM = 64
+LSH_BANDS = (32, 2)  # (bands, rows): candidates from a Jaccard of about 0.15 up
+
+
+@dataclass(frozen=True, slots=True)
+class Opinion:
+    """One recorded opinion (ý kiến, kiến nghị của cử tri) and what a suggestion shows of it."""
+
+    opinion_id: str
+    text: str
+    unit: str
+    day: date
+    status: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An opinion similar to the query, with its score (0–100)."""
+
+    opinion: Opinion
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Opinions proposed as one request raised in several units: each member scored at or
+    above the group threshold against the centre, the opinion most like the others."""
+
+    center: Opinion
+    members: tuple[Suggestion, ...]  # the centre's neighbours, by score then id
+
+    @property
+    def opinions(self) -> tuple[Opinion, ...]:
+        return (self.center, *(m.opinion for m in self.members))
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset(o.unit for o in self.opinions)
+
+
+def object_agreement(a: Key, b: Key) -> float:
+    """1 when two keys ask for the same things, 0 when for different ones (Dice)."""
+    if not a.objects or not b.objects:
+        return UNKNOWN_OBJECTS
+    return 2 * len(a.objects & b.objects) / (len(a.objects) + len(b.objects))
+
+
+def _weigh(lexical: float, a: Key, b: Key) -> float:
+    return lexical * (1 - OBJECT_WEIGHT + OBJECT_WEIGHT * object_agreement(a, b))
+
+
+def similarity(a: Key, b: Key) -> float:
+    """The score of two normalised opinions, 0–100 (see the module's docstring)."""
+    return _weigh(fuzz.token_set_ratio(a.plain_text, b.plain_text), a, b)
+
+
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM).permutations  # drawn once, not per sketch
+
+
+def _minhash(key: Key) -> MinHash:
+    sketch = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
+    sketch.update_batch([s.encode() for s in set(key.plain)])
+    return sketch
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    opinion: Opinion
+    key: Key
+
+
+class OpinionIndex:
+    """The opinions of a province (or any set), searchable by similarity of their text.
+
+    Not thread-safe; one writer. Memory and speed at 10k–1M opinions: `bench/opinions.py`.
+    """
+
+    def __init__(self, places: Places = "drop") -> None:
+        self._places = places
+        self._entries: dict[str, _Entry] = {}
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, opinion_id: object) -> bool:
+        return opinion_id in self._entries
+
+    def __iter__(self) -> Iterator[Opinion]:
+        return (entry.opinion for entry in self._entries.values())
+
+    def get(self, opinion_id: str) -> Opinion | None:
+        entry = self._entries.get(opinion_id)
+        return entry.opinion if entry else None
+
+    def key(self, text: str) -> Key:
+        """The normalised key of a text, as this index normalises."""
+        return normalize(text, self._places)
+
+    def add(self, opinion: Opinion) -> None:
+        """Index an opinion; one with the same id is replaced (events may come twice)."""
+        old = self._entries.get(opinion.opinion_id)
+        if old is not None and old.opinion.text == opinion.text:
+            self._entries[opinion.opinion_id] = _Entry(opinion, old.key)
+            return
+        if old is not None:
+            self.remove(opinion.opinion_id)
+        key = self.key(opinion.text)
+        self._entries[opinion.opinion_id] = _Entry(opinion, key)
+        if key.plain:
+            self._lsh.insert(opinion.opinion_id, _minhash(key), check_duplication=False)
+
+    def update(self, opinion_id: str, **changes: Any) -> Opinion:
+        """Change an indexed opinion's fields (status, unit, day, field, text) by id."""
+        entry = self._entries[opinion_id]
+        changed = replace(entry.opinion, **changes)
+        self.add(changed)
+        return changed
+
+    def remove(self, opinion_id: str) -> bool:
+        """Forget an opinion; False when it was not indexed."""
+        entry = self._entries.pop(opinion_id, None)
+        if entry is None:
+            return False
+        if entry.key.plain:
+            self._lsh.remove(opinion_id)
+        return True
+
+    def matches(
+        self,
+        key: Key,
+        *,
+        units: Collection[str] | None = None,
+        threshold: float = SUGGEST_THRESHOLD,
+        exclude: str | None = None,
+    ) -> list[Suggestion]:
+        """Every indexed opinion scoring at least `threshold` against `key`, best first
+        (ties: the most recent day, then the id), in `units` when given."""
+        if not key.plain:
+            return []
+        ids = [
+            i
+            for i in self._lsh.query(_minhash(key))
+            if i != exclude and (units is None or self._entries[i].opinion.unit in units)
+        ]
+        lexical = process.extract(
+            key.plain_text,
+            [self._entries[i].key.plain_text for i in ids],
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=threshold,
+            limit=None,
+        )
+        found = []
+        for _, score, at in lexical:
+            entry = self._entries[ids[at]]
+            weighed = _weigh(score, key, entry.key)
+            if weighed >= threshold:
+                found.append(Suggestion(entry.opinion, round(weighed, 1)))
+        found.sort(key=lambda s: (-s.score, -s.opinion.day.toordinal(), s.opinion.opinion_id))
+        return found
+
+    def similar_to(
+        self, opinion_id: str, *, threshold: float = SUGGEST_THRESHOLD
+    ) -> list[Suggestion]:
+        """The indexed opinions like an indexed one (itself left out), best first."""
+        key = self._entries[opinion_id].key
+        return self.matches(key, threshold=threshold, exclude=opinion_id)
+
+    def suggest(
+        self,
+        text: str,
+        *,
+        units: Collection[str] | None = None,
+        limit: int = MAX_SUGGESTIONS,
+        threshold: float = SUGGEST_THRESHOLD,
+        exclude: str | None = None,
+    ) -> list[Suggestion]:
+        """Up to `limit` (at most five) recorded opinions like `text` as typed so far, in
+        `units` when given (the caller's choice: her unit, its siblings, its parent), best
+        first; none for a text of fewer than `MIN_QUERY_SYLLABLES` meaningful syllables.
+        `exclude` leaves out the opinion being edited."""
+        key = self.key(text)
+        if len(key.plain) < MIN_QUERY_SYLLABLES:
+            return []
+        limit = max(0, min(limit, MAX_SUGGESTIONS))
+        return self.matches(key, units=units, threshold=threshold, exclude=exclude)[:limit]
+
+
+def propose_groups(
+    opinions: Iterable[Opinion],
+    *,
+    threshold: float = GROUP_THRESHOLD,
+    min_units: int = 2,
+    places: Places = "drop",
+) -> list[Group]:
+    """Groups of opinions that make the same request, raised in at least `min_units` units.
+
+    Star clustering, so that no chain of near matches drifts from one request to another:
+    the opinion with the most neighbours (scores ≥ `threshold`; ties by id) becomes a centre
+    and takes its neighbours not yet taken; then the next. Every member is directly like its
+    centre. The result depends only on the set of opinions, not on their order: groups by
+    size, then centre id.
+    """
+    index = OpinionIndex(places)
+    for opinion in opinions:
+        index.add(opinion)
+    neighbours = {o.opinion_id: index.similar_to(o.opinion_id, threshold=threshold) for o in index}
+    taken: set[str] = set()
+    groups: list[Group] = []
+    for center_id in sorted(neighbours, key=lambda i: (-len(neighbours[i]), i)):
+        if center_id in taken:
+            continue
+        members = tuple(m for m in neighbours[center_id] if m.opinion.opinion_id not in taken)
+        center = index.get(center_id)
+        assert center is not None
+        group = Group(center, members)
+        if members and len(group.units) >= min_units:
+            taken.add(center_id)
+            taken.update(m.opinion.opinion_id for m in members)
+            groups.append(group)
+    groups.sort(key=lambda g: (-len(g.members), g.center.opinion_id))
+    return groups
