@@ -131,7 +131,8 @@ OBJECTS: dict[str, tuple[str, ...]] = {
         "nhà tranh",
         "xóa nhà tạm",
     ),
-    "allowance": ("trợ cấp", "phụ cấp", "chế độ", "người có công", "bảo trợ xã hội"),
+    "welfare": ("trợ cấp", "chế độ", "người có công", "bảo trợ xã hội"),  # trợ cấp xã hội
+    "stipend": ("phụ cấp",),  # phụ cấp: what officials and village staff are paid
     "health_insurance": ("bảo hiểm y tế", "thẻ bảo hiểm y tế"),
     "teacher": ("giáo viên", "cô giáo", "thầy giáo"),
     "medical_staff": ("bác sĩ", "y sĩ", "cán bộ y tế", "nhân viên y tế"),
@@ -176,7 +177,9 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "livestock": ("gia súc", "trâu bò", "trâu", "bò", "lợn", "gia cầm", "vật nuôi"),
     "seed": ("giống", "cây giống", "con giống", "giống cây", "phân bón"),
     "public_money": ("công khai", "thu chi", "khoản thu", "đóng góp", "minh bạch"),
-    "dispute": ("tranh chấp", "khiếu nại", "tố cáo", "lấn chiếm", "ranh giới"),
+    "dispute": ("tranh chấp", "lấn chiếm", "ranh giới"),
+    "complaint": ("khiếu nại",),  # khiếu nại and tố cáo are two procedures in law
+    "denunciation": ("tố cáo",),
     "loan": ("vay vốn", "vốn vay", "cho vay"),
     "security": ("an ninh", "trộm cắp", "tuần tra", "công an", "camera"),
     "traffic_safety": ("an toàn giao thông", "tai nạn", "biển báo", "gờ giảm tốc"),

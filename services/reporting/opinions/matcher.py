@@ -14,8 +14,9 @@ How a match is found and scored:
 3. Each candidate is scored by rapidfuzz's `token_set_ratio` on the plain keys (0–100: the
    words they share against the words each adds, so word order and a longer or shorter
    wording cost little), times the agreement of their objects: `0.4 + 0.6 × Dice(objects)`,
-   or 0.7 when either names no known object. Two opinions that say everything alike but
-   ask for different things (a bridge, a cultural house) lose most of their score.
+   0.7 when only one of them names a known object, 1 when neither does. Two opinions that
+   say everything alike but ask for different things (a bridge, a cultural house) lose most
+   of their score.
 4. Suggestions are the top five at or above `SUGGEST_THRESHOLD`; groups join opinions at or
    above the stricter `GROUP_THRESHOLD`. Both were chosen on the labelled pairs in
    `tests/data/opinion_pairs.jsonl`; `quality.py` measures them.
@@ -34,12 +35,12 @@ from rapidfuzz import fuzz, process
 from services.reporting.opinions.normalize import Key, Places, normalize
 
 SUGGEST_THRESHOLD = 60.0  # precision and recall 0.90 on the labelled pairs (quality.py)
-GROUP_THRESHOLD = 69.0  # precision 0.96: a group's members make the same request
+GROUP_THRESHOLD = 70.0  # precision 0.96: a group's members make the same request
 MAX_SUGGESTIONS = 5
 MIN_QUERY_SYLLABLES = 3  # fewer plain syllables say too little to suggest anything
 
 OBJECT_WEIGHT = 0.6  # how much differing objects lower a score
-UNKNOWN_OBJECTS = 0.5  # the agreement assumed when either text names no known object
+UNKNOWN_OBJECTS = 0.5  # the agreement assumed when only one text names a known object
 
 NUM_PERM = 64
 LSH_BANDS = (32, 2)  # (bands, rows): candidates from a Jaccard of about 0.15 up
@@ -84,6 +85,8 @@ class Group:
 
 def object_agreement(a: Key, b: Key) -> float:
     """1 when two keys ask for the same things, 0 when for different ones (Dice)."""
+    if not a.objects and not b.objects:
+        return 1.0  # nothing to tell them apart: the words alone decide
     if not a.objects or not b.objects:
         return UNKNOWN_OBJECTS
     return 2 * len(a.objects & b.objects) / (len(a.objects) + len(b.objects))

@@ -173,11 +173,12 @@ def _same_meaning(form: Callable[[str], Words]) -> _Phrases:
     )
 
 
-def _objects(form: Callable[[str], Words]) -> _Phrases:
+def _objects(form: Callable[[str], Words], min_size: int) -> _Phrases:
     return _Phrases.of(
         (form(phrase), (kind,) if kind else ())
         for kind, phrases in OBJECTS.items()
         for phrase in phrases
+        if len(phrase.split()) >= min_size
     )
 
 
@@ -187,7 +188,9 @@ def _stops(phrases: Iterable[Words]) -> _Phrases:
 
 _MARKERS = _stops(map(_plain, PLACE_MARKERS))
 _SAME_MEANING = {True: _same_meaning(_marked), False: _same_meaning(_plain)}
-_OBJECTS = {True: _objects(_marked), False: _objects(_plain)}
+# Without accents one syllable names too many things ("cho": cho, chợ; "bo": bố, bò, bổ;
+# "truong": trường, trưởng), so text typed without them names objects in phrases only.
+_OBJECTS = {True: _objects(_marked, 1), False: _objects(_plain, 2)}
 _MARKED_STOPS = _stops(map(_marked, STOP_PHRASES))
 _PLAIN_STOPS = _stops(
     phrase
