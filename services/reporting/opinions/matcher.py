@@ -83,22 +83,22 @@ class Group:
         return frozenset(o.unit for o in self.opinions)
 
 
-def object_agreement(a: Key, b: Key) -> float:
-    """1 when two keys ask for the same things, 0 when for different ones (Dice)."""
-    if not a.objects and not b.objects:
+def object_agreement(a: frozenset[str], b: frozenset[str]) -> float:
+    """1 when two opinions ask for the same things, 0 when for different ones (Dice)."""
+    if not a and not b:
         return 1.0  # nothing to tell them apart: the words alone decide
-    if not a.objects or not b.objects:
+    if not a or not b:
         return UNKNOWN_OBJECTS
-    return 2 * len(a.objects & b.objects) / (len(a.objects) + len(b.objects))
+    return 2 * len(a & b) / (len(a) + len(b))
 
 
-def _weigh(lexical: float, a: Key, b: Key) -> float:
+def _weigh(lexical: float, a: frozenset[str], b: frozenset[str]) -> float:
     return lexical * (1 - OBJECT_WEIGHT + OBJECT_WEIGHT * object_agreement(a, b))
 
 
 def similarity(a: Key, b: Key) -> float:
     """The score of two normalised opinions, 0–100 (see the module's docstring)."""
-    return _weigh(fuzz.token_set_ratio(a.plain_text, b.plain_text), a, b)
+    return _weigh(fuzz.token_set_ratio(a.plain_text, b.plain_text), a.objects, b.objects)
 
 
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM).permutations  # drawn once, not per sketch
@@ -110,10 +110,19 @@ def _minhash(key: Key) -> MinHash:
     return sketch
 
 
+# What the index compares: the plain key and the objects. Opinions worded alike share one
+# (a province repeats a few hundred requests), so candidates and scores are per wording.
+_Wording = tuple[str, frozenset[str]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     opinion: Opinion
     key: Key
+
+    @property
+    def wording(self) -> _Wording:
+        return self.key.plain_text, self.key.objects
 
 
 class OpinionIndex:
@@ -125,6 +134,7 @@ class OpinionIndex:
     def __init__(self, places: Places = "drop") -> None:
         self._places = places
         self._entries: dict[str, _Entry] = {}
+        self._wordings: dict[_Wording, dict[str, None]] = {}  # ids in the order added
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
 
     def __len__(self) -> int:
@@ -135,6 +145,11 @@ class OpinionIndex:
 
     def __iter__(self) -> Iterator[Opinion]:
         return (entry.opinion for entry in self._entries.values())
+
+    @property
+    def wordings(self) -> int:
+        """How many distinct wordings (normalised keys) the opinions have."""
+        return len(self._wordings)
 
     def get(self, opinion_id: str) -> Opinion | None:
         entry = self._entries.get(opinion_id)
@@ -152,15 +167,18 @@ class OpinionIndex:
             return
         if old is not None:
             self.remove(opinion.opinion_id)
-        key = self.key(opinion.text)
-        self._entries[opinion.opinion_id] = _Entry(opinion, key)
-        if key.plain:
-            self._lsh.insert(opinion.opinion_id, _minhash(key), check_duplication=False)
+        entry = _Entry(opinion, self.key(opinion.text))
+        self._entries[opinion.opinion_id] = entry
+        ids = self._wordings.get(entry.wording)
+        if ids is None:
+            ids = self._wordings[entry.wording] = {}
+            if entry.key.plain:
+                self._lsh.insert(entry.wording, _minhash(entry.key), check_duplication=False)
+        ids[opinion.opinion_id] = None
 
     def update(self, opinion_id: str, **changes: Any) -> Opinion:
         """Change an indexed opinion's fields (status, unit, day, field, text) by id."""
-        entry = self._entries[opinion_id]
-        changed = replace(entry.opinion, **changes)
+        changed = replace(self._entries[opinion_id].opinion, **changes)
         self.add(changed)
         return changed
 
@@ -169,8 +187,12 @@ class OpinionIndex:
         entry = self._entries.pop(opinion_id, None)
         if entry is None:
             return False
-        if entry.key.plain:
-            self._lsh.remove(opinion_id)
+        ids = self._wordings[entry.wording]
+        del ids[opinion_id]
+        if not ids:
+            del self._wordings[entry.wording]
+            if entry.key.plain:
+                self._lsh.remove(entry.wording)
         return True
 
     def matches(
@@ -185,24 +207,23 @@ class OpinionIndex:
         (ties: the most recent day, then the id), in `units` when given."""
         if not key.plain:
             return []
-        ids = [
-            i
-            for i in self._lsh.query(_minhash(key))
-            if i != exclude and (units is None or self._entries[i].opinion.unit in units)
-        ]
+        wordings: list[_Wording] = self._lsh.query(_minhash(key))
         lexical = process.extract(
             key.plain_text,
-            [self._entries[i].key.plain_text for i in ids],
+            [plain for plain, _ in wordings],
             scorer=fuzz.token_set_ratio,
             score_cutoff=threshold,
             limit=None,
         )
         found = []
         for _, score, at in lexical:
-            entry = self._entries[ids[at]]
-            weighed = _weigh(score, key, entry.key)
-            if weighed >= threshold:
-                found.append(Suggestion(entry.opinion, round(weighed, 1)))
+            weighed = _weigh(score, key.objects, wordings[at][1])
+            if weighed < threshold:
+                continue
+            for opinion_id in self._wordings[wordings[at]]:
+                opinion = self._entries[opinion_id].opinion
+                if opinion_id != exclude and (units is None or opinion.unit in units):
+                    found.append(Suggestion(opinion, round(weighed, 1)))
         found.sort(key=lambda s: (-s.score, -s.opinion.day.toordinal(), s.opinion.opinion_id))
         return found
 
