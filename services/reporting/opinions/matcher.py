@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any
 
 from datasketch import MinHash, MinHashLSH
@@ -155,6 +157,10 @@ class OpinionIndex:
         entry = self._entries.get(opinion_id)
         return entry.opinion if entry else None
 
+    def key_of(self, opinion_id: str) -> Key:
+        """The normalised key of an indexed opinion."""
+        return self._entries[opinion_id].key
+
     def key(self, text: str) -> Key:
         """The normalised key of a text, as this index normalises."""
         return normalize(text, self._places)
@@ -205,8 +211,15 @@ class OpinionIndex:
     ) -> list[Suggestion]:
         """Every indexed opinion scoring at least `threshold` against `key`, best first
         (ties: the most recent day, then the id), in `units` when given."""
+        return list(self._ranked(key, units, threshold, exclude))
+
+    def _ranked(
+        self, key: Key, units: Collection[str] | None, threshold: float, exclude: str | None
+    ) -> Iterator[Suggestion]:
+        """`matches`, lazily: opinions are looked at one score at a time, best first, so the
+        top five of a request recorded thousands of times cost a few of them."""
         if not key.plain:
-            return []
+            return
         wordings: list[_Wording] = self._lsh.query(_minhash(key))
         lexical = process.extract(
             key.plain_text,
@@ -215,17 +228,27 @@ class OpinionIndex:
             score_cutoff=threshold,
             limit=None,
         )
-        found = []
+        agreement: dict[frozenset[str], float] = {}  # a few object sets recur
+        scored = []
         for _, score, at in lexical:
-            weighed = _weigh(score, key.objects, wordings[at][1])
-            if weighed < threshold:
-                continue
-            for opinion_id in self._wordings[wordings[at]]:
-                opinion = self._entries[opinion_id].opinion
-                if opinion_id != exclude and (units is None or opinion.unit in units):
-                    found.append(Suggestion(opinion, round(weighed, 1)))
-        found.sort(key=lambda s: (-s.score, -s.opinion.day.toordinal(), s.opinion.opinion_id))
-        return found
+            objects = wordings[at][1]
+            factor = agreement.get(objects)
+            if factor is None:
+                factor = agreement[objects] = _weigh(1.0, key.objects, objects)
+            if score * factor >= threshold:
+                scored.append((round(score * factor, 1), wordings[at]))
+        scored.sort(key=lambda pair: -pair[0])
+        for score, level in groupby(scored, itemgetter(0)):
+            opinions = [
+                self._entries[opinion_id].opinion
+                for _, wording in level
+                for opinion_id in self._wordings[wording]
+                if opinion_id != exclude
+            ]
+            if units is not None:
+                opinions = [o for o in opinions if o.unit in units]
+            opinions.sort(key=lambda o: (-o.day.toordinal(), o.opinion_id))
+            yield from (Suggestion(o, score) for o in opinions)
 
     def similar_to(
         self, opinion_id: str, *, threshold: float = SUGGEST_THRESHOLD
@@ -251,7 +274,7 @@ class OpinionIndex:
         if len(key.plain) < MIN_QUERY_SYLLABLES:
             return []
         limit = max(0, min(limit, MAX_SUGGESTIONS))
-        return self.matches(key, units=units, threshold=threshold, exclude=exclude)[:limit]
+        return list(islice(self._ranked(key, units, threshold, exclude), limit))
 
 
 def propose_groups(

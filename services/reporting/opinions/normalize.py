@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -132,29 +132,29 @@ class _Phrases:
                 return size
         return 0
 
-    def parse(self, words: Sequence[str]) -> Iterator[tuple[bool, Words]]:
-        """(True, meaning) for each phrase, (False, (word,)) for each other word, in order."""
+    def replace(self, words: Sequence[str]) -> list[str]:
+        """The words with each phrase replaced by what it stands for (the hot loop of
+        indexing: kept plain)."""
+        out: list[str] = []
         at = 0
         while at < len(words):
             size = self.match(words, at)
             if size:
-                yield True, self.table[tuple(words[at : at + size])]
+                out.extend(self.table[tuple(words[at : at + size])])
                 at += size
             else:
-                yield False, (words[at],)
+                out.append(words[at])
                 at += 1
-
-    def replace(self, words: Sequence[str]) -> list[str]:
-        """The words with each phrase replaced by what it stands for."""
-        return [word for _, part in self.parse(words) for word in part]
+        return out
 
     def meanings(self, words: Sequence[str]) -> frozenset[str]:
         """What the phrases found in the words stand for, the longer of two overlapping ones
         winning wherever it starts ("xây nhà văn hóa" names a cultural house, not a home)."""
         found = sorted(
             (-size, at, self.table[tuple(words[at : at + size])])
-            for at in range(len(words))
-            for size in self.sizes.get(words[at], ())
+            for at, word in enumerate(words)
+            if word in self.sizes
+            for size in self.sizes[word]
             if at + size <= len(words) and tuple(words[at : at + size]) in self.table
         )
         used: set[int] = set()
