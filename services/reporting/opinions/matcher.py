@@ -62,7 +62,8 @@ class Opinion:
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    """An opinion similar to the query, with its score (0–100)."""
+    """An opinion similar to the query, with its score: 0–100, to a tenth, 100 for the same
+    words (`similarity`)."""
 
     opinion: Opinion
     score: float
