@@ -118,6 +118,10 @@ def _minhash(key: Key) -> MinHash:
 _Wording = tuple[str, frozenset[str]]
 
 
+def _recent_first(opinion: Opinion) -> tuple[int, str]:
+    return -opinion.day.toordinal(), opinion.opinion_id
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     opinion: Opinion
@@ -214,13 +218,10 @@ class OpinionIndex:
         (ties: the most recent day, then the id), in `units` when given."""
         return list(self._ranked(key, units, threshold, exclude))
 
-    def _ranked(
-        self, key: Key, units: Collection[str] | None, threshold: float, exclude: str | None
-    ) -> Iterator[Suggestion]:
-        """`matches`, lazily: opinions are looked at one score at a time, best first, so the
-        top five of a request recorded thousands of times cost a few of them."""
+    def _scored(self, key: Key, threshold: float) -> list[tuple[float, _Wording]]:
+        """The indexed wordings scoring at least `threshold` against `key`, best first."""
         if not key.plain:
-            return
+            return []
         wordings: list[_Wording] = self._lsh.query(_minhash(key))
         lexical = process.extract(
             key.plain_text,
@@ -239,7 +240,14 @@ class OpinionIndex:
             if score * factor >= threshold:
                 scored.append((round(score * factor, 1), wordings[at]))
         scored.sort(key=lambda pair: -pair[0])
-        for score, level in groupby(scored, itemgetter(0)):
+        return scored
+
+    def _ranked(
+        self, key: Key, units: Collection[str] | None, threshold: float, exclude: str | None
+    ) -> Iterator[Suggestion]:
+        """`matches`, lazily: opinions are looked at one score at a time, best first, so the
+        top five of a request recorded thousands of times cost a few of them."""
+        for score, level in groupby(self._scored(key, threshold), itemgetter(0)):
             opinions = [
                 self._entries[opinion_id].opinion
                 for _, wording in level
@@ -248,8 +256,37 @@ class OpinionIndex:
             ]
             if units is not None:
                 opinions = [o for o in opinions if o.unit in units]
-            opinions.sort(key=lambda o: (-o.day.toordinal(), o.opinion_id))
+            opinions.sort(key=_recent_first)
             yield from (Suggestion(o, score) for o in opinions)
+
+    def groups(self, *, threshold: float = GROUP_THRESHOLD, min_units: int = 2) -> list[Group]:
+        """The indexed opinions' groups: see `propose_groups`."""
+        near = {  # each wording's neighbours, itself (at 100) among them
+            wording: self._scored(self._entries[next(iter(ids))].key, threshold)
+            for wording, ids in self._wordings.items()
+            if wording[0]
+        }
+        degree = {w: sum(len(self._wordings[v]) for _, v in near[w]) - 1 for w in near}
+        centres = sorted((-degree[w], opinion_id) for w in near for opinion_id in self._wordings[w])
+        taken: set[str] = set()
+        groups: list[Group] = []
+        for _, centre_id in centres:
+            if centre_id in taken:
+                continue
+            members = [
+                Suggestion(self._entries[opinion_id].opinion, score)
+                for score, wording in near[self._entries[centre_id].wording]
+                for opinion_id in self._wordings[wording]
+                if opinion_id != centre_id and opinion_id not in taken
+            ]
+            members.sort(key=lambda m: (-m.score, *_recent_first(m.opinion)))
+            group = Group(self._entries[centre_id].opinion, tuple(members))
+            if members and len(group.units) >= min_units:
+                taken.add(centre_id)
+                taken.update(m.opinion.opinion_id for m in members)
+                groups.append(group)
+        groups.sort(key=lambda g: (-len(g.members), g.center.opinion_id))
+        return groups
 
     def similar_to(
         self, opinion_id: str, *, threshold: float = SUGGEST_THRESHOLD
@@ -290,25 +327,11 @@ def propose_groups(
     Star clustering, so that no chain of near matches drifts from one request to another:
     the opinion with the most neighbours (scores ≥ `threshold`; ties by id) becomes a centre
     and takes its neighbours not yet taken; then the next. Every member is directly like its
-    centre. The result depends only on the set of opinions, not on their order: groups by
-    size, then centre id.
+    centre. Neighbours are found once per wording, so a request recorded a thousand times
+    costs one query. The result depends only on the set of opinions, not on their order:
+    groups by size, then centre id; members by score, then the most recent.
     """
     index = OpinionIndex(places)
     for opinion in opinions:
         index.add(opinion)
-    neighbours = {o.opinion_id: index.similar_to(o.opinion_id, threshold=threshold) for o in index}
-    taken: set[str] = set()
-    groups: list[Group] = []
-    for center_id in sorted(neighbours, key=lambda i: (-len(neighbours[i]), i)):
-        if center_id in taken:
-            continue
-        members = tuple(m for m in neighbours[center_id] if m.opinion.opinion_id not in taken)
-        center = index.get(center_id)
-        assert center is not None
-        group = Group(center, members)
-        if members and len(group.units) >= min_units:
-            taken.add(center_id)
-            taken.update(m.opinion.opinion_id for m in members)
-            groups.append(group)
-    groups.sort(key=lambda g: (-len(g.members), g.center.opinion_id))
-    return groups
+    return index.groups(threshold=threshold, min_units=min_units)
