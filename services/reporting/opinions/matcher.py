@@ -9,8 +9,9 @@ How a match is found and scored:
 1. Both texts are normalised (`normalize.py`): syllables without diacritics, administrative
    formulas, function words and village names out, abbreviations and synonyms written one
    way, and the things each asks for (`lexicon.OBJECTS`) named.
-2. Candidates come from a MinHash LSH index (datasketch) over the set of plain syllables:
-   opinions sharing enough syllables with the query, without a scan of all of them.
+2. Candidates come from a MinHash LSH index (datasketch) over the set of plain syllables
+   (less unaccented function words): opinions sharing enough syllables with the query,
+   without a scan of all of them.
 3. Each candidate is scored by rapidfuzz's `token_set_ratio` on the plain keys (0–100: the
    words they share against the words each adds, so word order and a longer or shorter
    wording cost little), times the agreement of their objects: `0.4 + 0.6 × Dice(objects)`,
@@ -34,6 +35,7 @@ from typing import Any
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz, process
 
+from services.reporting.opinions.lexicon import AMBIGUOUS_PLAIN
 from services.reporting.opinions.normalize import Key, Places, normalize
 
 SUGGEST_THRESHOLD = 60.0  # precision and recall 0.90 on the labelled pairs (quality.py)
@@ -108,8 +110,12 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM).permutations  # drawn once, not per s
 
 
 def _minhash(key: Key) -> MinHash:
+    """The sketch of a key's syllables, less the unaccented function words the plain key
+    keeps for scoring ("cho", "de" …): in every other opinion, they would make everything a
+    candidate."""
+    shingles = {s for s in key.plain if s not in AMBIGUOUS_PLAIN} or set(key.plain)
     sketch = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
-    sketch.update_batch([s.encode() for s in set(key.plain)])
+    sketch.update_batch([s.encode() for s in shingles])
     return sketch
 
 

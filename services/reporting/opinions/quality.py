@@ -34,7 +34,7 @@ class Floor:
 
 # Measured on the labelled pairs (see the README, "The matcher"); a change that drops either
 # below its floor fails tests/unit/test_opinion_matcher.py.
-SUGGESTION_FLOOR = Floor(threshold=SUGGEST_THRESHOLD, precision=0.90, recall=0.89)
+SUGGESTION_FLOOR = Floor(threshold=SUGGEST_THRESHOLD, precision=0.90, recall=0.90)
 GROUP_FLOOR = Floor(threshold=GROUP_THRESHOLD, precision=0.96, recall=0.74)
 
 
