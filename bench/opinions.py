@@ -22,7 +22,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -144,39 +144,56 @@ def step(
     }
 
 
+ROWS: tuple[tuple[str, str, Callable[[float], str]], ...] = (
+    ("opinions indexed", "size", "{:,.0f}".format),
+    ("distinct wordings", "wordings", "{:,.0f}".format),
+    ("indexing, opinions/s", "rate", "{:,.0f}".format),
+    ("memory added, MiB", "memory", "+{:,.0f}".format),
+    ("suggest p50, ms", "p50", "{:.1f}".format),
+    ("suggest p99, ms", "p99", "{:.1f}".format),
+    ("typing (3–6 words) p99, ms", "typing_p99", "{:.1f}".format),
+    ("ten units p99, ms", "units_p99", "{:.1f}".format),
+    ("baseline: linear scan p50, ms", "base_p50", "{:.1f}".format),
+    ("baseline: linear scan p99, ms", "base_p99", "{:.1f}".format),
+    ("ratio (scan p50 / suggest p50)", "ratio", ratio_text),
+    ("top score = exhaustive best", "found_best", "{:.0%}".format),
+)
+
+
 def run(sizes: Sequence[int], queries: int, baseline: int, seed: int = 23) -> Table:
     rng = random.Random(seed)
     kinds = templates()
     index = OpinionIndex()
     asked = [o.text for o in generate(rng, kinds, queries, start=-queries)]
-    table = Table(
-        title=f"opinion matcher ({os.cpu_count()} cores): suggest() against a linear scan",
-        title_justify="left",
-    )
-    for column in (
-        "opinions", "wordings", "index /s", "memory", "suggest p50", "p99", "typing p99",
-        "10 units p99", "scan p50 (baseline)", "p99", "ratio p50", "top = exhaustive",
-    ):  # fmt: skip
-        table.add_column(column, justify="right")
+    columns: list[dict[str, float]] = []
     with progress() as bar:
         for size in sorted(sizes):
-            task = bar.add_task(f"index to {size:,}", total=size - len(index))
+            count = size - len(index)
+            task = bar.add_task(f"index to {size:,}", total=count)
             memory = rss_mib()
             started = time.perf_counter()
-            for n, opinion in enumerate(generate(rng, kinds, size - len(index), len(index))):
+            for n, opinion in enumerate(generate(rng, kinds, count, len(index))):
                 index.add(opinion)
                 if n % 5000 == 4999:
                     bar.advance(task, 5000)
-            rate = bar.tasks[task].total / (time.perf_counter() - started)  # type: ignore[operator]
-            bar.update(task, completed=bar.tasks[task].total)
-            grown = rss_mib() - memory
-            m = step(index, asked, baseline, rng)
-            table.add_row(
-                f"{size:,}", f"{index.wordings:,}", f"{rate:,.0f}", f"+{grown:,.0f} MiB",
-                f"{m['p50']:.1f} ms", f"{m['p99']:.1f} ms", f"{m['typing_p99']:.1f} ms",
-                f"{m['units_p99']:.1f} ms", f"{m['base_p50']:.1f} ms", f"{m['base_p99']:.1f} ms",
-                ratio_text(ratio(m["base_p50"], m["p50"])), f"{m['found_best']:.0%}",
-            )  # fmt: skip
+            rate = count / (time.perf_counter() - started)
+            bar.update(task, completed=count)
+            m = {"size": size, "wordings": index.wordings, "rate": rate}
+            m["memory"] = rss_mib() - memory
+            m.update(step(index, asked, baseline, rng))
+            m["ratio"] = ratio(m["base_p50"], m["p50"])
+            columns.append(m)
+    table = Table(
+        title=f"opinion matcher, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}",
+        title_justify="left",
+        caption="memory added: resident memory grown while indexing up to that size",
+        caption_justify="left",
+    )
+    table.add_column("")
+    for m in columns:
+        table.add_column(f"{m['size']:,.0f}", justify="right")
+    for label, name, form in ROWS:
+        table.add_row(label, *(form(m[name]) for m in columns))
     return table
 
 
