@@ -26,11 +26,10 @@ How a match is found and scored:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from itertools import groupby, islice
 from operator import itemgetter
-from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz, process
@@ -193,9 +192,27 @@ class OpinionIndex:
                 self._lsh.insert(entry.wording, _minhash(entry.key), check_duplication=False)
         ids[opinion.opinion_id] = None
 
-    def update(self, opinion_id: str, **changes: Any) -> Opinion:
-        """Change an indexed opinion's fields (status, unit, day, field, text) by id."""
-        changed = replace(self._entries[opinion_id].opinion, **changes)
+    def update(
+        self,
+        opinion_id: str,
+        *,
+        text: str | None = None,
+        unit: str | None = None,
+        day: date | None = None,
+        status: str | None = None,
+        field: str | None = None,
+    ) -> Opinion:
+        """Change what is given of an indexed opinion (a status when it is answered or
+        resolved, a day when its meeting is corrected …); KeyError when it is not indexed."""
+        old = self._entries[opinion_id].opinion
+        changed = Opinion(
+            opinion_id,
+            old.text if text is None else text,
+            old.unit if unit is None else unit,
+            old.day if day is None else day,
+            old.status if status is None else status,
+            old.field if field is None else field,
+        )
         self.add(changed)
         return changed
 
