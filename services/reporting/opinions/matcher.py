@@ -118,8 +118,9 @@ def _minhash(key: Key) -> MinHash:
     return sketch
 
 
-# What the index compares: the plain key and the objects. Opinions worded alike share one
-# (a province repeats a few hundred requests), so candidates and scores are per wording.
+# What the index compares: the plain key's set of syllables (sorted: `token_set_ratio` looks
+# at nothing else) and the objects. Opinions worded alike share one (a province repeats a few
+# hundred requests), so candidates and scores are per wording.
 _Wording = tuple[str, frozenset[str]]
 
 
@@ -134,7 +135,7 @@ class _Entry:
 
     @property
     def wording(self) -> _Wording:
-        return self.key.plain_text, self.key.objects
+        return " ".join(sorted(set(self.key.plain))), self.key.objects
 
 
 class OpinionIndex:
@@ -242,26 +243,30 @@ class OpinionIndex:
         return list(self._ranked(key, units, threshold, exclude))
 
     def _scored(self, key: Key, threshold: float) -> list[tuple[float, _Wording]]:
-        """The indexed wordings scoring at least `threshold` against `key`, best first."""
+        """The indexed wordings scoring at least `threshold` against `key`, best first.
+
+        Candidates are scored by objects first: a wording whose objects cap its score below
+        the threshold (different things asked for: at most 40) is never handed to rapidfuzz,
+        and the others need a lexical score of at least `threshold / factor`."""
         if not key.plain:
             return []
-        wordings: list[_Wording] = self._lsh.query(_minhash(key))
-        lexical = process.extract(
-            key.plain_text,
-            [plain for plain, _ in wordings],
-            scorer=fuzz.token_set_ratio,
-            score_cutoff=threshold,
-            limit=None,
-        )
-        agreement: dict[frozenset[str], float] = {}  # a few object sets recur
+        by_objects: dict[frozenset[str], list[_Wording]] = {}
+        for wording in self._lsh.query(_minhash(key)):
+            by_objects.setdefault(wording[1], []).append(wording)
         scored = []
-        for _, score, at in lexical:
-            objects = wordings[at][1]
-            factor = agreement.get(objects)
-            if factor is None:
-                factor = agreement[objects] = _weigh(1.0, key.objects, objects)
-            if score * factor >= threshold:
-                scored.append((round(score * factor, 1), wordings[at]))
+        for objects, wordings in by_objects.items():
+            factor = _weigh(1.0, key.objects, objects)
+            if 100 * factor < threshold:
+                continue
+            for _, lexical, at in process.extract(
+                key.plain_text,
+                [tokens for tokens, _ in wordings],
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=min(100.0, threshold / factor),
+                limit=None,
+            ):
+                if lexical * factor >= threshold:
+                    scored.append((round(lexical * factor, 1), wordings[at]))
         scored.sort(key=lambda pair: -pair[0])
         return scored
 
