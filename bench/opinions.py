@@ -151,19 +151,18 @@ def step(
     }
 
 
+MILLISECONDS = {
+    "suggest p50": "p50", "suggest p99": "p99", "suggest CPU time p50": "cpu_p50",
+    "suggest CPU time p99": "cpu_p99", "typing (3–6 words) p99": "typing_p99",
+    "ten units p99": "units_p99", "baseline: linear scan p50": "base_p50",
+    "baseline: linear scan p99": "base_p99",
+}  # fmt: skip
 ROWS: tuple[tuple[str, str, Callable[[float], str]], ...] = (
     ("opinions indexed", "size", "{:,.0f}".format),
     ("distinct wordings", "wordings", "{:,.0f}".format),
     ("indexing, opinions/s", "rate", "{:,.0f}".format),
     ("memory added, MiB", "memory", "+{:,.0f}".format),
-    ("suggest p50, ms", "p50", "{:.1f}".format),
-    ("suggest p99, ms", "p99", "{:.1f}".format),
-    ("suggest CPU time p50, ms", "cpu_p50", "{:.1f}".format),
-    ("suggest CPU time p99, ms", "cpu_p99", "{:.1f}".format),
-    ("typing (3–6 words) p99, ms", "typing_p99", "{:.1f}".format),
-    ("ten units p99, ms", "units_p99", "{:.1f}".format),
-    ("baseline: linear scan p50, ms", "base_p50", "{:.1f}".format),
-    ("baseline: linear scan p99, ms", "base_p99", "{:.1f}".format),
+    *((f"{label}, ms", name, "{:.1f}".format) for label, name in MILLISECONDS.items()),
     ("ratio (scan p50 / suggest p50)", "ratio", ratio_text),
     ("top score = exhaustive best", "found_best", "{:.0%}".format),
 )
