@@ -98,6 +98,10 @@ bench-write: setup  ## HTTP → outbox → Kafka: uvicorn workers × concurrent 
 bench-country: setup  ## whole-country scale: hierarchy load, every commune's figures, national summaries (~3 min)
 	$(BIN)/python -m bench.country $(BENCH_ARGS)
 
+.PHONY: bench-opinions
+bench-opinions: setup  ## the opinion matcher: suggestion latency and indexing cost at 10k/100k opinions against a linear scan (BENCH_ARGS="--sizes 10000,100000,1000000")
+	$(BIN)/python -m bench.opinions $(BENCH_ARGS)
+
 .PHONY: soak
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)
