@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+expect.set_options(timeout=15_000)  # argon2 on a loaded machine: a sign-in takes a moment
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 _people = itertools.count()
 APPS: dict[str, Callable[[Settings], FastAPI]] = {
@@ -123,6 +124,11 @@ class Workspace:
         (HttpOnly, Secure, SameSite=Strict, Path=/auth); the page renews its token from it."""
         person = person or await self.person(unit, role)
         _, cookie = await self.signed_in(person)
+        await self.open_with(page, cookie, path)
+        return person
+
+    async def open_with(self, page: Page, cookie: str, path: str = "/workspace/") -> None:
+        """`page` opened at `path` with the refresh cookie `cookie` in its browser."""
         host = urlsplit(self.url).hostname
         assert host is not None
         await page.context.add_cookies(
@@ -141,7 +147,6 @@ class Workspace:
         if page.url.startswith(self.url):
             await page.goto("about:blank")  # the page holds the last session in memory: leave it
         await page.goto(f"{self.url}{path}")
-        return person
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,18 +275,18 @@
   // Ask about the person's records still waiting (send them now, keep them for their next
   // sign-in, or delete them), then end the session.
   async function signOut() {
+    clearInterval(flushTimer); // the person decides what happens to their records now
     let canSend = Boolean(S.token) && navigator.onLine;
     for (;;) {
       const mine = (await window.Outbox.all()).filter((e) => window.Outbox.owns(e, S.owner));
       if (!mine.length) break;
       const choice = await window.HdndSignIn.askAboutQueue(mine.length, canSend);
-      if (choice === 'stay') { route(); return; }
+      if (choice === 'stay') { scheduleFlush(); route(); return; }
       if (choice === 'keep') break;
       if (choice === 'delete') { await Promise.all(mine.map((e) => window.Outbox.remove(e.id))); break; }
       await flush(); // 'send': what is still there after it could not be sent; ask again
       canSend = false;
     }
-    clearInterval(flushTimer);
     await S.signOut();
     await showOutboxCount();
     signInPage('Bạn đã đăng xuất.');
@@ -535,14 +535,14 @@
         h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
       h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
-      S.owner.role === 'admin' ? h('a', { href: '#/tai-khoan' }, 'Quản trị tài khoản') : null,
+      ...(S.owner.role === 'admin' ? [h('a', { href: '#/tai-khoan' }, 'Quản trị tài khoản')] : []),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
   }
 
   function route() {
     state.navigation += 1; // a page still loading for an earlier navigation draws nothing
-    if (!S.owner) { signInPage(); return; }
+    if (!S.owner || S.pending.length) { signInPage(); return; } // a step to take before anything else
     const hash = location.hash.replace(/^#/, '') || '/';
     const [path, qs] = hash.split('?');
     const query = new URLSearchParams(qs || '');

@@ -9,6 +9,7 @@
 (function () {
   const { h } = window.SchemaForm;
   const S = window.HdndSession;
+  let typed = ''; // the temporary password just typed, until it is replaced (memory only)
 
   const REFUSED = {
     bad_credentials: 'Tên đăng nhập hoặc mật khẩu không đúng.',
@@ -143,12 +144,11 @@
 
   // Sign in, then take each pending step; `done()` once nothing is pending.
   function show(page, done, problem) {
-    let typed = '';
     const step = () => {
       if (!S.account) signInForm(page, (password) => { typed = password; step(); }, problem);
       else if (S.pending.includes('change_password')) passwordForm(page, step, typed);
       else if (S.pending.includes('setup_totp')) totpForm(page, step);
-      else done();
+      else { typed = ''; done(); }
     };
     step();
   }
