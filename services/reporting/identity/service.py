@@ -30,9 +30,14 @@ class Identity:
         self.sign_in = SignIn(core)
 
     @classmethod
-    def build(cls, settings: Settings, hierarchy: Hierarchy) -> Identity:
+    def build(
+        cls, settings: Settings, hierarchy: Hierarchy, mongo_user: str = "reporting"
+    ) -> Identity:
+        """Identity on its own database (`<prefix>_identity`), signed in to MongoDB as the
+        reporting process it lives in (deploy.mongo_users), or as `mongo_user` (the operator's
+        `hdnd accounts`)."""
         assert settings.issuer_keys_dir is not None
-        runtime = Runtime(settings, "identity")
+        runtime = Runtime(settings, "identity", mongo_user=mongo_user)
         return cls(Core(settings, runtime, hierarchy, IssuerKeys(settings.issuer_keys_dir)))
 
     async def start(self, relay: bool = True) -> None:
