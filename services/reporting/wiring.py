@@ -172,6 +172,8 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.webhooks.consumer is not None:
+            details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details

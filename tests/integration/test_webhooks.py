@@ -7,7 +7,7 @@ address of the server's own networks is accepted, nor any event a compromised in
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,8 @@ async def test_a_verifying_receiver_gets_each_event_once_after_two_failures_a_de
     assert shown["deliveries"] == {"pending": 0, "delivered": 1, "failed": 0}
     assert "secret" not in shown
     assert len(flaky.requests) == 3 * 2 + 2  # nothing sent again once delivered
+    store = app.app.state.reporting.webhooks.store  # past the retention age, delivered go
+    assert await store.prune(datetime.now(UTC) + timedelta(days=1)) == 3
 
 
 async def test_admins_manage_only_their_units_webhooks_and_no_private_address_is_accepted(

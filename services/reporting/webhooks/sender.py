@@ -34,6 +34,7 @@ from services.reporting.webhooks.store import State, WebhookStore
 
 log = get_logger()
 ROUND = 20  # deliveries claimed per round
+PRUNE_EVERY = 600.0  # seconds between deletions of deliveries past the retention age
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,8 @@ class WebhookSender:
         self.cap = settings.webhook_backoff_max_ms / 1000
         self.poll = settings.webhook_poll_ms / 1000
         self.lease = timedelta(milliseconds=settings.webhook_timeout_ms * 2 + 5000)
+        self.retention = timedelta(days=settings.outbox_retention_days)
+        self._pruned_at = 0.0
         self._background = Loop("webhook-sender")
         self._wake = asyncio.Event()
 
@@ -127,6 +130,7 @@ class WebhookSender:
         while not self._background.stopping.is_set():
             try:
                 busy = await self.round()
+                await self._prune()
             except Exception as exc:  # MongoDB away: try again at the next poll
                 log.warning("webhook_round_failed", error=f"{type(exc).__name__}: {exc}")
                 busy = False
@@ -134,6 +138,15 @@ class WebhookSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll)
                 self._wake.clear()
+
+    async def _prune(self) -> None:
+        """At most every 10 minutes, drop the deliveries delivered before the retention age."""
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = time.monotonic()
+        pruned = await self.store.prune(datetime.now(UTC) - self.retention)
+        if pruned:
+            log.info("webhook_deliveries_pruned", count=pruned)
 
     async def round(self) -> bool:
         """Send what is due now; whether a full round was claimed (more may be due)."""

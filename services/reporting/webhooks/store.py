@@ -8,6 +8,7 @@
   none): `pending` (due at `next_at`), `delivered`, or `failed` (dead-lettered after the last
   try, or its subscription disabled) until redriven; each try in `attempts` (the last 20).
   The event's bytes wait in `body` until delivered, then go: a delivered row keeps no copy.
+  Delivered rows are deleted after HDND_OUTBOX_RETENTION_DAYS, as published outbox rows are.
 - `webhook_positions`: the consumer's Kafka positions.
 
 A sender claims due deliveries by moving their `next_at` past a lease and tagging them with
@@ -157,6 +158,14 @@ class WebhookStore:
         await self.deliveries.update_one(
             {"_id": delivery["_id"], "claim": delivery["claim"]}, changes
         )
+
+    async def prune(self, before: datetime) -> int:
+        """Delete the deliveries delivered before `before` (they keep no event, only that it
+        was delivered); how many. Failed ones wait for a redrive."""
+        done = await self.deliveries.delete_many(
+            {"state": "delivered", "delivered_at": {"$lt": before}}
+        )
+        return done.deleted_count
 
     async def redrive(self, subscription_id: str, delivery: str | None, now: datetime) -> int:
         """Make the subscription's failed deliveries (or the one named) due again, with
