@@ -129,6 +129,12 @@ async def test_a_verifying_receiver_gets_each_event_once_after_two_failures_a_de
             assert len(only["attempts"]) == 4  # three before the redrive, one after
 
         await eventually(delivered_once_redriven)
+        r = await app.client.post(
+            f"/units/{PROVINCE}/webhooks/{dead}/test", headers=admin(PROVINCE)
+        )
+        ping = r.json()
+        assert ping["delivered"] and ping["status"] == 200, ping
+        assert late.taken[ping["delivery"]].event == "webhook.test"
     shown = (
         await app.client.get(f"/units/{PROVINCE}/webhooks/{dead}", headers=admin(PROVINCE))
     ).json()
