@@ -102,7 +102,14 @@ class Webhooks:
         return doc
 
     def _within(self, doc: Document, unit: str, era: Era) -> bool:
-        return doc["era"] == era and self.hierarchy.is_within(doc["unit"], unit, era)
+        """Whether a subscription is of `unit` or below it (its unit may since have been
+        ended by a change: then it is nobody's below)."""
+        h = self.hierarchy
+        return (
+            doc["era"] == era
+            and h.find(doc["unit"], era) is not None
+            and h.is_within(doc["unit"], unit, era)
+        )
 
     # -- what admins do -------------------------------------------------------------------------
 
