@@ -219,8 +219,32 @@ class Settings(BaseSettings):
         default=PUBLIC_PATHS["oversight"],
         description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
     )
+    # Webhooks (README, "Webhooks"): deliveries to other systems, from reporting.
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="HDND_WEBHOOK_ALLOWED_NETWORKS: comma-separated networks (CIDR) a webhook"
+        " receiver may be on besides public addresses, over http:// too (the province's own"
+        " network; tests: 127.0.0.0/8). None by default: loopback, private and link-local"
+        " addresses are refused.",
+    )
+    webhook_max_tries: int = Field(
+        default=12, ge=1, le=100, description="HDND_WEBHOOK_MAX_TRIES: then dead-lettered."
+    )
+    webhook_backoff_ms: int = Field(
+        default=10_000,
+        ge=1,
+        description="HDND_WEBHOOK_BACKOFF_MS: the wait after the first failed try, doubled"
+        " after each next one (with jitter), up to HDND_WEBHOOK_BACKOFF_MAX_MS.",
+    )
+    webhook_backoff_max_ms: int = Field(default=3_600_000, ge=1)
+    webhook_timeout_ms: int = Field(
+        default=10_000, ge=100, description="HDND_WEBHOOK_TIMEOUT_MS: one try's time limit."
+    )
+    webhook_poll_ms: int = Field(
+        default=1_000, ge=10, description="HDND_WEBHOOK_POLL_MS: how often due retries are sought."
+    )
 
-    @field_validator("units", "cors_origins", mode="before")
+    @field_validator("units", "cors_origins", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
