@@ -32,7 +32,7 @@ class Identity:
     @classmethod
     def build(cls, settings: Settings, hierarchy: Hierarchy) -> Identity:
         assert settings.issuer_keys_dir is not None
-        runtime = Runtime(settings, "identity")
+        runtime = Runtime(settings, "identity", mongo_user="reporting")  # its process's user
         return cls(Core(settings, runtime, hierarchy, IssuerKeys(settings.issuer_keys_dir)))
 
     async def start(self, relay: bool = True) -> None:
