@@ -169,6 +169,8 @@ async def test_a_person_the_provider_vouches_for_signs_in_as_with_a_password(
     await d.provider.person("sub-lan", **claims("lan.sso"))
     methods = await (await d.browser()).reporting.get("/auth/methods")
     assert methods.json()["oidc"]["label"] == "Đăng nhập bằng tài khoản của tỉnh"
+    button = await (await d.browser()).reporting.get("/workspace/sso.js")
+    assert button.status_code == 200 and "/auth/methods" in button.text
 
     browser = await d.browser()
     authorize = await browser.start()
