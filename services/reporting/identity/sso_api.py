@@ -171,13 +171,9 @@ def refusal(request: Request, exc: SignInRefused) -> Response:
 def page(exc: SignInRefused) -> str:
     text = PAGES.get(exc.kind, PAGES["oidc_provider_refused"])
     return f"""<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
+<html lang="vi"><head><meta charset="utf-8"><title>Không đăng nhập được</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Không đăng nhập được</title>
-<link rel="stylesheet" href="/workspace/workspace.css">
-</head>
+<link rel="stylesheet" href="/workspace/workspace.css"></head>
 <body>
 <main class="panel signin" data-refusal="{html.escape(exc.kind)}">
 <h1>Không đăng nhập được bằng tài khoản của tỉnh</h1>
