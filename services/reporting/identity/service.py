@@ -20,7 +20,9 @@ from services.common.tokens import LEEWAY
 from services.reporting.identity.accounts import Accounts
 from services.reporting.identity.core import Core
 from services.reporting.identity.keys import IssuerKeys
+from services.reporting.identity.provider import Provider
 from services.reporting.identity.sign_in import SignIn
+from services.reporting.identity.sso import SingleSignOn
 
 
 class Identity:
@@ -28,6 +30,11 @@ class Identity:
         self.core = core
         self.accounts = Accounts(core)
         self.sign_in = SignIn(core)
+        self.sso = (  # single sign-on at the province's OpenID provider, where configured
+            SingleSignOn(core, self.sign_in, Provider(core.settings))
+            if core.settings.oidc_issuer
+            else None
+        )
 
     @classmethod
     def build(
