@@ -22,6 +22,8 @@ from services.reporting.identity.service import Identity
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.webhooks.service import Webhooks
+from services.reporting.webhooks.store import WebhookStore
 
 log = get_logger()
 
@@ -71,6 +73,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -94,6 +97,7 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -109,6 +113,7 @@ class Reporting:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
+        await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
             self.consumer.start()
@@ -154,6 +159,7 @@ class Reporting:
         await cancel(self._watch)
         await self.coordination.stop()
         await self.audit_consumer.stop()
+        await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
             await self.identity.stop()
@@ -166,6 +172,8 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.webhooks.consumer is not None:
+            details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details
