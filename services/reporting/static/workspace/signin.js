@@ -52,8 +52,10 @@
     }
   }
 
+  // Only the first form is `.signin`: single sign-on (sso.js) puts its button under that one.
   function panel(title, ...kids) {
-    return h('form', { class: 'panel signin', novalidate: true, 'aria-label': title }, ...kids);
+    const kind = title === 'Đăng nhập' ? 'signin' : 'signin-step';
+    return h('form', { class: `panel ${kind}`, novalidate: true, 'aria-label': title }, ...kids);
   }
 
   // Username, password and, when the server asks, the code: then `next(password)`.
