@@ -269,6 +269,8 @@
     nav.hidden = true;
     document.getElementById('signout').hidden = true;
     document.getElementById('who').textContent = '';
+    document.getElementById('unit-name').textContent = 'Không gian làm việc HĐND'; // nobody's unit yet
+    document.getElementById('unit-switch').replaceChildren();
     window.HdndSignIn.show(page, start, problem);
   }
 
