@@ -109,4 +109,4 @@ async def test_a_province_admin_gives_a_commune_secretary_an_account_and_the_log
     for entry in (held, resolved):
         await expect(entry.locator(".actor")).to_have_text(THU)
         await expect(entry).to_contain_text("Xã Nậm Tăm")
-    await shot(page, workspace, "nhat-ky")
+    await shot(page, workspace, "nhat-ky-tinh")
