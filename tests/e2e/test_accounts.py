@@ -110,3 +110,68 @@ async def test_a_province_admin_gives_a_commune_secretary_an_account_and_the_log
         await expect(entry.locator(".actor")).to_have_text(THU)
         await expect(entry).to_contain_text("Xã Nậm Tăm")
     await shot(page, workspace, "nhat-ky-tinh")
+
+
+async def test_the_admin_page_disables_resets_edits_and_gives_a_program_a_token_once(
+    workspace: Workspace, page: Page
+) -> None:
+    """What else an admin does on the page, each seen where it matters: a disabled account
+    cannot sign in until enabled again, a reset gives a temporary password shown once, an edit
+    is saved, and a program's token works until revoked (then every service refuses it)."""
+    unit = "03430"  # Xã Khun Há
+    reporting = workspace.apps["reporting"].client
+    target = await workspace.person(unit, full_name="Lò Văn Khun")
+    await workspace.sign_in(page, await workspace.person(PROVINCE, "admin"))
+    await page.evaluate(f"location.hash = '#/tai-khoan?unit={unit}'")
+    row = page.locator(f'#accounts tr[data-username="{target.username}"]')
+    note = page.locator("#accounts-note")
+
+    async def signs_in(password: str) -> int:
+        reporting.cookies.clear()
+        r = await reporting.post(
+            "/auth/sign-in",
+            json={"username": target.username, "password": password},
+            headers={"Authorization": ""},
+        )
+        reporting.cookies.clear()
+        return r.status_code
+
+    await row.locator('[data-action="disable"]').click()
+    await expect(row).to_contain_text("Đã vô hiệu hóa")
+    assert await signs_in(target.password) == 403
+    await row.locator('[data-action="enable"]').click()
+    await expect(row).to_contain_text("Đang hoạt động")
+    assert await signs_in(target.password) == 200
+
+    await row.locator('[data-action="reset-password"]').click()
+    await expect(note).to_contain_text("Đã đặt lại mật khẩu.")
+    temporary = await page.locator("#temporary-password").inner_text()
+    await expect(row).to_contain_text("Chờ đổi mật khẩu tạm")
+    assert await signs_in(target.password) == 401
+    assert await signs_in(temporary) == 200
+
+    await row.locator('[data-action="edit"]').click()
+    await page.locator('#account-form [name="position"]').fill("Phó Chủ tịch HĐND xã")
+    await page.locator('#account-form button[type="submit"]').click()
+    await expect(note).to_contain_text(f"Đã lưu tài khoản {target.username}.")
+    await expect(row).to_contain_text("Phó Chủ tịch HĐND xã")
+
+    # A program's account: its token shown once, accepted, then revoked and refused.
+    await page.click("#service-new")
+    form = page.locator("#account-form")
+    await form.locator('[name="name"]').fill("Đồng bộ số liệu xã Khun Há")
+    await form.locator('[name="role"]').select_option("viewer")
+    await form.locator('button[type="submit"]').click()
+    api_token = await page.locator("#service-token").inner_text()
+    meetings = workspace.apps["meetings"].client
+    bearer = {"Authorization": f"Bearer {api_token}"}
+    assert (await meetings.get(f"/units/{unit}/meetings", headers=bearer)).status_code == 200
+    program = page.locator("#service-accounts tr", has_text="Đồng bộ số liệu xã Khun Há")
+    await program.locator('[data-action="revoke"]').click()
+    await expect(note).to_contain_text("Đã thu hồi mã truy cập")
+
+    async def refused() -> None:
+        r = await meetings.get(f"/units/{unit}/meetings", headers=bearer)
+        assert r.status_code == 401, r.text
+
+    await eventually(refused, within=10)
