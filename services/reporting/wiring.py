@@ -19,6 +19,9 @@ from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
+from services.reporting.opinions.consumer import OpinionIndexConsumer
+from services.reporting.opinions.similar import SimilarOpinions
+from services.reporting.opinions.store import OpinionIndexStore
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -58,6 +61,17 @@ def audit_consumer(runtime: Runtime, store: AuditRootStore, hierarchy: Hierarchy
     return BatchConsumer(settings, "reporting-audit", topics, store.positions, handler.handle)
 
 
+def opinion_index_consumer(
+    runtime: Runtime, store: OpinionIndexStore, hierarchy: Hierarchy
+) -> BatchConsumer:
+    """The consumer of the opinions and their steps (and of erasures of their texts) that
+    the similar-opinions index is built from."""
+    handler = OpinionIndexConsumer(runtime, store, hierarchy)
+    settings = runtime.settings
+    topics = [settings.topics.oversight, settings.topics.reporting]
+    return BatchConsumer(settings, "reporting-opinions", topics, store.positions, handler.handle)
+
+
 @dataclass
 class Reporting:
     settings: Settings
@@ -71,6 +85,8 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    similar: SimilarOpinions
+    opinions_consumer: BatchConsumer
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -82,6 +98,7 @@ class Reporting:
         consumer = projector_consumer(runtime, store, hierarchy)
         coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
         roots = AuditRootStore(runtime.db)
+        opinions = OpinionIndexStore(runtime.db)
         return cls(
             settings,
             runtime,
@@ -94,6 +111,8 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            SimilarOpinions(opinions, hierarchy),
+            opinion_index_consumer(runtime, opinions, hierarchy),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -109,8 +128,10 @@ class Reporting:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
+        self.similar.start()
         if consume:
             self.audit_consumer.start()
+            self.opinions_consumer.start()
             self.consumer.start()
             self._watch = asyncio.create_task(self._follow_switches(), name="projection-switch")
 
@@ -154,6 +175,8 @@ class Reporting:
         await cancel(self._watch)
         await self.coordination.stop()
         await self.audit_consumer.stop()
+        await self.opinions_consumer.stop()
+        await self.similar.stop()
         await self.consumer.stop()
         if self.identity is not None:
             await self.identity.stop()
@@ -166,6 +189,10 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        details["opinion_index"] = {
+            **self.opinions_consumer.status.readiness(caught_up=False, handled=True),
+            **self.similar.status(),
+        }
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details
