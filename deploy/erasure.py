@@ -57,6 +57,7 @@ FREE_TEXT: dict[tuple[Database, str], tuple[str, ...]] = {
     ("oversight", "petitions"): ("opened.summary", "steps.settled.outcome"),
     ("reporting", "proposals"): ("title", "content", "answer.answer"),
     ("reporting", "report_texts"): ("shortcomings", "directions"),
+    ("reporting", "opinion_index"): ("text",),  # what similar opinions are found in
 }
 Found = tuple[ErasedField, str]  # a field to erase and what it holds now
 ERAS: tuple[Era, ...] = ("2025", "legacy")
@@ -245,6 +246,8 @@ def _names_item(collection: str, doc: Document, request: Request) -> bool:
         return request.petition is not None and str(doc["_id"]) == request.petition
     if collection == "opinions":
         return request.opinion is not None and str(doc["_id"]) == request.opinion
+    if collection == "opinion_index":  # keyed by unit and id
+        return request.opinion is not None and doc.get("opinion_id") == request.opinion
     return False
 
 
