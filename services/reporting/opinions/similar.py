@@ -29,7 +29,9 @@ from services.common.background import cancel
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import Document
+from services.common.workers import Offload
 from services.reporting.opinions.matcher import OpinionIndex, Suggestion
+from services.reporting.opinions.normalize import Key, normalize_all
 from services.reporting.opinions.record import indexed, opinion_key
 from services.reporting.opinions.store import OpinionIndexStore
 from services.reporting.periods import month_key, month_start, term_months, term_of
@@ -74,14 +76,23 @@ def term_start(day: date) -> date:
 
 
 def built(docs: Iterable[Document]) -> tuple[OpinionIndex, dict[str, Ref]]:
-    """An index of the documents' opinions (CPU-bound: run in a thread)."""
+    """An index of the documents' opinions (CPU-bound: run in a thread). Their texts are
+    normalised in the worker processes, most of the cost, while this thread indexes the keys
+    already made."""
     index = OpinionIndex()
     refs: dict[str, Ref] = {}
+    opinions = []
+    keys = Offload[str, Key](normalize_all)
     for doc in docs:
         opinion = indexed(doc)
         if opinion is not None:
-            index.add(opinion)
+            opinions.append(opinion)
+            keys.add(opinion.text)
             refs[opinion.opinion_id] = Ref(doc["opinion_id"], doc["meeting_id"])
+    at = iter(opinions)
+    for chunk in keys.chunks():
+        for key in chunk:
+            index.add(next(at), key)
     return index, refs
 
 
