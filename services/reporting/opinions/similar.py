@@ -109,6 +109,7 @@ class SimilarOpinions:
         self.index: OpinionIndex | None = None
         self.refs: dict[str, Ref] = {}
         self.build_seconds: float | None = None  # how long the last build took
+        self.built = asyncio.Event()  # set once the index is first built
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -173,6 +174,7 @@ class SimilarOpinions:
         docs = [doc async for doc in self.store.every()]
         index, self.refs = await asyncio.to_thread(built, docs)
         self.index = index
+        self.built.set()
         self.build_seconds = time.perf_counter() - started
         log.info(
             "opinion_index_built",
