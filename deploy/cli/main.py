@@ -31,7 +31,10 @@ from deploy.local import (
     DEFAULT_MONGO_PORT,
     LocalStack,
     StackError,
+    external_endpoints,
 )
+from deploy.proxy import HTTP_PORT, HTTPS_PORT
+from services.common.settings import SERVICE_PORTS
 
 app = typer.Typer(
     help="hdnd: event-driven coordination for People's Councils.", no_args_is_help=True
@@ -57,15 +60,26 @@ def run(
     mongo_port: MongoPortOption = DEFAULT_MONGO_PORT,
     province: Annotated[str, typer.Option(help="Province the services serve.")] = "12",
     sample: Annotated[bool, typer.Option(help="Load the sample data.")] = True,
+    sample_units: Annotated[
+        list[str] | None,
+        typer.Option("--sample-unit", help="Only the sample's records of this unit (repeatable)."),
+    ] = None,
     tls: Annotated[
         bool, typer.Option(help="HTTPS on 127.0.0.1:8443 (Caddy's local CA), not HTTP on :8100.")
     ] = False,
+    proxy_port: Annotated[int, typer.Option(help="The proxy's HTTP port.")] = HTTP_PORT,
+    tls_port: Annotated[int, typer.Option(help="The proxy's HTTPS port (--tls).")] = HTTPS_PORT,
+    service_ports: Annotated[
+        str, typer.Option(help="Ports of meetings, oversight, reporting.")
+    ] = ",".join(map(str, SERVICE_PORTS.values())),
 ) -> None:
     """Start the servers, the three services and the proxy that serves them under one origin,
-    load the sample, serve until Ctrl-C."""
-    import signal
-    import threading
+    load the sample, serve until Ctrl-C (which stops everything at any moment, keeping what was
+    loaded: the next run goes on from there)."""
+    import time
+    from contextlib import ExitStack
 
+    from deploy.interrupts import INTERRUPTED, ctrl_c_stops, shielded
     from deploy.proxy import LocalProxy, ProxySite
     from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
@@ -73,15 +87,17 @@ def run(
     from services.common.hierarchy import Hierarchy
     from services.common.settings import PUBLIC_PATHS, Settings
 
+    ports = dict(zip(SERVICE_PORTS, map(int, service_ports.split(",")), strict=True))
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
+    site = ProxySite(tls=tls, http_port=proxy_port, https_port=tls_port, upstreams=ports)
+    proxy = LocalProxy(base_dir, site)
+    running = ExitStack()  # what was started, stopped in reverse order whatever happens
+    interrupted = False
     try:
+        running.enter_context(ctrl_c_stops())
+        if external_endpoints() is None:  # ours to stop, even when half started
+            running.callback(stack.down)
         endpoints = stack.up()
-    except StackError as exc:
-        raise fail(exc) from exc
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(signum, lambda *_: stop.set())
-    try:
         keys = ensure_local_keys(base_dir, province)
         load_hierarchy(
             Settings(
@@ -99,71 +115,73 @@ def run(
         }
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
         viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
-        site = ProxySite(tls=tls)
-        proxy = LocalProxy(base_dir, site)
-        with (
-            running_services(
-                endpoints, [province], base_dir / "logs", extra_env=extra_env
-            ) as services,
-            proxy.running(),
-        ):
-            urls = {name: s.url for name, s in services.items()}
-            if sample:
-                outcome = load_sample(urls, Hierarchy.load(), province, token=secretary)
-                console.print(
-                    f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
-                    f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
-                    f" ({outcome['seconds']} giây)"
-                )
-            console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
-            r = site.origin  # the browser's one origin: every service under its path
-            for name in urls:
-                console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
-            # The token rides in the fragment: the page keeps it, no server or log sees it.
+        services = running.enter_context(
+            running_services(endpoints, [province], base_dir / "logs", ports, extra_env)
+        )
+        running.callback(proxy.stop)
+        proxy.start()
+        urls = {name: s.url for name, s in services.items()}
+        if sample:
+            console.print("Nạp dữ liệu mẫu (Ctrl-C dừng; lần chạy sau nạp tiếp) …")
+            outcome = load_sample(
+                urls, Hierarchy.load(), province, token=secretary, units=sample_units
+            )
             console.print(
-                f"  workspace  {r}/workspace/#token={secretary}\n"
-                "             (the secretaries' workspace: record and follow up, in Vietnamese)",
+                f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
+                f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
+                f" ({outcome['seconds']} giây)"
+            )
+        console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
+        r = site.origin  # the browser's one origin: every service under its path
+        for name in urls:
+            console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
+        # The token rides in the fragment: the page keeps it, no server or log sees it.
+        console.print(
+            f"  workspace  {r}/workspace/#token={secretary}\n"
+            "             (the secretaries' workspace: record and follow up, in Vietnamese)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  token      {secretary}\n"
+            f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        ca = f"--cacert {proxy.root_certificate} " if tls else ""
+        console.print(
+            f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
+            f" '{r}/units/{province}/summary?period=2025-H1'",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if tls:
+            console.print(
+                f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
+                f" {proxy.root_certificate} is imported (README, Production)",
                 highlight=False,
                 soft_wrap=True,
             )
-            console.print(
-                f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
-                highlight=False,
-                soft_wrap=True,
-            )
-            console.print(
-                f"  token      {secretary}\n"
-                f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
-                highlight=False,
-                soft_wrap=True,
-            )
-            ca = f"--cacert {proxy.root_certificate} " if tls else ""
-            console.print(
-                f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
-                f" '{r}/units/{province}/summary?period=2025-H1'",
-                highlight=False,
-                soft_wrap=True,
-            )
-            if tls:
-                console.print(
-                    f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
-                    f" {proxy.root_certificate} is imported (README, Production)",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
-            while not stop.wait(0.5):
-                for s in services.values():
-                    if s.process.poll() is not None:
-                        console.print(f"[red]{s.name} exited[/red]; see its log")
-                        stop.set()
-            console.print("stopping services …")
+        console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
+        while not (gone := [s for s in services.values() if s.process.poll() is not None]):
+            time.sleep(0.5)
+        console.print(f"[red]{gone[0].name} exited[/red]; see its log")
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print("\nCtrl-C: stopping; what was loaded stays, the next run goes on from it")
     except StackError as exc:
         raise fail(exc) from exc
     finally:
-        if endpoints.managed:
-            stack.down()
-            console.print("servers stopped; data kept in " + str(base_dir))
+        with shielded(lambda _: console.print("stopping …")):
+            running.close()
+        console.print(f"stopped; data kept in {base_dir}", highlight=False)
+    if interrupted:
+        raise typer.Exit(code=INTERRUPTED)
 
 
 @app.command("serve")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -54,7 +55,12 @@ def worker_pool() -> ProcessPoolExecutor | None:
 def _end_with_parent() -> None:
     """In a worker: exit once the process that spawned it is gone. A service stopped hard
     (SIGKILL, a crash) never shuts its pool down, and the worker, blocked on a queue whose
-    ends it also holds, would otherwise live on (seen after `make run` stopped)."""
+    ends it also holds, would otherwise live on (seen after `make run` stopped).
+
+    A terminal's Ctrl-C reaches the workers of a command run in it too; the command stops on
+    it and shuts the pool down, so the workers ignore it rather than answer its chunk with a
+    KeyboardInterrupt (an error in the command's log while it stops)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
     def watch() -> None:
