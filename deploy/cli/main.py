@@ -115,8 +115,8 @@ def run(
         }
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
         viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
-        services = running.enter_context(
-            running_services(endpoints, [province], base_dir / "logs", ports, extra_env)
+        services = running.enter_context(  # a Ctrl-C gives them 2.5 s to drain
+            running_services(endpoints, [province], base_dir / "logs", ports, extra_env, 2.5)
         )
         running.callback(proxy.stop)
         proxy.start()
