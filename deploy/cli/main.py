@@ -5,6 +5,7 @@ Sub-apps group related commands; ``hdnd stack`` manages the local servers (see d
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,8 +34,8 @@ from deploy.local import (
     StackError,
     external_endpoints,
 )
-from deploy.proxy import HTTP_PORT, HTTPS_PORT
-from services.common.settings import SERVICE_PORTS
+from deploy.proxy import HTTP_PORT, HTTPS_PORT, LocalProxy, ProxySite
+from services.common.settings import PUBLIC_PATHS, SERVICE_PORTS
 
 app = typer.Typer(
     help="hdnd: event-driven coordination for People's Councils.", no_args_is_help=True
@@ -70,7 +71,7 @@ def run(
     proxy_port: Annotated[int, typer.Option(help="The proxy's HTTP port.")] = HTTP_PORT,
     tls_port: Annotated[int, typer.Option(help="The proxy's HTTPS port (--tls).")] = HTTPS_PORT,
     service_ports: Annotated[
-        str, typer.Option(help="Ports of meetings, oversight, reporting.")
+        str, typer.Option(help="Ports of meetings, oversight and reporting, comma-separated.")
     ] = ",".join(map(str, SERVICE_PORTS.values())),
 ) -> None:
     """Start the servers, the three services and the proxy that serves them under one origin,
@@ -80,14 +81,18 @@ def run(
     from contextlib import ExitStack
 
     from deploy.interrupts import INTERRUPTED, ctrl_c_stops, shielded
-    from deploy.proxy import LocalProxy, ProxySite
     from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
     from services.common.auth import issue_token
     from services.common.hierarchy import Hierarchy
-    from services.common.settings import PUBLIC_PATHS, Settings
+    from services.common.settings import Settings
 
-    ports = dict(zip(SERVICE_PORTS, map(int, service_ports.split(",")), strict=True))
+    try:
+        ports = dict(zip(SERVICE_PORTS, map(int, service_ports.split(",")), strict=True))
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "three ports, e.g. 8101,8102,8103", param_hint="--service-ports"
+        ) from exc
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
     site = ProxySite(tls=tls, http_port=proxy_port, https_port=tls_port, upstreams=ports)
     proxy = LocalProxy(base_dir, site)
@@ -131,43 +136,7 @@ def run(
                 f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
                 f" ({outcome['seconds']} giây)"
             )
-        console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
-        r = site.origin  # the browser's one origin: every service under its path
-        for name in urls:
-            console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
-        # The token rides in the fragment: the page keeps it, no server or log sees it.
-        console.print(
-            f"  workspace  {r}/workspace/#token={secretary}\n"
-            "             (the secretaries' workspace: record and follow up, in Vietnamese)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  token      {secretary}\n"
-            f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        ca = f"--cacert {proxy.root_certificate} " if tls else ""
-        console.print(
-            f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
-            f" '{r}/units/{province}/summary?period=2025-H1'",
-            highlight=False,
-            soft_wrap=True,
-        )
-        if tls:
-            console.print(
-                f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
-                f" {proxy.root_certificate} is imported (README, Production)",
-                highlight=False,
-                soft_wrap=True,
-            )
-        console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
+        _say_running(proxy, list(urls), province, secretary, viewer, base_dir)
         while not (gone := [s for s in services.values() if s.process.poll() is not None]):
             time.sleep(0.5)
         console.print(f"[red]{gone[0].name} exited[/red]; see its log")
@@ -182,6 +151,54 @@ def run(
         console.print(f"stopped; data kept in {base_dir}", highlight=False)
     if interrupted:
         raise typer.Exit(code=INTERRUPTED)
+
+
+def _say_running(
+    proxy: LocalProxy,
+    services: list[str],
+    province: str,
+    secretary: str,
+    viewer: str,
+    base_dir: Path,
+) -> None:
+    """Where everything is: the one origin's pages and docs, a token, a try, the logs."""
+    console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
+    r = proxy.site.origin  # the browser's one origin: every service under its path
+    for name in services:
+        console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
+    # The token rides in the fragment: the page keeps it, no server or log sees it.
+    console.print(
+        f"  workspace  {r}/workspace/#token={secretary}\n"
+        "             (the secretaries' workspace: record and follow up, in Vietnamese)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  dashboard  {r}/?unit={province}&period=2025#token={viewer}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  token      {secretary}\n"
+        f"             (secretary of {province}, 30 days; more: hdnd tokens issue --help)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    ca = f"--cacert {proxy.root_certificate} " if proxy.site.tls else ""
+    console.print(
+        f"  try        curl -s {ca}-H 'Authorization: Bearer {secretary}'"
+        f" '{r}/units/{province}/summary?period=2025-H1'",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if proxy.site.tls:
+        console.print(
+            f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
+            f" {proxy.root_certificate} is imported (README, Production)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
 
 
 @app.command("serve")
