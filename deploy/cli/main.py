@@ -80,7 +80,7 @@ def run(
     import time
     from contextlib import ExitStack
 
-    from deploy.interrupts import INTERRUPTED, ctrl_c_stops, shielded
+    from deploy.interrupts import ctrl_c_stops, exit_interrupted, shielded
     from deploy.run import running_services, token_secret
     from deploy.sample import load_sample
     from services.common.auth import issue_token
@@ -120,8 +120,8 @@ def run(
         }
         secretary = issue_token(secret, unit=province, role="secretary", user="local-secretary")
         viewer = issue_token(secret, unit=province, role="viewer", user="local-dashboard")
-        services = running.enter_context(  # a Ctrl-C gives them 2.5 s to drain
-            running_services(endpoints, [province], base_dir / "logs", ports, extra_env, 2.5)
+        services = running.enter_context(  # a Ctrl-C gives them 2 s to drain
+            running_services(endpoints, [province], base_dir / "logs", ports, extra_env, 2.0)
         )
         running.callback(proxy.stop)
         proxy.start()
@@ -150,7 +150,7 @@ def run(
             running.close()
         console.print(f"stopped; data kept in {base_dir}", highlight=False)
     if interrupted:
-        raise typer.Exit(code=INTERRUPTED)
+        exit_interrupted()
 
 
 def _say_running(
