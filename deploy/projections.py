@@ -69,6 +69,7 @@ async def _fold_until(
     """Run `consumer` until every partition in `ends` is read to its end offset (per
     partition: a busy one cannot make up for one still behind)."""
     total = sum(ends.values())
+    grace = 15.0  # for the batch in hand
     consumer.start()
     try:
         while True:
@@ -82,8 +83,11 @@ async def _fold_until(
                 break
             if time.monotonic() > deadline:
                 raise RebuildError(f"not caught up ({sum(read.values())}/{total})")
+    except asyncio.CancelledError:
+        grace = 0.0  # Ctrl-C: the half-built version is dropped, the batch in hand with it
+        raise
     finally:
-        await consumer.stop()
+        await consumer.stop(grace)
     # Only once caught up: an error or a Ctrl-C above goes on as it is.
     if consumer.status.drained < consumer.status.handled:  # the last write behind failed
         raise RebuildError(f"projector stopped: {consumer.status.last_error}")
