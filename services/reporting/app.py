@@ -15,8 +15,10 @@ from services.reporting.coordination.api import router as coordination_router
 from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
+from services.reporting.identity.sso_api import router as sso_router
 from services.reporting.opinions.api import router as opinions_router
 from services.reporting.web import router as web_router
+from services.reporting.webhooks.api import router as webhooks_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
 
@@ -24,7 +26,7 @@ from services.reporting.workspace import router as workspace_router
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:
     reporting = Reporting.build(service_settings("reporting", settings))
     # Only the instance that issues tokens (HDND_ISSUER_KEYS_DIR) signs people in.
-    issuing = [identity_public, identity_router] if reporting.identity is not None else []
+    issuing = [identity_public, identity_router, sso_router] if reporting.identity else []
     return service_app(
         "reporting",
         "Figures of People's Councils for any unit and period, rolled up the hierarchy",
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             audit_router,
             activity_router,
             opinions_router,
+            webhooks_router,
             web_router,
             workspace_router,
             *issuing,

@@ -25,6 +25,8 @@ from services.reporting.opinions.store import OpinionIndexStore
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.webhooks.service import Webhooks
+from services.reporting.webhooks.store import WebhookStore
 
 log = get_logger()
 
@@ -87,6 +89,7 @@ class Reporting:
     audit_consumer: BatchConsumer
     similar: SimilarOpinions
     opinions_consumer: BatchConsumer
+    webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -113,6 +116,7 @@ class Reporting:
             audit_consumer(runtime, roots, hierarchy),
             SimilarOpinions(opinions, hierarchy),
             opinion_index_consumer(runtime, opinions, hierarchy),
+            Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -129,6 +133,7 @@ class Reporting:
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
         self.similar.start()
+        await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
             self.opinions_consumer.start()
@@ -177,6 +182,7 @@ class Reporting:
         await self.audit_consumer.stop()
         await self.opinions_consumer.stop()
         await self.similar.stop()
+        await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
             await self.identity.stop()
@@ -193,6 +199,8 @@ class Reporting:
             **self.opinions_consumer.status.readiness(caught_up=False, handled=True),
             **self.similar.status(),
         }
+        if self.webhooks.consumer is not None:
+            details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details
