@@ -15,6 +15,7 @@ from services.reporting.coordination.api import router as coordination_router
 from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
+from services.reporting.voter_opinions.api import router as voter_opinions_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             document_router,
             audit_router,
             activity_router,
+            voter_opinions_router,
             web_router,
             workspace_router,
             *issuing,

@@ -22,6 +22,7 @@ from services.reporting.identity.service import Identity
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.voter_opinions.service import VoterOpinions
 
 log = get_logger()
 
@@ -71,6 +72,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    voter_opinions: VoterOpinions
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -94,6 +96,7 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            VoterOpinions.build(runtime, hierarchy, today_in_vietnam),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -109,6 +112,7 @@ class Reporting:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
+        await self.voter_opinions.start(consume)
         if consume:
             self.audit_consumer.start()
             self.consumer.start()
@@ -153,6 +157,7 @@ class Reporting:
     async def stop(self) -> None:
         await cancel(self._watch)
         await self.coordination.stop()
+        await self.voter_opinions.stop()
         await self.audit_consumer.stop()
         await self.consumer.stop()
         if self.identity is not None:
@@ -164,6 +169,9 @@ class Reporting:
         status = self.consumer.status
         details["projector"] = status.readiness(handled=True)
         details["coordination"] = self.coordination.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
+        details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
             caught_up=False, handled=True
         )
         if self.identity is not None:  # its own outbox: what waits to be published

@@ -1,0 +1,181 @@
+"""Groups of the same request across units, on real servers: voter contacts recorded in three
+communes (meetings) → opinions opened (oversight) → registered by reporting → the matcher
+proposes the group → the province's standing committee confirms it (`opinion.grouped`) →
+one answer for the group (`opinion_group.answered`) → oversight answers each opinion
+(`opinion.answered`) → every commune's figures count its own, once."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+
+from services.common.hierarchy import Hierarchy
+from services.common.settings import Settings
+from services.meetings.app import create_app as meetings_app
+from services.oversight.app import create_app as oversight_app
+from services.reporting.app import create_app as reporting_app
+from tests.builders import meeting
+from tests.conftest import Running, bearer, eventually, start_app
+
+pytestmark = pytest.mark.integration
+
+PROVINCE = "12"  # Tỉnh Lai Châu, 2025 era
+COMMUNES = [u.code for u in Hierarchy.load().children(PROVINCE, "2025")[:4]]
+ROAD = [
+    "Đề nghị sửa chữa đường liên thôn bị xuống cấp nghiêm trọng",
+    "Cử tri đề nghị sửa đường liên thôn đã xuống cấp",
+    "Kiến nghị tu sửa tuyến đường liên thôn bị xuống cấp",
+]
+DOCTOR = "Đề nghị bổ sung bác sĩ cho trạm y tế xã"
+AGENCY = "UBND tỉnh Lai Châu"
+
+
+def voter_contact(
+    meeting_id: str, held_on: str, opinions: list[tuple[str, str]], voters: int = 120
+) -> dict[str, Any]:
+    held = meeting("voter_contact", meeting_id, "Tiếp xúc cử tri trước kỳ họp thứ 3", held_on)
+    field = "investment_construction"
+    items = [
+        {"opinion_id": oid, "text": text, "field": field, "addressed_to": AGENCY}
+        for oid, text in opinions
+    ]
+    held |= {"timing": "before_session", "delegate_group": "Tổ đại biểu số 1"}
+    return held | {"voters_attending": voters, "opinions_raised": len(items), "opinions": items}
+
+
+async def services(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
+    """Meetings, the province's oversight and reporting, all consuming."""
+    return {
+        "meetings": await start_app(stack, meetings_app(settings), "http://meetings"),
+        "oversight": await start_app(
+            stack,
+            oversight_app(settings.model_copy(update={"units": [PROVINCE]})),
+            "http://oversight",
+        ),
+        "reporting": await start_app(stack, reporting_app(settings), "http://reporting"),
+    }
+
+
+async def record_contacts(meetings: Running) -> None:
+    """The same request in three communes (one also asks for a doctor), in September 2026."""
+    for i, (commune, text) in enumerate(zip(COMMUNES, ROAD, strict=False)):
+        opinions = [(f"yk-{i}-road", text)]
+        if i == 0:
+            opinions.append((f"yk-{i}-doctor", DOCTOR))
+        body = voter_contact(f"tx-{commune}", f"2026-09-0{i + 2}", opinions, voters=100 + i)
+        r = await meetings.client.post(f"/units/{commune}/meetings", json=body)
+        assert r.status_code == 201, r.text
+
+
+async def get(app: Running, path: str, **params: Any) -> Any:
+    r = await app.client.get(path, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def post(app: Running, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    r = await app.client.post(path, json=body)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+async def registered(reporting: Running, count: int) -> list[dict[str, Any]]:
+    async def proposed() -> list[dict[str, Any]]:
+        found = await get(reporting, f"/units/{PROVINCE}/opinion-groups/proposed", period="2026-Q3")
+        groups: list[dict[str, Any]] = found["groups"]
+        assert groups and groups[0]["count"] == count, groups
+        return groups
+
+    result: list[dict[str, Any]] = await eventually(proposed)
+    return result
+
+
+def members(group: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"unit": o["unit"], "opinion_id": o["opinion_id"]} for o in group["opinions"]]
+
+
+async def test_a_province_confirms_a_group_of_three_and_one_answer_answers_each_once(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    apps = await services(stack, settings)
+    meetings, oversight, reporting = apps["meetings"], apps["oversight"], apps["reporting"]
+    await record_contacts(meetings)
+
+    (proposal,) = await registered(reporting, 3)
+    assert proposal["units"] == [await unit_name(reporting, c) for c in COMMUNES[:3]]
+    assert proposal["voters"] == 100 + 101 + 102
+    assert {o["text"] for o in proposal["opinions"]} == set(ROAD)
+
+    body = {
+        "group_id": "nhom-duong",
+        "title": "Sửa chữa đường liên thôn xuống cấp",
+        "field": "investment_construction",
+        "agency": AGENCY,
+        "members": members(proposal),
+        "decided_on": "2026-10-01",
+    }
+    confirmed = await post(reporting, f"/units/{PROVINCE}/opinion-groups", body, 201)
+    assert confirmed["revision"] == 1 and confirmed["result"] == "recorded"
+    again = await post(reporting, f"/units/{PROVINCE}/opinion-groups", body, 200)
+    assert again["result"] == "unchanged" and again["event_ids"] == []
+    # the same opinions in another group of the level: refused, naming the opinion
+    r = await reporting.client.post(
+        f"/units/{PROVINCE}/opinion-groups", json={**body, "group_id": "other"}
+    )
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["body", "members", "0"]
+    # a commune's secretary may not decide for the province
+    r = await reporting.client.post(
+        f"/units/{PROVINCE}/opinion-groups",
+        json={**body, "group_id": "mine"},
+        headers=bearer(COMMUNES[0]),
+    )
+    assert r.status_code == 403
+
+    group = f"/units/{PROVINCE}/opinion-groups/nhom-duong"
+    answer = {"answered_on": "2026-11-10", "answer": "UBND tỉnh đã bố trí vốn sửa chữa năm 2027."}
+    done = await post(reporting, f"{group}/answer", answer)
+    assert done["result"] == "recorded" and len(done["event_ids"]) == 1
+    assert (await post(reporting, f"{group}/answer", answer))["result"] == "unchanged"
+    r = await reporting.client.post(f"{group}/answer", json={**answer, "answer": "Khác"})
+    assert r.status_code == 409
+
+    async def answered_in_every_commune() -> None:
+        for commune in COMMUNES[:3]:
+            s = await get(reporting, f"/units/{commune}/summary", period="2026-09")
+            f = s["figures"]
+            assert f["opinions_forwarded"] == 1 and f["opinions_answered"] == 1, (commune, f)
+        f = (await get(reporting, f"/units/{PROVINCE}/summary", period="2026-Q3"))["figures"]
+        assert f["voter_opinions_raised"] == 4 and f["opinions_answered"] == 3
+
+    await eventually(answered_in_every_commune)
+    for i, commune in enumerate(COMMUNES[:3]):
+        item = await get(oversight, f"/units/{commune}/opinions/yk-{i}-road")
+        assert item["stage"] == "answered"
+        assert item["steps"]["answered"]["answer"] == answer["answer"]
+        assert item["by"]["answered"]["id"] == "tester"  # the group's answer's actor
+    doctor = await get(oversight, f"/units/{COMMUNES[0]}/opinions/yk-0-doctor")
+    assert doctor["stage"] == "received"  # not in the group: untouched
+
+    shown = await get(reporting, group)
+    assert shown["answer"]["answer"] == answer["answer"]
+    assert shown["stages"]["answered"] == 3 and shown["count"] == 3
+
+    resolved = {"resolved_on": "2026-11-20", "result": "Đã khởi công sửa chữa."}
+    await post(reporting, f"{group}/resolve", resolved)
+
+    async def resolved_everywhere() -> None:
+        f = (await get(reporting, f"/units/{PROVINCE}/summary", period="2026-Q3"))["figures"]
+        assert f["opinions_resolved"] == 3 and f["opinions_answered"] == 3
+
+    await eventually(resolved_everywhere)
+    # nothing counted twice: each opinion has one answered and one resolved event
+    outbox = apps["oversight"].app.state.oversight.runtime.outbox.rows
+    assert await outbox.count_documents({"event_type": "opinion.answered"}) == 3
+    assert await outbox.count_documents({"event_type": "opinion.resolved"}) == 3
+
+
+async def unit_name(reporting: Running, code: str) -> str:
+    found = await get(reporting, "/workspace/units", code=code)
+    return str(found[0]["name"])
