@@ -7,10 +7,13 @@ one answer for the group (`opinion_group.answered`) → oversight answers each o
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contracts.opinions import Member, OpinionGroupAnswered, OpinionGrouped
 from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
@@ -18,6 +21,9 @@ from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.builders import meeting
 from tests.conftest import Running, bearer, eventually, start_app
+from tests.forged import Compromised
+from tests.integration.test_schema_evolution import publish_raw
+from tests.integration.test_signatures import dead_letter_reasons, holding_its_own_key
 
 pytestmark = pytest.mark.integration
 
@@ -179,3 +185,160 @@ async def test_a_province_confirms_a_group_of_three_and_one_answer_answers_each_
 async def unit_name(reporting: Running, code: str) -> str:
     found = await get(reporting, "/workspace/units", code=code)
     return str(found[0]["name"])
+
+
+async def record_more(meetings: Running) -> None:
+    """A fourth commune asks for the road too, and for a doctor like the first."""
+    commune = COMMUNES[3]
+    opinions = [("yk-3-road", ROAD[0]), ("yk-3-doctor", "Thiếu bác sĩ tại trạm y tế xã")]
+    body = voter_contact(f"tx-{commune}", "2026-09-06", opinions, voters=90)
+    r = await meetings.client.post(f"/units/{commune}/meetings", json=body)
+    assert r.status_code == 201, r.text
+
+
+def road(*communes: int) -> list[dict[str, str]]:
+    return [{"unit": COMMUNES[i], "opinion_id": f"yk-{i}-road"} for i in communes]
+
+
+def group_body(group_id: str, opinions: list[dict[str, str]], title: str) -> dict[str, Any]:
+    return {
+        "group_id": group_id,
+        "title": title,
+        "field": "investment_construction",
+        "agency": AGENCY,
+        "members": opinions,
+        "decided_on": "2026-10-01",
+    }
+
+
+async def groups_now(reporting: Running) -> list[dict[str, Any]]:
+    found = await get(reporting, f"/units/{PROVINCE}/opinion-groups", ended="true")
+    return sorted(found["groups"], key=lambda g: g["group_id"])
+
+
+async def test_groups_are_merged_split_and_dissolved_and_a_replay_rebuilds_the_same(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    apps = await services(stack, settings)
+    reporting = apps["reporting"]
+    await record_contacts(apps["meetings"])
+    await record_more(apps["meetings"])
+    await registered(reporting, 4)
+    base = f"/units/{PROVINCE}/opinion-groups"
+    await post(reporting, base, group_body("a", road(0, 1), "Sửa đường (1)"), 201)
+    await post(reporting, base, group_body("b", road(2, 3), "Sửa đường (2)"), 201)
+    doctors = [
+        {"unit": COMMUNES[0], "opinion_id": "yk-0-doctor"},
+        {"unit": COMMUNES[3], "opinion_id": "yk-3-doctor"},
+    ]
+    await post(reporting, base, group_body("d", doctors, "Bổ sung bác sĩ trạm y tế"), 201)
+
+    merge = {"groups": ["b"], "decided_on": "2026-10-02", "title": "Sửa đường liên thôn"}
+    merged = await post(reporting, f"{base}/a/merge", merge)
+    assert (merged["revision"], merged["result"]) == (2, "recorded")
+    assert (await post(reporting, f"{base}/a/merge", merge))["result"] == "unchanged"
+    split = {"members": road(2, 3), "new_group_id": "c", "decided_on": "2026-10-03"}
+    await post(reporting, f"{base}/a/split", split)
+    assert (await post(reporting, f"{base}/a/split", split))["result"] == "unchanged"
+    r = await reporting.client.post(
+        f"{base}/c/split", json={"members": road(2), "decided_on": "2026-10-03"}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "members"]
+    await post(reporting, f"{base}/d/ungroup", {"decided_on": "2026-10-04", "reason": "Khác nhau"})
+    answered = {"answered_on": "2026-10-05", "answer": "Đã có kế hoạch"}
+    await post(reporting, f"{base}/c/answer", answered)
+    r = await reporting.client.post(f"{base}/c/merge", json={**merge, "groups": ["a"]})
+    assert r.status_code == 409 and r.json()["detail"][0]["loc"] == ["path", "group_id"]
+    r = await reporting.client.post(f"{base}/b/split", json=split)
+    assert r.status_code == 409  # b was merged: it has ended
+
+    async def c_answered() -> list[dict[str, Any]]:
+        groups = await groups_now(reporting)
+        assert groups[2]["stages"]["answered"] == 2  # oversight answered both, read back
+        return groups
+
+    before = await eventually(c_answered)
+    states = {g["group_id"]: (g["status"], g["revision"], g["count"]) for g in before}
+    assert states == {
+        "a": ("confirmed", 3, 2),
+        "b": ("merged", 1, 2),
+        "c": ("confirmed", 1, 2),
+        "d": ("ungrouped", 2, 2),
+    }
+    assert [g["group_id"] for g in (await get(reporting, base))["groups"]] == ["a", "c"]
+
+    # a rebuild from the topics: the register dropped and read again from offset 0
+    service = reporting.app.state.reporting.voter_opinions
+    await service.consumer.stop()
+    for name in ("opinion_groups", "voter_opinions", "voter_contacts"):
+        await service.store.db[name].delete_many({})
+    assert await groups_now(reporting) == []
+    await service.replay()
+
+    async def rebuilt() -> None:
+        assert await groups_now(reporting) == before
+
+    await eventually(rebuilt)
+
+
+async def test_forged_groups_and_answers_are_refused_and_answer_nothing(
+    stack: AsyncExitStack, settings: Settings, tmp_path: Path
+) -> None:
+    """A compromised commune instance (its own key) and another province's (theirs) publish
+    groups and answers naming the opinions of Lai Châu's communes: the projector dead-letters
+    them, the register keeps none, oversight answers nothing."""
+    settings = holding_its_own_key(settings, tmp_path, COMMUNES[0])
+    apps = await services(stack, settings)
+    reporting, oversight = apps["reporting"], apps["oversight"]
+    await record_contacts(apps["meetings"])
+    (proposal,) = await registered(reporting, 3)
+    members = [
+        Member(unit=o["unit"], opinion_id=o["opinion_id"], raised_on=o["raised_on"])
+        for o in proposal["opinions"]
+    ]
+    assert settings.keys_dir is not None
+    commune, other = (
+        Compromised(settings.keys_dir, COMMUNES[0]),
+        Compromised(settings.keys_dir, "01"),
+    )
+    day = date(2026, 10, 1)
+    grouped = OpinionGrouped(
+        group_id="gia",
+        revision=1,
+        title="Nhóm giả",
+        field="investment_construction",
+        agency=AGENCY,
+        members=members,
+        decided_on=day,
+        decided_by="Kẻ giả mạo",
+    )
+    answered = OpinionGroupAnswered(
+        group_id="gia", agency=AGENCY, answer="Trả lời giả", answered_on=day, members=members
+    )
+    await publish_raw(
+        settings,
+        settings.topics.reporting,
+        [
+            commune.record(grouped, COMMUNES[0], day),
+            commune.record(answered, COMMUNES[0], day),
+            other.record(answered, "01", day),
+        ],
+    )
+    reasons = await dead_letter_reasons(settings, expected=3)
+    assert len(reasons) == 3, reasons
+    assert all("nor above it" in r for r in reasons), reasons
+
+    async def read_past_them() -> None:
+        for consumer in (
+            reporting.app.state.reporting.voter_opinions.consumer,
+            oversight.app.state.oversight.group_answers,
+        ):
+            assert consumer.status.caught_up and consumer.status.handled >= 3
+
+    await eventually(read_past_them)
+    assert (await get(reporting, f"/units/{COMMUNES[0]}/opinion-groups"))["groups"] == []
+    for i, commune_code in enumerate(COMMUNES[:3]):
+        item = await get(oversight, f"/units/{commune_code}/opinions/yk-{i}-road")
+        assert item["stage"] == "received"
+    outbox = oversight.app.state.oversight.runtime.outbox.rows
+    assert await outbox.count_documents({"event_type": "opinion.answered"}) == 0
