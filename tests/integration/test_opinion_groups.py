@@ -6,12 +6,14 @@ one answer for the group (`opinion_group.answered`) → oversight answers each o
 
 from __future__ import annotations
 
+import io
 from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 
 from contracts.opinions import Member, OpinionGroupAnswered, OpinionGrouped
 from services.common.hierarchy import Hierarchy
@@ -19,6 +21,8 @@ from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
+from services.reporting.document.numbers import vn_int
+from services.reporting.document.render_docx import MEDIA_TYPE as DOCX
 from tests.builders import meeting
 from tests.conftest import Running, bearer, eventually, start_app
 from tests.forged import Compromised
@@ -36,6 +40,7 @@ ROAD = [
 ]
 DOCTOR = "Đề nghị bổ sung bác sĩ cho trạm y tế xã"
 AGENCY = "UBND tỉnh Lai Châu"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artefacts"
 
 
 def voter_contact(
@@ -180,6 +185,65 @@ async def test_a_province_confirms_a_group_of_three_and_one_answer_answers_each_
     outbox = apps["oversight"].app.state.oversight.runtime.outbox.rows
     assert await outbox.count_documents({"event_type": "opinion.answered"}) == 3
     assert await outbox.count_documents({"event_type": "opinion.resolved"}) == 3
+    await the_synthesis_documents_say_so(meetings, reporting)
+
+
+async def the_synthesis_documents_say_so(meetings: Running, reporting: Running) -> None:
+    """Before session 3 (the previous one in July): the group with its three communes and its
+    count, the doctor alone after it, and figures equal to the summary's over August to
+    December; after it, the answers and results."""
+    sessions = [("kh-2", "2026-07-15", 2), ("kh-3", "2026-12-10", 3)]
+    for meeting_id, day, number in sessions:
+        plan = {
+            "meeting_id": meeting_id,
+            "kind": "session",
+            "title": "Kỳ họp",
+            "scheduled_for": day,
+        }
+        plan["session"] = {"session_type": "regular", "term": "2026-2031", "number_in_term": number}
+        await post(meetings, f"/units/{PROVINCE}/scheduled-meetings", plan, 201)
+    path = f"/units/{PROVINCE}/opinions-report"
+
+    async def known() -> None:
+        r = await reporting.client.get(path, params={"session": "3"})
+        assert r.status_code == 200, r.text
+
+    await eventually(known)
+    figures = (await get(reporting, f"/units/{PROVINCE}/summary", period="2026-08..2026-12"))[
+        "figures"
+    ]
+    texts = {}
+    for kind in ("synthesis", "results"):
+        r = await reporting.client.get(path, params={"session": "3", "kind": kind})
+        assert r.status_code == 200 and r.headers["content-type"].startswith(DOCX), r.text
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTEFACTS / f"{kind}-{PROVINCE}.docx").write_bytes(r.content)
+        texts[kind] = [p.text for p in Document(io.BytesIO(r.content)).paragraphs]
+    synthesis = texts["synthesis"]
+    names = [await unit_name(reporting, c) for c in COMMUNES[:3]]
+    subject = "Tổng hợp ý kiến, kiến nghị của cử tri trước kỳ họp thứ 3, HĐND tỉnh Lai Châu"
+    assert any(p.startswith(subject) for p in synthesis), synthesis[:12]
+    overview = next(p for p in synthesis if "cuộc tiếp xúc cử tri" in p)
+    for key, words in (
+        ("voter_contacts", "cuộc tiếp xúc cử tri"),
+        ("voters_reached", "lượt cử tri"),
+        ("voter_opinions_raised", "ý kiến, kiến nghị"),
+    ):
+        assert f" {vn_int(figures[key])} {words}" in overview, (key, overview)
+    assert overview.startswith("Từ tháng 8/2026 đến tháng 12/2026")
+    (group,) = [p for p in synthesis if p.startswith("- Sửa chữa đường liên thôn")]
+    assert group == f"- Sửa chữa đường liên thôn xuống cấp (cử tri {', '.join(names)}; 3 ý kiến)."
+    single = synthesis.index(f"- {DOCTOR} (cử tri {names[0]}).")
+    assert single > synthesis.index(group)
+    results = texts["results"]
+    done = next(p for p in results if "đã được trả lời" in p and "đã chuyển" in p.lower())
+    for key in ("opinions_forwarded", "opinions_answered", "opinions_resolved"):
+        assert f" {vn_int(figures[key])} ý kiến" in done, (key, done)
+    assert any(
+        p.startswith("- Sửa chữa đường liên thôn") and "Đã được giải quyết" in p for p in results
+    )
+    pending = results[results.index("III. NHỮNG Ý KIẾN, KIẾN NGHỊ CHƯA ĐƯỢC GIẢI QUYẾT") + 1 :]
+    assert pending[0].startswith(f"- {DOCTOR}"), pending[:2]
 
 
 async def unit_name(reporting: Running, code: str) -> str:
