@@ -17,6 +17,7 @@ from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
 from services.reporting.voter_opinions.api import router as voter_opinions_router
 from services.reporting.voter_opinions.documents import router as opinions_report_router
+from services.reporting.voter_opinions.public import router as public_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             activity_router,
             voter_opinions_router,
             opinions_report_router,
+            public_router,
             web_router,
             workspace_router,
             *issuing,

@@ -30,6 +30,7 @@ from contracts.meetings import (
     MeetingScheduled,
 )
 from contracts.opinions import GROUP_EVENTS
+from contracts.privacy import PersonalDataErased
 from contracts.signing import Lineage
 from contracts.versioning import event_type
 from services.common.consumer import Record
@@ -67,6 +68,7 @@ class VoterOpinionConsumer:
             ov.OpinionWithdrawn: self._withdrawn,
             ov.OpinionMoved: self._moved,
             **dict.fromkeys(GROUP_EVENTS, self._group),
+            PersonalDataErased: self._erased,
         }
         self.wanted = frozenset(event_type(model) for model in steps)
         self.dispatch = Dispatch[Step](steps, otherwise=lambda *_: [])
@@ -109,6 +111,9 @@ class VoterOpinionConsumer:
     def _moved(self, envelope: Envelope, p: Document) -> list[Write]:
         lineage = self.lineage_of(envelope.unit, date.fromisoformat(p["raised_on"]))
         return [(s.OPINIONS, s.opinion_moved(envelope.unit, p, lineage))]
+
+    def _erased(self, envelope: Envelope, p: Document) -> list[Write]:
+        return [w for f in p["fields"] if (w := s.erased(f)) is not None]
 
     def _group(self, envelope: Envelope, p: Document) -> list[Write]:
         lineage = self.lineage_of(envelope.unit, envelope.business_day)

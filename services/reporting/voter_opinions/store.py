@@ -32,6 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Envelope
 from contracts.ids import ID_MAX_LENGTH
+from contracts.privacy import ERASED_MARKER
 from services.common.activity import days_between, done_by
 from services.common.consumer import PositionStore
 from services.common.hierarchy import era_of
@@ -44,6 +45,7 @@ OPINIONS, CONTACTS, SESSIONS, GROUPS = (
     "opinion_groups",
 )
 ACTIVE = "confirmed"  # a group in force; "merged" and "ungrouped" ones have ended
+FREE_TEXT = ("text", "answer", "result")  # what may name a person (README, personal data)
 Write = tuple[str, UpdateOne]
 
 
@@ -86,9 +88,12 @@ def opinion_opened(envelope: Envelope, p: Document, lineage: Sequence[str], code
         "receipt_code": code,
         "recorded_by": done_by(envelope),
     }
-    gone = {"agency": "", "answer": "", "result": ""}
     key = opinion_key(envelope.unit, p["opinion_id"])
-    return UpdateOne({"_id": key}, {"$set": doc, "$unset": gone}, upsert=True)
+    update: list[Document] = [
+        {"$set": _kept_erased(doc)},
+        {"$unset": ["agency", "answer", "result"]},
+    ]
+    return UpdateOne({"_id": key}, update, upsert=True)
 
 
 def opinion_step(
@@ -96,8 +101,35 @@ def opinion_step(
 ) -> UpdateOne:
     """A step of an opinion already registered (one never opened here changes nothing)."""
     key = opinion_key(envelope.unit, p["opinion_id"])
-    changes = {"stage": stage, f"days.{stage}": day, **fields}
-    return UpdateOne({"_id": key}, {"$set": changes})
+    days = {"$mergeObjects": [{"$ifNull": ["$days", {}]}, _literal({stage: day})]}
+    return UpdateOne(
+        {"_id": key}, [{"$set": {**_kept_erased({"stage": stage, **fields}), "days": days}}]
+    )
+
+
+def _kept_erased(fields: Document) -> Document:
+    """`fields` as an update pipeline sets them, but a free-text field erased on a lawful
+    request (`personal_data.erased`, read before: a replay) stays erased."""
+    erased = {"$ifNull": ["$erased_paths", []]}
+    return {
+        name: {"$cond": [{"$in": [name, erased]}, ERASED_MARKER, _literal(value)]}
+        if name in FREE_TEXT
+        else _literal(value)
+        for name, value in fields.items()
+    }
+
+
+def erased(field: Document) -> Write | None:
+    """A field of this register `hdnd erase` replaced (in a `personal_data.erased`): replaced
+    here too, and remembered, so that reading the opinion's events again keeps it erased."""
+    if field["database"] != "reporting" or field["collection"] not in (OPINIONS, GROUPS):
+        return None
+    path, key = field["path"], {"_id": field["document_id"]}
+    if field["collection"] == GROUPS:
+        return GROUPS, UpdateOne({**key, path: {"$exists": True}}, {"$set": {path: ERASED_MARKER}})
+    remembered = {"$setUnion": [{"$ifNull": ["$erased_paths", []]}, [path]]}
+    update = [{"$set": {path: ERASED_MARKER, "erased_paths": remembered}}]
+    return OPINIONS, UpdateOne(key, update, upsert=True)
 
 
 def opinion_moved(unit: str, p: Document, lineage: Sequence[str]) -> UpdateOne:
