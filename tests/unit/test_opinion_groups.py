@@ -197,7 +197,7 @@ def test_every_figure_the_synthesis_quotes_is_the_summarys() -> None:
         content = compose(
             {"figures": figures, "rates": {}},
             Synthesis(council, parse_period("2026-08..2026-12"), None, requests),
-            kind,  # type: ignore[arg-type]
+            kind,
             date(2026, 12, 1),
         )
         quotes = content.quotes()
