@@ -156,7 +156,8 @@ async def lookup(request: Request, ma: Annotated[str, Query(max_length=40)] = ""
     cards = await _cards(service, hierarchy, found)
     body = "\n".join(html.opinion_card(o, g) for o, g in cards)
     first = cards[0][0]
-    return _page(html.page(f"Mã phiếu {code[:4]}-{code[4:]}", body, _link(first)))
+    shown = f"{code[:4]}-{code[4:]}"
+    return _page(html.page(f"Mã phiếu {shown}", body, _link(first), shown))
 
 
 @router.get("/{unit}", response_class=HTMLResponse)

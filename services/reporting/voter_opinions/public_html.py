@@ -47,8 +47,8 @@ def _field(key: str) -> str:
         return key
 
 
-def page(title: str, body: str, unit_link: tuple[str, str] | None = None) -> str:
-    """A whole page: the header with the lookup form, `body`, the footer."""
+def page(title: str, body: str, unit_link: tuple[str, str] | None = None, code: str = "") -> str:
+    """A whole page: the header with the lookup form (holding `code`), `body`, the footer."""
     crumbs = ""
     if unit_link is not None:
         href, name = unit_link
@@ -65,7 +65,7 @@ def page(title: str, body: str, unit_link: tuple[str, str] | None = None) -> str
 <a class="skip" href="#noi-dung">Bỏ qua, đến nội dung chính</a>
 <header>
 <p class="site"><a href="/cong-khai/">{TITLE}</a></p>
-{lookup_form()}
+{lookup_form(code)}
 </header>
 <main id="noi-dung" tabindex="-1">
 {crumbs}
