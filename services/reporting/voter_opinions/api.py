@@ -12,6 +12,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from services.common.activity import (
+    WRITE_REFUSALS,
     Call,
     CallDep,
     IdPath,
@@ -47,10 +48,9 @@ PeriodQuery = Annotated[
     Query(description="Instead of a session, any period the summary API takes (2026-H1 …)"),
 ]
 DECISION_RESPONSES: Responses = {
-    403: {"description": "Not a secretary of the level or above, or a level not served here"},
+    **WRITE_REFUSALS,
     404: {"description": "No such group, or an opinion not registered under the level"},
     409: {"description": "An opinion in another group; a group ended or answered already"},
-    422: {"description": "Invalid field, a future day, or a day before an opinion was raised"},
 }
 
 
