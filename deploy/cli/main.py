@@ -29,6 +29,7 @@ from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
 from deploy.cli.tokens import tokens_app
+from deploy.cli.webhooks import webhooks_app
 from deploy.local import (
     DEFAULT_BASE_DIR,
     DEFAULT_KAFKA_PORT,
@@ -52,6 +53,7 @@ for sub_app, name in [
     (projections_app, "projections"),
     (audit_app, "audit"),
     (mongodb_app, "mongodb"),
+    (webhooks_app, "webhooks"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase

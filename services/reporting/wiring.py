@@ -23,6 +23,8 @@ from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
 from services.reporting.voter_opinions.service import VoterOpinions
+from services.reporting.webhooks.service import Webhooks
+from services.reporting.webhooks.store import WebhookStore
 
 log = get_logger()
 
@@ -73,6 +75,7 @@ class Reporting:
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
     voter_opinions: VoterOpinions
+    webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -97,6 +100,7 @@ class Reporting:
             roots,
             audit_consumer(runtime, roots, hierarchy),
             VoterOpinions.build(runtime, hierarchy, today_in_vietnam),
+            Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -113,6 +117,7 @@ class Reporting:
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
         await self.voter_opinions.start(consume)
+        await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
             self.consumer.start()
@@ -159,6 +164,7 @@ class Reporting:
         await self.coordination.stop()
         await self.voter_opinions.stop()
         await self.audit_consumer.stop()
+        await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
             await self.identity.stop()
@@ -174,6 +180,8 @@ class Reporting:
         details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.webhooks.consumer is not None:
+            details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details
