@@ -7,6 +7,7 @@ one answer for the group (`opinion_group.answered`) → oversight answers each o
 from __future__ import annotations
 
 import io
+import json
 from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.conftest import Running, bearer, eventually, start_app
 from tests.forged import Compromised
 from tests.integration.test_schema_evolution import publish_raw
 from tests.integration.test_signatures import dead_letter_reasons, holding_its_own_key
+from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +187,35 @@ async def test_a_province_confirms_a_group_of_three_and_one_answer_answers_each_
     outbox = apps["oversight"].app.state.oversight.runtime.outbox.rows
     assert await outbox.count_documents({"event_type": "opinion.answered"}) == 3
     assert await outbox.count_documents({"event_type": "opinion.resolved"}) == 3
+    await a_redelivered_answer_answers_nothing_twice(settings, apps)
     await the_synthesis_documents_say_so(meetings, reporting)
+
+
+async def a_redelivered_answer_answers_nothing_twice(
+    settings: Settings, apps: dict[str, Running]
+) -> None:
+    """The group's answer and resolution published again (a relay retrying after a crash):
+    oversight reads them, finds its opinions answered and resolved, and writes nothing."""
+    published = await records_on(settings, settings.topics.reporting, 3)
+    again = [
+        (bytes(r.key or b"").decode(), r.value or b"")
+        for r in published
+        if json.loads(r.value or b"{}").get("type", "").startswith("opinion_group.")
+    ]
+    assert len(again) == 2, again
+    consumer = apps["oversight"].app.state.oversight.group_answers
+    before = consumer.status.handled
+    await publish_raw(settings, settings.topics.reporting, again)
+
+    async def read_again() -> None:
+        assert consumer.status.caught_up and consumer.status.handled >= before + 2
+
+    await eventually(read_again)
+    outbox = apps["oversight"].app.state.oversight.runtime.outbox.rows
+    for kind in ("opinion.answered", "opinion.resolved"):
+        assert await outbox.count_documents({"event_type": kind}) == 3, kind
+    f = (await get(apps["reporting"], f"/units/{PROVINCE}/summary", period="2026-Q3"))["figures"]
+    assert f["opinions_answered"] == 3 and f["opinions_resolved"] == 3
 
 
 async def the_synthesis_documents_say_so(meetings: Running, reporting: Running) -> None:
