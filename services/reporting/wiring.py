@@ -22,6 +22,7 @@ from services.reporting.identity.service import Identity
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.voter_opinions.service import VoterOpinions
 from services.reporting.webhooks.service import Webhooks
 from services.reporting.webhooks.store import WebhookStore
 
@@ -73,6 +74,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    voter_opinions: VoterOpinions
     webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
@@ -97,6 +99,7 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            VoterOpinions.build(runtime, hierarchy, today_in_vietnam),
             Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
@@ -113,6 +116,7 @@ class Reporting:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
+        await self.voter_opinions.start(consume)
         await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
@@ -158,6 +162,7 @@ class Reporting:
     async def stop(self) -> None:
         await cancel(self._watch)
         await self.coordination.stop()
+        await self.voter_opinions.stop()
         await self.audit_consumer.stop()
         await self.webhooks.stop()
         await self.consumer.stop()
@@ -170,6 +175,9 @@ class Reporting:
         status = self.consumer.status
         details["projector"] = status.readiness(handled=True)
         details["coordination"] = self.coordination.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
+        details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
             caught_up=False, handled=True
         )
         if self.webhooks.consumer is not None:
