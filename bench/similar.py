@@ -3,7 +3,8 @@ province (the issue's budget: 100 ms at p99), and what a restart costs to build 
 
 1. N opinions (bench.opinions' generator: the sample's and the labelled pairs' kinds of
    requests, worded as secretaries write them) in the 38 communes of Tỉnh Lai Châu and the
-   province, raised this term, written into `opinion_index` as its consumer writes them.
+   province, raised this term, written into reporting's register (`voter_opinions`) as its
+   consumer writes them.
 2. The reporting app starts on them (its consumers off): how long until its index is built,
    read from MongoDB and normalised in the worker processes (what a restart costs).
 3. Commune secretaries type new opinions: `GET /units/{commune}/opinions/similar?text=…`,
@@ -40,8 +41,8 @@ from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import connect
 from services.reporting.app import create_app
-from services.reporting.opinions.record import COLLECTION, opinion_key
 from services.reporting.opinions.similar import SimilarOpinions, term_start
+from services.reporting.voter_opinions.store import OPINIONS, opinion_key
 
 BATCH = 10_000  # documents per insert
 
@@ -53,7 +54,7 @@ class Options:
 
 
 def documents(count: int, units: Sequence[str], seed: int = 23) -> list[dict[str, Any]]:
-    """`count` opinions as `opinion_index` holds them, spread over `units` and this term."""
+    """`count` opinions as the register holds them, spread over `units` and this term."""
     rng = random.Random(seed)
     today = today_in_vietnam()
     first = term_start(today)
@@ -71,7 +72,6 @@ def documents(count: int, units: Sequence[str], seed: int = 23) -> list[dict[str
                 "field": o.field,
                 "raised_on": (first + timedelta(days=rng.randrange(span + 1))).isoformat(),
                 "stage": o.status,
-                "events": [],
             }
         )
     return docs
@@ -112,7 +112,7 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> common.
     try:
         docs = documents(options.opinions, [common.PROVINCE, *communes])
         client = connect(settings, "bench-similar")
-        collection = client[settings.database_for("reporting")][COLLECTION]
+        collection = client[settings.database_for("reporting")][OPINIONS]
         for at in range(0, len(docs), BATCH):
             await collection.insert_many(docs[at : at + BATCH], ordered=False)
         await client.close()

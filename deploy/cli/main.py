@@ -132,6 +132,8 @@ def run(
         extra_env = {
             "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
             "HDND_PUBLIC_KEYS_DIR": str(keys.public),
+            # the issuer (reporting) where it runs, also when --service-ports moved it
+            "HDND_ISSUER_URL": f"http://127.0.0.1:{ports['reporting']}",
         }
         services = running.enter_context(  # a Ctrl-C gives them 2 s to drain
             running_services(

@@ -38,6 +38,7 @@ ASSETS: dict[str, str] = {
     "activity.js": "text/javascript; charset=utf-8",
     "suggestions.js": "text/javascript; charset=utf-8",
     "menu.js": "text/javascript; charset=utf-8",
+    "groups.js": "text/javascript; charset=utf-8",
     "listrows.js": "text/javascript; charset=utf-8",
     "sso.js": "text/javascript; charset=utf-8",  # single sign-on's button (identity)
     "app.js": "text/javascript; charset=utf-8",

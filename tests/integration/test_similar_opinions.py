@@ -193,7 +193,7 @@ async def test_what_another_communes_key_forges_changes_no_opinion_of_the_commun
     erased = PersonalDataErased(
         erasure_id="e-forged", erased_on=raised, documents=1, outbox_rows=0,
         fields=[ErasedField(
-            database="reporting", collection="opinion_index", document_id=f"{COMMUNE}:yk-road",
+            database="reporting", collection="voter_opinions", document_id=f"{COMMUNE}:yk-road",
             path="text",
         )],
     )  # fmt: skip
@@ -211,7 +211,7 @@ async def test_what_another_communes_key_forges_changes_no_opinion_of_the_commun
     finally:
         await producer.stop()
 
-    consumer = reporting.app.state.reporting.opinions_consumer
+    consumer = reporting.app.state.reporting.voter_opinions.consumer
 
     async def all_read() -> None:
         assert consumer.status.handled >= 4 and consumer.status.lag == 0

@@ -1,11 +1,13 @@
 """Similar opinions while a secretary types (ý kiến tương tự): the index of this reporting
 process, and which recorded opinions a unit is shown.
 
-The index (matcher.OpinionIndex) is built from `opinion_index` when the process starts, then
-follows that collection's changes (a MongoDB change stream): whatever writes it (this
-instance's consumer, another instance of a consumer group, an operator's erasure, a restore),
-the index follows, and a restart builds it again from the collection. Until it is built, the
-API answers 503 and the workspace shows nothing.
+The index (matcher.OpinionIndex) is built when the process starts from reporting's register of
+voters' opinions (`voter_opinions`, services.reporting.voter_opinions.store: one document per
+opinion oversight tracks, with its text, unit, day, stage and voter contact), then follows that
+collection's changes (a MongoDB change stream): whatever writes it (this instance's consumer,
+another instance of a consumer group, an operator's erasure, a restore), the index follows, and
+a restart builds it again from the collection. Until it is built, the API answers 503 and the
+workspace shows nothing.
 
 A unit is shown opinions of its own, of the units beside it (the same parent, in force today)
 and of its parent, raised in the current term (nhiệm kỳ): what its secretary can act on when
@@ -17,28 +19,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pymongo.asynchronous.change_stream import AsyncChangeStream
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
+from contracts.oversight import OPINION_STAGES
+from contracts.privacy import ERASED_MARKER
 from contracts.timezone import today_in_vietnam
 from services.common.background import cancel
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import Document
 from services.common.workers import Offload
-from services.reporting.opinions.matcher import OpinionIndex, Suggestion
+from services.reporting.opinions.matcher import Opinion, OpinionIndex, Suggestion
 from services.reporting.opinions.normalize import Key, normalize_all
-from services.reporting.opinions.record import indexed, opinion_key
-from services.reporting.opinions.store import OpinionIndexStore
 from services.reporting.periods import month_key, month_start, term_months, term_of
+from services.reporting.voter_opinions.store import opinion_key
 
 log = get_logger()
 ENDS_A_STREAM = frozenset({"drop", "dropDatabase", "rename", "invalidate"})
 RETRY_SECONDS = 1.0
+READ = {f: 1 for f in ("unit", "opinion_id", "meeting_id", "text", "field", "raised_on", "stage")}
 
 
 class NotBuilt(RuntimeError):
@@ -75,6 +81,36 @@ def term_start(day: date) -> date:
     return month_start(term_months(int(term[:4]))[0])
 
 
+def indexed(doc: Document) -> Opinion | None:
+    """The opinion the index holds for a document of the register, None if it holds none:
+    withdrawn, erased, or not (yet) opened."""
+    stage = doc.get("stage")
+    if stage not in OPINION_STAGES or doc.get("text", ERASED_MARKER) == ERASED_MARKER:
+        return None
+    day = date.fromisoformat(doc["raised_on"])
+    return Opinion(doc["_id"], doc["text"], doc["unit"], day, stage, doc["field"])
+
+
+class Register:
+    """What the index reads of the register's opinions (`voter_opinions`): all of them at a
+    build, then their changes."""
+
+    def __init__(self, opinions: AsyncCollection[Document]) -> None:
+        self.opinions = opinions
+
+    async def every(self) -> AsyncIterator[Document]:
+        async for doc in self.opinions.find({}, READ):
+            yield doc
+
+    async def find(self, keys: Iterable[str]) -> dict[str, Document]:
+        return {d["_id"]: d async for d in self.opinions.find({"_id": {"$in": list(keys)}}, READ)}
+
+    async def watch(self, resume_after: Mapping[str, Any] | None) -> AsyncChangeStream[Document]:
+        """The collection's changes from now (or from `resume_after`), each with the document
+        as it is when the change is read (deleted ones: none)."""
+        return await self.opinions.watch(full_document="updateLookup", resume_after=resume_after)
+
+
 def built(docs: Iterable[Document]) -> tuple[OpinionIndex, dict[str, Ref]]:
     """An index of the documents' opinions (CPU-bound: run in a thread). Their texts are
     normalised in the worker processes, most of the cost, while this thread indexes the keys
@@ -99,7 +135,7 @@ def built(docs: Iterable[Document]) -> tuple[OpinionIndex, dict[str, Ref]]:
 class SimilarOpinions:
     def __init__(
         self,
-        store: OpinionIndexStore,
+        store: Register,
         hierarchy: Hierarchy,
         today: Callable[[], date] = today_in_vietnam,
     ) -> None:
