@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from contracts import decode_event
 from contracts.oversight import OpinionAnswered, OpinionReceived
 from contracts.privacy import ErasedField, PersonalDataErased
 from contracts.timezone import today_in_vietnam
@@ -25,6 +26,7 @@ from tests.conftest import Running, bearer, eventually, start_app
 from tests.forged import Compromised
 from tests.integration.test_signatures import holding_its_own_key
 from tests.integration.test_story_district import opinion, post, voter_contact
+from tests.topics import records_on
 
 pytestmark = pytest.mark.integration
 
@@ -110,6 +112,28 @@ async def test_a_commune_is_shown_its_own_its_neighbours_and_its_provinces_opini
     assert set(shown(left)) == expected - {(COMMUNE, "yk-road")}
 
 
+async def published_again(settings: Settings, opinion_id: str, types: tuple[str, ...]) -> None:
+    """The records of the oversight topic about `opinion_id` of these types, sent again as
+    they were."""
+    records = await records_on(settings, settings.topics.oversight, 1)
+    again = [
+        r
+        for r in records
+        if dict(r.headers).get("event-type", b"").decode() in types
+        and getattr(decode_event(r.value or b"").payload, "opinion_id", None) == opinion_id
+    ]
+    assert len(again) == len(types), again
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for r in again:
+            await producer.send_and_wait(
+                settings.topics.oversight, r.value, key=r.key, headers=list(r.headers)
+            )
+    finally:
+        await producer.stop()
+
+
 async def test_the_status_follows_the_steps_and_a_restart_builds_the_index_again(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
@@ -139,6 +163,19 @@ async def test_the_status_follows_the_steps_and_a_restart_builds_the_index_again
     await becomes("answered")
     await post(oversight, f"{steps}/resolved", {"resolved_on": today}, 200)
     await becomes("resolved")
+
+    # The opening and a step published again after the later ones (a relay sending its rows
+    # once more): the register takes nothing back, the answer stays.
+    await published_again(settings, "yk-road", ("opinion.received", "opinion.forwarded"))
+    register = reporting.app.state.reporting.voter_opinions
+
+    async def read_again() -> None:
+        assert register.consumer.status.lag == 0 and register.consumer.status.handled >= 10
+
+    await eventually(read_again, within=30)
+    assert await status_of("yk-road") == "resolved"
+    kept = await register.store.opinions.find_one({"_id": f"{COMMUNE}:yk-road"})
+    assert kept is not None and kept["answer"] == "Đã bố trí", kept
 
     # The contact beside it corrected: its opinion no longer listed is withdrawn, and gone.
     fixed = voter_contact("tx-beside", days_ago(4), "before_session", 80, [])
