@@ -19,9 +19,11 @@ from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
+from services.reporting.opinions.similar import Register, SimilarOpinions
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.voter_opinions.service import VoterOpinions
 from services.reporting.webhooks.service import Webhooks
 from services.reporting.webhooks.store import WebhookStore
 
@@ -73,6 +75,8 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    voter_opinions: VoterOpinions
+    similar: SimilarOpinions  # built from the register of voter_opinions
     webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
@@ -85,6 +89,7 @@ class Reporting:
         consumer = projector_consumer(runtime, store, hierarchy)
         coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
         roots = AuditRootStore(runtime.db)
+        voter_opinions = VoterOpinions.build(runtime, hierarchy, today_in_vietnam)
         return cls(
             settings,
             runtime,
@@ -97,6 +102,8 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            voter_opinions,
+            SimilarOpinions(Register(voter_opinions.store.opinions), hierarchy),
             Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
@@ -113,6 +120,8 @@ class Reporting:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
         await self.audit_roots.create_indexes()
+        await self.voter_opinions.start(consume)
+        self.similar.start()
         await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
@@ -158,7 +167,9 @@ class Reporting:
     async def stop(self) -> None:
         await cancel(self._watch)
         await self.coordination.stop()
+        await self.voter_opinions.stop()
         await self.audit_consumer.stop()
+        await self.similar.stop()
         await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
@@ -172,6 +183,10 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
+        details["opinion_index"] = self.similar.status()
         if self.webhooks.consumer is not None:
             details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published

@@ -14,6 +14,7 @@ from services.reporting.figures import (
     coordination,
     identity,  # noqa: F401  (registers its folds: nothing; read for the activity log)
     meetings,
+    opinion_groups,  # noqa: F401  (registers its folds: nothing; answers count per opinion)
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)
 )
