@@ -183,8 +183,11 @@
   function scheduleFlush() {
     clearInterval(flushTimer);
     flushTimer = setInterval(async () => {
-      const waiting = (await window.Outbox.all()).filter((e) => !e.refused && window.Outbox.owns(e, S.account));
+      const waiting = (await window.Outbox.all()).filter((e) => !e.refused && window.Outbox.owns(e, S.owner));
       if (waiting.length === 0) { clearInterval(flushTimer); return; }
+      // Theirs wait for their session: one the page could not renew at load is asked for again
+      // (before, the page gave up until the next 'online' event, and the records sat there).
+      if (!S.token && (await S.renew()) !== 'signed-in') return;
       flush();
     }, RETRY_MS);
   }
