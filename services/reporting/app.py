@@ -12,9 +12,11 @@ from services.reporting.activity.api import router as activity_router
 from services.reporting.api import router
 from services.reporting.audit.api import router as audit_router
 from services.reporting.coordination.api import router as coordination_router
+from services.reporting.deadlines.api import router as deadlines_router
 from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
+from services.reporting.notifications.api import router as notifications_router
 from services.reporting.web import router as web_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
@@ -37,6 +39,8 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             document_router,
             audit_router,
             activity_router,
+            deadlines_router,
+            notifications_router,
             web_router,
             workspace_router,
             *issuing,

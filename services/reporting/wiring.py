@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from contracts.timezone import today_in_vietnam
 from services.common.background import cancel
+from services.common.clock import Clock, clock_of, today_of
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -17,8 +18,12 @@ from services.common.trust import lineage_of
 from services.reporting.audit.consumer import AuditRootConsumer
 from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
+from services.reporting.deadlines.service import Deadlines
+from services.reporting.deadlines.sessions import SessionStore
+from services.reporting.deadlines.store import RulesStore
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
+from services.reporting.notifications.service import Notifications
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -71,6 +76,9 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    clock: Clock
+    deadlines: Deadlines
+    notifications: Notifications
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -80,7 +88,13 @@ class Reporting:
         hierarchy = runtime.hierarchy
         store = ProjectionStore(runtime.db)
         consumer = projector_consumer(runtime, store, hierarchy)
-        coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
+        clock = clock_of(settings.clock_file)
+        rules = RulesStore(runtime.db, runtime.outbox, settings.topics.reporting)
+        deadlines = Deadlines(rules, SessionStore(runtime.db))
+        coordination = Coordination.build(runtime, hierarchy, partial(today_of, clock), deadlines)
+        notifications = Notifications.build(
+            runtime, hierarchy, coordination.store, deadlines, clock
+        )
         roots = AuditRootStore(runtime.db)
         return cls(
             settings,
@@ -94,6 +108,9 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            clock,
+            deadlines,
+            notifications,
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -108,6 +125,8 @@ class Reporting:
         if self.identity is not None:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
+        await self.deadlines.create_indexes()
+        await self.notifications.start(consume, notify=self.settings.notify)
         await self.audit_roots.create_indexes()
         if consume:
             self.audit_consumer.start()
@@ -152,6 +171,7 @@ class Reporting:
 
     async def stop(self) -> None:
         await cancel(self._watch)
+        await self.notifications.stop()
         await self.coordination.stop()
         await self.audit_consumer.stop()
         await self.consumer.stop()
