@@ -87,7 +87,7 @@ class DeadlineRules(_Frozen):
     """The deadline rules of a deployment (quy định thời hạn): the data the reports' due dates,
     the reminders and the escalations are computed from."""
 
-    cutoffs: dict[Obligation, CutOff]
+    cutoffs: dict[Obligation, CutOff] = Field(min_length=4, max_length=4)
     report_due: ReportDue
     opinion_answer: ItemRule = Field(
         description="A voter opinion forwarded to an agency and not answered after `days`."
