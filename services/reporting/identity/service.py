@@ -32,7 +32,8 @@ class Identity:
     @classmethod
     def build(cls, settings: Settings, hierarchy: Hierarchy) -> Identity:
         assert settings.issuer_keys_dir is not None
-        runtime = Runtime(settings, "identity")
+        # the reporting process's MongoDB user holds the identity database (mongo_users.py)
+        runtime = Runtime(settings, "identity", mongo_user="reporting")
         return cls(Core(settings, runtime, hierarchy, IssuerKeys(settings.issuer_keys_dir)))
 
     async def start(self, relay: bool = True) -> None:

@@ -87,6 +87,7 @@ class Notice:
             "due_on": self.due.isoformat() if self.due else None,
             "day": self.day.isoformat(),
             "title": self.title,
+            "variant": self.variant,
         }
 
 

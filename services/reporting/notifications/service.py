@@ -72,7 +72,11 @@ class Notifications:
         every = self.runtime.settings.notify_interval_ms / 1000
         while not self.loop.stopping.is_set():
             try:
-                if await self.sweep.run():
+                started = asyncio.get_running_loop().time()
+                written = await self.sweep.run()
+                took = asyncio.get_running_loop().time() - started
+                log.debug("notify_swept", written=written, latency_ms=round(took * 1000, 1))
+                if written:
                     self.runtime.relay.notify()
                     self.sender.wake.set()
             except Exception as exc:  # MongoDB away: the next round decides what this did not
