@@ -96,3 +96,25 @@ def running_services(
                 service.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 service.process.kill()
+
+
+MAIL_SINK_PORT = 8125
+
+
+@contextmanager
+def local_mail_sink(base_dir: Path, port: int = MAIL_SINK_PORT) -> Iterator[dict[str, str]]:
+    """The local SMTP sink (aiosmtpd) `make run` delivers e-mail to, in `base_dir`/mail, and
+    the environment that points reporting at it (`hdnd mail list`, Hộp thư thử nghiệm)."""
+    from services.reporting.notifications.sink import Mailbox, MailSink
+
+    directory = base_dir / "mail"
+    sink = MailSink(Mailbox(directory), port=port)
+    sink.start()
+    try:
+        yield {
+            "HDND_SMTP_HOST": "127.0.0.1",
+            "HDND_SMTP_PORT": str(port),
+            "HDND_MAIL_SINK_DIR": str(directory.resolve()),
+        }
+    finally:
+        sink.stop()

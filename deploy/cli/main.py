@@ -25,6 +25,7 @@ from deploy.cli.dlq import dlq_app
 from deploy.cli.hierarchy import hierarchy_app, load_hierarchy
 from deploy.cli.keys import ensure_local_keys, keys_app
 from deploy.cli.mongodb import mongodb_app
+from deploy.cli.notify import deadlines_app, mail_app
 from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
@@ -52,6 +53,8 @@ for sub_app, name in [
     (projections_app, "projections"),
     (audit_app, "audit"),
     (mongodb_app, "mongodb"),
+    (deadlines_app, "deadlines"),
+    (mail_app, "mail"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase
@@ -76,7 +79,7 @@ def run(
     from deploy.accounts import ensure_local_issuer
     from deploy.mongo_users import grant_databases
     from deploy.proxy import LocalProxy, ProxySite
-    from deploy.run import running_services
+    from deploy.run import local_mail_sink, running_services
     from deploy.sample import load_sample
     from services.common.hierarchy import Hierarchy
     from services.common.settings import PUBLIC_PATHS, Settings
@@ -114,12 +117,19 @@ def run(
         site = ProxySite(tls=tls)
         proxy = LocalProxy(base_dir, site)
         with (
+            local_mail_sink(base_dir) as mail_env,  # e-mail stays on this machine
             running_services(
                 endpoints,
                 [province],
                 base_dir / "logs",
                 extra_env=extra_env,
-                service_env=only_reporting,
+                service_env={
+                    "reporting": {
+                        **only_reporting["reporting"],
+                        **mail_env,
+                        "HDND_PUBLIC_URL": site.origin,
+                    }
+                },
             ) as services,
             proxy.running(),
         ):
@@ -159,6 +169,11 @@ def run(
                     highlight=False,
                     soft_wrap=True,
                 )
+            console.print(
+                f"  mail       {mail_env['HDND_MAIL_SINK_DIR']} (the local SMTP sink on port"
+                f" {mail_env['HDND_SMTP_PORT']}: `hdnd mail list`, or Hộp thư thử nghiệm)",
+                highlight=False,
+            )
             console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
             while not stop.wait(0.5):
                 for s in services.values():

@@ -26,7 +26,7 @@ from services.common.clock import FileClock
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.reporting.app import create_app as reporting_app
-from services.reporting.notifications.sink import MailSink, Mailbox
+from services.reporting.notifications.sink import Mailbox, MailSink
 from tests.conftest import ISSUER_DIR, Running, eventually, start_app, token
 from tests.forged import Compromised
 from tests.integration.test_schema_evolution import publish_raw
