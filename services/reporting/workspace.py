@@ -36,6 +36,7 @@ ASSETS: dict[str, str] = {
     "schemaform.js": "text/javascript; charset=utf-8",
     "outbox.js": "text/javascript; charset=utf-8",
     "activity.js": "text/javascript; charset=utf-8",
+    "bell.js": "text/javascript; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "sw.js": "text/javascript; charset=utf-8",
 }

@@ -136,6 +136,8 @@ async def test_a_commune_missing_its_6_month_report_is_reminded_and_the_province
         headers=as_(COMMUNE, "viewer", minh),
     )
     assert r.status_code == 200, r.text
+    r = await deployment.client.get("/auth/preferences", headers=as_(COMMUNE, "viewer", minh))
+    assert r.json()["email_kinds"] == ["answer", "escalation"], r.text
 
     await deployment.at(date(2026, 6, 27))  # 8 days before 2026-07-05: nothing yet
     for day, lan_mails in ((date(2026, 6, 28), 1), (date(2026, 7, 3), 1), (date(2026, 7, 4), 2)):

@@ -202,12 +202,20 @@ class Accounts:
 
         await self.core.runtime.write(write)
 
-    async def set_preferences(self, principal: Principal, email_kinds: list[str]) -> dict[str, Any]:
-        """The holder's own choice of which notifications also come by e-mail (in the
-        workspace every kind always arrives)."""
+    async def _own(self, principal: Principal) -> Document:
         doc = await self.store.account(principal.user)
         if doc is None or principal.kind != "person":
             raise DomainError("header.authorization", "a person's account token is needed")
+        return doc
+
+    async def preferences(self, principal: Principal) -> dict[str, Any]:
+        shown = public_account(await self._own(principal))
+        return {"email": shown["email"], "email_kinds": shown["email_kinds"]}
+
+    async def set_preferences(self, principal: Principal, email_kinds: list[str]) -> dict[str, Any]:
+        """The holder's own choice of which notifications also come by e-mail (in the
+        workspace every kind always arrives)."""
+        doc = await self._own(principal)
         kinds = sorted(set(email_kinds))
         event = AccountPreferencesChanged(
             account_id=doc["_id"],

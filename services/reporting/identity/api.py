@@ -207,6 +207,15 @@ class Preferences(BaseModel):
     )
 
 
+@public.get(
+    "/auth/preferences",
+    summary="One's e-mail address and which notifications also come by e-mail",
+    responses=STEP,
+)
+async def get_preferences(principal: PrincipalDep, identity: IdentityDep) -> dict[str, Any]:
+    return await identity.accounts.preferences(principal)
+
+
 @public.put(
     "/auth/preferences",
     summary="Choose which notifications also come by e-mail (one's own account)",

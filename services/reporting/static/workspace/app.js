@@ -530,6 +530,7 @@
         h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
       h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
+      ...window.WorkspaceBell.links(state.claims),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
   }
@@ -546,6 +547,7 @@
     else if (path.startsWith('/theo-doi/')) listPage(path.slice(10), query);
     else if (path === '/cho-gui') outboxPage();
     else if (path === '/nhat-ky') activityPage(query);
+    else if (window.WorkspaceBell.route(path, query)) { /* the bell's pages (bell.js) */ }
     else homePage();
   }
 
@@ -559,14 +561,27 @@
       e.preventDefault();
       const code = (picker.value() || {}).unit;
       if (!code) return;
-      state.unit = code;
-      state.unitName = await unitName(code);
-      localStorage.setItem(`${UNIT_STORE}:${state.claims.unit}`, code);
-      document.getElementById('unit-name').textContent = state.unitName;
-      buildNav();
+      await useUnit(code);
       route();
     });
     holder.replaceChildren(form);
+  }
+
+  async function useUnit(code) {
+    if (code === state.unit) return;
+    state.unit = code;
+    state.unitName = await unitName(code);
+    localStorage.setItem(`${UNIT_STORE}:${state.claims.unit}`, code);
+    document.getElementById('unit-name').textContent = state.unitName;
+    buildNav();
+  }
+
+  // what the bell (bell.js) needs of the page
+  function bellContext() {
+    return {
+      api, page, useUnit, base, token: () => state.token, claims: () => state.claims,
+      navigation: () => state.navigation,
+    };
   }
 
   async function start() {
@@ -582,6 +597,7 @@
     document.getElementById('signout').hidden = false;
     unitSwitcher();
     buildNav();
+    window.WorkspaceBell.start(bellContext());
     await showOutboxCount();
     route();
     flush();

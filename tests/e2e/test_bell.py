@@ -1,0 +1,127 @@
+"""The bell in Debian's chromium: the province's secretary sees how many notifications wait,
+opens the escalation of a commune that missed its 6-month report, and lands on that commune's
+page with the report missing; the reminder e-mail the commune got, rendered in chromium. Both
+pictures go to docs/screenshots/ for the README."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from contracts.timezone import VIETNAM_TZ
+from deploy.local import Endpoints, free_port
+from services.common.clock import FileClock
+from services.common.kafka import ensure_topics
+from services.reporting.notifications.sink import Mailbox, MailSink
+from tests.conftest import ISSUER_DIR, eventually, isolated_settings, token
+from tests.e2e.conftest import APPS, Workspace, serving
+from tests.integration.test_notifications import COMMUNE, PROVINCE, as_
+
+pytestmark = pytest.mark.e2e
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def module_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    sink = MailSink(Mailbox(tmp_path_factory.mktemp("mail")))
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+async def notifying_workspace(
+    servers: Endpoints,
+    unit_keys: Path,
+    module_sink: MailSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Workspace, FileClock]]:
+    ports = {name: free_port() for name in APPS}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    clock = FileClock(tmp_path_factory.mktemp("clock") / "now")
+    # a Tuesday: no digest is due while the accounts are being made (the notifier is running)
+    clock.set(datetime(2026, 6, 2, 9, tzinfo=VIETNAM_TZ))
+    settings = isolated_settings(servers, unit_keys).model_copy(
+        update={
+            "cors_origins": [urls["reporting"]],
+            "meetings_url": urls["meetings"],
+            "oversight_url": urls["oversight"],
+            "units": [PROVINCE],
+            "issuer_keys_dir": ISSUER_DIR,
+            "clock_file": clock.path,
+            "notify_interval_ms": 200,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": module_sink.port,
+            "public_url": urls["reporting"],
+        }
+    )
+    await ensure_topics(settings, settings.topics.every)
+    async with AsyncExitStack() as stack:
+        yield await serving(stack, settings, ports), clock
+
+
+async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
+    notifying_workspace: tuple[Workspace, FileClock], module_sink: MailSink, page: Page
+) -> None:
+    workspace, clock = notifying_workspace
+    reporting = workspace.apps["reporting"]
+    ids = {}
+    for username, unit in (("lan.binhlu", COMMUNE), ("hoa.laichau", PROVINCE)):
+        body = {
+            "username": username,
+            "full_name": "Nguyễn Thị Lan" if unit == COMMUNE else "Trần Văn Hòa",
+            "unit": unit,
+            "role": "secretary",
+            "email": f"{username}@hdnd.example.vn",
+        }
+        r = await reporting.client.post("/accounts", json=body, headers=as_(PROVINCE, "admin"))
+        assert r.status_code == 201, r.text
+        ids[unit] = r.json()["account"]["id"]
+    notifier = reporting.app.state.reporting.notifications
+    for day in (date(2026, 6, 28), date(2026, 7, 6)):  # the 7-day reminder; the day after
+        clock.set(datetime.combine(day, time(9), VIETNAM_TZ))
+        notifier.poke()
+
+        async def decided(day: date = day) -> None:
+            found = await notifier.store.notices.count_documents({"day": day.isoformat()})
+            assert found >= 1
+
+        await eventually(decided)
+
+    hoa = token(PROVINCE, user=ids[PROVINCE], name="Trần Văn Hòa")
+    await page.goto(f"{workspace.url}/workspace/#token={hoa}")
+    bell = page.locator("#bell-badge")
+    # the escalation (Xã Bình Lư is late) and Monday's digest of what is still late
+    await expect(bell).to_have_text("Thông báo: 2 mới")
+    await bell.click()
+    notices = page.locator("#notices > li")
+    await expect(notices).to_have_count(2)
+    escalation = page.locator("#notices > li[data-kind=escalation]")
+    await expect(escalation).to_contain_text("Quá hạn: gửi báo cáo 6 tháng đầu năm 2026")
+    await escalation.locator("summary").click()  # 38 communes are late: the rest of the list
+    await expect(escalation).to_contain_text("Xã Bình Lư (03390)")
+    DOCS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(
+        path=str(DOCS / "bell.png"), clip={"x": 0, "y": 0, "width": 1366, "height": 640}
+    )
+
+    # the commune's line opens its page, the report missing
+    await escalation.locator(f"a[data-unit='{COMMUNE}']").click()
+    await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
+    missing = page.locator("tr.r-missing", has_text="6 tháng đầu năm 2026")
+    await expect(missing).to_contain_text("05/07/2026")
+    await expect(bell).to_have_text("Thông báo: 1 mới")
+
+    # the reminder the commune's secretary got a week before, as her mail client shows it
+    (reminder,) = [a for a in module_sink.mailbox.arrivals if "lan.binhlu@" in a.to[0]]
+    html = reminder.message.get_body(("html",))
+    assert html is not None
+    await page.set_content(str(html.get_content()))
+    await expect(page.locator("body")).to_contain_text("ngày 05 tháng 7 năm 2026 (còn 7 ngày)")
+    await page.set_viewport_size({"width": 760, "height": 560})
+    await page.screenshot(path=str(DOCS / "reminder-email.png"))
