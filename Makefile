@@ -5,20 +5,45 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The installed set is uv.lock's, exactly (hashes checked): a stamp per pyproject + lock.
+LOCKED := $(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(LOCKED)
+UV     := $(BIN)/uv
+# uv never fetches a Python of its own: the venv's interpreter is the machine's 3.11.
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test lint unit stack-up stack-down bench clean browser prometheus
+.PHONY: setup run test lint unit stack-up stack-down bench clean browser prometheus lock audit pin-images
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# uv itself, the release uv.lock names, verified against the lock's hashes before it runs.
+$(VENV)/.uv-$(LOCKED): uv.lock | $(BIN)/python
+	$(BIN)/python deploy/pins.py uv-requirement uv.lock > $(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(VENV)/uv-requirement.txt
+	rm -f $(VENV)/.uv-*
+	touch $@
+
+# Exactly the locked set (what is not in it is removed), the project editable (-e .).
+$(STAMP): pyproject.toml uv.lock | $(VENV)/.uv-$(LOCKED)
+	$(UV) sync --frozen --extra dev --python $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 setup: $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve uv.lock (`make lint` fails until
+# it matches), then commit both.
+lock: $(VENV)/.uv-$(LOCKED)
+	$(UV) lock
+
+# The locked set against known vulnerabilities, and what that cannot cover (deploy/pins.py).
+audit: setup  ## AUDIT_ARGS="--service-url URL" for a mirror of OSV's API
+	$(BIN)/python -m deploy.pins audit --uv $(UV) $(AUDIT_ARGS)
+
+# Base images by digest: needs crane or docker buildx and the registries (not this network).
+pin-images: setup
+	$(BIN)/python -m deploy.pins pin-images
 
 # The browser the end-to-end tests drive: Debian's chromium (Playwright's own download would need
 # a host this network does not reach). Installed once, as root, when missing.
@@ -46,6 +71,7 @@ unit: setup  ## the fast tests only (no servers)
 	$(BIN)/pytest tests/unit
 
 lint: setup
+	$(UV) lock --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contracts services deploy bench
@@ -76,13 +102,12 @@ bench-report: setup  ## a province's 9-month report document against its summary
 
 # Quix Streams pins a pydantic older than the project's, so it gets a virtualenv of its own
 # (the `bench` extra) and never touches the one `make test` uses.
+# uv.lock resolves it apart from `dev` ([tool.uv] conflicts in pyproject.toml).
 QUIX_VENV  := .venv-quix
-QUIX_STAMP := $(QUIX_VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+QUIX_STAMP := $(QUIX_VENV)/.installed-$(LOCKED)
 
-$(QUIX_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(QUIX_VENV)
-	$(QUIX_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(QUIX_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+$(QUIX_STAMP): pyproject.toml uv.lock | $(VENV)/.uv-$(LOCKED)
+	UV_PROJECT_ENVIRONMENT=$(QUIX_VENV) $(UV) sync --frozen --extra bench --python $(PYTHON)
 	rm -f $(QUIX_VENV)/.installed-*
 	touch $@
 
@@ -108,13 +133,10 @@ soak: setup  ## minutes of random kills, restarts, duplicates and poison while w
 
 # The dashboard drawn from a real Prometheus (Debian's) scraping the local stack under load:
 # docs/screenshots/metrics-dashboard.png (Grafana is packaged neither in Debian nor on PyPI).
-DEMO_STAMP := $(VENV)/.demo-$(shell cksum pyproject.toml | cut -d' ' -f1)
-$(DEMO_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,demo]"
-	touch $@
-
 .PHONY: metrics-demo
-metrics-demo: setup prometheus $(DEMO_STAMP)  ## Prometheus watching the local stack under load, then the dashboard drawn (DEMO_ARGS: --minutes 4)
+metrics-demo: prometheus $(VENV)/.uv-$(LOCKED)  ## Prometheus watching the local stack under load, then the dashboard drawn (DEMO_ARGS: --minutes 4)
+	$(UV) sync --frozen --extra dev --extra demo --python $(BIN)/python
+	rm -f $(VENV)/.installed-*  # the next `make setup` syncs the dev set again (demo removed)
 	$(BIN)/python -m deploy.metrics_demo $(DEMO_ARGS)
 
 .PHONY: asyncapi

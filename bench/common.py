@@ -46,6 +46,7 @@ from contracts import Actor, Decoded, EventDraft, MeetingHeld, Source
 from contracts.keys import generate_keys
 from contracts.signing import Signer
 from contracts.timezone import VIETNAM_TZ
+from deploy.interrupts import shielded, stops_on_ctrl_c
 from deploy.local import Endpoints, LocalStack, external_endpoints, free_port
 from deploy.mongo_users import grant_databases
 from services.common.hierarchy import Hierarchy
@@ -66,7 +67,17 @@ INSTANCE = "instance"  # in a benchmark's key folder: the keys the services unde
 
 @contextlib.contextmanager
 def servers() -> Iterator[Endpoints]:
-    """The environment's servers, or a private local stack that is stopped on exit."""
+    """The environment's servers, or a private local stack that is stopped on exit. A Ctrl-C
+    stops the benchmark at any moment, the stack with it, and says so (exit status 130)."""
+    with (
+        stops_on_ctrl_c("the benchmark is cut short: no figures", console.print),
+        _servers() as endpoints,
+    ):
+        yield endpoints
+
+
+@contextlib.contextmanager
+def _servers() -> Iterator[Endpoints]:
     external = external_endpoints()
     if external is not None:
         console.print(
@@ -82,7 +93,8 @@ def servers() -> Iterator[Endpoints]:
             try:
                 endpoints = stack.up()
             except BaseException:
-                stack.down()
+                with shielded():
+                    stack.down()
                 raise
         console.print(
             f"[dim]private stack up in {time.perf_counter() - started:.1f} s: "
@@ -91,7 +103,7 @@ def servers() -> Iterator[Endpoints]:
         try:
             yield endpoints
         finally:
-            with console.status("stopping the private stack…"):
+            with shielded(), console.status("stopping the private stack…"):
                 stack.down()
 
 

@@ -342,7 +342,8 @@ def run(endpoints: Endpoints, options: Options) -> int:
         console.print(hierarchy_table(hierarchy_rows))
         loaded, timings, report = asyncio.run(run_stack(settings, options))
     finally:
-        asyncio.run(cleanup(settings))
+        if not endpoints.managed:  # a private stack goes whole, and sooner after a Ctrl-C
+            asyncio.run(cleanup(settings))
     console.print(projection_table(loaded))
     console.print(queries_table(timings))
     console.print(

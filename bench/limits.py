@@ -144,7 +144,10 @@ async def quix(
                         result = int(words[1]), float(words[2])
                 await process.wait()
         except TimeoutError:
-            process.kill()
+            pass
+        finally:  # done, out of time, or a Ctrl-C stopping the benchmark: never left behind
+            if process.returncode is None:
+                process.kill()
             await process.wait()
     if result is None or result[1] <= 0:
         error = (await process.stderr.read()).decode().strip().splitlines()[-3:]

@@ -24,6 +24,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -111,7 +112,9 @@ class Commands(monitoring.CommandListener):
 
 
 def _load(port: int, token: str, bodies: list[tuple[str, bytes]], clients: int, out: Any) -> None:
-    """In its own process: `clients` keep-alive connections, each posting in turn."""
+    """In its own process: `clients` keep-alive connections, each posting in turn. A Ctrl-C
+    is the benchmark's to handle (it ends this process), not this one's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out.put(asyncio.run(_drive(port, token, bodies, clients)))
 
 
@@ -254,6 +257,9 @@ async def http(
             while load.is_alive() and out.empty():
                 await asyncio.sleep(0.1)
                 bar.update(task, completed=relay.status.published)
+            if out.empty():  # it ended unanswered: a Ctrl-C as it started, which goes on here
+                await asyncio.sleep(0.1)
+                raise RuntimeError(f"the load process exited ({load.exitcode}) without results")
             latencies, statuses, run.seconds, last_ok = out.get(timeout=60)
             run.latencies, run.statuses = latencies, Counter(statuses)
             run.accepted = len(latencies)
@@ -268,6 +274,8 @@ async def http(
             if on_topic != run.accepted:
                 run.note = f"{on_topic:,} events on the topic for {run.accepted:,} accepted"
     finally:
+        if load.is_alive():  # its answer is in (or a Ctrl-C came): nothing left to post
+            load.terminate()
         load.join(timeout=10)
         await relay.stop()
         await meetings.runtime.stop()  # its own relay never ran

@@ -18,7 +18,7 @@ whom, and who signed in when:
 The envelope's unit is the account's (a failed sign-in of an unknown username: the
 deployment's own unit). `by` names who acted: an account, or `hdnd accounts` on the server
 (`system`). No event carries a password, a hash, a TOTP secret, a token or a session id.
-All are version 1.
+All are version 1 but `sign_in.succeeded` (v2 names the method: password or OIDC).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import UnitCode
+from contracts.versioning import Payload, upcaster
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Username = Annotated[str, Field(min_length=1, max_length=64)]
@@ -139,14 +140,44 @@ class AccountTotpEnabled(_ByAccount):
     VERSION: ClassVar[int] = 1
 
 
-class SignInSucceeded(_Event):
-    """`sign_in.succeeded` v1: the account signed in (đăng nhập)."""
-
+class _SignInSucceeded(_Event):
     TYPE: ClassVar[str] = "sign_in.succeeded"
-    VERSION: ClassVar[int] = 1
 
     account_id: AccountId
     username: Username
+
+
+class SignInSucceeded(_SignInSucceeded):
+    """`sign_in.succeeded` v2: the account signed in (đăng nhập), with its password or through
+    the province's OpenID provider (`oidc`, single sign-on)."""
+
+    VERSION: ClassVar[int] = 2
+
+    method: Literal["password", "oidc"]
+
+
+class SignInSucceededV1(_SignInSucceeded):
+    """`sign_in.succeeded` v1: the account signed in (đăng nhập)."""
+
+    model_config = ConfigDict(title="SignInSucceeded")  # its schema stays as published
+
+    VERSION: ClassVar[int] = 1
+
+
+@upcaster(SignInSucceededV1, to=SignInSucceeded)
+def signed_in_with_a_password(v1: Payload) -> Payload:
+    """v1 → v2: before single sign-on, every sign-in was with a password."""
+    return {**v1, "method": "password"}
+
+
+class AccountLinked(_ByAccount):
+    """`account.linked` v1: the account is managed by the province's OpenID provider `issuer`
+    from now on (single sign-on): its holder signs in there, it has no password in hdnd."""
+
+    TYPE: ClassVar[str] = "account.linked"
+    VERSION: ClassVar[int] = 1
+
+    issuer: str = Field(min_length=1, max_length=500)
 
 
 class SignInFailed(_Event):
@@ -240,6 +271,7 @@ IDENTITY_EVENTS: tuple[type[BaseModel], ...] = (
     AccountUnlocked,
     AccountPasswordChanged,
     AccountTotpEnabled,
+    AccountLinked,
     SignInSucceeded,
     SignInFailed,
     SessionSignedOut,

@@ -17,6 +17,7 @@ from pathlib import Path
 from contracts.identity import Actor
 from deploy.local import DEFAULT_BASE_DIR
 from services.common.hierarchy import Hierarchy
+from services.common.mongo import OPERATOR
 from services.common.settings import Settings
 from services.reporting.identity import keys as issuer_keys
 from services.reporting.identity.accounts import NewAccount
@@ -58,7 +59,7 @@ async def identity_session(settings: Settings) -> AsyncIterator[Identity]:
             "HDND_ISSUER_KEYS_DIR is not set (and no .local/issuer): the accounts live with"
             " the token issuer; `hdnd accounts issuer-key generate --dir DIR` makes its key"
         )
-    identity = Identity.build(settings, Hierarchy.load())
+    identity = Identity.build(settings, Hierarchy.load(), mongo_user=OPERATOR)
     try:
         await identity.core.store.create_indexes()
         await identity.core.runtime.outbox.create_indexes()

@@ -23,6 +23,7 @@ from its own events.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -145,8 +146,9 @@ async def backup(
             "keys": _copy_public_keys(settings.public_keys, staging / "keys" / "public"),
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-        _pack(staging, part)
-        digest = _sha256(part)
+        # In threads, so that a Ctrl-C need not wait for the compression: it removes the part.
+        await asyncio.to_thread(_pack, staging, part)
+        digest = await asyncio.to_thread(_sha256, part)
         part.rename(path)
         checksum = path.with_name(path.name + ".sha256")
         checksum.write_text(f"{digest}  {path.name}\n")

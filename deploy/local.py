@@ -9,6 +9,7 @@ those servers are used instead.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import subprocess
@@ -18,6 +19,8 @@ from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
+
+from deploy.interrupts import shielded, stop_if
 
 __all__ = [
     "DEFAULT_BASE_DIR",
@@ -152,9 +155,12 @@ class LocalStack:
         return self.endpoints
 
     def down(self, timeout: float = 30) -> None:
-        """Stop both servers gracefully (SIGTERM) and remove their pid files."""
-        self.stop_kafka(timeout=timeout)
-        self.stop_mongo(timeout=timeout)
+        """Stop both servers gracefully (SIGTERM) and remove their pid files; both at once
+        (neither needs the other to stop), so a Ctrl-C is over sooner."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            stops = [pool.submit(self.stop_kafka, timeout), pool.submit(self.stop_mongo, timeout)]
+        for stop in stops:
+            stop.result()
 
     def status(self) -> dict[str, ServerStatus]:
         """State of each server keyed ``kafka`` / ``mongodb``, reporting the port it really uses."""
@@ -205,6 +211,7 @@ class LocalStack:
                     timeout=timeout,
                     check=False,
                     cwd=self.base_dir,
+                    start_new_session=True,  # a second Ctrl-C must not cut the stop short
                 )
             stop_pid("noida-db", pid, timeout)
         self.kafka_pid_file.unlink(missing_ok=True)
@@ -267,9 +274,11 @@ class LocalStack:
         else:
             check_port_free(MONGODB, self.mongo_port)
             try:
-                self._spawn_mongo(timeout)
+                with shielded() as held:  # until mongod is under its pid file, for the cleanup
+                    self._spawn_mongo(timeout)
             except OSError as exc:
                 raise StackError(f"cannot start mongod in {self.base_dir}: {exc}") from exc
+            stop_if(held)
         self._init_replica_set(deadline)
         return self.mongodb_uri
 
@@ -308,6 +317,7 @@ class LocalStack:
                 timeout=max(1.0, timeout),
                 check=False,
                 cwd=self.base_dir,
+                start_new_session=True,  # the terminal's Ctrl-C is ours to handle, not mongod's
             )
         except subprocess.TimeoutExpired as exc:
             raise StackError(f"mongod did not start in time; see {self.mongo_log}") from exc

@@ -69,6 +69,7 @@ async def _fold_until(
     """Run `consumer` until every partition in `ends` is read to its end offset (per
     partition: a busy one cannot make up for one still behind)."""
     total = sum(ends.values())
+    grace = 15.0  # for the batch in hand
     consumer.start()
     try:
         while True:
@@ -79,14 +80,17 @@ async def _fold_until(
             read = {k: min(status.positions.get(k, 0), end) for k, end in ends.items()}
             progress(sum(read.values()), total)
             if all(read[k] >= end for k, end in ends.items()):
-                return
+                break
             if time.monotonic() > deadline:
                 raise RebuildError(f"not caught up ({sum(read.values())}/{total})")
+    except asyncio.CancelledError:
+        grace = 0.0  # Ctrl-C: the half-built version is dropped, the batch in hand with it
+        raise
     finally:
-        await consumer.stop()
-        status = consumer.status
-        if status.drained < status.handled:  # the last write behind did not commit
-            raise RebuildError(f"projector stopped: {status.last_error}")
+        await consumer.stop(grace)
+    # Only once caught up: an error or a Ctrl-C above goes on as it is.
+    if consumer.status.drained < consumer.status.handled:  # the last write behind failed
+        raise RebuildError(f"projector stopped: {consumer.status.last_error}")
 
 
 async def rebuild(
@@ -100,10 +104,11 @@ async def rebuild(
     deadline = started + wait
     runtime = Runtime(settings, "reporting", mongo_user=OPERATOR)  # an operator's command
     live = ProjectionStore(runtime.db)
+    half_built: ProjectionStore | None = None  # dropped if a Ctrl-C stops the rebuild
     try:
         previous = await live.active_version()
         version = max([previous, *await live.versions()]) + 1
-        target = live.at(version)
+        target = half_built = live.at(version)
         await target.drop()
         await target.create_indexes()
         topics = projector_topics(settings)
@@ -133,6 +138,7 @@ async def rebuild(
         records = changes.status.handled + everything.status.handled
         if switch:
             await live.activate(version)
+        half_built = None  # whole: a Ctrl-C from here on keeps it
         documents = await target.unit_months.count_documents({})
         return Rebuilt(
             version,
@@ -143,6 +149,10 @@ async def rebuild(
             time.monotonic() - started,
             switch,
         )
+    except asyncio.CancelledError:  # Ctrl-C: the live version answers on; the half-built goes
+        if half_built is not None and await live.active_version() != half_built.version:
+            await half_built.drop()  # (one switched to as the Ctrl-C came stays)
+        raise
     finally:
         await runtime.mongo.close()
         await runtime.broker.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,10 +59,13 @@ def running_services(
     ports: dict[str, int] | None = None,
     extra_env: dict[str, str] | None = None,
     service_env: dict[str, dict[str, str]] | None = None,
+    grace: float = 30.0,
 ) -> Iterator[dict[str, ServiceProcess]]:
     """Start each service as its own process (as in production), `service_env` adding to
     one service's environment what only it gets (reporting: the token issuer's keys);
-    SIGTERM them on exit so each drains its in-flight work."""
+    SIGTERM them on exit so each drains its in-flight work, for `grace` seconds at most: then
+    SIGKILL, to it and its worker processes (what it had in hand is read again at its next
+    start, as after a crash)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -91,11 +95,14 @@ def running_services(
         for service in started.values():
             if service.process.poll() is None:
                 service.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for service in started.values():
             try:
-                service.process.wait(timeout=30)
+                service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                service.process.kill()
+                with contextlib.suppress(ProcessLookupError):  # its session: it and its workers
+                    os.killpg(service.process.pid, signal.SIGKILL)
+                service.process.wait()
 
 
 MAIL_SINK_PORT = 8125

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from deploy.interrupts import shielded, stop_if
+
 log = logging.getLogger("deploy.local")  # the stack's logger, as before the split
 
 HOST: Final = "127.0.0.1"
@@ -251,8 +253,9 @@ def spawn(
     cmd: list[str], log_path: Path, pid_file: Path, cwd: Path, env: dict[str, str] | None = None
 ) -> int:
     """Start a server in the background, its output into `log_path`, its pid into `pid_file`
-    (written whole: a reader never sees half a number)."""
-    with log_path.open("ab") as log_file:
+    (written whole: a reader never sees half a number). A Ctrl-C meanwhile waits until the pid
+    is written, so the cleanup it starts finds the server to stop."""
+    with shielded() as held, log_path.open("ab") as log_file:
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -262,10 +265,11 @@ def spawn(
             cwd=cwd,
             env=env,
         )
-    started_children[proc.pid] = proc
-    tmp = pid_file.with_suffix(".pid.tmp")
-    tmp.write_text(f"{proc.pid}\n")
-    tmp.replace(pid_file)
+        started_children[proc.pid] = proc
+        tmp = pid_file.with_suffix(".pid.tmp")
+        tmp.write_text(f"{proc.pid}\n")
+        tmp.replace(pid_file)
+    stop_if(held)
     return proc.pid
 
 

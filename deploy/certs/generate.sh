@@ -14,6 +14,9 @@
 #   DIR/kafka/keystore-password   their password
 #   DIR/kafka/<user>              a SCRAM password each: meetings, oversight, reporting,
 #                                 hierarchy, operator
+#   DIR/oidc/client-secret        hdnd's secret as Keycloak's client (single sign-on)
+#   DIR/oidc/keycloak-bootstrap   Keycloak's first admin's password
+#   DIR/oidc/keycloak-sample      the sample person's first password (changed at sign-in)
 #
 # What exists is kept, so running it again only adds what is missing: to rotate one, delete
 # its file(s) and run it again (README says what to restart). Files are 0640 and, when run as
@@ -22,7 +25,7 @@ set -euo pipefail
 
 out=${1:-./secrets}
 umask 027
-mkdir -p "$out/mongodb" "$out/kafka"
+mkdir -p "$out/mongodb" "$out/kafka" "$out/oidc"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -36,6 +39,9 @@ for user in meetings oversight reporting hierarchy operator; do
   secret "$out/kafka/$user"
 done
 secret "$out/kafka/keystore-password"
+for name in client-secret keycloak-bootstrap keycloak-sample; do
+  secret "$out/oidc/$name"
+done
 
 ca="$out/kafka/ca.pem"
 if [ ! -s "$ca" ]; then
@@ -65,11 +71,11 @@ for name in kafka1 kafka2 kafka3 admin; do
     -certfile "$ca" -passout "file:$out/kafka/keystore-password" -out "$out/kafka/$name.p12"
 done
 
-chmod 0640 "$out"/mongodb/* "$out"/kafka/*
+chmod 0640 "$out"/mongodb/* "$out"/kafka/* "$out"/oidc/*
 chmod 0600 "$out/kafka/ca.key"
 if [ "$(id -u)" = 0 ]; then
   chgrp -R 10001 "$out"
-  chmod 0750 "$out" "$out/mongodb" "$out/kafka"
+  chmod 0750 "$out" "$out/mongodb" "$out/kafka" "$out/oidc"
 else
   echo "not root: give group 10001 read access to $out yourself (chgrp -R 10001 $out)" >&2
 fi

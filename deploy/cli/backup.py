@@ -26,9 +26,12 @@ def _refusable(work: Any) -> Any:
         raise typer.Exit(code=1) from None
 
 
-def _in_progress(what: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
-    """Run `work` (given how to report documents done of all) under a progress bar."""
-    with progress_bar() as bar:
+def _in_progress(what: str, work: Callable[[Callable[[int, int], None]], Any], stopped: str) -> Any:
+    """Run `work` (given how to report documents done of all) under a progress bar; a Ctrl-C
+    stops it at any moment and says `stopped`."""
+    from deploy.interrupts import stops_on_ctrl_c
+
+    with stops_on_ctrl_c(stopped, err_console.print), progress_bar() as bar:
         task = bar.add_task(what, total=None)
         return _refusable(work(lambda done, total: bar.update(task, completed=done, total=total)))
 
@@ -52,7 +55,9 @@ def backup(
     from services.common.settings import Settings
 
     archive = _in_progress(
-        "backing up", lambda tick: write_backup(Settings(), directory, tick, history_window)
+        "backing up",
+        lambda tick: write_backup(Settings(), directory, tick, history_window),
+        "no archive written (the part begun is removed)",
     )
     databases = archive.manifest["databases"]
     documents = sum(c["documents"] for d in databases.values() for c in d["collections"].values())
@@ -100,6 +105,7 @@ def restore(
             instances=instance or [],
             progress=tick,
         ),
+        "the databases are restored in part: restore again with --wipe",
     )
     console.print(
         f"restored {', '.join(done.databases)}: {done.documents:,} documents;"

@@ -32,7 +32,11 @@ def hierarchy_load() -> None:
     """Load every unit of both eras into MongoDB once and publish them as unit.registered,
     signed with the registry key (only the subtrees of HDND_UNITS when it is set: a
     province's registry key may register only its own province's units)."""
-    load_hierarchy(registry_settings())
+    from deploy.interrupts import stops_on_ctrl_c
+
+    kept = "the units loaded so far stay; `hdnd hierarchy load` again goes on from there"
+    with stops_on_ctrl_c(kept, err_console.print):
+        load_hierarchy(registry_settings())
 
 
 def registry_settings() -> Any:

@@ -5,6 +5,7 @@ Sub-apps group related commands; ``hdnd stack`` manages the local servers (see d
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -30,13 +31,17 @@ from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
 from deploy.cli.tokens import tokens_app
+from deploy.cli.webhooks import webhooks_app
 from deploy.local import (
     DEFAULT_BASE_DIR,
     DEFAULT_KAFKA_PORT,
     DEFAULT_MONGO_PORT,
     LocalStack,
     StackError,
+    external_endpoints,
 )
+from deploy.proxy import HTTP_PORT, HTTPS_PORT, LocalProxy, ProxySite
+from services.common.settings import PUBLIC_PATHS, SERVICE_PORTS
 
 app = typer.Typer(
     help="hdnd: event-driven coordination for People's Councils.", no_args_is_help=True
@@ -53,6 +58,7 @@ for sub_app, name in [
     (projections_app, "projections"),
     (audit_app, "audit"),
     (mongodb_app, "mongodb"),
+    (webhooks_app, "webhooks"),
     (deadlines_app, "deadlines"),
     (mail_app, "mail"),
 ]:
@@ -67,32 +73,49 @@ def run(
     mongo_port: MongoPortOption = DEFAULT_MONGO_PORT,
     province: Annotated[str, typer.Option(help="Province the services serve.")] = "12",
     sample: Annotated[bool, typer.Option(help="Load the sample data.")] = True,
+    sample_units: Annotated[
+        list[str] | None,
+        typer.Option("--sample-unit", help="Only the sample's records of this unit (repeatable)."),
+    ] = None,
     tls: Annotated[
         bool, typer.Option(help="HTTPS on 127.0.0.1:8443 (Caddy's local CA), not HTTP on :8100.")
     ] = False,
+    proxy_port: Annotated[int, typer.Option(help="The proxy's HTTP port.")] = HTTP_PORT,
+    tls_port: Annotated[int, typer.Option(help="The proxy's HTTPS port (--tls).")] = HTTPS_PORT,
+    service_ports: Annotated[
+        str, typer.Option(help="Ports of meetings, oversight and reporting, comma-separated.")
+    ] = ",".join(map(str, SERVICE_PORTS.values())),
 ) -> None:
     """Start the servers, the three services and the proxy that serves them under one origin,
-    load the sample, serve until Ctrl-C."""
-    import signal
-    import threading
+    load the sample, serve until Ctrl-C (which stops everything at any moment, keeping what was
+    loaded: the next run goes on from there)."""
+    import time
+    from contextlib import ExitStack
 
     from deploy.accounts import ensure_local_issuer
+    from deploy.interrupts import ctrl_c_stops, exit_interrupted, shielded
     from deploy.mongo_users import grant_databases
-    from deploy.proxy import LocalProxy, ProxySite
     from deploy.run import local_mail_sink, running_services
     from deploy.sample import load_sample
     from services.common.hierarchy import Hierarchy
-    from services.common.settings import PUBLIC_PATHS, Settings
+    from services.common.settings import Settings
 
+    try:
+        ports = dict(zip(SERVICE_PORTS, map(int, service_ports.split(",")), strict=True))
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "three ports, e.g. 8101,8102,8103", param_hint="--service-ports"
+        ) from exc
     stack = LocalStack(base_dir=base_dir, kafka_port=kafka_port, mongo_port=mongo_port)
+    site = ProxySite(tls=tls, http_port=proxy_port, https_port=tls_port, upstreams=ports)
+    proxy = LocalProxy(base_dir, site)
+    running = ExitStack()  # what was started, stopped in reverse order whatever happens
+    interrupted = False
     try:
+        running.enter_context(ctrl_c_stops())
+        if external_endpoints() is None:  # ours to stop, even when half started
+            running.callback(stack.down)
         endpoints = stack.up()
-    except StackError as exc:
-        raise fail(exc) from exc
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(signum, lambda *_: stop.set())
-    try:
         keys = ensure_local_keys(base_dir, province)
         grant_databases(endpoints, Settings().database_prefix)
         servers = Settings(
@@ -113,80 +136,93 @@ def run(
             "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
             "HDND_PUBLIC_KEYS_DIR": str(keys.public),
         }
-        only_reporting = {"reporting": {"HDND_ISSUER_KEYS_DIR": str(issuer)}}
-        site = ProxySite(tls=tls)
-        proxy = LocalProxy(base_dir, site)
-        with (
-            local_mail_sink(base_dir) as mail_env,  # e-mail stays on this machine
+        mail_env = running.enter_context(local_mail_sink(base_dir))  # e-mail stays here
+        services = running.enter_context(  # a Ctrl-C gives them 2 s to drain
             running_services(
                 endpoints,
                 [province],
                 base_dir / "logs",
+                ports,
                 extra_env=extra_env,
                 service_env={
                     "reporting": {
-                        **only_reporting["reporting"],
+                        "HDND_ISSUER_KEYS_DIR": str(issuer),
                         **mail_env,
                         "HDND_PUBLIC_URL": site.origin,
                     }
                 },
-            ) as services,
-            proxy.running(),
-        ):
-            accounts_settings = servers.model_copy(
-                update={
-                    "keys_dir": keys.services,
-                    "public_keys_dir": keys.public,
-                    "issuer_keys_dir": issuer,
-                    "units": [province],
-                    "instance": "local",
-                }
+                grace=2.0,
             )
-            accounts, loader = servers_call(_sample_accounts(accounts_settings, province))
-            urls = {name: s.url for name, s in services.items()}
-            if sample:
-                outcome = load_sample(urls, Hierarchy.load(), province, token=loader)
-                console.print(
-                    f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
-                    f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
-                    f" ({outcome['seconds']} giây)"
-                )
-            console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
-            r = site.origin  # the browser's one origin: every service under its path
-            for name in urls:
-                console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
+        )
+        running.callback(proxy.stop)
+        proxy.start()
+        accounts_settings = servers.model_copy(
+            update={
+                "keys_dir": keys.services,
+                "public_keys_dir": keys.public,
+                "issuer_keys_dir": issuer,
+                "units": [province],
+                "instance": "local",
+            }
+        )
+        accounts, loader = servers_call(_sample_accounts(accounts_settings, province))
+        urls = {name: s.url for name, s in services.items()}
+        if sample:
+            console.print("Nạp dữ liệu mẫu (Ctrl-C dừng; lần chạy sau nạp tiếp) …")
+            outcome = load_sample(
+                urls, Hierarchy.load(), province, token=loader, units=sample_units
+            )
             console.print(
-                f"  workspace  {r}/workspace/\n"
-                "             (the secretaries' workspace: record and follow up, in Vietnamese)",
-                highlight=False,
+                f"Dữ liệu mẫu: {outcome['recorded']} bản ghi mới, "
+                f"{outcome['unchanged']} đã có, {outcome['refused']} bị từ chối"
+                f" ({outcome['seconds']} giây)"
             )
-            console.print(f"  dashboard  {r}/?unit={province}&period=2025", highlight=False)
-            _print_accounts(accounts, r, f"--cacert {proxy.root_certificate} " if tls else "")
-            if tls:
-                console.print(
-                    f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
-                    f" {proxy.root_certificate} is imported (README, Production)",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-            console.print(
-                f"  mail       {mail_env['HDND_MAIL_SINK_DIR']} (the local SMTP sink on port"
-                f" {mail_env['HDND_SMTP_PORT']}: `hdnd mail list`, or Hộp thư thử nghiệm)",
-                highlight=False,
-            )
-            console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
-            while not stop.wait(0.5):
-                for s in services.values():
-                    if s.process.poll() is not None:
-                        console.print(f"[red]{s.name} exited[/red]; see its log")
-                        stop.set()
-            console.print("stopping services …")
+        _say_running(proxy, list(urls), province, accounts, base_dir)
+        console.print(
+            f"  mail       {mail_env['HDND_MAIL_SINK_DIR']} (the local SMTP sink on port"
+            f" {mail_env['HDND_SMTP_PORT']}: `hdnd mail list`, or Hộp thư thử nghiệm)",
+            highlight=False,
+        )
+        while not (gone := [s for s in services.values() if s.process.poll() is not None]):
+            time.sleep(0.5)
+        console.print(f"[red]{gone[0].name} exited[/red]; see its log")
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print("\nCtrl-C: stopping; what was loaded stays, the next run goes on from it")
     except StackError as exc:
         raise fail(exc) from exc
     finally:
-        if endpoints.managed:
-            stack.down()
-            console.print("servers stopped; data kept in " + str(base_dir))
+        with shielded(lambda _: console.print("stopping …")):
+            running.close()
+        console.print(f"stopped; data kept in {base_dir}", highlight=False)
+    if interrupted:
+        exit_interrupted()
+
+
+def _say_running(
+    proxy: LocalProxy, services: list[str], province: str, accounts: list[Any], base_dir: Path
+) -> None:
+    """Where everything is: the one origin's pages and docs, the sample accounts, the logs."""
+    console.print("\n[bold]hdnd is running[/bold] (Ctrl-C to stop)")
+    r = proxy.site.origin  # the browser's one origin: every service under its path
+    for name in services:
+        console.print(f"  {name:<10} {r}{PUBLIC_PATHS[name]}/docs", highlight=False)
+    console.print(
+        f"  workspace  {r}/workspace/\n"
+        "             (the secretaries' workspace: record and follow up, in Vietnamese)",
+        highlight=False,
+    )
+    console.print(f"  dashboard  {r}/?unit={province}&period=2025", highlight=False)
+    tls = proxy.site.tls
+    _print_accounts(accounts, r, f"--cacert {proxy.root_certificate} " if tls else "")
+    if tls:
+        console.print(
+            f"  TLS        certificate of Caddy's local CA: a browser trusts it once"
+            f" {proxy.root_certificate} is imported (README, Production)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"  logs       {base_dir / 'logs'}", highlight=False)
 
 
 async def _sample_accounts(settings: Any, province: str) -> tuple[list[Any], str]:

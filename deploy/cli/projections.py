@@ -9,6 +9,7 @@ from rich.table import Table
 
 from deploy.cli.common import (
     console,
+    err_console,
     progress_bar,
     servers_call,
 )
@@ -26,10 +27,12 @@ def projections_rebuild(
     ] = True,
 ) -> None:
     """Replay every topic from offset 0 into a new version beside the live one, then switch."""
+    from deploy.interrupts import stops_on_ctrl_c
     from deploy.projections import rebuild
     from services.common.settings import Settings
 
-    with progress_bar() as bar:
+    kept = "the live version answers as before; the half-built one is dropped"
+    with stops_on_ctrl_c(kept, err_console.print), progress_bar() as bar:
         task = bar.add_task("replaying", total=None)
 
         def advance(done: int, total: int) -> None:

@@ -176,9 +176,10 @@ def load_sample(
     province: str = SAMPLE_PROVINCE,
     *,
     token: str,
+    units: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """POST the sample through the services' APIs with a progress bar; count the outcomes
-    (recorded, unchanged, refused; and posts, seconds).
+    """POST the sample (its records of `units` only, when given) through the services' APIs
+    with a progress bar; count the outcomes (recorded, unchanged, refused; and posts, seconds).
 
     `token` is a bearer token of a secretary of the province, which covers every unit below
     it in both eras."""
@@ -190,7 +191,7 @@ def load_sample(
             for name, url in base_urls.items()
         }
         try:
-            return await record_sample(clients, hierarchy, province)
+            return await record_sample(clients, hierarchy, province, units=units)
         finally:
             for client in clients.values():
                 await client.aclose()

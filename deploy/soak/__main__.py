@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 import deploy.soak as package
+from deploy.interrupts import stops_on_ctrl_c
 from deploy.soak.run import Soak
 
 
@@ -20,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else int(datetime.now(UTC).timestamp()) % 100_000
     soak = Soak(args.minutes, seed, args.rate, args.keep)
-    return asyncio.run(soak.run())
+    with stops_on_ctrl_c(f"what the soak did so far is not checked; logs and data in {soak.work}"):
+        return asyncio.run(soak.run())
 
 
 if __name__ == "__main__":

@@ -69,10 +69,10 @@ class SoakFaults(SoakStack):
         self, stop: Callable[[], object], start: Callable[[], object], most: float
     ) -> str:
         """Stop a server, leave it down up to `most` seconds, start it again."""
-        await asyncio.to_thread(stop)
+        await self.server_step(stop)
         down = self.rng.uniform(0, most)
         await asyncio.sleep(down)
-        await asyncio.to_thread(start)
+        await self.server_step(start)
         return f"stopped {down:.1f} s"
 
     async def _duplicate_publish(self) -> str:

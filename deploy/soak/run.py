@@ -11,6 +11,7 @@ from collections import Counter
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from deploy.interrupts import shielded
 from deploy.soak.checks import SoakChecks
 from deploy.soak.common import (
     Check,
@@ -31,7 +32,9 @@ class Soak(SoakChecks):
             self.keep = True
             raise
         finally:
-            self.teardown()
+            with shielded():  # a second Ctrl-C must not leave a server running
+                await self.servers_settled()
+                self.teardown()
         return self.report(checks)
 
     async def soak(self) -> None:
@@ -75,8 +78,8 @@ class Soak(SoakChecks):
 
     async def settle(self) -> None:
         """Everything up, the outbox drained, the projector at the end of every partition."""
-        await asyncio.to_thread(self.stack.start_kafka)
-        await asyncio.to_thread(self.stack.start_mongo)
+        await self.server_step(self.stack.start_kafka)
+        await self.server_step(self.stack.start_mongo)
         for service in self.services.values():
             if not service.alive():
                 service.start()

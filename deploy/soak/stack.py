@@ -7,6 +7,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,18 @@ class SoakStack:
         self.violations: list[str] = []
         self.started = time.monotonic()
         self.services: dict[str, Service] = {}
+        self._server_step: asyncio.Future[object] | None = None
+
+    async def server_step(self, step: Callable[[], object]) -> None:
+        """Start or stop a server in a thread and carry it to its end even when the soak is
+        stopped meanwhile: the teardown waits for it (:meth:`servers_settled`), so it never
+        stops a server that the thread then starts."""
+        self._server_step = asyncio.ensure_future(asyncio.to_thread(step))
+        await asyncio.shield(self._server_step)
+
+    async def servers_settled(self) -> None:
+        if self._server_step is not None:
+            await asyncio.wait([self._server_step])
 
     def _env(self, keys: Path) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HDND_")}
@@ -89,8 +102,8 @@ class SoakStack:
 
     async def setup(self) -> None:
         console.print(f"[bold]hdnd soak[/] seed={self.seed} minutes={self.minutes} in {self.work}")
-        await asyncio.to_thread(self.stack.start_kafka)
-        await asyncio.to_thread(self.stack.start_mongo)
+        await self.server_step(self.stack.start_kafka)
+        await self.server_step(self.stack.start_mongo)
         await asyncio.to_thread(grant_databases, self.stack.endpoints, "soak")
         keys = self.work / "keys"
         generate_keys(keys, [PROVINCE])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
@@ -136,6 +137,50 @@ class Settings(BaseSettings):
         description="HDND_SESSION_HOURS: a sign-in lasts this long (refreshed every"
         " few minutes through the refresh cookie), then the person signs in again.",
     )
+    # Single sign-on (README, "Single sign-on (OIDC)"): the province's OpenID provider.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="HDND_OIDC_ISSUER: the provider's issuer URL (its ID tokens' `iss`); unset"
+        " or empty: no single sign-on.",
+    )
+    oidc_discovery_url: str | None = Field(
+        default=None,
+        description="HDND_OIDC_DISCOVERY_URL: where reporting reads the provider's discovery"
+        " document (default: the issuer + /.well-known/openid-configuration); compose: the"
+        " provider's address inside the network.",
+    )
+    oidc_client_id: str = Field(default="hdnd", description="HDND_OIDC_CLIENT_ID")
+    oidc_client_secret_file: Path | None = Field(
+        default=None,
+        description="HDND_OIDC_CLIENT_SECRET_FILE: a file holding the client's secret (unset:"
+        " a public client, PKCE alone).",
+    )
+    oidc_scopes: str = Field(default="openid profile", description="HDND_OIDC_SCOPES")
+    oidc_username_claim: str = Field(
+        default="preferred_username",
+        description="HDND_OIDC_USERNAME_CLAIM: the claim an hdnd account's username is matched"
+        " with at a person's first sign-in (one people cannot change themselves).",
+    )
+    oidc_name_claim: str = Field(default="name", description="HDND_OIDC_NAME_CLAIM: họ và tên.")
+    oidc_unit_claim: str = Field(
+        default="hdnd_unit", description="HDND_OIDC_UNIT_CLAIM: the unit code."
+    )
+    oidc_role_claim: str = Field(
+        default="hdnd_role",
+        description="HDND_OIDC_ROLE_CLAIM: the role, or groups mapped by HDND_OIDC_ROLES.",
+    )
+    oidc_roles: dict[str, Literal["secretary", "viewer", "admin"]] = Field(
+        default_factory=dict,
+        description="HDND_OIDC_ROLES: JSON, the provider's values of the role claim → hdnd"
+        ' roles, e.g. {"hdnd-thu-ky": "secretary"}; empty: the claim names the role itself.'
+        " Never operator.",
+    )
+    oidc_provision: bool = Field(
+        default=False,
+        description="HDND_OIDC_PROVISION=true: the provider administers its people's accounts"
+        " (made at the first sign-in, unit, role and name following the claims); false: an"
+        " admin makes the account, the claims must agree with it.",
+    )
     follow_hierarchy: bool = Field(
         default=True,
         description="HDND_FOLLOW_HIERARCHY: apply hierarchy changes from the hierarchy topic.",
@@ -219,6 +264,30 @@ class Settings(BaseSettings):
         default=PUBLIC_PATHS["oversight"],
         description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
     )
+    # Webhooks (README, "Webhooks"): deliveries to other systems, from reporting.
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="HDND_WEBHOOK_ALLOWED_NETWORKS: comma-separated networks (CIDR) a webhook"
+        " receiver may be on besides public addresses, over http:// too (the province's own"
+        " network; tests: 127.0.0.0/8). None by default: loopback, private and link-local"
+        " addresses are refused.",
+    )
+    webhook_max_tries: int = Field(
+        default=12, ge=1, le=100, description="HDND_WEBHOOK_MAX_TRIES: then dead-lettered."
+    )
+    webhook_backoff_ms: int = Field(
+        default=10_000,
+        ge=1,
+        description="HDND_WEBHOOK_BACKOFF_MS: the wait after the first failed try, doubled"
+        " after each next one (with jitter), up to HDND_WEBHOOK_BACKOFF_MAX_MS.",
+    )
+    webhook_backoff_max_ms: int = Field(default=3_600_000, ge=1)
+    webhook_timeout_ms: int = Field(
+        default=10_000, ge=100, description="HDND_WEBHOOK_TIMEOUT_MS: one try's time limit."
+    )
+    webhook_poll_ms: int = Field(
+        default=1_000, ge=10, description="HDND_WEBHOOK_POLL_MS: how often due retries are sought."
+    )
 
     # Deadlines and notifications (README, "Deadlines that remind"): services/reporting.
     clock_file: Path | None = Field(
@@ -264,12 +333,18 @@ class Settings(BaseSettings):
         " operator reads in the workspace (Hộp thư thử nghiệm) and with `hdnd mail`.",
     )
 
-    @field_validator("units", "cors_origins", mode="before")
+    @field_validator("units", "cors_origins", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
+
+    @field_validator("oidc_issuer", "oidc_discovery_url", "oidc_client_secret_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """Compose passes `${HDND_OIDC_ISSUER:-}` as an empty string: no single sign-on."""
+        return None if value == "" else value
 
     def environment(self) -> dict[str, str]:
         """The environment variables that give another process exactly these settings."""
@@ -288,6 +363,8 @@ class Settings(BaseSettings):
                 value = "true" if value else "false"
             elif isinstance(value, list | tuple):
                 value = ",".join(map(str, value))
+            elif isinstance(value, dict):
+                value = json.dumps(value)
             env[aliases.get(name, f"HDND_{name.upper()}")] = str(value)
         return env
 

@@ -14,11 +14,13 @@ the `hdnd` command, pytest and `bench` do).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -54,7 +56,14 @@ def worker_pool() -> ProcessPoolExecutor | None:
 def _end_with_parent() -> None:
     """In a worker: exit once the process that spawned it is gone. A service stopped hard
     (SIGKILL, a crash) never shuts its pool down, and the worker, blocked on a queue whose
-    ends it also holds, would otherwise live on (seen after `make run` stopped)."""
+    ends it also holds, would otherwise live on (seen after `make run` stopped).
+
+    A terminal's Ctrl-C reaches the workers of a command run in it too; the command stops on
+    it and shuts the pool down, so the workers ignore it rather than answer its chunk with a
+    KeyboardInterrupt (an error in the command's log while it stops). They start with it
+    blocked (:func:`_started_deaf`): one that comes while they import is dropped here too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     parent = os.getppid()
 
     def watch() -> None:
@@ -63,6 +72,17 @@ def _end_with_parent() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _started_deaf() -> Iterator[None]:
+    """Worker processes the pool starts in the block inherit SIGINT blocked (a signal mask
+    survives fork and exec); the caller's own Ctrl-C waits for the block's end."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
@@ -96,7 +116,8 @@ class Offload(Generic[Item, R]):
         future = None
         if pool is not None:
             try:
-                future = pool.submit(self.fn, chunk, *self.args)
+                with _started_deaf():  # a submit may start a worker
+                    future = pool.submit(self.fn, chunk, *self.args)
             except RuntimeError:  # broken or shut down: do it here
                 _forget(pool)
         self._chunks.append((chunk, future))

@@ -17,7 +17,9 @@ from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
 from services.reporting.notifications.api import router as notifications_router
+from services.reporting.identity.sso_api import router as sso_router
 from services.reporting.web import router as web_router
+from services.reporting.webhooks.api import router as webhooks_router
 from services.reporting.wiring import Reporting
 from services.reporting.workspace import router as workspace_router
 
@@ -25,7 +27,7 @@ from services.reporting.workspace import router as workspace_router
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:
     reporting = Reporting.build(service_settings("reporting", settings))
     # Only the instance that issues tokens (HDND_ISSUER_KEYS_DIR) signs people in.
-    issuing = [identity_public, identity_router] if reporting.identity is not None else []
+    issuing = [identity_public, identity_router, sso_router] if reporting.identity else []
     return service_app(
         "reporting",
         "Figures of People's Councils for any unit and period, rolled up the hierarchy",
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             activity_router,
             deadlines_router,
             notifications_router,
+            webhooks_router,
             web_router,
             workspace_router,
             *issuing,

@@ -27,6 +27,8 @@ from services.reporting.notifications.service import Notifications
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.webhooks.service import Webhooks
+from services.reporting.webhooks.store import WebhookStore
 
 log = get_logger()
 
@@ -76,6 +78,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     clock: Clock
     deadlines: Deadlines
     notifications: Notifications
@@ -108,6 +111,7 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             clock,
             deadlines,
             notifications,
@@ -128,6 +132,7 @@ class Reporting:
         await self.deadlines.create_indexes()
         await self.notifications.start(consume, notify=self.settings.notify)
         await self.audit_roots.create_indexes()
+        await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
             self.consumer.start()
@@ -174,6 +179,7 @@ class Reporting:
         await self.notifications.stop()
         await self.coordination.stop()
         await self.audit_consumer.stop()
+        await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
             await self.identity.stop()
@@ -186,6 +192,8 @@ class Reporting:
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        if self.webhooks.consumer is not None:
+            details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published
             details["identity"] = (await self.identity.core.runtime.readiness())[1]
         return ok and status.running, details

@@ -37,10 +37,14 @@ ASSETS: dict[str, str] = {
     "outbox.js": "text/javascript; charset=utf-8",
     "activity.js": "text/javascript; charset=utf-8",
     "bell.js": "text/javascript; charset=utf-8",
+    "listrows.js": "text/javascript; charset=utf-8",
+    "sso.js": "text/javascript; charset=utf-8",  # single sign-on's button (identity)
     "app.js": "text/javascript; charset=utf-8",
     "sw.js": "text/javascript; charset=utf-8",
 }
 SEARCH_LIMIT = 20
+CODES_LENGTH = 6 * 500  # `codes`: up to 500 unit codes, comma-separated
+ERAS: tuple[Era, ...] = ("2025", "legacy")
 
 
 def _origin(url: str) -> str:
@@ -88,14 +92,18 @@ async def search_units(
     caller: CallerDep,
     q: Annotated[str, Query(max_length=100)] = "",
     code: Annotated[str | None, Query(max_length=5)] = None,
+    codes: Annotated[str | None, Query(max_length=CODES_LENGTH)] = None,
 ) -> list[dict[str, Any]]:
     """Units of both eras whose name contains every word of `q` (accents optional), within the
-    token's unit or above it (proposals go up); `code` names one unit (to show a chosen one)."""
+    token's unit or above it (proposals go up); `code` names one unit (to show a chosen one),
+    `codes` (comma-separated) those a list's rows name, in both eras, at once."""
     hierarchy = caller.hierarchy
     scope = caller.principal.unit
+    if codes is not None:
+        return named(hierarchy, scope, codes.split(","))
     words = fold(q).split()
     found: list[dict[str, Any]] = []
-    for era in ("2025", "legacy"):
+    for era in ERAS:
         for unit in units_in_scope(hierarchy, scope, era):
             if code is not None and unit.code != code:
                 continue
@@ -105,6 +113,18 @@ async def search_units(
             if len(found) >= SEARCH_LIMIT:
                 return found
     return found
+
+
+def named(hierarchy: Hierarchy, scope: str | None, codes: list[str]) -> list[dict[str, Any]]:
+    """The units of `codes` in each era where the code names one within `scope` or above it:
+    a list names units by their names (an item's day tells the browser which era's)."""
+    wanted = set(codes)
+    return [
+        _unit_json(hierarchy, unit)
+        for era in ERAS
+        for unit in units_in_scope(hierarchy, scope, era)
+        if unit.code in wanted
+    ]
 
 
 def units_in_scope(hierarchy: Hierarchy, scope: str | None, era: Era) -> list[Unit]:

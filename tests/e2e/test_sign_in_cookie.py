@@ -51,7 +51,9 @@ async def test_the_browser_keeps_the_refresh_cookie_on_loopback_and_no_script_re
         for host in ("127.0.0.1", "localhost"):
             context = await browser.new_context()
             page = await context.new_page()
-            await page.goto(f"http://{host}:{listener.port}/health")
+            # a page of the origin whose policy lets it connect to itself (not /health: JSON
+            # answers carry a deny-all policy)
+            await page.goto(f"http://{host}:{listener.port}/workspace/")
             answers = await page.evaluate(SIGN_IN_THEN_REFRESH, made.json()["temporary_password"])
             assert answers == [200, 200, ""], (host, answers)
             (cookie,) = await context.cookies()

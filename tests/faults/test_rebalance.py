@@ -25,7 +25,7 @@ from tests.faults.support import (
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
-PARTITIONS = 12  # three fact topics and the hierarchy topic × three partitions
+PARTITIONS = 15  # three fact topics, the hierarchy and the identity topic × three partitions
 
 
 class Feed:

@@ -11,6 +11,7 @@ from pymongo import MongoClient
 from typer.testing import CliRunner
 
 from deploy.cli import app
+from services.common.mongo import OPERATOR, credentials
 from services.common.settings import Settings
 from services.common.tokens import decode_token
 from services.reporting.identity.keys import IssuerKeys
@@ -94,7 +95,7 @@ def test_accounts_and_api_tokens_are_made_changed_and_revoked_on_the_server(
     assert listed.count("true") == 2  # the old key stays in the JWKS for its tokens
     assert "nothing" in hdnd("accounts", "issuer-key", "drop")
 
-    with MongoClient(settings.mongodb_uri) as mongo:
+    with MongoClient(settings.mongodb_uri, **credentials(settings, OPERATOR)) as mongo:
         rows = list(mongo[settings.database_for("identity")]["outbox"].find())
     kinds = sorted(row["event_type"] for row in rows)
     assert kinds.count("account.created") == 2 and "service_account.revoked" in kinds

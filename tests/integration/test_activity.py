@@ -29,7 +29,7 @@ from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from tests.builders import meeting, supervision
-from tests.conftest import Running, eventually, start_app, token
+from tests.conftest import Running, eventually, granted, start_app, token
 from tests.integration.test_schema_evolution import caught_up, old_event, publish_raw, v1_payload
 
 pytestmark = pytest.mark.integration
@@ -347,7 +347,9 @@ async def test_history_from_before_actors_replays_counted_and_makes_no_entry(
 
     live = await start_app(stack, reporting_app(settings), "http://reporting")
     entries = await eventually(lambda: log_of(live))
-    rebuilt = settings.model_copy(update={"database_prefix": settings.database_prefix + "r"})
+    rebuilt = granted(
+        settings.model_copy(update={"database_prefix": settings.database_prefix + "r"})
+    )
     replay = await start_app(stack, reporting_app(rebuilt), "http://rebuilt")
     assert await eventually(lambda: log_of(replay)) == entries
 

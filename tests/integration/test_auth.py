@@ -96,8 +96,10 @@ PROTECTED = [
 ]
 OPEN = {"/health", "/ready", "/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # The issuer's own: its public keys, what it revoked, and signing in and out (no token yet).
-ISSUER_OPEN = {"/.well-known/jwks.json", "/auth/revoked", "/auth/sign-in", "/auth/refresh",
-               "/auth/sign-out"}  # fmt: skip
+ISSUER_OPEN = {
+    *("/.well-known/jwks.json", "/auth/revoked", "/auth/sign-in", "/auth/refresh"),
+    *("/auth/sign-out", "/auth/methods", "/auth/oidc/login", "/auth/oidc/callback"),
+}
 # A person who must change a temporary password first has a token for these alone.
 TOKEN_ANY_STEP = {"/auth/password", "/auth/totp/setup", "/auth/totp/confirm"}
 

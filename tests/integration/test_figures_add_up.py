@@ -47,7 +47,7 @@ from deploy.sample import SAMPLE_PROVINCE, record_sample
 from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy
 from services.common.hierarchy.units import ERAS
-from services.common.mongo import Document, in_transaction
+from services.common.mongo import Document, connect, in_transaction
 from services.common.outbox import Outbox
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
@@ -368,8 +368,9 @@ DOCUMENTED = {CouncilDelegatesDeclared.TYPE, CouncilStaffDeclared.TYPE, ReportFi
 
 
 @pytest.fixture(scope="module")
-async def stores(servers: Endpoints) -> AsyncIterator[Stores]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(servers.mongodb_uri)
+async def stores(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Stores]:
+    # the operator's client: the servers require a user, and this database is nobody's service
+    client: AsyncMongoClient[Document] = connect(isolated_settings(servers, unit_keys), "sums")
     db = client[f"sums{os.getpid()}"]
     projection = ProjectionStore(db)
     await projection.create_indexes()

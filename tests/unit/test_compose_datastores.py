@@ -66,7 +66,8 @@ def test_each_container_is_given_only_its_own_passwords(services: dict[str, Any]
     for name, user in SIGNED_IN.items():
         service = services[name]
         given = {s["source"] for s in service["secrets"]}
-        assert given == {f"mongodb-{user}", f"kafka-{user}", "kafka-ca"}, name
+        single_sign_on = {"oidc-client-secret"} if name == "reporting" else set()
+        assert given == {f"mongodb-{user}", f"kafka-{user}", "kafka-ca", *single_sign_on}, name
         assert service["environment"]["HDND_KAFKA_USERNAME"] == user, name
         assert service["environment"]["HDND_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
     admins = {n for n, s in services.items() for x in s.get("secrets", []) if "admin" in str(x)}

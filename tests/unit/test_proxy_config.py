@@ -17,7 +17,9 @@ from deploy.servers import caddy_binary
 from services.common.settings import PUBLIC_PATHS, SERVICE_PORTS
 
 HSTS = "max-age=31536000; includeSubDomains"
+SERVED = {path for path in PUBLIC_PATHS.values() if path}  # told their prefix
 COMPOSE = {"HDND_PROXY_SITE": "hdnd.example.gov.vn"}  # the rest: the Caddyfile's defaults
+KEYCLOAK = {"/sso/*": "keycloak:8080"}  # single sign-on: Keycloak's pages, at its own path
 
 
 def adapted(environment: dict[str, str]) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def upstreams(config: dict[str, Any]) -> dict[str, str]:
         assert "rewrite" not in proxy  # the service gets the path as the browser sent it
         (paths,) = [m["path"] for m in route.get("match", [])] or [[""]]
         prefix = paths[0].removesuffix("/*")
-        named = {"set": {"X-Forwarded-Prefix": [prefix]}} if prefix else None
+        named = {"set": {"X-Forwarded-Prefix": [prefix]}} if prefix in SERVED else None
         assert proxy["headers"]["request"] == (named or {"delete": ["X-Forwarded-Prefix"]})
         found[paths[0]] = proxy["upstreams"][0]["dial"]
     return found
@@ -111,7 +113,7 @@ def test_each_service_is_proxied_under_its_public_path(tmp_path: Path, tls: bool
         (f"{path}/*" if path else ""): f"127.0.0.1:{SERVICE_PORTS[name]}"
         for name, path in PUBLIC_PATHS.items()
     }
-    assert upstreams(config) == expected
+    assert upstreams(config) == expected | KEYCLOAK
 
 
 @pytest.mark.parametrize("tls", [False, True])
@@ -124,11 +126,15 @@ def test_hsts_is_sent_over_https_only(tmp_path: Path, tls: bool) -> None:
 def test_compose_serves_its_domain_on_every_interface_with_certificate_files() -> None:
     config = adapted({**COMPOSE, "HDND_PROXY_TLS": "/certs/cert.pem /certs/key.pem"})
     assert server(config)["listen"] == [":443"]
-    assert upstreams(config) == {
-        "/meetings/*": "meetings:8101",
-        "/oversight/*": "oversight:8102",
-        "": "reporting:8103",
-    }
+    assert (
+        upstreams(config)
+        == {
+            "/meetings/*": "meetings:8101",
+            "/oversight/*": "oversight:8102",
+            "": "reporting:8103",
+        }
+        | KEYCLOAK
+    )
     (files,) = config["apps"]["tls"]["certificates"]["load_files"]
     assert files["certificate"] == "/certs/cert.pem" and files["key"] == "/certs/key.pem"
     assert hsts_routes(config)

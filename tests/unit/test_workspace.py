@@ -7,7 +7,7 @@ from datetime import date
 
 from services.common.hierarchy import Hierarchy
 from services.reporting.coordination.domain import obligations_around
-from services.reporting.workspace import fold, units_in_scope
+from services.reporting.workspace import fold, named, units_in_scope
 
 
 def test_a_commune_home_page_lists_recent_and_coming_reports_latest_deadline_first() -> None:
@@ -28,3 +28,16 @@ def test_names_are_found_without_accents_within_the_scope_and_above_it() -> None
     assert commune == {"03390", "12"}  # itself, and the province its proposals go to
     legacy = {u.code for u in units_in_scope(hierarchy, "12", "legacy")}
     assert {"106", "03390"} <= legacy  # Huyện Tam Đường and its communes, before the reform
+
+
+def test_a_list_learns_the_names_of_the_units_it_names_in_both_eras_at_once() -> None:
+    hierarchy = Hierarchy.load()
+    found = {
+        (u["era"], u["code"]): u["name"] for u in named(hierarchy, "12", ["03390", "12", "01"])
+    }
+    assert found[("2025", "03390")] == "Xã Bình Lư"
+    assert found[("legacy", "03390")] == "Thị trấn Tam Đường"  # the code's council before 2025
+    assert found[("2025", "12")] == "Tỉnh Lai Châu"
+    assert ("2025", "01") not in found  # outside the token's unit and not above it
+    from_commune = named(hierarchy, "03394", ["12", "03394", "03390"])
+    assert {u["code"] for u in from_commune if u["era"] == "2025"} == {"12", "03394"}

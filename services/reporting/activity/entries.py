@@ -38,6 +38,7 @@ SUMMARY_FIELDS = (
     "stage",
     "agency",
     "reason",
+    "method",  # a sign-in: password, or oidc (single sign-on)
 )
 SUMMARY_LENGTH = 200
 # Never what a voter said or a petition's summary: those may name citizens, and are kept only
@@ -88,6 +89,7 @@ LABELS: Mapping[str, str] = {
     "service_account.revoked": "Thu hồi tài khoản dịch vụ",
     "account.password_changed": "Đổi mật khẩu",
     "account.totp_enabled": "Bật xác thực hai lớp",
+    "account.linked": "Chuyển sang đăng nhập bằng tài khoản của tỉnh",
     "session.revoked": "Thu hồi phiên đăng nhập",
     "sign_in_policy.changed": "Đổi quy định đăng nhập",
     "account.preferences_changed": "Đổi cách nhận thông báo",

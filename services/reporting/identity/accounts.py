@@ -171,6 +171,11 @@ class Accounts:
         self, manager: Manager, actor: Actor, account_id: str
     ) -> tuple[dict[str, Any], str]:
         doc = await self.managed(manager, account_id)
+        if doc.get("oidc"):
+            raise Conflict(
+                "path.account_id",
+                "this account signs in at the province's OpenID provider: it has no password here",
+            )
         password = domain.temporary_password()
         changes = {"password_hash": await hash_password(password), "must_change_password": True}
         event = AccountPasswordReset(account_id=account_id, by=actor)

@@ -23,13 +23,11 @@ from services.common.auth import AUTH_RESPONSES, CallerDep, Principal, bearer, p
 from services.common.hierarchy import Era
 from services.common.tokens import Role
 from services.reporting.identity.accounts import NewAccount
+from services.reporting.identity.cookies import COOKIE, COOKIE_PATH, set_refresh_cookie
 from services.reporting.identity.core import actor_of
 from services.reporting.identity.domain import SignInRefused
 from services.reporting.identity.service import Identity
 from services.reporting.identity.sign_in import SignedIn
-
-COOKIE = "hdnd_refresh"
-COOKIE_PATH = "/auth"
 
 public = APIRouter(tags=["sign-in"])
 router = guarded_router("accounts")
@@ -66,17 +64,7 @@ def refused(exc: SignInRefused) -> NoReturn:
 
 
 def answer(response: Response, signed: SignedIn) -> dict[str, Any]:
-    if signed.refresh_token is not None:
-        response.set_cookie(
-            COOKIE,
-            signed.refresh_token,
-            max_age=max(signed.session_seconds, 0),
-            path=COOKIE_PATH,
-            secure=True,
-            httponly=True,
-            samesite="strict",
-        )
-    response.headers["Cache-Control"] = "no-store"
+    set_refresh_cookie(response, signed)
     return signed.body()
 
 

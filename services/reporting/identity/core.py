@@ -80,6 +80,7 @@ def public_account(doc: Document, locked: bool = False) -> dict[str, Any]:
         "totp_enabled": doc.get("totp_secret") is not None,
         "email": doc.get("email"),
         "email_kinds": doc.get("email_kinds", ["answer", "digest", "escalation", "reminder"]),
+        "sign_in": "oidc" if doc.get("oidc") else "password",  # oidc: at the province's provider
         "created_at": doc["created_at"],
     }
 

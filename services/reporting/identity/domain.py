@@ -161,12 +161,12 @@ def succeeded(address: Throttle) -> Throttle:
 # -- who manages whom ----------------------------------------------------------------------------
 
 
-def check_admin(caller: Caller | None) -> None:
+def check_admin(caller: Caller | None, what: str = "accounts") -> None:
     """Forbidden for a caller who is no admin (None: the server's `hdnd accounts`)."""
     if caller is not None and caller.principal.role != "admin":
         raise Forbidden(
             "header.authorization",
-            f"a {caller.principal.role} does not manage accounts: an admin of the unit or of a"
+            f"a {caller.principal.role} does not manage {what}: an admin of the unit or of a"
             " unit above it does",
             kind="not_admin",
         )

@@ -20,7 +20,9 @@ from services.common.tokens import LEEWAY
 from services.reporting.identity.accounts import Accounts
 from services.reporting.identity.core import Core
 from services.reporting.identity.keys import IssuerKeys
+from services.reporting.identity.provider import Provider
 from services.reporting.identity.sign_in import SignIn
+from services.reporting.identity.sso import SingleSignOn
 
 
 class Identity:
@@ -28,12 +30,21 @@ class Identity:
         self.core = core
         self.accounts = Accounts(core)
         self.sign_in = SignIn(core)
+        self.sso = (  # single sign-on at the province's OpenID provider, where configured
+            SingleSignOn(core, self.sign_in, Provider(core.settings))
+            if core.settings.oidc_issuer
+            else None
+        )
 
     @classmethod
-    def build(cls, settings: Settings, hierarchy: Hierarchy) -> Identity:
+    def build(
+        cls, settings: Settings, hierarchy: Hierarchy, mongo_user: str = "reporting"
+    ) -> Identity:
+        """Identity on its own database (`<prefix>_identity`), signed in to MongoDB as the
+        reporting process it lives in (deploy.mongo_users), or as `mongo_user` (the operator's
+        `hdnd accounts`)."""
         assert settings.issuer_keys_dir is not None
-        # the reporting process's MongoDB user holds the identity database (mongo_users.py)
-        runtime = Runtime(settings, "identity", mongo_user="reporting")
+        runtime = Runtime(settings, "identity", mongo_user=mongo_user)
         return cls(Core(settings, runtime, hierarchy, IssuerKeys(settings.issuer_keys_dir)))
 
     async def start(self, relay: bool = True) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pyotp
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -106,7 +106,7 @@ class SignIn:
         if HASHER.check_needs_rehash(account["password_hash"]):
             changes = {"password_hash": await hash_password(password)}
             await self.store.update_account(account["_id"], changes)
-        return await self._open_session(account)
+        return await self.open_session(account, "password")
 
     async def _admit(
         self, key: str, admit: Any, now: datetime, before: Throttle | None = None
@@ -168,6 +168,8 @@ class SignIn:
         return False
 
     async def pending_of(self, account: Document) -> list[Pending]:
+        if account.get("oidc"):  # no password here; a second factor is the provider's to ask
+            return []
         pending: list[Pending] = []
         if account["must_change_password"]:
             pending.append("change_password")
@@ -177,7 +179,10 @@ class SignIn:
             pending.append("setup_totp")
         return pending
 
-    async def _open_session(self, account: Document) -> SignedIn:
+    async def open_session(
+        self, account: Document, method: Literal["password", "oidc"]
+    ) -> SignedIn:
+        """A new session of `account`, who proved who they are by `method`."""
         now = self.core.now()
         secret = secrets.token_urlsafe(32)
         session: Document = {
@@ -189,7 +194,9 @@ class SignIn:
             "replaced": [],
             "revoked_at": None,
         }
-        event = SignInSucceeded(account_id=account["_id"], username=account["username"])
+        event = SignInSucceeded(
+            account_id=account["_id"], username=account["username"], method=method
+        )
 
         async def write(s: AsyncClientSession) -> None:
             await self.store.insert_session(s, session)

@@ -12,6 +12,9 @@
 - `throttles`: failed sign-ins per username (`user:<key>`) and per client address
   (`address:<ip>`);
 - `sign_in_policies`: units that require a second factor;
+- `oidc_logins`: sign-ins through the province's OpenID provider under way (single sign-on),
+  each used once and gone within minutes: its state (hashed), nonce, PKCE verifier, and the
+  hash of the cookie binding it to the browser that started it;
 - the outbox of identity's events (services.common.outbox).
 """
 
@@ -39,6 +42,7 @@ class IdentityStore:
         self.service_accounts = db["service_accounts"]
         self.throttles = db["throttles"]
         self.policies = db["sign_in_policies"]
+        self.oidc_logins = db["oidc_logins"]
 
     async def create_indexes(self) -> None:
         await self.accounts.create_index("username_key", unique=True)
@@ -46,6 +50,12 @@ class IdentityStore:
         await self.sessions.create_index([("account_id", ASCENDING)])
         await self.sessions.create_index([("revoked_at", ASCENDING)], sparse=True)
         await self.service_accounts.create_index([("revoked_at", ASCENDING)], sparse=True)
+        await self.accounts.create_index(
+            [("oidc.issuer", ASCENDING), ("oidc.subject", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"oidc": {"$exists": True}},
+        )
+        await self.oidc_logins.create_index("expires_at", expireAfterSeconds=0)
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -54,6 +64,10 @@ class IdentityStore:
 
     async def account_by_username(self, key: str) -> Document | None:
         return await self.accounts.find_one({"username_key": key})
+
+    async def account_by_subject(self, issuer: str, subject: str) -> Document | None:
+        """The account an OpenID provider's person (`sub`) is linked to."""
+        return await self.accounts.find_one({"oidc.issuer": issuer, "oidc.subject": subject})
 
     async def insert_account(self, session: AsyncClientSession, doc: Document) -> None:
         await self.accounts.insert_one(doc, session=session)
@@ -114,6 +128,16 @@ class IdentityStore:
     async def revoked_sessions(self, since: datetime) -> list[str]:
         cursor = self.sessions.find({"revoked_at": {"$gte": since}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
+
+    # -- sign-ins through the OpenID provider ----------------------------------------------------
+
+    async def insert_oidc_login(self, doc: Document) -> None:
+        await self.oidc_logins.insert_one(doc)
+
+    async def take_oidc_login(self, key: str, now: datetime) -> Document | None:
+        """The sign-in under way `key`, removed: a state is used once, replayed never."""
+        doc = await self.oidc_logins.find_one_and_delete({"_id": key})
+        return doc if doc is not None and doc["expires_at"] > now else None
 
     # -- service accounts ----------------------------------------------------------------------
 

@@ -56,7 +56,7 @@
   function rows(items) {
     return items.map((e) => h('tr', { 'data-event': e.event_id, 'data-kind': e.type },
       h('td', { class: 'date' }, when(e.at)),
-      h('td', {}, e.unit_name),
+      h('td', { title: `Mã đơn vị: ${e.unit}` }, e.unit_name),
       h('td', { class: 'actor' }, actorName(e.actor)),
       h('td', {}, (names && names.kinds[e.type]) || e.label || e.type),
       h('td', {}, h('code', {}, e.record || '')),

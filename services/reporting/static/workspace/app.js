@@ -355,6 +355,7 @@
       recentMeetings(yearAgo),
       window.Outbox.all(),
     ]);
+    await window.WorkspaceRows.learn(proposals || [], lists['de-xuat-nhan'], api);
     if (mine !== state.navigation) return;
     const offline = h('p', { class: 'hint' }, 'Chưa tải được (mất kết nối với dịch vụ).');
     const waiting = (items, key) => (items || []).filter((i) => (lists[key].waiting || []).includes(i[lists[key].state]));
@@ -364,6 +365,7 @@
       if (!items.length) return h('p', { class: 'hint' }, 'Không có.');
       return h('ul', { class: 'due-list' }, items.slice().reverse().slice(0, 6).map((i) => h('li', {},
         h('span', { class: 'date' }, dmy(i[l.date])), ' ', String(pick(i, l.text)).slice(0, 90), ' ',
+        ((who) => (who ? ['(', who, ') '] : null))(window.WorkspaceRows.party(i, l)),
         h('span', { class: `stage s-${i[l.state]}` }, stageLabel(i[l.state])))));
     };
     const dueRows = (due || []).filter((d) => d.state === 'missing' || d.state === 'due');
@@ -424,6 +426,7 @@
     let items;
     try {
       items = await api(l.service, fillPath(l.path, { unit: state.unit }), { ...(l.query || {}), ...(stage && l.state === 'stage' ? { stage } : {}) });
+      await window.WorkspaceRows.learn(items, l, api); // the names of the units the rows name
       if (mine !== state.navigation) return;
     } catch (_) {
       if (mine !== state.navigation) return;
@@ -441,7 +444,7 @@
       const id = item[l.id];
       const st = item[l.state];
       const allowed = (l.next[st] || []);
-      const panel = h('td', { colspan: 6, class: 'step-panel' });
+      const panel = h('td', { colspan: 7, class: 'step-panel' });
       const panelRow = h('tr', { class: 'step-row', hidden: true }, panel);
       const buttons = steps.filter((r) => allowed.includes(r.path.split('/').pop())).map((r) => h('button', {
         type: 'button', class: 'secondary small', 'data-step': r.path.split('/').pop(),
@@ -463,8 +466,9 @@
       const tr = h('tr', { 'data-id': id },
         h('td', { class: 'date' }, dmy(item[l.date] || item.held_on || item.scheduled_for)),
         h('td', {}, l.kind ? h('span', { class: 'hint' }, window.SchemaForm.enumLabel('MeetingKind', 'kind', item[l.kind]) + ' · ') : null, String(pick(item, l.text))),
-        h('td', {}, pick(item, ['steps.transferred.agency', 'steps.forwarded.agency', 'opened.addressed_to', 'addressed_to', 'to_unit', 'raised_by', 'period']) || ''),
+        window.WorkspaceRows.partyCell(item, l),
         h('td', {}, l.state ? h('span', { class: `stage s-${st}` }, stageLabel(st)) : ''),
+        window.WorkspaceRows.outcomeCell(item, l),
         byCell(item),
         h('td', { class: 'steps' }, buttons));
       return [tr, panelRow];
@@ -472,7 +476,7 @@
     page(l.title,
       h('div', { class: 'list-head' }, filter, h('span', { class: 'hint' }, `${items.length} mục · ${states.map(stageLabel).join(', ')}`)),
       items.length ? h('table', { class: 'list', id: `list-${key}` },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Nội dung'), h('th', {}, 'Cơ quan / đơn vị'), h('th', {}, 'Tình trạng'), h('th', {}, 'Người ghi nhận'), h('th', {}, 'Bước tiếp theo'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Ngày'), h('th', {}, 'Nội dung'), h('th', {}, 'Cơ quan / đơn vị'), h('th', {}, 'Tình trạng'), h('th', {}, 'Kết quả, trả lời'), h('th', {}, 'Người ghi nhận'), h('th', {}, 'Bước tiếp theo'))),
         h('tbody', {}, rows)) : h('p', { class: 'hint' }, 'Chưa có mục nào.'));
   }
 
