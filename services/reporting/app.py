@@ -16,8 +16,8 @@ from services.reporting.deadlines.api import router as deadlines_router
 from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
-from services.reporting.notifications.api import router as notifications_router
 from services.reporting.identity.sso_api import router as sso_router
+from services.reporting.notifications.api import router as notifications_router
 from services.reporting.web import router as web_router
 from services.reporting.webhooks.api import router as webhooks_router
 from services.reporting.wiring import Reporting

@@ -4,7 +4,7 @@ sender that delivers the `email_outbox` through SMTP (aiosmtplib).
 Delivery is at least once: a row is marked sent after the relay accepted it, so a process
 killed between the relay's acceptance and that mark (one MongoDB update: milliseconds) sends
 it again. Each message's Message-ID is derived from its notification (notice and account), so
-the copy is the same message to whoever receives it: the local sink (deploy/mailsink.py) keeps
+the copy is the same message to whoever receives it: the local sink (notifications/sink.py) keeps
 one, and a mail client shows one. Everything else (a crash before the relay accepted, the
 relay away) only delays a message; none is decided twice (services.reporting.notifications
 .store).
