@@ -20,7 +20,13 @@ import pytest
 
 from contracts import decode_event
 from contracts.notifications import NotificationSent
-from contracts.oversight import Committee, RecommendationIssued, SupervisionFinished
+from contracts.oversight import (
+    Committee,
+    OpinionAnswered,
+    OpinionForwarded,
+    RecommendationIssued,
+    SupervisionFinished,
+)
 from contracts.timezone import VIETNAM_TZ
 from services.common.clock import FileClock
 from services.common.kafka import ensure_topics
@@ -347,3 +353,65 @@ async def test_answers_coming_down_are_told_once_and_a_forged_recommendation_tel
         f"/notifications/{marked.json()['id']}/read", headers=as_(OTHER_COMMUNE, "viewer", other)
     )
     assert others.status_code == 404  # nobody reads or marks another's notification
+
+
+async def test_an_opinion_the_agency_has_not_answered_is_reminded_and_its_answer_told_once(
+    deployment: Deployment, unit_keys: Path
+) -> None:
+    """An opinion Xã Bình Lư forwarded on 02/03 has 40 days (the default rule): reminded 7 days
+    before; answered on 06/04, the commune is told and nobody above is told it was late."""
+    lan = await deployment.person("lan.bl", COMMUNE)
+    hoa = await deployment.person("hoa.tinh", PROVINCE, role="admin")
+    await deployment.at(date(2026, 3, 2))
+    raised, agency = date(2026, 2, 20), "UBND xã Bình Lư"
+    forwarded = OpinionForwarded(
+        opinion_id="yk-1", raised_on=raised, forwarded_on=date(2026, 3, 2), agency=agency
+    )
+    ours = Compromised(unit_keys, PROVINCE)
+    await publish_raw(
+        deployment.settings,
+        deployment.settings.topics.oversight,
+        [ours.record(forwarded, COMMUNE, date(2026, 3, 2))],
+    )
+
+    def opinions(bell: dict[str, Any]) -> list[dict[str, Any]]:
+        return [i for i in bell["items"] if i["rule"] == "opinion"]
+
+    async def reminded() -> None:
+        await deployment.at(date(2026, 4, 4))  # 11/04 less 7 days (the item may come later)
+        items = opinions(await deployment.bell(lan, COMMUNE))
+        assert len(items) == 1, items
+        item = items[0]
+        assert item["kind"] == "reminder" and item["due_on"] == "2026-04-11", item
+        assert f"trả lời ý kiến cử tri đã chuyển {agency} ngày 02/03/2026" in item["title"]
+
+    await eventually(reminded)
+    answered = OpinionAnswered(
+        opinion_id="yk-1", raised_on=raised, answered_on=date(2026, 4, 6), answer="Đã sửa cầu."
+    )
+    await publish_raw(
+        deployment.settings,
+        deployment.settings.topics.oversight,
+        [ours.record(answered, COMMUNE, date(2026, 4, 6))],
+    )
+
+    async def told() -> None:
+        await deployment.at(date(2026, 4, 7))
+        kinds = [i["kind"] for i in opinions(await deployment.bell(lan, COMMUNE))]
+        assert kinds == ["answer", "reminder"], kinds
+
+    await eventually(told)
+    sweep = deployment.running.app.state.reporting.notifications.sweep
+    for day in (date(2026, 4, 7), date(2026, 4, 10), date(2026, 4, 12)):  # the day after: done
+        await deployment.at(day)
+        await sweep.run()  # a whole sweep on that day, whatever the loop did meanwhile
+    assert len(opinions(await deployment.bell(lan, COMMUNE))) == 2
+    assert opinions(await deployment.bell(hoa, PROVINCE)) == []
+
+    async def mailed() -> None:
+        subjects = [s for s in deployment.mails_to("lan.bl") if "báo cáo" not in s]
+        assert len(subjects) == 2 and subjects[1].startswith("Ý kiến cử tri của Xã Bình Lư"), (
+            subjects
+        )
+
+    await eventually(mailed)

@@ -4,12 +4,13 @@ notification) and the local sink that keeps a message sent twice once, counting 
 from __future__ import annotations
 
 from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from deploy.cli.main import app
-from services.reporting.notifications.mail import as_message, compose, message_id
+from services.reporting.notifications.mail import as_message, compose, message_id, wire_bytes
 from services.reporting.notifications.notices import Notice
 from services.reporting.notifications.sink import Mailbox
 
@@ -53,3 +54,20 @@ def test_the_sink_keeps_a_message_sent_twice_once_and_hdnd_mail_shows_it(tmp_pat
     assert shown.exit_code == 0 and key in shown.output
     text = runner.invoke(app, ["mail", "show", key, "--dir", str(tmp_path)])
     assert text.exit_code == 0 and "Thời hạn: ngày 05 tháng 7 năm 2026." in text.output
+
+
+def test_a_long_vietnamese_subject_reaches_the_mailbox_with_every_space() -> None:
+    """Python's header folding puts the space before a word it wraps outside the encoded
+    word, where readers drop it ("nhiệm kỳ2021–2026"): the sender writes each header on one
+    line."""
+    title = (
+        "Nhắc hạn: gửi báo cáo nhiệm kỳ 2021–2026 của Xã Bình Lư hạn ngày 05 tháng 4 năm 2026"
+        " (còn 1 ngày)"
+    )
+    notice = Notice(
+        "reminder", "report", "2021-2026", "03390", ("03390",), None, date.today(), title
+    )
+    row = compose(notice, "abc:1", "lan@x.vn", "Lan", "Xã Bình Lư", "https://h.vn")
+    data = wire_bytes(as_message(row, "HĐND <thong-bao@hdnd.local>"))
+    assert str(message_from_bytes(data, policy=policy.default)["Subject"]) == title
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998  # SMTP's limit holds

@@ -31,7 +31,7 @@ from contracts import Actor
 from contracts.notifications import NotificationSent
 from services.common.activity import EmittingStore
 from services.common.consumer import PositionStore
-from services.common.mongo import Document, in_transaction
+from services.common.mongo import Document, bulk_by_collection, in_transaction
 from services.common.outbox import Outbox
 from services.common.recording import recorded
 from services.reporting.notifications.notices import Notice
@@ -125,11 +125,7 @@ class NotificationStore(EmittingStore):
     async def apply(
         self, session: AsyncClientSession, writes: Sequence[tuple[str, UpdateOne]]
     ) -> None:
-        by_collection: dict[str, list[UpdateOne]] = {}
-        for name, write in writes:
-            by_collection.setdefault(name, []).append(write)
-        for name, updates in by_collection.items():
-            await self.items.database[name].bulk_write(updates, ordered=True, session=session)
+        await bulk_by_collection(session, writes, self.items.database.get_collection)
 
     # -- reads ---------------------------------------------------------------------------------
 
