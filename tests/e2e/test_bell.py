@@ -58,6 +58,7 @@ async def notifying_workspace(
             "smtp_host": "127.0.0.1",
             "smtp_port": module_sink.port,
             "public_url": urls["reporting"],
+            "mail_sink_dir": module_sink.mailbox.directory,
         }
     )
     await ensure_topics(settings, settings.topics.every)
@@ -117,6 +118,17 @@ async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
     await expect(missing).to_contain_text("05/07/2026")
     await expect(bell).to_have_text("Thông báo: 1 mới")
 
+    # the operator reads the same reminder in the test mailbox (Hộp thư thử nghiệm)
+    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'operator')}")
+    await page.get_by_role("link", name="Hộp thư thử nghiệm").click()
+    subject = "Nhắc hạn: gửi báo cáo 6 tháng đầu năm 2026 của Xã Bình Lư"
+    row = page.locator("#mailbox tr", has_text="lan.binhlu@hdnd.example.vn")
+    await row.get_by_role("link", name=subject, exact=False).click()
+    await expect(page.locator("pre.mail-text")).to_contain_text(
+        "Thời hạn: ngày 05 tháng 7 năm 2026."
+    )
+    await expect(page.locator("main")).to_contain_text("nhận 1 lần")
+
     # the reminder the commune's secretary got a week before, as her mail client shows it
     (reminder,) = [a for a in module_sink.mailbox.arrivals if "lan.binhlu@" in a.to[0]]
     html = reminder.message.get_body(("html",))
@@ -125,3 +137,27 @@ async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
     await expect(page.locator("body")).to_contain_text("ngày 05 tháng 7 năm 2026 (còn 7 ngày)")
     await page.set_viewport_size({"width": 760, "height": 560})
     await page.screenshot(path=str(DOCS / "reminder-email.png"))
+
+
+async def test_an_admin_of_the_province_sets_the_deadline_rules_in_the_workspace(
+    notifying_workspace: tuple[Workspace, FileClock], page: Page
+) -> None:
+    """Quy định thời hạn: the rules with their sources; a secretary reads them, an admin of the
+    province changes the days an agency has to answer an opinion (not what the bell's test
+    counts on), and the version and its history follow."""
+    workspace, _ = notifying_workspace
+    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'secretary')}")
+    await page.get_by_role("link", name="Quy định thời hạn").click()
+    rules = page.locator("#rules")
+    await expect(rules).to_contain_text("Nghị định 09/2019/NĐ-CP, Điều 12, khoản 3")
+    await expect(rules).to_contain_text("(suy ra)")
+    await expect(page.locator("#rules-form")).to_have_count(0)  # a secretary only reads
+
+    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'admin')}")
+    await page.get_by_role("link", name="Quy định thời hạn").click()
+    form = page.locator("#rules-form")
+    await form.locator("[name=opinion]").fill("45")
+    await form.get_by_role("button", name="Áp dụng").click()
+    await expect(page.locator("#page-title")).to_have_text("Quy định thời hạn (phiên bản 1)")
+    await expect(rules).to_contain_text("45 ngày")
+    await expect(page.locator("main")).to_contain_text("Phiên bản 1")
