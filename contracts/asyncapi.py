@@ -48,6 +48,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "reporting": "reporting",
     "privacy": "reporting",
     "notifications": "reporting",
+    "opinions": "reporting",
     "hierarchy": "hierarchy",
     "identity": "identity",
     "outbox": EVERY_TOPIC,

@@ -57,6 +57,8 @@ FREE_TEXT: dict[tuple[Database, str], tuple[str, ...]] = {
     ("oversight", "petitions"): ("opened.summary", "steps.settled.outcome"),
     ("reporting", "proposals"): ("title", "content", "answer.answer"),
     ("reporting", "report_texts"): ("shortcomings", "directions"),
+    ("reporting", "voter_opinions"): ("text", "answer", "result"),  # the register's copies
+    ("reporting", "opinion_groups"): ("answer.answer", "resolution.result"),
 }
 Found = tuple[ErasedField, str]  # a field to erase and what it holds now
 ERAS: tuple[Era, ...] = ("2025", "legacy")
@@ -216,6 +218,8 @@ async def _find(
         owners = (
             {"$or": [{"raised_by": {"$in": scope}}, {"to_unit": {"$in": scope}}]}
             if collection == "proposals"
+            else {"level": {"$in": scope}}
+            if collection == "opinion_groups"
             else {"unit": {"$in": scope}}
         )
         async for doc in db[collection].find(owners):
@@ -245,6 +249,8 @@ def _names_item(collection: str, doc: Document, request: Request) -> bool:
         return request.petition is not None and str(doc["_id"]) == request.petition
     if collection == "opinions":
         return request.opinion is not None and str(doc["_id"]) == request.opinion
+    if collection == "voter_opinions":  # reporting's register: `_id` is unit:opinion
+        return request.opinion is not None and doc.get("opinion_id") == request.opinion
     return False
 
 

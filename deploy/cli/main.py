@@ -135,6 +135,8 @@ def run(
         extra_env = {
             "HDND_KEYS_DIR": str(keys.services),  # the served province's key only
             "HDND_PUBLIC_KEYS_DIR": str(keys.public),
+            # the issuer (reporting) where it runs, also when --service-ports moved it
+            "HDND_ISSUER_URL": f"http://127.0.0.1:{ports['reporting']}",
         }
         mail_env = running.enter_context(local_mail_sink(base_dir))  # e-mail stays here
         services = running.enter_context(  # a Ctrl-C gives them 2 s to drain

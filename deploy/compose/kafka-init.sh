@@ -9,7 +9,8 @@
 #   - the ACLs: a principal may do what its code does and nothing else (the brokers refuse
 #     whatever no ACL allows). What each service produces and consumes:
 #       meetings   writes hdnd.meetings;  reads hdnd.hierarchy (its units)
-#       oversight  writes hdnd.oversight; reads hdnd.meetings (intake), hdnd.hierarchy
+#       oversight  writes hdnd.oversight; reads hdnd.meetings (intake), hdnd.hierarchy and
+#                  hdnd.reporting (the answers given to groups of opinions)
 #       reporting  writes hdnd.reporting and hdnd.identity (its token issuer's accounts and
 #                  sign-ins); reads every fact topic, hdnd.hierarchy, hdnd.identity (the
 #                  activity log) and hdnd.audit (the daily roots of the levels below)
@@ -71,7 +72,8 @@ done
 allow meetings --operation Write --topic "$topic.meetings"
 allow meetings --operation Read --topic "$topic.hierarchy"
 allow oversight --operation Write --topic "$topic.oversight"
-allow oversight --operation Read --topic "$topic.meetings" --topic "$topic.hierarchy"
+allow oversight --operation Read --topic "$topic.meetings" --topic "$topic.hierarchy" \
+  --topic "$topic.reporting"
 allow reporting --operation Write --topic "$topic.reporting" --topic "$topic.identity"
 allow reporting --operation Read --topic "$topic.meetings" --topic "$topic.oversight" \
   --topic "$topic.reporting" --topic "$topic.hierarchy" --topic "$topic.identity" \

@@ -18,7 +18,7 @@ from services.common.auth import caller_if_any
 from services.common.docs import install_docs
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.http_metrics import install_metrics
-from services.common.limits import RequestBodyLimit
+from services.common.limits import RequestBodyLimit, WholeCharactersOnly
 from services.common.logging import configure_logging
 from services.common.metrics import Metrics
 from services.common.security import SecurityHeaders
@@ -173,6 +173,7 @@ def service_app(
         redoc_url=None,
     )
     setattr(app.state, name, service)
+    app.add_middleware(WholeCharactersOnly)  # 422, inside the limit: bodies bounded first
     app.add_middleware(RequestBodyLimit, max_bytes=service.settings.request_max_bytes)  # 413
     app.add_middleware(SecurityHeaders)  # outside it: a 413 carries the headers too
     # The workspace page (served by reporting) records into meetings and oversight on their

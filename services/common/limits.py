@@ -12,6 +12,7 @@ combinations larger than that (500 opinions of 2,000 three-byte characters).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -146,3 +147,76 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None  # the server refuses a malformed length itself
     return None
+
+
+# Half of a UTF-16 surrogate pair, as JSON spells it (`\ud800`) or as raw bytes (ED A0..BF).
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+
+
+class WholeCharactersOnly:
+    """ASGI middleware: JSON may carry half of a surrogate pair (`"\\ud800"`), which Python
+    decodes into a str that neither UTF-8, a password hasher nor MongoDB accepts, so a handler
+    would fail on it with a 500. Such a body answers 422 naming the field first. Bodies are
+    already bounded by `RequestBodyLimit`; a regex scan is all a clean one costs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            received.append(message)
+            body += message.get("body", b"")
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        where = _half_character(body) if _SURROGATE.search(body) else None
+        if where is not None:
+            detail = {
+                "loc": ["body", *where],
+                "msg": "the text holds half of a UTF-16 surrogate pair: send whole characters",
+                "type": "string_unicode",
+            }
+            await JSONResponse({"detail": [detail]}, status_code=422)(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _half_character(body: bytes) -> list[str | int] | None:
+    """Where the first text that is not whole characters is (None: none, or not JSON, which
+    the route refuses itself)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+
+    def shown(text: str) -> str:
+        return text.encode("utf-8", "backslashreplace").decode()
+
+    def find(value: Any, path: list[str | int]) -> list[str | int] | None:
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return path
+            return None
+        if not isinstance(value, dict | list):
+            return None
+        items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and find(key, []) is not None:
+                return [*path, shown(key)]
+            found = find(item, [*path, key])
+            if found is not None:
+                return found
+        return None
+
+    return find(value, [])

@@ -16,7 +16,7 @@ each event, dispatched by event type. The rules they share:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -61,6 +61,18 @@ class Dispatch(Generic[H]):
 
     def of(self, event: Decoded[BaseModel]) -> H:
         return self.handlers.get(event.envelope.type, self.otherwise)
+
+
+def claiming(records: Sequence[Record], types: Collection[str]) -> list[Record]:
+    """The records whose `event-type` header names one of `types`, or none: what a consumer
+    of a few types reads, passing the others over undecoded. The header is not signed; it
+    only saves reading what the consumer would ignore (the record is verified when read)."""
+    kept = []
+    for record in records:
+        claimed = next((v for k, v in record.headers if k == "event-type"), None)
+        if claimed is None or bytes(claimed).decode(errors="replace") in types:
+            kept.append(record)
+    return kept
 
 
 class Pipeline:

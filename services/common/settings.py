@@ -264,6 +264,17 @@ class Settings(BaseSettings):
         default=PUBLIC_PATHS["oversight"],
         description="HDND_OVERSIGHT_URL: where browsers reach the oversight service.",
     )
+    public_page: bool = Field(
+        default=True,
+        description="HDND_PUBLIC_PAGE=false: no public page for voters (/cong-khai/: 404).",
+    )
+    public_page_per_minute: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="HDND_PUBLIC_PAGE_PER_MINUTE: requests to the public page one client"
+        " address may make in a minute (then 429 until the minute has passed).",
+    )
     # Webhooks (README, "Webhooks"): deliveries to other systems, from reporting.
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

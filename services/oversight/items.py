@@ -124,8 +124,10 @@ class ItemStore(EmittingStore):
             partialFilterExpression={"stage": "issued", "overdue": False},
         )
 
-    async def find(self, collection: str, item_id: str) -> Document | None:
-        return await self.db[collection].find_one({"_id": item_id})
+    async def find(
+        self, collection: str, item_id: str, session: AsyncClientSession | None = None
+    ) -> Document | None:
+        return await self.db[collection].find_one({"_id": item_id}, session=session)
 
     async def insert(
         self,

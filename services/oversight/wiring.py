@@ -20,6 +20,7 @@ from services.common.recording import system_actor
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.oversight.followups import overdue_events
+from services.oversight.group_answers import GroupAnswers
 from services.oversight.intake_consumer import Intake
 from services.oversight.items import ItemStore
 from services.oversight.store import SupervisionStore
@@ -40,6 +41,7 @@ class Oversight:
     store: SupervisionStore
     items: ItemStore
     intake: BatchConsumer
+    group_answers: BatchConsumer
     today: Callable[[], date] = field(default=today_in_vietnam)
     sweep_every: float = SWEEP_EVERY
     _sweeper: asyncio.Task[None] | None = None
@@ -60,7 +62,19 @@ class Oversight:
             Intake(runtime, items, hierarchy, runtime.relay.notify).handle,
             metrics=runtime.metrics,
         )
-        return cls(settings, runtime, hierarchy, store, items, intake)
+        made = cls(settings, runtime, hierarchy, store, items, intake, intake)
+        answers = GroupAnswers(
+            runtime, items, hierarchy, lambda: made.today(), runtime.relay.notify
+        )
+        made.group_answers = BatchConsumer(
+            settings,
+            "oversight-group-answers",
+            [settings.topics.reporting],
+            answers.positions,
+            answers.handle,
+            metrics=runtime.metrics,
+        )
+        return made
 
     async def start(self, consume: bool = True) -> None:
         await self.store.create_indexes()
@@ -68,6 +82,7 @@ class Oversight:
         await self.runtime.start()
         if consume:
             self.intake.start()
+            self.group_answers.start()
         self._stopping.clear()
         self._sweeper = asyncio.create_task(self._sweep_periodically(), name="overdue-sweep")
 
@@ -75,6 +90,7 @@ class Oversight:
         self._stopping.set()
         await cancel(self._sweeper)
         await self.intake.stop()
+        await self.group_answers.stop()
         await self.runtime.stop()
 
     async def sweep_overdue(self, as_of: date | None = None) -> int:
@@ -110,4 +126,5 @@ class Oversight:
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
         details["intake"] = self.intake.status.readiness()
+        details["group_answers"] = self.group_answers.status.readiness()
         return ok, details

@@ -27,6 +27,7 @@ from services.reporting.notifications.service import Notifications
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
+from services.reporting.voter_opinions.service import VoterOpinions
 from services.reporting.webhooks.service import Webhooks
 from services.reporting.webhooks.store import WebhookStore
 
@@ -78,6 +79,7 @@ class Reporting:
     documents: ReportDocumentStore
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
+    voter_opinions: VoterOpinions
     webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     clock: Clock
     deadlines: Deadlines
@@ -94,7 +96,8 @@ class Reporting:
         clock = clock_of(settings.clock_file)
         rules = RulesStore(runtime.db, runtime.outbox, settings.topics.reporting)
         deadlines = Deadlines(rules, SessionStore(runtime.db))
-        coordination = Coordination.build(runtime, hierarchy, partial(today_of, clock), deadlines)
+        today = partial(today_of, clock)  # the injected clock's day (tests travel in time)
+        coordination = Coordination.build(runtime, hierarchy, today, deadlines)
         notifications = Notifications.build(
             runtime, hierarchy, coordination.store, deadlines, clock
         )
@@ -111,6 +114,7 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
+            VoterOpinions.build(runtime, hierarchy, today),
             Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             clock,
             deadlines,
@@ -132,6 +136,7 @@ class Reporting:
         await self.deadlines.create_indexes()
         await self.notifications.start(consume, notify=self.settings.notify)
         await self.audit_roots.create_indexes()
+        await self.voter_opinions.start(consume)
         await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
@@ -178,6 +183,7 @@ class Reporting:
         await cancel(self._watch)
         await self.notifications.stop()
         await self.coordination.stop()
+        await self.voter_opinions.stop()
         await self.audit_consumer.stop()
         await self.webhooks.stop()
         await self.consumer.stop()
@@ -190,6 +196,9 @@ class Reporting:
         status = self.consumer.status
         details["projector"] = status.readiness(handled=True)
         details["coordination"] = self.coordination.consumer.status.readiness(
+            caught_up=False, handled=True
+        )
+        details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
             caught_up=False, handled=True
         )
         if self.webhooks.consumer is not None:

@@ -37,6 +37,7 @@ ASSETS: dict[str, str] = {
     "outbox.js": "text/javascript; charset=utf-8",
     "activity.js": "text/javascript; charset=utf-8",
     "bell.js": "text/javascript; charset=utf-8",
+    "groups.js": "text/javascript; charset=utf-8",
     "listrows.js": "text/javascript; charset=utf-8",
     "sso.js": "text/javascript; charset=utf-8",  # single sign-on's button (identity)
     "app.js": "text/javascript; charset=utf-8",

@@ -124,7 +124,7 @@ class Instance:
             for app in (self.meetings, self.oversight, self.reporting):
                 ready = (await app.client.get("/ready", headers=bearer(None, "operator"))).json()
                 assert ready["outbox_pending"] == 0, ready
-                for consumer in ("intake", "projector", "coordination"):
+                for consumer in ("intake", "projector", "coordination", "voter_opinions"):
                     if consumer in ready:
                         assert ready[consumer]["lag"] == 0, ready
             answer = await self.reporting.client.get("/ready", headers=bearer(None, "operator"))

@@ -30,13 +30,15 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from deploy.accounts import ISSUER_DIR, identity_session
 from deploy.local import ENV_KAFKA, ENV_MONGO, free_port
 from deploy.projections import end_offsets, status
-from deploy.run import SECRET_FILE
 from deploy.sample import SAMPLE_PROVINCE, sample_chains, within
-from services.common.auth import issue_token, load_secret
+from deploy.servers import ENV_MONGO_SECRETS
 from services.common.hierarchy import Hierarchy
+from services.common.mongo import OPERATOR, credentials
 from services.common.settings import Settings
+from services.reporting.identity.core import SERVER
 from services.reporting.wiring import projector_topics
 from tests.conftest import eventually
 
@@ -115,6 +117,7 @@ class LocalRun:
     base: Path
     ports: list[int]
     env: dict[str, str]
+    token: str = ""
 
     @property
     def args(self) -> list[str]:
@@ -134,6 +137,8 @@ class LocalRun:
             mongodb_uri=f"mongodb://127.0.0.1:{self.ports[1]}/?replicaSet=rs0",
             units=[SAMPLE_PROVINCE],
             public_keys_dir=self.base / "keys" / "public",
+            mongodb_secrets_dir=self.base / "secrets" / "mongodb",
+            issuer_keys_dir=self.base / ISSUER_DIR,
             database_prefix="hdnd",
             topic_prefix="",
         )
@@ -141,15 +146,27 @@ class LocalRun:
     def start(self, name: str) -> Command:
         return Command(self.args, self.env, self.base.parent / f"{name}.out")
 
-    def summary(self) -> Any:
+    async def viewer_token(self) -> str:
+        """A service account's token from the run's issuer, made once (making it is an event,
+        which the projections then fold)."""
+        if not self.token:
+            keys = self.base / "keys" / f"province-{SAMPLE_PROVINCE}"
+            issuer = self.settings.model_copy(update={"keys_dir": keys, "instance": "local"})
+            async with identity_session(issuer) as identity:
+                made = await identity.accounts.create_service(
+                    None, SERVER, "ctrl-c-test", SAMPLE_PROVINCE, "viewer", days=1
+                )
+            self.token = str(made["token"])
+        return self.token
+
+    async def summary(self) -> Any:
         """The province's 2025 summary through the proxy, as the dashboard asks for it."""
-        secret = load_secret(Settings(jwt_secret=None, jwt_secret_file=self.base / SECRET_FILE))
-        token = issue_token(secret, unit=SAMPLE_PROVINCE, role="viewer", user="test")
-        r = httpx.get(
-            f"http://127.0.0.1:{self.ports[2]}{SUMMARY}",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
+        token = await self.viewer_token()
+        async with httpx.AsyncClient(timeout=30) as client:
+            r = await client.get(
+                f"http://127.0.0.1:{self.ports[2]}{SUMMARY}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -169,7 +186,8 @@ def recorded_so_far(run: LocalRun) -> int:
     """Outbox rows the meetings service wrote: records the load has made."""
     uri = f"mongodb://127.0.0.1:{run.ports[1]}/?directConnection=true"
     client: MongoClient[dict[str, Any]]
-    with MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+    login = credentials(run.settings, OPERATOR)
+    with MongoClient(uri, serverSelectionTimeoutMS=5000, **login) as client:
         return int(client["hdnd_meetings"]["outbox"].count_documents({}))
 
 
@@ -213,15 +231,16 @@ async def test_ctrl_c_stops_a_first_load_and_a_rebuild_at_once_keeping_what_they
 async def rebuild_stopped_then_done(run: LocalRun) -> None:
     """`hdnd projections rebuild` beside the running services: Ctrl-C while it replays, then
     once more to the end."""
-    ends = await end_offsets(run.settings, projector_topics(run.settings))
+    await run.viewer_token()  # before the offsets: its making is an event too
 
     async def caught_up() -> dict[str, Any]:  # the live version has folded the whole sample
+        ends = await end_offsets(run.settings, projector_topics(run.settings))
         versions: dict[str, Any] = await status(run.settings)
         assert [v["offsets"] for v in versions["versions"]] == [sum(ends.values())]
         return versions
 
     versions = await eventually(caught_up, within=60)
-    before = run.summary()
+    before = await run.summary()
     env = {
         **run.env,
         ENV_KAFKA: run.settings.kafka_bootstrap_servers,
@@ -229,6 +248,7 @@ async def rebuild_stopped_then_done(run: LocalRun) -> None:
         "HDND_UNITS": SAMPLE_PROVINCE,
         "HDND_KEYS_DIR": str(run.base / "keys" / f"province-{SAMPLE_PROVINCE}"),
         "HDND_PUBLIC_KEYS_DIR": str(run.settings.public_keys_dir),
+        ENV_MONGO_SECRETS: str(run.settings.mongodb_secrets_dir),
     }
     rebuild = Command(["projections", "rebuild"], env, run.base.parent / "rebuild.out")
 
@@ -246,12 +266,12 @@ async def rebuild_stopped_then_done(run: LocalRun) -> None:
     assert "stopped (Ctrl-C)" in rebuild.text
     assert '"level": "error"' not in rebuild.text and "Traceback" not in rebuild.text
     assert await status(run.settings) == versions  # the half-built version is gone
-    assert run.summary() == before
+    assert await run.summary() == before
 
     again = Command(["projections", "rebuild"], env, run.base.parent / "again.out")
     assert again.process.wait(timeout=120) == 0, again.text
     assert (await status(run.settings))["active"] > versions["active"]
-    assert run.summary() == before
+    assert await run.summary() == before
 
 
 async def test_ctrl_c_stops_a_hierarchy_load_and_the_next_goes_on(settings: Settings) -> None:
@@ -264,13 +284,14 @@ async def test_ctrl_c_stops_a_hierarchy_load_and_the_next_goes_on(settings: Sett
         "HDND_TOPIC_PREFIX": settings.topic_prefix,
         "HDND_TOPIC_PARTITIONS": str(settings.topic_partitions),
         "HDND_KEYS_DIR": str(settings.keys_dir),
+        ENV_MONGO_SECRETS: str(settings.mongodb_secrets_dir),
     }
     units = settings.database_for("hierarchy")
     load = Command(["hierarchy", "load"], env, settings.keys_dir.parent / f"{units}.out")
 
     async def under_way() -> None:
         assert load.process.poll() is None, load.text
-        with MongoClient(settings.mongodb_uri) as client:
+        with MongoClient(settings.mongodb_uri, **credentials(settings, OPERATOR)) as client:
             assert client[units]["units"].count_documents({}) > 0
 
     await eventually(under_way, within=60)
@@ -285,5 +306,5 @@ async def test_ctrl_c_stops_a_hierarchy_load_and_the_next_goes_on(settings: Sett
     assert done is not None, again.text
     total, new, kept = map(int, done.groups())
     assert kept > 0 and new > 0 and new + kept == total
-    with MongoClient(settings.mongodb_uri) as client:
+    with MongoClient(settings.mongodb_uri, **credentials(settings, OPERATOR)) as client:
         assert client[units]["units"].count_documents({}) == total

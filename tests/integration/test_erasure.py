@@ -86,6 +86,7 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
             f"oversight.outbox {AN}",
             f"oversight.petitions {BINH}",
             f"oversight.outbox {BINH}",
+            f"reporting.voter_opinions {AN}",  # the register of opinions' copy
         }
 
         by_petition = await erase(instance.settings, Request(DISTRICT, petition="don-1"))
@@ -94,7 +95,8 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
         )
         assert await mentions(instance.settings, AN, BINH) == set()
         assert (by_petition.documents, by_petition.fields) == (2, 2)  # reception, petition
-        assert (by_name.documents, by_name.fields) == (2, 3)  # contact; opinion text, answer
+        # the contact; the opinion's text and answer, in oversight and in reporting's register
+        assert (by_name.documents, by_name.fields) == (3, 5)
         assert by_petition.outbox_rows == 2 and by_name.outbox_rows == 3
         one = (await o.client.get(f"/units/{DISTRICT}/petitions/don-1")).json()
         assert one["opened"]["summary"] == ERASED_MARKER
@@ -107,15 +109,28 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
             audit = client[instance.settings.database_for("reporting")]["erasures"]
             recorded = {d["_id"]: d async for d in audit.find()}
         assert recorded[by_name.erasure_id]["request_ref"] == "12/2025/YC"
-        assert recorded[by_name.erasure_id]["by_database"] == {"meetings": 1, "oversight": 2}
+        assert recorded[by_name.erasure_id]["by_database"] == {
+            "meetings": 1,
+            "oversight": 2,
+            "reporting": 2,
+        }
         records = await records_on(instance.settings, instance.settings.topics.reporting, 2)
         events = [decode_event(r.value or b"") for r in records]
         erased = [e.payload for e in events if isinstance(e.payload, PersonalDataErased)]
-        assert sorted(len(e.fields) for e in erased) == [2, 3]
+        assert sorted(len(e.fields) for e in erased) == [2, 5]
         assert not [r for r in records if AN.encode() in (r.value or b"")]
         # The topics are immutable: the events published before the erasure keep the texts.
         published = await records_on(instance.settings, instance.settings.topics.meetings, 2)
         assert [r for r in published if AN.encode() in (r.value or b"")]
+        # The register of opinions read again from those topics keeps what was erased.
+        register = instance.reporting.app.state.reporting.voter_opinions
+        await register.consumer.stop()
+        await register.store.opinions.delete_many({})
+        await register.replay()
+        await instance.settled()
+        assert await mentions(instance.settings, AN, BINH) == set()
+        again = await register.store.opinions.find_one({"opinion_id": "yk-1"})
+        assert again is not None and again["text"] == ERASED_MARKER and again["stage"] == "answered"
 
     # A restore from the backup taken before the erasure erases it again.
     await wipe(instance.settings)

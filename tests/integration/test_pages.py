@@ -71,6 +71,9 @@ async def test_every_page_and_answer_sends_a_strict_policy_and_the_security_head
         (reporting, "/"),
         (reporting, "/workspace/"),
         (reporting, f"/units/106/report?{httpx.QueryParams(report)}"),
+        (reporting, "/units/12/opinions-report?period=2026-Q3&format=html"),
+        (reporting, "/cong-khai/"),
+        (reporting, "/cong-khai/12"),
         *[(running.client, path) for running in apps.values() for path in ("/docs", "/redoc")],
     ]
     for client, path in pages:
@@ -80,7 +83,7 @@ async def test_every_page_and_answer_sends_a_strict_policy_and_the_security_head
             if not url.startswith("data:"):
                 asset = await client.get(url if url.startswith("/") else f"/{url}")
                 assert asset.status_code == 200 and policy_of(asset), url
-        if "/report?" in path:
+        if "/report?" in path or "/opinions-report?" in path:
             assert len(inline_styles(page.text)) == 1  # the report keeps its one style sheet
     # A JSON answer, a refusal and a missing page carry them too.
     for running in apps.values():

@@ -109,6 +109,33 @@ async def test_a_body_over_1_mib_is_refused_before_it_is_parsed(
     assert small.status_code != 413
 
 
+async def test_half_a_character_is_refused_naming_its_field_wherever_it_is(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """JSON may spell half of a surrogate pair; a password hasher, UTF-8 and MongoDB refuse
+    the str Python makes of it. Found by the fuzzer as a 500 at sign-in: now a 422 naming the
+    field, in a sign-in and deep in a voter contact alike; whole pairs pass."""
+    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
+    json_headers = {"content-type": "application/json"}
+    sign_in = b'{"username": "thuky", "password": "a\\ud800b"}'
+    r = await reporting.client.post("/auth/sign-in", content=sign_in, headers=json_headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "password"]
+    body = contact("vc-half", "2025-03-01", opinions(2, "đường liên thôn"))
+    raw = json.dumps(body, ensure_ascii=False).replace("đường", "\\udc00", 1).encode()
+    path = f"/units/{COMMUNE}/meetings"
+    r = await meetings.client.post(path, content=raw, headers=json_headers)
+    assert r.status_code == 422, r.text
+    where = r.json()["detail"][0]["loc"]
+    assert where[0] == "body" and where[-1] == "text", where
+    whole = contact("vc-whole", "2025-03-01", opinions(1, "đường \U0001f600"))
+    raw = json.dumps(whole).encode()  # 😀 as its pair of halves: \ud83d\ude00
+    assert b"\\ud83d\\ude00" in raw
+    r = await meetings.client.post(path, content=raw, headers=json_headers)
+    assert r.status_code == 201, r.text  # whole characters pass, and are recorded
+
+
 async def test_an_event_too_large_by_size_alone_is_refused_naming_its_largest_list(
     stack: AsyncExitStack, settings: Settings
 ) -> None:

@@ -20,6 +20,7 @@ RECORD_FIELDS = (
     "proposal_id",
     "report_id",
     "task_id",
+    "group_id",
     "declaration_id",
     "meeting_id",
     "change_no",
@@ -75,6 +76,10 @@ LABELS: Mapping[str, str] = {
     "proposal.raised": "Gửi kiến nghị, đề xuất lên cấp trên",
     "proposal.answered": "Trả lời kiến nghị, đề xuất",
     "hierarchy.changed": "Thay đổi đơn vị hành chính",
+    "opinion.grouped": "Xác nhận nhóm ý kiến cử tri cùng nội dung",
+    "opinion.ungrouped": "Hủy nhóm ý kiến cử tri",
+    "opinion_group.answered": "Trả lời chung nhóm ý kiến cử tri",
+    "opinion_group.resolved": "Giải quyết chung nhóm ý kiến cử tri",
     # hdnd.identity (accounts and sign-ins)
     "account.created": "Tạo tài khoản",
     "account.changed": "Sửa tài khoản",

@@ -12,7 +12,9 @@ each decides whose document or figure the event touches, so each is held to the 
 - a proposal goes to a unit above the one raising it;
 - an answer comes from a unit above the one that raised the proposal, so it changes only
   figures its signer may sign for. That it comes from the unit addressed or one above it
-  (`answerers`) needs the proposal: the coordination consumer, which stores it, checks that.
+  (`answerers`) needs the proposal: the coordination consumer, which stores it, checks that;
+- a group of voters' opinions (contracts.opinions) names only opinions of its level's unit or
+  of units below it, each on the day it was raised: a level groups and answers its own.
 
 The projector dead-letters a record that breaks the rule, with the reason; the coordination
 consumer skips it: one dead letter per refused record, the same on replay and rebuild.
@@ -28,6 +30,7 @@ from pydantic import BaseModel
 
 from contracts import Decoded, Envelope, InvalidEvent
 from contracts import coordination as c
+from contracts import opinions as o
 from contracts.notifications import DeadlineRulesChanged, NotificationSent
 from contracts.signing import Lineage
 from contracts.versioning import event_type
@@ -46,6 +49,10 @@ DAY_FIELDS: dict[type[BaseModel], str] = {
     c.ProposalAnswered: "answered_on",
     NotificationSent: "sent_on",
     DeadlineRulesChanged: "changed_on",
+    o.OpinionGrouped: "decided_on",
+    o.OpinionUngrouped: "decided_on",
+    o.OpinionGroupAnswered: "answered_on",
+    o.OpinionGroupResolved: "resolved_on",
 }
 """Each coordination event's own day: the day of the document it creates or changes."""
 
@@ -120,12 +127,20 @@ def _unless_above(lineage: Lineage, upper: str, unit: str, day: date, refused: s
     return f"{refused}: unit {upper} is not above unit {unit} on {day}"
 
 
+def _members(lineage: Lineage, envelope: Envelope, p: Any) -> str | None:
+    """Every opinion a group names is of the level's unit or below it, on its day."""
+    return o.stranger(lineage, envelope.unit, p.members)
+
+
 NAMED = Dispatch[Rule](
     {
         c.ReportFiled: _filed,
         c.ProposalRaised: _raised,
         c.ProposalAnswered: _answered,
         NotificationSent: _notified,
+        o.OpinionGrouped: _members,
+        o.OpinionGroupAnswered: _members,
+        o.OpinionGroupResolved: _members,
     },
     otherwise=lambda *_: None,
 )

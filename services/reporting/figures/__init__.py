@@ -15,6 +15,7 @@ from services.reporting.figures import (
     identity,  # noqa: F401  (registers its folds: nothing; read for the activity log)
     meetings,
     notifications,
+    opinion_groups,  # noqa: F401  (registers its folds: nothing; answers count per opinion)
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)
 )

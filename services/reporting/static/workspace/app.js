@@ -470,7 +470,8 @@
         h('td', {}, l.state ? h('span', { class: `stage s-${st}` }, stageLabel(st)) : ''),
         window.WorkspaceRows.outcomeCell(item, l),
         byCell(item),
-        h('td', { class: 'steps' }, buttons));
+        h('td', { class: 'steps' }, buttons, key === 'y-kien' && st !== 'withdrawn'
+          ? h('a', { class: 'button secondary small', href: `#/phieu?don-vi=${item.unit}&id=${encodeURIComponent(id)}` }, 'In phiếu') : null));
       return [tr, panelRow];
     }).flat();
     page(l.title,
@@ -484,6 +485,16 @@
     const out = { ...item };
     for (const k of ['unit', 'status', 'event_id', 'corrections', 'cancellation', 'scheduled_for', 'session', 'recorded_by', 'by']) delete out[k];
     return out;
+  }
+
+  // Voters' opinions by group, the synthesis documents, a voter's receipt (groups.js)
+  function groupsContext() {
+    const mine = state.navigation;
+    return {
+      unit: state.unit, unitName: state.unitName, api, page, send, reload: route,
+      save: async (path, q, filename) => { const r = await saveFile(path, q, filename); return Boolean(r && r.ok); },
+      stale: () => mine !== state.navigation,
+    };
   }
 
   function activityPage(query) {
@@ -534,6 +545,7 @@
         h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
       h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
+      h('a', { href: '#/nhom-y-kien' }, 'Ý kiến cử tri theo nhóm'),
       ...window.WorkspaceBell.links(state.claims),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
@@ -551,6 +563,8 @@
     else if (path.startsWith('/theo-doi/')) listPage(path.slice(10), query);
     else if (path === '/cho-gui') outboxPage();
     else if (path === '/nhat-ky') activityPage(query);
+    else if (path === '/nhom-y-kien') window.WorkspaceGroups.show(groupsContext(), query);
+    else if (path === '/phieu') window.WorkspaceGroups.receipt(groupsContext(), query);
     else if (window.WorkspaceBell.route(path, query)) { /* the bell's pages (bell.js) */ }
     else homePage();
   }
