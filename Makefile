@@ -127,6 +127,10 @@ bench-country: setup  ## whole-country scale: hierarchy load, every commune's fi
 bench-opinions: setup  ## the opinion matcher: suggestion latency and indexing cost at 10k/100k opinions against a linear scan (BENCH_ARGS="--sizes 10000,100000,1000000")
 	$(BIN)/python -m bench.opinions $(BENCH_ARGS)
 
+.PHONY: bench-similar
+bench-similar: setup  ## similar opinions through the reporting API at 100k opinions, and the index's rebuild at start (BENCH_ARGS="--opinions 10000" is quick)
+	$(BIN)/python -m bench.similar $(BENCH_ARGS)
+
 .PHONY: soak
 soak: setup  ## minutes of random kills, restarts, duplicates and poison while writes flow; checks the figures (--minutes via SOAK_ARGS)
 	$(BIN)/python -m deploy.soak $(SOAK_ARGS)

@@ -149,15 +149,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-# Half of a UTF-16 surrogate pair, as JSON spells it (`\ud800`) or as raw bytes (ED A0..BF).
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+# Half of a UTF-16 surrogate pair, as JSON spells it (`\ud800`); as raw bytes it is no UTF-8.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class WholeCharactersOnly:
     """ASGI middleware: JSON may carry half of a surrogate pair (`"\\ud800"`), which Python
     decodes into a str that neither UTF-8, a password hasher nor MongoDB accepts, so a handler
-    would fail on it with a 500. Such a body answers 422 naming the field first. Bodies are
-    already bounded by `RequestBodyLimit`; a regex scan is all a clean one costs."""
+    would fail on it with a 500; and a body that is no UTF-8 at all gets FastAPI's 400, which
+    no route documents. Both answer 422 naming where, first. Bodies are already bounded by
+    `RequestBodyLimit`; a decode and a regex scan are all a clean one costs."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -174,13 +175,8 @@ class WholeCharactersOnly:
             body += message.get("body", b"")
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-        where = _half_character(body) if _SURROGATE.search(body) else None
-        if where is not None:
-            detail = {
-                "loc": ["body", *where],
-                "msg": "the text holds half of a UTF-16 surrogate pair: send whole characters",
-                "type": "string_unicode",
-            }
+        detail = _not_whole(body) if _is_json(scope) else None
+        if detail is not None:
             await JSONResponse({"detail": [detail]}, status_code=422)(scope, receive, send)
             return
 
@@ -188,6 +184,34 @@ class WholeCharactersOnly:
             return received.pop(0) if received else await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """What FastAPI would read as JSON: a JSON content type, or none at all."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return True
+
+
+def _not_whole(body: bytes) -> dict[str, Any] | None:
+    """The refusal of a body that is not whole UTF-8 characters (None: it is)."""
+    try:
+        body.decode()
+    except UnicodeDecodeError as exc:  # FastAPI would answer an undocumented 400
+        return {
+            "loc": ["body", exc.start],
+            "msg": "the body is not UTF-8 text (JSON must be)",
+            "type": "json_invalid",
+        }
+    where = _half_character(body) if _SURROGATE.search(body) else None
+    if where is None:
+        return None
+    return {
+        "loc": ["body", *where],
+        "msg": "the text holds half of a UTF-16 surrogate pair: send whole characters",
+        "type": "string_unicode",
+    }
 
 
 def _half_character(body: bytes) -> list[str | int] | None:

@@ -123,15 +123,19 @@ class Offload(Generic[Item, R]):
         self._chunks.append((chunk, future))
 
     def results(self) -> list[R]:
+        return [answer for chunk in self.chunks() for answer in chunk]
+
+    def chunks(self) -> Iterator[list[R]]:
+        """`results`, a chunk at a time as each is answered: the caller works on one while
+        the workers do the next."""
         if len(self._chunk) >= self.local_below:
             self._ship()
         tail, self._chunk = self._chunk, []
-        out: list[R] = []
-        for chunk, future in self._chunks:
-            out.extend(self._answers(chunk, future))
-        out.extend(self.fn(tail, *self.args) if tail else [])
-        self._chunks = []
-        return out
+        shipped, self._chunks = self._chunks, []
+        for chunk, future in shipped:
+            yield self._answers(chunk, future)
+        if tail:
+            yield self.fn(tail, *self.args)
 
     def _answers(self, chunk: list[Item], future: Future[list[R]] | None) -> list[R]:
         if future is not None:

@@ -18,6 +18,7 @@ from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
 from services.reporting.identity.sso_api import router as sso_router
 from services.reporting.notifications.api import router as notifications_router
+from services.reporting.opinions.api import router as opinions_router
 from services.reporting.voter_opinions.api import router as voter_opinions_router
 from services.reporting.voter_opinions.documents import router as opinions_report_router
 from services.reporting.voter_opinions.public import router as public_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             activity_router,
             deadlines_router,
             notifications_router,
+            opinions_router,
             voter_opinions_router,
             opinions_report_router,
             public_router,

@@ -24,6 +24,7 @@ from services.reporting.deadlines.store import RulesStore
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
 from services.reporting.notifications.service import Notifications
+from services.reporting.opinions.similar import Register, SimilarOpinions
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
@@ -80,6 +81,7 @@ class Reporting:
     audit_roots: AuditRootStore
     audit_consumer: BatchConsumer
     voter_opinions: VoterOpinions
+    similar: SimilarOpinions  # built from the register of voter_opinions
     webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
     clock: Clock
     deadlines: Deadlines
@@ -102,6 +104,7 @@ class Reporting:
             runtime, hierarchy, coordination.store, deadlines, clock
         )
         roots = AuditRootStore(runtime.db)
+        voter_opinions = VoterOpinions.build(runtime, hierarchy, today)
         return cls(
             settings,
             runtime,
@@ -114,7 +117,8 @@ class Reporting:
             ReportDocumentStore(runtime.mongo, runtime.db),
             roots,
             audit_consumer(runtime, roots, hierarchy),
-            VoterOpinions.build(runtime, hierarchy, today),
+            voter_opinions,
+            SimilarOpinions(Register(voter_opinions.store.opinions), hierarchy),
             Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
             clock,
             deadlines,
@@ -137,6 +141,7 @@ class Reporting:
         await self.notifications.start(consume, notify=self.settings.notify)
         await self.audit_roots.create_indexes()
         await self.voter_opinions.start(consume)
+        self.similar.start()
         await self.webhooks.start(consume)
         if consume:
             self.audit_consumer.start()
@@ -185,6 +190,7 @@ class Reporting:
         await self.coordination.stop()
         await self.voter_opinions.stop()
         await self.audit_consumer.stop()
+        await self.similar.stop()
         await self.webhooks.stop()
         await self.consumer.stop()
         if self.identity is not None:
@@ -201,6 +207,7 @@ class Reporting:
         details["voter_opinions"] = self.voter_opinions.consumer.status.readiness(
             caught_up=False, handled=True
         )
+        details["opinion_index"] = self.similar.status()
         if self.webhooks.consumer is not None:
             details["webhooks"] = self.webhooks.consumer.status.readiness(caught_up=False)
         if self.identity is not None:  # its own outbox: what waits to be published

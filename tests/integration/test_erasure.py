@@ -18,7 +18,7 @@ from deploy.backup import backup, restore
 from deploy.erasure import ErasureRefused, Request, erase
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
-from tests.conftest import start_app
+from tests.conftest import eventually, start_app
 from tests.integration.test_backup_restore import (
     DISTRICT,
     NA_LAY,
@@ -89,6 +89,8 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
             f"reporting.voter_opinions {AN}",  # the register of opinions' copy
         }
 
+        index = instance.reporting.app.state.reporting.similar
+        assert f"{NA_LAY}:yk-1" in index.refs  # suggested while a secretary types
         by_petition = await erase(instance.settings, Request(DISTRICT, petition="don-1"))
         by_name = await erase(
             instance.settings, Request(DISTRICT, texts=[AN.upper()], request_ref="12/2025/YC")
@@ -104,6 +106,11 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
         assert other["opened"]["summary"] == "Đơn về sổ đỏ"  # the rest of the reception stays
         await instance.settled()
         assert await figures(instance) == was  # and the projector took the events as nothing
+
+        async def no_longer_suggested() -> None:
+            assert f"{NA_LAY}:yk-1" not in index.refs
+
+        await eventually(no_longer_suggested)
 
         async with databases(instance.settings) as client:
             audit = client[instance.settings.database_for("reporting")]["erasures"]
@@ -131,6 +138,7 @@ async def test_erasure_removes_a_persons_data_keeps_the_figures_and_is_recorded(
         assert await mentions(instance.settings, AN, BINH) == set()
         again = await register.store.opinions.find_one({"opinion_id": "yk-1"})
         assert again is not None and again["text"] == ERASED_MARKER and again["stage"] == "answered"
+        await eventually(no_longer_suggested)  # the index follows the register read again
 
     # A restore from the backup taken before the erasure erases it again.
     await wipe(instance.settings)

@@ -134,6 +134,9 @@ async def test_half_a_character_is_refused_naming_its_field_wherever_it_is(
     assert b"\\ud83d\\ude00" in raw
     r = await meetings.client.post(path, content=raw, headers=json_headers)
     assert r.status_code == 201, r.text  # whole characters pass, and are recorded
+    r = await meetings.client.post(path, content=b'{"a": "\xff\xfe"}', headers=json_headers)
+    assert r.status_code == 422, r.text  # no UTF-8 at all: FastAPI's own answer was a 400
+    assert r.json()["detail"][0]["loc"] == ["body", 7]
 
 
 async def test_an_event_too_large_by_size_alone_is_refused_naming_its_largest_list(

@@ -60,3 +60,18 @@ def test_an_address_has_thirty_free_failures_then_waits_until_a_quiet_quarter_ho
     assert domain.admit_address(state, NOW + timedelta(minutes=16)).failures == 1
     assert domain.address_delay(60) == 15 * 60  # never more than a quarter of an hour
     assert domain.succeeded(Throttle(failures=3)).failures == 2
+
+
+@pytest.mark.parametrize("typed", ["thuky\r\n12", "\x00", "a" * 64, "Trần\tThị"])
+def test_a_failed_sign_in_for_no_account_makes_a_valid_actor_of_whatever_was_typed(
+    typed: str,
+) -> None:
+    """The fuzzer's 500: a username with a control character made an actor no envelope may
+    carry, and the sign-in failed on recording its own failure."""
+    from contracts.identity import SignInFailed
+    from services.reporting.identity.core import acting
+
+    event = SignInFailed(username=typed, reason="bad_credentials", failures=1, locked=False)
+    actor = acting(event)
+    assert actor.id.startswith("username:") and len(actor.id) <= 128
+    assert all(c.isprintable() for c in actor.id + actor.name)

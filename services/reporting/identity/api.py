@@ -82,7 +82,9 @@ async def revoked(identity: IdentityDep) -> Any:
 
 
 class SignInBody(BaseModel):
-    username: str = Field(min_length=1, max_length=200)
+    # No account's username is longer or holds a control character; a failed sign-in is
+    # recorded under the name typed, which must be fit for an event's actor.
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
     password: str = Field(min_length=1, max_length=1024)
     otp: str | None = Field(default=None, max_length=16, description="The TOTP code, if asked.")
 

@@ -184,6 +184,7 @@ def acting(payload: BaseModel, holder: str | None = None) -> EnvelopeActor:
         return EnvelopeActor(id=by.id, name=by.name, kind=by.kind)
     account = getattr(payload, "account_id", None)
     username = getattr(payload, "username", None)
-    if account is None:
-        return EnvelopeActor(id=f"username:{username}"[:128], name=str(username), kind="person")
+    if account is None:  # typed by anyone: only what an actor may hold (no control character)
+        typed = "".join(c if c.isprintable() else "?" for c in str(username))[:190]
+        return EnvelopeActor(id=f"username:{typed}"[:128], name=typed, kind="person")
     return EnvelopeActor(id=account, name=holder or username or account, kind="person")

@@ -176,15 +176,16 @@ class OpinionIndex:
         """The normalised key of a text, as this index normalises."""
         return normalize(text, self._places)
 
-    def add(self, opinion: Opinion) -> None:
-        """Index an opinion; one with the same id is replaced (events may come twice)."""
+    def add(self, opinion: Opinion, key: Key | None = None) -> None:
+        """Index an opinion; one with the same id is replaced (events may come twice). `key`:
+        its text's key, when normalised already (a rebuild does it in worker processes)."""
         old = self._entries.get(opinion.opinion_id)
         if old is not None and old.opinion.text == opinion.text:
             self._entries[opinion.opinion_id] = _Entry(opinion, old.key)
             return
         if old is not None:
             self.remove(opinion.opinion_id)
-        entry = _Entry(opinion, self.key(opinion.text))
+        entry = _Entry(opinion, key or self.key(opinion.text))
         self._entries[opinion.opinion_id] = entry
         ids = self._wordings.get(entry.wording)
         if ids is None:
@@ -240,7 +241,7 @@ class OpinionIndex:
     ) -> list[Suggestion]:
         """Every indexed opinion scoring at least `threshold` against `key`, best first
         (ties: the most recent day, then the id), in `units` when given."""
-        return list(self._ranked(key, units, threshold, exclude))
+        return list(self._ranked(key, units, threshold, exclude, None))
 
     def _scored(self, key: Key, threshold: float) -> list[tuple[float, _Wording]]:
         """The indexed wordings scoring at least `threshold` against `key`, best first.
@@ -271,7 +272,12 @@ class OpinionIndex:
         return scored
 
     def _ranked(
-        self, key: Key, units: Collection[str] | None, threshold: float, exclude: str | None
+        self,
+        key: Key,
+        units: Collection[str] | None,
+        threshold: float,
+        exclude: str | None,
+        since: date | None,
     ) -> Iterator[Suggestion]:
         """`matches`, lazily: opinions are looked at one score at a time, best first, so the
         top five of a request recorded thousands of times cost a few of them."""
@@ -284,6 +290,8 @@ class OpinionIndex:
             ]
             if units is not None:
                 opinions = [o for o in opinions if o.unit in units]
+            if since is not None:
+                opinions = [o for o in opinions if o.day >= since]
             opinions.sort(key=_recent_first)
             yield from (Suggestion(o, score) for o in opinions)
 
@@ -331,16 +339,18 @@ class OpinionIndex:
         limit: int = MAX_SUGGESTIONS,
         threshold: float = SUGGEST_THRESHOLD,
         exclude: str | None = None,
+        since: date | None = None,
     ) -> list[Suggestion]:
         """Up to `limit` (at most five) recorded opinions like `text` as typed so far, in
-        `units` when given (the caller's choice: her unit, its siblings, its parent), best
-        first; none for a text of fewer than `MIN_QUERY_SYLLABLES` meaningful syllables.
-        `exclude` leaves out the opinion being edited."""
+        `units` when given (the caller's choice: her unit, its siblings, its parent) and raised
+        on `since` or later (the term's first day), best first; none for a text of fewer than
+        `MIN_QUERY_SYLLABLES` meaningful syllables. `exclude` leaves out the opinion being
+        edited."""
         key = self.key(text)
         if len(key.plain) < MIN_QUERY_SYLLABLES:
             return []
         limit = max(0, min(limit, MAX_SUGGESTIONS))
-        return list(islice(self._ranked(key, units, threshold, exclude), limit))
+        return list(islice(self._ranked(key, units, threshold, exclude, since), limit))
 
 
 def propose_groups(

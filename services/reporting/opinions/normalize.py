@@ -253,3 +253,8 @@ def normalize(text: str, places: Places = "drop") -> Key:
         has_marks=has_marks,
         objects=objects_of(marked if has_marks else plain, marked=has_marks),
     )
+
+
+def normalize_all(texts: Sequence[str], places: Places = "drop") -> list[Key]:
+    """The keys of many texts (what a worker process is handed when an index is built)."""
+    return [normalize(text, places) for text in texts]

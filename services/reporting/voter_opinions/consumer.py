@@ -34,6 +34,7 @@ from contracts.privacy import PersonalDataErased
 from contracts.signing import Lineage
 from contracts.versioning import event_type
 from services.common.consumer import Record
+from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.mongo import Document
 from services.common.pipeline import Consuming, Dispatch, Pipeline, claiming
@@ -52,9 +53,11 @@ class VoterOpinionConsumer:
         context: Consuming,
         store: VoterOpinionStore,
         lineage: Lineage,
+        hierarchy: Hierarchy,
     ) -> None:
         self.store = store
         self.lineage = lineage
+        self.hierarchy = hierarchy
         self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
         steps: dict[type[BaseModel], Step] = {
             MeetingHeld: self._held,
@@ -113,7 +116,15 @@ class VoterOpinionConsumer:
         return [(s.OPINIONS, s.opinion_moved(envelope.unit, p, lineage))]
 
     def _erased(self, envelope: Envelope, p: Document) -> list[Write]:
-        return [w for f in p["fields"] if (w := s.erased(f)) is not None]
+        """The fields of documents of the erasing unit or below (a document's id starts with
+        its unit or level): a key erases nothing beside or above its unit."""
+        scope = envelope.unit
+        return [
+            w
+            for f in p["fields"]
+            if within(self.hierarchy, f["document_id"].split(":", 1)[0], scope)
+            and (w := s.erased(f)) is not None
+        ]
 
     def _group(self, envelope: Envelope, p: Document) -> list[Write]:
         lineage = self.lineage_of(envelope.unit, envelope.business_day)
@@ -130,6 +141,16 @@ class VoterOpinionConsumer:
         )
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         log.info("voter_opinions_batch", count=len(records), read=len(kept), latency_ms=elapsed)
+
+
+def within(hierarchy: Hierarchy, unit: str, scope: str) -> bool:
+    """Whether `unit` is `scope` or below it, in either era (an erasure reaches both)."""
+    return unit == scope or any(
+        hierarchy.find(unit, era) is not None
+        and hierarchy.find(scope, era) is not None
+        and hierarchy.is_within(unit, scope, era)
+        for era in ("2025", "legacy")
+    )
 
 
 def _step(envelope: Envelope, p: Document, stage: str, **fields: Any) -> list[Write]:

@@ -128,7 +128,7 @@ class VoterOpinions:
 
 
 def _consumer(runtime: Runtime, store: VoterOpinionStore, hierarchy: Hierarchy) -> BatchConsumer:
-    handler = VoterOpinionConsumer(runtime, store, lineage_of(hierarchy))
+    handler = VoterOpinionConsumer(runtime, store, lineage_of(hierarchy), hierarchy)
     topics = runtime.settings.topics
     return BatchConsumer(
         runtime.settings,

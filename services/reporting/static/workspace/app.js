@@ -209,6 +209,7 @@
   function formFor(route, params, opts) {
     const form = new window.SchemaForm(route.body, route.components, {
       searchUnits, unitName, fixed: opts.fixed || {}, today: opts.today,
+      decorate: window.WorkspaceSuggestions.decorator({ api, unit: () => state.unit }), // suggestions.js
     });
     if (opts.initial) form.fill(opts.initial);
     const note = h('div', { class: 'form-note', 'aria-live': 'polite' });

@@ -57,7 +57,7 @@
   class SchemaForm {
     // components: the OpenAPI document's components.schemas; opts.searchUnits(q) → [units];
     // opts.unitName(code) → Promise<string>; opts.fixed: {prop: value} set and hidden;
-    // opts.today: fill required dates with today.
+    // opts.today: fill required dates with today; opts.decorate: see leaf().
     constructor(schema, components, opts) {
       this.components = components || {};
       this.opts = opts || {};
@@ -118,8 +118,8 @@
       }
       // A client id: made once, so sending again (after a refusal or offline) is the same record.
       if (s.type === 'string' && /_id$/.test(prop || '') && !required) {
-        let v = newId(prop.replace(/_id$/, ''));
-        return { el: h('span', { hidden: true, 'data-id-field': prop }), get: () => v, set(x) { if (x) v = x; }, check: () => [], renew() { v = newId(prop.replace(/_id$/, '')); } };
+        const el = h('span', { hidden: true, 'data-id-field': prop, 'data-id-value': newId(prop.replace(/_id$/, '')) });
+        return { el, get: () => el.dataset.idValue, set(x) { if (x) el.dataset.idValue = x; }, check: () => [], renew() { el.dataset.idValue = newId(prop.replace(/_id$/, '')); } };
       }
       if (s.enum) {
         const sel = h('select', { name: path },
@@ -168,6 +168,8 @@
       const long = (s.maxLength || 0) > 500 || prop === 'content' || prop === 'findings';
       const inp = long ? h('textarea', { name: path, rows: 3, maxlength: s.maxLength }) : h('input', { type: 'text', name: path, maxlength: s.maxLength });
       const el = this.wrap(prop, required, path, inp);
+      // opts.decorate(pattern, input, field): a page's hook on a field by its path, items as []
+      if (this.opts.decorate) this.opts.decorate(path.replace(/\.\d+(?=\.|$)/g, '[]'), inp, el);
       return {
         el,
         get: () => (inp.value.trim() === '' ? undefined : inp.value.trim()),
