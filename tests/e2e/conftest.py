@@ -1,17 +1,22 @@
 """The workspace in a real browser: the three services listening on real ports (their apps and
 lifespans in this process, on the shared servers), Debian's chromium driven by Playwright.
+Reporting is the token issuer (the session's test issuer key): people have accounts and sign
+in; tests about other things hand the browser a session (`Workspace.sign_in`) as the sign-in
+page would leave it, a refresh cookie, never a token in the address or in storage.
 
 Each service's HTTP listener can be stopped and started again while its app keeps running,
 which is how a test makes a service unreachable from the browser."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -22,7 +27,7 @@ from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
-from tests.conftest import Running, eventually, isolated_settings, start_app, token
+from tests.conftest import ISSUER_DIR, Running, eventually, isolated_settings, start_app, token
 from tests.listening import Listener
 
 CHROMIUM = os.environ.get("HDND_CHROMIUM", "/usr/bin/chromium")
@@ -35,7 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+expect.set_options(timeout=15_000)  # argon2 on a loaded machine: a sign-in takes a moment
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+_people = itertools.count()
 APPS: dict[str, Callable[[Settings], FastAPI]] = {
     "meetings": meetings_app,
     "oversight": oversight_app,
@@ -58,9 +65,100 @@ class Workspace:
     def url(self) -> str:
         return self.origin or self.listeners["reporting"].url
 
-    def signed_in(self, unit: str = "12") -> str:
-        """The workspace URL that signs a secretary of `unit` in (as `make run` prints it)."""
-        return f"{self.url}/workspace/#token={token(unit)}"
+    async def person(
+        self, unit: str = "12", role: str = "secretary", full_name: str | None = None
+    ) -> Person:
+        """An account an admin of `unit` gave, whose holder has changed the temporary one."""
+        made = await self.account(unit, role, full_name)
+        signed, _ = await self.signed_in(made)
+        password = f"mật khẩu riêng của {made.username}"
+        r = await self.apps["reporting"].client.post(
+            "/auth/password",
+            json={"current_password": made.password, "new_password": password},
+            headers={"Authorization": f"Bearer {signed['access_token']}"},
+        )
+        assert r.status_code == 200, r.text
+        return Person(made.id, made.username, made.full_name, unit, role, password)
+
+    async def account(
+        self, unit: str = "12", role: str = "secretary", full_name: str | None = None
+    ) -> Person:
+        """A new account made by an admin of `unit`, with its temporary password."""
+        n = next(_people)
+        admin = token(unit, "admin", user=f"admin-{unit}", name=f"Quản trị {unit}")
+        body = {"username": f"{role}.{unit}.{n}", "full_name": full_name or f"Người thử {n}"}
+        body |= {"unit": unit, "role": role, "position": "Chuyên viên"}
+        r = await self.apps["reporting"].client.post(
+            "/accounts", json=body, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert r.status_code == 201, r.text
+        made = r.json()
+        account = made["account"]
+        return Person(
+            account["id"], account["username"], account["full_name"], unit, role,
+            made["temporary_password"],
+        )  # fmt: skip
+
+    async def signed_in(self, person: Person) -> tuple[dict[str, Any], str]:
+        """POST /auth/sign-in as `person`: the answer and the refresh cookie it set."""
+        client = self.apps["reporting"].client
+        client.cookies.clear()
+        body = {"username": person.username, "password": person.password}
+        r = await client.post("/auth/sign-in", json=body, headers={"Authorization": ""})
+        assert r.status_code == 200, r.text
+        cookie = r.headers["set-cookie"].split(";")[0].partition("=")[2]
+        client.cookies.clear()
+        return r.json(), cookie
+
+    async def sign_in(
+        self,
+        page: Page,
+        person: Person | None = None,
+        *,
+        unit: str = "12",
+        role: str = "secretary",
+        path: str = "/workspace/",
+    ) -> Person:
+        """`page` signed in as `person` (else a new one of `unit` with `role`) and opened at
+        `path`: a new session's refresh cookie in its browser, as the sign-in page leaves it
+        (HttpOnly, Secure, SameSite=Strict, Path=/auth); the page renews its token from it."""
+        person = person or await self.person(unit, role)
+        _, cookie = await self.signed_in(person)
+        await self.open_with(page, cookie, path)
+        return person
+
+    async def open_with(self, page: Page, cookie: str, path: str = "/workspace/") -> None:
+        """`page` opened at `path` with the refresh cookie `cookie` in its browser."""
+        host = urlsplit(self.url).hostname
+        assert host is not None
+        await page.context.add_cookies(
+            [
+                {
+                    "name": "hdnd_refresh",
+                    "value": cookie,
+                    "domain": host,
+                    "path": "/auth",
+                    "httpOnly": True,
+                    "secure": True,
+                    "sameSite": "Strict",
+                }
+            ]
+        )
+        if page.url.startswith(self.url):
+            await page.goto("about:blank")  # the page holds the last session in memory: leave it
+        await page.goto(f"{self.url}{path}")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An account of the test and its password (temporary, until changed)."""
+
+    id: str
+    username: str
+    full_name: str
+    unit: str
+    role: str
+    password: str
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +172,18 @@ async def workspace(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Worksp
             "cors_origins": [urls["reporting"]],
             "meetings_url": urls["meetings"],
             "oversight_url": urls["oversight"],
+            **issuing(urls["reporting"]),
         }
     )
     async with AsyncExitStack() as stack:
         yield await serving(stack, settings, ports)
+
+
+def issuing(reporting: str) -> dict[str, Any]:
+    """Settings of a deployment whose reporting (at `reporting`) signs people in: the session's
+    test issuer key, so the tests' own tokens are trusted as well; every service polls its
+    revocations, so a sign-out is honoured within seconds."""
+    return {"issuer_keys_dir": ISSUER_DIR, "issuer_url": reporting}
 
 
 async def serving(stack: AsyncExitStack, settings: Settings, ports: dict[str, int]) -> Workspace:

@@ -17,9 +17,11 @@ from contracts.timezone import VIETNAM_TZ
 from deploy.local import Endpoints, free_port
 from services.common.clock import FileClock
 from services.common.kafka import ensure_topics
+from services.reporting.identity.accounts import NewAccount
+from services.reporting.identity.core import SERVER
 from services.reporting.notifications.sink import Mailbox, MailSink
-from tests.conftest import ISSUER_DIR, eventually, isolated_settings, token
-from tests.e2e.conftest import APPS, Workspace, serving
+from tests.conftest import eventually, isolated_settings
+from tests.e2e.conftest import APPS, Person, Workspace, issuing, serving
 from tests.integration.test_notifications import COMMUNE, PROVINCE, as_
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +54,7 @@ async def notifying_workspace(
             "meetings_url": urls["meetings"],
             "oversight_url": urls["oversight"],
             "units": [PROVINCE],
-            "issuer_keys_dir": ISSUER_DIR,
+            **issuing(urls["reporting"]),
             "clock_file": clock.path,
             "notify_interval_ms": 200,
             "smtp_host": "127.0.0.1",
@@ -71,18 +73,16 @@ async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
 ) -> None:
     workspace, clock = notifying_workspace
     reporting = workspace.apps["reporting"]
-    ids = {}
-    for username, unit in (("lan.binhlu", COMMUNE), ("hoa.laichau", PROVINCE)):
-        body = {
-            "username": username,
-            "full_name": "Nguyễn Thị Lan" if unit == COMMUNE else "Trần Văn Hòa",
-            "unit": unit,
-            "role": "secretary",
-            "email": f"{username}@hdnd.example.vn",
-        }
-        r = await reporting.client.post("/accounts", json=body, headers=as_(PROVINCE, "admin"))
-        assert r.status_code == 201, r.text
-        ids[unit] = r.json()["account"]["id"]
+    body = {
+        "username": "lan.binhlu",
+        "full_name": "Nguyễn Thị Lan",
+        "unit": COMMUNE,
+        "role": "secretary",
+        "email": "lan.binhlu@hdnd.example.vn",
+    }
+    r = await reporting.client.post("/accounts", json=body, headers=as_(PROVINCE, "admin"))
+    assert r.status_code == 201, r.text
+    hoa = await workspace.person(PROVINCE, "secretary", "Trần Văn Hòa")
     notifier = reporting.app.state.reporting.notifications
     for day in (date(2026, 6, 28), date(2026, 7, 6)):  # the 7-day reminder; the day after
         clock.set(datetime.combine(day, time(9), VIETNAM_TZ))
@@ -94,8 +94,7 @@ async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
 
         await eventually(decided)
 
-    hoa = token(PROVINCE, user=ids[PROVINCE], name="Trần Văn Hòa")
-    await page.goto(f"{workspace.url}/workspace/#token={hoa}")
+    await workspace.sign_in(page, hoa)
     bell = page.locator("#bell-badge")
     # the escalation (Xã Bình Lư is late) and Monday's digest of what is still late
     await expect(bell).to_have_text("Thông báo: 2 mới")
@@ -118,8 +117,8 @@ async def test_the_bell_counts_and_opens_the_late_report_of_a_commune(
     await expect(missing).to_contain_text("05/07/2026")
     await expect(bell).to_have_text("Thông báo: 1 mới")
 
-    # the operator reads the same reminder in the test mailbox (Hộp thư thử nghiệm)
-    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'operator')}")
+    # the operator (an account made on the server) reads the same reminder in the test mailbox
+    await workspace.sign_in(page, await operator(workspace))
     await page.get_by_role("link", name="Hộp thư thử nghiệm").click()
     subject = "Nhắc hạn: gửi báo cáo 6 tháng đầu năm 2026 của Xã Bình Lư"
     row = page.locator("#mailbox tr", has_text="lan.binhlu@hdnd.example.vn")
@@ -146,14 +145,14 @@ async def test_an_admin_of_the_province_sets_the_deadline_rules_in_the_workspace
     province changes the days an agency has to answer an opinion (not what the bell's test
     counts on), and the version and its history follow."""
     workspace, _ = notifying_workspace
-    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'secretary')}")
+    await workspace.sign_in(page, unit=PROVINCE, role="secretary")
     await page.get_by_role("link", name="Quy định thời hạn").click()
     rules = page.locator("#rules")
     await expect(rules).to_contain_text("Nghị định 09/2019/NĐ-CP, Điều 12, khoản 3")
     await expect(rules).to_contain_text("(suy ra)")
     await expect(page.locator("#rules-form")).to_have_count(0)  # a secretary only reads
 
-    await page.goto(f"{workspace.url}/workspace/#token={token(PROVINCE, 'admin')}")
+    await workspace.sign_in(page, unit=PROVINCE, role="admin")
     await page.get_by_role("link", name="Quy định thời hạn").click()
     form = page.locator("#rules-form")
     await form.locator("[name=opinion]").fill("45")
@@ -161,3 +160,24 @@ async def test_an_admin_of_the_province_sets_the_deadline_rules_in_the_workspace
     await expect(page.locator("#page-title")).to_have_text("Quy định thời hạn (phiên bản 1)")
     await expect(rules).to_contain_text("45 ngày")
     await expect(page.locator("main")).to_contain_text("Phiên bản 1")
+
+
+async def operator(workspace: Workspace) -> Person:
+    """An operator: made on the server only (as `hdnd accounts create --role operator`), the
+    temporary password changed as its holder would."""
+    identity = workspace.apps["reporting"].app.state.reporting.identity
+    new = NewAccount(
+        username="vanhanh.12", full_name="Người vận hành", position="Kỹ thuật viên",
+        unit=PROVINCE, role="operator",
+    )  # fmt: skip
+    made, password = await identity.accounts.create(None, SERVER, new)
+    person = Person(made["id"], made["username"], made["full_name"], PROVINCE, "operator", password)
+    signed, _ = await workspace.signed_in(person)
+    changed = "mật khẩu riêng của người vận hành"
+    r = await workspace.apps["reporting"].client.post(
+        "/auth/password",
+        json={"current_password": password, "new_password": changed},
+        headers={"Authorization": f"Bearer {signed['access_token']}"},
+    )
+    assert r.status_code == 200, r.text
+    return Person(person.id, person.username, person.full_name, PROVINCE, "operator", changed)

@@ -26,7 +26,7 @@ async def test_the_commune_reads_the_answer_and_the_province_sees_who_raised_it(
     """A commune raises a proposal to its province; the province's list names the commune (its
     code on hover), the province answers with the row's button; the commune's list of
     proposals sent shows the answer, its day and who gave it, without opening anything."""
-    await page.goto(workspace.signed_in(SIN_SUOI_HO))
+    await workspace.sign_in(page, unit=SIN_SUOI_HO)
     await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
     await page.fill('[name="to_unit"]', "Lai Châu")
     await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
@@ -36,7 +36,7 @@ async def test_the_commune_reads_the_answer_and_the_province_sees_who_raised_it(
     await page.click('form.record-form button[type="submit"]')
     await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
 
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
     rows = page.locator("#list-de-xuat-nhan tbody tr[data-id]")
 
@@ -56,7 +56,7 @@ async def test_the_commune_reads_the_answer_and_the_province_sees_who_raised_it(
     await expect(row.locator("td.outcome")).to_contain_text("lập dự toán chi tiết")
     await shot(page, workspace, "list-proposals-received")
 
-    await page.goto(workspace.signed_in(SIN_SUOI_HO))
+    await workspace.sign_in(page, unit=SIN_SUOI_HO)
     await page.get_by_role("link", name="Kiến nghị, đề xuất đã gửi").click()
     sent = page.locator("#list-de-xuat-gui tbody tr[data-id]").filter(has_text="sửa trụ sở")
     await expect(sent.locator(".stage")).to_have_text("Đã trả lời")

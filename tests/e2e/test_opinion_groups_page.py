@@ -75,7 +75,7 @@ async def test_the_province_confirms_a_group_answers_it_and_a_voter_finds_it_by_
     workspace: Workspace, page: Page, browser: Browser
 ) -> None:
     await record_contacts(workspace)
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await expect(page.locator("#unit-name")).to_have_text("Tỉnh Lai Châu")
     await page.get_by_role("link", name="Ý kiến cử tri theo nhóm").click()
     await page.fill("#g-period", period())
@@ -111,7 +111,7 @@ async def test_the_province_confirms_a_group_answers_it_and_a_voter_finds_it_by_
     ), paragraphs
 
     # the commune prints the voter's receipt from its list of opinions
-    await page.goto(workspace.signed_in(COMMUNES[1]))
+    await workspace.sign_in(page, unit=COMMUNES[1])
     await page.get_by_role("link", name="Ý kiến, kiến nghị của cử tri").click()
     await reload_until(page, page.locator("#list-y-kien tbody tr[data-id]"), 1)
     await page.locator('tr[data-id="nhom-1"]').get_by_role("link", name="In phiếu").click()

@@ -26,7 +26,7 @@ from deploy.proxy import LocalProxy, ProxySite
 from deploy.servers import HOST
 from services.common.settings import PUBLIC_PATHS, SERVICE_PORTS
 from tests.conftest import bearer, eventually, isolated_settings, token
-from tests.e2e.conftest import APPS, Workspace, chromium, serving
+from tests.e2e.conftest import APPS, Workspace, chromium, issuing, serving
 from tests.e2e.test_workspace import COMMUNE, day_before, dmy, fill_voter_contact
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -51,9 +51,10 @@ async def workspace(
     servers: Endpoints, unit_keys: Path, proxy: LocalProxy
 ) -> AsyncIterator[Workspace]:
     async with AsyncExitStack() as stack:
-        running = await serving(
-            stack, isolated_settings(servers, unit_keys), dict(proxy.site.upstreams)
-        )
+        upstreams = dict(proxy.site.upstreams)
+        reporting = f"http://{HOST}:{upstreams['reporting']}"
+        settings = isolated_settings(servers, unit_keys).model_copy(update=issuing(reporting))
+        running = await serving(stack, settings, upstreams)
         await asyncio.to_thread(proxy.start)
         stack.push_async_callback(asyncio.to_thread, proxy.stop)
         running.origin = proxy.site.origin
@@ -84,8 +85,10 @@ async def test_the_workspace_over_https_records_a_voter_contact_and_lists_it_on_
 ) -> None:
     requests: list[Request] = []
     page.context.on("request", lambda request: requests.append(request))
-    opened = await page.goto(workspace.signed_in(COMMUNE))
-    assert opened is not None and opened.headers["strict-transport-security"] == HSTS
+    async with page.expect_response(f"{workspace.url}/workspace/") as answer:
+        await workspace.sign_in(page, unit=COMMUNE)
+    opened = await answer.value
+    assert opened.headers["strict-transport-security"] == HSTS
     assert await page.evaluate("window.isSecureContext")
     await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
 

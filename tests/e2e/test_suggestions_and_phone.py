@@ -81,7 +81,7 @@ async def test_an_opinion_raised_in_two_other_communes_is_suggested_from_both_wh
     workspace: Workspace, page: Page
 ) -> None:
     await raised_in_two_other_communes(workspace, "desk", RAISED, TYPED)
-    await page.goto(workspace.signed_in(COMMUNE))
+    await workspace.sign_in(page, unit=COMMUNE)
     await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
     await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
     await start_voter_contact(page, "Tiếp xúc cử tri trước kỳ họp thứ hai", 1)
@@ -160,7 +160,7 @@ async def test_on_a_phone_the_menu_folds_and_a_voter_contact_is_taken_down_with_
 ) -> None:
     await raised_in_two_other_communes(workspace, "phone", RAISED_ON_PHONE, TYPED_ON_PHONE)
     page = phone
-    await page.goto(workspace.signed_in(COMMUNE))
+    await workspace.sign_in(page, unit=COMMUNE)
     await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
     menu = page.locator("#menu-toggle")
     await expect(menu).to_be_visible()

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from contracts.timezone import VIETNAM_TZ
-from tests.conftest import eventually, token
+from tests.conftest import eventually
 from tests.e2e.conftest import Workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -63,7 +63,7 @@ async def test_voter_contact_with_three_opinions_followed_up_moves_the_dashboard
     workspace: Workspace, page: Page
 ) -> None:
     held = day_before(2)
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await expect(page.locator("#page-title")).to_contain_text("Tỉnh Lai Châu")
     await expect(page.locator(".due-card").first).to_be_visible()
     await shot(page, workspace, "home-province")
@@ -132,10 +132,11 @@ async def test_voter_contact_with_three_opinions_followed_up_moves_the_dashboard
 async def test_a_refused_record_shows_the_message_next_to_its_field_and_keeps_what_was_typed(
     workspace: Workspace, page: Page
 ) -> None:
+    person = await workspace.person(COMMUNE)
     await page.goto(f"{workspace.url}/workspace/")
     await expect(page.locator("#page-title")).to_have_text("Đăng nhập")
-    await shot(page, workspace, "sign-in")
-    await page.fill("#token", token(COMMUNE))
+    await page.fill("#username", person.username)
+    await page.fill("#password", person.password)
     await page.get_by_role("button", name="Đăng nhập").click()
     await expect(page.locator("#unit-name")).to_have_text("Xã Bình Lư")
     await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
@@ -160,7 +161,7 @@ async def test_a_record_typed_while_the_service_is_down_is_sent_once_when_it_ret
     workspace: Workspace, page: Page
 ) -> None:
     held = day_before(3)
-    await page.goto(workspace.signed_in(OTHER_COMMUNE))
+    await workspace.sign_in(page, unit=OTHER_COMMUNE)
     await expect(page.locator("#unit-name")).to_have_text("Xã Sin Suối Hồ")
     await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
     await expect(page.locator('[name="title"]')).to_be_visible()
@@ -203,7 +204,7 @@ async def test_every_record_the_services_accept_has_a_form(
     workspace: Workspace, page: Page
 ) -> None:
     """Each menu entry draws its form from the service's schema, with Vietnamese labels."""
-    await page.goto(workspace.signed_in(COMMUNE))
+    await workspace.sign_in(page, unit=COMMUNE)
     links = page.locator("nav details a[href^='#/ghi/']")
     await expect(links.first).to_be_visible()
     hrefs = [await a.get_attribute("href") for a in await links.all()]
@@ -227,7 +228,7 @@ async def test_without_any_network_the_page_opens_from_its_cache_and_keeps_recor
     """The service worker serves the page, its scripts and the services' schemas offline;
     a petition typed then is sent when the browser is back online, once."""
     unit = "03405"  # Xã Tả Lèng
-    await page.goto(workspace.signed_in(unit))
+    await workspace.sign_in(page, unit=unit)
     await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     await page.reload()  # now controlled by the service worker, which cached what it served
@@ -261,7 +262,7 @@ async def test_a_supervision_from_its_plan_to_a_recommendation_implemented(
 ) -> None:
     """The province plans a thematic supervision of a commune (chosen by name), starts and
     finishes it with a recommendation, and records the recommendation implemented."""
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await page.get_by_role("link", name="Kế hoạch giám sát, khảo sát, thẩm tra").click()
     await page.select_option('[name="activity"]', "thematic_supervision")
     await page.select_option('[name="body"]', "standing_committee")
@@ -304,7 +305,7 @@ async def test_a_meeting_scheduled_then_held_then_corrected(
 ) -> None:
     """Scheduling, holding (the scheduled content carried into the form) and correcting."""
     unit = "03388"  # Phường Đoàn Kết
-    await page.goto(workspace.signed_in(unit))
+    await workspace.sign_in(page, unit=unit)
     await page.get_by_role("link", name="Lên lịch cuộc họp").click()
     await page.select_option('[name="kind"]', "standing_committee")
     await page.fill('[name="title"]', "Phiên họp Thường trực tháng 12")
@@ -334,7 +335,7 @@ async def test_a_commune_proposal_is_answered_by_the_province(
 ) -> None:
     """The commune raises a proposal to its province (picked by name); the province finds it
     among those received and answers it with the list's button."""
-    await page.goto(workspace.signed_in("03394"))
+    await workspace.sign_in(page, unit="03394")
     await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
     await page.fill('[name="to_unit"]', "Lai Châu")
     await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
@@ -344,7 +345,7 @@ async def test_a_commune_proposal_is_answered_by_the_province(
     await page.click('form.record-form button[type="submit"]')
     await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
 
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
     rows = page.locator("#list-de-xuat-nhan tbody tr[data-id]")
 
@@ -370,7 +371,7 @@ async def test_the_home_page_downloads_a_due_report_as_the_report_route_writes_i
 
     from docx import Document
 
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     row = page.locator(".due-card table.list tbody tr").first
     await expect(row).to_be_visible()
     async with page.expect_download() as waiting:
@@ -397,7 +398,7 @@ async def test_every_page_runs_under_its_policy_without_a_violation(
 
     watch(page)
     page.context.on("page", watch)
-    await page.goto(f"{workspace.url}/?unit={PROVINCE}&period=2025-H1#token={token(PROVINCE)}")
+    await workspace.sign_in(page, unit=PROVINCE, path=f"/?unit={PROVINCE}&period=2025-H1")
     await expect(page.locator("#unit-name")).to_have_text("Tỉnh Lai Châu")
     await expect(page.locator('.card[data-key="sessions"]')).to_be_visible()
     async with page.context.expect_page() as opening:
@@ -405,7 +406,7 @@ async def test_every_page_runs_under_its_policy_without_a_violation(
     report = await opening.value
     await expect(report.locator("h1")).to_have_text("BÁO CÁO")
     assert await report.locator(".head").evaluate("e => getComputedStyle(e).display") == "grid"
-    await page.goto(workspace.signed_in(PROVINCE))
+    await workspace.sign_in(page, unit=PROVINCE)
     await expect(page.locator("#nav")).to_be_visible()
     for listener in workspace.listeners.values():
         await page.goto(f"{listener.url}/docs")

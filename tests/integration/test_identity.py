@@ -274,12 +274,22 @@ async def test_guessing_many_usernames_from_one_client_is_slowed_too(issuer: Iss
 
 
 async def test_a_units_policy_requires_a_second_factor_below_it(issuer: Issuer) -> None:
+    admin = bearer(PROVINCE, "admin")
+    policy = f"/units/{COMMUNE}/sign-in-policy"
+    r = await issuer.client.get(policy, headers=admin)
+    assert r.json() == {"unit": COMMUNE, "totp_required": False, "required_above": []}, r.text
     r = await issuer.client.put(
-        f"/units/{PROVINCE}/sign-in-policy",
-        json={"totp_required": True},
-        headers=bearer(PROVINCE, "admin"),
+        f"/units/{PROVINCE}/sign-in-policy", json={"totp_required": True}, headers=admin
     )
     assert r.status_code == 200, r.text
+    r = await issuer.client.get(policy, headers=admin)  # what the admin's page shows
+    assert r.json() == {"unit": COMMUNE, "totp_required": False, "required_above": [PROVINCE]}
+    r = await issuer.client.get(policy, headers=bearer(COMMUNE, "admin"))
+    assert r.json()["required_above"] == [PROVINCE]  # read from below, changed only above
+    r = await issuer.client.get(
+        f"/units/{PROVINCE}/sign-in-policy", headers=bearer(COMMUNE, "admin")
+    )
+    assert r.status_code == 404 and refusal(r)["loc"] == ["path", "unit"], r.text
     _, password, access = await issuer.ready("hai.buoc")
     blocked = await issuer.client.get(SUMMARY, headers=as_bearer(access))
     assert blocked.status_code == 403 and refusal(blocked)["type"] == "totp_setup_required"

@@ -267,6 +267,15 @@ class Accounts:
         await self.core.runtime.write(write)
         return {"unit": code, "totp_required": totp_required}
 
+    async def policy(self, manager: Manager, unit: str) -> dict[str, Any]:
+        """Whether `unit` requires a second factor itself, and which units above it do (their
+        policy applies to it too): what the admin's page shows before changing it."""
+        code, era = domain.unit_of(self.core.hierarchy, self.core.settings.units, unit, None)
+        domain.check_manages(manager, code, era, field="path.unit")
+        policies = await self.store.totp_units()
+        above = [u for u in self.core.hierarchy.lineage(code, era)[1:] if u in policies]
+        return {"unit": code, "totp_required": code in policies, "required_above": above}
+
     # -- service accounts ----------------------------------------------------------------------
 
     async def create_service(

@@ -309,6 +309,11 @@ async def set_policy(
     return await identity.accounts.set_policy(caller, actor, unit, body.totp_required)
 
 
+@router.get("/units/{unit}/sign-in-policy", summary="Whether a unit (or one above) requires it")
+async def get_policy(unit: Unit, caller: CallerDep, identity: IdentityDep) -> dict[str, Any]:
+    return await identity.accounts.policy(caller, unit)
+
+
 class NewServiceAccount(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     unit: UnitCode

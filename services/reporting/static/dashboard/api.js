@@ -1,85 +1,50 @@
-// The access token ("Mã truy cập"), calls to this service's API, and the refresh loop.
+// The session (/workspace/session.js, shared with the workspace: the access token in memory,
+// renewed through the refresh cookie), calls to this service's API, and the refresh loop.
 
-import { COUNTRY, REFRESH_MS, TIMEOUT_MS, TOKEN_STORE } from './config.js';
+import { COUNTRY, REFRESH_MS, TIMEOUT_MS } from './config.js';
 import { el, state } from './state.js';
 import { clock } from './format.js';
 import { hideMessage, setBadge, showMessage, showProblem, showPrompt, showStale } from './messages.js';
 import { render } from './render.js';
 import { fillFigureSelect } from './charts.js';
 
-export function setToken(value) {
-  state.token = (value || '').trim().replace(/^Bearer\s+/i, '');
-  el.token.value = state.token;
-  el.token.removeAttribute('aria-invalid');
-  syncCountryButton();
-  try {
-    if (state.token) localStorage.setItem(TOKEN_STORE, state.token);
-    else localStorage.removeItem(TOKEN_STORE);
-  } catch (_) { /* storage disabled: the token lives only in this page */ }
-}
+const S = window.HdndSession;
 
-// What the token says of itself (not verified here: the API checks it), to offer "Cả nước"
-// only to a token that may read it; null if it is not a readable JWT.
-function tokenClaims() {
-  const part = state.token.split('.')[1];
-  if (!part) return null;
-  try {
-    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)));
-    return claims && typeof claims === 'object' ? claims : null;
-  } catch (_) {
-    return null;
+// Without a session (or with a step to take first) the visitor signs in on the workspace's
+// sign-in page, which brings them back here (`next`). True when signed in.
+export async function signIn() {
+  if ((await S.start()) === 'signed-in' && !S.pending.length) {
+    el.who.textContent = S.account.full_name;
+    syncCountryButton();
+    return true;
   }
+  const here = location.pathname + location.search;
+  location.replace(`/workspace/?next=${encodeURIComponent(here)}`);
+  return false;
 }
 
-// National figures need a token without a unit or an operator's; an unreadable token may try.
+// National figures need an account without a unit or an operator's.
 function syncCountryButton() {
-  const c = tokenClaims();
-  el.countryBtn.hidden = Boolean(c && c.unit && c.role !== 'operator');
+  const a = S.account;
+  el.countryBtn.hidden = Boolean(a && a.unit && a.role !== 'operator');
 }
 
-// A link may carry the token in its fragment (#token=…): kept here, never sent to a server.
-export function takeTokenFromLink() {
-  const h = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const t = h.get('token');
-  if (!t) return false;
-  setToken(t);
-  history.replaceState(history.state, '', location.pathname + location.search);
-  return true;
-}
-
-function showAuthProblem(status, body) {
-  const detail = body && Array.isArray(body.detail) ? body.detail[0] || {} : {};
-  let text;
-  if (status === 401 && !state.token) {
-    text = 'Hãy nhập mã truy cập để xem số liệu.';
-  } else if (status === 401) {
-    text = detail.type === 'expired_token'
-      ? 'Mã truy cập đã hết hạn. Hãy nhập mã truy cập mới.'
-      : 'Mã truy cập không hợp lệ. Hãy kiểm tra lại hoặc nhập mã truy cập mới.';
-  } else if (state.unit === COUNTRY) {
-    const claims = tokenClaims();
-    text = 'Mã truy cập này không được xem số liệu cả nước: số liệu toàn quốc chỉ dành cho mã'
-      + ' truy cập cấp trung ương.'
-      + (claims && claims.unit ? ` Mã này xem được đơn vị ${claims.unit} và các đơn vị trực thuộc.` : '');
-  } else {
-    text = `Mã truy cập này không được xem số liệu của đơn vị ${state.unit}:`
+function showAuthProblem(status) {
+  if (status === 401) { signIn(); return; }  // the session ended: sign in again
+  const a = S.account || {};
+  const text = state.unit === COUNTRY
+    ? 'Tài khoản của bạn không được xem số liệu cả nước: số liệu toàn quốc chỉ dành cho tài khoản'
+      + ` truy cập cấp trung ương. Bạn xem được đơn vị ${a.unit} và các đơn vị trực thuộc.`
+    : `Tài khoản của bạn không được xem số liệu của đơn vị ${state.unit}:`
       + ' chỉ xem được đơn vị của mình và các đơn vị trực thuộc.';
-  }
   showPrompt();
   el.prompt.hidden = true;
   showMessage(text, false);
-  if (status === 401) {
-    el.token.setAttribute('aria-invalid', 'true');
-    el.token.focus();
-  }
 }
 
-// Every call to the API goes through here, with the access token.
+// Every call to the API goes through here, with the access token (renewed once on a 401).
 export function apiFetch(url, options) {
-  const headers = { ...(options && options.headers) };
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  return fetch(url, { cache: 'no-store', ...options, headers });
+  return S.fetch(url, { cache: 'no-store', ...options });
 }
 
 async function fetchJson(url, signal) {
@@ -151,7 +116,7 @@ export async function load() {
       setBadge(`Cập nhật lúc ${clock(state.lastOk)}`, 'live');
       schedule();
     } else if (res.status === 401 || res.status === 403) {
-      showAuthProblem(res.status, body);   // needs another token: stop until one is given
+      showAuthProblem(res.status);   // the session ended, or a unit outside it: stop here
     } else if (res.status === 404 || res.status === 422) {
       showProblem(res.status, body);   // the same question would get the same answer: stop here
     } else {

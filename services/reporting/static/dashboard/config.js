@@ -11,7 +11,6 @@ export const FIRST_YEAR = 1990;
 export const LAST_YEAR = 2100;
 export const TRAIL_STORE = 'hdnd-dashboard-trail';
 export const HIDE_ZERO_STORE = 'hdnd-dashboard-hide-zero';
-export const TOKEN_STORE = 'hdnd-dashboard-token';
 export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // Headline cards: figure key, title, optional secondary figure shown under the number.

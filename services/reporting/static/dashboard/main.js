@@ -1,11 +1,11 @@
 // The dashboard (Số liệu hoạt động HĐND): events and start.
 
-import { COUNTRY, HIDE_ZERO_STORE, TOKEN_STORE, TOPICS, UNIT_RE } from './config.js';
+import { COUNTRY, HIDE_ZERO_STORE, TOPICS, UNIT_RE } from './config.js';
 import { el, state } from './state.js';
 import { fillOptions, parsePeriod, periodKey, rangeOk, readForm, syncKind, writeForm } from './periods.js';
 import { drill, go, readUrl, restoreTrail, saveTrail, setView, trailTo, urlFor } from './navigation.js';
 import { hideMessage, showMessage } from './messages.js';
-import { load, setToken, takeTokenFromLink } from './api.js';
+import { load, signIn } from './api.js';
 import { labelOf, renderTrail } from './render.js';
 import { buildCards } from './figures.js';
 import { buildChildHead, renderChildren, syncSortHeaders } from './children.js';
@@ -17,10 +17,6 @@ function wantsNewTab(e) {
 
 // "Xem" (the unit typed) or "Cả nước" (the whole country), for the period and view chosen.
 function ask(unitText) {
-  if (el.token.value.trim() !== state.token) {
-    setToken(el.token.value);
-    state.labels = null;   // labels are read with the token too
-  }
   let unit = unitText.trim();
   if (unit.toUpperCase() === COUNTRY) unit = COUNTRY;
   if (!UNIT_RE.test(unit)) {
@@ -66,7 +62,6 @@ el.topic.addEventListener('change', () => {
 });
 
 el.unit.addEventListener('input', () => el.unit.removeAttribute('aria-invalid'));
-el.token.addEventListener('input', () => el.token.removeAttribute('aria-invalid'));
 el.kind.addEventListener('change', syncKind);
 
 el.figure.addEventListener('change', () => {
@@ -157,9 +152,6 @@ fillOptions(el.topic, TOPICS.map((t) => [t.id, t.title]));
 el.hideZero.checked = true;
 try { el.hideZero.checked = localStorage.getItem(HIDE_ZERO_STORE) !== '0'; } catch (_) { /* ignore */ }
 el.allTable.classList.toggle('hide-zero', el.hideZero.checked);
-if (!takeTokenFromLink()) {
-  try { setToken(localStorage.getItem(TOKEN_STORE) || ''); } catch (_) { /* ignore */ }
-}
 const start = readUrl();
 state.unit = start.unit;
 state.period = start.period;
@@ -171,4 +163,4 @@ state.trail = restoreTrail();
 el.unit.value = start.unit;
 writeForm(parsePeriod(start.period));
 fillFigureSelect();
-load();
+if (await signIn()) load();

@@ -16,7 +16,7 @@ export const el = {
   childBody: document.querySelector('#children-table tbody'), childWrap: $('children-wrap'),
   childCount: $('child-count'), noChildren: $('no-children'), childHint: $('children-hint'),
   updated: $('updated'), updatedText: $('updated-text'), print: $('print'),
-  allTable: $('all-table'), hideZero: $('hide-zero'), token: $('token'),
+  allTable: $('all-table'), hideZero: $('hide-zero'), who: $('who'),
   term: $('term'), fTerm: $('f-term'), countryBtn: $('country-btn'),
   viewNote: $('view-note'), ratesPanel: $('rates-panel'), rates: $('rates'), ratesMore: $('rates-more'),
   progressPanel: $('progress-panel'), progress: $('progress'), topic: $('topic'),
@@ -48,5 +48,4 @@ export const state = {
   dueWhileHidden: false,
   focusHeading: false,
   chartSig: '',
-  token: '',           // bearer token sent to the API (kept in localStorage)
 };

@@ -1,34 +1,31 @@
-// The secretaries' workspace: sign-in, the home page of a unit (what is due, newest records),
-// a form for every record the services accept (drawn from their OpenAPI schemas), the
-// follow-up lists with their next steps as buttons and who took them, the outbox of records
-// waiting to be sent, and the unit's activity log (activity.js). Code and API in English; everything the user reads in Vietnamese (labels.js).
+// The secretaries' workspace: sign-in (signin.js, session.js), the home page of a unit (what is
+// due, newest records), a form for every record the services accept (drawn from their OpenAPI
+// schemas), the follow-up lists with their next steps as buttons and who took them, the outbox
+// of records waiting to be sent (each the typist's own), the unit's activity log (activity.js)
+// and, for an admin, the accounts (accounts.js). Code and API in English; everything the user
+// reads in Vietnamese (labels.js).
 'use strict';
 
 (function () {
   const L = window.HDND_LABELS;
   const { h, fromIso } = window.SchemaForm;
-  const TOKEN_STORE = 'hdnd-dashboard-token'; // shared with the dashboard: one sign-in
+  const S = window.HdndSession; // the access token lives there, in memory only
   const UNIT_STORE = 'hdnd-workspace-unit';
   const SERVICES = ['meetings', 'oversight', 'reporting'];
   const RETRY_MS = 5000;
+  const ENDED = 'Phiên đăng nhập không còn hiệu lực: hãy đăng nhập lại.';
 
   const state = {
-    token: '', claims: null, unit: '', unitName: '', config: null, specs: {}, routes: [],
+    unit: '', unitName: '', config: null, specs: {}, routes: [],
     flushing: false, unitNames: {}, navigation: 0,
   };
   const main = document.getElementById('main');
   const nav = document.getElementById('nav');
   const badge = document.getElementById('outbox-badge');
+  const othersNote = document.getElementById('outbox-others');
   const conn = document.getElementById('connection');
 
   // ---- helpers ----------------------------------------------------------------------------
-
-  function claimsOf(token) {
-    try {
-      const b64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-      return JSON.parse(decodeURIComponent(escape(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)))));
-    } catch (_) { return null; }
-  }
 
   function base(service) {
     return (state.config && state.config.services[service]) || '';
@@ -40,8 +37,8 @@
 
   async function api(service, path, query) {
     const qs = query ? '?' + new URLSearchParams(query).toString() : '';
-    const r = await fetch(base(service) + path + qs, { headers: { Authorization: `Bearer ${state.token}` } });
-    if (r.status === 401) { signOut('Phiên đăng nhập không còn hiệu lực: hãy đăng nhập lại.'); throw new Error('unauthorized'); }
+    const r = await S.fetch(base(service) + path + qs);
+    if (r.status === 401) { signInPage(ENDED); throw new Error('unauthorized'); }
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     return r.json();
   }
@@ -124,46 +121,42 @@
 
   // ---- sending, and the outbox ---------------------------------------------------------------
 
-  // POST `body` to `service` at `path`; 'sent' | 'queued' | {refused: detail[]}.
+  function post(service, path, body) {
+    return S.fetch(base(service) + path, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    }).catch(() => null);
+  }
+
+  // POST `body` to `service` at `path`; 'sent' | 'queued' | {refused: detail[]}. A record
+  // that cannot be sent now waits in the outbox as its typist's: only their session sends it
+  // (and one whose session ended meanwhile waits for their next sign-in: nothing is lost).
   async function send(service, path, body, label) {
-    let r;
-    try {
-      r = await fetch(base(service) + path, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    } catch (_) { r = null; }
-    if (r === null || window.Outbox.unreachable(r.status)) {
+    const r = await post(service, path, body);
+    if (r === null || window.Outbox.unreachable(r.status) || r.status === 401) {
+      const owner = S.owner || {};
       await window.Outbox.put({
-        id: window.SchemaForm.newId('q'), service, path, body, label,
-        created_at: new Date().toISOString(), attempts: 1, last_error: null,
+        id: window.SchemaForm.newId('q'), service, path, body, label, account: owner.id,
+        account_name: owner.full_name, created_at: new Date().toISOString(), attempts: 1, last_error: null,
       });
       await showOutboxCount();
+      if (r && r.status === 401) { signInPage(`${ENDED} Bản ghi vừa nhập đã được giữ lại và sẽ gửi khi bạn đăng nhập.`); return { outcome: 'queued' }; }
       scheduleFlush();
       return { outcome: 'queued' };
     }
     const answer = await r.json().catch(() => ({}));
     if (r.ok) return { outcome: 'sent', answer, status: r.status };
-    if (r.status === 401) signOut('Phiên đăng nhập không còn hiệu lực: hãy đăng nhập lại.');
     const detail = Array.isArray(answer.detail) ? answer.detail : [{ loc: [], msg: answer.detail || `HTTP ${r.status}`, type: 'http' }];
     return { outcome: 'refused', status: r.status, detail };
   }
 
+  // Send what waits of the person signed in (never another's, whatever this browser holds).
   async function flush() {
-    if (state.flushing || !state.token) return;
+    if (state.flushing || !S.token) return;
     state.flushing = true;
     try {
       for (const entry of await window.Outbox.all()) {
-        if (entry.refused) continue;
-        let r;
-        try {
-          r = await fetch(base(entry.service) + entry.path, {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${state.token}`, 'Content-Type': 'application/json' },
-            body: JSON.stringify(entry.body),
-          });
-        } catch (_) { r = null; }
+        if (entry.refused || !window.Outbox.owns(entry, S.account)) continue;
+        const r = await post(entry.service, entry.path, entry.body);
         if (r === null || window.Outbox.unreachable(r.status)) {
           entry.attempts += 1;
           entry.last_error = 'Chưa kết nối được với dịch vụ';
@@ -190,17 +183,22 @@
   function scheduleFlush() {
     clearInterval(flushTimer);
     flushTimer = setInterval(async () => {
-      const waiting = (await window.Outbox.all()).filter((e) => !e.refused);
+      const waiting = (await window.Outbox.all()).filter((e) => !e.refused && window.Outbox.owns(e, S.account));
       if (waiting.length === 0) { clearInterval(flushTimer); return; }
       flush();
     }, RETRY_MS);
   }
 
+  // The badge counts the person's own records; others' only as a number, never their content.
   async function showOutboxCount() {
     const all = await window.Outbox.all();
-    badge.textContent = all.length ? `Đang chờ gửi: ${all.length}` : 'Không có bản ghi chờ gửi';
-    badge.classList.toggle('waiting', all.length > 0);
-    return all;
+    const mine = all.filter((e) => window.Outbox.owns(e, S.owner));
+    const others = all.length - mine.length;
+    badge.textContent = mine.length ? `Đang chờ gửi: ${mine.length}` : 'Không có bản ghi chờ gửi';
+    badge.classList.toggle('waiting', mine.length > 0);
+    othersNote.textContent = others ? `${others} bản ghi của người khác đang chờ` : '';
+    othersNote.hidden = !others;
+    return mine;
   }
 
   // ---- a form, its submission and its refusals -----------------------------------------------
@@ -267,35 +265,34 @@
     document.title = `${title} – Không gian làm việc HĐND`;
   }
 
+  // The sign-in and the steps it may ask first (signin.js), then the workspace.
   function signInPage(problem) {
     nav.hidden = true;
-    const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', spellcheck: 'false' });
-    const note = h('div', { 'aria-live': 'polite' }, problem ? message('error', problem) : null);
-    const form = h('form', { class: 'panel signin', id: 'signin' },
-      h('p', {}, 'Dán mã truy cập (token) do quản trị hệ thống cấp cho đơn vị của bạn. Lệnh ',
-        h('code', {}, 'make run'), ' in sẵn một mã và đường dẫn đăng nhập.'),
-      h('div', { class: 'sf-field' }, h('label', { for: 'token' }, 'Mã truy cập'), input),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Đăng nhập')), note);
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      const t = input.value.trim().replace(/^Bearer\s+/i, '');
-      const claims = claimsOf(t);
-      if (!claims || !claims.unit) { note.replaceChildren(message('error', 'Mã truy cập không hợp lệ hoặc không gắn với đơn vị nào.')); return; }
-      try {
-        const r = await fetch(`/workspace/units?code=${encodeURIComponent(claims.unit)}`, { headers: { Authorization: `Bearer ${t}` } });
-        if (r.status === 401) { note.replaceChildren(message('error', 'Mã truy cập không đúng hoặc đã hết hạn.')); return; }
-      } catch (_) { /* offline: accept it; the services check it when they answer */ }
-      localStorage.setItem(TOKEN_STORE, t);
-      await start();
-    });
-    page('Đăng nhập', form);
-    input.focus();
+    document.getElementById('signout').hidden = true;
+    document.getElementById('who').textContent = '';
+    document.getElementById('unit-name').textContent = 'Không gian làm việc HĐND'; // nobody's unit yet
+    document.getElementById('unit-switch').replaceChildren();
+    window.HdndSignIn.show(page, start, problem);
   }
 
-  function signOut(problem) {
-    localStorage.removeItem(TOKEN_STORE);
-    state.token = '';
-    signInPage(problem);
+  // Ask about the person's records still waiting (send them now, keep them for their next
+  // sign-in, or delete them), then end the session.
+  async function signOut() {
+    clearInterval(flushTimer); // the person decides what happens to their records now
+    let canSend = Boolean(S.token) && navigator.onLine;
+    for (;;) {
+      const mine = (await window.Outbox.all()).filter((e) => window.Outbox.owns(e, S.owner));
+      if (!mine.length) break;
+      const choice = await window.HdndSignIn.askAboutQueue(mine.length, canSend);
+      if (choice === 'stay') { scheduleFlush(); route(); return; }
+      if (choice === 'keep') break;
+      if (choice === 'delete') { await Promise.all(mine.map((e) => window.Outbox.remove(e.id))); break; }
+      await flush(); // 'send': what is still there after it could not be sent; ask again
+      canSend = false;
+    }
+    await S.signOut();
+    await showOutboxCount();
+    signInPage('Bạn đã đăng xuất.');
   }
 
   function card(title, count, body, link) {
@@ -316,8 +313,7 @@
   // A file the reporting service writes (a report document, the log as CSV), fetched with the
   // token and saved by the browser as `filename`; the response, or null without a connection.
   async function saveFile(path, query, filename) {
-    const r = await fetch(`${base('reporting')}${path}?${new URLSearchParams(query)}`,
-      { headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
+    const r = await S.fetch(`${base('reporting')}${path}?${new URLSearchParams(query)}`).catch(() => null);
     if (!r || !r.ok) return r;
     const a = h('a', { href: URL.createObjectURL(await r.blob()), download: filename });
     document.body.append(a);
@@ -434,7 +430,7 @@
       page(l.title, message('error', 'Chưa tải được danh sách: mất kết nối với dịch vụ. Bản ghi mới vẫn có thể nhập, sẽ được gửi khi kết nối lại.'));
       return;
     }
-    const steps = state.routes.filter((r) => r.step && r.service === l.service && r.path.startsWith(l.path + '/'));
+    const steps = state.routes.filter((r) => r.step && S.owner.role === 'secretary' && r.service === l.service && r.path.startsWith(l.path + '/'));
     const states = [...new Set(items.map((i) => i[l.state]).filter(Boolean))];
     const filter = l.state === 'stage' ? h('label', { class: 'inline' }, 'Lọc theo bước: ',
       h('select', { onchange: (e) => { location.hash = `#/theo-doi/${key}${e.target.value ? '?stage=' + e.target.value : ''}`; } },
@@ -507,6 +503,15 @@
     }, query);
   }
 
+  // Quản trị tài khoản (accounts.js): an admin's accounts of their unit and below.
+  function accountsPage(query) {
+    const mine = state.navigation;
+    window.WorkspaceAccounts.show({
+      page, searchUnits, unitName, errorText, me: S.owner, fetch: S.fetch, base: base('reporting'),
+      spec: state.specs.reporting, stale: () => mine !== state.navigation,
+    }, query);
+  }
+
   async function outboxPage() {
     const mine = state.navigation;
     const all = await showOutboxCount();
@@ -517,7 +522,8 @@
       h('td', {}, e.refused ? h('span', { class: 'stage s-missing' }, `Bị từ chối: ${e.refused}`) : `Đang chờ (${e.attempts} lần thử)`),
       h('td', {}, h('button', { type: 'button', class: 'secondary small', onclick: async () => { await window.Outbox.remove(e.id); route(); } }, 'Bỏ'))));
     page('Đang chờ gửi',
-      h('p', { class: 'hint' }, 'Bản ghi nhập khi không kết nối được với dịch vụ được lưu trên máy này và tự gửi lại mỗi vài giây, hoặc ngay khi có mạng. Mỗi bản ghi có mã riêng nên gửi lại không bị tính hai lần.'),
+      h('p', { class: 'hint' }, 'Bản ghi nhập khi không kết nối được với dịch vụ được lưu trên máy này và tự gửi lại mỗi vài giây, hoặc ngay khi có mạng. Mỗi bản ghi có mã riêng nên gửi lại không bị tính hai lần. Bản ghi chỉ được gửi khi chính người đã nhập đăng nhập.'),
+      othersNote.hidden ? null : h('p', { class: 'message warn', id: 'outbox-others-note' }, `${othersNote.textContent}: chỉ được gửi khi người đã nhập đăng nhập lại trên máy này.`),
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => flush() }, 'Gửi ngay')),
       all.length ? h('table', { class: 'list', id: 'outbox' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Lúc nhập'), h('th', {}, 'Bản ghi'), h('th', {}, 'Tình trạng'), h('th', {}, ''))),
@@ -540,21 +546,23 @@
     }
     nav.replaceChildren(
       h('a', { href: '#/', class: 'home' }, 'Việc cần làm'),
-      ...Object.entries(groups).map(([g, links]) => h('details', { open: true }, h('summary', {}, `Ghi nhận: ${g}`),
+      // a viewer or an admin reads, records nothing: no forms offered
+      ...Object.entries(S.owner.role === 'secretary' ? groups : {}).map(([g, links]) => h('details', { open: true }, h('summary', {}, `Ghi nhận: ${g}`),
         h('ul', {}, links.map(([href, text]) => h('li', {}, h('a', { href }, text)))))),
       h('details', { open: true }, h('summary', {}, 'Theo dõi, xử lý'),
         h('ul', {}, L.lists.map((l) => h('li', {}, h('a', { href: `#/theo-doi/${l.key}` }, l.title))))),
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
       h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
       h('a', { href: '#/nhom-y-kien' }, 'Ý kiến cử tri theo nhóm'),
-      ...window.WorkspaceBell.links(state.claims),
+      ...window.WorkspaceBell.links(S.owner),
+      ...(S.owner.role === 'admin' ? [h('a', { href: '#/tai-khoan' }, 'Quản trị tài khoản')] : []),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
   }
 
   function route() {
     state.navigation += 1; // a page still loading for an earlier navigation draws nothing
-    if (!state.token) { signInPage(); return; }
+    if (!S.owner || S.pending.length) { signInPage(); return; } // a step to take before anything else
     const hash = location.hash.replace(/^#/, '') || '/';
     const [path, qs] = hash.split('?');
     const query = new URLSearchParams(qs || '');
@@ -566,6 +574,8 @@
     else if (path === '/nhat-ky') activityPage(query);
     else if (path === '/nhom-y-kien') window.WorkspaceGroups.show(groupsContext(), query);
     else if (path === '/phieu') window.WorkspaceGroups.receipt(groupsContext(), query);
+    else if (path === '/tai-khoan') accountsPage(query);
+    else if (path === '/dang-xuat') { history.replaceState(null, '', location.pathname); signOut(); } // the dashboard's link
     else if (window.WorkspaceBell.route(path, query)) { /* the bell's pages (bell.js) */ }
     else homePage();
   }
@@ -590,29 +600,29 @@
     if (code === state.unit) return;
     state.unit = code;
     state.unitName = await unitName(code);
-    localStorage.setItem(`${UNIT_STORE}:${state.claims.unit}`, code);
+    localStorage.setItem(`${UNIT_STORE}:${S.owner.id}`, code);
     document.getElementById('unit-name').textContent = state.unitName;
     buildNav();
   }
 
   // what the bell (bell.js) needs of the page
   function bellContext() {
-    return {
-      api, page, useUnit, base, token: () => state.token, claims: () => state.claims,
-      navigation: () => state.navigation,
-    };
+    return { api, page, useUnit, fetch: S.fetch, base, owner: () => S.owner, navigation: () => state.navigation };
   }
 
+  // The workspace of the person signed in (or, with no connection, of the last one, whose
+  // records then wait for their session).
   async function start() {
-    state.token = localStorage.getItem(TOKEN_STORE) || '';
-    state.claims = claimsOf(state.token);
-    if (!state.token || !state.claims) { signInPage(); return; }
+    const who = S.owner;
+    if (!who) { signInPage(); return; }
+    const next = new URLSearchParams(location.search).get('next'); // the dashboard sent them
+    if (S.token && next && /^\/(?![/\\])/.test(next)) { location.replace(next); return; } // this origin's only
     await loadSpecs();
-    // the unit last worked on with a token of this unit (a unit within it), else the token's own
-    const kept = localStorage.getItem(`${UNIT_STORE}:${state.claims.unit}`);
-    state.unit = kept || state.claims.unit;
+    // the unit last worked on by this person (a unit within theirs), else their own
+    state.unit = localStorage.getItem(`${UNIT_STORE}:${who.id}`) || who.unit;
     state.unitName = await unitName(state.unit);
     document.getElementById('unit-name').textContent = state.unitName;
+    document.getElementById('who').textContent = who.full_name;
     document.getElementById('signout').hidden = false;
     unitSwitcher();
     buildNav();
@@ -625,15 +635,6 @@
 
   // ---- start ------------------------------------------------------------------------------
 
-  // `#token=…` (the link `make run` prints): keep the token, drop it from the address bar.
-  function takeTokenFromLink() {
-    const link = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
-    if (!link) return false;
-    localStorage.setItem(TOKEN_STORE, link);
-    history.replaceState(null, '', location.pathname);
-    return true;
-  }
-
   async function boot() {
     if ('serviceWorker' in navigator) {
       navigator.serviceWorker.register('/workspace/sw.js', { scope: '/workspace/' }).catch(() => { /* no offline shell */ });
@@ -645,14 +646,20 @@
     } catch (_) {
       state.config = JSON.parse(localStorage.getItem('hdnd-workspace-config') || '{"services":{}}');
     }
-    takeTokenFromLink();
     document.getElementById('signout').addEventListener('click', () => signOut());
-    // a sign-in link opened in this tab carries its token in the fragment: sign in anew
-    window.addEventListener('hashchange', () => (takeTokenFromLink() ? start() : route()));
-    window.addEventListener('online', () => { conn.textContent = 'Đang có mạng'; flush(); });
+    S.on((why) => { if (why === 'expired') signInPage(ENDED); });
+    window.addEventListener('hashchange', () => route());
+    window.addEventListener('online', async () => {
+      conn.textContent = 'Đang có mạng';
+      if (!S.token && S.owner && (await S.renew()) !== 'signed-in') return;
+      flush();
+    });
     window.addEventListener('offline', () => { conn.textContent = 'Mất mạng: bản ghi sẽ được lưu để gửi sau'; });
     conn.textContent = navigator.onLine ? 'Đang có mạng' : 'Mất mạng: bản ghi sẽ được lưu để gửi sau';
-    await start();
+    const session = await S.start();
+    if (session === 'signed-in' && S.pending.length) signInPage(); // a step to take first
+    else if (session === 'offline' && !S.owner) signInPage('Chưa kết nối được máy chủ: đăng nhập khi có mạng.');
+    else await start();
   }
 
   // for tests and the curious: send what waits now

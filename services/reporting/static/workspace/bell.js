@@ -21,9 +21,9 @@
   async function get(path, query) { return ctx.api('reporting', path, query); }
 
   async function send(method, path, body) {
-    const r = await fetch(ctx.base('reporting') + path, {
+    const r = await ctx.fetch(ctx.base('reporting') + path, {
       method,
-      headers: { Authorization: `Bearer ${ctx.token()}`, 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { ok: r.ok, status: r.status, body: await r.json().catch(() => ({})) };
@@ -124,7 +124,7 @@
       h('tr', {}, h('th', {}, 'Đơn thư đã chuyển, chưa giải quyết'), sourced(`${r.petition_settle.days} ngày`, r.petition_settle.source)),
       h('tr', {}, h('th', {}, 'Nhắc trước hạn'), h('td', {}, r.remind_days_before.map((d) => `${d} ngày`).join(', '))),
       h('tr', {}, h('th', {}, 'Báo cáo cấp trên'), h('td', {}, `${r.escalate_days_after} ngày sau hạn; tổng hợp hằng tuần`))));
-    const claims = ctx.claims();
+    const claims = ctx.owner();
     ctx.page(`Quy định thời hạn (phiên bản ${now.version})`, table,
       claims && claims.role === 'admin' ? editor(now) : h('p', { class: 'hint' }, 'Quản trị viên của đơn vị triển khai sửa được quy định này.'),
       history.length ? h('section', { class: 'panel' }, h('h3', {}, 'Các phiên bản'),
@@ -191,11 +191,11 @@
     return false;
   }
 
-  function links(claims) {
+  function links(owner) {
     return [
       h('a', { href: '#/thong-bao' }, 'Thông báo'),
       h('a', { href: '#/quy-dinh-thoi-han' }, 'Quy định thời hạn'),
-      claims && claims.role === 'operator' ? h('a', { href: '#/hop-thu' }, 'Hộp thư thử nghiệm') : null,
+      owner && owner.role === 'operator' ? h('a', { href: '#/hop-thu' }, 'Hộp thư thử nghiệm') : null,
     ].filter(Boolean);
   }
 

@@ -39,6 +39,10 @@ window.HDND_LABELS = {
     filed_on: 'Ngày gửi báo cáo', status: 'Trạng thái', changed_on: 'Ngày cập nhật',
     main: 'Nhiệm vụ trọng tâm', set_on: 'Ngày giao', to_unit: 'Gửi đến HĐND cấp trên',
     content: 'Nội dung', raised_on: 'Ngày', stage: 'Bước', due_on: 'Hạn',
+    // accounts (Quản trị tài khoản)
+    username: 'Tên đăng nhập', full_name: 'Họ và tên', position: 'Chức vụ', role: 'Vai trò',
+    era: 'Thời kỳ của đơn vị', email: 'Thư điện tử', name: 'Tên chương trình',
+    days: 'Số ngày hiệu lực của mã (tối đa 90)',
   },
 
   // enum values: "<enum name or field>.<value>" first, then "<value>"
@@ -68,6 +72,9 @@ window.HDND_LABELS = {
     ethnic: 'Ban Dân tộc', urban: 'Ban Đô thị', 'ProposalKind.recommendation': 'Kiến nghị',
     'ProposalKind.suggestion': 'Đề xuất', planned: 'Kế hoạch', in_progress: 'Đang thực hiện',
     done: 'Hoàn thành', cancelled: 'Đã hủy',
+    'role.secretary': 'Thư ký (ghi nhận, theo dõi)', 'role.viewer': 'Chỉ xem',
+    'role.admin': 'Quản trị tài khoản', 'role.operator': 'Vận hành hệ thống',
+    'era.2025': 'Từ 01/07/2025 (hiện nay)', 'era.legacy': 'Trước 01/07/2025',
   },
 
   // stages and states shown in lists

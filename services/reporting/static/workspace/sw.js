@@ -3,9 +3,10 @@
 // does not, so a council office without a connection can still open the page and type records.
 'use strict';
 
-const CACHE = 'hdnd-workspace-v1';
+const CACHE = 'hdnd-workspace-v4';
 const SHELL = ['/workspace/', '/workspace/workspace.css', '/workspace/labels.js', '/workspace/schemaform.js',
-  '/workspace/outbox.js', '/workspace/activity.js', '/workspace/groups.js', '/workspace/listrows.js',
+  '/workspace/outbox.js', '/workspace/session.js', '/workspace/qr.js', '/workspace/signin.js',
+  '/workspace/accounts.js', '/workspace/activity.js', '/workspace/groups.js', '/workspace/listrows.js',
   '/workspace/suggestions.js', '/workspace/menu.js', '/workspace/bell.js', '/workspace/app.js',
   '/workspace/config.json', '/workspace/sso.js'];
 
