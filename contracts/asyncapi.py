@@ -47,6 +47,7 @@ CONTEXT_TOPICS: dict[str, str] = {
     "coordination": "reporting",
     "reporting": "reporting",
     "privacy": "reporting",
+    "notifications": "reporting",
     "opinions": "reporting",
     "hierarchy": "hierarchy",
     "identity": "identity",

@@ -6,7 +6,8 @@ whom, and who signed in when:
 
 - `account.created`, `account.changed`, `account.disabled`, `account.enabled`,
   `account.password_reset` (an admin set a temporary password), `account.unlocked`,
-  `account.password_changed` and `account.totp_enabled` (by the holder);
+  `account.password_changed`, `account.totp_enabled` and `account.preferences_changed`
+  (by the holder: which notifications also come by e-mail);
 - `sign_in.succeeded`, `sign_in.failed` (a wrong password or code; also for a username no
   account has, without creating anything), `session.signed_out`, `session.revoked` (a refresh
   token used twice: whoever holds the session now may have stolen it);
@@ -36,6 +37,16 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Position = Annotated[str, Field(min_length=1, max_length=200)]
 AccountRole = Literal["secretary", "viewer", "operator", "admin"]
 EraName = Literal["legacy", "2025"]
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Địa chỉ thư điện tử: where notifications chosen by e-mail go.",
+    ),
+]
+NoticeKind = Literal["reminder", "escalation", "digest", "answer"]
 
 
 class Actor(BaseModel):
@@ -69,6 +80,7 @@ class AccountCreated(_ByAccount):
     unit: UnitCode
     era: EraName
     role: AccountRole
+    email: Email | None = None
 
 
 class AccountChanged(_ByAccount):
@@ -82,6 +94,7 @@ class AccountChanged(_ByAccount):
     unit: UnitCode | None = None
     era: EraName | None = None
     role: AccountRole | None = None
+    email: Email | None = None
 
 
 class AccountDisabled(_ByAccount):
@@ -239,6 +252,16 @@ class SignInPolicyChanged(_Event):
     by: Actor
 
 
+class AccountPreferencesChanged(_ByAccount):
+    """`account.preferences_changed` v1: which kinds of notification the holder gets by e-mail
+    as well (nhận thư điện tử); in the workspace every kind always arrives."""
+
+    TYPE: ClassVar[str] = "account.preferences_changed"
+    VERSION: ClassVar[int] = 1
+
+    email_kinds: list[NoticeKind] = Field(max_length=4)
+
+
 IDENTITY_EVENTS: tuple[type[BaseModel], ...] = (
     AccountCreated,
     AccountChanged,
@@ -256,4 +279,5 @@ IDENTITY_EVENTS: tuple[type[BaseModel], ...] = (
     ServiceAccountCreated,
     ServiceAccountRevoked,
     SignInPolicyChanged,
+    AccountPreferencesChanged,
 )

@@ -20,6 +20,7 @@ from contracts.envelope import Envelope, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.identity import IDENTITY_EVENTS
 from contracts.meetings import MeetingCancelled, MeetingCorrected, MeetingHeld, MeetingScheduled
+from contracts.notifications import NOTIFICATION_EVENTS
 from contracts.opinions import GROUP_EVENTS
 from contracts.outbox import EventParked
 from contracts.oversight import EVENTS as OVERSIGHT_EVENTS
@@ -139,7 +140,7 @@ REGISTRY.register(MeetingCancelled)
 REGISTRY.register(MeetingCorrected)
 for _model in OVERSIGHT_EVENTS:
     REGISTRY.register(_model)
-for _model in (*COORDINATION_EVENTS, *PRIVACY_EVENTS, *GROUP_EVENTS):
+for _model in (*COORDINATION_EVENTS, *PRIVACY_EVENTS, *NOTIFICATION_EVENTS, *GROUP_EVENTS):
     REGISTRY.register(_model)
 for _model in IDENTITY_EVENTS:
     REGISTRY.register(_model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -103,3 +104,31 @@ def running_services(
                 with contextlib.suppress(ProcessLookupError):  # its session: it and its workers
                     os.killpg(service.process.pid, signal.SIGKILL)
                 service.process.wait()
+
+
+MAIL_SINK_PORT = 8125
+
+
+@contextmanager
+def local_mail_sink(base_dir: Path, port: int = MAIL_SINK_PORT) -> Iterator[dict[str, str]]:
+    """The local SMTP sink (aiosmtpd) `make run` delivers e-mail to, in `base_dir`/mail, and
+    the environment that points reporting at it (`hdnd mail list`, Hộp thư thử nghiệm). On
+    `port`, or any free one when another run holds it (a test's beside a developer's)."""
+    from services.reporting.notifications.sink import Mailbox, MailSink
+
+    directory = base_dir / "mail"
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = 0
+    sink = MailSink(Mailbox(directory), port=port)
+    port = sink.start()
+    try:
+        yield {
+            "HDND_SMTP_HOST": "127.0.0.1",
+            "HDND_SMTP_PORT": str(port),
+            "HDND_MAIL_SINK_DIR": str(directory.resolve()),
+        }
+    finally:
+        sink.stop()

@@ -26,6 +26,7 @@ from deploy.cli.dlq import dlq_app
 from deploy.cli.hierarchy import hierarchy_app, load_hierarchy
 from deploy.cli.keys import ensure_local_keys, keys_app
 from deploy.cli.mongodb import mongodb_app
+from deploy.cli.notify import deadlines_app, mail_app
 from deploy.cli.outbox import outbox_app
 from deploy.cli.projections import projections_app
 from deploy.cli.stack import stack_app
@@ -58,6 +59,8 @@ for sub_app, name in [
     (audit_app, "audit"),
     (mongodb_app, "mongodb"),
     (webhooks_app, "webhooks"),
+    (deadlines_app, "deadlines"),
+    (mail_app, "mail"),
 ]:
     app.add_typer(sub_app, name=name)
 app.registered_commands += backup_app.registered_commands  # hdnd backup, restore, erase
@@ -92,7 +95,7 @@ def run(
     from deploy.accounts import ensure_local_issuer
     from deploy.interrupts import ctrl_c_stops, exit_interrupted, shielded
     from deploy.mongo_users import grant_databases
-    from deploy.run import running_services
+    from deploy.run import local_mail_sink, running_services
     from deploy.sample import load_sample
     from services.common.hierarchy import Hierarchy
     from services.common.settings import Settings
@@ -135,6 +138,7 @@ def run(
             # the issuer (reporting) where it runs, also when --service-ports moved it
             "HDND_ISSUER_URL": f"http://127.0.0.1:{ports['reporting']}",
         }
+        mail_env = running.enter_context(local_mail_sink(base_dir))  # e-mail stays here
         services = running.enter_context(  # a Ctrl-C gives them 2 s to drain
             running_services(
                 endpoints,
@@ -142,7 +146,13 @@ def run(
                 base_dir / "logs",
                 ports,
                 extra_env=extra_env,
-                service_env={"reporting": {"HDND_ISSUER_KEYS_DIR": str(issuer)}},
+                service_env={
+                    "reporting": {
+                        "HDND_ISSUER_KEYS_DIR": str(issuer),
+                        **mail_env,
+                        "HDND_PUBLIC_URL": site.origin,
+                    }
+                },
                 grace=2.0,
             )
         )
@@ -170,6 +180,11 @@ def run(
                 f" ({outcome['seconds']} giây)"
             )
         _say_running(proxy, list(urls), province, accounts, base_dir)
+        console.print(
+            f"  mail       {mail_env['HDND_MAIL_SINK_DIR']} (the local SMTP sink on port"
+            f" {mail_env['HDND_SMTP_PORT']}: `hdnd mail list`, or Hộp thư thử nghiệm)",
+            highlight=False,
+        )
         while not (gone := [s for s in services.values() if s.process.poll() is not None]):
             time.sleep(0.5)
         console.print(f"[red]{gone[0].name} exited[/red]; see its log")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError
 from pymongo.read_concern import ReadConcern
@@ -75,6 +76,20 @@ async def in_transaction(
             read_concern=ReadConcern("snapshot"),
             write_concern=WriteConcern("majority"),
         )
+
+
+async def bulk_by_collection(
+    session: AsyncClientSession,
+    writes: Sequence[tuple[str, UpdateOne]],
+    collection: Callable[[str], AsyncCollection[Document]],
+) -> None:
+    """A consumer's batch of (collection name, update) in one bulk write per collection, in
+    the order given within each: the writes a pipeline applies with its positions."""
+    by_collection: dict[str, list[UpdateOne]] = {}
+    for name, write in writes:
+        by_collection.setdefault(name, []).append(write)
+    for name, updates in by_collection.items():
+        await collection(name).bulk_write(updates, ordered=True, session=session)
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

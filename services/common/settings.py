@@ -300,6 +300,50 @@ class Settings(BaseSettings):
         default=1_000, ge=10, description="HDND_WEBHOOK_POLL_MS: how often due retries are sought."
     )
 
+    # Deadlines and notifications (README, "Deadlines that remind"): services/reporting.
+    clock_file: Path | None = Field(
+        default=None,
+        description="HDND_CLOCK_FILE (tests only): a file holding the ISO date-time that is"
+        " 'now' for deadlines and notifications, read at every look; unset: the system clock.",
+    )
+    notify: bool = Field(
+        default=True,
+        description="HDND_NOTIFY=false: this reporting process sends no reminders, escalations"
+        " or e-mail (another process of the instance does: one notifier an instance).",
+    )
+    notify_interval_ms: int = Field(
+        default=60_000, ge=10, description="HDND_NOTIFY_INTERVAL_MS: how often deadlines are swept."
+    )
+    notify_fault_pause_after: int = Field(
+        default=0,
+        ge=0,
+        description="Fault injection for tests: after deciding this many notices, a sweep waits"
+        " an hour (a process to kill mid-sweep). Always 0 in production.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8100",
+        description="HDND_PUBLIC_URL: where people open the workspace; links in e-mails.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="HDND_SMTP_HOST: the SMTP relay e-mail goes through; unset: none is sent"
+        " (the workspace still shows every notification). `make run` starts a local sink.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="HDND_SMTP_PORT")
+    smtp_starttls: bool = Field(default=False, description="HDND_SMTP_STARTTLS: upgrade with TLS.")
+    smtp_username: str | None = Field(default=None, description="HDND_SMTP_USERNAME")
+    smtp_password_file: Path | None = Field(
+        default=None, description="HDND_SMTP_PASSWORD_FILE: a file holding the SMTP password."
+    )
+    mail_from: str = Field(
+        default="HĐND <thong-bao@hdnd.local>", description="HDND_MAIL_FROM: the sender."
+    )
+    mail_sink_dir: Path | None = Field(
+        default=None,
+        description="HDND_MAIL_SINK_DIR: the local SMTP sink's mailbox (Maildir), which an"
+        " operator reads in the workspace (Hộp thư thử nghiệm) and with `hdnd mail`.",
+    )
+
     @field_validator("units", "cors_origins", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

@@ -12,10 +12,12 @@ from services.reporting.activity.api import router as activity_router
 from services.reporting.api import router
 from services.reporting.audit.api import router as audit_router
 from services.reporting.coordination.api import router as coordination_router
+from services.reporting.deadlines.api import router as deadlines_router
 from services.reporting.document.api import router as document_router
 from services.reporting.identity.api import public as identity_public
 from services.reporting.identity.api import router as identity_router
 from services.reporting.identity.sso_api import router as sso_router
+from services.reporting.notifications.api import router as notifications_router
 from services.reporting.opinions.api import router as opinions_router
 from services.reporting.voter_opinions.api import router as voter_opinions_router
 from services.reporting.voter_opinions.documents import router as opinions_report_router
@@ -43,6 +45,8 @@ def create_app(settings: Settings | None = None, consume: bool = True) -> FastAP
             document_router,
             audit_router,
             activity_router,
+            deadlines_router,
+            notifications_router,
             opinions_router,
             voter_opinions_router,
             opinions_report_router,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from contracts.timezone import today_in_vietnam
 from services.common.background import cancel
+from services.common.clock import Clock, clock_of, today_of
 from services.common.consumer import BatchConsumer
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -17,8 +18,12 @@ from services.common.trust import lineage_of
 from services.reporting.audit.consumer import AuditRootConsumer
 from services.reporting.audit.store import AuditRootStore
 from services.reporting.coordination.service import Coordination
+from services.reporting.deadlines.service import Deadlines
+from services.reporting.deadlines.sessions import SessionStore
+from services.reporting.deadlines.store import RulesStore
 from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
+from services.reporting.notifications.service import Notifications
 from services.reporting.opinions.similar import Register, SimilarOpinions
 from services.reporting.projector_consumer import Projector
 from services.reporting.store import ProjectionStore
@@ -78,6 +83,9 @@ class Reporting:
     voter_opinions: VoterOpinions
     similar: SimilarOpinions  # built from the register of voter_opinions
     webhooks: Webhooks  # deliveries to other systems (services/reporting/webhooks)
+    clock: Clock
+    deadlines: Deadlines
+    notifications: Notifications
     identity: Identity | None = None  # the token issuer, where HDND_ISSUER_KEYS_DIR is set
     _watch: asyncio.Task[None] | None = None
 
@@ -87,9 +95,16 @@ class Reporting:
         hierarchy = runtime.hierarchy
         store = ProjectionStore(runtime.db)
         consumer = projector_consumer(runtime, store, hierarchy)
-        coordination = Coordination.build(runtime, hierarchy, today_in_vietnam)
+        clock = clock_of(settings.clock_file)
+        rules = RulesStore(runtime.db, runtime.outbox, settings.topics.reporting)
+        deadlines = Deadlines(rules, SessionStore(runtime.db))
+        today = partial(today_of, clock)  # the injected clock's day (tests travel in time)
+        coordination = Coordination.build(runtime, hierarchy, today, deadlines)
+        notifications = Notifications.build(
+            runtime, hierarchy, coordination.store, deadlines, clock
+        )
         roots = AuditRootStore(runtime.db)
-        voter_opinions = VoterOpinions.build(runtime, hierarchy, today_in_vietnam)
+        voter_opinions = VoterOpinions.build(runtime, hierarchy, today)
         return cls(
             settings,
             runtime,
@@ -105,6 +120,9 @@ class Reporting:
             voter_opinions,
             SimilarOpinions(Register(voter_opinions.store.opinions), hierarchy),
             Webhooks.build(runtime, settings, WebhookStore(runtime.db)),
+            clock,
+            deadlines,
+            notifications,
             Identity.build(settings, hierarchy) if settings.issuer_keys_dir else None,
         )
 
@@ -119,6 +137,8 @@ class Reporting:
         if self.identity is not None:
             await self.identity.start(relay=self.settings.relay)
         await self.coordination.start(consume)
+        await self.deadlines.create_indexes()
+        await self.notifications.start(consume, notify=self.settings.notify)
         await self.audit_roots.create_indexes()
         await self.voter_opinions.start(consume)
         self.similar.start()
@@ -166,6 +186,7 @@ class Reporting:
 
     async def stop(self) -> None:
         await cancel(self._watch)
+        await self.notifications.stop()
         await self.coordination.stop()
         await self.voter_opinions.stop()
         await self.audit_consumer.stop()

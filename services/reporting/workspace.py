@@ -40,6 +40,7 @@ ASSETS: dict[str, str] = {
     "signin.js": "text/javascript; charset=utf-8",
     "accounts.js": "text/javascript; charset=utf-8",
     "activity.js": "text/javascript; charset=utf-8",
+    "bell.js": "text/javascript; charset=utf-8",
     "suggestions.js": "text/javascript; charset=utf-8",
     "menu.js": "text/javascript; charset=utf-8",
     "groups.js": "text/javascript; charset=utf-8",

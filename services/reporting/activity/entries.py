@@ -97,8 +97,12 @@ LABELS: Mapping[str, str] = {
     "account.linked": "Chuyển sang đăng nhập bằng tài khoản của tỉnh",
     "session.revoked": "Thu hồi phiên đăng nhập",
     "sign_in_policy.changed": "Đổi quy định đăng nhập",
+    "account.preferences_changed": "Đổi cách nhận thông báo",
     # hdnd.reporting (operations on personal data)
     "personal_data.erased": "Xóa dữ liệu cá nhân theo yêu cầu",
+    # hdnd.reporting (deadlines and notifications)
+    "deadline_rules.changed": "Thay đổi quy định thời hạn",
+    "notification.sent": "Gửi thông báo nhắc hạn, báo cáo cấp trên",
 }
 UNLOGGED = frozenset({"unit.registered", "event.parked", "audit.root"})
 """Kinds never in the log: the dataset's units as loaded, and placeholders of parked events."""

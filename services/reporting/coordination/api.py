@@ -234,7 +234,7 @@ def _declaration_route(
         request: Request, response: Response, unit: str, declared: Declared, caller: Caller
     ) -> Recorded:
         caller.may_write(unit, declared.as_of)
-        draft = declare(_coordination(request).context(), unit, declared)
+        draft = declare(await _coordination(request).context(unit), unit, declared)
         return await _declare(request, response, unit, draft.by(caller.principal.actor()))
 
     endpoint = with_signature(
@@ -280,13 +280,13 @@ async def file_report(
     coordination = _coordination(request)
     caller.may_write(unit, report.filed_on)
     command = domain.FileReport(unit=unit, **report.model_dump(exclude={"attach_document"}))
-    draft = domain.file_report(coordination.context(), command)  # refuses before writing
+    draft = domain.file_report(await coordination.context(unit), command)  # refuses first
     await number_at_filing(request, draft)  # the report's number, printed from now on
     write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]]
     write = coordination.store.file_report
     if report.attach_document:
         command, write = await with_document(request, caller, command, write)
-        draft = domain.file_report(coordination.context(), command)
+        draft = domain.file_report(await coordination.context(unit), command)
     draft = draft.by(caller.principal.actor())
     filed = draft.payload.model_dump(mode="json")
     period = filed["period"]
@@ -333,7 +333,9 @@ async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[d
     caller.may_read_on(unit, today)
     council = coordination.hierarchy.unit(unit, today)
     filings = await coordination.store.list_filings(unit, council.era, 1000)
-    return domain.reports_owed(council.level, today, filings)
+    context = await coordination.context(unit)
+    sessions = context.sessions.get(unit, ())
+    return domain.reports_owed(council.level, today, filings, context.rules, sessions)
 
 
 @_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")
@@ -346,7 +348,8 @@ async def set_task(
 ) -> Recorded:
     coordination = _coordination(request)
     caller.may_write(unit, task.set_on)
-    draft = domain.set_task(coordination.context(), unit, task).by(caller.principal.actor())
+    context = await coordination.context(unit)
+    draft = domain.set_task(context, unit, task).by(caller.principal.actor())
     fields = draft.payload.model_dump(mode="json")
     return await _record(
         request,
@@ -395,7 +398,7 @@ async def change_task_status(
     if task["status"] == change.status:
         return Recorded(id=task_id, unit=unit, **receipt(response, task))
     draft = domain.change_task_status(
-        coordination.context(), unit, task, change.status, change.changed_on, change.note
+        await coordination.context(unit), unit, task, change.status, change.changed_on, change.note
     ).by(caller.principal.actor())
     moved = Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
     return await _move_on(
@@ -415,7 +418,7 @@ async def raise_proposal(
 ) -> Recorded:
     coordination = _coordination(request)
     caller.may_write(unit, proposal.raised_on)
-    draft = domain.raise_proposal(coordination.context(), unit, proposal)
+    draft = domain.raise_proposal(await coordination.context(unit), unit, proposal)
     draft = draft.by(caller.principal.actor())
     fields = {**proposal.model_dump(mode="json"), "raised_by": unit}
     return await _record(
@@ -499,7 +502,7 @@ async def answer_proposal(
     caller.may_write(unit, answer.answered_on)
     proposal = await _received(coordination.store, unit, proposal_id, raised_by)
     draft = domain.answer_proposal(
-        coordination.context(), unit, proposal, answer.answered_on, answer.answer
+        await coordination.context(unit), unit, proposal, answer.answered_on, answer.answer
     ).by(caller.principal.actor())
     if proposal.get("status") == "answered":
         given = proposal.get("answer", {})

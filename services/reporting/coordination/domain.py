@@ -2,25 +2,22 @@
 answers may be recorded, and the events they cause. Pure: no I/O.
 
 Report deadlines (hạn gửi báo cáo định kỳ). Each council sends its 6-month (YYYY-H1),
-9-month (YYYY-9M), year (YYYY) and end-of-term (YYYY-YYYY) report to the level above, in the
-month after the period ends, lower levels first so that each level can compile its own:
-
-    commune (xã, phường, thị trấn, đặc khu)   day 5 of that month
-    district (huyện, quận, thị xã, thành phố)  day 10
-    province (tỉnh, thành phố trực thuộc TW)   day 15
-
-e.g. the 2025 6-month report of a commune is due on 2025-07-05, of a province on 2025-07-15;
-the 2021–2026 term report (the term ends in March 2026) of a district on 2026-04-10. A report
-is owed by the units that exist on its due date (after the 2025 reform, the new communes owe
-the 2025 6-month report), and it may be filed from the first day of the period's last month
-(councils write it during that month, with estimates to its end), never earlier.
+9-month (YYYY-9M), year (YYYY) and end-of-term (YYYY-YYYY) report to the level above, when the
+deployment's deadline rules say (services.reporting.deadlines: by default in the month after
+the period ends, lower levels first so that each level can compile its own: commune day 5,
+district day 10, province day 15; e.g. the 2025 6-month report of a commune is due on
+2025-07-05, of a province on 2025-07-15; the 2021–2026 term report (the term ends in March
+2026) of a district on 2026-04-10). A report is owed by the units that exist on its due date
+(after the 2025 reform, the new communes owe the 2025 6-month report), and it may be filed
+from the first day of the period's last month (councils write it during that month, with
+estimates to its end), never earlier.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,23 +33,21 @@ from contracts.coordination import (
     TaskStatus,
     TaskStatusChanged,
 )
+from contracts.notifications import DeadlineRules
 from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.recording import recordable_unit, recorded
+from services.reporting.deadlines import rules as deadline_rules
+from services.reporting.deadlines.defaults import DEFAULT_RULES
 from services.reporting.periods import (
     InvalidPeriod,
     Period,
     is_term,
-    month_after,
     month_start,
     parse_period,
     period_in,
     term_of,
-    year_month,
 )
-
-DUE_DAY: Mapping[Level, int] = {"commune": 5, "district": 10, "province": 15}
-
 
 # -- report obligations --------------------------------------------------------------------------
 
@@ -76,33 +71,31 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
     )
 
 
-def due_on(level: Level, period: Period) -> date:
-    """The deadline of a council of `level` for its report on `period`."""
-    return month_start(month_after(period.last)).replace(day=DUE_DAY[level])
+def due_on(
+    level: Level,
+    period: Period,
+    rules: DeadlineRules = DEFAULT_RULES,
+    sessions: Sequence[date] = (),
+) -> date:
+    """The deadline of a council of `level` for its report on `period`, by the deployment's
+    deadline rules (services.reporting.deadlines.rules.due_on: the one rule)."""
+    return deadline_rules.due_on(level, period, rules, sessions)
 
 
-def obligations_due_in(month: str) -> list[Period]:
-    """The reports every council owes in `month` ("YYYY-MM")."""
-    y, m = year_month(month)
-    due: list[str] = []
-    if m == 1:
-        due.append(f"{y - 1}")
-    elif m == 7:
-        due.append(f"{y}-H1")
-    elif m == 10:
-        due.append(f"{y}-9M")
-    previous = f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
-    try:
-        term = term_of(previous)
-    except InvalidPeriod:
-        term = None
-    if term is not None and parse_period(term).last == previous:
-        due.append(term)
-    return [parse_period(key) for key in due]
+def obligations_due_in(
+    month: str, level: Level = "commune", rules: DeadlineRules = DEFAULT_RULES
+) -> list[Period]:
+    """The reports a council of `level` owes in `month` ("YYYY-MM")."""
+    return deadline_rules.obligations_due_in(month, level, rules)
 
 
 def obligations_around(
-    level: Level, today: date, back_days: int = 400, ahead_days: int = 120
+    level: Level,
+    today: date,
+    back_days: int = 400,
+    ahead_days: int = 120,
+    rules: DeadlineRules = DEFAULT_RULES,
+    sessions: Sequence[date] = (),
 ) -> list[tuple[Period, date]]:
     """The reports a council of `level` owes whose period has begun and whose deadline is at
     most `back_days` ago or `ahead_days` ahead, latest deadline first: what a secretary's
@@ -113,19 +106,25 @@ def obligations_around(
         keys.update({f"{year}-H1", f"{year}-9M", f"{year}"})
         with contextlib.suppress(InvalidPeriod):
             keys.add(term_of(f"{year}-06"))
-    owed = [(p, due_on(level, p)) for p in map(parse_period, keys) if p.first <= month]
+    owed = [
+        (p, due_on(level, p, rules, sessions)) for p in map(parse_period, keys) if p.first <= month
+    ]
     near = [(p, due) for p, due in owed if -ahead_days <= (today - due).days <= back_days]
     return sorted(near, key=lambda pd: pd[1], reverse=True)
 
 
 def reports_owed(
-    level: Level, today: date, filings: Iterable[Mapping[str, Any]]
+    level: Level,
+    today: date,
+    filings: Iterable[Mapping[str, Any]],
+    rules: DeadlineRules = DEFAULT_RULES,
+    sessions: Sequence[date] = (),
 ) -> list[dict[str, Any]]:
     """The reports `obligations_around` lists, each with its deadline and whether it was filed
     on time, late, is missing or not yet due, from the council's `filings`."""
     filed_by_period = {d["period"]: d for d in filings}
     answer = []
-    for period, due in obligations_around(level, today):
+    for period, due in obligations_around(level, today, rules=rules, sessions=sessions):
         filed = filed_by_period.get(period.key)
         if filed is not None:
             state = "on_time" if filed["filed_on"] <= due.isoformat() else "late"
@@ -153,6 +152,12 @@ class Context:
     hierarchy: Hierarchy
     served: Sequence[str]
     today: date
+    rules: DeadlineRules = DEFAULT_RULES
+    sessions: Mapping[str, Sequence[date]] = field(default_factory=dict)
+
+    def due(self, unit: Unit, period: Period) -> date:
+        """When `unit` owes its report on `period`, by the rules and its scheduled sessions."""
+        return due_on(unit.level, period, self.rules, self.sessions.get(unit.code, ()))
 
     def unit(self, code: str, day: date, day_field: str, **kw: Any) -> Unit:
         return recordable_unit(
@@ -214,7 +219,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
             f" {command.filed_on}: it may be filed from {opens}",
         )
     # The report is owed by the unit as it is in the month it falls due (its era decides).
-    due = due_on(unit.level, period)
+    due = ctx.due(unit, period)
     owner = ctx.hierarchy.find(unit.code, due)
     if owner is not None and owner.era != unit.era:
         raise DomainError(
@@ -233,7 +238,7 @@ def file_report(ctx: Context, command: FileReport) -> EventDraft:
         report_id=command.report_id,
         obligation=obligation,
         period=period.key,
-        due_on=due_on(owner.level, period),
+        due_on=ctx.due(owner, period),
         filed_on=command.filed_on,
         title=command.title,
         report_ref=command.report_ref,

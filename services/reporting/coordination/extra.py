@@ -4,8 +4,8 @@
   declaration in force at the end of the period of each unit whose records count in it,
   summed (never averaged); only declarations of that day's era count (codes were reused in
   2025 by other councils: see CoordinationStore.declarations_in_force);
-- reports due in the period (every unit owes its periodic reports, by the deadlines of
-  services.reporting.coordination.domain) and those missing: due, deadline passed as of
+- reports due in the period (every unit owes its periodic reports, by the deployment's
+  deadline rules, services.reporting.deadlines) and those missing: due, deadline passed as of
   today, and not filed.
 
 Each is computed for the unit's own council and for its total, like the folded figures.
@@ -19,15 +19,24 @@ commune, the legacy communes whose default successor it is).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.common.hierarchy import REFORM_DATE, Hierarchy, Unit, era_of
-from services.reporting.coordination.domain import due_on, obligations_due_in
+from services.common.hierarchy import REFORM_DATE, Hierarchy, Level, Unit, era_of
 from services.reporting.coordination.store import CoordinationStore
-from services.reporting.periods import InvalidPeriod, Period, month_end, month_start, term_of
+from services.reporting.deadlines.rules import due_on, periods_near
+from services.reporting.deadlines.service import Deadlines
+from services.reporting.periods import (
+    InvalidPeriod,
+    Period,
+    month_after,
+    month_end,
+    month_start,
+    term_of,
+)
 from services.reporting.views import Extras, ViewName, absorbed_into, legacy_sources
 
 
@@ -98,11 +107,16 @@ class CoordinationExtra:
     """`Extra` of services.reporting.views: stocks and reports due / missing per unit."""
 
     def __init__(
-        self, store: CoordinationStore, hierarchy: Hierarchy, today: Callable[[], date]
+        self,
+        store: CoordinationStore,
+        hierarchy: Hierarchy,
+        today: Callable[[], date],
+        deadlines: Deadlines,
     ) -> None:
         self.store = store
         self.hierarchy = hierarchy
         self.today = today
+        self.deadlines = deadlines
 
     async def __call__(
         self, unit: Unit, children: Sequence[Unit], period: Period, view: ViewName
@@ -141,16 +155,33 @@ class CoordinationExtra:
                     figures.update(stocks.get(member, {}))
 
     async def _reports(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
+        """Each member counts the reports whose deadline, by the rules in force (and its own
+        sessions, where they count from them), falls in a month of `period`."""
         today = self.today()
         passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
-        for month in period.months():
-            for obligation in obligations_due_in(month):
-                day = month_start(month)
-                for part, (figures, owed) in zip(parts, passed, strict=True):
-                    for member in part.members(self.hierarchy, day, view):
+        months = period.months()
+        members = {
+            month: [part.members(self.hierarchy, month_start(month), view) for part in parts]
+            for month in months
+        }
+        everyone = {m.code for per_part in members.values() for ms in per_part for m in ms}
+        rules, sessions = await self.deadlines.in_force(everyone, month_start(months[0]))
+        for month in months:
+            first, nxt = month_start(month), month_start(month_after(month))
+            candidates = periods_near(month)
+
+            @functools.cache
+            def due_in(level: Level, held: tuple[date, ...] = ()) -> list[tuple[str, date]]:
+                dues = ((p.key, due_on(level, p, rules, held)) for p in candidates)  # noqa: B023
+                return [(key, due) for key, due in dues if first <= due < nxt]  # noqa: B023
+
+            for per_part, (figures, owed) in zip(members[month], passed, strict=True):
+                for member in per_part:
+                    held = tuple(sessions.get(member.code, ()))
+                    for key, due in due_in(member.level, held):
                         figures["reports_due"] += 1
-                        if due_on(member.level, obligation) < today:
-                            owed.append((member.code, obligation.key))
+                        if due < today:
+                            owed.append((member.code, key))
         pairs = {p for _, ps in passed for p in ps}
         if not pairs:
             return

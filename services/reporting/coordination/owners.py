@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from contracts import Decoded, Envelope, InvalidEvent
 from contracts import coordination as c
 from contracts import opinions as o
+from contracts.notifications import DeadlineRulesChanged, NotificationSent
 from contracts.signing import Lineage
 from contracts.versioning import event_type
 from services.common.hierarchy import era_of
@@ -46,6 +47,8 @@ DAY_FIELDS: dict[type[BaseModel], str] = {
     c.TaskStatusChanged: "changed_on",
     c.ProposalRaised: "raised_on",
     c.ProposalAnswered: "answered_on",
+    NotificationSent: "sent_on",
+    DeadlineRulesChanged: "changed_on",
     o.OpinionGrouped: "decided_on",
     o.OpinionUngrouped: "decided_on",
     o.OpinionGroupAnswered: "answered_on",
@@ -105,6 +108,18 @@ def _answered(lineage: Lineage, envelope: Envelope, p: c.ProposalAnswered) -> st
     return _unless_above(lineage, envelope.unit, p.raised_by, p.raised_on, refused)
 
 
+def _notified(lineage: Lineage, envelope: Envelope, p: NotificationSent) -> str | None:
+    """A notification counts for the units it names: the notified unit or units below it."""
+    for unit in p.units:
+        chain = lineage(unit, p.sent_on)
+        if unit != envelope.unit and (chain is None or envelope.unit not in chain[1:]):
+            return (
+                f"notification {p.notice_id} of unit {envelope.unit} names unit {unit}, which is"
+                f" neither it nor below it on {p.sent_on}"
+            )
+    return None
+
+
 def _unless_above(lineage: Lineage, upper: str, unit: str, day: date, refused: str) -> str | None:
     """None if `upper` is above `unit` on `day`; else `refused`, and why."""
     if is_above(lineage, upper, unit, day):
@@ -122,6 +137,7 @@ NAMED = Dispatch[Rule](
         c.ReportFiled: _filed,
         c.ProposalRaised: _raised,
         c.ProposalAnswered: _answered,
+        NotificationSent: _notified,
         o.OpinionGrouped: _members,
         o.OpinionGroupAnswered: _members,
         o.OpinionGroupResolved: _members,
@@ -131,4 +147,4 @@ NAMED = Dispatch[Rule](
 """The rules on what a payload names besides its day: units, and a report's deadline."""
 
 RULED = frozenset(event_type(model) for model in DAY_FIELDS)
-"""The event types held to these rules (every coordination event)."""
+"""The event types held to these rules (every coordination event, and the notifier's)."""

@@ -16,6 +16,7 @@ from services.reporting.coordination.consumer import CoordinationConsumer
 from services.reporting.coordination.domain import Context
 from services.reporting.coordination.extra import CoordinationExtra
 from services.reporting.coordination.store import CoordinationStore
+from services.reporting.deadlines.service import Deadlines
 
 
 @dataclass
@@ -26,20 +27,28 @@ class Coordination:
     consumer: BatchConsumer
     extra: CoordinationExtra
     today: Callable[[], date]
+    deadlines: Deadlines
 
     @classmethod
     def build(
-        cls, runtime: Runtime, hierarchy: Hierarchy, today: Callable[[], date]
+        cls,
+        runtime: Runtime,
+        hierarchy: Hierarchy,
+        today: Callable[[], date],
+        deadlines: Deadlines,
     ) -> Coordination:
         settings = runtime.settings
         store = CoordinationStore(runtime.db, runtime.outbox, settings.topics.reporting)
         consumer = _consumer(runtime, store, hierarchy)
-        return cls(
-            runtime, hierarchy, store, consumer, CoordinationExtra(store, hierarchy, today), today
-        )
+        extra = CoordinationExtra(store, hierarchy, today, deadlines)
+        return cls(runtime, hierarchy, store, consumer, extra, today, deadlines)
 
-    def context(self) -> Context:
-        return Context(self.hierarchy, self.runtime.settings.units, self.today())
+    async def context(self, *units: str) -> Context:
+        """What a decision needs, with the deadline rules in force (and, where they count from
+        sessions, the sessions of `units`)."""
+        today = self.today()
+        rules, sessions = await self.deadlines.in_force(units, today)
+        return Context(self.hierarchy, self.runtime.settings.units, today, rules, sessions)
 
     async def start(self, consume: bool = True) -> None:
         await self.store.create_indexes()

@@ -43,7 +43,7 @@ from contracts.coordination import (
 from services.common.activity import EmittingStore, done_by
 from services.common.consumer import PositionStore
 from services.common.hierarchy import REFORM_DATE, Era, era_of
-from services.common.mongo import Document
+from services.common.mongo import Document, bulk_by_collection
 from services.common.outbox import Outbox
 from services.reporting.coordination import inbox
 
@@ -290,11 +290,7 @@ class CoordinationStore(EmittingStore):
     async def apply(
         self, session: AsyncClientSession, writes: Sequence[tuple[str, UpdateOne]]
     ) -> None:
-        by_collection: dict[str, list[UpdateOne]] = {}
-        for name, write in writes:
-            by_collection.setdefault(name, []).append(write)
-        for name, updates in by_collection.items():
-            await getattr(self, name).bulk_write(updates, ordered=True, session=session)
+        await bulk_by_collection(session, writes, lambda name: getattr(self, name))
 
     # -- reads -----------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from services.reporting.figures import (
     coordination,
     identity,  # noqa: F401  (registers its folds: nothing; read for the activity log)
     meetings,
+    notifications,
     opinion_groups,  # noqa: F401  (registers its folds: nothing; answers count per opinion)
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)
@@ -32,7 +33,12 @@ __all__ = [
 ]
 
 # Report order: meetings first, then oversight.
-LABELS: dict[str, str] = {**meetings.LABELS, **oversight.LABELS, **coordination.LABELS}
+LABELS: dict[str, str] = {
+    **meetings.LABELS,
+    **oversight.LABELS,
+    **coordination.LABELS,
+    **notifications.LABELS,
+}
 RATES: dict[str, Rate] = {**getattr(meetings, "RATES", {}), **getattr(oversight, "RATES", {})}
 RATES.update(coordination.RATES)
 

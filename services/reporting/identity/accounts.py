@@ -24,6 +24,7 @@ from contracts.identity import (
     AccountDisabled,
     AccountEnabled,
     AccountPasswordReset,
+    AccountPreferencesChanged,
     AccountUnlocked,
     Actor,
     ServiceAccountCreated,
@@ -34,13 +35,13 @@ from services.common.auth import Caller
 from services.common.errors import Conflict, DomainError, NotFound
 from services.common.hierarchy import Era
 from services.common.mongo import Document
-from services.common.tokens import Role
+from services.common.tokens import Principal, Role
 from services.reporting.identity import domain
 from services.reporting.identity.core import Core, hash_password, public_account
 from services.reporting.identity.keys import MAX_TOKEN_LIFETIME
 
 Manager = Caller | None  # an admin's token, or None: `hdnd accounts` on the server
-EDITABLE = ("full_name", "position", "unit", "era", "role")
+EDITABLE = ("full_name", "position", "unit", "era", "role", "email")
 
 
 class NewAccount(BaseModel):
@@ -50,6 +51,7 @@ class NewAccount(BaseModel):
     unit: str
     era: Era | None = None
     role: Role
+    email: str | None = None
 
 
 class Accounts:
@@ -96,6 +98,7 @@ class Accounts:
             "password_hash": await hash_password(password),
             "must_change_password": True,
             "totp_secret": None,
+            "email": new.email,
             "created_at": now,
             "updated_at": now,
         }
@@ -107,6 +110,7 @@ class Accounts:
             unit=unit,
             era=era,
             role=new.role,
+            email=new.email,
             by=actor,
         )
 
@@ -202,6 +206,29 @@ class Accounts:
             await self.core.emit(session, about, events)
 
         await self.core.runtime.write(write)
+
+    async def _own(self, principal: Principal) -> Document:
+        doc = await self.store.account(principal.user)
+        if doc is None or principal.kind != "person":
+            raise DomainError("header.authorization", "a person's account token is needed")
+        return doc
+
+    async def preferences(self, principal: Principal) -> dict[str, Any]:
+        shown = public_account(await self._own(principal))
+        return {"email": shown["email"], "email_kinds": shown["email_kinds"]}
+
+    async def set_preferences(self, principal: Principal, email_kinds: list[str]) -> dict[str, Any]:
+        """The holder's own choice of which notifications also come by e-mail (in the
+        workspace every kind always arrives)."""
+        doc = await self._own(principal)
+        kinds = sorted(set(email_kinds))
+        event = AccountPreferencesChanged(
+            account_id=doc["_id"],
+            email_kinds=kinds,
+            by=Actor(id=principal.user, name=principal.name or principal.user, kind="person"),
+        )
+        await self._write(doc, {"email_kinds": kinds}, [event])
+        return {"email": doc.get("email"), "email_kinds": kinds}
 
     async def listed(
         self, manager: Manager, unit: str | None, q: str | None

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Cookie, Depends, HTTPException, Query, Requ
 from pydantic import BaseModel, Field
 
 from contracts import UnitCode
+from contracts.identity import Email, NoticeKind
 from services.common.activity import IdPath, Unit, guarded_router
 from services.common.auth import AUTH_RESPONSES, CallerDep, Principal, bearer, principal_of
 from services.common.hierarchy import Era
@@ -187,6 +188,35 @@ async def totp_confirm(
     return answer(response, await identity.sign_in.totp_confirm(principal, otp))
 
 
+class Preferences(BaseModel):
+    email_kinds: list[NoticeKind] = Field(
+        max_length=4,
+        description="Which notifications also come by e-mail: reminder (nhắc hạn), escalation"
+        " (báo cáo cấp trên), digest (tổng hợp hằng tuần), answer (trả lời); in the workspace"
+        " every kind always arrives.",
+    )
+
+
+@public.get(
+    "/auth/preferences",
+    summary="One's e-mail address and which notifications also come by e-mail",
+    responses=STEP,
+)
+async def get_preferences(principal: PrincipalDep, identity: IdentityDep) -> dict[str, Any]:
+    return await identity.accounts.preferences(principal)
+
+
+@public.put(
+    "/auth/preferences",
+    summary="Choose which notifications also come by e-mail (one's own account)",
+    responses=STEP,
+)
+async def set_preferences(
+    body: Preferences, principal: PrincipalDep, identity: IdentityDep
+) -> dict[str, Any]:
+    return await identity.accounts.set_preferences(principal, list(body.email_kinds))
+
+
 # -- admins --------------------------------------------------------------------------------------
 
 
@@ -197,6 +227,7 @@ class NewAccountBody(BaseModel):
     unit: UnitCode
     era: Era | None = None
     role: Role
+    email: Email | None = None
 
 
 class AccountChanges(BaseModel):
@@ -205,6 +236,7 @@ class AccountChanges(BaseModel):
     unit: UnitCode | None = None
     era: Era | None = None
     role: Role | None = None
+    email: Email | None = None
 
 
 @router.get("/accounts", summary="Accounts you manage (of `unit` and below)")

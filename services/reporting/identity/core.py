@@ -78,6 +78,8 @@ def public_account(doc: Document, locked: bool = False) -> dict[str, Any]:
         "locked": locked,
         "must_change_password": doc["must_change_password"],
         "totp_enabled": doc.get("totp_secret") is not None,
+        "email": doc.get("email"),
+        "email_kinds": doc.get("email_kinds", ["answer", "digest", "escalation", "reminder"]),
         "sign_in": "oidc" if doc.get("oidc") else "password",  # oidc: at the province's provider
         "created_at": doc["created_at"],
     }

@@ -2,7 +2,8 @@
 
 - `accounts`: one per person: username (and `username_key`, unique: NFC, case folded), full
   name, position, unit, era, role, `active`, the argon2id `password_hash`,
-  `must_change_password`, the TOTP secret once set up;
+  `must_change_password`, the TOTP secret once set up, the optional `email` and which kinds
+  of notification also come by e-mail (`email_kinds`; absent: every kind);
 - `sessions`: one per sign-in: the account, when it ends, the SHA-256 of its current refresh
   token and of the ones it replaced (a replaced one used again revokes the session),
   `revoked_at`;
@@ -45,6 +46,7 @@ class IdentityStore:
 
     async def create_indexes(self) -> None:
         await self.accounts.create_index("username_key", unique=True)
+        await self.accounts.create_index([("unit", ASCENDING), ("era", ASCENDING)])
         await self.sessions.create_index([("account_id", ASCENDING)])
         await self.sessions.create_index([("revoked_at", ASCENDING)], sparse=True)
         await self.service_accounts.create_index([("revoked_at", ASCENDING)], sparse=True)
@@ -74,6 +76,13 @@ class IdentityStore:
         self, account_id: str, changes: Document, session: AsyncClientSession | None = None
     ) -> None:
         await self.accounts.update_one({"_id": account_id}, {"$set": changes}, session=session)
+
+    async def people(self, unit: str, era: str, roles: tuple[str, ...]) -> list[Document]:
+        """The active accounts of `unit` (of `era`) with one of `roles`, by username: whom
+        the notifier tells (services.reporting.notifications.recipients)."""
+        where = {"unit": unit, "era": era, "active": True, "role": {"$in": list(roles)}}
+        fields = {"full_name": 1, "email": 1, "email_kinds": 1}
+        return await self.accounts.find(where, fields).sort("username_key", 1).to_list()
 
     async def find_accounts(self, q: str | None) -> list[Document]:
         """Accounts whose username or name contains `q` (all without), by username; the

@@ -49,6 +49,7 @@ export const GROUPS = [
   { title: 'Kiến nghị sau giám sát, khảo sát, thẩm tra', prefixes: ['recommendation'] },
   { title: 'Tập huấn, bồi dưỡng', prefixes: ['training', 'delegates_trained'] },
   { title: 'Báo cáo định kỳ', prefixes: ['reports_'] },
+  { title: 'Nhắc hạn, báo cáo cấp trên việc quá hạn', prefixes: ['reminders_', 'escalations_'] },
   { title: 'Chương trình công tác', prefixes: ['tasks_'] },
   { title: 'Kiến nghị, đề xuất giữa các cấp', prefixes: ['proposals_'] },
   { title: 'Đại biểu và cán bộ giúp việc HĐND', prefixes: ['council_seats', 'delegates_', 'staff_'] },

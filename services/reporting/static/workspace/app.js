@@ -557,6 +557,7 @@
       h('a', { href: '#/cho-gui' }, 'Đang chờ gửi'),
       h('a', { href: '#/nhat-ky' }, 'Nhật ký'),
       h('a', { href: '#/nhom-y-kien' }, 'Ý kiến cử tri theo nhóm'),
+      ...window.WorkspaceBell.links(S.owner),
       ...(S.owner.role === 'admin' ? [h('a', { href: '#/tai-khoan' }, 'Quản trị tài khoản')] : []),
       h('a', { href: `/?unit=${state.unit}` }, 'Số liệu tổng hợp (dashboard)'));
     nav.hidden = false;
@@ -578,6 +579,7 @@
     else if (path === '/phieu') window.WorkspaceGroups.receipt(groupsContext(), query);
     else if (path === '/tai-khoan') accountsPage(query);
     else if (path === '/dang-xuat') { history.replaceState(null, '', location.pathname); signOut(); } // the dashboard's link
+    else if (window.WorkspaceBell.route(path, query)) { /* the bell's pages (bell.js) */ }
     else homePage();
   }
 
@@ -591,14 +593,24 @@
       e.preventDefault();
       const code = (picker.value() || {}).unit;
       if (!code) return;
-      state.unit = code;
-      state.unitName = await unitName(code);
-      localStorage.setItem(`${UNIT_STORE}:${S.owner.id}`, code);
-      document.getElementById('unit-name').textContent = state.unitName;
-      buildNav();
+      await useUnit(code);
       route();
     });
     holder.replaceChildren(form);
+  }
+
+  async function useUnit(code) {
+    if (code === state.unit) return;
+    state.unit = code;
+    state.unitName = await unitName(code);
+    localStorage.setItem(`${UNIT_STORE}:${S.owner.id}`, code);
+    document.getElementById('unit-name').textContent = state.unitName;
+    buildNav();
+  }
+
+  // what the bell (bell.js) needs of the page
+  function bellContext() {
+    return { api, page, useUnit, fetch: S.fetch, base, owner: () => S.owner, navigation: () => state.navigation };
   }
 
   // The workspace of the person signed in (or, with no connection, of the last one, whose
@@ -617,6 +629,7 @@
     document.getElementById('signout').hidden = false;
     unitSwitcher();
     buildNav();
+    window.WorkspaceBell.start(bellContext());
     await showOutboxCount();
     route();
     flush();

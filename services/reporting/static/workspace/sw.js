@@ -7,8 +7,8 @@ const CACHE = 'hdnd-workspace-v4';
 const SHELL = ['/workspace/', '/workspace/workspace.css', '/workspace/labels.js', '/workspace/schemaform.js',
   '/workspace/outbox.js', '/workspace/session.js', '/workspace/qr.js', '/workspace/signin.js',
   '/workspace/accounts.js', '/workspace/activity.js', '/workspace/groups.js', '/workspace/listrows.js',
-  '/workspace/suggestions.js', '/workspace/menu.js', '/workspace/app.js', '/workspace/config.json',
-  '/workspace/sso.js'];
+  '/workspace/suggestions.js', '/workspace/menu.js', '/workspace/bell.js', '/workspace/app.js',
+  '/workspace/config.json', '/workspace/sso.js'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
