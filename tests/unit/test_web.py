@@ -8,18 +8,30 @@ from typing import get_args
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
 from services.reporting import api
 from services.reporting.figures import LABELS, RATES, complete, rates_of
 from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
 from services.reporting.web import ASSETS, router
+from services.reporting.workspace import STATIC as WORKSPACE_STATIC
+
+# The workspace's file the dashboard shares: one sign-in session for both pages.
+SHARED = ["/workspace/session.js"]
 
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     app = FastAPI()
     app.include_router(router)
+
+    @app.get("/workspace/{name}")
+    def shared(name: str) -> PlainTextResponse:  # the workspace's file, as its router serves it
+        assert f"/workspace/{name}" in SHARED
+        text = (WORKSPACE_STATIC / name).read_text(encoding="utf-8")
+        return PlainTextResponse(text, media_type="text/javascript")
+
     return TestClient(app)
 
 
@@ -47,7 +59,7 @@ def page(client: TestClient, html: str) -> str:
         queue += [
             f"/dashboard/{name}" for name in re.findall(r"from '\./([\w-]+\.js)'", response.text)
         ]
-    assert {f"/dashboard/{name}" for name in ASSETS} == seen, "every file is loaded"
+    assert {f"/dashboard/{name}" for name in ASSETS} | set(SHARED) == seen, "every file is loaded"
     return "\n".join(texts)
 
 
@@ -99,7 +111,6 @@ def test_not_part_of_the_api_schema(client: TestClient) -> None:
         "Không tìm thấy đơn vị",
         "Kỳ báo cáo không hợp lệ",
         "Mã truy cập",
-        "Mã truy cập đã hết hạn",
         # rates, groups, view, periods, the country, the stacked chart
         "Tỷ lệ, chỉ số chính",
         "Chưa có số liệu để tính trong kỳ này",
@@ -145,10 +156,11 @@ def test_no_inline_script_or_style(client: TestClient, html: str) -> None:
     style element or attribute, no handler attribute; the script is ES modules, small."""
     assert len(html.splitlines()) < 300
     assert re.findall(r"<script\b[^>]*>", html) == [
-        '<script type="module" src="/dashboard/main.js">'
+        '<script src="/workspace/session.js" defer>',
+        '<script type="module" src="/dashboard/main.js">',
     ]
     assert not re.search(r"<style|\sstyle=|\son[a-z]+=", html, re.IGNORECASE)
-    assert _loads(html) == ["/dashboard/dashboard.css", "/dashboard/main.js"]
+    assert _loads(html) == ["/dashboard/dashboard.css", *SHARED, "/dashboard/main.js"]
     for name in ASSETS:
         response = client.get(f"/dashboard/{name}")
         assert response.headers["content-type"].startswith(
@@ -159,11 +171,16 @@ def test_no_inline_script_or_style(client: TestClient, html: str) -> None:
 
 
 def test_the_access_token_goes_with_every_api_call(page: str) -> None:
-    """The API needs a bearer token: the page sends the one typed in "Mã truy cập" (or
-    brought by a link's #token= fragment, which no server sees) with each fetch."""
-    assert re.search(r"headers\.Authorization = `Bearer \$\{state\.token\}`", page)
-    assert page.count("fetch(") == 1  # every call goes through fetchJson
-    assert "location.hash" in page and "localStorage.setItem(TOKEN_STORE" in page
+    """The API needs a bearer token: the page signs in through the workspace's session module
+    (the token in memory, renewed through the HttpOnly cookie), and every call goes with it;
+    no token is typed, kept in localStorage or brought by a link."""
+    assert (
+        "headers: { ...(init && init.headers), ...(token ? { Authorization: `Bearer ${token}` }"
+        in page
+    )
+    assert page.count("S.fetch(") == 1  # every call of the dashboard goes through apiFetch
+    assert "#token=" not in page and "TOKEN_STORE" not in page and "location.hash" not in page
+    assert "/workspace/?next=" in page  # no session: the sign-in page, then back here
 
 
 def test_content_security_policy_forbids_other_hosts_and_inline_code(client: TestClient) -> None:
@@ -321,7 +338,7 @@ def test_country_view(page: str) -> None:
     """Cả nước reads GET /country/summary; a refusal says so in Vietnamese."""
     assert "`country/summary?${q}`" in page
     assert "const COUNTRY = 'VN'" in page
-    assert re.search(r"state\.unit === COUNTRY\)\s*\{\s*const claims", page)
+    assert "Tài khoản của bạn không được xem số liệu cả nước" in page
 
 
 def test_the_report_buttons_ask_for_the_document_of_the_unit_and_period(page: str) -> None:
