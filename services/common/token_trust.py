@@ -16,6 +16,7 @@ refreshed without the issuer anyway.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -75,6 +76,7 @@ class TokenTrust:
         self._fetch_keys = fetch_keys
         self._fetch_revoked = fetch_revoked
         self._refetched_for_kid = float("-inf")
+        self._kid_fetch: asyncio.Future[None] | None = None
         self._failing: dict[str, str] = {}
         self._loop = Loop("token-trust")
 
@@ -152,9 +154,16 @@ class TokenTrust:
         """The principal of a valid, unrevoked token; TokenError otherwise."""
         kid = kid_of(token)
         now = time.monotonic()
-        if kid not in self.keys.keys and now - self._refetched_for_kid > REFETCH_UNKNOWN_KID_S:
-            self._refetched_for_kid = now
-            await self.refresh()
+        if kid not in self.keys.keys:
+            # Requests that arrive together with a new key all wait for the one fetch it
+            # starts: before, only the first waited and the others were refused at once
+            # (a service started beside its issuer refused the first burst of requests).
+            if self._kid_fetch is not None and not self._kid_fetch.done():
+                await asyncio.shield(self._kid_fetch)
+            elif now - self._refetched_for_kid > REFETCH_UNKNOWN_KID_S:
+                self._refetched_for_kid = now
+                self._kid_fetch = asyncio.ensure_future(self.refresh())
+                await asyncio.shield(self._kid_fetch)
         principal = decode_token(token, self.keys, issuer=self.issuer, audience=self.audience)
         if principal.session in self.revoked.sessions or principal.token_id in self.revoked.tokens:
             raise TokenError(

@@ -55,6 +55,9 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.coordination import domain as coordination
 from services.reporting.coordination.extra import CoordinationExtra
 from services.reporting.coordination.store import CoordinationStore
+from services.reporting.deadlines.service import Deadlines
+from services.reporting.deadlines.sessions import SessionStore
+from services.reporting.deadlines.store import RulesStore
 from services.reporting.fold import Fold
 from services.reporting.periods import month_end, month_start, parse_period
 from services.reporting.store import ProjectionStore
@@ -329,6 +332,7 @@ class Stores:
     client: AsyncMongoClient[Document]
     projection: ProjectionStore
     documents: CoordinationStore
+    deadlines: Deadlines  # the default rules: none set in this database
 
     async def record(
         self, tree: Hierarchy, records: list[Decoded[BaseModel]]
@@ -359,7 +363,7 @@ class Stores:
                 await self.documents.apply(session, kept)
 
         await in_transaction(self.client, write)
-        extra = CoordinationExtra(self.documents, tree, lambda: TODAY)
+        extra = CoordinationExtra(self.documents, tree, lambda: TODAY, self.deadlines)
         unit_months = self.projection.unit_months
         return Views(unit_months, tree, [extra]), TodayViews(unit_months, tree, [extra])
 
@@ -376,8 +380,9 @@ async def stores(servers: Endpoints, unit_keys: Path) -> AsyncIterator[Stores]:
     await projection.create_indexes()
     documents = CoordinationStore(db, Outbox(db, SOURCE), "unused")
     await documents.create_indexes()
+    deadlines = Deadlines(RulesStore(db, Outbox(db, SOURCE), "unused"), SessionStore(db))
     try:
-        yield Stores(client, projection, documents)
+        yield Stores(client, projection, documents, deadlines)
     finally:
         await client.drop_database(db.name)
         await client.close()
