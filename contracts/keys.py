@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -173,8 +174,18 @@ class KeyRing:
         self.directory = directory
         self._stamp = DirectoryStamp(directory) if directory is not None else None
         self._read_at = EPOCH
+        self._reading = threading.Lock()
         self._index(keys)
         self.refresh()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_reading"]  # a lock is this process's
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reading = threading.Lock()
 
     def _index(self, keys: Iterable[PublicKey]) -> None:
         self.by_kid = {key.kid: key for key in keys}
@@ -183,11 +194,16 @@ class KeyRing:
             self.by_name.setdefault(key.name, []).append(key)
 
     def refresh(self) -> None:
-        """Read the directory again if it changed since it was last read."""
-        self._read_at = datetime.now(UTC)
-        if self._stamp is not None and self._stamp.changed():
-            assert self.directory is not None
-            self._index(read_public_keys(self.directory))
+        """Read the directory again if it changed since it was last read. The time of the
+        reading is set once the keys read are in place, and one thread reads at a time:
+        before, a thread judging beside another's reading saw the new time with the old keys
+        and let a key retired meanwhile sign (a rotation raced by the projector's threads)."""
+        with self._reading:
+            started = datetime.now(UTC)
+            if self._stamp is not None and self._stamp.changed():
+                assert self.directory is not None
+                self._index(read_public_keys(self.directory))
+            self._read_at = started
 
     def find(self, name: KeyName, kid: str | None, at: datetime) -> PublicKey | None:
         """The registered key a signature by `name` with key id `kid`, on an envelope recorded

@@ -31,13 +31,6 @@ def held(seq: int, day: date, voters: int, signer: Signer) -> Envelope:
     return signer.sign(event.envelope, (TAM_DUONG, PROVINCE))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open: in about one run in three the projector accepts the envelope"
-    " signed with the retired key after its retirement; a spy on Verifier.signer_key showed a"
-    " consumer's KeyRing whose last reading (_read_at) is later than the retirement yet holds"
-    " the key without its end, so the ring's mtime stamp missed the rotation's rewrite",
-)
 async def test_a_rotated_key_keeps_what_it_signed_and_signs_nothing_after(
     stack: AsyncExitStack, settings: Settings, tmp_path: Path
 ) -> None:

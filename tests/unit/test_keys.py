@@ -167,3 +167,36 @@ def test_generate_keeps_what_a_holder_has_and_an_unregistered_key_is_refused(
     signed = Signer.from_dir(tmp_path).sign(fact(), (COMMUNE, PROVINCE))
     with pytest.raises(InvalidEvent, match=r"no registered public key for unit 03390 \(key \w+\)"):
         Verifier(KeyRing(tmp_path / "nowhere"), lineage).check(signed)
+
+
+def test_a_thread_judging_beside_another_threads_reading_never_finds_a_retired_key_unretired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The projector's threads share one ring. One reads the folder again after a rotation
+    (slowly, here); another judges an envelope recorded after the retirement meanwhile. It
+    found the old key without its end and let it sign about one run in three of
+    tests/integration/test_key_rotation.py: the time of the reading was set before the keys
+    read were in place."""
+    import threading
+    import time
+
+    import contracts.keys as keys_module
+
+    generate_keys(tmp_path, [PROVINCE])
+    ring = KeyRing(tmp_path / "public")
+    (old,) = ring.by_name[unit_key(PROVINCE)]
+    rotate(tmp_path, unit_key(PROVINCE))
+    recorded_at = datetime.now(UTC)  # after the retirement
+    reading = keys_module.read_public_keys
+
+    def slowly(directory: Path) -> list[keys_module.PublicKey]:
+        time.sleep(0.3)
+        return reading(directory)
+
+    monkeypatch.setattr(keys_module, "read_public_keys", slowly)
+    other = threading.Thread(target=ring.refresh)
+    other.start()
+    time.sleep(0.1)  # the other thread is reading
+    found = ring.find(unit_key(PROVINCE), old.kid, recorded_at)
+    other.join()
+    assert found is not None and found.retired_by(recorded_at)
