@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.conftest import eventually
 from tests.e2e.conftest import Workspace
-from tests.e2e.test_workspace import PROVINCE, day_before, dmy, shot
+from tests.e2e.test_workspace import PROVINCE, day_before, dmy, proposal_received, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -26,26 +25,8 @@ async def test_the_commune_reads_the_answer_and_the_province_sees_who_raised_it(
     """A commune raises a proposal to its province; the province's list names the commune (its
     code on hover), the province answers with the row's button; the commune's list of
     proposals sent shows the answer, its day and who gave it, without opening anything."""
-    await workspace.sign_in(page, unit=SIN_SUOI_HO)
-    await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
-    await page.fill('[name="to_unit"]', "Lai Châu")
-    await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
-    await page.select_option('[name="kind"]', "recommendation")
-    await page.fill('[name="title"]', "Đề nghị hỗ trợ sửa trụ sở HĐND xã")
-    await page.fill('[name="raised_on"]', dmy(day_before(2)))
-    await page.click('form.record-form button[type="submit"]')
-    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
-
-    await workspace.sign_in(page, unit=PROVINCE)
-    await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
-    rows = page.locator("#list-de-xuat-nhan tbody tr[data-id]")
-
-    async def arrived() -> None:
-        await page.evaluate("location.reload()")
-        await expect(rows.filter(has_text="sửa trụ sở HĐND xã")).to_have_count(1, timeout=2_000)
-
-    await eventually(arrived, within=30, interval=0.5)
-    row = rows.filter(has_text="sửa trụ sở HĐND xã")
+    title = "Đề nghị hỗ trợ sửa trụ sở HĐND xã"
+    row = await proposal_received(workspace, page, SIN_SUOI_HO, title, day_before(2))
     sender = row.locator(".party .unit-name")
     await expect(sender).to_have_text("Xã Sin Suối Hồ")  # not the province's own code
     await expect(sender).to_have_attribute("title", f"Mã đơn vị: {SIN_SUOI_HO}")

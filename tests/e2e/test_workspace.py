@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from contracts.timezone import VIETNAM_TZ
 from tests.conftest import eventually
@@ -28,6 +28,33 @@ def day_before(days: int) -> date:
 
 def dmy(day: date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+async def proposal_received(
+    workspace: Workspace, page: Page, commune: str, title: str, raised_on: date
+) -> Locator:
+    """`commune` raises a proposal titled `title` to the province through its page; then the
+    province, signed in on the same page, finds its row among those received."""
+    await workspace.sign_in(page, unit=commune)
+    await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
+    await page.fill('[name="to_unit"]', "Lai Châu")
+    await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
+    await page.select_option('[name="kind"]', "recommendation")
+    await page.fill('[name="title"]', title)
+    await page.fill('[name="raised_on"]', dmy(raised_on))
+    await page.click('form.record-form button[type="submit"]')
+    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
+
+    await workspace.sign_in(page, unit=PROVINCE)
+    await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
+    row = page.locator("#list-de-xuat-nhan tbody tr[data-id]").filter(has_text=title)
+
+    async def arrived() -> None:
+        await page.evaluate("location.reload()")
+        await expect(row).to_have_count(1, timeout=2_000)
+
+    await eventually(arrived, within=30, interval=0.5)
+    return row
 
 
 async def shot(page: Page, workspace: Workspace, name: str) -> None:
@@ -335,26 +362,8 @@ async def test_a_commune_proposal_is_answered_by_the_province(
 ) -> None:
     """The commune raises a proposal to its province (picked by name); the province finds it
     among those received and answers it with the list's button."""
-    await workspace.sign_in(page, unit="03394")
-    await page.get_by_role("link", name="Kiến nghị, đề xuất lên cấp trên").click()
-    await page.fill('[name="to_unit"]', "Lai Châu")
-    await page.click(f'[data-path="to_unit"] li[data-code="{PROVINCE}"]')
-    await page.select_option('[name="kind"]', "recommendation")
-    await page.fill('[name="title"]', "Đề nghị hỗ trợ kinh phí sửa trụ sở")
-    await page.fill('[name="raised_on"]', dmy(day_before(1)))
-    await page.click('form.record-form button[type="submit"]')
-    await expect(page.locator(".message.ok")).to_contain_text("Đã ghi nhận")
-
-    await workspace.sign_in(page, unit=PROVINCE)
-    await page.get_by_role("link", name="Kiến nghị, đề xuất nhận được").click()
-    rows = page.locator("#list-de-xuat-nhan tbody tr[data-id]")
-
-    async def arrived() -> None:
-        await page.evaluate("location.reload()")
-        await expect(rows.filter(has_text="hỗ trợ kinh phí")).to_have_count(1, timeout=2_000)
-
-    await eventually(arrived, within=30, interval=0.5)
-    row = rows.filter(has_text="hỗ trợ kinh phí")
+    title = "Đề nghị hỗ trợ kinh phí sửa trụ sở"
+    row = await proposal_received(workspace, page, "03394", title, day_before(1))
     await row.locator('[data-step="answer"]').click()
     await page.fill('.step-panel [name="answer"]', "Tỉnh bố trí kinh phí trong quý I")
     # Ids are chosen by each raising unit: the answer names the commune that raised it.
