@@ -33,6 +33,10 @@ from tests.servers import real_servers
 
 _counter = itertools.count()
 
+# Tables the CLI prints (rich) are as wide as the terminal; a worker of pytest-xdist has none,
+# and a narrow table cuts the reasons tests look for. One width for every run.
+os.environ["COLUMNS"] = "200"
+
 # The token issuer of this test session: its key made afresh in a temporary folder, its public
 # keys given to every service as a JWKS file (HDND_TOKEN_JWKS_FILE).
 ISSUER_DIR = Path(tempfile.mkdtemp(prefix="hdnd-test-issuer-"))
