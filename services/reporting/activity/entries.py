@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from contracts import Envelope
 from services.common.hierarchy import Hierarchy, era_of
+from services.reporting.periods import InvalidPeriod, parse_period
 
 # The record an entry is about: the first of these its payload (or the meeting in it) names.
 RECORD_FIELDS = (
@@ -117,6 +118,74 @@ ACTOR_KINDS: Mapping[str, str] = {
 def label_of(kind: str) -> str:
     """The Vietnamese name of an entry's kind; its type for one not named here."""
     return LABELS.get(kind, kind)
+
+
+# The values of the payload's enumerations a summary may hold (SUMMARY_FIELDS), as the
+# workspace's forms name them: the summary is stored in the payload's words and said in
+# Vietnamese when read, so the page and the CSV show "Tiếp xúc cử tri", not "voter_contact".
+WORDS: Mapping[str, str] = {
+    # MeetingKind
+    "session": "Kỳ họp",
+    "standing_committee": "Phiên họp Thường trực",
+    "conference": "Hội nghị",
+    "training": "Tập huấn, bồi dưỡng",
+    "voter_contact": "Tiếp xúc cử tri",
+    "citizen_reception": "Tiếp công dân",
+    "delegate_report": "Báo cáo với cử tri",
+    "delegate_rating": "Lấy ý kiến nhận xét của cử tri",
+    # supervision activities
+    "thematic_supervision": "Giám sát chuyên đề",
+    "survey": "Khảo sát",
+    "verification": "Thẩm tra",
+    # proposals
+    "recommendation": "Kiến nghị",
+    "suggestion": "Đề xuất",
+    # hierarchy changes
+    "merge": "Sáp nhập",
+    "divide": "Chia tách",
+    "dissolve": "Giải thể",
+    "rename": "Đổi tên",
+    "reparent": "Điều chỉnh cấp trên",
+    # task status
+    "planned": "Kế hoạch",
+    "in_progress": "Đang thực hiện",
+    "done": "Hoàn thành",
+    "cancelled": "Đã hủy",
+    # stages of an opinion or a petition
+    "received": "Đã tiếp nhận",
+    "forwarded": "Đã chuyển",
+    "answered": "Đã trả lời",
+    "resolved": "Đã giải quyết",
+    "transferred": "Đã chuyển đơn",
+    "settled": "Đã giải quyết xong",
+    # sign-ins
+    "password": "Mật khẩu",
+    "oidc": "Tài khoản của tỉnh (đăng nhập một lần)",
+    "bad_credentials": "Sai tên đăng nhập hoặc mật khẩu",
+    "bad_otp": "Sai mã xác thực",
+    "refresh_token_reused": "Phiên đăng nhập bị dùng lại",
+    # notifications
+    "reminder": "Nhắc hạn",
+    "escalation": "Báo cáo lên cấp trên",
+    "digest": "Tổng hợp hằng tuần",
+}
+
+
+def said(summary: str) -> str:
+    """A stored summary in Vietnamese: each part that is a known value named (a period key by
+    its label), a part equal to the one before dropped ("Tiếp xúc cử tri · Tiếp xúc cử tri")."""
+    parts: list[str] = []
+    for part in summary.split(" · ") if summary else ():
+        word = WORDS.get(part)
+        if word is None and part[:2] in ("19", "20") and part[:4].isdigit():
+            try:
+                word = parse_period(part).label
+            except InvalidPeriod:
+                word = None
+        word = word or part
+        if not parts or parts[-1] != word:
+            parts.append(word)
+    return " · ".join(parts)
 
 
 class Entry(NamedTuple):

@@ -19,7 +19,7 @@ from contracts.timezone import VIETNAM_TZ
 from services.common.errors import DomainError
 from services.common.hierarchy import Era, Hierarchy
 from services.common.mongo import Document
-from services.reporting.activity.entries import label_of
+from services.reporting.activity.entries import label_of, said
 
 NEWEST_FIRST = [("at", DESCENDING), ("_id", DESCENDING)]
 MAX_PEOPLE = 1000
@@ -132,6 +132,6 @@ class ActivityLog:
             "type": entry["type"],
             "label": label_of(entry["type"]),
             "record": entry.get("record"),
-            "summary": entry.get("summary", ""),
+            "summary": said(entry.get("summary", "")),
             "actor": entry["actor"],
         }
