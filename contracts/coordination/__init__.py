@@ -1,4 +1,4 @@
-"""Coordination between council levels (bounded context `reporting`, topic `hdnd.reporting`).
+"""Coordination between council levels (bounded context `coordination`, topic `hdnd.reporting`).
 
 What a council declares or sends to the levels above and below it:
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Final
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from contracts.envelope import UnitCode
 from contracts.ids import ID_PATTERN
 from contracts.versioning import Payload, upcaster
+
+TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]

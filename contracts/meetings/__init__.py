@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Final, Literal, Self
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -29,6 +29,8 @@ from contracts.envelope import UnitCode
 from contracts.ids import ID_PATTERN
 from contracts.oversight import OversightField, PetitionType
 from contracts.versioning import Payload, upcaster
+
+TOPIC: Final = "meetings"  # the `Topics` property its events travel on
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # What councils write, bounded so that no record can grow past what a broker takes (README,

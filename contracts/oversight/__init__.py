@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import Annotated, ClassVar, Final, Literal, get_args
 from uuid import uuid4
 
 from pydantic import (
@@ -49,6 +49,8 @@ from pydantic import (
 from contracts.envelope import UnitCode
 from contracts.ids import ID_PATTERN
 from contracts.versioning import Payload, upcaster
+
+TOPIC: Final = "oversight"  # the `Topics` property its events travel on
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # Bounded to what councils write (README, "Sizes"): a line (a title), one item's text.
