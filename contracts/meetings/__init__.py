@@ -10,494 +10,85 @@ Corrections are new events, never silent edits: `meeting.corrected` carries the 
 and the full corrected content, so a projection takes back what the old content added and adds
 the new. Each kind of meeting carries its own figures; `kind` discriminates them.
 
-Versions of `meeting.held`: v2 (current) adds the opinions of a voter contact, the petitions
-of a citizen reception, the seats and the questions of a session, and two kinds (báo cáo với
-cử tri, lấy ý kiến nhận xét của cử tri). v1 is kept as `MeetingHeldV1` (its schema, and
-validation of old events), and `itemised_lists_added` below lifts v1 payloads to v2 on read.
+Modules: `kinds` (each kind of meeting, with its figures) and `events` (the lifecycle's events,
+and `meeting.held` v1 with its upcaster); every name is imported from here (`contracts.meetings`).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from enum import StrEnum
-from typing import Annotated, ClassVar, Final, Literal, Self
-from uuid import uuid4
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-
-from contracts.envelope import UnitCode
-from contracts.ids import ID_PATTERN
-from contracts.oversight import OversightField, PetitionType
-from contracts.versioning import Payload, upcaster
+from contracts.meetings.events import (
+    V1,
+    MeetingCancelled,
+    MeetingCorrected,
+    MeetingHeld,
+    MeetingHeldV1,
+    MeetingScheduled,
+    MeetingV1,
+    SessionPlan,
+    itemised_lists_added,
+)
+from contracts.meetings.kinds import (
+    MAX_ITEMS,
+    MAX_TOPICS,
+    MAX_UNITS,
+    BridgePoint,
+    CitizenReception,
+    Conference,
+    Count,
+    DelegateRating,
+    DelegateRatings,
+    DelegateReport,
+    ItemText,
+    Meeting,
+    MeetingKind,
+    PetitionTaken,
+    Session,
+    SessionType,
+    StableId,
+    StandingCommitteeMeeting,
+    Term,
+    Text,
+    Training,
+    VoterContact,
+    VoterOpinion,
+)
 
 TOPIC: Final = "meetings"  # the `Topics` property its events travel on
 
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
-# What councils write, bounded so that no record can grow past what a broker takes (README,
-# "Sizes"): a line (a title, a name, a reason), an item (one opinion, one petition), a list.
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
-MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
-MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
-MAX_TOPICS = 50
-StableId = Annotated[
-    str,
-    Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    ),
+__all__ = [
+    "MAX_ITEMS",
+    "MAX_TOPICS",
+    "MAX_UNITS",
+    "TOPIC",
+    "V1",
+    "BridgePoint",
+    "CitizenReception",
+    "Conference",
+    "Count",
+    "DelegateRating",
+    "DelegateRatings",
+    "DelegateReport",
+    "ItemText",
+    "Meeting",
+    "MeetingCancelled",
+    "MeetingCorrected",
+    "MeetingHeld",
+    "MeetingHeldV1",
+    "MeetingKind",
+    "MeetingScheduled",
+    "MeetingV1",
+    "PetitionTaken",
+    "Session",
+    "SessionPlan",
+    "SessionType",
+    "StableId",
+    "StandingCommitteeMeeting",
+    "Term",
+    "Text",
+    "Training",
+    "VoterContact",
+    "VoterOpinion",
+    "itemised_lists_added",
 ]
-Term = Annotated[
-    str, Field(pattern=r"^\d{4}-\d{4}$", examples=["2021-2026"], description="nhiệm kỳ")
-]
-SessionType = Literal["regular", "thematic", "extraordinary"]
-
-
-class MeetingKind(StrEnum):
-    """What kind of meeting was held."""
-
-    SESSION = "session"  # kỳ họp HĐND
-    STANDING_COMMITTEE = "standing_committee"  # phiên họp Thường trực HĐND
-    CONFERENCE = "conference"  # hội nghị giao ban / trao đổi kinh nghiệm / tọa đàm
-    TRAINING = "training"  # tập huấn, bồi dưỡng
-    VOTER_CONTACT = "voter_contact"  # tiếp xúc cử tri
-    CITIZEN_RECEPTION = "citizen_reception"  # tiếp công dân
-    DELEGATE_REPORT = "delegate_report"  # báo cáo với cử tri (meeting.held v2 on)
-    DELEGATE_RATING = "delegate_rating"  # lấy ý kiến nhận xét của cử tri (v2 on)
-
-
-def _five_year_term(term: str) -> str:
-    start, end = (int(y) for y in term.split("-"))
-    if end - start != 5:
-        raise ValueError("term must span five years, e.g. 2021-2026")
-    return term
-
-
-def _each_id_once(ids: list[str], what: str) -> None:
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"each {what} may appear only once")
-
-
-def _itemised(count: int | None, items: list[object], count_field: str) -> None:
-    """An itemised list, when given (not empty), must match the count it itemises."""
-    if items and count is not None and count != len(items):
-        raise ValueError(f"{len(items)} items given but {count_field} is {count}")
-
-
-class _Meeting(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    meeting_id: str = Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    )
-    title: Text = Field(description="Title as written in the minutes (Vietnamese).")
-    held_on: date = Field(description="The day the meeting took place.")
-    location: str | None = Field(default=None, max_length=300)
-
-
-class Session(_Meeting):
-    """Kỳ họp: a session of the council, numbered within its five-year term."""
-
-    kind: Literal["session"] = "session"
-    session_type: SessionType = Field(
-        description="thường lệ (regular), chuyên đề (thematic) or bất thường (extraordinary)."
-    )
-    term: Term
-    number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
-    delegates_elected: Count | None = Field(
-        default=None,
-        description="Seats of the council in the term (tổng số đại biểu); absent before v2.",
-    )
-    delegates_present: Count = Field(description="Đại biểu có mặt.")
-    resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
-    questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
-    questions_asked: Count = Field(
-        default=0, description="Lượt chất vấn: questions put by delegates (0 if not counted)."
-    )
-
-    @field_validator("term")
-    @classmethod
-    def _term_is_five_years(cls, term: str) -> str:
-        return _five_year_term(term)
-
-    @field_validator("delegates_present")
-    @classmethod
-    def _present_within_elected(cls, present: int, info: ValidationInfo) -> int:
-        elected = info.data.get("delegates_elected")
-        if elected is not None and present > elected:
-            raise ValueError(f"{present} delegates present but the council has {elected} seats")
-        return present
-
-    @field_validator("questions_asked")
-    @classmethod
-    def _questions_need_questioning(cls, questions: int, info: ValidationInfo) -> int:
-        if questions and info.data.get("questioning_held") is False:
-            raise ValueError("questions were asked, so questioning_held must be true")
-        return questions
-
-
-class StandingCommitteeMeeting(_Meeting):
-    """Phiên họp Thường trực HĐND: a meeting of the council's standing committee."""
-
-    kind: Literal["standing_committee"] = "standing_committee"
-    meeting_type: Literal["regular", "ad_hoc"] = Field(description="thường kỳ or đột xuất.")
-
-
-class Conference(_Meeting):
-    """Hội nghị between levels: a province with its districts, a district with its communes."""
-
-    kind: Literal["conference"] = "conference"
-    conference_type: Literal["briefing", "experience_exchange", "roundtable"] = Field(
-        description="giao ban (briefing), trao đổi kinh nghiệm (experience exchange), tọa đàm."
-    )
-    ordinal: int | None = Field(default=None, ge=1, le=1000, description="'lần thứ năm' → 5.")
-    participating_units: list[UnitCode] = Field(default_factory=list, max_length=MAX_UNITS)
-    topics: list[Text] = Field(default_factory=list, max_length=MAX_TOPICS)
-
-
-class BridgePoint(BaseModel):
-    """Điểm cầu: one unit's room in an online training, with its own attendees."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    unit: UnitCode
-    attendees: Count
-    delegates: Count = Field(default=0, description="Council delegates among the attendees.")
-
-    @model_validator(mode="after")
-    def _delegates_are_attendees(self) -> BridgePoint:
-        if self.delegates > self.attendees:
-            raise ValueError("delegates cannot exceed attendees at a bridge point")
-        return self
-
-
-class Training(_Meeting):
-    """Tập huấn / bồi dưỡng. Attendees are counted at each bridge point's unit."""
-
-    kind: Literal["training"] = "training"
-    format: Literal["in_person", "online"]
-    topics: list[Text] = Field(min_length=1, max_length=MAX_TOPICS)
-    bridge_points: list[BridgePoint] = Field(
-        min_length=1,
-        max_length=MAX_UNITS,
-        description="In person: one point, the organising unit. Online: every điểm cầu.",
-    )
-
-    @model_validator(mode="after")
-    def _one_point_per_unit(self) -> Training:
-        units = [p.unit for p in self.bridge_points]
-        if len(units) != len(set(units)):
-            raise ValueError("each unit may appear only once among the bridge points")
-        return self
-
-
-class VoterOpinion(BaseModel):
-    """Ý kiến, kiến nghị của cử tri: one opinion raised at a voter contact, in a field, to be
-    forwarded to the agency that must answer it (followed up by the oversight context)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    opinion_id: StableId
-    text: ItemText = Field(description="The opinion as recorded.")
-    field: OversightField = Field(description="Lĩnh vực the opinion concerns.")
-    addressed_to: Text = Field(description="The competent agency (cơ quan có thẩm quyền).")
-
-
-class VoterContact(_Meeting):
-    """Tiếp xúc cử tri held by a delegate group before or after a session."""
-
-    kind: Literal["voter_contact"] = "voter_contact"
-    timing: Literal["before_session", "after_session"] = Field(description="trước / sau kỳ họp.")
-    delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
-    voters_attending: Count = Field(description="Lượt cử tri.")
-    opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
-    opinions: list[VoterOpinion] = Field(
-        default_factory=list,
-        max_length=MAX_ITEMS,
-        description="The opinions one by one; when given, as many as opinions_raised.",
-    )
-
-    @field_validator("opinions")
-    @classmethod
-    def _opinions_match_count(
-        cls, opinions: list[VoterOpinion], info: ValidationInfo
-    ) -> list[VoterOpinion]:
-        _each_id_once([o.opinion_id for o in opinions], "opinion_id")
-        _itemised(info.data.get("opinions_raised"), list(opinions), "opinions_raised")
-        return opinions
-
-
-class PetitionTaken(BaseModel):
-    """Đơn thư: one petition taken at a citizen reception (khiếu nại, tố cáo, kiến nghị, phản
-    ánh), followed up by the oversight context (received → transferred → settled)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    petition_id: StableId
-    petition_type: PetitionType = Field(description="khiếu nại, tố cáo, kiến nghị or phản ánh.")
-    summary: ItemText = Field(description="What the petition is about.")
-
-
-class CitizenReception(_Meeting):
-    """Tiếp công dân, periodic or ad hoc."""
-
-    kind: Literal["citizen_reception"] = "citizen_reception"
-    reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
-    citizens_received: Count = Field(description="Lượt công dân được tiếp.")
-    petitions_received: Count = Field(description="Đơn thư nhận được.")
-    petitions: list[PetitionTaken] = Field(
-        default_factory=list,
-        max_length=MAX_ITEMS,
-        description="The petitions one by one; when given, as many as petitions_received.",
-    )
-
-    @field_validator("petitions")
-    @classmethod
-    def _petitions_match_count(
-        cls, petitions: list[PetitionTaken], info: ValidationInfo
-    ) -> list[PetitionTaken]:
-        _each_id_once([p.petition_id for p in petitions], "petition_id")
-        _itemised(info.data.get("petitions_received"), list(petitions), "petitions_received")
-        return petitions
-
-
-class DelegateReport(_Meeting):
-    """Báo cáo với cử tri: delegates report their work (and the council's) to voters."""
-
-    kind: Literal["delegate_report"] = "delegate_report"
-    delegate_group: Text | None = Field(default=None, description="Tổ đại biểu, if one held it.")
-    delegates_reporting: Count = Field(description="Đại biểu báo cáo.")
-    voters_attending: Count = Field(description="Lượt cử tri dự.")
-
-
-class DelegateRatings(BaseModel):
-    """Ratings (phiếu nhận xét) voters gave, by grade."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    good: Count = Field(default=0, description="tốt")
-    fair: Count = Field(default=0, description="trung bình")
-    poor: Count = Field(default=0, description="kém")
-
-    @property
-    def total(self) -> int:
-        return self.good + self.fair + self.poor
-
-
-class DelegateRating(_Meeting):
-    """Lấy ý kiến nhận xét của cử tri: voters rate the delegates they elected."""
-
-    kind: Literal["delegate_rating"] = "delegate_rating"
-    delegates_rated: Count = Field(description="Đại biểu được cử tri nhận xét.")
-    voters_participating: Count = Field(description="Lượt cử tri tham gia nhận xét.")
-    ratings: DelegateRatings = Field(default_factory=DelegateRatings)
-
-    @field_validator("ratings")
-    @classmethod
-    def _at_most_one_rating_per_voter_and_delegate(
-        cls, ratings: DelegateRatings, info: ValidationInfo
-    ) -> DelegateRatings:
-        rated, voters = info.data.get("delegates_rated"), info.data.get("voters_participating")
-        if rated is not None and voters is not None and ratings.total > rated * voters:
-            raise ValueError(f"{ratings.total} ratings exceed {rated} delegates × {voters} voters")
-        return ratings
-
-
-Meeting = Annotated[
-    Session
-    | StandingCommitteeMeeting
-    | Conference
-    | Training
-    | VoterContact
-    | CitizenReception
-    | DelegateReport
-    | DelegateRating,
-    Field(discriminator="kind"),
-]
-
-
-class MeetingHeld(BaseModel):
-    """`meeting.held` v2: a council (the envelope's unit) held a meeting (họp, tổ chức);
-    `occurred_at` is the day it was held. The meeting may have been scheduled before."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.held"
-    VERSION: ClassVar[int] = 2
-
-    meeting: Meeting
-
-
-class SessionPlan(BaseModel):
-    """Which kỳ họp is planned: its type and its number within the term."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    session_type: SessionType
-    term: Term
-    number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
-
-    @field_validator("term")
-    @classmethod
-    def _term_is_five_years(cls, term: str) -> str:
-        return _five_year_term(term)
-
-
-class MeetingScheduled(BaseModel):
-    """`meeting.scheduled` v1: a council (the envelope's unit) planned a meeting (lên lịch, dự
-    kiến tổ chức) for a day; `occurred_at` is that day, which may be in the future."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.scheduled"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    kind: MeetingKind
-    title: Text = Field(description="Title as written in the plan (Vietnamese).")
-    scheduled_for: date = Field(description="The day the meeting is planned for.")
-    location: str | None = Field(default=None, max_length=300)
-    session: SessionPlan | None = Field(
-        default=None,
-        validate_default=True,
-        description="Required when kind is session (its number in the term), else absent.",
-    )
-
-    @field_validator("session")
-    @classmethod
-    def _session_iff_kind_is_session(
-        cls, session: SessionPlan | None, info: ValidationInfo
-    ) -> SessionPlan | None:
-        kind = info.data.get("kind")
-        if kind is None:
-            return session  # kind itself is invalid; that error is reported already
-        if kind == MeetingKind.SESSION and session is None:
-            raise ValueError("session (type, term, number_in_term) is required for a session")
-        if kind != MeetingKind.SESSION and session is not None:
-            raise ValueError(f"session must be absent when kind is {kind}")
-        return session
-
-
-class MeetingCancelled(BaseModel):
-    """`meeting.cancelled` v1: a scheduled meeting was called off (hủy, hoãn không tổ chức);
-    `occurred_at` is the day it had been planned for, so it counts against the same period."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.cancelled"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    kind: MeetingKind
-    scheduled_for: date = Field(description="The day it had been planned for.")
-    cancelled_on: date = Field(description="The day it was called off.")
-    reason: Text = Field(description="Lý do hủy.")
-
-
-class MeetingCorrected(BaseModel):
-    """`meeting.corrected` v1: the recorded content of a held meeting was corrected (đính
-    chính); carries the full previous and corrected content. `occurred_at` is the corrected
-    day; the previous content's figures are taken back at the previous day."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.corrected"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    previous: Meeting = Field(description="The content as recorded until now.")
-    corrected: Meeting = Field(description="The content as it should have been recorded.")
-    reason: str | None = Field(default=None, max_length=2000, description="Lý do đính chính.")
-
-    @model_validator(mode="after")
-    def _one_meeting(self) -> Self:
-        ids = {self.meeting_id, self.previous.meeting_id, self.corrected.meeting_id}
-        if len(ids) != 1:
-            raise ValueError("meeting_id, previous.meeting_id and corrected.meeting_id differ")
-        return self
-
-
-class V1:
-    """The shapes of `meeting.held` v1 that v2 changed, under their published names (so the
-    v1 JSON Schema stays as published). Read-only history: never emit these."""
-
-    class Session(_Meeting):
-        """Kỳ họp: a session of the council, numbered within its five-year term."""
-
-        kind: Literal["session"] = "session"
-        session_type: SessionType = Field(
-            description="thường lệ (regular), chuyên đề (thematic) or bất thường (extraordinary)."
-        )
-        term: Term
-        number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
-        delegates_present: Count = Field(description="Đại biểu có mặt.")
-        resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
-        questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
-
-        @field_validator("term")
-        @classmethod
-        def _term_is_five_years(cls, term: str) -> str:
-            return _five_year_term(term)
-
-    class VoterContact(_Meeting):
-        """Tiếp xúc cử tri held by a delegate group before or after a session."""
-
-        kind: Literal["voter_contact"] = "voter_contact"
-        timing: Literal["before_session", "after_session"] = Field(
-            description="trước / sau kỳ họp."
-        )
-        delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
-        voters_attending: Count = Field(description="Lượt cử tri.")
-        opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
-
-    class CitizenReception(_Meeting):
-        """Tiếp công dân, periodic or ad hoc."""
-
-        kind: Literal["citizen_reception"] = "citizen_reception"
-        reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
-        citizens_received: Count = Field(description="Lượt công dân được tiếp.")
-        petitions_received: Count = Field(description="Đơn thư nhận được.")
-
-
-MeetingV1 = Annotated[
-    V1.Session
-    | StandingCommitteeMeeting
-    | Conference
-    | Training
-    | V1.VoterContact
-    | V1.CitizenReception,
-    Field(discriminator="kind"),
-]
-
-
-class MeetingHeldV1(BaseModel):
-    """`meeting.held` v1: a council (the envelope's unit) held a meeting."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", title="MeetingHeld")
-
-    TYPE: ClassVar[str] = "meeting.held"
-    VERSION: ClassVar[int] = 1
-
-    meeting: MeetingV1
-
-
-@upcaster(MeetingHeldV1, to=MeetingHeld)
-def itemised_lists_added(v1: Payload) -> Payload:
-    """v1 → v2: nothing renamed; v1 itemised no opinions or petitions and counted no seats or
-    questions, so those are empty (the v1 counts stay the figures)."""
-    meeting = dict(v1["meeting"])
-    match meeting.get("kind"):
-        case "session":
-            meeting |= {"delegates_elected": None, "questions_asked": 0}
-        case "voter_contact":
-            meeting["opinions"] = []
-        case "citizen_reception":
-            meeting["petitions"] = []
-    return {**v1, "meeting": meeting}

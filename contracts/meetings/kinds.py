@@ -1,0 +1,307 @@
+"""The kinds of meeting a council holds, each with its own figures (`kind` discriminates
+them in `Meeting`), and the bounded texts and counts they are written with."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from contracts.envelope import UnitCode
+from contracts.ids import ID_PATTERN
+from contracts.oversight.vocabulary import OversightField, PetitionType
+
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+# What councils write, bounded so that no record can grow past what a broker takes (README,
+# "Sizes"): a line (a title, a name, a reason), an item (one opinion, one petition), a list.
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
+MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
+MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
+MAX_TOPICS = 50
+StableId = Annotated[
+    str,
+    Field(
+        default_factory=lambda: uuid4().hex,
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="Stable id; send your own to make a retried request idempotent.",
+    ),
+]
+Term = Annotated[
+    str, Field(pattern=r"^\d{4}-\d{4}$", examples=["2021-2026"], description="nhiệm kỳ")
+]
+SessionType = Literal["regular", "thematic", "extraordinary"]
+
+
+class MeetingKind(StrEnum):
+    """What kind of meeting was held."""
+
+    SESSION = "session"  # kỳ họp HĐND
+    STANDING_COMMITTEE = "standing_committee"  # phiên họp Thường trực HĐND
+    CONFERENCE = "conference"  # hội nghị giao ban / trao đổi kinh nghiệm / tọa đàm
+    TRAINING = "training"  # tập huấn, bồi dưỡng
+    VOTER_CONTACT = "voter_contact"  # tiếp xúc cử tri
+    CITIZEN_RECEPTION = "citizen_reception"  # tiếp công dân
+    DELEGATE_REPORT = "delegate_report"  # báo cáo với cử tri (meeting.held v2 on)
+    DELEGATE_RATING = "delegate_rating"  # lấy ý kiến nhận xét của cử tri (v2 on)
+
+
+def five_year_term(term: str) -> str:
+    start, end = (int(y) for y in term.split("-"))
+    if end - start != 5:
+        raise ValueError("term must span five years, e.g. 2021-2026")
+    return term
+
+
+def _each_id_once(ids: list[str], what: str) -> None:
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"each {what} may appear only once")
+
+
+def _itemised(count: int | None, items: list[object], count_field: str) -> None:
+    """An itemised list, when given (not empty), must match the count it itemises."""
+    if items and count is not None and count != len(items):
+        raise ValueError(f"{len(items)} items given but {count_field} is {count}")
+
+
+class MeetingBase(BaseModel):
+    """What every kind of meeting records: its id, title, day and place."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meeting_id: str = Field(
+        default_factory=lambda: uuid4().hex,
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="Stable id; send your own to make a retried request idempotent.",
+    )
+    title: Text = Field(description="Title as written in the minutes (Vietnamese).")
+    held_on: date = Field(description="The day the meeting took place.")
+    location: str | None = Field(default=None, max_length=300)
+
+
+class Session(MeetingBase):
+    """Kỳ họp: a session of the council, numbered within its five-year term."""
+
+    kind: Literal["session"] = "session"
+    session_type: SessionType = Field(
+        description="thường lệ (regular), chuyên đề (thematic) or bất thường (extraordinary)."
+    )
+    term: Term
+    number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
+    delegates_elected: Count | None = Field(
+        default=None,
+        description="Seats of the council in the term (tổng số đại biểu); absent before v2.",
+    )
+    delegates_present: Count = Field(description="Đại biểu có mặt.")
+    resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
+    questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
+    questions_asked: Count = Field(
+        default=0, description="Lượt chất vấn: questions put by delegates (0 if not counted)."
+    )
+
+    @field_validator("term")
+    @classmethod
+    def _term_is_five_years(cls, term: str) -> str:
+        return five_year_term(term)
+
+    @field_validator("delegates_present")
+    @classmethod
+    def _present_within_elected(cls, present: int, info: ValidationInfo) -> int:
+        elected = info.data.get("delegates_elected")
+        if elected is not None and present > elected:
+            raise ValueError(f"{present} delegates present but the council has {elected} seats")
+        return present
+
+    @field_validator("questions_asked")
+    @classmethod
+    def _questions_need_questioning(cls, questions: int, info: ValidationInfo) -> int:
+        if questions and info.data.get("questioning_held") is False:
+            raise ValueError("questions were asked, so questioning_held must be true")
+        return questions
+
+
+class StandingCommitteeMeeting(MeetingBase):
+    """Phiên họp Thường trực HĐND: a meeting of the council's standing committee."""
+
+    kind: Literal["standing_committee"] = "standing_committee"
+    meeting_type: Literal["regular", "ad_hoc"] = Field(description="thường kỳ or đột xuất.")
+
+
+class Conference(MeetingBase):
+    """Hội nghị between levels: a province with its districts, a district with its communes."""
+
+    kind: Literal["conference"] = "conference"
+    conference_type: Literal["briefing", "experience_exchange", "roundtable"] = Field(
+        description="giao ban (briefing), trao đổi kinh nghiệm (experience exchange), tọa đàm."
+    )
+    ordinal: int | None = Field(default=None, ge=1, le=1000, description="'lần thứ năm' → 5.")
+    participating_units: list[UnitCode] = Field(default_factory=list, max_length=MAX_UNITS)
+    topics: list[Text] = Field(default_factory=list, max_length=MAX_TOPICS)
+
+
+class BridgePoint(BaseModel):
+    """Điểm cầu: one unit's room in an online training, with its own attendees."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit: UnitCode
+    attendees: Count
+    delegates: Count = Field(default=0, description="Council delegates among the attendees.")
+
+    @model_validator(mode="after")
+    def _delegates_are_attendees(self) -> BridgePoint:
+        if self.delegates > self.attendees:
+            raise ValueError("delegates cannot exceed attendees at a bridge point")
+        return self
+
+
+class Training(MeetingBase):
+    """Tập huấn / bồi dưỡng. Attendees are counted at each bridge point's unit."""
+
+    kind: Literal["training"] = "training"
+    format: Literal["in_person", "online"]
+    topics: list[Text] = Field(min_length=1, max_length=MAX_TOPICS)
+    bridge_points: list[BridgePoint] = Field(
+        min_length=1,
+        max_length=MAX_UNITS,
+        description="In person: one point, the organising unit. Online: every điểm cầu.",
+    )
+
+    @model_validator(mode="after")
+    def _one_point_per_unit(self) -> Training:
+        units = [p.unit for p in self.bridge_points]
+        if len(units) != len(set(units)):
+            raise ValueError("each unit may appear only once among the bridge points")
+        return self
+
+
+class VoterOpinion(BaseModel):
+    """Ý kiến, kiến nghị của cử tri: one opinion raised at a voter contact, in a field, to be
+    forwarded to the agency that must answer it (followed up by the oversight context)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    opinion_id: StableId
+    text: ItemText = Field(description="The opinion as recorded.")
+    field: OversightField = Field(description="Lĩnh vực the opinion concerns.")
+    addressed_to: Text = Field(description="The competent agency (cơ quan có thẩm quyền).")
+
+
+class VoterContact(MeetingBase):
+    """Tiếp xúc cử tri held by a delegate group before or after a session."""
+
+    kind: Literal["voter_contact"] = "voter_contact"
+    timing: Literal["before_session", "after_session"] = Field(description="trước / sau kỳ họp.")
+    delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
+    voters_attending: Count = Field(description="Lượt cử tri.")
+    opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
+    opinions: list[VoterOpinion] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="The opinions one by one; when given, as many as opinions_raised.",
+    )
+
+    @field_validator("opinions")
+    @classmethod
+    def _opinions_match_count(
+        cls, opinions: list[VoterOpinion], info: ValidationInfo
+    ) -> list[VoterOpinion]:
+        _each_id_once([o.opinion_id for o in opinions], "opinion_id")
+        _itemised(info.data.get("opinions_raised"), list(opinions), "opinions_raised")
+        return opinions
+
+
+class PetitionTaken(BaseModel):
+    """Đơn thư: one petition taken at a citizen reception (khiếu nại, tố cáo, kiến nghị, phản
+    ánh), followed up by the oversight context (received → transferred → settled)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    petition_id: StableId
+    petition_type: PetitionType = Field(description="khiếu nại, tố cáo, kiến nghị or phản ánh.")
+    summary: ItemText = Field(description="What the petition is about.")
+
+
+class CitizenReception(MeetingBase):
+    """Tiếp công dân, periodic or ad hoc."""
+
+    kind: Literal["citizen_reception"] = "citizen_reception"
+    reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
+    citizens_received: Count = Field(description="Lượt công dân được tiếp.")
+    petitions_received: Count = Field(description="Đơn thư nhận được.")
+    petitions: list[PetitionTaken] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="The petitions one by one; when given, as many as petitions_received.",
+    )
+
+    @field_validator("petitions")
+    @classmethod
+    def _petitions_match_count(
+        cls, petitions: list[PetitionTaken], info: ValidationInfo
+    ) -> list[PetitionTaken]:
+        _each_id_once([p.petition_id for p in petitions], "petition_id")
+        _itemised(info.data.get("petitions_received"), list(petitions), "petitions_received")
+        return petitions
+
+
+class DelegateReport(MeetingBase):
+    """Báo cáo với cử tri: delegates report their work (and the council's) to voters."""
+
+    kind: Literal["delegate_report"] = "delegate_report"
+    delegate_group: Text | None = Field(default=None, description="Tổ đại biểu, if one held it.")
+    delegates_reporting: Count = Field(description="Đại biểu báo cáo.")
+    voters_attending: Count = Field(description="Lượt cử tri dự.")
+
+
+class DelegateRatings(BaseModel):
+    """Ratings (phiếu nhận xét) voters gave, by grade."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    good: Count = Field(default=0, description="tốt")
+    fair: Count = Field(default=0, description="trung bình")
+    poor: Count = Field(default=0, description="kém")
+
+    @property
+    def total(self) -> int:
+        return self.good + self.fair + self.poor
+
+
+class DelegateRating(MeetingBase):
+    """Lấy ý kiến nhận xét của cử tri: voters rate the delegates they elected."""
+
+    kind: Literal["delegate_rating"] = "delegate_rating"
+    delegates_rated: Count = Field(description="Đại biểu được cử tri nhận xét.")
+    voters_participating: Count = Field(description="Lượt cử tri tham gia nhận xét.")
+    ratings: DelegateRatings = Field(default_factory=DelegateRatings)
+
+    @field_validator("ratings")
+    @classmethod
+    def _at_most_one_rating_per_voter_and_delegate(
+        cls, ratings: DelegateRatings, info: ValidationInfo
+    ) -> DelegateRatings:
+        rated, voters = info.data.get("delegates_rated"), info.data.get("voters_participating")
+        if rated is not None and voters is not None and ratings.total > rated * voters:
+            raise ValueError(f"{ratings.total} ratings exceed {rated} delegates × {voters} voters")
+        return ratings
+
+
+Meeting = Annotated[
+    Session
+    | StandingCommitteeMeeting
+    | Conference
+    | Training
+    | VoterContact
+    | CitizenReception
+    | DelegateReport
+    | DelegateRating,
+    Field(discriminator="kind"),
+]
