@@ -10,22 +10,22 @@ Corrections are new events, never silent edits: `meeting.corrected` carries the 
 and the full corrected content, so a projection takes back what the old content added and adds
 the new. Each kind of meeting carries its own figures; `kind` discriminates them.
 
-Modules: `kinds` (each kind of meeting, with its figures) and `events` (the lifecycle's events,
-and `meeting.held` v1 with its upcaster); every name is imported from here (`contracts.meetings`).
+Modules: `kinds` (each kind of meeting with its figures, and as `meeting.held` v1 had them)
+and `events` (the lifecycle's events, and `meeting.held` v1 beside its upcaster); every name
+is imported from here (`contracts.meetings`).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from contracts.ids import StableId
 from contracts.meetings.events import (
-    V1,
     MeetingCancelled,
     MeetingCorrected,
     MeetingHeld,
     MeetingHeldV1,
     MeetingScheduled,
-    MeetingV1,
     SessionPlan,
     itemised_lists_added,
 )
@@ -33,6 +33,7 @@ from contracts.meetings.kinds import (
     MAX_ITEMS,
     MAX_TOPICS,
     MAX_UNITS,
+    V1,
     BridgePoint,
     CitizenReception,
     Conference,
@@ -43,10 +44,10 @@ from contracts.meetings.kinds import (
     ItemText,
     Meeting,
     MeetingKind,
+    MeetingV1,
     PetitionTaken,
     Session,
     SessionType,
-    StableId,
     StandingCommitteeMeeting,
     Term,
     Text,

@@ -1,18 +1,19 @@
 """The kinds of meeting a council holds, each with its own figures (`kind` discriminates
-them in `Meeting`), and the bounded texts and counts they are written with."""
+them in `Meeting`), the bounded texts and counts they are written with, and the shapes of
+the kinds that `meeting.held` v1 published (`V1`, `MeetingV1`)."""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
-from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.envelope import UnitCode
-from contracts.ids import ID_PATTERN
+from contracts.ids import StableId
 from contracts.oversight.vocabulary import OversightField, PetitionType
+from contracts.rules import at_most, itemises
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # What councils write, bounded so that no record can grow past what a broker takes (README,
@@ -22,16 +23,6 @@ ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
 MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
 MAX_TOPICS = 50
-StableId = Annotated[
-    str,
-    Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    ),
-]
 Term = Annotated[
     str, Field(pattern=r"^\d{4}-\d{4}$", examples=["2021-2026"], description="nhiệm kỳ")
 ]
@@ -58,35 +49,16 @@ def five_year_term(term: str) -> str:
     return term
 
 
-def _each_id_once(ids: list[str], what: str) -> None:
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"each {what} may appear only once")
-
-
-def _itemised(count: int | None, items: list[object], count_field: str) -> None:
-    """An itemised list, when given (not empty), must match the count it itemises."""
-    if items and count is not None and count != len(items):
-        raise ValueError(f"{len(items)} items given but {count_field} is {count}")
-
-
-class MeetingBase(BaseModel):
-    """What every kind of meeting records: its id, title, day and place."""
-
+class _Meeting(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    meeting_id: str = Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    )
+    meeting_id: StableId
     title: Text = Field(description="Title as written in the minutes (Vietnamese).")
     held_on: date = Field(description="The day the meeting took place.")
     location: str | None = Field(default=None, max_length=300)
 
 
-class Session(MeetingBase):
+class Session(_Meeting):
     """Kỳ họp: a session of the council, numbered within its five-year term."""
 
     kind: Literal["session"] = "session"
@@ -106,18 +78,13 @@ class Session(MeetingBase):
         default=0, description="Lượt chất vấn: questions put by delegates (0 if not counted)."
     )
 
-    @field_validator("term")
-    @classmethod
-    def _term_is_five_years(cls, term: str) -> str:
-        return five_year_term(term)
+    _term_is_five_years = field_validator("term")(five_year_term)
 
-    @field_validator("delegates_present")
-    @classmethod
-    def _present_within_elected(cls, present: int, info: ValidationInfo) -> int:
-        elected = info.data.get("delegates_elected")
-        if elected is not None and present > elected:
-            raise ValueError(f"{present} delegates present but the council has {elected} seats")
-        return present
+    _present_within_elected = at_most(
+        "delegates_present",
+        "delegates_elected",
+        "{value} delegates present but the council has {bound} seats",
+    )
 
     @field_validator("questions_asked")
     @classmethod
@@ -127,14 +94,14 @@ class Session(MeetingBase):
         return questions
 
 
-class StandingCommitteeMeeting(MeetingBase):
+class StandingCommitteeMeeting(_Meeting):
     """Phiên họp Thường trực HĐND: a meeting of the council's standing committee."""
 
     kind: Literal["standing_committee"] = "standing_committee"
     meeting_type: Literal["regular", "ad_hoc"] = Field(description="thường kỳ or đột xuất.")
 
 
-class Conference(MeetingBase):
+class Conference(_Meeting):
     """Hội nghị between levels: a province with its districts, a district with its communes."""
 
     kind: Literal["conference"] = "conference"
@@ -162,7 +129,7 @@ class BridgePoint(BaseModel):
         return self
 
 
-class Training(MeetingBase):
+class Training(_Meeting):
     """Tập huấn / bồi dưỡng. Attendees are counted at each bridge point's unit."""
 
     kind: Literal["training"] = "training"
@@ -194,7 +161,7 @@ class VoterOpinion(BaseModel):
     addressed_to: Text = Field(description="The competent agency (cơ quan có thẩm quyền).")
 
 
-class VoterContact(MeetingBase):
+class VoterContact(_Meeting):
     """Tiếp xúc cử tri held by a delegate group before or after a session."""
 
     kind: Literal["voter_contact"] = "voter_contact"
@@ -208,14 +175,7 @@ class VoterContact(MeetingBase):
         description="The opinions one by one; when given, as many as opinions_raised.",
     )
 
-    @field_validator("opinions")
-    @classmethod
-    def _opinions_match_count(
-        cls, opinions: list[VoterOpinion], info: ValidationInfo
-    ) -> list[VoterOpinion]:
-        _each_id_once([o.opinion_id for o in opinions], "opinion_id")
-        _itemised(info.data.get("opinions_raised"), list(opinions), "opinions_raised")
-        return opinions
+    _opinions_match_count = itemises("opinions", count="opinions_raised", ids="opinion_id")
 
 
 class PetitionTaken(BaseModel):
@@ -229,7 +189,7 @@ class PetitionTaken(BaseModel):
     summary: ItemText = Field(description="What the petition is about.")
 
 
-class CitizenReception(MeetingBase):
+class CitizenReception(_Meeting):
     """Tiếp công dân, periodic or ad hoc."""
 
     kind: Literal["citizen_reception"] = "citizen_reception"
@@ -242,17 +202,10 @@ class CitizenReception(MeetingBase):
         description="The petitions one by one; when given, as many as petitions_received.",
     )
 
-    @field_validator("petitions")
-    @classmethod
-    def _petitions_match_count(
-        cls, petitions: list[PetitionTaken], info: ValidationInfo
-    ) -> list[PetitionTaken]:
-        _each_id_once([p.petition_id for p in petitions], "petition_id")
-        _itemised(info.data.get("petitions_received"), list(petitions), "petitions_received")
-        return petitions
+    _petitions_match_count = itemises("petitions", count="petitions_received", ids="petition_id")
 
 
-class DelegateReport(MeetingBase):
+class DelegateReport(_Meeting):
     """Báo cáo với cử tri: delegates report their work (and the council's) to voters."""
 
     kind: Literal["delegate_report"] = "delegate_report"
@@ -275,7 +228,7 @@ class DelegateRatings(BaseModel):
         return self.good + self.fair + self.poor
 
 
-class DelegateRating(MeetingBase):
+class DelegateRating(_Meeting):
     """Lấy ý kiến nhận xét của cử tri: voters rate the delegates they elected."""
 
     kind: Literal["delegate_rating"] = "delegate_rating"
@@ -303,5 +256,55 @@ Meeting = Annotated[
     | CitizenReception
     | DelegateReport
     | DelegateRating,
+    Field(discriminator="kind"),
+]
+
+
+class V1:
+    """The shapes of `meeting.held` v1 that v2 changed, under their published names (so the
+    v1 JSON Schema stays as published). Read-only history: never emit these."""
+
+    class Session(_Meeting):
+        """Kỳ họp: a session of the council, numbered within its five-year term."""
+
+        kind: Literal["session"] = "session"
+        session_type: SessionType = Field(
+            description="thường lệ (regular), chuyên đề (thematic) or bất thường (extraordinary)."
+        )
+        term: Term
+        number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
+        delegates_present: Count = Field(description="Đại biểu có mặt.")
+        resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
+        questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
+
+        _term_is_five_years = field_validator("term")(five_year_term)
+
+    class VoterContact(_Meeting):
+        """Tiếp xúc cử tri held by a delegate group before or after a session."""
+
+        kind: Literal["voter_contact"] = "voter_contact"
+        timing: Literal["before_session", "after_session"] = Field(
+            description="trước / sau kỳ họp."
+        )
+        delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
+        voters_attending: Count = Field(description="Lượt cử tri.")
+        opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
+
+    class CitizenReception(_Meeting):
+        """Tiếp công dân, periodic or ad hoc."""
+
+        kind: Literal["citizen_reception"] = "citizen_reception"
+        reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
+        citizens_received: Count = Field(description="Lượt công dân được tiếp.")
+        petitions_received: Count = Field(description="Đơn thư nhận được.")
+
+
+MeetingV1 = Annotated[
+    V1.Session
+    | StandingCommitteeMeeting
+    | Conference
+    | Training
+    | V1.VoterContact
+    | V1.CitizenReception,
     Field(discriminator="kind"),
 ]

@@ -55,6 +55,7 @@ from contracts.oversight.petitions import (
     PetitionWithdrawn,
 )
 from contracts.oversight.supervisions import (
+    MAX_UNITS,
     Recommendation,
     RecommendationImplemented,
     RecommendationIssued,
@@ -66,7 +67,6 @@ from contracts.oversight.supervisions import (
     recommendations_renamed,
 )
 from contracts.oversight.vocabulary import (
-    MAX_UNITS,
     Activity,
     Agency,
     Body,

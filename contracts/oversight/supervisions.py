@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from datetime import date
 from typing import ClassVar
-from uuid import uuid4
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from contracts.envelope import UnitCode
-from contracts.ids import ID_PATTERN
+from contracts.ids import StableId, new_id
 from contracts.oversight.vocabulary import (
-    MAX_UNITS,
     Activity,
     Agency,
     Body,
@@ -36,9 +33,23 @@ from contracts.oversight.vocabulary import (
     LongText,
     OversightField,
     Text,
-    new_id,
 )
+from contracts.rules import Rule, not_before, present_iff
 from contracts.versioning import Payload, upcaster
+
+MAX_UNITS = 1000  # units a supervision names: a province's communes (168 in 2025, 573 before)
+
+
+def _committee_rule() -> Rule:
+    """A Ban is named exactly when the body is a committee (each step and the end say it)."""
+    missing = "committee is required when body is committee"
+    return present_iff("committee", when="body", equals=Body.COMMITTEE, missing=missing)
+
+
+def _units_once(units: list[str]) -> list[str]:
+    if len(units) != len(set(units)):
+        raise ValueError("each unit may appear only once among the supervised units")
+    return units
 
 
 class _Supervision(BaseModel):
@@ -48,13 +59,7 @@ class _Supervision(BaseModel):
 
     TYPE: ClassVar[str] = "supervision.finished"
 
-    supervision_id: str = Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    )
+    supervision_id: StableId
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
     title: Text = Field(description="Title as written in the plan or report (Vietnamese).")
     body: Body = Field(description="Thường trực HĐND, a Ban, or a Tổ đại biểu.")
@@ -73,34 +78,9 @@ class _Supervision(BaseModel):
     )
     findings: str | None = Field(default=None, max_length=20_000, description="Kết quả, nhận xét.")
 
-    @field_validator("committee")
-    @classmethod
-    def _committee_iff_body_is_committee(
-        cls, committee: Committee | None, info: ValidationInfo
-    ) -> Committee | None:
-        body = info.data.get("body")
-        if body is None:
-            return committee  # body itself is invalid; that error is reported already
-        if body == Body.COMMITTEE and committee is None:
-            raise ValueError("committee is required when body is committee")
-        if body != Body.COMMITTEE and committee is not None:
-            raise ValueError(f"committee must be absent when body is {body}")
-        return committee
-
-    @field_validator("finished_on")
-    @classmethod
-    def _not_before_start(cls, finished_on: date, info: ValidationInfo) -> date:
-        started_on = info.data.get("started_on")
-        if started_on is not None and finished_on < started_on:
-            raise ValueError(f"finished_on {finished_on} is before started_on {started_on}")
-        return finished_on
-
-    @field_validator("supervised_units")
-    @classmethod
-    def _each_unit_once(cls, units: list[str]) -> list[str]:
-        if len(units) != len(set(units)):
-            raise ValueError("each unit may appear only once among the supervised units")
-        return units
+    _committee_iff_body_is_committee = _committee_rule()
+    _not_before_start = not_before("finished_on", "started_on")
+    _each_unit_once = field_validator("supervised_units")(_units_once)
 
 
 class SupervisionFinished(_Supervision):
@@ -151,13 +131,7 @@ class _SupervisionStep(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    supervision_id: str = Field(
-        default_factory=new_id,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    )
+    supervision_id: StableId
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
     body: Body = Field(description="Thường trực HĐND, a Ban, or a Tổ đại biểu.")
     committee: Committee | None = Field(
@@ -167,12 +141,7 @@ class _SupervisionStep(BaseModel):
     )
     field: OversightField = Field(description="Lĩnh vực.")
 
-    @field_validator("committee")
-    @classmethod
-    def _committee_iff_body_is_committee(
-        cls, committee: Committee | None, info: ValidationInfo
-    ) -> Committee | None:
-        return _Supervision._committee_iff_body_is_committee(committee, info)
+    _committee_iff_body_is_committee = _committee_rule()
 
 
 class SupervisionPlanned(_SupervisionStep):
@@ -193,10 +162,7 @@ class SupervisionPlanned(_SupervisionStep):
         description="Units whose agencies will be supervised: the council's unit or below it.",
     )
 
-    @field_validator("supervised_units")
-    @classmethod
-    def _each_unit_once(cls, units: list[str]) -> list[str]:
-        return _Supervision._each_unit_once(units)
+    _each_unit_once = field_validator("supervised_units")(_units_once)
 
 
 class SupervisionStarted(_SupervisionStep):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated
-from uuid import uuid4
 
 from pydantic import Field
 
@@ -15,7 +14,6 @@ Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # Bounded to what councils write (README, "Sizes"): a line (a title), one item's text.
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
-MAX_UNITS = 1000  # units a supervision names: a province's communes (168 in 2025, 573 before)
 ItemId = Annotated[
     str,
     Field(
@@ -35,10 +33,6 @@ Agency = Annotated[
     ),
 ]
 Days = Annotated[int, Field(ge=0, le=100_000)]
-
-
-def new_id() -> str:
-    return uuid4().hex
 
 
 class Activity(StrEnum):
