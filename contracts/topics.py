@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+EVERY_TOPIC = "*"
+"""The `TOPIC` of a context whose events travel on every topic of events: the outbox relay's
+own (contracts.outbox)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Topics:

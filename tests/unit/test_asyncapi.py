@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import json
+import pkgutil
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import uuid4
@@ -13,16 +15,16 @@ import pytest
 from faststream.specification.asyncapi.v3_0_0.schema import ApplicationSchema
 from pydantic import BaseModel, Field
 
+import contracts
 from contracts import REGISTRY, Envelope, Source, Topics
 from contracts.asyncapi import (
     ASYNCAPI_PATH,
-    CONTEXT_TOPICS,
-    EVERY_TOPIC,
     HEADER_TYPE,
     HEADER_VERSION,
     SchemaNameClash,
     UnmappedContext,
     check_schema_names,
+    context_of,
     document,
     render,
     topic_attribute,
@@ -30,6 +32,7 @@ from contracts.asyncapi import (
     topics_of,
     typed_envelope,
 )
+from contracts.topics import EVERY_TOPIC
 from contracts.versioning import event_version
 
 
@@ -113,9 +116,41 @@ def _documented_on(doc: dict[str, Any], topic: str, kind: str, model: type[BaseM
 
 
 def test_contexts_map_to_topics_that_exist() -> None:
-    assert set(CONTEXT_TOPICS.values()) - {EVERY_TOPIC} <= set(topic_names(Topics()))
+    placed = {topic_attribute(model) for model in REGISTRY.current.values()}
+    assert placed - {EVERY_TOPIC} <= set(topic_names(Topics()))
     assert topic_attribute(REGISTRY.current["meeting.held"]) == "meetings"
     assert topic_attribute(REGISTRY.current["supervision.finished"]) == "oversight"
+    assert topic_attribute(REGISTRY.current["proposal.raised"]) == "reporting"
+
+
+def _context_packages() -> dict[str, Any]:
+    """Every package under contracts/, by name: each is one bounded context."""
+    found = pkgutil.iter_modules(contracts.__path__)
+    return {m.name: importlib.import_module(f"contracts.{m.name}") for m in found if m.ispkg}
+
+
+def test_each_context_is_a_package_that_names_the_topic_of_its_events() -> None:
+    packages = _context_packages()
+    contexts = {context_of(model) for model in REGISTRY.current.values()}
+    assert contexts == set(packages)
+    assert {"meetings", "oversight", "coordination", "identity", "outbox"} <= contexts
+    for model in REGISTRY.current.values():
+        assert topic_attribute(model) == packages[context_of(model)].TOPIC
+
+
+class _Nested(BaseModel):
+    """`nested.found` v1: an event in a module of a context package."""
+
+    TYPE: ClassVar[str] = "nested.found"
+    VERSION: ClassVar[int] = 1
+
+
+_Nested.__module__ = "contracts.oversight.petitions"
+
+
+def test_the_package_places_an_event_of_any_of_its_modules() -> None:
+    assert context_of(_Nested) == "oversight"
+    assert topics_of(_Nested) == ["oversight"]
 
 
 def test_headers_and_key_are_the_ones_every_envelope_travels_with(doc: dict[str, Any]) -> None:
@@ -158,9 +193,22 @@ class _Orphan(BaseModel):
 _Orphan.__module__ = "contracts.elsewhere"
 
 
-def test_an_event_of_an_unplaced_context_is_refused_with_what_to_do() -> None:
-    with pytest.raises(UnmappedContext, match="add its context 'elsewhere' to CONTEXT_TOPICS"):
-        topic_attribute(_Orphan)
+class _Loose(BaseModel):
+    """`loose.found` v1: an event in a contracts module that is no context package."""
+
+    TYPE: ClassVar[str] = "loose.found"
+    VERSION: ClassVar[int] = 1
+
+
+_Loose.__module__ = "contracts.envelope"
+
+
+@pytest.mark.parametrize("model", [_Orphan, _Loose])
+def test_an_event_of_an_unplaced_context_is_refused_with_what_to_do(
+    model: type[BaseModel],
+) -> None:
+    with pytest.raises(UnmappedContext, match=r"in a context package, contracts/<context>/"):
+        topic_attribute(model)
 
 
 def _event_with(nested: type[BaseModel], kind: str) -> type[Envelope]:

@@ -17,8 +17,9 @@ since then, with every unit below it, only from its establishment (:data:`ESTABL
 record dated before names no unit, and is refused rather than counted in a unit that did not
 exist. The data is read by :mod:`.dataset`.
 
-Modules: :mod:`.units` (eras, units, dates), :mod:`.snapshots` (the units in force from a day),
-:mod:`.changes` (the rules of a change), :mod:`.reform` (the legacy → 2025 mapping),
+Modules: :mod:`.units` (eras, units, dates), :mod:`.snapshots` (the units in force from a day,
+and the first day each answers), :mod:`.changes` (the rules of a change, and an era's changes
+applied in order), :mod:`.reform` (the legacy → 2025 mapping),
 :mod:`.payloads` (what the registry publishes), :mod:`.dataset` (the sqlite loader) and
 :mod:`.tree` (:class:`Hierarchy`, which puts them together).
 """

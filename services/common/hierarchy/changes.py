@@ -1,13 +1,16 @@
 """The rules of a hierarchy change (merge, divide, dissolve, re-parent, rename): how one
-lands on the units in force, or why it does not fit them."""
+lands on the units in force, or why it does not fit them; how an era's changes apply in order;
+and which change established a unit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import replace
+from datetime import date
 
 from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
-from services.common.hierarchy.units import Ended, Era, Unit
+from services.common.hierarchy.snapshots import Snapshot
+from services.common.hierarchy.units import ERA_START, Ended, Era, Unit, era_of
 
 
 def apply_change(
@@ -85,3 +88,50 @@ def apply_change(
             if left:
                 raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
             end(u.code, u.parent, f"dissolved into its parent {u.parent}")
+
+
+def apply_in_order(
+    changes: Iterable[HierarchyChanged],
+    snaps: list[Snapshot],
+    ended: dict[str, Ended],
+    ever: set[str],
+    era: Era,
+    rejected: dict[int, str],
+) -> tuple[list[Snapshot], dict[str, Ended], set[str]]:
+    """The era's snapshots, ended units and codes ever used once `changes` (sorted, and after
+    every change in `snaps`) apply on top of the given ones, which it may change. A change that
+    does not fit the units it lands on is skipped, with the reason in `rejected`."""
+    for change in changes:
+        rejected.pop(change.change_no, None)
+        table, ending = dict(snaps[-1].units), dict(ended)
+        try:
+            apply_change(change, table, ending, ever, era)
+            snapshot = Snapshot.of(max(change.effective, ERA_START[era]), table)
+        except ValueError as exc:
+            rejected[change.change_no] = str(exc)
+            continue
+        ended = ending
+        ever.update(table)
+        if snapshot.since == snaps[-1].since:
+            snaps[-1] = snapshot
+        else:
+            snaps.append(snapshot)
+    return snaps, ended, ever
+
+
+def established_later(
+    changes: Iterable[HierarchyChanged], rejected: Container[int], code: str, day: date
+) -> str | None:
+    """Which change (not rejected) established ``code`` after ``day`` in its era, if one did."""
+    for change in changes:
+        c = change.change
+        made = [c.established] if isinstance(c, Merge) and c.established else []
+        made += c.established if isinstance(c, Divide) else []
+        if (
+            day < change.effective
+            and era_of(change.effective) == era_of(day)
+            and any(new.code == code for new in made)
+            and change.change_no not in rejected
+        ):
+            return f"change {change.change_no} established it on {change.effective}"
+    return None

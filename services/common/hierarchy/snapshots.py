@@ -1,4 +1,5 @@
-"""Snapshots: the units of one era in force from a day, indexed for the lookups."""
+"""Snapshots: the units of one era in force from a day, indexed for the lookups; and the first
+day each legacy unit answers (and why nothing of it can be dated earlier)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,23 @@ def openings(legacy: Snapshot) -> dict[str, date]:
             opens[unit.code] = first
             stack.extend(legacy.children.get(unit.code, ()))
     return opens
+
+
+def before_opening(units: Mapping[str, Unit], code: str, opens: date) -> str:
+    """Why the legacy unit ``code`` names nothing before ``opens``, its first day (`openings`)."""
+    unit = province = units[code]
+    while province.parent is not None:
+        province = units[province.parent]
+    if province.code in ESTABLISHED:
+        decision = ESTABLISHED[province.code][1]
+        return (
+            f"{unit.name} ({code}) exists from {opens}, when {province.name} was established"
+            f" ({decision}); nothing of it can be dated earlier"
+        )
+    return (
+        f"{unit.name} ({code}) is known from {opens}, the first councils under the 1994"
+        " law; nothing can be dated earlier"
+    )
 
 
 def lineage_in(snap: Snapshot, code: str) -> tuple[str, ...] | None:

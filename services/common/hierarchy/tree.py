@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from contracts.hierarchy import Divide, HierarchyChanged, Merge, UnitRegistered
-from services.common.hierarchy.changes import apply_change
+from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from services.common.hierarchy.changes import apply_in_order, established_later
 from services.common.hierarchy.dataset import read_dataset
 from services.common.hierarchy.payloads import (
     dataset_difference,
@@ -18,11 +18,10 @@ from services.common.hierarchy.payloads import (
     unit_history,
 )
 from services.common.hierarchy.reform import invert_successors, roll_up_successors
-from services.common.hierarchy.snapshots import Snapshot, lineage_in, openings
+from services.common.hierarchy.snapshots import Snapshot, before_opening, lineage_in, openings
 from services.common.hierarchy.units import (
     ERA_START,
     ERAS,
-    ESTABLISHED,
     Ended,
     Era,
     Unit,
@@ -306,21 +305,7 @@ class Hierarchy:
             ended = dict(self._ended[era])
             ever = set(self._ever[era])
             todo = after
-        for change in todo:
-            self._rejected.pop(change.change_no, None)
-            table, ending = dict(snaps[-1].units), dict(ended)
-            try:
-                apply_change(change, table, ending, ever, era)
-                snapshot = Snapshot.of(max(change.effective, ERA_START[era]), table)
-            except ValueError as exc:
-                self._rejected[change.change_no] = str(exc)
-                continue
-            ended = ending
-            ever.update(table)
-            if snapshot.since == snaps[-1].since:
-                snaps[-1] = snapshot
-            else:
-                snaps.append(snapshot)
+        snaps, ended, ever = apply_in_order(todo, snaps, ended, ever, era, self._rejected)
         self._snaps[era] = snaps
         self._since[era] = [s.since for s in snaps]
         self._ended[era] = ended
@@ -366,12 +351,7 @@ class Hierarchy:
 
     def ancestors(self, code: str, on: date | Era) -> tuple[str, ...]:
         """Codes of the enclosing units, parent first and province last; ``()`` for a province."""
-        snap = self._locate(code, on)
-        if snap is None:
-            raise self._unknown(code, resolve_era(on), on)
-        chain = lineage_in(snap, code)
-        assert chain is not None  # located above
-        return chain[1:]
+        return self.lineage(code, on)[1:]
 
     def lineage(self, code: str, on: date | Era) -> tuple[str, ...]:
         """``(code, *ancestors)``: every unit a figure of ``code`` adds up into, itself first."""
@@ -444,23 +424,10 @@ class Hierarchy:
         ended = self._ended[era].get(code)
         if ended is not None and ended.on <= day:
             return f"unit {code} was {ended.what}"
-        why = self.not_yet(code, day) or self._established_after(code, day)
+        why = self.not_yet(code, day) or established_later(
+            self.changes(), self._rejected, code, day
+        )
         return f"unit {code} did not exist on {day}" + (f": {why}" if why else "")
-
-    def _established_after(self, code: str, day: date) -> str | None:
-        """Which change established ``code`` after ``day``, if one did."""
-        for change in self.changes():
-            c = change.change
-            made = [c.established] if isinstance(c, Merge) and c.established else []
-            made += c.established if isinstance(c, Divide) else []
-            if (
-                day < change.effective
-                and era_of(change.effective) == era_of(day)
-                and any(new.code == code for new in made)
-                and change.change_no not in self._rejected
-            ):
-                return f"change {change.change_no} established it on {change.effective}"
-        return None
 
     def not_yet(self, code: str, day: date) -> str | None:
         """Why a legacy unit of the dataset names nothing on a day before the dataset places
@@ -468,19 +435,7 @@ class Hierarchy:
         opens = self._opens.get(code)
         if opens is None or day >= opens:
             return None
-        unit = province = self._base["legacy"][code]
-        while province.parent is not None:
-            province = self._base["legacy"][province.parent]
-        if province.code in ESTABLISHED:
-            decision = ESTABLISHED[province.code][1]
-            return (
-                f"{unit.name} ({code}) exists from {opens}, when {province.name} was established"
-                f" ({decision}); nothing of it can be dated earlier"
-            )
-        return (
-            f"{unit.name} ({code}) is known from {opens}, the first councils under the 1994"
-            " law; nothing can be dated earlier"
-        )
+        return before_opening(self._base["legacy"], code, opens)
 
     # -- across the reform -------------------------------------------------------------------------
 

@@ -17,11 +17,13 @@ change_no) order whatever order they arrive in, so every service derives the sam
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import MAX_SEQUENCE, UnitCode
+
+TOPIC: Final = "hierarchy"  # the `Topics` property its events travel on
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -1,4 +1,4 @@
-"""Coordination between council levels (bounded context `reporting`, topic `hdnd.reporting`).
+"""Coordination between council levels (bounded context `coordination`, topic `hdnd.reporting`).
 
 What a council declares or sends to the levels above and below it:
 
@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
-from uuid import uuid4
+from typing import Annotated, Any, ClassVar, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import UnitCode
-from contracts.ids import ID_PATTERN
+from contracts.ids import ID_PATTERN, new_id
+from contracts.rules import at_most, not_before
 from contracts.versioning import Payload, upcaster
+
+TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -40,13 +42,9 @@ Term = Annotated[
 ]
 
 
-def _new_id() -> str:
-    return uuid4().hex
-
-
 def _id_field(what: str) -> Any:
     return Field(
-        default_factory=_new_id,
+        default_factory=new_id,
         min_length=1,
         max_length=64,
         pattern=ID_PATTERN,
@@ -75,13 +73,9 @@ class CouncilDelegatesDeclared(_Event):
         description="Distinct delegates trained at least once in the term, not attendances."
     )
 
-    @field_validator("delegates_trained")
-    @classmethod
-    def _not_more_than_seats(cls, trained: int, info: ValidationInfo) -> int:
-        seats = info.data.get("seats")
-        if seats is not None and trained > seats:
-            raise ValueError(f"delegates_trained {trained} is more than the {seats} seats")
-        return trained
+    _not_more_than_seats = at_most(
+        "delegates_trained", "seats", "delegates_trained {value} is more than the {bound} seats"
+    )
 
 
 class CouncilStaffDeclared(_Event):
@@ -231,13 +225,7 @@ class ProposalAnswered(_Event):
     answered_on: date
     answer: LongText
 
-    @field_validator("answered_on")
-    @classmethod
-    def _not_before_raised(cls, answered_on: date, info: ValidationInfo) -> date:
-        raised_on = info.data.get("raised_on")
-        if raised_on is not None and answered_on < raised_on:
-            raise ValueError(f"answered_on {answered_on} is before raised_on {raised_on}")
-        return answered_on
+    _not_before_raised = not_before("answered_on", "raised_on")
 
 
 COORDINATION_EVENTS: tuple[type[BaseModel], ...] = (

@@ -1,4 +1,4 @@
-"""Deadlines and the notifications they cause (bounded context `reporting`, topic
+"""Deadlines and the notifications they cause (bounded context `notifications`, topic
 `hdnd.reporting`).
 
 - `deadline_rules.changed`: an admin (or `hdnd deadlines set`) changed the deployment's
@@ -15,11 +15,13 @@ Both are version 1.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import UnitCode
+
+TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 Days = Annotated[int, Field(ge=0, le=3650)]
 Source = Annotated[str, Field(min_length=1, max_length=1000)]

@@ -1,34 +1,19 @@
-"""Meeting events (bounded context `meetings`, topic `hdnd.meetings`).
-
-The lifecycle of a meeting of any kind in shared/domain.md:
-
-    meeting.scheduled ──▶ meeting.held ──▶ meeting.corrected (any number of times)
-            │               ▲ (or recorded held directly)
-            └─▶ meeting.cancelled
-
-Corrections are new events, never silent edits: `meeting.corrected` carries the full previous
-and the full corrected content, so a projection takes back what the old content added and adds
-the new. Each kind of meeting carries its own figures; `kind` discriminates them.
-
-Versions of `meeting.held`: v2 (current) adds the opinions of a voter contact, the petitions
-of a citizen reception, the seats and the questions of a session, and two kinds (báo cáo với
-cử tri, lấy ý kiến nhận xét của cử tri). v1 is kept as `MeetingHeldV1` (its schema, and
-validation of old events), and `itemised_lists_added` below lifts v1 payloads to v2 on read.
-"""
+"""The kinds of meeting a council holds, each with its own figures (`kind` discriminates
+them in `Meeting`), the bounded texts and counts they are written with, and the shapes of
+the kinds that `meeting.held` v1 published (`V1`, `MeetingV1`)."""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, Self
-from uuid import uuid4
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.envelope import UnitCode
-from contracts.ids import ID_PATTERN
-from contracts.oversight import OversightField, PetitionType
-from contracts.versioning import Payload, upcaster
+from contracts.ids import StableId
+from contracts.oversight.vocabulary import OversightField, PetitionType
+from contracts.rules import at_most, itemises
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # What councils write, bounded so that no record can grow past what a broker takes (README,
@@ -38,16 +23,6 @@ ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
 MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
 MAX_TOPICS = 50
-StableId = Annotated[
-    str,
-    Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    ),
-]
 Term = Annotated[
     str, Field(pattern=r"^\d{4}-\d{4}$", examples=["2021-2026"], description="nhiệm kỳ")
 ]
@@ -67,34 +42,17 @@ class MeetingKind(StrEnum):
     DELEGATE_RATING = "delegate_rating"  # lấy ý kiến nhận xét của cử tri (v2 on)
 
 
-def _five_year_term(term: str) -> str:
+def five_year_term(term: str) -> str:
     start, end = (int(y) for y in term.split("-"))
     if end - start != 5:
         raise ValueError("term must span five years, e.g. 2021-2026")
     return term
 
 
-def _each_id_once(ids: list[str], what: str) -> None:
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"each {what} may appear only once")
-
-
-def _itemised(count: int | None, items: list[object], count_field: str) -> None:
-    """An itemised list, when given (not empty), must match the count it itemises."""
-    if items and count is not None and count != len(items):
-        raise ValueError(f"{len(items)} items given but {count_field} is {count}")
-
-
 class _Meeting(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    meeting_id: str = Field(
-        default_factory=lambda: uuid4().hex,
-        min_length=1,
-        max_length=64,
-        pattern=ID_PATTERN,
-        description="Stable id; send your own to make a retried request idempotent.",
-    )
+    meeting_id: StableId
     title: Text = Field(description="Title as written in the minutes (Vietnamese).")
     held_on: date = Field(description="The day the meeting took place.")
     location: str | None = Field(default=None, max_length=300)
@@ -120,18 +78,13 @@ class Session(_Meeting):
         default=0, description="Lượt chất vấn: questions put by delegates (0 if not counted)."
     )
 
-    @field_validator("term")
-    @classmethod
-    def _term_is_five_years(cls, term: str) -> str:
-        return _five_year_term(term)
+    _term_is_five_years = field_validator("term")(five_year_term)
 
-    @field_validator("delegates_present")
-    @classmethod
-    def _present_within_elected(cls, present: int, info: ValidationInfo) -> int:
-        elected = info.data.get("delegates_elected")
-        if elected is not None and present > elected:
-            raise ValueError(f"{present} delegates present but the council has {elected} seats")
-        return present
+    _present_within_elected = at_most(
+        "delegates_present",
+        "delegates_elected",
+        "{value} delegates present but the council has {bound} seats",
+    )
 
     @field_validator("questions_asked")
     @classmethod
@@ -222,14 +175,7 @@ class VoterContact(_Meeting):
         description="The opinions one by one; when given, as many as opinions_raised.",
     )
 
-    @field_validator("opinions")
-    @classmethod
-    def _opinions_match_count(
-        cls, opinions: list[VoterOpinion], info: ValidationInfo
-    ) -> list[VoterOpinion]:
-        _each_id_once([o.opinion_id for o in opinions], "opinion_id")
-        _itemised(info.data.get("opinions_raised"), list(opinions), "opinions_raised")
-        return opinions
+    _opinions_match_count = itemises("opinions", count="opinions_raised", ids="opinion_id")
 
 
 class PetitionTaken(BaseModel):
@@ -256,14 +202,7 @@ class CitizenReception(_Meeting):
         description="The petitions one by one; when given, as many as petitions_received.",
     )
 
-    @field_validator("petitions")
-    @classmethod
-    def _petitions_match_count(
-        cls, petitions: list[PetitionTaken], info: ValidationInfo
-    ) -> list[PetitionTaken]:
-        _each_id_once([p.petition_id for p in petitions], "petition_id")
-        _itemised(info.data.get("petitions_received"), list(petitions), "petitions_received")
-        return petitions
+    _petitions_match_count = itemises("petitions", count="petitions_received", ids="petition_id")
 
 
 class DelegateReport(_Meeting):
@@ -321,107 +260,6 @@ Meeting = Annotated[
 ]
 
 
-class MeetingHeld(BaseModel):
-    """`meeting.held` v2: a council (the envelope's unit) held a meeting (họp, tổ chức);
-    `occurred_at` is the day it was held. The meeting may have been scheduled before."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.held"
-    VERSION: ClassVar[int] = 2
-
-    meeting: Meeting
-
-
-class SessionPlan(BaseModel):
-    """Which kỳ họp is planned: its type and its number within the term."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    session_type: SessionType
-    term: Term
-    number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
-
-    @field_validator("term")
-    @classmethod
-    def _term_is_five_years(cls, term: str) -> str:
-        return _five_year_term(term)
-
-
-class MeetingScheduled(BaseModel):
-    """`meeting.scheduled` v1: a council (the envelope's unit) planned a meeting (lên lịch, dự
-    kiến tổ chức) for a day; `occurred_at` is that day, which may be in the future."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.scheduled"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    kind: MeetingKind
-    title: Text = Field(description="Title as written in the plan (Vietnamese).")
-    scheduled_for: date = Field(description="The day the meeting is planned for.")
-    location: str | None = Field(default=None, max_length=300)
-    session: SessionPlan | None = Field(
-        default=None,
-        validate_default=True,
-        description="Required when kind is session (its number in the term), else absent.",
-    )
-
-    @field_validator("session")
-    @classmethod
-    def _session_iff_kind_is_session(
-        cls, session: SessionPlan | None, info: ValidationInfo
-    ) -> SessionPlan | None:
-        kind = info.data.get("kind")
-        if kind is None:
-            return session  # kind itself is invalid; that error is reported already
-        if kind == MeetingKind.SESSION and session is None:
-            raise ValueError("session (type, term, number_in_term) is required for a session")
-        if kind != MeetingKind.SESSION and session is not None:
-            raise ValueError(f"session must be absent when kind is {kind}")
-        return session
-
-
-class MeetingCancelled(BaseModel):
-    """`meeting.cancelled` v1: a scheduled meeting was called off (hủy, hoãn không tổ chức);
-    `occurred_at` is the day it had been planned for, so it counts against the same period."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.cancelled"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    kind: MeetingKind
-    scheduled_for: date = Field(description="The day it had been planned for.")
-    cancelled_on: date = Field(description="The day it was called off.")
-    reason: Text = Field(description="Lý do hủy.")
-
-
-class MeetingCorrected(BaseModel):
-    """`meeting.corrected` v1: the recorded content of a held meeting was corrected (đính
-    chính); carries the full previous and corrected content. `occurred_at` is the corrected
-    day; the previous content's figures are taken back at the previous day."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    TYPE: ClassVar[str] = "meeting.corrected"
-    VERSION: ClassVar[int] = 1
-
-    meeting_id: StableId
-    previous: Meeting = Field(description="The content as recorded until now.")
-    corrected: Meeting = Field(description="The content as it should have been recorded.")
-    reason: str | None = Field(default=None, max_length=2000, description="Lý do đính chính.")
-
-    @model_validator(mode="after")
-    def _one_meeting(self) -> Self:
-        ids = {self.meeting_id, self.previous.meeting_id, self.corrected.meeting_id}
-        if len(ids) != 1:
-            raise ValueError("meeting_id, previous.meeting_id and corrected.meeting_id differ")
-        return self
-
-
 class V1:
     """The shapes of `meeting.held` v1 that v2 changed, under their published names (so the
     v1 JSON Schema stays as published). Read-only history: never emit these."""
@@ -439,10 +277,7 @@ class V1:
         resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
         questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
 
-        @field_validator("term")
-        @classmethod
-        def _term_is_five_years(cls, term: str) -> str:
-            return _five_year_term(term)
+        _term_is_five_years = field_validator("term")(five_year_term)
 
     class VoterContact(_Meeting):
         """Tiếp xúc cử tri held by a delegate group before or after a session."""
@@ -473,29 +308,3 @@ MeetingV1 = Annotated[
     | V1.CitizenReception,
     Field(discriminator="kind"),
 ]
-
-
-class MeetingHeldV1(BaseModel):
-    """`meeting.held` v1: a council (the envelope's unit) held a meeting."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", title="MeetingHeld")
-
-    TYPE: ClassVar[str] = "meeting.held"
-    VERSION: ClassVar[int] = 1
-
-    meeting: MeetingV1
-
-
-@upcaster(MeetingHeldV1, to=MeetingHeld)
-def itemised_lists_added(v1: Payload) -> Payload:
-    """v1 → v2: nothing renamed; v1 itemised no opinions or petitions and counted no seats or
-    questions, so those are empty (the v1 counts stay the figures)."""
-    meeting = dict(v1["meeting"])
-    match meeting.get("kind"):
-        case "session":
-            meeting |= {"delegates_elected": None, "questions_asked": 0}
-        case "voter_contact":
-            meeting["opinions"] = []
-        case "citizen_reception":
-            meeting["petitions"] = []
-    return {**v1, "meeting": meeting}

@@ -1,4 +1,4 @@
-"""Groups of voters' opinions (bounded context `reporting`, topic `hdnd.reporting`).
+"""Groups of voters' opinions (bounded context `opinions`, topic `hdnd.reporting`).
 
 The same request is raised at voter contacts in many units ("sửa chữa đường liên thôn" in
 twelve communes). The standing committee of a level (Thường trực HĐND, the envelope's unit)
@@ -21,7 +21,7 @@ unit or one above it on that day (the projector dead-letters a record that break
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,6 +29,8 @@ from contracts.envelope import UnitCode
 from contracts.ids import ID_PATTERN
 from contracts.oversight import Agency, ItemId, LongText, OversightField, Text
 from contracts.signing import Lineage
+
+TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 MAX_MEMBERS = 1000  # a request raised in every commune of a province, several times over
 GroupId = Annotated[

@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import CHAIN_HASH
+from contracts.topics import EVERY_TOPIC
+
+TOPIC: Final = EVERY_TOPIC  # the `Topics` property its events travel on
 
 
 class EventParked(BaseModel):

@@ -18,11 +18,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import CHAIN_HASH, Source, StreamPart
+
+TOPIC: Final = "audit"  # the `Topics` property its events travel on
 
 MAX_HEADS = 3_000
 """Streams one root lists at most; an instance with more publishes its day's roots in parts

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
+
+TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 ERASED_MARKER = "[đã xóa theo yêu cầu]"
 """What an erased free-text field reads afterwards (removed on request)."""

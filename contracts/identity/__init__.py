@@ -24,12 +24,14 @@ All are version 1 but `sign_in.succeeded` (v2 names the method: password or OIDC
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import UnitCode
 from contracts.versioning import Payload, upcaster
+
+TOPIC: Final = "identity"  # the `Topics` property its events travel on
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Username = Annotated[str, Field(min_length=1, max_length=64)]
