@@ -28,7 +28,6 @@ from services.common.auth import Caller, CallerDep
 from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Era
 from services.common.security import page_policy
-from services.reporting.api import PeriodQuery, ViewQuery, summary_of
 from services.reporting.audit.store import covered_units, verification_code
 from services.reporting.coordination.domain import FileReport, obligation_of
 from services.reporting.document import render_docx, render_html
@@ -43,6 +42,7 @@ from services.reporting.document.content import (
 from services.reporting.document.model import Council, ReportContent, Texts, Verification
 from services.reporting.document.store import Attached
 from services.reporting.periods import InvalidPeriod, Period, month_start
+from services.reporting.queries import PeriodQuery, ViewQuery, summary_of
 from services.reporting.views import REFORM_MONTH, eras_of
 from services.reporting.wiring import Reporting
 

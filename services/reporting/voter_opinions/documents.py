@@ -18,7 +18,6 @@ from fastapi import Query, Request, Response
 from contracts.timezone import today_in_vietnam
 from services.common.activity import Unit, guarded_router
 from services.common.auth import Caller, CallerDep
-from services.reporting.api import summary_of
 from services.reporting.document import render_docx, render_html
 from services.reporting.document.api import (
     DOCUMENT_RESPONSES,
@@ -27,6 +26,7 @@ from services.reporting.document.api import (
     council_of,
 )
 from services.reporting.document.model import Council, ReportContent
+from services.reporting.queries import summary_of
 from services.reporting.voter_opinions.api import PeriodQuery, SessionQuery
 from services.reporting.voter_opinions.reads import Listing, Window, window_of
 from services.reporting.voter_opinions.report import (
