@@ -27,8 +27,13 @@ from services.reporting.document.api import (
 )
 from services.reporting.document.model import Council, ReportContent
 from services.reporting.queries import summary_of
-from services.reporting.voter_opinions.api import PeriodQuery, SessionQuery
-from services.reporting.voter_opinions.reads import Listing, Window, window_of
+from services.reporting.voter_opinions.reads import (
+    Listing,
+    PeriodQuery,
+    SessionQuery,
+    Window,
+    window_of,
+)
 from services.reporting.voter_opinions.report import (
     Kind,
     Session,
