@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI
+from fastapi import Body
 from pydantic import BaseModel
 
 from contracts.oversight import SupervisionFinished
 from services.common.activity import (
-    Call,
     CallDep,
     From,
     Limit,
@@ -23,15 +22,9 @@ from services.common.activity import (
 )
 from services.common.errors import NotFound
 from services.oversight import service
-from services.oversight.wiring import Oversight
+from services.oversight.wiring import oversight_of
 
-
-def _service_of(app: FastAPI) -> Oversight:
-    oversight: Oversight = app.state.oversight
-    return oversight
-
-
-router = guarded_router("oversight", _service_of)
+router = guarded_router("oversight", oversight_of)
 
 
 class Recorded(BaseModel):
@@ -40,11 +33,6 @@ class Recorded(BaseModel):
     event_id: str
     sequence: int | None = None
     status: str
-
-
-def oversight_of(call: Call) -> Oversight:
-    """The oversight service the call reached."""
-    return _service_of(call.app)
 
 
 @router.post(
@@ -58,7 +46,7 @@ async def post_supervision(
     unit: Unit, supervision: Annotated[SupervisionFinished, Body()], call: CallDep
 ) -> Recorded:
     call.caller.may_write(unit, supervision.finished_on)
-    oversight = oversight_of(call)
+    oversight = oversight_of(call.app)
     done = await service.record_finished_supervision(oversight, call.actor, unit, supervision)
     answer = receipt(call.response, done)
     return Recorded(supervision_id=supervision.supervision_id, unit=unit, **answer)
@@ -73,7 +61,7 @@ async def list_supervisions(
     unit: Unit, call: CallDep, start: From = None, end: To = None, limit: Limit = 200
 ) -> list[dict[str, Any]]:
     start, end = call.caller.may_read_between(unit, start, end)
-    return await oversight_of(call).store.list(unit, start, end, limit)
+    return await oversight_of(call.app).store.list(unit, start, end, limit)
 
 
 @router.get(
@@ -82,7 +70,7 @@ async def list_supervisions(
     responses={404: {"description": "No such supervision"}},
 )
 async def get_supervision(supervision_id: str, call: CallDep) -> dict[str, Any]:
-    doc = await oversight_of(call).store.find(supervision_id)
+    doc = await oversight_of(call.app).store.find(supervision_id)
     missing = NotFound("supervision_id", f"no supervision {supervision_id}")
     doc = readable(call.caller, doc, "finished_on", missing)
     shown = {"unit": doc["unit"], "event_id": doc["event_id"]}

@@ -37,7 +37,6 @@ from services.common.activity import (
 from services.common.errors import NotFound
 from services.common.mongo import Document
 from services.oversight import service
-from services.oversight.api import oversight_of
 from services.oversight.items import collection_of
 from services.oversight.service import Moved
 from services.oversight.steps import (
@@ -47,6 +46,7 @@ from services.oversight.steps import (
     PetitionByMail,
 )
 from services.oversight.tracking import OPINION, PETITION, RECOMMENDATION, SUPERVISION, Lifecycle
+from services.oversight.wiring import oversight_of
 
 router = guarded_router("oversight")  # the secret is loaded by the supervisions' router
 
@@ -101,7 +101,7 @@ def _step_route(step: FollowUp[Any]) -> None:
     async def take_step(unit: str, body: Any, call: Call, **ids: str) -> Recorded:
         on: date = getattr(body, f"{to}_on")
         moved = await service.take_step(
-            oversight_of(call),
+            oversight_of(call.app),
             call.caller,
             call.actor,
             unit,
@@ -154,13 +154,13 @@ def _read_routes(listing: Listing) -> None:
         unit: str, call: Call, stage: str | None, start: date | None, end: date | None, limit: int
     ) -> list[dict[str, Any]]:
         start, end = call.caller.may_read_between(unit, start, end)
-        items = oversight_of(call).items
+        items = oversight_of(call.app).items
         docs = await items.listed(collection, unit, stage, start, end, limit)
         return [_item_json(lifecycle, d) for d in docs]
 
     async def get_item(unit: str, call: Call, **ids: str) -> dict[str, Any]:
         id_ = ids[id_name]
-        doc = await oversight_of(call).items.find(collection, id_)
+        doc = await oversight_of(call.app).items.find(collection, id_)
         missing = NotFound(id_name, f"no {lifecycle.item} {id_} in {unit}")
         return _item_json(lifecycle, readable(call.caller, doc, "raised_on", missing, unit))
 
@@ -205,7 +205,7 @@ async def plan_supervision(
     unit: Unit, plan: Annotated[SupervisionPlanned, Body()], call: CallDep
 ) -> Recorded:
     call.caller.may_write(unit, plan.planned_on)
-    moved = await service.plan_supervision(oversight_of(call), call.actor, unit, plan)
+    moved = await service.plan_supervision(oversight_of(call.app), call.actor, unit, plan)
     return _answer(call, moved)
 
 
@@ -222,7 +222,7 @@ async def finish_supervision(
     unit: Unit, supervision_id: IdPath, body: FinishSupervision, call: CallDep
 ) -> Recorded:
     moved = await service.finish_supervision(
-        oversight_of(call),
+        oversight_of(call.app),
         call.caller,
         call.actor,
         unit,
@@ -288,7 +288,7 @@ async def register_petition(
 ) -> Recorded:
     call.caller.may_write(unit, petition.received_on)
     event = PetitionReceived(**petition.model_dump(), channel="mail")
-    moved = await service.register_petition(oversight_of(call), call.actor, unit, event)
+    moved = await service.register_petition(oversight_of(call.app), call.actor, unit, event)
     return _answer(call, moved)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fastapi import FastAPI
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.timezone import today_in_vietnam
@@ -128,3 +129,9 @@ class Oversight:
         details["intake"] = self.intake.status.readiness()
         details["group_answers"] = self.group_answers.status.readiness()
         return ok, details
+
+
+def oversight_of(app: FastAPI) -> Oversight:
+    """The oversight service the app serves (set by `create_app`), for each of its routers."""
+    oversight: Oversight = app.state.oversight
+    return oversight

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from services.common.activity import Unit, guarded_router
-from services.common.auth import Caller, CallerDep
-from services.common.errors import Forbidden, NotFound
-from services.reporting.periods import Period, period_in
-from services.reporting.views import country_as_it_was, eras_of
-from services.reporting.wiring import Reporting
+from services.common.auth import CallerDep
+from services.common.errors import Forbidden
+from services.reporting.periods import period_in
+from services.reporting.queries import PeriodQuery, ViewQuery, reporting_of, summary_of
+from services.reporting.views import country_as_it_was
 
-
-def _service_of(app: FastAPI) -> Reporting:
-    service: Reporting = app.state.reporting
-    return service
-
-
-router = guarded_router("reporting", _service_of)
-
-PeriodQuery = Annotated[
-    str,
-    Query(
-        description="2025 (year), 2025-03 (month), 2025-Q3 (quarter), 2025-H1 (6 tháng đầu năm),"
-        " 2025-9M (9 tháng), 2021-2026 (nhiệm kỳ), or 2025-01..2025-05 (range)",
-        examples=["2025-H1"],
-    ),
-]
-
-
-ViewQuery = Annotated[
-    Literal["as_it_was", "as_today"],
-    Query(
-        description="as_it_was: units and parents in force when each event happened."
-        " as_today: the whole history mapped onto the 2025 units (see `rule` in the answer).",
-    ),
-]
+router = guarded_router("reporting", reporting_of)
 
 
 @router.get(
@@ -54,30 +30,7 @@ async def unit_summary(
     view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
     asked = period_in(period, "query.period")
-    return await summary_of(request.app.state.reporting, caller, unit, asked, view)
-
-
-async def summary_of(
-    reporting: Reporting, caller: Caller, unit: str, asked: Period, view: str
-) -> dict[str, Any]:
-    """The summary API's answer for `unit` and `asked`, after checking the caller may read it
-    (also what a report document is written from)."""
-    if view == "as_today":
-        caller.may_read(unit, ["2025"], f"during {asked.key}")
-        mapped = await reporting.today_views.summary(unit, asked)
-        if mapped is None:
-            now = reporting.hierarchy.current(unit, "2025")
-            if now is not None:
-                raise NotFound(
-                    "path.unit", f"unit {unit} no longer exists; as today its figures are {now}'s"
-                )
-            raise NotFound("path.unit", f"no unit {unit} exists today (after the 2025 reform)")
-        return mapped
-    caller.may_read(unit, eras_of(asked), f"during {asked.key}")
-    summary = await reporting.views.summary(unit, asked)
-    if summary is None:
-        raise NotFound("path.unit", f"no unit {unit} existed during {asked.key}")
-    return {**summary.as_json(), "view": "as_it_was"}
+    return await summary_of(reporting_of(request.app), caller, unit, asked, view)
 
 
 @router.get(
@@ -90,7 +43,7 @@ async def country_summary(
     caller: CallerDep,
     view: ViewQuery = "as_it_was",
 ) -> dict[str, Any]:
-    reporting: Reporting = request.app.state.reporting
+    reporting = reporting_of(request.app)
     asked = period_in(period, "query.period")
     if caller.principal.unit is not None and caller.principal.role != "operator":
         raise Forbidden(

@@ -99,7 +99,8 @@ class Reporting:
         rules = RulesStore(runtime.db, runtime.outbox, settings.topics.reporting)
         deadlines = Deadlines(rules, SessionStore(runtime.db))
         today = partial(today_of, clock)  # the injected clock's day (tests travel in time)
-        coordination = Coordination.build(runtime, hierarchy, today, deadlines)
+        documents = ReportDocumentStore(runtime.mongo, runtime.db)
+        coordination = Coordination.build(runtime, hierarchy, today, deadlines, documents)
         notifications = Notifications.build(
             runtime, hierarchy, coordination.store, deadlines, clock
         )
@@ -114,7 +115,7 @@ class Reporting:
             Views(store.unit_months, hierarchy, [coordination.extra]),
             TodayViews(store.unit_months, hierarchy, [coordination.extra]),
             coordination,
-            ReportDocumentStore(runtime.mongo, runtime.db),
+            documents,
             roots,
             audit_consumer(runtime, roots, hierarchy),
             voter_opinions,

@@ -2,57 +2,59 @@
 
 A council office declares its seats, delegates trained and staff, files its periodic reports,
 keeps its work programme, raises proposals to the levels above and answers the proposals it
-received. Every write needs a secretary's token for the unit, and goes to the outbox in the
-same transaction as the document it changes.
+received. Every write needs a secretary's token for the unit; services.reporting.coordination
+.service does it, writing to the outbox in the same transaction as the document it changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from functools import partial
+from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from fastapi import Body, FastAPI, Query, Request, Response
+from fastapi import Body, Query
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Envelope, EventDraft
+from contracts import EventDraft
 from contracts.coordination import (
     CouncilDelegatesDeclared,
     CouncilStaffDeclared,
     ProposalRaised,
     TaskSet,
-    TaskStatus,
 )
 from contracts.envelope import UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.activity import (
+    Call,
+    CallDep,
     IdPath,
     Limit,
-    Responses,
     Unit,
     guarded_router,
     receipt,
-    record_once,
     recording_responses,
     with_signature,
 )
-from services.common.auth import Caller, CallerDep
-from services.common.errors import Conflict, DomainError, NotFound
 from services.common.hierarchy import Era
-from services.common.mongo import Document
-from services.reporting.coordination import domain
+from services.reporting.coordination import domain, service
 from services.reporting.coordination.domain import Context
-from services.reporting.coordination.service import Coordination
-from services.reporting.coordination.store import CoordinationStore, declaration_key, jsonable
-from services.reporting.document.api import number_at_filing, with_document
+from services.reporting.coordination.service import (
+    Answer,
+    Coordination,
+    Declared,
+    Done,
+    StatusChange,
+)
+from services.reporting.document.service import document_to_file
+from services.reporting.queries import reporting_of
 
+router = guarded_router("coordination", reporting_of)
 
-def _reporting_of(app: FastAPI) -> Any:
-    return app.state.reporting
-
+WRITE_RESPONSES = recording_responses("The id is taken by different content")
+NO_MORE: Mapping[int, str] = {}  # refused only as every write may be
 
 EraQuery = Annotated[
     Era | None,
@@ -61,42 +63,33 @@ EraQuery = Annotated[
         " council in each era; by default the era in which the code names a unit today"
     ),
 ]
-
-
-def _readable_era(request: Request, caller: Caller, unit: str, era: Era | None) -> Era:
-    """The era whose council of `unit` a listing is about, once the caller may read it."""
-    chosen = era or _coordination(request).hierarchy.latest_era(unit) or "2025"
-    caller.may_read(unit, [chosen], f"in the {chosen} era")
-    return chosen
-
-
-router = guarded_router("coordination", _reporting_of)
-
-WRITE_RESPONSES = recording_responses("The id is taken by different content")
+RaisedBy = Annotated[
+    UnitCode | None,
+    Query(
+        description="The unit that raised the proposal: needed only when several units raised"
+        " proposals with this id to the unit",
+    ),
+]
 
 
 def _records(
-    path: str, summary: str, responses: Responses = WRITE_RESPONSES, name: str | None = None
+    path: str, summary: str, refusals: Mapping[int, str] = NO_MORE, name: str | None = None
 ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-    """The POST at `path` that records something of the unit (201, or 200 for a retry)."""
+    """The POST at `path` that records something of the unit (201, or 200 for a retry), with
+    its own `refusals` (status: what it means) besides those of every write."""
     return router.post(
         path,
         name=name,
         status_code=201,
         response_model=Recorded,
         summary=summary,
-        responses=responses,
+        responses={**WRITE_RESPONSES, **{k: {"description": v} for k, v in refusals.items()}},
     )
 
 
 def _lists(path: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
     """The GET at `path` that lists documents of the unit (of the era asked for)."""
     return router.get(path, summary=summary, responses={404: {"description": "No such unit"}})
-
-
-def _holds(fields: Document) -> Callable[[Document], bool]:
-    """Whether a stored record holds every one of `fields`: a retry of the same record."""
-    return lambda existing: all(existing.get(k) == v for k, v in fields.items())
 
 
 class Recorded(BaseModel):
@@ -136,89 +129,19 @@ class ReportToFile(BaseModel):
     )
 
 
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: TaskStatus
-    changed_on: date
-    note: str | None = Field(default=None, max_length=2000)
+def _coordination(call: Call) -> Coordination:
+    return reporting_of(call.app).coordination
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    answered_on: date
-    answer: str = Field(min_length=1, max_length=20_000)
+def _recorded(call: Call, done: Done) -> Recorded:
+    return Recorded(id=done.id, unit=done.unit, **receipt(call.response, done.record))
 
 
-def _coordination(request: Request) -> Coordination:
-    coordination: Coordination = request.app.state.reporting.coordination
-    return coordination
-
-
-async def _record(
-    request: Request,
-    response: Response,
-    key: str,
-    unit: str,
-    draft: EventDraft,
-    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
-    earlier: Callable[[], Awaitable[Document | None]],
-    same: Callable[[Document], bool],
-    taken: Conflict,
-) -> Recorded:
-    """Record `key` of `unit` once: a retry with the same content answers unchanged."""
-    coordination = _coordination(request)
-    done = await record_once(
-        coordination.runtime,
-        lambda session: write(session, draft),
-        earlier,
-        same,
-        lambda _: taken,
-    )
-    return Recorded(id=key, unit=unit, **receipt(response, done))
-
-
-async def _move_on(
-    request: Request,
-    response: Response,
-    key: str,
-    unit: str,
-    draft: EventDraft,
-    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope | None]],
-    moved: Conflict,
-) -> Recorded:
-    """Move `key` on from the state it was read in; the store writes only if it still stands
-    so (None: another request moved it first, and this one is `moved`, a 409)."""
-    envelope = await _coordination(request).runtime.write(lambda session: write(session, draft))
-    if envelope is None:
-        raise moved
-    return Recorded(id=key, unit=unit, **receipt(response, envelope))
-
-
-async def _declare(
-    request: Request,
-    response: Response,
-    unit: str,
-    draft: EventDraft,
-) -> Recorded:
-    store = _coordination(request).store
-    payload = draft.payload.model_dump(mode="json")
-    key = declaration_key(draft.type, draft.unit, payload["declaration_id"])
-    return await _record(
-        request,
-        response,
-        key,
-        draft.unit,
-        draft,
-        store.declare,
-        lambda: store.find_declaration(key),
-        lambda existing: bool(existing["payload"] == payload),
-        Conflict("body.declaration_id", f"declaration {key} already records other figures"),
-    )
-
-
-Declared = TypeVar("Declared", CouncilDelegatesDeclared, CouncilStaffDeclared)
+def _readable_era(call: Call, unit: str, era: Era | None) -> Era:
+    """The era whose council of `unit` a listing is about, once the caller may read it."""
+    chosen = service.listing_era(_coordination(call), unit, era)
+    call.caller.may_read(unit, [chosen], f"in the {chosen} era")
+    return chosen
 
 
 def _declaration_route(
@@ -230,21 +153,13 @@ def _declaration_route(
 ) -> None:
     """Register `name`, the POST at `path` where a council declares figures true from `as_of`."""
 
-    async def post(
-        request: Request, response: Response, unit: str, declared: Declared, caller: Caller
-    ) -> Recorded:
-        caller.may_write(unit, declared.as_of)
-        draft = declare(await _coordination(request).context(unit), unit, declared)
-        return await _declare(request, response, unit, draft.by(caller.principal.actor()))
+    async def post(unit: str, declared: Declared, call: Call) -> Recorded:
+        call.caller.may_write(unit, declared.as_of)
+        done = await service.declare(_coordination(call), call.actor, unit, declared, declare)
+        return _recorded(call, done)
 
     endpoint = with_signature(
-        post,
-        Recorded,
-        request=Request,
-        response=Response,
-        unit=Unit,
-        declared=Annotated[model, Body()],
-        caller=CallerDep,
+        post, Recorded, unit=Unit, declared=Annotated[model, Body()], call=CallDep
     )
     _records(path, summary, name=name)(endpoint)
 
@@ -268,57 +183,26 @@ _declaration_route(
 @_records(
     "/units/{unit}/reports",
     "File the council's periodic report (6 tháng, 9 tháng, cả năm, nhiệm kỳ)",
-    {**WRITE_RESPONSES, 409: {"description": "The period's report is already filed"}},
+    {409: "The period's report is already filed"},
 )
 async def file_report(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    report: Annotated[ReportToFile, Body()],
-    caller: CallerDep,
+    unit: Unit, report: Annotated[ReportToFile, Body()], call: CallDep
 ) -> Recorded:
-    coordination = _coordination(request)
-    caller.may_write(unit, report.filed_on)
+    call.caller.may_write(unit, report.filed_on)
     command = domain.FileReport(unit=unit, **report.model_dump(exclude={"attach_document"}))
-    draft = domain.file_report(await coordination.context(unit), command)  # refuses first
-    await number_at_filing(request, draft)  # the report's number, printed from now on
-    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]]
-    write = coordination.store.file_report
+    attaching = None
     if report.attach_document:
-        command, write = await with_document(request, caller, command, write)
-        draft = domain.file_report(await coordination.context(unit), command)
-    draft = draft.by(caller.principal.actor())
-    filed = draft.payload.model_dump(mode="json")
-    period = filed["period"]
-    return await _record(
-        request,
-        response,
-        report.report_id,
-        unit,
-        draft,
-        write,
-        lambda: coordination.store.find_filing(unit, period),
-        # A retry is the same filing even if the figures its document was written from moved.
-        lambda existing: _but_document(existing["payload"]) == _but_document(filed),
-        Conflict("body.period", f"unit {unit} has already filed its report on {period}"),
-    )
-
-
-def _but_document(payload: Document) -> Document:
-    return {k: v for k, v in payload.items() if k != "document_sha256"}
+        attaching = partial(document_to_file, reporting_of(call.app), call.caller)
+    done = await service.file_report(_coordination(call), call.actor, command, attaching)
+    return _recorded(call, done)
 
 
 @_lists("/units/{unit}/reports", "Periodic reports a unit filed, by due date")
 async def list_reports(
-    request: Request,
-    unit: Unit,
-    caller: CallerDep,
-    era: EraQuery = None,
-    limit: Limit = 200,
+    unit: Unit, call: CallDep, era: EraQuery = None, limit: Limit = 200
 ) -> list[dict[str, Any]]:
-    chosen = _readable_era(request, caller, unit, era)
-    docs = await _coordination(request).store.list_filings(unit, chosen, limit)
-    return [jsonable(d) for d in docs]
+    chosen = _readable_era(call, unit, era)
+    return await service.reports_filed(_coordination(call), unit, chosen, limit)
 
 
 @router.get(
@@ -327,114 +211,53 @@ async def list_reports(
     " was filed on time, late, is missing or not yet due",
     responses={404: {"description": "No such unit today"}},
 )
-async def reports_due(request: Request, unit: Unit, caller: CallerDep) -> list[dict[str, Any]]:
-    coordination = _coordination(request)
+async def reports_due(unit: Unit, call: CallDep) -> list[dict[str, Any]]:
+    coordination = _coordination(call)
     today = coordination.today()
-    caller.may_read_on(unit, today)
-    council = coordination.hierarchy.unit(unit, today)
-    filings = await coordination.store.list_filings(unit, council.era, 1000)
-    context = await coordination.context(unit)
-    sessions = context.sessions.get(unit, ())
-    return domain.reports_owed(council.level, today, filings, context.rules, sessions)
+    call.caller.may_read_on(unit, today)
+    return await service.reports_due(coordination, unit, today)
 
 
 @_records("/units/{unit}/tasks", "Put a task in the council's work programme for a period")
-async def set_task(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    task: Annotated[TaskSet, Body()],
-    caller: CallerDep,
-) -> Recorded:
-    coordination = _coordination(request)
-    caller.may_write(unit, task.set_on)
-    context = await coordination.context(unit)
-    draft = domain.set_task(context, unit, task).by(caller.principal.actor())
-    fields = draft.payload.model_dump(mode="json")
-    return await _record(
-        request,
-        response,
-        task.task_id,
-        unit,
-        draft,
-        coordination.store.set_task,
-        lambda: coordination.store.find_task(unit, task.task_id),
-        _holds(fields),
-        Conflict("body.task_id", f"task_id {task.task_id} already names another task"),
-    )
+async def set_task(unit: Unit, task: Annotated[TaskSet, Body()], call: CallDep) -> Recorded:
+    call.caller.may_write(unit, task.set_on)
+    return _recorded(call, await service.set_task(_coordination(call), call.actor, unit, task))
 
 
 @_lists("/units/{unit}/tasks", "The work programme of a unit, optionally of one period")
 async def list_tasks(
-    request: Request,
     unit: Unit,
-    caller: CallerDep,
+    call: CallDep,
     period: Annotated[str | None, Query(max_length=20)] = None,
     era: EraQuery = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    chosen = _readable_era(request, caller, unit, era)
-    return await _coordination(request).store.list_tasks(unit, chosen, period, limit)
+    chosen = _readable_era(call, unit, era)
+    return await _coordination(call).store.list_tasks(unit, chosen, period, limit)
 
 
 @_records(
     "/units/{unit}/tasks/{task_id}/status",
     "Record that a task of the work programme moved on (in progress, done, cancelled)",
-    {**WRITE_RESPONSES, 404: {"description": "No such task"}},
+    {404: "No such task"},
 )
 async def change_task_status(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    task_id: IdPath,
-    change: Annotated[StatusChange, Body()],
-    caller: CallerDep,
+    unit: Unit, task_id: IdPath, change: Annotated[StatusChange, Body()], call: CallDep
 ) -> Recorded:
-    coordination = _coordination(request)
-    caller.may_write(unit, change.changed_on)
-    task = await coordination.store.find_task(unit, task_id)
-    if task is None:
-        raise NotFound("path.task_id", f"unit {unit} has no task {task_id}")
-    if task["status"] == change.status:
-        return Recorded(id=task_id, unit=unit, **receipt(response, task))
-    draft = domain.change_task_status(
-        await coordination.context(unit), unit, task, change.status, change.changed_on, change.note
-    ).by(caller.principal.actor())
-    moved = Conflict("path.task_id", f"task {task_id} changed meanwhile; read it and retry")
-    return await _move_on(
-        request, response, task_id, unit, draft, coordination.store.change_task, moved
-    )
+    call.caller.may_write(unit, change.changed_on)
+    done = await service.change_task_status(_coordination(call), call.actor, unit, task_id, change)
+    return _recorded(call, done)
 
 
 @_records(
     "/units/{unit}/proposals", "Raise a proposal (kiến nghị, đề xuất) to a council above the unit"
 )
 async def raise_proposal(
-    request: Request,
-    response: Response,
-    unit: Unit,
-    proposal: Annotated[ProposalRaised, Body()],
-    caller: CallerDep,
+    unit: Unit, proposal: Annotated[ProposalRaised, Body()], call: CallDep
 ) -> Recorded:
-    coordination = _coordination(request)
-    caller.may_write(unit, proposal.raised_on)
-    draft = domain.raise_proposal(await coordination.context(unit), unit, proposal)
-    draft = draft.by(caller.principal.actor())
-    fields = {**proposal.model_dump(mode="json"), "raised_by": unit}
-    return await _record(
-        request,
-        response,
-        proposal.proposal_id,
-        unit,
-        draft,
-        coordination.store.raise_proposal,
-        lambda: coordination.store.find_proposal(unit, proposal.proposal_id),
-        _holds(fields),
-        Conflict(
-            "body.proposal_id",
-            f"unit {unit} already raised another proposal {proposal.proposal_id}",
-        ),
-    )
+    call.caller.may_write(unit, proposal.raised_on)
+    done = await service.raise_proposal(_coordination(call), call.actor, unit, proposal)
+    return _recorded(call, done)
 
 
 @_lists(
@@ -442,77 +265,30 @@ async def raise_proposal(
     "Proposals a unit raised, or received from the units below it, with answers",
 )
 async def list_proposals(
-    request: Request,
     unit: Unit,
-    caller: CallerDep,
+    call: CallDep,
     direction: Literal["raised", "received"] = "received",
     era: EraQuery = None,
     limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    chosen = _readable_era(request, caller, unit, era)
-    docs = await _coordination(request).store.list_proposals(unit, chosen, direction, limit)
-    return [jsonable(d) for d in docs]
-
-
-RaisedBy = Annotated[
-    UnitCode | None,
-    Query(
-        description="The unit that raised the proposal: needed only when several units raised"
-        " proposals with this id to the unit",
-    ),
-]
-
-
-async def _received(
-    store: CoordinationStore, unit: str, proposal_id: str, raised_by: str | None
-) -> Document:
-    """The proposal `proposal_id` addressed to `unit`, by `raised_by` or the only one: ids are
-    chosen by each raising unit, so two units below may have chosen the same."""
-    found = await store.find_received(unit, proposal_id, raised_by)
-    if not found:
-        raise NotFound(
-            "path.proposal_id",
-            f"no proposal {proposal_id} addressed to unit {unit} has reached this service",
-        )
-    if len(found) > 1:
-        units = ", ".join(sorted(p["raised_by"] for p in found))
-        raise DomainError(
-            "query.raised_by",
-            f"units {units} each raised a proposal {proposal_id} to unit {unit}: name the one"
-            " answered in raised_by",
-        )
-    return found[0]
+    chosen = _readable_era(call, unit, era)
+    return await service.proposals(_coordination(call), unit, chosen, direction, limit)
 
 
 @_records(
     "/units/{unit}/proposals/{proposal_id}/answer",
     "Answer a proposal addressed to the unit",
-    {**WRITE_RESPONSES, 404: {"description": "No such proposal received here"}},
+    {404: "No such proposal received here"},
 )
 async def answer_proposal(
-    request: Request,
-    response: Response,
     unit: Unit,
     proposal_id: IdPath,
     answer: Annotated[Answer, Body()],
-    caller: CallerDep,
+    call: CallDep,
     raised_by: RaisedBy = None,
 ) -> Recorded:
-    coordination = _coordination(request)
-    caller.may_write(unit, answer.answered_on)
-    proposal = await _received(coordination.store, unit, proposal_id, raised_by)
-    draft = domain.answer_proposal(
-        await coordination.context(unit), unit, proposal, answer.answered_on, answer.answer
-    ).by(caller.principal.actor())
-    if proposal.get("status") == "answered":
-        given = proposal.get("answer", {})
-        if (given.get("answered_on"), given.get("answer")) != (
-            answer.answered_on.isoformat(),
-            answer.answer,
-        ):
-            raise Conflict("path.proposal_id", f"proposal {proposal_id} is already answered")
-        return Recorded(id=proposal_id, unit=unit, **receipt(response, given))
-    moved = Conflict("path.proposal_id", f"proposal {proposal_id} was answered meanwhile")
-    return await _move_on(
-        request, response, proposal_id, unit, draft, coordination.store.answer_proposal, moved
+    call.caller.may_write(unit, answer.answered_on)
+    done = await service.answer_proposal(
+        _coordination(call), call.actor, unit, proposal_id, raised_by, answer
     )
+    return _recorded(call, done)

@@ -10,7 +10,8 @@ district day 10, province day 15; e.g. the 2025 6-month report of a commune is d
 2026) of a district on 2026-04-10). A report is owed by the units that exist on its due date
 (after the 2025 reform, the new communes owe the 2025 6-month report), and it may be filed
 from the first day of the period's last month (councils write it during that month, with
-estimates to its end), never earlier.
+estimates to its end), never earlier. `due_on` and `obligations_due_in` are the deadline
+rules' own (services.reporting.deadlines.rules), named here for the commands that use them.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from contracts.notifications import DeadlineRules
 from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy, Level, Unit
 from services.common.recording import recordable_unit, recorded
-from services.reporting.deadlines import rules as deadline_rules
 from services.reporting.deadlines.defaults import DEFAULT_RULES
+from services.reporting.deadlines.rules import due_on as due_on
+from services.reporting.deadlines.rules import obligations_due_in as obligations_due_in
 from services.reporting.periods import (
     InvalidPeriod,
     Period,
@@ -69,24 +71,6 @@ def obligation_of(period: str) -> tuple[ReportObligation, Period]:
         f"{key} is not a periodic report; reports are YYYY-H1 (6 tháng đầu năm),"
         " YYYY-9M (9 tháng), YYYY (cả năm) and YYYY-YYYY (nhiệm kỳ)"
     )
-
-
-def due_on(
-    level: Level,
-    period: Period,
-    rules: DeadlineRules = DEFAULT_RULES,
-    sessions: Sequence[date] = (),
-) -> date:
-    """The deadline of a council of `level` for its report on `period`, by the deployment's
-    deadline rules (services.reporting.deadlines.rules.due_on: the one rule)."""
-    return deadline_rules.due_on(level, period, rules, sessions)
-
-
-def obligations_due_in(
-    month: str, level: Level = "commune", rules: DeadlineRules = DEFAULT_RULES
-) -> list[Period]:
-    """The reports a council of `level` owes in `month` ("YYYY-MM")."""
-    return deadline_rules.obligations_due_in(month, level, rules)
 
 
 def obligations_around(

@@ -28,6 +28,8 @@ from services.reporting.views import eras_of
 from services.reporting.voter_opinions import grouping
 from services.reporting.voter_opinions.reads import (
     Listing,
+    PeriodQuery,
+    SessionQuery,
     Window,
     proposed,
     summary_of,
@@ -39,14 +41,6 @@ from services.reporting.voter_opinions.store import opinion_key
 
 router = guarded_router("voter opinions")
 
-SessionQuery = Annotated[
-    str | None,
-    Query(description="A session (kỳ họp) of the unit's council: its meeting id or its number"),
-]
-PeriodQuery = Annotated[
-    str | None,
-    Query(description="Instead of a session, any period the summary API takes (2026-H1 …)"),
-]
 DECISION_RESPONSES: Responses = {
     **WRITE_REFUSALS,
     404: {"description": "No such group, or an opinion not registered under the level"},

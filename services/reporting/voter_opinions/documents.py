@@ -11,24 +11,28 @@ single opinions (services.reporting.voter_opinions.report)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
 from contracts.timezone import today_in_vietnam
 from services.common.activity import Unit, guarded_router
 from services.common.auth import Caller, CallerDep
-from services.reporting.api import summary_of
-from services.reporting.document import render_docx, render_html
-from services.reporting.document.api import (
-    DOCUMENT_RESPONSES,
-    REPORT_PAGE_POLICY,
-    built_on,
-    council_of,
-)
 from services.reporting.document.model import Council, ReportContent
-from services.reporting.voter_opinions.api import PeriodQuery, SessionQuery
-from services.reporting.voter_opinions.reads import Listing, Window, window_of
+from services.reporting.document.responses import (
+    DOCUMENT_RESPONSES,
+    FormatQuery,
+    document_answer,
+)
+from services.reporting.document.service import built_on, council_of
+from services.reporting.queries import reporting_of, summary_of
+from services.reporting.voter_opinions.reads import (
+    Listing,
+    PeriodQuery,
+    SessionQuery,
+    Window,
+    window_of,
+)
 from services.reporting.voter_opinions.report import (
     Kind,
     Session,
@@ -101,24 +105,14 @@ async def opinions_report(
     session: SessionQuery = None,
     period: PeriodQuery = None,
     kind: Annotated[Kind, Query()] = "synthesis",
-    format: Annotated[Literal["docx", "html"], Query()] = "docx",
+    format: FormatQuery = "docx",
     dated: Annotated[date | None, Query(description="Date printed (default: today)")] = None,
 ) -> Response:
-    reporting: Reporting = request.app.state.reporting
+    reporting = reporting_of(request.app)
     window = await window_of(reporting.voter_opinions.store, unit, session, period)
     content, council = await build(
         reporting, caller, unit, window, kind, dated or today_in_vietnam()
     )
-    if format == "html":
-        return Response(
-            render_html.render_html(content),
-            media_type=render_html.MEDIA_TYPE,
-            headers={"Content-Security-Policy": REPORT_PAGE_POLICY},
-        )
     what = "TH-YKCT" if kind == "synthesis" else "KQ-YKCT"
     name = f"{what}-{window.period.key.replace('..', '_')}-{council.code}.docx"
-    return Response(
-        render_docx.render_docx(content),
-        media_type=render_docx.MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return document_answer(content, format, name)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Query
 
 from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Hierarchy
@@ -59,6 +61,16 @@ def session_months(sessions: Sequence[Document], chosen: Document) -> str:
         back = y * 12 + m - 1 - (LOOK_BACK - 1)
         first = month_key(back // 12, back % 12 + 1)
     return f"{first}..{last}"
+
+
+SessionQuery = Annotated[
+    str | None,
+    Query(description="A session (kỳ họp) of the unit's council: its meeting id or its number"),
+]
+PeriodQuery = Annotated[
+    str | None,
+    Query(description="Instead of a session, any period the summary API takes (2026-H1 …)"),
+]
 
 
 async def window_of(
