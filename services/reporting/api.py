@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from services.common.activity import Unit, guarded_router
 from services.common.auth import Caller, CallerDep
 from services.common.errors import Forbidden, NotFound
+from services.reporting.figures.served import FigureCatalogue, served
 from services.reporting.periods import Period, period_in
 from services.reporting.views import country_as_it_was, eras_of
 from services.reporting.wiring import Reporting
@@ -106,10 +107,10 @@ async def country_summary(
     "/figures",
     summary="Every figure key with its Vietnamese label, in report order",
 )
-async def figure_labels() -> dict[str, str]:
-    from services.reporting.figures import LABELS
+async def figure_labels() -> FigureCatalogue:
+    from services.reporting.figures import CATALOGUE
 
-    return LABELS
+    return served(CATALOGUE)
 
 
 class RateInfo(BaseModel):
