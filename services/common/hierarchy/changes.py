@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import assert_never
 
 from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from services.common.hierarchy.units import Ended, Era, Unit
@@ -85,3 +86,5 @@ def apply_change(
             if left:
                 raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
             end(u.code, u.parent, f"dissolved into its parent {u.parent}")
+        case _:
+            assert_never(c)
