@@ -58,7 +58,7 @@ def test_labels_and_rates_are_views_of_the_catalogue() -> None:
     assert {key: f.label for key, f in CATALOGUE.figures.items()} == LABELS
     assert CATALOGUE.rates == RATES
     assert list(complete(Counter())) == list(CATALOGUE.figures)
-    assert RATES["opinion_resolution_rate"].numerator == oversight.OPINIONS_RESOLVED.key
+    assert RATES["opinion_resolution_rate"].numerator == oversight.OPINIONS_BY_STAGE["resolved"].key
 
 
 def test_a_figure_added_to_a_section_is_served_labelled_and_grouped() -> None:

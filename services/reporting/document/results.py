@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.coordination import TaskStatus
 from contracts.oversight import Activity, Body, PetitionType
 from services.reporting.document.model import Block, Council, Paragraph, Quote, Style, Table
 from services.reporting.document.numbers import vn_decimal, vn_int, vn_percent
@@ -204,17 +205,17 @@ def _oversight(w: Writer) -> None:
     issued = w.n(oversight.RECOMMENDATIONS_ISSUED, "kiến nghị")
     text = f"Qua giám sát, khảo sát, thẩm tra đã ban hành {issued}"
     rate = w.rate(oversight.RECOMMENDATION_IMPLEMENTATION_RATE)
-    if w.f(oversight.RECOMMENDATIONS_IMPLEMENTED):
-        text += f"; {w.n(oversight.RECOMMENDATIONS_IMPLEMENTED, 'kiến nghị')} đã được thực hiện"
+    outcome = oversight.RECOMMENDATIONS_BY_OUTCOME
+    if w.f(outcome["implemented"]):
+        text += f"; {w.n(outcome['implemented'], 'kiến nghị')} đã được thực hiện"
         text += f" (đạt {rate})" if rate else ""
-        if w.f(oversight.RECOMMENDATIONS_IMPLEMENTED_LATE):
-            text += f", trong đó {w.n(oversight.RECOMMENDATIONS_IMPLEMENTED_LATE)} kiến nghị"
+        if w.f(outcome["implemented_late"]):
+            text += f", trong đó {w.n(outcome['implemented_late'])} kiến nghị"
             text += " thực hiện sau thời hạn"
     else:
         text += "; chưa có kiến nghị nào được thực hiện"
-    if w.f(oversight.RECOMMENDATIONS_OVERDUE):
-        overdue = w.n(oversight.RECOMMENDATIONS_OVERDUE, "kiến nghị")
-        text += f"; {overdue} quá hạn chưa được thực hiện"
+    if w.f(outcome["overdue"]):
+        text += f"; {w.n(outcome['overdue'], 'kiến nghị')} quá hạn chưa được thực hiện"
     w.para(text + ".")
 
 
@@ -239,13 +240,13 @@ def _voters(w: Writer) -> None:
     fields = w.parts([(by_field[f], about_field(f)) for f in FIELDS])
     text = f"Cử tri đã nêu {w.n(meetings.VOTER_OPINIONS_RAISED, 'ý kiến, kiến nghị')}"
     w.para(text + (f", theo lĩnh vực: {fields}." if fields else "."))
-    forwarded = w.n(oversight.OPINIONS_FORWARDED, "ý kiến, kiến nghị")
-    text = f"Đã chuyển {forwarded} đến cơ quan có thẩm quyền"
-    text += f"; {w.n(oversight.OPINIONS_ANSWERED)} ý kiến đã được trả lời"
+    stage = oversight.OPINIONS_BY_STAGE
+    text = f"Đã chuyển {w.n(stage['forwarded'], 'ý kiến, kiến nghị')} đến cơ quan có thẩm quyền"
+    text += f"; {w.n(stage['answered'])} ý kiến đã được trả lời"
     text += _resolved(
         w,
         (
-            oversight.OPINIONS_RESOLVED,
+            stage["resolved"],
             oversight.OPINION_RESOLUTION_RATE,
             oversight.OPINION_MEAN_DAYS_TO_RESOLVE,
         ),
@@ -298,12 +299,12 @@ def _citizens(w: Writer) -> None:
     if w.f(oversight.PETITIONS_RECEIVED_BY_MAIL):
         by_mail = w.n(oversight.PETITIONS_RECEIVED_BY_MAIL, "đơn")
         text += f", trong đó {by_mail} nhận qua đường bưu chính"
-    transferred = w.n(oversight.PETITIONS_TRANSFERRED, "đơn")
-    text += f"; đã chuyển {transferred} đến cơ quan có thẩm quyền"
+    stage = oversight.PETITIONS_BY_STAGE
+    text += f"; đã chuyển {w.n(stage['transferred'], 'đơn')} đến cơ quan có thẩm quyền"
     text += _resolved(
         w,
         (
-            oversight.PETITIONS_SETTLED,
+            stage["settled"],
             oversight.PETITION_SETTLEMENT_RATE,
             oversight.PETITION_MEAN_DAYS_TO_SETTLE,
         ),
@@ -350,15 +351,16 @@ def _coordination(w: Writer) -> None:
     w.heading("7. Chế độ báo cáo, thực hiện chương trình công tác, kiến nghị với cấp trên")
     if w.f(coordination.REPORTS_DUE):
         rate = w.rate(coordination.REPORTS_ON_TIME_RATE)
+        outcome = coordination.REPORTS_BY_OUTCOME
         text = f"Có {w.n(coordination.REPORTS_DUE, 'báo cáo định kỳ')} đến hạn phải gửi; "
-        if w.f(coordination.REPORTS_ON_TIME):
-            text += f"đã gửi đúng hạn {w.n(coordination.REPORTS_ON_TIME, 'báo cáo')} (đạt {rate})"
+        if w.f(outcome["on_time"]):
+            text += f"đã gửi đúng hạn {w.n(outcome['on_time'], 'báo cáo')} (đạt {rate})"
         else:
             text += "không có báo cáo nào gửi đúng hạn"
         late = w.parts(
             [
-                (coordination.REPORTS_LATE, "báo cáo gửi chậm"),
-                (coordination.REPORTS_MISSING, "báo cáo quá hạn chưa gửi"),
+                (outcome["late"], "báo cáo gửi chậm"),
+                (outcome["missing"], "báo cáo quá hạn chưa gửi"),
             ]
         )
         w.para(text + (f"; {late}." if late else "."))
@@ -366,12 +368,15 @@ def _coordination(w: Writer) -> None:
         w.para("Trong kỳ không có báo cáo định kỳ nào đến hạn phải gửi.")
     if w.f(coordination.TASKS_SET):
         rate = w.rate(coordination.TASKS_DONE_RATE)
+        done, cancelled = (
+            coordination.TASKS_BY_STATUS[s] for s in (TaskStatus.DONE, TaskStatus.CANCELLED)
+        )
         text = (
             f"Chương trình công tác đề ra {w.n(coordination.TASKS_SET, 'nhiệm vụ')}; đã hoàn thành"
         )
-        text += f" {w.n(coordination.TASKS_DONE, 'nhiệm vụ')}" + (f" (đạt {rate})" if rate else "")
-        if w.f(coordination.TASKS_CANCELLED):
-            text += f"; {w.n(coordination.TASKS_CANCELLED, 'nhiệm vụ')} không thực hiện"
+        text += f" {w.n(done, 'nhiệm vụ')}" + (f" (đạt {rate})" if rate else "")
+        if w.f(cancelled):
+            text += f"; {w.n(cancelled, 'nhiệm vụ')} không thực hiện"
         w.para(text + ".")
     else:
         w.para("Chương trình công tác chưa ghi nhận nhiệm vụ nào cho kỳ này.")
@@ -392,7 +397,7 @@ TABLE_COLUMNS: tuple[tuple[Figure, str], ...] = (
     (meetings.VOTER_CONTACTS, "Tiếp xúc cử tri"),
     (meetings.VOTERS_REACHED, "Lượt cử tri"),
     (meetings.VOTER_OPINIONS_RAISED, "Ý kiến, kiến nghị"),
-    (oversight.OPINIONS_RESOLVED, "Đã giải quyết"),
+    (oversight.OPINIONS_BY_STAGE["resolved"], "Đã giải quyết"),
     (meetings.PETITIONS_RECEIVED, "Đơn thư"),
     # chuyên đề; the longer title would not fit
     (oversight.ACTIVITIES[Activity.THEMATIC_SUPERVISION].total, "Giám sát"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import assert_never
+from typing import Literal, assert_never
 
 from contracts import Decoded, InvalidEvent
 from contracts.coordination import (
@@ -32,6 +32,13 @@ from services.reporting.figures.base import Contribution, folds
 from services.reporting.figures.catalogue import Figure, Group, Section, counts
 from services.reporting.periods import InvalidPeriod, month_start, parse_period
 
+Outcome = Literal["on_time", "late", "missing"]  # of a report due: sent on time, late, not yet
+_REPORT_OUTCOMES: dict[Outcome, str] = {
+    "on_time": "Báo cáo gửi đúng hạn",
+    "late": "Báo cáo gửi chậm",
+    "missing": "Báo cáo quá hạn chưa gửi",
+}
+
 # Figures from coordination, in report order, declared by group.
 FIGURES = Section()
 _council = FIGURES.counter(Group.COUNCIL)
@@ -46,12 +53,13 @@ DELEGATES_TRAINED = FIGURES.counter(Group.TRAINING)(
 STAFF_FULL_TIME = _council("staff_full_time", "Cán bộ chuyên trách giúp việc HĐND", "người")
 STAFF_PART_TIME = _council("staff_part_time", "Cán bộ kiêm nhiệm giúp việc HĐND", "người")
 REPORTS_DUE = _reports("reports_due", "Báo cáo định kỳ phải gửi", "báo cáo")
-REPORTS_ON_TIME = _reports("reports_on_time", "Báo cáo gửi đúng hạn", "báo cáo")
-REPORTS_LATE = _reports("reports_late", "Báo cáo gửi chậm", "báo cáo")
-REPORTS_MISSING = _reports("reports_missing", "Báo cáo quá hạn chưa gửi", "báo cáo")
+REPORTS_BY_OUTCOME = FIGURES.parts(REPORTS_DUE, _REPORT_OUTCOMES, "reports_")
 TASKS_SET = _tasks("tasks_set", "Nhiệm vụ trong chương trình công tác", "nhiệm vụ")
-TASKS_DONE = _tasks("tasks_done", "Nhiệm vụ đã hoàn thành", "nhiệm vụ")
-TASKS_CANCELLED = _tasks("tasks_cancelled", "Nhiệm vụ không thực hiện", "nhiệm vụ")
+TASKS_BY_STATUS = FIGURES.parts(
+    TASKS_SET,
+    {TaskStatus.DONE: "Nhiệm vụ đã hoàn thành", TaskStatus.CANCELLED: "Nhiệm vụ không thực hiện"},
+    "tasks_",
+)
 PROPOSALS_RAISED = _proposals(
     "proposals_raised", "Kiến nghị, đề xuất gửi cấp trên", "kiến nghị, đề xuất"
 )
@@ -66,10 +74,16 @@ TRAINING_COVERAGE = FIGURES.rate(
     COUNCIL_SEATS,
 )
 REPORTS_ON_TIME_RATE = FIGURES.rate(
-    "reports_on_time_rate", "Tỷ lệ báo cáo gửi đúng hạn (%)", REPORTS_ON_TIME, REPORTS_DUE
+    "reports_on_time_rate",
+    "Tỷ lệ báo cáo gửi đúng hạn (%)",
+    REPORTS_BY_OUTCOME["on_time"],
+    REPORTS_DUE,
 )
 TASKS_DONE_RATE = FIGURES.rate(
-    "tasks_done_rate", "Tỷ lệ nhiệm vụ hoàn thành (%)", TASKS_DONE, TASKS_SET
+    "tasks_done_rate",
+    "Tỷ lệ nhiệm vụ hoàn thành (%)",
+    TASKS_BY_STATUS[TaskStatus.DONE],
+    TASKS_SET,
 )
 PROPOSALS_ANSWERED_RATE = FIGURES.rate(
     "proposals_answered_rate",
@@ -83,10 +97,8 @@ def _status_figure(status: TaskStatus) -> Figure | None:
     """The figure a task in `status` counts in, if its status has one of its own (a change away
     from it takes it back)."""
     match status:
-        case TaskStatus.DONE:
-            return TASKS_DONE
-        case TaskStatus.CANCELLED:
-            return TASKS_CANCELLED
+        case TaskStatus.DONE | TaskStatus.CANCELLED:
+            return TASKS_BY_STATUS[status]
         case TaskStatus.PLANNED | TaskStatus.IN_PROGRESS:
             return None
         case _:
@@ -129,7 +141,7 @@ def report_filed(decoded: Decoded[ReportFiled]) -> list[Contribution]:
             f" {report.filed_on}, in another era than its due date {report.due_on}: the code"
             " names another council there, which owed it"
         )
-    filed = REPORTS_ON_TIME if report.filed_on <= report.due_on else REPORTS_LATE
+    filed = REPORTS_BY_OUTCOME["on_time" if report.filed_on <= report.due_on else "late"]
     return [Contribution(decoded.envelope.unit, report.due_on, counts((filed, 1)))]
 
 

@@ -40,6 +40,7 @@ ConferenceType = Literal["briefing", "experience_exchange", "roundtable"]
 TrainingFormat = Literal["in_person", "online"]
 Timing = Literal["before_session", "after_session"]  # VoterContact.timing
 ReceptionType = Literal["periodic", "ad_hoc"]  # CitizenReception.reception_type
+Grade = Literal["good", "fair", "poor"]  # the fields of DelegateRatings
 
 # Figures from meetings, in report order, declared by group.
 FIGURES = Section()
@@ -52,14 +53,12 @@ _delegates = FIGURES.counter(Group.DELEGATES_AND_VOTERS)
 _schedule = FIGURES.counter(Group.SCHEDULE)
 
 SESSIONS = _sessions("sessions", "Kỳ họp", "kỳ họp")
-SESSIONS_BY_TYPE: dict[SessionType, Figure] = FIGURES.parts(
-    SESSIONS,
-    {
-        "regular": "Kỳ họp thường lệ",
-        "thematic": "Kỳ họp chuyên đề",
-        "extraordinary": "Kỳ họp bất thường",
-    },
-)
+_SESSION_TYPES: dict[SessionType, str] = {
+    "regular": "Kỳ họp thường lệ",
+    "thematic": "Kỳ họp chuyên đề",
+    "extraordinary": "Kỳ họp bất thường",
+}
+SESSIONS_BY_TYPE = FIGURES.parts(SESSIONS, _SESSION_TYPES)
 SESSION_DELEGATES_PRESENT = _sessions(
     "session_delegates_present", "Lượt đại biểu dự kỳ họp", "lượt đại biểu"
 )
@@ -81,39 +80,35 @@ SESSION_QUESTIONS = _sessions(
 STANDING_COMMITTEE_MEETINGS = _standing(
     "standing_committee_meetings", "Phiên họp Thường trực", "phiên"
 )
-STANDING_COMMITTEE_MEETINGS_BY_TYPE: dict[StandingType, Figure] = FIGURES.parts(
-    STANDING_COMMITTEE_MEETINGS,
-    {
-        "regular": f"{STANDING_COMMITTEE_MEETINGS.label} thường kỳ",
-        "ad_hoc": f"{STANDING_COMMITTEE_MEETINGS.label} đột xuất",
-    },
-)
+_STANDING_TYPES: dict[StandingType, str] = {
+    "regular": f"{STANDING_COMMITTEE_MEETINGS.label} thường kỳ",
+    "ad_hoc": f"{STANDING_COMMITTEE_MEETINGS.label} đột xuất",
+}
+STANDING_COMMITTEE_MEETINGS_BY_TYPE = FIGURES.parts(STANDING_COMMITTEE_MEETINGS, _STANDING_TYPES)
 CONFERENCES = _standing("conferences", "Hội nghị, tọa đàm", "hội nghị")
-CONFERENCES_BY_TYPE: dict[ConferenceType, Figure] = FIGURES.parts(
-    CONFERENCES,
-    {
-        "briefing": "Hội nghị giao ban",
-        "experience_exchange": "Hội nghị trao đổi kinh nghiệm",
-        "roundtable": "Tọa đàm",
-    },
-)
+_CONFERENCE_TYPES: dict[ConferenceType, str] = {
+    "briefing": "Hội nghị giao ban",
+    "experience_exchange": "Hội nghị trao đổi kinh nghiệm",
+    "roundtable": "Tọa đàm",
+}
+CONFERENCES_BY_TYPE = FIGURES.parts(CONFERENCES, _CONFERENCE_TYPES)
 TRAININGS = _training("trainings", "Lớp tập huấn, bồi dưỡng", "lớp")
-TRAININGS_BY_FORMAT: dict[TrainingFormat, Figure] = FIGURES.parts(
-    TRAININGS, {"in_person": "Tập huấn trực tiếp", "online": "Tập huấn trực tuyến"}
-)
+_TRAINING_FORMATS: dict[TrainingFormat, str] = {
+    "in_person": "Tập huấn trực tiếp",
+    "online": "Tập huấn trực tuyến",
+}
+TRAININGS_BY_FORMAT = FIGURES.parts(TRAININGS, _TRAINING_FORMATS)
 TRAINING_BRIDGE_POINTS = _training("training_bridge_points", "Điểm cầu tập huấn", "điểm cầu")
 TRAINING_ATTENDEES = _training("training_attendees", "Lượt người dự tập huấn", "lượt người")
 TRAINING_DELEGATE_ATTENDANCES = _training(
     "training_delegate_attendances", "Lượt đại biểu dự tập huấn", "lượt đại biểu"
 )
 VOTER_CONTACTS = _voters("voter_contacts", "Cuộc tiếp xúc cử tri", "cuộc")
-VOTER_CONTACTS_BY_TIMING: dict[Timing, Figure] = FIGURES.parts(
-    VOTER_CONTACTS,
-    {
-        "before_session": "Tiếp xúc cử tri trước kỳ họp",
-        "after_session": "Tiếp xúc cử tri sau kỳ họp",
-    },
-)
+_TIMINGS: dict[Timing, str] = {
+    "before_session": "Tiếp xúc cử tri trước kỳ họp",
+    "after_session": "Tiếp xúc cử tri sau kỳ họp",
+}
+VOTER_CONTACTS_BY_TIMING = FIGURES.parts(VOTER_CONTACTS, _TIMINGS)
 VOTERS_REACHED = _voters("voters_reached", "Lượt cử tri tham dự", "lượt cử tri")
 VOTER_OPINIONS_RAISED = _voters(
     "voter_opinions_raised", "Ý kiến, kiến nghị của cử tri", "ý kiến, kiến nghị"
@@ -124,10 +119,11 @@ VOTER_OPINIONS_BY_FIELD = FIGURES.parts(
     "voter_opinions_field_",
 )
 CITIZEN_RECEPTIONS = _citizens("citizen_receptions", "Buổi tiếp công dân", "buổi")
-CITIZEN_RECEPTIONS_BY_TYPE: dict[ReceptionType, Figure] = FIGURES.parts(
-    CITIZEN_RECEPTIONS,
-    {"periodic": "Tiếp công dân định kỳ", "ad_hoc": "Tiếp công dân đột xuất"},
-)
+_RECEPTION_TYPES: dict[ReceptionType, str] = {
+    "periodic": "Tiếp công dân định kỳ",
+    "ad_hoc": "Tiếp công dân đột xuất",
+}
+CITIZEN_RECEPTIONS_BY_TYPE = FIGURES.parts(CITIZEN_RECEPTIONS, _RECEPTION_TYPES)
 CITIZENS_RECEIVED = _citizens("citizens_received", "Lượt công dân được tiếp", "lượt công dân")
 PETITIONS_RECEIVED = _citizens("petitions_received", "Đơn thư tiếp nhận", "đơn")
 PETITIONS_RECEIVED_BY_TYPE = FIGURES.parts(
@@ -156,15 +152,12 @@ DELEGATE_RATING_VOTERS = _delegates(
     "delegate_rating_voters", "Lượt cử tri tham gia nhận xét đại biểu", "lượt cử tri"
 )
 DELEGATE_RATINGS_GIVEN = _delegates("delegate_ratings_given", "Phiếu nhận xét đại biểu", "phiếu")
-DELEGATE_RATINGS_GOOD = _delegates(
-    "delegate_ratings_good", "Phiếu nhận xét đại biểu mức tốt", "phiếu"
-)
-DELEGATE_RATINGS_FAIR = _delegates(
-    "delegate_ratings_fair", "Phiếu nhận xét đại biểu mức trung bình", "phiếu"
-)
-DELEGATE_RATINGS_POOR = _delegates(
-    "delegate_ratings_poor", "Phiếu nhận xét đại biểu mức kém", "phiếu"
-)
+_GRADES: dict[Grade, str] = {
+    "good": "Phiếu nhận xét đại biểu mức tốt",
+    "fair": "Phiếu nhận xét đại biểu mức trung bình",
+    "poor": "Phiếu nhận xét đại biểu mức kém",
+}
+DELEGATE_RATINGS_BY_GRADE = FIGURES.parts(DELEGATE_RATINGS_GIVEN, _GRADES, "delegate_ratings_")
 
 
 def kind_name(kind: MeetingKind) -> str:
@@ -224,7 +217,7 @@ VOTER_CONTACT_MEAN_VOTERS = FIGURES.rate(
 DELEGATE_RATING_GOOD_RATE = FIGURES.rate(
     "delegate_rating_good_rate",
     "Tỷ lệ phiếu nhận xét đại biểu mức tốt (%)",
-    DELEGATE_RATINGS_GOOD,
+    DELEGATE_RATINGS_BY_GRADE["good"],
     DELEGATE_RATINGS_GIVEN,
 )
 MEETING_CANCELLATION_RATE = FIGURES.rate(
@@ -309,9 +302,9 @@ def held_figures(unit: str, m: Meeting) -> list[tuple[str, Figures]]:
                 (DELEGATES_RATED, m.delegates_rated),
                 (DELEGATE_RATING_VOTERS, m.voters_participating),
                 (DELEGATE_RATINGS_GIVEN, m.ratings.total),
-                (DELEGATE_RATINGS_GOOD, m.ratings.good),
-                (DELEGATE_RATINGS_FAIR, m.ratings.fair),
-                (DELEGATE_RATINGS_POOR, m.ratings.poor),
+                (DELEGATE_RATINGS_BY_GRADE["good"], m.ratings.good),
+                (DELEGATE_RATINGS_BY_GRADE["fair"], m.ratings.fair),
+                (DELEGATE_RATINGS_BY_GRADE["poor"], m.ratings.poor),
             )
         case _:
             assert_never(m)

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -43,11 +43,13 @@ from contracts.oversight import (
     OpinionMoved,
     OpinionReceived,
     OpinionResolved,
+    OpinionStage,
     OpinionWithdrawn,
     OversightField,
     PetitionMoved,
     PetitionReceived,
     PetitionSettled,
+    PetitionStage,
     PetitionTransferred,
     PetitionWithdrawn,
     RecommendationImplemented,
@@ -69,7 +71,9 @@ from services.reporting.figures.catalogue import Figure, Group, Section, counts
 from services.reporting.figures.meetings import PETITIONS_RECEIVED, VOTER_OPINIONS_RAISED
 
 Item = TypeVar("Item", bound=BaseModel)
+Stage = TypeVar("Stage", bound=str)
 Step = Literal["planned", "started"]
+Outcome = Literal["implemented", "implemented_late", "overdue"]  # of a recommendation issued
 
 _ACTIVITY = {
     Activity.THEMATIC_SUPERVISION: "Giám sát chuyên đề",
@@ -92,6 +96,9 @@ _FIELD = {f: about_field(f) for f in FIELDS} | {OversightField.OTHER: FIELDS[Ove
 
 # Figures from oversight, in report order.
 FIGURES = Section()
+_recommendations = FIGURES.counter(Group.RECOMMENDATIONS)
+_voters = FIGURES.counter(Group.VOTERS)
+_citizens = FIGURES.counter(Group.CITIZENS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +135,6 @@ VERIFICATIONS_BY_COMMITTEE = FIGURES.parts(
     {c: f"Thẩm tra của {COMMITTEES[c]}" for c in Committee},
     "verifications_committee_",
 )
-_recommendations = FIGURES.counter(Group.RECOMMENDATIONS)
 RECOMMENDATIONS_ISSUED = _recommendations(
     "recommendations_issued", "Kiến nghị sau giám sát, khảo sát, thẩm tra", "kiến nghị"
 )
@@ -139,25 +145,25 @@ STEPS = {
     for step, when in _STEP.items()
     for name in [f"{_ACTIVITY[a]} {when}"]
 }
-_voters = FIGURES.counter(Group.VOTERS)
-_citizens = FIGURES.counter(Group.CITIZENS)
-RECOMMENDATIONS_IMPLEMENTED = _recommendations(
-    "recommendations_implemented", "Kiến nghị sau giám sát đã được thực hiện", "kiến nghị"
+# Where the recommendations issued stand, counted on the day each was issued.
+_RECOMMENDATION_OUTCOMES: dict[Outcome, str] = {
+    "implemented": "Kiến nghị sau giám sát đã được thực hiện",
+    "implemented_late": "Kiến nghị được thực hiện sau khi quá hạn",
+    "overdue": "Kiến nghị quá hạn chưa được thực hiện",
+}
+RECOMMENDATIONS_BY_OUTCOME = FIGURES.parts(
+    RECOMMENDATIONS_ISSUED, _RECOMMENDATION_OUTCOMES, "recommendations_"
 )
-RECOMMENDATIONS_IMPLEMENTED_LATE = _recommendations(
-    "recommendations_implemented_late", "Kiến nghị được thực hiện sau khi quá hạn", "kiến nghị"
-)
-RECOMMENDATIONS_OVERDUE = _recommendations(
-    "recommendations_overdue", "Kiến nghị quá hạn chưa được thực hiện", "kiến nghị"
-)
-_opinions, _opinion = VOTER_OPINIONS_RAISED.label, VOTER_OPINIONS_RAISED.unit
-OPINIONS_FORWARDED = _voters(
-    "opinions_forwarded", f"{_opinions} đã chuyển cơ quan có thẩm quyền", _opinion
-)
-OPINIONS_ANSWERED = _voters("opinions_answered", f"{_opinions} đã được trả lời", _opinion)
-OPINIONS_RESOLVED = _voters("opinions_resolved", f"{_opinions} đã được giải quyết", _opinion)
+# The stages an opinion (a petition) reached after it was received, counted on its day.
+_opinions = VOTER_OPINIONS_RAISED.label  # "Ý kiến, kiến nghị của cử tri"
+_OPINIONS_REACHED: dict[OpinionStage, str] = {
+    "forwarded": f"{_opinions} đã chuyển cơ quan có thẩm quyền",
+    "answered": f"{_opinions} đã được trả lời",
+    "resolved": f"{_opinions} đã được giải quyết",
+}
+OPINIONS_BY_STAGE = FIGURES.parts(VOTER_OPINIONS_RAISED, _OPINIONS_REACHED, "opinions_")
 VOTER_OPINIONS_PENDING = _voters(
-    "voter_opinions_pending", f"{_opinions} đang chờ giải quyết", _opinion
+    "voter_opinions_pending", f"{_opinions} đang chờ giải quyết", VOTER_OPINIONS_RAISED.unit
 )
 OPINION_DAYS_TO_RESOLVE = _voters(
     "opinion_days_to_resolve", "Tổng số ngày giải quyết ý kiến, kiến nghị của cử tri", "ngày"
@@ -165,10 +171,11 @@ OPINION_DAYS_TO_RESOLVE = _voters(
 PETITIONS_RECEIVED_BY_MAIL = _citizens(
     "petitions_received_by_mail", "Đơn thư nhận qua đường bưu chính", "đơn"
 )
-PETITIONS_TRANSFERRED = _citizens(
-    "petitions_transferred", "Đơn thư đã chuyển cơ quan có thẩm quyền", "đơn"
-)
-PETITIONS_SETTLED = _citizens("petitions_settled", "Đơn thư đã được giải quyết", "đơn")
+_PETITIONS_REACHED: dict[PetitionStage, str] = {
+    "transferred": "Đơn thư đã chuyển cơ quan có thẩm quyền",
+    "settled": "Đơn thư đã được giải quyết",
+}
+PETITIONS_BY_STAGE = FIGURES.parts(PETITIONS_RECEIVED, _PETITIONS_REACHED, "petitions_")
 PETITIONS_PENDING = _citizens("petitions_pending", "Đơn thư đang chờ giải quyết", "đơn")
 PETITION_DAYS_TO_SETTLE = _citizens(
     "petition_days_to_settle", "Tổng số ngày giải quyết đơn thư", "ngày"
@@ -177,33 +184,33 @@ PETITION_DAYS_TO_SETTLE = _citizens(
 OPINION_RESOLUTION_RATE = FIGURES.rate(
     "opinion_resolution_rate",
     "Tỷ lệ ý kiến, kiến nghị của cử tri đã được giải quyết (%)",
-    OPINIONS_RESOLVED,
+    OPINIONS_BY_STAGE["resolved"],
     VOTER_OPINIONS_RAISED,
 )
 OPINION_MEAN_DAYS_TO_RESOLVE = FIGURES.rate(
     "opinion_mean_days_to_resolve",
     "Số ngày bình quân giải quyết một ý kiến, kiến nghị của cử tri",
     OPINION_DAYS_TO_RESOLVE,
-    OPINIONS_RESOLVED,
+    OPINIONS_BY_STAGE["resolved"],
     scale=1,
 )
 RECOMMENDATION_IMPLEMENTATION_RATE = FIGURES.rate(
     "recommendation_implementation_rate",
     "Tỷ lệ kiến nghị sau giám sát đã được thực hiện (%)",
-    RECOMMENDATIONS_IMPLEMENTED,
+    RECOMMENDATIONS_BY_OUTCOME["implemented"],
     RECOMMENDATIONS_ISSUED,
 )
 PETITION_SETTLEMENT_RATE = FIGURES.rate(
     "petition_settlement_rate",
     "Tỷ lệ đơn thư đã được giải quyết (%)",
-    PETITIONS_SETTLED,
+    PETITIONS_BY_STAGE["settled"],
     PETITIONS_RECEIVED,
 )
 PETITION_MEAN_DAYS_TO_SETTLE = FIGURES.rate(
     "petition_mean_days_to_settle",
     "Số ngày bình quân giải quyết một đơn thư",
     PETITION_DAYS_TO_SETTLE,
-    PETITIONS_SETTLED,
+    PETITIONS_BY_STAGE["settled"],
     scale=1,
 )
 
@@ -278,18 +285,18 @@ def recommendation_implemented(decoded: Decoded[RecommendationImplemented]) -> l
         decoded,
         p.issued_on,
         counts(
-            (RECOMMENDATIONS_IMPLEMENTED, 1),
-            (RECOMMENDATIONS_IMPLEMENTED_LATE, int(p.implemented_on > p.deadline)),
-            (RECOMMENDATIONS_OVERDUE, -int(p.was_overdue)),
+            (RECOMMENDATIONS_BY_OUTCOME["implemented"], 1),
+            (RECOMMENDATIONS_BY_OUTCOME["implemented_late"], int(p.implemented_on > p.deadline)),
+            (RECOMMENDATIONS_BY_OUTCOME["overdue"], -int(p.was_overdue)),
         ),
     )
 
 
-_counts_one(RecommendationOverdue, RECOMMENDATIONS_OVERDUE, lambda e: e.issued_on)
+_counts_one(RecommendationOverdue, RECOMMENDATIONS_BY_OUTCOME["overdue"], lambda e: e.issued_on)
 # "received" itself is voter_opinions_raised, from meeting.held
 _counts_one(OpinionReceived, VOTER_OPINIONS_PENDING, lambda e: e.raised_on)
-_counts_one(OpinionForwarded, OPINIONS_FORWARDED, lambda e: e.raised_on)
-_counts_one(OpinionAnswered, OPINIONS_ANSWERED, lambda e: e.raised_on)
+_counts_one(OpinionForwarded, OPINIONS_BY_STAGE["forwarded"], lambda e: e.raised_on)
+_counts_one(OpinionAnswered, OPINIONS_BY_STAGE["answered"], lambda e: e.raised_on)
 
 
 @folds(PetitionReceived)
@@ -306,23 +313,23 @@ def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
     )
 
 
-_counts_one(PetitionTransferred, PETITIONS_TRANSFERRED, lambda e: e.received_on)
+_counts_one(PetitionTransferred, PETITIONS_BY_STAGE["transferred"], lambda e: e.received_on)
 
 
 # -- items to resolve (settle), and following a corrected voter contact or citizen reception --
 
 
 @dataclass(frozen=True, slots=True)
-class _Followed:
+class _Followed(Generic[Stage]):
     """What an item counts on its day as it goes through its `stages`: `pending` until the
     last, the figure of each later stage it `reached`, and the `days` it took."""
 
-    stages: tuple[str, ...]
-    reached: Mapping[str, Figure]
+    stages: tuple[Stage, ...]
+    reached: Mapping[Stage, Figure]
     pending: Figure
     days: Figure
 
-    def counted(self, stage: str, days: int | None) -> dict[str, int]:
+    def counted(self, stage: Stage, days: int | None) -> dict[str, int]:
         """What the item at `stage` counts on its day, all its follow-ups included."""
         at = self.stages.index(stage)
         later = {self.reached[s].key: int(at >= n) for n, s in enumerate(self.stages[1:], 1)}
@@ -335,17 +342,11 @@ class _Followed:
 
 
 _OPINION = _Followed(
-    OPINION_STAGES,
-    {"forwarded": OPINIONS_FORWARDED, "answered": OPINIONS_ANSWERED, "resolved": OPINIONS_RESOLVED},
-    VOTER_OPINIONS_PENDING,
-    OPINION_DAYS_TO_RESOLVE,
+    OPINION_STAGES, OPINIONS_BY_STAGE, VOTER_OPINIONS_PENDING, OPINION_DAYS_TO_RESOLVE
 )
 # A petition taken at a reception: its reception counts it as received in meeting.held.
 _PETITION = _Followed(
-    PETITION_STAGES,
-    {"transferred": PETITIONS_TRANSFERRED, "settled": PETITIONS_SETTLED},
-    PETITIONS_PENDING,
-    PETITION_DAYS_TO_SETTLE,
+    PETITION_STAGES, PETITIONS_BY_STAGE, PETITIONS_PENDING, PETITION_DAYS_TO_SETTLE
 )
 
 
@@ -353,7 +354,7 @@ ItemDay = tuple[date, int | None]  # an item's day, and the days its resolution 
 
 
 def _follows(
-    followed: _Followed,
+    followed: _Followed[Any],
     closed: type[BaseModel],
     withdrawn: type[BaseModel],
     moved: type[BaseModel],

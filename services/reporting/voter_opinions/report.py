@@ -207,10 +207,11 @@ def compose(
         f" {w.n(meetings.VOTER_OPINIONS_RAISED, 'ý kiến, kiến nghị')}."
     )
     if kind == "results":
+        stage = oversight.OPINIONS_BY_STAGE
         w.para(
-            f"Đã chuyển {w.n(oversight.OPINIONS_FORWARDED, 'ý kiến, kiến nghị')} đến cơ quan có"
-            f" thẩm quyền; {w.n(oversight.OPINIONS_ANSWERED, 'ý kiến')} đã được trả lời;"
-            f" {w.n(oversight.OPINIONS_RESOLVED, 'ý kiến')} đã được giải quyết"
+            f"Đã chuyển {w.n(stage['forwarded'], 'ý kiến, kiến nghị')} đến cơ quan có"
+            f" thẩm quyền; {w.n(stage['answered'], 'ý kiến')} đã được trả lời;"
+            f" {w.n(stage['resolved'], 'ý kiến')} đã được giải quyết"
             f" và {w.n(oversight.VOTER_OPINIONS_PENDING, 'ý kiến')} đang được giải quyết."
         )
     w.para(
