@@ -17,7 +17,7 @@ change_no) order whatever order they arrive in, so every service derives the sam
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -175,5 +175,7 @@ class HierarchyChanged(_Frozen):
                 return [c.unit, *c.into, *c.children_to]
             case Reparent():
                 return [c.unit, c.parent]
-            case _:
+            case Rename() | Dissolve():
                 return [c.unit]
+            case _:
+                assert_never(c)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from services.common.activity import Unit, guarded_router
 from services.common.auth import CallerDep
 from services.common.errors import Forbidden
+from services.reporting.figures.served import FigureCatalogue, served
 from services.reporting.periods import period_in
 from services.reporting.queries import PeriodQuery, ViewQuery, reporting_of, summary_of
 from services.reporting.views import country_as_it_was
@@ -59,10 +60,10 @@ async def country_summary(
     "/figures",
     summary="Every figure key with its Vietnamese label, in report order",
 )
-async def figure_labels() -> dict[str, str]:
-    from services.reporting.figures import LABELS
+async def figure_labels() -> FigureCatalogue:
+    from services.reporting.figures import CATALOGUE
 
-    return LABELS
+    return served(CATALOGUE)
 
 
 class RateInfo(BaseModel):

@@ -7,14 +7,16 @@ tests/integration/test_projection_follows_changes.py, which uses the pool of cha
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from pydantic import BaseModel
 
 from contracts import Decoded, Source
 from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from contracts.meetings import MeetingHeld
 from services.common.hierarchy import Hierarchy
+from services.common.hierarchy.changes import apply_change
 from tests.builders import held_voter_contact, legacy_province, province_2025
 
 LEGACY = legacy_province(
@@ -200,3 +202,24 @@ def test_the_real_country_takes_a_change() -> None:
     )
     assert h.resolve(communes[1], date(2026, 2, 1)) == communes[0]
     assert Hierarchy.load().find(communes[1], date(2026, 2, 1)) is not None
+
+
+class Annex(BaseModel):
+    """A kind of change a registry could add (sáp nhập một phần), naming a `unit` like a
+    rename, that no rule applies yet."""
+
+    kind: Literal["annex"] = "annex"
+    unit: str
+
+
+def test_a_kind_of_change_no_rule_knows_is_refused_not_applied_as_nothing() -> None:
+    """Type checking refuses a `match` over the changes without a case for every kind
+    (`assert_never`); should a kind get past it, applying or checking it fails loudly."""
+    unknown = HierarchyChanged.model_construct(
+        change_no=40, effective=date(2026, 1, 1), change=Annex(unit="00002")
+    )
+    table = {u.code: u for u in NEW}
+    with pytest.raises(AssertionError):
+        apply_change(unknown, table, {}, set(table), "2025")
+    with pytest.raises(AssertionError):
+        unknown.units_named()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable
 from dataclasses import replace
 from datetime import date
+from typing import assert_never
 
 from contracts.hierarchy import Dissolve, Divide, HierarchyChanged, Merge, NewUnit, Rename, Reparent
 from services.common.hierarchy.snapshots import Snapshot
@@ -88,6 +89,8 @@ def apply_change(
             if left:
                 raise ValueError(f"{u.code} still has units below it: {', '.join(left[:5])}")
             end(u.code, u.parent, f"dissolved into its parent {u.parent}")
+        case _:
+            assert_never(c)
 
 
 def apply_in_order(

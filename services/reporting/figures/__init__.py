@@ -1,4 +1,5 @@
-"""Every figure reporting produces: the folds per event type, labels and rates, in one place.
+"""Every figure reporting produces: the folds per event type and the catalogue of figures and
+rates, in one place.
 
 Importing this package registers the folds of every context module listed below.
 """
@@ -19,28 +20,29 @@ from services.reporting.figures import (
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)
 )
-from services.reporting.figures.base import FOLDS, Contribution, Figures, Rate
+from services.reporting.figures.base import FOLDS, Contribution, Figures
+from services.reporting.figures.catalogue import Catalogue, Figure, Rate
 
 __all__ = [
+    "CATALOGUE",
     "FOLDS",
     "LABELS",
     "RATES",
     "Contribution",
+    "Figure",
     "Figures",
+    "Rate",
     "complete",
     "contributions_of",
     "rates_of",
 ]
 
 # Report order: meetings first, then oversight.
-LABELS: dict[str, str] = {
-    **meetings.LABELS,
-    **oversight.LABELS,
-    **coordination.LABELS,
-    **notifications.LABELS,
-}
-RATES: dict[str, Rate] = {**getattr(meetings, "RATES", {}), **getattr(oversight, "RATES", {})}
-RATES.update(coordination.RATES)
+CATALOGUE = Catalogue(
+    meetings.FIGURES, oversight.FIGURES, coordination.FIGURES, notifications.FIGURES
+)
+LABELS: dict[str, str] = CATALOGUE.labels()
+RATES: dict[str, Rate] = CATALOGUE.rates
 
 
 def contributions_of(decoded: Decoded[BaseModel]) -> list[Contribution]:

@@ -1,8 +1,8 @@
 """The shape of a fold: an event becomes contributions, each figures for one unit on one day.
 
 Each bounded context has a module in this package that registers, with `@folds(Model)`, the
-function turning its events into contributions, and declares its figures' Vietnamese labels
-and the rates computed from them. The projector adds every contribution into the unit and all
+function turning its events into contributions, and declares its figures and the rates
+computed from them (catalogue.py). The projector adds every contribution into the unit and all
 its ancestors (as the hierarchy stood on the contribution's day); a contribution may be
 negative (a correction takes back what the corrected record added).
 
@@ -60,18 +60,6 @@ class Contribution:
     unit: str
     day: date
     figures: Figures
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """A ratio computed from summed counts after the roll-up, never an average of ratios.
-
-    `scale` 100 gives a percentage; 1 gives a mean (e.g. days per resolved opinion)."""
-
-    numerator: str
-    denominator: str
-    label: str
-    scale: int = 100
 
 
 FoldFn = Callable[[Decoded[Any]], list[Contribution]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import Literal, assert_never
 
 from contracts import Decoded, InvalidEvent
 from contracts.coordination import (
@@ -27,41 +28,81 @@ from contracts.coordination import (
 )
 from contracts.privacy import PersonalDataErased
 from services.common.hierarchy import era_of
-from services.reporting.figures.base import Contribution, Rate, folds
+from services.reporting.figures.base import Contribution, folds
+from services.reporting.figures.catalogue import Figure, Group, Section, counts
 from services.reporting.periods import InvalidPeriod, month_start, parse_period
 
-# Figures from coordination, in report order, with their Vietnamese labels.
-LABELS: dict[str, str] = {
-    "council_seats": "Tổng số đại biểu HĐND",
-    "delegates_trained": "Đại biểu đã được tập huấn, bồi dưỡng trong nhiệm kỳ",
-    "staff_full_time": "Cán bộ chuyên trách giúp việc HĐND",
-    "staff_part_time": "Cán bộ kiêm nhiệm giúp việc HĐND",
-    "reports_due": "Báo cáo định kỳ phải gửi",
-    "reports_on_time": "Báo cáo gửi đúng hạn",
-    "reports_late": "Báo cáo gửi chậm",
-    "reports_missing": "Báo cáo quá hạn chưa gửi",
-    "tasks_set": "Nhiệm vụ trong chương trình công tác",
-    "tasks_done": "Nhiệm vụ đã hoàn thành",
-    "tasks_cancelled": "Nhiệm vụ không thực hiện",
-    "proposals_raised": "Kiến nghị, đề xuất gửi cấp trên",
-    "proposals_answered": "Kiến nghị, đề xuất đã được trả lời",
+Outcome = Literal["on_time", "late", "missing"]  # of a report due: sent on time, late, not yet
+_REPORT_OUTCOMES: dict[Outcome, str] = {
+    "on_time": "Báo cáo gửi đúng hạn",
+    "late": "Báo cáo gửi chậm",
+    "missing": "Báo cáo quá hạn chưa gửi",
 }
 
-RATES: dict[str, Rate] = {
-    "training_coverage": Rate(
-        "delegates_trained", "council_seats", "Tỷ lệ đại biểu được tập huấn, bồi dưỡng (%)"
-    ),
-    "reports_on_time_rate": Rate(
-        "reports_on_time", "reports_due", "Tỷ lệ báo cáo gửi đúng hạn (%)"
-    ),
-    "tasks_done_rate": Rate("tasks_done", "tasks_set", "Tỷ lệ nhiệm vụ hoàn thành (%)"),
-    "proposals_answered_rate": Rate(
-        "proposals_answered", "proposals_raised", "Tỷ lệ kiến nghị, đề xuất được trả lời (%)"
-    ),
-}
+# Figures from coordination, in report order, declared by group.
+FIGURES = Section()
+_council = FIGURES.counter(Group.COUNCIL)
+_reports = FIGURES.counter(Group.REPORTS)
+_tasks = FIGURES.counter(Group.WORK_PROGRAMME)
+_proposals = FIGURES.counter(Group.PROPOSALS)
 
-# Statuses that have a figure of their own; a change away from one takes it back.
-_COUNTED = {TaskStatus.DONE: "tasks_done", TaskStatus.CANCELLED: "tasks_cancelled"}
+COUNCIL_SEATS = _council("council_seats", "Tổng số đại biểu HĐND", "đại biểu")
+DELEGATES_TRAINED = FIGURES.counter(Group.TRAINING)(
+    "delegates_trained", "Đại biểu đã được tập huấn, bồi dưỡng trong nhiệm kỳ", "đại biểu"
+)
+STAFF_FULL_TIME = _council("staff_full_time", "Cán bộ chuyên trách giúp việc HĐND", "người")
+STAFF_PART_TIME = _council("staff_part_time", "Cán bộ kiêm nhiệm giúp việc HĐND", "người")
+REPORTS_DUE = _reports("reports_due", "Báo cáo định kỳ phải gửi", "báo cáo")
+REPORTS_BY_OUTCOME = FIGURES.parts(REPORTS_DUE, _REPORT_OUTCOMES, "reports_")
+TASKS_SET = _tasks("tasks_set", "Nhiệm vụ trong chương trình công tác", "nhiệm vụ")
+TASKS_BY_STATUS = FIGURES.parts(
+    TASKS_SET,
+    {TaskStatus.DONE: "Nhiệm vụ đã hoàn thành", TaskStatus.CANCELLED: "Nhiệm vụ không thực hiện"},
+    "tasks_",
+)
+PROPOSALS_RAISED = _proposals(
+    "proposals_raised", "Kiến nghị, đề xuất gửi cấp trên", "kiến nghị, đề xuất"
+)
+PROPOSALS_ANSWERED = _proposals(
+    "proposals_answered", "Kiến nghị, đề xuất đã được trả lời", "kiến nghị, đề xuất"
+)
+
+TRAINING_COVERAGE = FIGURES.rate(
+    "training_coverage",
+    "Tỷ lệ đại biểu được tập huấn, bồi dưỡng (%)",
+    DELEGATES_TRAINED,
+    COUNCIL_SEATS,
+)
+REPORTS_ON_TIME_RATE = FIGURES.rate(
+    "reports_on_time_rate",
+    "Tỷ lệ báo cáo gửi đúng hạn (%)",
+    REPORTS_BY_OUTCOME["on_time"],
+    REPORTS_DUE,
+)
+TASKS_DONE_RATE = FIGURES.rate(
+    "tasks_done_rate",
+    "Tỷ lệ nhiệm vụ hoàn thành (%)",
+    TASKS_BY_STATUS[TaskStatus.DONE],
+    TASKS_SET,
+)
+PROPOSALS_ANSWERED_RATE = FIGURES.rate(
+    "proposals_answered_rate",
+    "Tỷ lệ kiến nghị, đề xuất được trả lời (%)",
+    PROPOSALS_ANSWERED,
+    PROPOSALS_RAISED,
+)
+
+
+def _status_figure(status: TaskStatus) -> Figure | None:
+    """The figure a task in `status` counts in, if its status has one of its own (a change away
+    from it takes it back)."""
+    match status:
+        case TaskStatus.DONE | TaskStatus.CANCELLED:
+            return TASKS_BY_STATUS[status]
+        case TaskStatus.PLANNED | TaskStatus.IN_PROGRESS:
+            return None
+        case _:
+            assert_never(status)
 
 
 def first_day_of(period: str) -> date:
@@ -100,24 +141,25 @@ def report_filed(decoded: Decoded[ReportFiled]) -> list[Contribution]:
             f" {report.filed_on}, in another era than its due date {report.due_on}: the code"
             " names another council there, which owed it"
         )
-    key = "reports_on_time" if report.filed_on <= report.due_on else "reports_late"
-    return [Contribution(decoded.envelope.unit, report.due_on, Counter({key: 1}))]
+    filed = REPORTS_BY_OUTCOME["on_time" if report.filed_on <= report.due_on else "late"]
+    return [Contribution(decoded.envelope.unit, report.due_on, counts((filed, 1)))]
 
 
 @folds(TaskSet)
 def task_set(decoded: Decoded[TaskSet]) -> list[Contribution]:
     day = first_day_of(decoded.payload.period)
-    return [Contribution(decoded.envelope.unit, day, Counter({"tasks_set": 1}))]
+    return [Contribution(decoded.envelope.unit, day, counts((TASKS_SET, 1)))]
 
 
 @folds(TaskStatusChanged)
 def task_status_changed(decoded: Decoded[TaskStatusChanged]) -> list[Contribution]:
     change = decoded.payload
     figures: Counter[str] = Counter()
-    if change.previous_status in _COUNTED:
-        figures[_COUNTED[change.previous_status]] -= 1
-    if change.status in _COUNTED:
-        figures[_COUNTED[change.status]] += 1
+    before, after = _status_figure(change.previous_status), _status_figure(change.status)
+    if before is not None:
+        figures[before.key] -= 1
+    if after is not None:
+        figures[after.key] += 1
     if not figures:
         return []
     return [Contribution(decoded.envelope.unit, first_day_of(change.period), figures)]
@@ -126,7 +168,7 @@ def task_status_changed(decoded: Decoded[TaskStatusChanged]) -> list[Contributio
 @folds(ProposalRaised)
 def proposal_raised(decoded: Decoded[ProposalRaised]) -> list[Contribution]:
     day = decoded.payload.raised_on
-    return [Contribution(decoded.envelope.unit, day, Counter({"proposals_raised": 1}))]
+    return [Contribution(decoded.envelope.unit, day, counts((PROPOSALS_RAISED, 1)))]
 
 
 @folds(ProposalAnswered)
@@ -134,4 +176,4 @@ def proposal_answered(decoded: Decoded[ProposalAnswered]) -> list[Contribution]:
     """Counted for the unit that raised it, on the day it was raised, so the answered rate
     compares the same proposals."""
     answer = decoded.payload
-    return [Contribution(answer.raised_by, answer.raised_on, Counter({"proposals_answered": 1}))]
+    return [Contribution(answer.raised_by, answer.raised_on, counts((PROPOSALS_ANSWERED, 1)))]

@@ -5,26 +5,44 @@ Digests and answers coming down count nothing; nor does a change of the deadline
 
 from __future__ import annotations
 
-from collections import Counter
+from typing import assert_never
 
 from contracts import Decoded
-from contracts.notifications import DeadlineRulesChanged, NotificationSent
+from contracts.notifications import DeadlineRulesChanged, NoticeKind, NotificationSent
 from services.reporting.figures.base import Contribution, folds
+from services.reporting.figures.catalogue import Figure, Group, Section, counts
 
-LABELS: dict[str, str] = {
-    "reminders_sent": "Lượt nhắc hạn đã gửi (đã nhắc)",
-    "escalations_sent": "Lượt báo cáo cấp trên về việc quá hạn (đã báo cáo cấp trên)",
-}
-_COUNTED = {"reminder": "reminders_sent", "escalation": "escalations_sent"}
+FIGURES = Section()
+REMINDERS_SENT = FIGURES.count(
+    "reminders_sent", "Lượt nhắc hạn đã gửi (đã nhắc)", Group.NOTIFICATIONS, "lượt"
+)
+ESCALATIONS_SENT = FIGURES.count(
+    "escalations_sent",
+    "Lượt báo cáo cấp trên về việc quá hạn (đã báo cáo cấp trên)",
+    Group.NOTIFICATIONS,
+    "lượt",
+)
+
+
+def _counted(kind: NoticeKind) -> Figure | None:
+    match kind:
+        case "reminder":
+            return REMINDERS_SENT
+        case "escalation":
+            return ESCALATIONS_SENT
+        case "digest" | "answer":
+            return None
+        case _:
+            assert_never(kind)
 
 
 @folds(NotificationSent)
 def notification_sent(decoded: Decoded[NotificationSent]) -> list[Contribution]:
     sent = decoded.payload
-    figure = _COUNTED.get(sent.kind)
+    figure = _counted(sent.kind)
     if figure is None:
         return []
-    return [Contribution(unit, sent.sent_on, Counter({figure: 1})) for unit in sent.units]
+    return [Contribution(unit, sent.sent_on, counts((figure, 1))) for unit in sent.units]
 
 
 @folds(DeadlineRulesChanged)

@@ -24,10 +24,10 @@ both periods (the meetings fold moves `voter_opinions_raised` the same way).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -37,16 +37,19 @@ from contracts.oversight import (
     PETITION_STAGES,
     Activity,
     Body,
+    Committee,
     OpinionAnswered,
     OpinionForwarded,
     OpinionMoved,
     OpinionReceived,
     OpinionResolved,
+    OpinionStage,
     OpinionWithdrawn,
     OversightField,
     PetitionMoved,
     PetitionReceived,
     PetitionSettled,
+    PetitionStage,
     PetitionTransferred,
     PetitionWithdrawn,
     RecommendationImplemented,
@@ -61,24 +64,28 @@ from services.reporting.figures.base import (
     FIELDS,
     Contribution,
     Figures,
-    Rate,
     about_field,
     folds,
 )
+from services.reporting.figures.catalogue import Figure, Group, Section, counts
+from services.reporting.figures.meetings import PETITIONS_RECEIVED, VOTER_OPINIONS_RAISED
 
 Item = TypeVar("Item", bound=BaseModel)
+Stage = TypeVar("Stage", bound=str)
+Step = Literal["planned", "started"]
+Outcome = Literal["implemented", "implemented_late", "overdue"]  # of a recommendation issued
 
 _ACTIVITY = {
     Activity.THEMATIC_SUPERVISION: "Giám sát chuyên đề",
     Activity.SURVEY: "Khảo sát",
     Activity.VERIFICATION: "Thẩm tra",
 }
-_COUNTED = {  # what the total of each activity counts
-    Activity.THEMATIC_SUPERVISION: "Cuộc giám sát chuyên đề",
-    Activity.SURVEY: "Cuộc khảo sát",
-    Activity.VERIFICATION: "Báo cáo, dự thảo nghị quyết được thẩm tra",
+_COUNTED = {  # what the total of each activity counts, and what one of it is
+    Activity.THEMATIC_SUPERVISION: ("Cuộc giám sát chuyên đề", "cuộc"),
+    Activity.SURVEY: ("Cuộc khảo sát", "cuộc"),
+    Activity.VERIFICATION: ("Báo cáo, dự thảo nghị quyết được thẩm tra", "văn bản"),
 }
-_STAGE = {"planned": "theo kế hoạch", "started": "đã triển khai"}
+_STEP: dict[Step, str] = {"planned": "theo kế hoạch", "started": "đã triển khai"}
 _BODY = {
     Body.STANDING_COMMITTEE: "của Thường trực HĐND",
     Body.COMMITTEE: "của các Ban HĐND",
@@ -87,71 +94,125 @@ _BODY = {
 # These labels have always named the other field without "về": "Khảo sát lĩnh vực khác".
 _FIELD = {f: about_field(f) for f in FIELDS} | {OversightField.OTHER: FIELDS[OversightField.OTHER]}
 
+# Figures from oversight, in report order.
+FIGURES = Section()
+_recommendations = FIGURES.counter(Group.RECOMMENDATIONS)
+_voters = FIGURES.counter(Group.VOTERS)
+_citizens = FIGURES.counter(Group.CITIZENS)
 
-def _by_body_and_field(key: str, name: str) -> dict[str, str]:
-    """The labels of `key` split by body and by field: "surveys_field_land" …"""
-    return {f"{key}_body_{b}": f"{name} {w}" for b, w in _BODY.items()} | {
-        f"{key}_field_{f}": f"{name} {w}" for f, w in _FIELD.items()
-    }
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """An activity's figure, and the same split by the body that carried it out and by field
+    ("surveys", "surveys_body_committee", "surveys_field_land")."""
+
+    total: Figure
+    by_body: dict[Body, Figure]
+    by_field: dict[OversightField, Figure]
+
+    def one(self, body: Body, field: OversightField) -> Figures:
+        return counts((self.total, 1), (self.by_body[body], 1), (self.by_field[field], 1))
 
 
-# Figures from oversight, in report order, with their Vietnamese labels.
-LABELS: dict[str, str] = {}
-for _activity, _name in _ACTIVITY.items():
-    LABELS[f"{_activity}s"] = _COUNTED[_activity]
-    LABELS.update(_by_body_and_field(f"{_activity}s", _name))
-LABELS.update({f"verifications_committee_{c}": f"Thẩm tra của {n}" for c, n in COMMITTEES.items()})
-LABELS["recommendations_issued"] = "Kiến nghị sau giám sát, khảo sát, thẩm tra"
+def _tally(key: str, label: str, name: str, unit: str, place: int) -> Tally:
+    """A `Tally` whose parts are labelled "{name} của Thường trực HĐND", "{name} về đất đai" …"""
+    total = FIGURES.count(key, label, Group.OVERSIGHT, unit, place)
+    by_body = FIGURES.parts(total, {b: f"{name} {_BODY[b]}" for b in Body}, f"{key}_body_")
+    by_field = FIGURES.parts(
+        total, {f: f"{name} {_FIELD[f]}" for f in OversightField}, f"{key}_field_"
+    )
+    return Tally(total, by_body, by_field)
+
+
+# Finished, by activity: thematic_supervisions, surveys, verifications (and their parts). Each
+# activity keeps its figures together on the dashboard (its `place`).
+ACTIVITIES = {
+    a: _tally(f"{a}s", _COUNTED[a][0], _ACTIVITY[a], _COUNTED[a][1], place)
+    for place, a in enumerate(Activity)
+}
+VERIFICATIONS_BY_COMMITTEE = FIGURES.parts(
+    ACTIVITIES[Activity.VERIFICATION].total,
+    {c: f"Thẩm tra của {COMMITTEES[c]}" for c in Committee},
+    "verifications_committee_",
+)
+RECOMMENDATIONS_ISSUED = _recommendations(
+    "recommendations_issued", "Kiến nghị sau giám sát, khảo sát, thẩm tra", "kiến nghị"
+)
 # Planned and started, by activity, body and field: "surveys_started_field_land" …
-for _activity, _name in _ACTIVITY.items():
-    for _stage, _when in _STAGE.items():
-        LABELS[f"{_activity}s_{_stage}"] = f"{_name} {_when}"
-        LABELS.update(_by_body_and_field(f"{_activity}s_{_stage}", f"{_name} {_when}"))
-LABELS.update(
-    {
-        "recommendations_implemented": "Kiến nghị sau giám sát đã được thực hiện",
-        "recommendations_implemented_late": "Kiến nghị được thực hiện sau khi quá hạn",
-        "recommendations_overdue": "Kiến nghị quá hạn chưa được thực hiện",
-        "opinions_forwarded": "Ý kiến, kiến nghị của cử tri đã chuyển cơ quan có thẩm quyền",
-        "opinions_answered": "Ý kiến, kiến nghị của cử tri đã được trả lời",
-        "opinions_resolved": "Ý kiến, kiến nghị của cử tri đã được giải quyết",
-        "voter_opinions_pending": "Ý kiến, kiến nghị của cử tri đang chờ giải quyết",
-        "opinion_days_to_resolve": "Tổng số ngày giải quyết ý kiến, kiến nghị của cử tri",
-        "petitions_received_by_mail": "Đơn thư nhận qua đường bưu chính",
-        "petitions_transferred": "Đơn thư đã chuyển cơ quan có thẩm quyền",
-        "petitions_settled": "Đơn thư đã được giải quyết",
-        "petitions_pending": "Đơn thư đang chờ giải quyết",
-        "petition_days_to_settle": "Tổng số ngày giải quyết đơn thư",
-    }
+STEPS = {
+    (a, step): _tally(f"{a}s_{step}", name, name, _COUNTED[a][1], place)
+    for place, a in enumerate(Activity)
+    for step, when in _STEP.items()
+    for name in [f"{_ACTIVITY[a]} {when}"]
+}
+# Where the recommendations issued stand, counted on the day each was issued.
+_RECOMMENDATION_OUTCOMES: dict[Outcome, str] = {
+    "implemented": "Kiến nghị sau giám sát đã được thực hiện",
+    "implemented_late": "Kiến nghị được thực hiện sau khi quá hạn",
+    "overdue": "Kiến nghị quá hạn chưa được thực hiện",
+}
+RECOMMENDATIONS_BY_OUTCOME = FIGURES.parts(
+    RECOMMENDATIONS_ISSUED, _RECOMMENDATION_OUTCOMES, "recommendations_"
+)
+# The stages an opinion (a petition) reached after it was received, counted on its day.
+_opinions = VOTER_OPINIONS_RAISED.label  # "Ý kiến, kiến nghị của cử tri"
+_OPINIONS_REACHED: dict[OpinionStage, str] = {
+    "forwarded": f"{_opinions} đã chuyển cơ quan có thẩm quyền",
+    "answered": f"{_opinions} đã được trả lời",
+    "resolved": f"{_opinions} đã được giải quyết",
+}
+OPINIONS_BY_STAGE = FIGURES.parts(VOTER_OPINIONS_RAISED, _OPINIONS_REACHED, "opinions_")
+VOTER_OPINIONS_PENDING = _voters(
+    "voter_opinions_pending", f"{_opinions} đang chờ giải quyết", VOTER_OPINIONS_RAISED.unit
+)
+OPINION_DAYS_TO_RESOLVE = _voters(
+    "opinion_days_to_resolve", "Tổng số ngày giải quyết ý kiến, kiến nghị của cử tri", "ngày"
+)
+PETITIONS_RECEIVED_BY_MAIL = _citizens(
+    "petitions_received_by_mail", "Đơn thư nhận qua đường bưu chính", "đơn"
+)
+_PETITIONS_REACHED: dict[PetitionStage, str] = {
+    "transferred": "Đơn thư đã chuyển cơ quan có thẩm quyền",
+    "settled": "Đơn thư đã được giải quyết",
+}
+PETITIONS_BY_STAGE = FIGURES.parts(PETITIONS_RECEIVED, _PETITIONS_REACHED, "petitions_")
+PETITIONS_PENDING = _citizens("petitions_pending", "Đơn thư đang chờ giải quyết", "đơn")
+PETITION_DAYS_TO_SETTLE = _citizens(
+    "petition_days_to_settle", "Tổng số ngày giải quyết đơn thư", "ngày"
 )
 
-RATES: dict[str, Rate] = {
-    "opinion_resolution_rate": Rate(
-        "opinions_resolved",
-        "voter_opinions_raised",
-        "Tỷ lệ ý kiến, kiến nghị của cử tri đã được giải quyết (%)",
-    ),
-    "opinion_mean_days_to_resolve": Rate(
-        "opinion_days_to_resolve",
-        "opinions_resolved",
-        "Số ngày bình quân giải quyết một ý kiến, kiến nghị của cử tri",
-        scale=1,
-    ),
-    "recommendation_implementation_rate": Rate(
-        "recommendations_implemented",
-        "recommendations_issued",
-        "Tỷ lệ kiến nghị sau giám sát đã được thực hiện (%)",
-    ),
-    "petition_settlement_rate": Rate(
-        "petitions_settled", "petitions_received", "Tỷ lệ đơn thư đã được giải quyết (%)"
-    ),
-    "petition_mean_days_to_settle": Rate(
-        "petition_days_to_settle",
-        "petitions_settled",
-        "Số ngày bình quân giải quyết một đơn thư",
-        scale=1,
-    ),
-}
+OPINION_RESOLUTION_RATE = FIGURES.rate(
+    "opinion_resolution_rate",
+    "Tỷ lệ ý kiến, kiến nghị của cử tri đã được giải quyết (%)",
+    OPINIONS_BY_STAGE["resolved"],
+    VOTER_OPINIONS_RAISED,
+)
+OPINION_MEAN_DAYS_TO_RESOLVE = FIGURES.rate(
+    "opinion_mean_days_to_resolve",
+    "Số ngày bình quân giải quyết một ý kiến, kiến nghị của cử tri",
+    OPINION_DAYS_TO_RESOLVE,
+    OPINIONS_BY_STAGE["resolved"],
+    scale=1,
+)
+RECOMMENDATION_IMPLEMENTATION_RATE = FIGURES.rate(
+    "recommendation_implementation_rate",
+    "Tỷ lệ kiến nghị sau giám sát đã được thực hiện (%)",
+    RECOMMENDATIONS_BY_OUTCOME["implemented"],
+    RECOMMENDATIONS_ISSUED,
+)
+PETITION_SETTLEMENT_RATE = FIGURES.rate(
+    "petition_settlement_rate",
+    "Tỷ lệ đơn thư đã được giải quyết (%)",
+    PETITIONS_BY_STAGE["settled"],
+    PETITIONS_RECEIVED,
+)
+PETITION_MEAN_DAYS_TO_SETTLE = FIGURES.rate(
+    "petition_mean_days_to_settle",
+    "Số ngày bình quân giải quyết một đơn thư",
+    PETITION_DAYS_TO_SETTLE,
+    PETITIONS_BY_STAGE["settled"],
+    scale=1,
+)
 
 
 def supervision_figures(unit: str, event: SupervisionFinished) -> list[tuple[str, Figures]]:
@@ -160,17 +221,10 @@ def supervision_figures(unit: str, event: SupervisionFinished) -> list[tuple[str
     Counted by activity, by the body that carried it out and by field; verifications also by
     the Ban that verified. The supervised units get nothing: the figures are the council's work.
     """
-    kind = f"{event.activity}s"  # thematic_supervisions | surveys | verifications
-    f: Figures = Counter(
-        {
-            kind: 1,
-            f"{kind}_body_{event.body}": 1,
-            f"{kind}_field_{event.field}": 1,
-            "recommendations_issued": event.recommendations,  # the figure keeps its name
-        }
-    )
-    if event.activity == "verification" and event.committee is not None:
-        f[f"verifications_committee_{event.committee}"] += 1
+    f = ACTIVITIES[event.activity].one(event.body, event.field)
+    f[RECOMMENDATIONS_ISSUED.key] = event.recommendations  # the figure keeps its name
+    if event.activity == Activity.VERIFICATION and event.committee is not None:
+        f[VERIFICATIONS_BY_COMMITTEE[event.committee].key] += 1
     return [(unit, f)]
 
 
@@ -184,26 +238,25 @@ def supervision_finished(decoded: Decoded[SupervisionFinished]) -> list[Contribu
 
 
 def _step(
-    decoded: Decoded[SupervisionPlanned] | Decoded[SupervisionStarted], stage: str
+    decoded: Decoded[SupervisionPlanned] | Decoded[SupervisionStarted], step: Step
 ) -> list[Contribution]:
     """A supervision planned or started: by activity, body and field, on the step's day."""
     event = decoded.payload
-    key = f"{event.activity}s_{stage}"
-    figures = Counter({key: 1, f"{key}_body_{event.body}": 1, f"{key}_field_{event.field}": 1})
+    figures = STEPS[event.activity, step].one(event.body, event.field)
     return [Contribution(decoded.envelope.unit, decoded.envelope.business_day, figures)]
 
 
-def _on(decoded: Decoded[Any], day: date, **figures: int) -> list[Contribution]:
+def _on(decoded: Decoded[Any], day: date, figures: Mapping[str, int]) -> list[Contribution]:
     """Figures for the event's unit on `day` (the item's day, see the module's rule)."""
     counted = Counter({key: n for key, n in figures.items() if n})
     return [Contribution(decoded.envelope.unit, day, counted)]
 
 
-def _counts_one(model: type[Item], figure: str, day: Callable[[Item], date]) -> None:
+def _counts_one(model: type[Item], figure: Figure, day: Callable[[Item], date]) -> None:
     """Register the fold of an event that counts `figure` once, on its item's `day`."""
 
     def fold(decoded: Decoded[Item]) -> list[Contribution]:
-        return _on(decoded, day(decoded.payload), **{figure: 1})
+        return _on(decoded, day(decoded.payload), counts((figure, 1)))
 
     folds(model)(fold)
 
@@ -231,17 +284,19 @@ def recommendation_implemented(decoded: Decoded[RecommendationImplemented]) -> l
     return _on(
         decoded,
         p.issued_on,
-        recommendations_implemented=1,
-        recommendations_implemented_late=int(p.implemented_on > p.deadline),
-        recommendations_overdue=-int(p.was_overdue),
+        counts(
+            (RECOMMENDATIONS_BY_OUTCOME["implemented"], 1),
+            (RECOMMENDATIONS_BY_OUTCOME["implemented_late"], int(p.implemented_on > p.deadline)),
+            (RECOMMENDATIONS_BY_OUTCOME["overdue"], -int(p.was_overdue)),
+        ),
     )
 
 
-_counts_one(RecommendationOverdue, "recommendations_overdue", lambda e: e.issued_on)
+_counts_one(RecommendationOverdue, RECOMMENDATIONS_BY_OUTCOME["overdue"], lambda e: e.issued_on)
 # "received" itself is voter_opinions_raised, from meeting.held
-_counts_one(OpinionReceived, "voter_opinions_pending", lambda e: e.raised_on)
-_counts_one(OpinionForwarded, "opinions_forwarded", lambda e: e.raised_on)
-_counts_one(OpinionAnswered, "opinions_answered", lambda e: e.raised_on)
+_counts_one(OpinionReceived, VOTER_OPINIONS_PENDING, lambda e: e.raised_on)
+_counts_one(OpinionForwarded, OPINIONS_BY_STAGE["forwarded"], lambda e: e.raised_on)
+_counts_one(OpinionAnswered, OPINIONS_BY_STAGE["answered"], lambda e: e.raised_on)
 
 
 @folds(PetitionReceived)
@@ -250,51 +305,48 @@ def petition_received(decoded: Decoded[PetitionReceived]) -> list[Contribution]:
     return _on(
         decoded,
         decoded.payload.received_on,
-        petitions_received=by_mail,
-        petitions_received_by_mail=by_mail,
-        petitions_pending=1,
+        counts(
+            (PETITIONS_RECEIVED, by_mail),
+            (PETITIONS_RECEIVED_BY_MAIL, by_mail),
+            (PETITIONS_PENDING, 1),
+        ),
     )
 
 
-_counts_one(PetitionTransferred, "petitions_transferred", lambda e: e.received_on)
+_counts_one(PetitionTransferred, PETITIONS_BY_STAGE["transferred"], lambda e: e.received_on)
 
 
 # -- items to resolve (settle), and following a corrected voter contact or citizen reception --
 
 
 @dataclass(frozen=True, slots=True)
-class _Followed:
-    """What an item counts on its day as it goes through its `stages`: pending until the
-    last, each later stage it reached as `<figures>_<stage>`, and the days it took."""
+class _Followed(Generic[Stage]):
+    """What an item counts on its day as it goes through its `stages`: `pending` until the
+    last, the figure of each later stage it `reached`, and the `days` it took."""
 
-    stages: tuple[str, ...]
-    figures: str
-    pending: str
-    days: str
+    stages: tuple[Stage, ...]
+    reached: Mapping[Stage, Figure]
+    pending: Figure
+    days: Figure
 
-    def counted(self, stage: str, days: int | None) -> dict[str, int]:
+    def counted(self, stage: Stage, days: int | None) -> dict[str, int]:
         """What the item at `stage` counts on its day, all its follow-ups included."""
-        reached = self.stages.index(stage)
-        later = {f"{self.figures}_{s}": int(reached >= n) for n, s in enumerate(self.stages[1:], 1)}
-        return {self.pending: int(reached < len(self.stages) - 1), **later, self.days: days or 0}
+        at = self.stages.index(stage)
+        later = {self.reached[s].key: int(at >= n) for n, s in enumerate(self.stages[1:], 1)}
+        return {self.pending.key: int(at < len(self.stages) - 1), **later, self.days.key: days or 0}
 
     def closed(self, days: int) -> dict[str, int]:
         """What reaching the last stage (resolved, settled) after `days` adds on its day."""
-        return {f"{self.figures}_{self.stages[-1]}": 1, self.days: days, self.pending: -1}
+        last = self.reached[self.stages[-1]]
+        return {last.key: 1, self.days.key: days, self.pending.key: -1}
 
 
 _OPINION = _Followed(
-    OPINION_STAGES,
-    "opinions",
-    "voter_opinions_pending",
-    "opinion_days_to_resolve",
+    OPINION_STAGES, OPINIONS_BY_STAGE, VOTER_OPINIONS_PENDING, OPINION_DAYS_TO_RESOLVE
 )
 # A petition taken at a reception: its reception counts it as received in meeting.held.
 _PETITION = _Followed(
-    PETITION_STAGES,
-    "petitions",
-    "petitions_pending",
-    "petition_days_to_settle",
+    PETITION_STAGES, PETITIONS_BY_STAGE, PETITIONS_PENDING, PETITION_DAYS_TO_SETTLE
 )
 
 
@@ -302,7 +354,7 @@ ItemDay = tuple[date, int | None]  # an item's day, and the days its resolution 
 
 
 def _follows(
-    followed: _Followed,
+    followed: _Followed[Any],
     closed: type[BaseModel],
     withdrawn: type[BaseModel],
     moved: type[BaseModel],
@@ -315,11 +367,11 @@ def _follows(
 
     def counted(decoded: Decoded[Any], day: ItemDay, sign: int) -> list[Contribution]:
         figures = followed.counted(decoded.payload.stage, day[1])
-        return _on(decoded, day[0], **{key: sign * n for key, n in figures.items()})
+        return _on(decoded, day[0], {key: sign * n for key, n in figures.items()})
 
     def close(decoded: Decoded[Any]) -> list[Contribution]:
         day, days = now(decoded.payload)
-        return _on(decoded, day, **followed.closed(days or 0))
+        return _on(decoded, day, followed.closed(days or 0))
 
     folds(closed)(close)
     folds(withdrawn)(lambda d: counted(d, now(d.payload), -1))

@@ -24,6 +24,7 @@ from contracts.oversight import OversightField
 from services.reporting.document.content import period_phrase
 from services.reporting.document.model import Council, ReportContent, Verification
 from services.reporting.document.results import Writer
+from services.reporting.figures import meetings, oversight
 from services.reporting.figures.base import FIELDS
 from services.reporting.periods import Period
 
@@ -197,19 +198,21 @@ def compose(
     w.heading("I. KHÁI QUÁT", "heading")
     phrase = period_phrase(s.period)
     when = phrase if phrase.startswith("từ") else f"trong {phrase}"
+    before_session = meetings.VOTER_CONTACTS_BY_TIMING["before_session"]
     w.para(
         f"{when}, các Tổ đại biểu HĐND đã tổ chức"
-        f" {w.n('voter_contacts', 'cuộc tiếp xúc cử tri')} (trong đó"
-        f" {w.n('voter_contacts_before_session', 'cuộc')} trước kỳ họp) với"
-        f" {w.n('voters_reached', 'lượt cử tri')} tham dự; cử tri đã nêu"
-        f" {w.n('voter_opinions_raised', 'ý kiến, kiến nghị')}."
+        f" {w.n(meetings.VOTER_CONTACTS, 'cuộc tiếp xúc cử tri')} (trong đó"
+        f" {w.n(before_session, 'cuộc')} trước kỳ họp) với"
+        f" {w.n(meetings.VOTERS_REACHED, 'lượt cử tri')} tham dự; cử tri đã nêu"
+        f" {w.n(meetings.VOTER_OPINIONS_RAISED, 'ý kiến, kiến nghị')}."
     )
     if kind == "results":
+        stage = oversight.OPINIONS_BY_STAGE
         w.para(
-            f"Đã chuyển {w.n('opinions_forwarded', 'ý kiến, kiến nghị')} đến cơ quan có thẩm"
-            f" quyền; {w.n('opinions_answered', 'ý kiến')} đã được trả lời;"
-            f" {w.n('opinions_resolved', 'ý kiến')} đã được giải quyết"
-            f" và {w.n('voter_opinions_pending', 'ý kiến')} đang được giải quyết."
+            f"Đã chuyển {w.n(stage['forwarded'], 'ý kiến, kiến nghị')} đến cơ quan có"
+            f" thẩm quyền; {w.n(stage['answered'], 'ý kiến')} đã được trả lời;"
+            f" {w.n(stage['resolved'], 'ý kiến')} đã được giải quyết"
+            f" và {w.n(oversight.VOTER_OPINIONS_PENDING, 'ý kiến')} đang được giải quyết."
         )
     w.para(
         f"Qua tổng hợp, có {len(groups)} nội dung được cử tri nhiều nơi cùng kiến nghị"

@@ -54,16 +54,16 @@ async function fetchJson(url, signal) {
   return { res, body };
 }
 
-async function loadLabels(signal) {
+// The figure catalogue (GET figures): each figure's label and group, each rate's label and
+// the figures it divides, the groups in display order.
+async function loadCatalogue(signal) {
   try {
-    const [figures, rates] = await Promise.all([
-      fetchJson('figures', signal), fetchJson('rates', signal),
-    ]);
-    if (rates.res.ok && rates.body && typeof rates.body === 'object') {
-      state.rateInfo = new Map(Object.entries(rates.body));
-    }
-    if (figures.res.ok && figures.body && typeof figures.body === 'object') {
-      state.labels = new Map(Object.entries(figures.body));
+    const { res, body } = await fetchJson('figures', signal);
+    if (res.ok && body && Array.isArray(body.figures) && Array.isArray(body.groups)) {
+      const of = (kind) => body.figures.filter((f) => f.kind === kind);
+      state.rateInfo = new Map(of('rate').map((r) => [r.key, { ...r, percent: r.scale === 100 }]));
+      state.groups = body.groups;
+      state.labels = new Map(of('count').map((f) => [f.key, f.label]));
       fillFigureSelect();
     }
   } catch (_) { /* figure keys stand in for labels until the next refresh */ }
@@ -104,7 +104,7 @@ export async function load() {
     else setBadge('Đang tải…', '');
   }
   try {
-    if (!state.labels) await loadLabels(ctrl.signal);
+    if (!state.labels) await loadCatalogue(ctrl.signal);
     const { res, body } = await fetchJson(summaryUrl(), ctrl.signal);
     if (seq !== state.seq) return;
     if (res.ok && body && body.unit) {

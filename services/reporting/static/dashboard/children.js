@@ -4,7 +4,7 @@ import { CHILD_COLUMNS } from './config.js';
 import { el, state } from './state.js';
 import { fmt, lcFirst } from './format.js';
 import { urlFor } from './navigation.js';
-import { setText } from './render.js';
+import { labelOf, setText } from './render.js';
 
 // The country over a period across the reform lists a code twice (a 1990s province and a
 // 2025 one may share it): rows are told apart by era, and the legacy one is named so.
@@ -12,11 +12,10 @@ const rowId = (c) => `${c.code}|${c.era || ''}`;
 export const mixedEras = (kids) => new Set(kids.map((c) => c.code)).size !== kids.length;
 export const childName = (c, mixed) => (mixed && c.era === 'legacy' ? `${c.name} (trước 01/7/2025)` : c.name);
 
+const COLUMNS = [{ key: 'name', title: 'Đơn vị' }, { key: 'code', title: 'Mã' }, ...CHILD_COLUMNS];
+
 export function buildChildHead() {
-  const cols = [
-    { key: 'name', title: 'Đơn vị' }, { key: 'code', title: 'Mã' }, ...CHILD_COLUMNS,
-  ];
-  el.childHead.replaceChildren(...cols.map((c) => {
+  el.childHead.replaceChildren(...COLUMNS.map((c) => {
     const th = document.createElement('th');
     th.scope = 'col';
     th.dataset.key = c.key;
@@ -24,12 +23,21 @@ export function buildChildHead() {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'sort';
-    b.textContent = c.title;
-    b.title = `Sắp xếp theo ${lcFirst(c.title)}`;
     th.append(b);
     return th;
   }));
+  nameColumns();
   syncSortHeaders();
+}
+
+// A column without a title of its own is named by its figure's label (GET figures).
+function nameColumns() {
+  COLUMNS.forEach((c, i) => {
+    const b = el.childHead.children[i].firstChild;
+    const title = c.title || labelOf(c.key);
+    setText(b, title);
+    b.title = `Sắp xếp theo ${lcFirst(title)}`;
+  });
 }
 
 export function syncSortHeaders() {
@@ -57,6 +65,7 @@ function sortedChildren(d) {
 }
 
 export function renderChildren(d, flash) {
+  nameColumns();
   const kids = sortedChildren(d);
   const mixed = mixedEras(kids);
   const none = kids.length === 0;

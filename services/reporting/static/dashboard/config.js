@@ -13,10 +13,11 @@ export const TRAIL_STORE = 'hdnd-dashboard-trail';
 export const HIDE_ZERO_STORE = 'hdnd-dashboard-hide-zero';
 export const SVG_NS = 'http://www.w3.org/2000/svg';
 
-// Headline cards: figure key, title, optional secondary figure shown under the number.
+// Headline cards: figure key, title (else the figure's label), optional secondary figure shown
+// under the number.
 export const CARDS = [
-  { key: 'sessions', title: 'Kỳ họp', sub: 'resolutions_adopted', subLabel: 'nghị quyết' },
-  { key: 'standing_committee_meetings', title: 'Phiên họp Thường trực' },
+  { key: 'sessions', sub: 'resolutions_adopted', subLabel: 'nghị quyết' },
+  { key: 'standing_committee_meetings' },
   { key: 'voter_contacts', title: 'Tiếp xúc cử tri', sub: 'voters_reached', subLabel: 'lượt cử tri' },
   { key: 'voter_opinions_raised', title: 'Ý kiến cử tri', sub: 'opinions_resolved', subLabel: 'đã giải quyết' },
   { key: 'citizen_receptions', title: 'Tiếp công dân', sub: 'citizens_received', subLabel: 'lượt công dân' },
@@ -24,10 +25,10 @@ export const CARDS = [
   { key: 'thematic_supervisions', title: 'Giám sát chuyên đề', sub: 'recommendations_issued', subLabel: 'kiến nghị' },
   { key: 'trainings', title: 'Tập huấn', sub: 'training_attendees', subLabel: 'lượt người dự' },
 ];
-// Figures shown for each child unit in the table.
+// Figures shown for each child unit in the table: key, title (else the figure's label).
 export const CHILD_COLUMNS = [
-  { key: 'sessions', title: 'Kỳ họp' },
-  { key: 'standing_committee_meetings', title: 'Phiên họp Thường trực' },
+  { key: 'sessions' },
+  { key: 'standing_committee_meetings' },
   { key: 'voter_contacts', title: 'Tiếp xúc cử tri' },
   { key: 'voters_reached', title: 'Lượt cử tri' },
   { key: 'voter_opinions_raised', title: 'Ý kiến cử tri' },
@@ -35,28 +36,10 @@ export const CHILD_COLUMNS = [
   { key: 'citizen_receptions', title: 'Tiếp công dân' },
   { key: 'petitions_received', title: 'Đơn thư' },
 ];
-// Figure groups of the full table, in the order the province reads a report. A key belongs to
-// the group with the longest prefix it starts with; keys no group claims (a figure added after
-// this page was written) still appear, under "Chỉ tiêu khác". Within a group keys keep report
-// order (GET figures), or the order of the prefixes where `byPrefix` is set.
-export const GROUPS = [
-  { title: 'Kỳ họp HĐND', prefixes: ['session', 'resolutions_adopted'] },
-  { title: 'Thường trực HĐND, hội nghị, tọa đàm', prefixes: ['standing_committee_meetings', 'conferences'] },
-  { title: 'Tiếp xúc cử tri và ý kiến, kiến nghị của cử tri', prefixes: ['voter_contacts', 'voters_reached', 'voter_opinions', 'opinion'] },
-  { title: 'Đại biểu báo cáo, cử tri nhận xét đại biểu', prefixes: ['delegate_report', 'delegates_reporting', 'delegate_rating', 'delegates_rated'] },
-  { title: 'Tiếp công dân và đơn thư', prefixes: ['citizen_receptions', 'citizens_received', 'petition'] },
-  { title: 'Giám sát, khảo sát, thẩm tra', prefixes: ['thematic_supervisions', 'surveys', 'verifications'], byPrefix: true },
-  { title: 'Kiến nghị sau giám sát, khảo sát, thẩm tra', prefixes: ['recommendation'] },
-  { title: 'Tập huấn, bồi dưỡng', prefixes: ['training', 'delegates_trained'] },
-  { title: 'Báo cáo định kỳ', prefixes: ['reports_'] },
-  { title: 'Nhắc hạn, báo cáo cấp trên việc quá hạn', prefixes: ['reminders_', 'escalations_'] },
-  { title: 'Chương trình công tác', prefixes: ['tasks_'] },
-  { title: 'Kiến nghị, đề xuất giữa các cấp', prefixes: ['proposals_'] },
-  { title: 'Đại biểu và cán bộ giúp việc HĐND', prefixes: ['council_seats', 'delegates_', 'staff_'] },
-  { title: 'Lịch họp, hoạt động đã lên lịch, bị hủy', prefixes: ['meetings_scheduled', 'meetings_cancelled'] },
-];
+// The full table shows every figure in the groups of the catalogue (GET figures); a key the
+// catalogue does not know (a figure added after the page loaded) still appears, under this one.
 export const OTHER_GROUP = 'Chỉ tiêu khác';
-// Rates (GET rates, `rates` of a summary, computed by the API from summed figures) shown as
+// Rates (GET figures, `rates` of a summary, computed by the API from summed figures) shown as
 // large cards first, in this order; every other rate follows in the short list below them.
 export const HEADLINE_RATES = [
   'opinion_resolution_rate', 'petition_settlement_rate', 'recommendation_implementation_rate',

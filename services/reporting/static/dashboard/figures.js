@@ -1,6 +1,6 @@
 // Headline cards and every figure, in groups.
 
-import { CARDS, GROUPS, OTHER_GROUP } from './config.js';
+import { CARDS, OTHER_GROUP } from './config.js';
 import { el, state } from './state.js';
 import { fmt, fmtRate } from './format.js';
 import { figureKeys, labelOf, setText } from './render.js';
@@ -12,7 +12,7 @@ export function buildCards() {
     card.className = 'card';
     card.dataset.key = c.key;
     const h = document.createElement('h3');
-    h.textContent = c.title;
+    h.textContent = c.title || labelOf(c.key);
     const value = document.createElement('p');
     value.className = 'card-value';
     value.textContent = '—';
@@ -42,6 +42,7 @@ export function renderCards(d, flash) {
   const own = d.own || {};
   for (const card of el.cards.children) {
     const c = CARDS.find((x) => x.key === card.dataset.key);
+    setText(card.querySelector('h3'), c.title || labelOf(c.key));
     setText(card.querySelector('.card-value'), fmt(f[c.key] || 0), flash);
     if (c.sub) setText(card.querySelector('.card-sub .v'), fmt(f[c.sub] || 0), flash);
     setText(card.querySelector('.card-own .v'), fmt(own[c.key] || 0), flash);
@@ -56,40 +57,23 @@ export function reportIndex(key) {
   return i < 0 ? keys.length : i;
 }
 
-// [{title, keys}] in GROUPS order, then "Chỉ tiêu khác" for keys no group claims; empty groups
-// are left out.
+// [{title, keys}] in the catalogue's order, then "Chỉ tiêu khác" for keys it does not group;
+// empty groups are left out.
 export function groupedKeys(d) {
-  const keys = figureKeys(d);
-  const order = new Map(keys.map((k, i) => [k, i]));
-  const groups = GROUPS.map((g) => ({ ...g, members: [] }));
-  const other = { title: OTHER_GROUP, prefixes: [], members: [] };
-  for (const k of keys) {
-    let best = null;
-    let bestLen = 0;
-    for (const g of groups) {
-      g.prefixes.forEach((p, at) => {
-        if (k.startsWith(p) && p.length > bestLen) { best = { g, at }; bestLen = p.length; }
-      });
-    }
-    (best ? best.g : other).members.push({ k, at: best ? best.at : 0 });
-  }
-  return [...groups, other].filter((g) => g.members.length).map((g) => ({
-    title: g.title,
-    keys: g.members
-      .sort((a, b) => (g.byPrefix ? a.at - b.at : 0) || order.get(a.k) - order.get(b.k))
-      .map((m) => m.k),
-  }));
+  const grouped = new Set(state.groups.flatMap((g) => g.figures));
+  const other = figureKeys(d).filter((k) => !grouped.has(k));
+  return [...state.groups, { title: OTHER_GROUP, figures: other }]
+    .filter((g) => g.figures.length)
+    .map((g) => ({ title: g.title, keys: g.figures }));
 }
 
-// Each rate goes in the group of the figure it counts.
+// Each rate goes in its group (that of the figure it counts).
 function ratesByGroup(d, groups) {
   const { head, rest } = rateKeys(d);
   const out = new Map(groups.map((g) => [g.title, []]));
   for (const k of [...head, ...rest]) {
-    const m = rateMeta(k);
-    const g = groups.find((x) => x.keys.includes(m.numerator))
-      || groups.find((x) => x.keys.includes(m.denominator));
-    if (g) out.get(g.title).push(k);
+    const shown = out.get(rateMeta(k).group);
+    if (shown) shown.push(k);
   }
   return out;
 }

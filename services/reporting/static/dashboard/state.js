@@ -33,7 +33,8 @@ export const state = {
   period: '',
   figure: DEFAULT_FIGURE,
   labels: null,        // Map figure key -> Vietnamese label, in report order (GET figures)
-  rateInfo: new Map(), // Map rate key -> {label, numerator, denominator, percent} (GET rates)
+  groups: [],          // [{title, figures: [key]}], the figure groups in display order (GET figures)
+  rateInfo: new Map(), // Map rate key -> {label, numerator, denominator, group, percent} (GET figures)
   view: 'as_it_was',   // as_it_was | as_today (the API's `view`)
   topic: DEFAULT_TOPIC,
   progressSig: '',
