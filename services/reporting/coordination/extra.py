@@ -29,6 +29,7 @@ from services.common.hierarchy import REFORM_DATE, Hierarchy, Level, Unit, era_o
 from services.reporting.coordination.store import CoordinationStore
 from services.reporting.deadlines.rules import due_on, periods_near
 from services.reporting.deadlines.service import Deadlines
+from services.reporting.figures.coordination import REPORTS_BY_OUTCOME, REPORTS_DUE
 from services.reporting.periods import (
     InvalidPeriod,
     Period,
@@ -179,7 +180,7 @@ class CoordinationExtra:
                 for member in per_part:
                     held = tuple(sessions.get(member.code, ()))
                     for key, due in due_in(member.level, held):
-                        figures["reports_due"] += 1
+                        figures[REPORTS_DUE.key] += 1
                         if due < today:
                             owed.append((member.code, key))
         pairs = {p for _, ps in passed for p in ps}
@@ -189,4 +190,4 @@ class CoordinationExtra:
         for figures, owed in passed:
             missing = sum(1 for pair in owed if pair not in filed)
             if missing:
-                figures["reports_missing"] += missing
+                figures[REPORTS_BY_OUTCOME["missing"].key] += missing

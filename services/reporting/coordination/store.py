@@ -46,6 +46,12 @@ from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document, bulk_by_collection
 from services.common.outbox import Outbox
 from services.reporting.coordination import inbox
+from services.reporting.figures.coordination import (
+    COUNCIL_SEATS,
+    DELEGATES_TRAINED,
+    STAFF_FULL_TIME,
+    STAFF_PART_TIME,
+)
 
 DeclarationKind = Literal["delegates", "staff"]
 
@@ -74,10 +80,10 @@ def declaration_doc(event: Event) -> tuple[str, Document]:
     envelope, p = _read(event)
     if envelope.type == CouncilDelegatesDeclared.TYPE:
         kind: DeclarationKind = "delegates"
-        figures = {"council_seats": p["seats"], "delegates_trained": p["delegates_trained"]}
+        figures = {COUNCIL_SEATS.key: p["seats"], DELEGATES_TRAINED.key: p["delegates_trained"]}
     else:
         kind = "staff"
-        figures = {"staff_full_time": p["full_time"], "staff_part_time": p["part_time"]}
+        figures = {STAFF_FULL_TIME.key: p["full_time"], STAFF_PART_TIME.key: p["part_time"]}
     doc: Document = {
         "kind": kind,
         "unit": envelope.unit,
