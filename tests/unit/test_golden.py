@@ -84,16 +84,23 @@ def test_asyncapi_document_is_the_golden_one() -> None:
 # -- the figure catalogue ----------------------------------------------------------------------
 
 
-def _dashboard_groups() -> list[tuple[str, list[str]]]:
-    """The dashboard's GROUPS (title, key prefixes) in display order."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(DASHBOARD.glob("*.js")))
-    block = re.search(r"const GROUPS = \[(.*?)\n\];", text, re.DOTALL)
+def groups_in(script: str) -> list[tuple[str, list[str]]]:
+    """The dashboard's GROUPS (title, key prefixes) in display order, read from its script
+    (tests/unit/test_web.py reads them from the page as served)."""
+    block = re.search(r"const GROUPS = \[(.*?)\n\];", script, re.DOTALL)
     assert block, "the dashboard declares its figure groups in GROUPS"
     found = re.findall(r"title: '([^']+)', prefixes: \[([^\]]*)\]", block[1])
     return [(title, re.findall(r"'([a-z_]+)'", prefixes)) for title, prefixes in found]
 
 
-def _group_of(key: str, groups: list[tuple[str, list[str]]]) -> str | None:
+def _dashboard_groups() -> list[tuple[str, list[str]]]:
+    return groups_in(
+        "\n".join(p.read_text(encoding="utf-8") for p in sorted(DASHBOARD.glob("*.js")))
+    )
+
+
+def group_of(key: str, groups: list[tuple[str, list[str]]]) -> str | None:
+    """The dashboard's rule: the group with the longest prefix the key starts with."""
     best, length = None, 0
     for title, prefixes in groups:
         for prefix in prefixes:
@@ -107,7 +114,7 @@ def figure_catalogue() -> list[dict[str, Any]]:
     rate (with what it divides)."""
     groups = _dashboard_groups()
     out: list[dict[str, Any]] = [
-        {"key": key, "label": label, "group": _group_of(key, groups), "kind": "count"}
+        {"key": key, "label": label, "group": group_of(key, groups), "kind": "count"}
         for key, label in LABELS.items()
     ]
     for key, rate in RATES.items():
@@ -115,7 +122,7 @@ def figure_catalogue() -> list[dict[str, Any]]:
             {
                 "key": key,
                 "label": rate.label,
-                "group": _group_of(rate.numerator, groups) or _group_of(rate.denominator, groups),
+                "group": group_of(rate.numerator, groups) or group_of(rate.denominator, groups),
                 "kind": "rate",
                 "numerator": rate.numerator,
                 "denominator": rate.denominator,

@@ -16,6 +16,7 @@ from services.reporting.figures import LABELS, RATES, complete, rates_of
 from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
 from services.reporting.web import ASSETS, router
 from services.reporting.workspace import STATIC as WORKSPACE_STATIC
+from tests.unit.test_golden import group_of, groups_in
 
 # The workspace's file the dashboard shares: one sign-in session for both pages.
 SHARED = ["/workspace/session.js"]
@@ -202,35 +203,17 @@ def test_figure_keys_in_the_page_exist(page: str) -> None:
 # --- the whole domain: rates, figure groups, views, periods, the country ----------------------
 
 
-def _groups(page: str) -> list[tuple[str, list[str]]]:
-    """GROUPS of the page: (title, key prefixes), in display order."""
-    block = re.search(r"const GROUPS = \[(.*?)\n\];", page, re.DOTALL)
-    assert block, "the page declares its figure groups in GROUPS"
-    found = re.findall(r"title: '([^']+)', prefixes: \[([^\]]*)\]", block[1])
-    return [(title, re.findall(r"'([a-z_]+)'", prefixes)) for title, prefixes in found]
-
-
-def _group_of(key: str, groups: list[tuple[str, list[str]]]) -> str | None:
-    """The page's rule: the group with the longest prefix the key starts with."""
-    best, length = None, 0
-    for title, prefixes in groups:
-        for prefix in prefixes:
-            if key.startswith(prefix) and len(prefix) > length:
-                best, length = title, len(prefix)
-    return best
-
-
 def test_every_figure_has_a_group(page: str) -> None:
     """Every figure reporting knows today sits in a named group (only a figure added later
     lands in "Chỉ tiêu khác", and it is still shown there)."""
-    groups = _groups(page)
-    assert not [key for key in LABELS if _group_of(key, groups) is None]
+    groups = groups_in(page)
+    assert not [key for key in LABELS if group_of(key, groups) is None]
     assert "OTHER_GROUP = 'Chỉ tiêu khác'" in page
 
 
 def test_figure_groups_follow_the_domain_order(page: str) -> None:
-    groups = _groups(page)
-    where = {key: _group_of(key, groups) for key in LABELS}
+    groups = groups_in(page)
+    where = {key: group_of(key, groups) for key in LABELS}
     titles = [title for title, _ in groups]
     in_order = [
         "sessions",
