@@ -28,6 +28,9 @@ from deploy.mongo_users import ADMIN, admin_client, grant
 from services.common.auth import Role
 from services.common.settings import Settings
 from services.common.tokens import Kind
+from services.meetings.app import create_app as meetings_app
+from services.oversight.app import create_app as oversight_app
+from services.reporting.app import create_app as reporting_app
 from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 from tests.servers import real_servers
 
@@ -196,6 +199,17 @@ async def start_app(
         )
     )
     return Running(app, client)
+
+
+async def start_services(
+    stack: AsyncExitStack, settings: Settings
+) -> tuple[Running, Running, Running]:
+    """Meetings, oversight and reporting on `settings`, started in the order events flow."""
+    return (
+        await start_app(stack, meetings_app(settings), "http://meetings"),
+        await start_app(stack, oversight_app(settings), "http://oversight"),
+        await start_app(stack, reporting_app(settings), "http://reporting"),
+    )
 
 
 async def eventually(
