@@ -54,13 +54,15 @@ def test_an_event_makes_an_entry_only_when_it_names_its_actor() -> None:
 
 
 def test_a_recommendation_is_the_record_not_the_supervision_it_came_from() -> None:
-    issued = RecommendationIssued(
-        recommendation_id="kn-3",
-        supervision_id="gs-1",
-        issued_on=RECORDED_ON,
-        deadline=date(2027, 2, 1),
-        text="Đẩy nhanh cấp giấy chứng nhận",
-        addressed_to="UBND huyện",
+    issued = RecommendationIssued.model_validate(
+        {
+            "recommendation_id": "kn-3",
+            "supervision_id": "gs-1",
+            "issued_on": "2026-11-02",
+            "deadline": "2027-02-01",
+            "text": "Đẩy nhanh cấp giấy chứng nhận",
+            "addressed_to": "UBND huyện",
+        }
     )
     envelope = recorded_by_lan(issued)
     # The first payload of a type tells where the record is; the second reuses it.
