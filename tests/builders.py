@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts import Decoded, EventDraft, Source
+from contracts.coordination import ReportFiled, ReportObligation
 from contracts.meetings import MeetingHeld, VoterContact
 from contracts.timezone import VIETNAM_TZ
 from services.common.hierarchy import Hierarchy, Unit
@@ -82,6 +83,19 @@ LAND_SUPERVISION = supervision(
     "land",
     "2025-03-03..2025-03-28",
 ) | {"committee": "economy_society"}
+
+
+def first_half_report(report_id: str, year: int, filed_on: date) -> ReportFiled:
+    """A commune's report for the first six months (6 tháng đầu năm) of `year`, filed on
+    `filed_on`: due on 5 July, as communes file by the 5th of the month after."""
+    return ReportFiled(
+        report_id=report_id,
+        obligation=ReportObligation.FIRST_HALF,
+        period=f"{year}-H1",
+        due_on=date(year, 7, 5),
+        filed_on=filed_on,
+    )
+
 
 TEST_SOURCE = Source(service="meetings", instance="t")
 

@@ -27,7 +27,9 @@ from deploy.local import Endpoints
 from deploy.mongo_users import ADMIN, admin_client, grant
 from services.common.auth import Role
 from services.common.settings import Settings
-from services.common.tokens import Kind
+from services.meetings.app import create_app as meetings_app
+from services.oversight.app import create_app as oversight_app
+from services.reporting.app import create_app as reporting_app
 from services.reporting.identity.keys import IssuerKeys, standalone_issuer
 from tests.servers import real_servers
 
@@ -58,32 +60,26 @@ def token(
     issuer: IssuerKeys = ISSUER,
     era: str | None = None,
     now: datetime | None = None,
-    kind: Kind = "person",
-    session: str | None = None,
     claims: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> str:
     """A bearer token signed by this session's token issuer (or another `issuer`'s key);
     `claims` replaces claims of the token (another `iss`, `aud` …)."""
-    if claims:
-        base = jwt.decode(
-            token(unit, role, user=user, ttl=ttl, era=era, now=now, kind=kind, session=session),
-            options={"verify_signature": False},
-        )
-        return issuer.sign({**base, **claims})
-    return issuer.issue(
+    signed = issuer.issue(
         issuer=TOKEN_ISSUER,
         audience=TOKEN_AUDIENCE,
         subject=user,
+        name=name or user,
         unit=unit,
         role=role,
-        ttl=ttl,
-        name=name or user,
         era=era,
-        kind=kind,
-        session=session,
+        ttl=ttl,
         now=now,
     )
+    if not claims:
+        return signed
+    base = jwt.decode(signed, options={"verify_signature": False})
+    return issuer.sign({**base, **claims})
 
 
 def bearer(unit: str | None = DEFAULT_UNIT, role: Role = DEFAULT_ROLE) -> dict[str, str]:
@@ -200,6 +196,17 @@ async def start_app(
         )
     )
     return Running(app, client)
+
+
+async def start_services(
+    stack: AsyncExitStack, settings: Settings
+) -> tuple[Running, Running, Running]:
+    """Meetings, oversight and reporting on `settings`, started in the order events flow."""
+    return (
+        await start_app(stack, meetings_app(settings), "http://meetings"),
+        await start_app(stack, oversight_app(settings), "http://oversight"),
+        await start_app(stack, reporting_app(settings), "http://reporting"),
+    )
 
 
 async def eventually(

@@ -30,6 +30,12 @@ def dmy(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+async def signed_in_at(workspace: Workspace, page: Page, unit: str, name: str) -> None:
+    """`page` signed in as a secretary of `unit`, once the workspace shows it as `name`."""
+    await workspace.sign_in(page, unit=unit)
+    await expect(page.locator("#unit-name")).to_have_text(name)
+
+
 async def proposal_received(
     workspace: Workspace, page: Page, commune: str, title: str, raised_on: date
 ) -> Locator:
@@ -188,8 +194,7 @@ async def test_a_record_typed_while_the_service_is_down_is_sent_once_when_it_ret
     workspace: Workspace, page: Page
 ) -> None:
     held = day_before(3)
-    await workspace.sign_in(page, unit=OTHER_COMMUNE)
-    await expect(page.locator("#unit-name")).to_have_text("Xã Sin Suối Hồ")
+    await signed_in_at(workspace, page, OTHER_COMMUNE, "Xã Sin Suối Hồ")
     await page.get_by_role("link", name="Tiếp xúc cử tri", exact=True).click()
     await expect(page.locator('[name="title"]')).to_be_visible()
 
@@ -255,8 +260,7 @@ async def test_without_any_network_the_page_opens_from_its_cache_and_keeps_recor
     """The service worker serves the page, its scripts and the services' schemas offline;
     a petition typed then is sent when the browser is back online, once."""
     unit = "03405"  # Xã Tả Lèng
-    await workspace.sign_in(page, unit=unit)
-    await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")
+    await signed_in_at(workspace, page, unit, "Xã Tả Lèng")
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     await page.reload()  # now controlled by the service worker, which cached what it served
     await expect(page.locator("#unit-name")).to_have_text("Xã Tả Lèng")

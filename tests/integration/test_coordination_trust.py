@@ -18,14 +18,13 @@ from contracts.coordination import (
     ProposalAnswered,
     ProposalKind,
     ProposalRaised,
-    ReportFiled,
-    ReportObligation,
     TaskStatus,
     TaskStatusChanged,
 )
 from contracts.keys import generate_keys
 from deploy.projections import rebuild
 from services.common.settings import Settings
+from tests.builders import first_half_report
 from tests.conftest import Running, eventually
 from tests.forged import Compromised
 from tests.integration.test_coordination_flow import post, reporting, summary
@@ -222,23 +221,11 @@ async def test_a_dissolved_districts_key_files_and_declares_nothing_for_a_2025_c
     app, settings, keys = await started(stack, settings, tmp_path)
     district, b = Compromised(keys, DISTRICT), Compromised(keys, B)
     last_legacy_day = date(2025, 6, 30)
-    report = ReportFiled(
-        report_id="bc-gia",
-        obligation=ReportObligation.FIRST_HALF,
-        period="2025-H1",
-        due_on=date(2025, 7, 5),
-        filed_on=last_legacy_day,
-    )
+    report = first_half_report("bc-gia", 2025, filed_on=last_legacy_day)
     staff = CouncilStaffDeclared(
         declaration_id="cb-gia", as_of=date(2025, 8, 1), full_time=9, part_time=9
     )
-    old_report = ReportFiled(
-        report_id="bc-b",
-        obligation=ReportObligation.FIRST_HALF,
-        period="2024-H1",
-        due_on=date(2024, 7, 5),
-        filed_on=date(2024, 7, 1),
-    )
+    old_report = first_half_report("bc-b", 2024, filed_on=date(2024, 7, 1))
     moved = {"previous_status": TaskStatus.PLANNED, "status": TaskStatus.DONE}
     done = TaskStatusChanged(
         task_id="nv-1", period="2024-Q4", changed_on=date(2024, 11, 10), **moved

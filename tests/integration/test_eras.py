@@ -13,11 +13,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from contracts import Source
-from contracts.coordination import ReportFiled, ReportObligation
 from contracts.signing import Signer
 from services.common.hierarchy import Hierarchy
 from services.common.recording import recorded
 from services.common.settings import Settings
+from tests.builders import first_half_report
 from tests.conftest import Running, eventually, token
 from tests.integration.test_coordination_flow import post, reporting, summary
 from tests.integration.test_signatures import dead_letter_reasons
@@ -96,13 +96,7 @@ async def test_a_filing_published_in_another_era_than_its_due_date_counts_for_no
     projector dead-letters it, as the reports missing already ignored it, so the 2025 ward's
     report is not both sent on time and missing."""
     app = await reporting(stack, settings)
-    filed = ReportFiled(
-        report_id="bc-2025-h1",
-        obligation=ReportObligation.FIRST_HALF,
-        period="2025-H1",
-        due_on=date(2025, 7, 5),
-        filed_on=date(2025, 6, 20),
-    )
+    filed = first_half_report("bc-2025-h1", 2025, filed_on=date(2025, 6, 20))
     draft = recorded(filed, WARD, filed.filed_on)
     envelope = draft.seal(Source(service="reporting", instance="rogue"), 1)
     assert settings.keys_dir is not None

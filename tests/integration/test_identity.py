@@ -41,15 +41,12 @@ class Clock:
 
 
 @dataclass
-class Issuer:
-    running: Running
+class Issuer(Running):
+    """Reporting running as the token issuer, with its identity core, clock and settings."""
+
     identity: Identity
     clock: Clock
     settings: Settings
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        return self.running.client
 
     async def create(
         self, username: str, unit: str = COMMUNE, role: str = "secretary", **by: Any
@@ -102,7 +99,7 @@ async def issuer(stack: AsyncExitStack, settings: Settings) -> Issuer:
     identity = app.state.reporting.identity
     clock = Clock()
     identity.core.now = clock
-    return Issuer(running, identity, clock, served)
+    return Issuer(running.app, running.client, identity, clock, served)
 
 
 def refusal(r: httpx.Response) -> dict[str, Any]:

@@ -26,9 +26,8 @@ from services.common.mongo import connect
 from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
-from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
-from tests.conftest import Running, eventually, start_app
+from tests.conftest import Running, eventually, start_app, start_services
 from tests.integration.test_poison_records import contact
 from tests.integration.test_rollup import voter_contact
 from tests.integration.test_size import MIB, opinions
@@ -246,9 +245,7 @@ async def test_consumer_lag_per_partition_is_above_zero_while_behind_and_zero_on
 async def test_the_dashboard_and_the_alerts_ask_only_for_metrics_the_services_export(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    oversight = await start_app(stack, oversight_app(settings), "http://oversight")
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, oversight, reporting = await start_services(stack, settings)
     body = voter_contact("vc-1", "2025-03-01", 10, 0)
     assert (await meetings.client.post(f"/units/{COMMUNE}/meetings", json=body)).status_code == 201
 

@@ -15,7 +15,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pymongo.errors import PyMongoError
 
@@ -46,20 +45,17 @@ ELSEWHERE = "11"  # Điện Biên: another province, its own key
 
 
 @dataclass
-class Deployment:
-    running: Running
+class Deployment(Running):
+    """The province's reporting running as notifier, with its settings, clock and mailbox."""
+
     settings: Settings
     clock: FileClock
     mailbox: Mailbox
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        return self.running.client
-
     async def at(self, day: date, hour: int = 9) -> None:
         """Move the clock to `day` and sweep at once."""
         self.clock.set(datetime.combine(day, time(hour), VIETNAM_TZ))
-        self.running.app.state.reporting.notifications.poke()
+        self.app.state.reporting.notifications.poke()
 
     async def person(
         self, username: str, unit: str, role: str = "secretary", email: bool = True
@@ -122,7 +118,7 @@ async def deployment(
     await ensure_topics(served, served.topics.every)  # the consumers find every topic at once
     app = reporting_app(served)
     running = await start_app(stack, app, "http://reporting", headers={})
-    return Deployment(running, served, clock, sink.mailbox)
+    return Deployment(running.app, running.client, served, clock, sink.mailbox)
 
 
 async def notices_on_topic(settings: Settings, expected: int) -> list[NotificationSent]:
@@ -407,7 +403,7 @@ async def test_an_opinion_the_agency_has_not_answered_is_reminded_and_its_answer
         assert kinds == ["answer", "reminder"], kinds
 
     await eventually(told)
-    sweep = deployment.running.app.state.reporting.notifications.sweep
+    sweep = deployment.app.state.reporting.notifications.sweep
     for day in (date(2026, 4, 7), date(2026, 4, 10), date(2026, 4, 12)):  # the day after: done
         await deployment.at(day)
         await sweep_once(sweep)  # a whole sweep on that day, whatever the loop did meanwhile

@@ -82,6 +82,13 @@ async def record_contacts(meetings: Running) -> None:
         assert r.status_code == 201, r.text
 
 
+async def with_contacts(stack: AsyncExitStack, settings: Settings) -> dict[str, Running]:
+    """The services, the three communes' contacts recorded: where every test here starts."""
+    apps = await services(stack, settings)
+    await record_contacts(apps["meetings"])
+    return apps
+
+
 async def get(app: Running, path: str, **params: Any) -> Any:
     r = await app.client.get(path, params=params)
     assert r.status_code == 200, r.text
@@ -112,9 +119,8 @@ def members(group: dict[str, Any]) -> list[dict[str, str]]:
 async def test_a_province_confirms_a_group_of_three_and_one_answer_answers_each_once(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    apps = await services(stack, settings)
+    apps = await with_contacts(stack, settings)
     meetings, oversight, reporting = apps["meetings"], apps["oversight"], apps["reporting"]
-    await record_contacts(meetings)
 
     (proposal,) = await registered(reporting, 3)
     assert proposal["units"] == [await unit_name(reporting, c) for c in COMMUNES[:3]]
@@ -313,9 +319,8 @@ async def groups_now(reporting: Running) -> list[dict[str, Any]]:
 async def test_groups_are_merged_split_and_dissolved_and_a_replay_rebuilds_the_same(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    apps = await services(stack, settings)
+    apps = await with_contacts(stack, settings)
     reporting = apps["reporting"]
-    await record_contacts(apps["meetings"])
     await record_more(apps["meetings"])
     await registered(reporting, 4)
     base = f"/units/{PROVINCE}/opinion-groups"
@@ -382,9 +387,8 @@ async def test_forged_groups_and_answers_are_refused_and_answer_nothing(
     groups and answers naming the opinions of Lai Châu's communes: the projector dead-letters
     them, the register keeps none, oversight answers nothing."""
     settings = holding_its_own_key(settings, tmp_path, COMMUNES[0])
-    apps = await services(stack, settings)
+    apps = await with_contacts(stack, settings)
     reporting, oversight = apps["reporting"], apps["oversight"]
-    await record_contacts(apps["meetings"])
     (proposal,) = await registered(reporting, 3)
     members = [
         Member(unit=o["unit"], opinion_id=o["opinion_id"], raised_on=o["raised_on"])

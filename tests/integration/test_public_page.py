@@ -20,8 +20,7 @@ from tests.integration.test_opinion_groups import (
     ROAD,
     get,
     post,
-    record_contacts,
-    services,
+    with_contacts,
 )
 from tests.integration.test_opinion_groups import registered as registered_all
 
@@ -42,9 +41,7 @@ async def receipt(reporting: Running, commune: str, opinion_id: str) -> dict[str
 async def test_a_voter_finds_an_opinion_by_the_code_on_the_receipt_and_sees_no_personal_data(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    apps = await services(stack, settings)
-    reporting = apps["reporting"]
-    await record_contacts(apps["meetings"])
+    reporting = (await with_contacts(stack, settings))["reporting"]
     printed = await receipt(reporting, COMMUNES[1], "yk-1-road")  # right after recording
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", printed["code"])
     voter = await stack.enter_async_context(anonymous(reporting))

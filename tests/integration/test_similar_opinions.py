@@ -22,7 +22,7 @@ from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
 from services.reporting.opinions.similar import term_start
-from tests.conftest import Running, bearer, eventually, start_app
+from tests.conftest import Running, bearer, eventually, start_app, start_services
 from tests.forged import Compromised
 from tests.integration.test_signatures import holding_its_own_key
 from tests.integration.test_story_district import opinion, post, voter_contact
@@ -75,9 +75,7 @@ async def record_the_road_in_four_places(meetings: Running) -> None:
 async def test_a_commune_is_shown_its_own_its_neighbours_and_its_provinces_opinions_of_the_term(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    await start_app(stack, oversight_app(settings), "http://oversight")
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, _, reporting = await start_services(stack, settings)
     await record_the_road_in_four_places(meetings)
     expected = {(COMMUNE, "yk-road"), (BESIDE, "yk-beside"), (PROVINCE, "yk-above")}
 
@@ -205,9 +203,7 @@ async def test_what_another_communes_key_forges_changes_no_opinion_of_the_commun
     The commune's opinion stays as recorded and nothing forged is suggested."""
     settings = holding_its_own_key(settings, tmp_path, BESIDE)
     assert settings.keys_dir is not None
-    meetings = await start_app(stack, meetings_app(settings), "http://meetings")
-    await start_app(stack, oversight_app(settings), "http://oversight")
-    reporting = await start_app(stack, reporting_app(settings), "http://reporting")
+    meetings, _, reporting = await start_services(stack, settings)
     await contact(meetings, COMMUNE, "tx-commune", days_ago(5), opinion("yk-road", BUILD, ROAD))
 
     async def as_recorded() -> None:

@@ -109,6 +109,15 @@ class Deployment:
             await self.stack.enter_async_context(client)
         return Browser(reporting, provider)
 
+    async def signs_in(
+        self, sub: str, username: str, **changes: Any
+    ) -> tuple[Browser, httpx.Response]:
+        """The provider vouches for `sub` with `claims(username, **changes)`, who signs in in
+        a new browser: that browser and reporting's answer."""
+        await self.provider.person(sub, **claims(username, **changes))
+        browser = await self.browser()
+        return browser, await browser.sign_in(sub)
+
     async def create(self, username: str, unit: str = COMMUNE, role: str = "secretary") -> Any:
         """An account made by an admin of the province: (its id, temporary password)."""
         body = {"username": username, "full_name": f"Người {username}", "unit": unit, "role": role}
@@ -369,9 +378,7 @@ async def test_without_provisioning_an_unknown_person_waits_for_an_admin(
     deployment: Deployment,
 ) -> None:
     d = deployment
-    await d.provider.person("sub-minh", **claims("minh.sso"))
-    browser = await d.browser()
-    unknown = await browser.sign_in("sub-minh")
+    browser, unknown = await d.signs_in("sub-minh", "minh.sso")
     assert unknown.status_code == 403 and refusal(unknown)["type"] == "oidc_not_provisioned"
     assert refusal(unknown)["loc"] == ["id_token", "preferred_username"]
     assert await d.identity.core.store.account_by_username("minh.sso") is None
@@ -396,16 +403,14 @@ async def test_with_provisioning_the_provider_administers_its_people(
     deployment: Deployment,
 ) -> None:
     d = deployment
-    await d.provider.person("sub-hoa", **claims("hoa.sso"))
-    browser = await d.browser()
-    assert (await browser.sign_in("sub-hoa")).status_code == 303
+    browser, signed = await d.signs_in("sub-hoa", "hoa.sso")
+    assert signed.status_code == 303
     first = (await browser.access())["account"]
     assert (first["username"], first["unit"], first["role"]) == ("hoa.sso", COMMUNE, "secretary")
     assert first["full_name"] == "Cán bộ hoa.sso" and first["sign_in"] == "oidc"
 
-    await d.provider.person("sub-hoa", **claims("hoa.sso", unit=OTHER_COMMUNE, role="hdnd-xem"))
-    later = await d.browser()
-    assert (await later.sign_in("sub-hoa")).status_code == 303
+    later, signed = await d.signs_in("sub-hoa", "hoa.sso", unit=OTHER_COMMUNE, role="hdnd-xem")
+    assert signed.status_code == 303
     moved = (await later.access())["account"]
     assert (moved["id"], moved["unit"], moved["role"]) == (first["id"], OTHER_COMMUNE, "viewer")
     ended = await browser.reporting.post("/auth/refresh")  # the session of her old rights

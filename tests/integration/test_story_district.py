@@ -29,7 +29,7 @@ from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
 from services.reporting.app import create_app as reporting_app
-from tests.builders import meeting
+from tests.builders import meeting, supervision
 from tests.conftest import Running, bearer, eventually, start_app
 from tests.integration.test_report_document import check_report_document
 
@@ -72,6 +72,11 @@ def standing(meeting_id: str, day: str, meeting_type: str) -> dict[str, Any]:
     return held | {"meeting_type": meeting_type}
 
 
+def scheduled(kind: str, meeting_id: str, title: str, day: str) -> dict[str, Any]:
+    """A meeting planned for `day` (the body of POST /units/{unit}/scheduled-meetings)."""
+    return {"meeting_id": meeting_id, "kind": kind, "title": title, "scheduled_for": day}
+
+
 def opinion(opinion_id: str, field: str, text: str) -> dict[str, Any]:
     return {
         "opinion_id": opinion_id,
@@ -93,16 +98,40 @@ def voter_contact(
     }
 
 
-def reception(
-    meeting_id: str, day: str, kind: str, citizens: int, petitions: list[tuple[str, str]]
-) -> dict[str, Any]:
+OPINIONS = [  # (voter contact, opinion, field, what the voters asked)
+    ("tx-nl", "yk-nl-1", "land", "Chậm cấp giấy chứng nhận quyền sử dụng đất"),
+    ("tx-nl", "yk-nl-2", "investment_construction", "Đường vào bản xuống cấp"),
+    ("tx-nl", "yk-nl-3", "education_health", "Thiếu giáo viên mầm non"),
+    ("tx-ln", "yk-ln-1", "land", "Tranh chấp đất rẫy"),
+    ("tx-ln", "yk-ln-2", "social_policy", "Hỗ trợ hộ nghèo"),
+    ("tx-tx", "yk-tx-1", "budget", "Kinh phí sửa chữa trường học"),
+    ("tx-tx", "yk-tx-2", "other", "Chiếu sáng công cộng"),
+    ("tx-sd", "yk-sd-1", "other", "Nước sạch"),
+]
+PETITIONS = [  # (citizen reception, petition, its type)
+    ("tcd-tx", "don-1", "complaint"),
+    ("tcd-tx", "don-2", "denunciation"),
+    ("tcd-tx", "don-3", "reflection"),
+    ("tcd-nl", "don-4", "recommendation"),
+]
+
+
+def contact(meeting_id: str, day: str, timing: str, voters: int) -> dict[str, Any]:
+    """A voter contact of the story, with the opinions OPINIONS lists for it."""
+    raised = [opinion(o, field, text) for at, o, field, text in OPINIONS if at == meeting_id]
+    return voter_contact(meeting_id, day, timing, voters, raised)
+
+
+def reception(meeting_id: str, day: str, kind: str, citizens: int) -> dict[str, Any]:
+    """A citizen reception of the story, taking the petitions PETITIONS lists for it."""
+    taken = [(pid, ptype) for at, pid, ptype in PETITIONS if at == meeting_id]
     return meeting("citizen_reception", meeting_id, "Tiếp công dân", day) | {
         "reception_type": kind,
         "citizens_received": citizens,
-        "petitions_received": len(petitions),
+        "petitions_received": len(taken),
         "petitions": [
             {"petition_id": pid, "petition_type": ptype, "summary": "Nội dung đơn"}
-            for pid, ptype in petitions
+            for pid, ptype in taken
         ],
     }
 
@@ -145,180 +174,145 @@ MEETINGS: list[tuple[str, dict[str, Any]]] = [  # recorded held directly
             ],
         },
     ),
-    (
-        NA_LAY,
-        voter_contact(
-            "tx-nl",
-            "2024-12-05",
-            "before_session",
-            85,
-            [
-                opinion("yk-nl-1", "land", "Chậm cấp giấy chứng nhận quyền sử dụng đất"),
-                opinion("yk-nl-2", "investment_construction", "Đường vào bản xuống cấp"),
-                opinion("yk-nl-3", "education_health", "Thiếu giáo viên mầm non"),
-            ],
-        ),
-    ),
-    (
-        LAY_NUA,
-        voter_contact(
-            "tx-ln",
-            "2025-01-10",
-            "after_session",
-            62,
-            [
-                opinion("yk-ln-1", "land", "Tranh chấp đất rẫy"),
-                opinion("yk-ln-2", "social_policy", "Hỗ trợ hộ nghèo"),
-            ],
-        ),
-    ),
-    (
-        DISTRICT,
-        voter_contact(
-            "tx-tx",
-            "2025-06-05",
-            "before_session",
-            140,
-            [
-                opinion("yk-tx-1", "budget", "Kinh phí sửa chữa trường học"),
-                opinion("yk-tx-2", "other", "Chiếu sáng công cộng"),
-            ],
-        ),
-    ),
-    (
-        SONG_DA,
-        voter_contact(
-            "tx-sd", "2025-06-10", "before_session", 48, [opinion("yk-sd-1", "other", "Nước sạch")]
-        ),
-    ),
-    (
-        DISTRICT,
-        reception(
-            "tcd-tx",
-            "2025-02-20",
-            "periodic",
-            12,
-            [("don-1", "complaint"), ("don-2", "denunciation"), ("don-3", "reflection")],
-        ),
-    ),
-    (NA_LAY, reception("tcd-nl", "2025-05-08", "ad_hoc", 4, [("don-4", "recommendation")])),
-    (LAY_NUA, reception("tcd-ln", "2024-11-15", "periodic", 6, [])),
+    (NA_LAY, contact("tx-nl", "2024-12-05", "before_session", 85)),
+    (LAY_NUA, contact("tx-ln", "2025-01-10", "after_session", 62)),
+    (DISTRICT, contact("tx-tx", "2025-06-05", "before_session", 140)),
+    (SONG_DA, contact("tx-sd", "2025-06-10", "before_session", 48)),
+    (DISTRICT, reception("tcd-tx", "2025-02-20", "periodic", 12)),
+    (NA_LAY, reception("tcd-nl", "2025-05-08", "ad_hoc", 4)),
+    (LAY_NUA, reception("tcd-ln", "2024-11-15", "periodic", 6)),
 ]
 
 # -- the figures written down by hand ---------------------------------------------------------
-# Thị xã Mường Lay with its communes, 2024-10..2025-06 (figures that are not listed are 0).
-DISTRICT_WHOLE: dict[str, int] = {
+# Thị xã Mường Lay, 2024-10..2025-06: with its communes (whole), the district council's own
+# figures (own), and 2025-H1 (6 tháng đầu năm 2025) with its communes (H1). A figure not
+# listed is 0 in all three; sums below are in that order, "whole; own; H1", where they differ.
+FIGURES: dict[str, tuple[int, int, int]] = {  # key: (whole, own, H1)
     # kỳ họp: district 9 (Dec, regular) and 10 (Mar, thematic); Na Lay 10 (regular, corrected
-    # to Dec), Lay Nưa 8 (Jun, regular), Sông Đà 11 (Feb, extraordinary)
-    "sessions": 5,
-    "sessions_regular": 3,
-    "sessions_thematic": 1,
-    "sessions_extraordinary": 1,
-    "session_delegates_present": 95,  # 23 + 21 + 19 + 17 + 15
-    "session_seats": 107,  # 25 + 25 + 20 + 18 + 19
-    "session_seats_present": 95,  # every session gave its seats
-    "resolutions_adopted": 35,  # 14 + 4 + 9 (Na Lay's, corrected from 8) + 6 + 2
-    "sessions_with_questioning": 3,  # district 9, Na Lay 10, Lay Nưa 8
-    "session_questions": 10,  # 5 + 3 + 2
+    # to Dec, so not in H1), Lay Nưa 8 (Jun, regular), Sông Đà 11 (Feb, extraordinary)
+    "sessions": (5, 2, 3),
+    "sessions_regular": (3, 1, 1),
+    "sessions_thematic": (1, 1, 1),
+    "sessions_extraordinary": (1, 0, 1),
+    "session_delegates_present": (95, 44, 53),  # 23 + 21 + 19 + 17 + 15; 23 + 21; 21 + 17 + 15
+    "session_seats": (107, 50, 62),  # 25 + 25 + 20 + 18 + 19; 25 + 25; 25 + 18 + 19
+    "session_seats_present": (95, 44, 53),  # every session gave its seats
+    # 14 + 4 + 9 (Na Lay's, corrected from 8) + 6 + 2; 14 + 4; 4 + 6 + 2
+    "resolutions_adopted": (35, 18, 12),
+    "sessions_with_questioning": (3, 1, 1),  # district 9, Na Lay 10, Lay Nưa 8; 9; Lay Nưa 8
+    "session_questions": (10, 5, 2),  # 5 + 3 + 2
     # phiên họp Thường trực: district Oct (regular), May (ad hoc, scheduled then held); Na Lay Jan
-    "standing_committee_meetings": 3,
-    "standing_committee_meetings_regular": 2,
-    "standing_committee_meetings_ad_hoc": 1,
-    "conferences": 1,  # giao ban lần thứ năm (Jan); the experience exchange was cancelled
-    "conferences_briefing": 1,
+    "standing_committee_meetings": (3, 2, 2),
+    "standing_committee_meetings_regular": (2, 1, 1),
+    "standing_committee_meetings_ad_hoc": (1, 1, 1),
+    "conferences": (1, 1, 1),  # giao ban lần thứ năm (Jan); the experience exchange was cancelled
+    "conferences_briefing": (1, 1, 1),
     # one online training, four bridge points (district and its three communes)
-    "trainings": 1,
-    "trainings_online": 1,
-    "training_bridge_points": 4,
-    "training_attendees": 77,  # 30 + 15 + 18 + 14
-    "training_delegate_attendances": 49,  # 20 + 9 + 12 + 8
+    "trainings": (1, 1, 1),
+    "trainings_online": (1, 1, 1),
+    "training_bridge_points": (4, 1, 4),  # the district's own: its own room
+    "training_attendees": (77, 30, 77),  # 30 + 15 + 18 + 14
+    "training_delegate_attendances": (49, 20, 49),  # 20 + 9 + 12 + 8
     # tiếp xúc cử tri: Na Lay Dec, Lay Nưa Jan (after session), district Jun, Sông Đà Jun
-    "voter_contacts": 4,
-    "voter_contacts_before_session": 3,
-    "voter_contacts_after_session": 1,
-    "voters_reached": 335,  # 85 + 62 + 140 + 48
-    "voter_opinions_raised": 8,  # 3 + 2 + 2 + 1
-    "voter_opinions_field_land": 2,  # yk-nl-1, yk-ln-1
-    "voter_opinions_field_investment_construction": 1,  # yk-nl-2
-    "voter_opinions_field_education_health": 1,  # yk-nl-3
-    "voter_opinions_field_social_policy": 1,  # yk-ln-2
-    "voter_opinions_field_budget": 1,  # yk-tx-1
-    "voter_opinions_field_other": 2,  # yk-tx-2, yk-sd-1
+    "voter_contacts": (4, 1, 3),
+    "voter_contacts_before_session": (3, 1, 2),
+    "voter_contacts_after_session": (1, 0, 1),
+    "voters_reached": (335, 140, 250),  # 85 + 62 + 140 + 48; 140; 62 + 140 + 48
+    "voter_opinions_raised": (8, 2, 5),  # 3 + 2 + 2 + 1; 2; 2 + 2 + 1
+    "voter_opinions_field_land": (2, 0, 1),  # yk-nl-1, yk-ln-1
+    "voter_opinions_field_investment_construction": (1, 0, 0),  # yk-nl-2
+    "voter_opinions_field_education_health": (1, 0, 0),  # yk-nl-3
+    "voter_opinions_field_social_policy": (1, 0, 1),  # yk-ln-2
+    "voter_opinions_field_budget": (1, 1, 1),  # yk-tx-1
+    "voter_opinions_field_other": (2, 1, 2),  # yk-tx-2, yk-sd-1
     # tiếp công dân: district Feb (periodic, 3 petitions), Na Lay May (ad hoc, 1), Lay Nưa Nov
-    "citizen_receptions": 3,
-    "citizen_receptions_periodic": 2,
-    "citizen_receptions_ad_hoc": 1,
-    "citizens_received": 22,  # 12 + 4 + 6
-    "petitions_received": 5,  # 3 + 1 at receptions, 1 by mail to the district (Nov)
-    "petitions_received_complaint": 1,  # don-1 (types are counted for receptions only)
-    "petitions_received_denunciation": 1,  # don-2
-    "petitions_received_reflection": 1,  # don-3
-    "petitions_received_recommendation": 1,  # don-4
-    # scheduled: session 9 (Dec, held), standing committee (May, held), exchange (Apr, cancelled)
-    "meetings_scheduled": 3,
-    "meetings_scheduled_session": 1,
-    "meetings_scheduled_standing_committee": 1,
-    "meetings_scheduled_conference": 1,
-    "meetings_cancelled": 1,
-    "meetings_cancelled_conference": 1,
+    "citizen_receptions": (3, 1, 2),
+    "citizen_receptions_periodic": (2, 1, 1),
+    "citizen_receptions_ad_hoc": (1, 0, 1),
+    "citizens_received": (22, 12, 16),  # 12 + 4 + 6; 12; 12 + 4
+    # 3 + 1 at receptions, 1 by mail to the district (Nov); 3 at its reception, 1 by mail;
+    # don-1..4 (the mailed one came in November)
+    "petitions_received": (5, 4, 4),
+    "petitions_received_complaint": (1, 1, 1),  # don-1 (types are counted for receptions only)
+    "petitions_received_denunciation": (1, 1, 1),  # don-2
+    "petitions_received_reflection": (1, 1, 1),  # don-3
+    "petitions_received_recommendation": (1, 0, 1),  # don-4
+    # scheduled, every one by the district: session 9 (Dec, held), standing committee (May,
+    # held), exchange (Apr, cancelled)
+    "meetings_scheduled": (3, 3, 2),
+    "meetings_scheduled_session": (1, 1, 0),
+    "meetings_scheduled_standing_committee": (1, 1, 1),
+    "meetings_scheduled_conference": (1, 1, 1),
+    "meetings_cancelled": (1, 1, 1),
+    "meetings_cancelled_conference": (1, 1, 1),
     # giám sát chuyên đề by the district's standing committee on investment: planned Mar,
     # started Apr, finished May with 3 recommendations; kn-1 implemented in time, kn-2 and kn-3
     # overdue (deadlines 2025-08-31 and 2025-12-31 passed); a verification by Ban Kinh tế – Xã
     # hội (Dec, budget); a survey by Na Lay's delegate group (Feb, land)
-    "thematic_supervisions": 1,
-    "thematic_supervisions_body_standing_committee": 1,
-    "thematic_supervisions_field_investment_construction": 1,
-    "surveys": 1,
-    "surveys_body_delegate_group": 1,
-    "surveys_field_land": 1,
-    "verifications": 1,
-    "verifications_body_committee": 1,
-    "verifications_field_budget": 1,
-    "verifications_committee_economy_society": 1,
-    "recommendations_issued": 3,
-    "thematic_supervisions_planned": 1,
-    "thematic_supervisions_planned_body_standing_committee": 1,
-    "thematic_supervisions_planned_field_investment_construction": 1,
-    "thematic_supervisions_started": 1,
-    "thematic_supervisions_started_body_standing_committee": 1,
-    "thematic_supervisions_started_field_investment_construction": 1,
-    "recommendations_implemented": 1,  # kn-1
-    "recommendations_overdue": 2,  # kn-2, kn-3
+    "thematic_supervisions": (1, 1, 1),
+    "thematic_supervisions_body_standing_committee": (1, 1, 1),
+    "thematic_supervisions_field_investment_construction": (1, 1, 1),
+    "surveys": (1, 0, 1),
+    "surveys_body_delegate_group": (1, 0, 1),
+    "surveys_field_land": (1, 0, 1),
+    "verifications": (1, 1, 0),
+    "verifications_body_committee": (1, 1, 0),
+    "verifications_field_budget": (1, 1, 0),
+    "verifications_committee_economy_society": (1, 1, 0),
+    "recommendations_issued": (3, 3, 3),
+    "thematic_supervisions_planned": (1, 1, 1),
+    "thematic_supervisions_planned_body_standing_committee": (1, 1, 1),
+    "thematic_supervisions_planned_field_investment_construction": (1, 1, 1),
+    "thematic_supervisions_started": (1, 1, 1),
+    "thematic_supervisions_started_body_standing_committee": (1, 1, 1),
+    "thematic_supervisions_started_field_investment_construction": (1, 1, 1),
+    "recommendations_implemented": (1, 1, 1),  # kn-1
+    "recommendations_overdue": (2, 2, 2),  # kn-2, kn-3
     # opinions: forwarded nl-1, nl-2, nl-3, ln-1, tx-1, tx-2; answered nl-1, nl-2, ln-1, tx-1;
     # resolved nl-1 (60 days), ln-1 (80), tx-1 (70, in August), nl-2 (277, in September)
-    "opinions_forwarded": 6,
-    "opinions_answered": 4,
-    "opinions_resolved": 4,
-    "voter_opinions_pending": 4,  # 8 - 4: nl-3, ln-2, tx-2, sd-1
-    "opinion_days_to_resolve": 487,  # 60 + 80 + 70 + 277
+    "opinions_forwarded": (6, 2, 3),  # tx-1, tx-2; ln-1, tx-1, tx-2
+    "opinions_answered": (4, 1, 2),  # tx-1; ln-1, tx-1
+    "opinions_resolved": (4, 1, 2),  # tx-1; ln-1 (80), tx-1 (70)
+    "voter_opinions_pending": (4, 1, 3),  # 8 - 4: nl-3, ln-2, tx-2, sd-1; tx-2; 5 - 2
+    "opinion_days_to_resolve": (487, 70, 150),  # 60 + 80 + 70 + 277
     # petitions: transferred mail, don-1, don-2, don-4; settled mail (45 days), don-1 (40),
     # don-4 (83, in July)
-    "petitions_received_by_mail": 1,
-    "petitions_transferred": 4,
-    "petitions_settled": 3,
-    "petitions_pending": 2,  # 5 - 3: don-2, don-3
-    "petition_days_to_settle": 168,  # 45 + 40 + 83
-    # stocks at 2025-06-30: seats 25 + 19 + 20 + 18; trained 22 (district, March declaration)
-    # + 10 + 15 + 16 (Lay Nưa, April declaration); staff district 2/1, Na Lay 0/2, Lay Nưa 1/1
-    "council_seats": 82,
-    "delegates_trained": 63,
-    "staff_full_time": 3,
-    "staff_part_time": 4,
-    # reports due in the period: 2024-9M (October) and 2024 (January), by 4 councils
-    "reports_due": 8,  # 2 × (district + 3 communes)
-    "reports_on_time": 3,  # district 9M (Oct 8 ≤ Oct 10), Na Lay 9M, Lay Nưa year
-    "reports_late": 1,  # district year (Jan 14 > Jan 10)
-    "reports_missing": 4,  # 8 - 4 filed: Sông Đà twice, Na Lay year, Lay Nưa 9M
+    "petitions_received_by_mail": (1, 1, 0),
+    "petitions_transferred": (4, 3, 3),  # mail, don-1, don-2; don-1, don-2, don-4
+    "petitions_settled": (3, 2, 2),  # mail (45), don-1 (40); don-1 (40), don-4 (83)
+    "petitions_pending": (2, 2, 2),  # 5 - 3: don-2, don-3
+    "petition_days_to_settle": (168, 85, 123),  # 45 + 40 + 83; 45 + 40
+    # stocks at 2025-06-30, when H1 ends too: seats 25 + 19 + 20 + 18; trained 22 (district,
+    # March declaration) + 10 + 15 + 16 (Lay Nưa, April declaration); staff district 2/1, Na
+    # Lay 0/2, Lay Nưa 1/1
+    "council_seats": (82, 25, 82),
+    "delegates_trained": (63, 22, 63),
+    "staff_full_time": (3, 2, 3),
+    "staff_part_time": (4, 1, 4),
+    # reports due in the period: 2024-9M (October) and 2024 (January), by 4 councils; in H1
+    # the 2024 reports only; the district filed both of its own
+    "reports_due": (8, 2, 4),  # 2 × (district + 3 communes)
+    "reports_on_time": (3, 1, 1),  # district 9M (Oct 8 ≤ Oct 10), Na Lay 9M, Lay Nưa year
+    "reports_late": (1, 1, 1),  # district year (Jan 14 > Jan 10)
+    "reports_missing": (4, 0, 2),  # 8 - 4 filed: Sông Đà twice, Na Lay year, Lay Nưa 9M
     # work programme: district Q4 ×3 (one done, one in progress, one cancelled), Q2 ×2 (one
     # done); Na Lay Q1 ×1 (done)
-    "tasks_set": 6,
-    "tasks_done": 3,
-    "tasks_cancelled": 1,
+    "tasks_set": (6, 5, 3),
+    "tasks_done": (3, 2, 2),
+    "tasks_cancelled": (1, 1, 0),
     # proposals: Na Lay → district (Nov), Lay Nưa → district (Feb, answered), Sông Đà →
     # province (May)
-    "proposals_raised": 3,
-    "proposals_answered": 1,
+    "proposals_raised": (3, 0, 2),
+    "proposals_answered": (1, 0, 1),
 }
+
+
+def column(i: int) -> dict[str, int]:
+    """Column `i` of FIGURES without its zeros, as the summaries are compared."""
+    return {key: counts[i] for key, counts in FIGURES.items() if counts[i]}
+
+
+DISTRICT_WHOLE, DISTRICT_OWN_WHOLE, DISTRICT_H1 = column(0), column(1), column(2)
 RATES_WHOLE: dict[str, float | None] = {
     "session_mean_delegates_present": 19.0,  # 95 / 5
     "session_attendance_rate": 88.8,  # 95 / 107
@@ -334,166 +328,6 @@ RATES_WHOLE: dict[str, float | None] = {
     "reports_on_time_rate": 37.5,  # 3 / 8
     "tasks_done_rate": 50.0,  # 3 / 6
     "proposals_answered_rate": 33.3,  # 1 / 3
-}
-# The district council's own figures (not its communes'), 2024-10..2025-06.
-DISTRICT_OWN_WHOLE: dict[str, int] = {
-    "sessions": 2,  # 9 (Dec) and 10 (Mar)
-    "sessions_regular": 1,
-    "sessions_thematic": 1,
-    "session_delegates_present": 44,  # 23 + 21
-    "session_seats": 50,  # 25 + 25
-    "session_seats_present": 44,
-    "resolutions_adopted": 18,  # 14 + 4
-    "sessions_with_questioning": 1,
-    "session_questions": 5,
-    "standing_committee_meetings": 2,
-    "standing_committee_meetings_regular": 1,
-    "standing_committee_meetings_ad_hoc": 1,
-    "conferences": 1,
-    "conferences_briefing": 1,
-    "trainings": 1,
-    "trainings_online": 1,
-    "training_bridge_points": 1,  # its own room
-    "training_attendees": 30,
-    "training_delegate_attendances": 20,
-    "voter_contacts": 1,
-    "voter_contacts_before_session": 1,
-    "voters_reached": 140,
-    "voter_opinions_raised": 2,
-    "voter_opinions_field_budget": 1,
-    "voter_opinions_field_other": 1,
-    "citizen_receptions": 1,
-    "citizen_receptions_periodic": 1,
-    "citizens_received": 12,
-    "petitions_received": 4,  # 3 at its reception, 1 by mail
-    "petitions_received_complaint": 1,
-    "petitions_received_denunciation": 1,
-    "petitions_received_reflection": 1,
-    "meetings_scheduled": 3,  # every scheduled meeting was the district's
-    "meetings_scheduled_session": 1,
-    "meetings_scheduled_standing_committee": 1,
-    "meetings_scheduled_conference": 1,
-    "meetings_cancelled": 1,
-    "meetings_cancelled_conference": 1,
-    "thematic_supervisions": 1,
-    "thematic_supervisions_body_standing_committee": 1,
-    "thematic_supervisions_field_investment_construction": 1,
-    "verifications": 1,
-    "verifications_body_committee": 1,
-    "verifications_field_budget": 1,
-    "verifications_committee_economy_society": 1,
-    "recommendations_issued": 3,
-    "thematic_supervisions_planned": 1,
-    "thematic_supervisions_planned_body_standing_committee": 1,
-    "thematic_supervisions_planned_field_investment_construction": 1,
-    "thematic_supervisions_started": 1,
-    "thematic_supervisions_started_body_standing_committee": 1,
-    "thematic_supervisions_started_field_investment_construction": 1,
-    "recommendations_implemented": 1,
-    "recommendations_overdue": 2,
-    "opinions_forwarded": 2,  # tx-1, tx-2
-    "opinions_answered": 1,  # tx-1
-    "opinions_resolved": 1,  # tx-1
-    "voter_opinions_pending": 1,  # tx-2
-    "opinion_days_to_resolve": 70,
-    "petitions_received_by_mail": 1,
-    "petitions_transferred": 3,  # mail, don-1, don-2
-    "petitions_settled": 2,  # mail (45), don-1 (40)
-    "petitions_pending": 2,  # don-2, don-3
-    "petition_days_to_settle": 85,  # 45 + 40
-    # its own council's stocks at 2025-06-30 and reports: both due (9M, year) were filed
-    "council_seats": 25,
-    "delegates_trained": 22,  # the March declaration
-    "staff_full_time": 2,
-    "staff_part_time": 1,
-    "reports_due": 2,
-    "reports_on_time": 1,  # 9M
-    "reports_late": 1,  # year
-    "tasks_set": 5,
-    "tasks_done": 2,
-    "tasks_cancelled": 1,
-}
-# 2025-H1 (6 tháng đầu năm 2025), the same district with its communes.
-DISTRICT_H1: dict[str, int] = {
-    "sessions": 3,  # district 10 (Mar), Lay Nưa 8 (Jun), Sông Đà 11 (Feb); Na Lay's moved to Dec
-    "sessions_regular": 1,
-    "sessions_thematic": 1,
-    "sessions_extraordinary": 1,
-    "session_delegates_present": 53,  # 21 + 17 + 15
-    "session_seats": 62,  # 25 + 18 + 19
-    "session_seats_present": 53,
-    "resolutions_adopted": 12,  # 4 + 6 + 2
-    "sessions_with_questioning": 1,  # Lay Nưa 8
-    "session_questions": 2,
-    "standing_committee_meetings": 2,  # Na Lay Jan (regular), district May (ad hoc)
-    "standing_committee_meetings_regular": 1,
-    "standing_committee_meetings_ad_hoc": 1,
-    "conferences": 1,
-    "conferences_briefing": 1,
-    "trainings": 1,
-    "trainings_online": 1,
-    "training_bridge_points": 4,
-    "training_attendees": 77,
-    "training_delegate_attendances": 49,
-    "voter_contacts": 3,  # Lay Nưa Jan, district Jun, Sông Đà Jun
-    "voter_contacts_before_session": 2,
-    "voter_contacts_after_session": 1,
-    "voters_reached": 250,  # 62 + 140 + 48
-    "voter_opinions_raised": 5,  # 2 + 2 + 1
-    "voter_opinions_field_land": 1,
-    "voter_opinions_field_social_policy": 1,
-    "voter_opinions_field_budget": 1,
-    "voter_opinions_field_other": 2,
-    "citizen_receptions": 2,  # district Feb, Na Lay May
-    "citizen_receptions_periodic": 1,
-    "citizen_receptions_ad_hoc": 1,
-    "citizens_received": 16,  # 12 + 4
-    "petitions_received": 4,  # don-1..4 (the mailed one came in November)
-    "petitions_received_complaint": 1,
-    "petitions_received_denunciation": 1,
-    "petitions_received_reflection": 1,
-    "petitions_received_recommendation": 1,
-    "meetings_scheduled": 2,  # standing committee (May), exchange (Apr)
-    "meetings_scheduled_standing_committee": 1,
-    "meetings_scheduled_conference": 1,
-    "meetings_cancelled": 1,
-    "meetings_cancelled_conference": 1,
-    "thematic_supervisions": 1,
-    "thematic_supervisions_body_standing_committee": 1,
-    "thematic_supervisions_field_investment_construction": 1,
-    "surveys": 1,
-    "surveys_body_delegate_group": 1,
-    "surveys_field_land": 1,
-    "recommendations_issued": 3,
-    "thematic_supervisions_planned": 1,
-    "thematic_supervisions_planned_body_standing_committee": 1,
-    "thematic_supervisions_planned_field_investment_construction": 1,
-    "thematic_supervisions_started": 1,
-    "thematic_supervisions_started_body_standing_committee": 1,
-    "thematic_supervisions_started_field_investment_construction": 1,
-    "recommendations_implemented": 1,
-    "recommendations_overdue": 2,
-    "opinions_forwarded": 3,  # ln-1, tx-1, tx-2
-    "opinions_answered": 2,  # ln-1, tx-1
-    "opinions_resolved": 2,  # ln-1 (80), tx-1 (70)
-    "voter_opinions_pending": 3,  # 5 - 2
-    "opinion_days_to_resolve": 150,
-    "petitions_transferred": 3,  # don-1, don-2, don-4
-    "petitions_settled": 2,  # don-1 (40), don-4 (83)
-    "petitions_pending": 2,  # don-2, don-3
-    "petition_days_to_settle": 123,
-    "council_seats": 82,  # the same stocks: H1 ends on 2025-06-30 too
-    "delegates_trained": 63,
-    "staff_full_time": 3,
-    "staff_part_time": 4,
-    "reports_due": 4,  # the 2024 reports (January) of 4 councils
-    "reports_on_time": 1,  # Lay Nưa
-    "reports_late": 1,  # district
-    "reports_missing": 2,  # Sông Đà, Na Lay
-    "tasks_set": 3,  # Na Lay Q1, district Q2 ×2
-    "tasks_done": 2,
-    "proposals_raised": 2,  # Lay Nưa (Feb, answered), Sông Đà (May)
-    "proposals_answered": 1,
 }
 RATES_H1: dict[str, float | None] = {
     "session_mean_delegates_present": 17.7,  # 53 / 3
@@ -668,17 +502,18 @@ async def coordinate(reporting: Running) -> None:
     for unit, task_id, period, day in tasks:
         body = {"task_id": task_id, "period": period, "title": "Nhiệm vụ trọng tâm", "set_on": day}
         await post(reporting, f"/units/{unit}/tasks", body)
-    changes = [
-        (DISTRICT, "nv-q4-1", "done", "2024-12-20"),
-        (DISTRICT, "nv-q4-2", "in_progress", "2024-11-05"),
-        (DISTRICT, "nv-q4-3", "cancelled", "2024-12-30"),
-        (NA_LAY, "nv-nl-q1", "done", "2025-03-20"),
-        (DISTRICT, "nv-q2-1", "in_progress", "2025-04-15"),
-        (DISTRICT, "nv-q2-1", "done", "2025-06-26"),
+    changes = [  # (task, status, changed on)
+        ("nv-q4-1", "done", "2024-12-20"),
+        ("nv-q4-2", "in_progress", "2024-11-05"),
+        ("nv-q4-3", "cancelled", "2024-12-30"),
+        ("nv-nl-q1", "done", "2025-03-20"),
+        ("nv-q2-1", "in_progress", "2025-04-15"),
+        ("nv-q2-1", "done", "2025-06-26"),
     ]
-    for unit, task_id, status, day in changes:
+    unit_of = {task_id: unit for unit, task_id, _, _ in tasks}
+    for task_id, status, day in changes:
         body = {"status": status, "changed_on": day}
-        await post(reporting, f"/units/{unit}/tasks/{task_id}/status", body)
+        await post(reporting, f"/units/{unit_of[task_id]}/tasks/{task_id}/status", body)
 
     proposals = [  # raised by each commune with its own secretary's token
         (NA_LAY, "kn-nl-1", DISTRICT, "2024-11-20", "Kiến nghị bố trí kinh phí kè suối"),
@@ -704,32 +539,20 @@ async def meet(meetings: Running) -> None:
     for unit, body in MEETINGS:
         await post(meetings, f"/units/{unit}/meetings", body)
     # Scheduled, then held: kỳ họp thứ 9 and an ad hoc standing-committee meeting.
-    plan_9 = {
-        "meeting_id": "kh-tx-9",
-        "kind": "session",
-        "title": "Kỳ họp thứ chín HĐND thị xã",
-        "scheduled_for": "2024-12-18",
-        "session": {"session_type": "regular", "term": TERM, "number_in_term": 9},
-    }
+    plan_9 = scheduled("session", "kh-tx-9", "Kỳ họp thứ chín HĐND thị xã", "2024-12-18")
+    plan_9["session"] = {"session_type": "regular", "term": TERM, "number_in_term": 9}
     await post(meetings, f"{base}/scheduled-meetings", plan_9)
     held_9 = session("kh-tx-9", "2024-12-18", 9, "regular", 25, 23, 14, 5)
     await post(meetings, f"{base}/meetings/kh-tx-9/hold", held_9)
-    plan_tt = {
-        "meeting_id": "tt-tx-dx",
-        "kind": "standing_committee",
-        "title": "Phiên họp Thường trực đột xuất",
-        "scheduled_for": "2025-05-15",
-    }
+    plan_tt = scheduled(
+        "standing_committee", "tt-tx-dx", "Phiên họp Thường trực đột xuất", "2025-05-15"
+    )
     await post(meetings, f"{base}/scheduled-meetings", plan_tt)
     held_tt = standing("tt-tx-dx", "2025-05-15", "ad_hoc")
     await post(meetings, f"{base}/meetings/tt-tx-dx/hold", held_tt)
     # Scheduled, then cancelled: an experience exchange with the communes.
-    plan_exchange = {
-        "meeting_id": "hn-trao-doi",
-        "kind": "conference",
-        "title": "Hội nghị trao đổi kinh nghiệm hoạt động HĐND cấp xã",
-        "scheduled_for": "2025-04-24",
-    }
+    exchange = "Hội nghị trao đổi kinh nghiệm hoạt động HĐND cấp xã"
+    plan_exchange = scheduled("conference", "hn-trao-doi", exchange, "2025-04-24")
     await post(meetings, f"{base}/scheduled-meetings", plan_exchange)
     cancel = {"reason": "Trùng lịch tiếp xúc cử tri"}
     await post(meetings, f"{base}/meetings/hn-trao-doi/cancel", cancel)
@@ -768,26 +591,15 @@ async def follow_up(oversight: Running) -> None:
 
     # A verification before the December session, a survey by Na Lay's delegate group: each
     # recorded once finished.
-    verification = {
-        "supervision_id": "tt-du-toan-2025",
-        "activity": "verification",
-        "title": "Thẩm tra dự toán ngân sách năm 2025",
-        "body": "committee",
-        "committee": "economy_society",
-        "field": "budget",
-        "started_on": "2024-12-09",
-        "finished_on": "2024-12-13",
-    }
+    title = "Thẩm tra dự toán ngân sách năm 2025"
+    verification = supervision(
+        "verification", title, "committee", "budget", "2024-12-09..2024-12-13"
+    )
+    verification |= {"supervision_id": "tt-du-toan-2025", "committee": "economy_society"}
     await post(oversight, f"{base}/supervisions", verification)
-    survey = {
-        "supervision_id": "ks-dat-nl",
-        "activity": "survey",
-        "title": "Khảo sát tình hình sử dụng đất công",
-        "body": "delegate_group",
-        "field": "land",
-        "started_on": "2025-02-10",
-        "finished_on": "2025-02-12",
-    }
+    title = "Khảo sát tình hình sử dụng đất công"
+    survey = supervision("survey", title, "delegate_group", "land", "2025-02-10..2025-02-12")
+    survey["supervision_id"] = "ks-dat-nl"
     await post(oversight, f"/units/{NA_LAY}/supervisions", survey)
 
     # The thematic supervision of the standing committee: planned → started → finished.
@@ -831,40 +643,42 @@ async def follow_up(oversight: Running) -> None:
         200,
     )
 
-    agency = "UBND thị xã Mường Lay"
-    steps: list[tuple[str, str, str, dict[str, Any]]] = [  # (unit, item path, step, body)
-        (NA_LAY, "opinions/yk-nl-1", "forwarded", {"forwarded_on": "2024-12-10"}),
-        (NA_LAY, "opinions/yk-nl-2", "forwarded", {"forwarded_on": "2024-12-10"}),
-        (NA_LAY, "opinions/yk-nl-3", "forwarded", {"forwarded_on": "2024-12-10"}),
-        (NA_LAY, "opinions/yk-nl-1", "answered", {"answered_on": "2025-01-15"}),
-        (NA_LAY, "opinions/yk-nl-2", "answered", {"answered_on": "2025-01-20"}),
-        (NA_LAY, "opinions/yk-nl-1", "resolved", {"resolved_on": "2025-02-03"}),  # 60 days
-        (LAY_NUA, "opinions/yk-ln-1", "forwarded", {"forwarded_on": "2025-01-15"}),
-        (LAY_NUA, "opinions/yk-ln-1", "answered", {"answered_on": "2025-02-20"}),
-        (LAY_NUA, "opinions/yk-ln-1", "resolved", {"resolved_on": "2025-03-31"}),  # 80 days
-        (DISTRICT, "opinions/yk-tx-1", "forwarded", {"forwarded_on": "2025-06-09"}),
-        (DISTRICT, "opinions/yk-tx-2", "forwarded", {"forwarded_on": "2025-06-09"}),
-        (DISTRICT, "petitions/don-bc-1", "transferred", {"transferred_on": "2024-11-15"}),
-        (DISTRICT, "petitions/don-bc-1", "settled", {"settled_on": "2024-12-27"}),  # 45 days
-        (DISTRICT, "petitions/don-1", "transferred", {"transferred_on": "2025-02-24"}),
-        (DISTRICT, "petitions/don-2", "transferred", {"transferred_on": "2025-02-25"}),
-        (DISTRICT, "petitions/don-1", "settled", {"settled_on": "2025-04-01"}),  # 40 days
-        (NA_LAY, "petitions/don-4", "transferred", {"transferred_on": "2025-05-12"}),
-        # After the reform: the district's own items by its (former) secretary …
-        (DISTRICT, "opinions/yk-tx-1", "answered", {"answered_on": "2025-07-21"}),
-        (DISTRICT, "opinions/yk-tx-1", "resolved", {"resolved_on": "2025-08-14"}),  # 70 days
-    ]
-    for unit, item, step, body in steps:
+    async def take(unit: str, item: str, step: str, day: str, by: str | None = None) -> None:
+        """Step `step` of `item` on `day` (its `{step}_on`), taken by the district's secretary
+        (else `by`'s); what is forwarded or transferred goes to the town's people's committee."""
+        body = {f"{step}_on": day}
         if step in ("forwarded", "transferred"):
-            body = body | {"agency": agency}
-        await post(oversight, f"/units/{unit}/{item}/{step}", body, 200)
-    # … and Na Lay's, now Phường Mường Lay's, by the province's secretary.
-    late_steps = [
-        ("opinions/yk-nl-2", "resolved", {"resolved_on": "2025-09-08"}),  # 277 days
-        ("petitions/don-4", "settled", {"settled_on": "2025-07-30"}),  # 83 days
+            body |= {"agency": "UBND thị xã Mường Lay"}
+        by_whom = bearer(by) if by else None
+        await post(oversight, f"/units/{unit}/{item}/{step}", body, 200, by_whom)
+
+    # Each item's steps, by the district's secretary (after the reform too, for the district's
+    # own items); a step not taken by then is None.
+    opinions = [  # (unit, opinion, forwarded, answered, resolved)
+        (NA_LAY, "yk-nl-1", "2024-12-10", "2025-01-15", "2025-02-03"),  # 60 days
+        (NA_LAY, "yk-nl-2", "2024-12-10", "2025-01-20", None),
+        (NA_LAY, "yk-nl-3", "2024-12-10", None, None),
+        (LAY_NUA, "yk-ln-1", "2025-01-15", "2025-02-20", "2025-03-31"),  # 80 days
+        (DISTRICT, "yk-tx-1", "2025-06-09", "2025-07-21", "2025-08-14"),  # 70 days
+        (DISTRICT, "yk-tx-2", "2025-06-09", None, None),
     ]
-    for item, step, body in late_steps:
-        await post(oversight, f"/units/{NA_LAY}/{item}/{step}", body, 200, bearer(PROVINCE))
+    for unit, opinion_id, *days in opinions:
+        for step, day in zip(("forwarded", "answered", "resolved"), days, strict=True):
+            if day is not None:
+                await take(unit, f"opinions/{opinion_id}", step, day)
+    petitions = [  # (unit, petition, transferred, settled)
+        (DISTRICT, "don-bc-1", "2024-11-15", "2024-12-27"),  # 45 days
+        (DISTRICT, "don-1", "2025-02-24", "2025-04-01"),  # 40 days
+        (DISTRICT, "don-2", "2025-02-25", None),
+        (NA_LAY, "don-4", "2025-05-12", None),
+    ]
+    for unit, petition_id, *days in petitions:
+        for step, day in zip(("transferred", "settled"), days, strict=True):
+            if day is not None:
+                await take(unit, f"petitions/{petition_id}", step, day)
+    # Na Lay's, now Phường Mường Lay's, after the reform: by the province's secretary.
+    await take(NA_LAY, "opinions/yk-nl-2", "resolved", "2025-09-08", by=PROVINCE)  # 277 days
+    await take(NA_LAY, "petitions/don-4", "settled", "2025-07-30", by=PROVINCE)  # 83 days
 
 
 async def test_a_district_and_its_communes_over_nine_months_add_up_to_the_hand_written_figures(

@@ -3,9 +3,11 @@ every kind named in Vietnamese, where an entry is listed, and a CSV Excel cannot
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from contracts import REGISTRY, Actor
+from pydantic import BaseModel
+
+from contracts import REGISTRY, Actor, Envelope
 from contracts.hierarchy import HierarchyChanged, Merge
 from contracts.oversight import OpinionReceived, RecommendationIssued
 from contracts.timezone import VIETNAM_TZ
@@ -18,6 +20,18 @@ from services.reporting.wiring import projector_topics
 from tests.builders import LAI_CHAU, held_voter_contact, sealed
 
 LAN = Actor(id="acc-lan", name="Nguyễn Thị Lan", kind="person")
+RECORDED_ON = date(2026, 11, 2)
+
+
+def by_lan(envelope: Envelope) -> Envelope:
+    """`envelope` as written since events name their actor: Lan's."""
+    return envelope.model_copy(update={"actor": LAN})
+
+
+def recorded_by_lan(payload: BaseModel) -> Envelope:
+    """`payload` recorded by Lan for Xã Bình Lư (03390) at noon on RECORDED_ON."""
+    noon = datetime.combine(RECORDED_ON, time(12), VIETNAM_TZ)
+    return by_lan(sealed(payload, "03390", noon).envelope)
 
 
 def test_every_kind_of_event_is_named_in_vietnamese_or_never_logged() -> None:
@@ -28,7 +42,7 @@ def test_every_kind_of_event_is_named_in_vietnamese_or_never_logged() -> None:
 def test_an_event_makes_an_entry_only_when_it_names_its_actor() -> None:
     held = held_voter_contact("03390", date(2026, 11, 20), seq=7)
     assert entry_of(held.envelope) is None  # written before actors: no entry
-    entry = entry_of(held.envelope.model_copy(update={"actor": LAN}))
+    entry = entry_of(by_lan(held.envelope))
     assert entry is not None
     assert entry.key == f"{held.envelope.stream}#7" and entry.event_id == str(
         held.envelope.event_id
@@ -50,11 +64,9 @@ def test_a_recommendation_is_the_record_not_the_supervision_it_came_from() -> No
             "addressed_to": "UBND huyện",
         }
     )
-    day = datetime(2026, 11, 2, 12, tzinfo=VIETNAM_TZ)
-    envelope = sealed(issued, "03390", day).envelope.model_copy(update={"actor": LAN})
-    for _ in range(
-        2
-    ):  # the first payload of a type tells where the record is; the second reuses it
+    envelope = recorded_by_lan(issued)
+    # The first payload of a type tells where the record is; the second reuses it.
+    for _ in range(2):
         entry = entry_of(envelope)
         assert entry is not None and entry.record == "kn-3"
         assert entry.summary == "Đẩy nhanh cấp giấy chứng nhận"
@@ -65,7 +77,7 @@ def test_an_entry_is_listed_under_its_unit_those_above_and_where_a_merger_put_it
     a, b = [u.code for u in h.children("12", "2025")[:2]]
     day = date(2026, 3, 5)
     fold = Fold(h, {})
-    entry = entry_of(held_voter_contact(a, day, seq=1).envelope.model_copy(update={"actor": LAN}))
+    entry = entry_of(by_lan(held_voter_contact(a, day, seq=1).envelope))
     assert entry is not None
     fold.note(entry)
     assert fold.activity[0]["lineage"] == [a, "12"] and fold.activity[0]["_id"] == entry.key
@@ -95,17 +107,13 @@ def test_the_projector_reads_accounts_and_sign_ins_once() -> None:
 
 def test_an_entry_never_repeats_what_a_voter_said() -> None:
     """Opinion texts and petition summaries may name citizens: the log names the record."""
-    received = OpinionReceived.model_validate(
-        {
-            "opinion_id": "yk-1",
-            "raised_on": "2026-11-02",
-            "meeting_id": "tx-1",
-            "text": "Ông Lò Văn Pánh đề nghị sửa đường vào bản",
-            "field": "investment_construction",
-        }
+    received = OpinionReceived(
+        opinion_id="yk-1",
+        raised_on=RECORDED_ON,
+        meeting_id="tx-1",
+        text="Ông Lò Văn Pánh đề nghị sửa đường vào bản",
+        field="investment_construction",
     )
-    day = datetime(2026, 11, 2, 12, tzinfo=VIETNAM_TZ)
-    envelope = sealed(received, "03390", day).envelope.model_copy(update={"actor": LAN})
-    entry = entry_of(envelope)
+    entry = entry_of(recorded_by_lan(received))
     assert entry is not None and entry.record == "yk-1"
     assert "Pánh" not in entry.summary and "sửa đường" not in entry.summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -270,21 +270,19 @@ def test_a_late_implementation_takes_back_the_overdue_it_was_counted_as() -> Non
 
 
 def test_only_petitions_by_mail_add_to_petitions_received() -> None:
-    def received(channel: Literal["mail", "citizen_reception"]) -> Counter[str]:
-        p = PetitionReceived(
-            petition_id="d",
-            received_on=RAISED,
-            petition_type="complaint",
-            summary="x",
-            channel=channel,
-        )
-        (c,) = contributions_of(decoded(p))
+    by_mail = PetitionReceived(
+        petition_id="d", received_on=RAISED, petition_type="complaint", summary="x", channel="mail"
+    )
+    at_reception = by_mail.model_copy(update={"channel": "citizen_reception"})
+
+    def received(petition: PetitionReceived) -> Counter[str]:
+        (c,) = contributions_of(decoded(petition))
         return c.figures
 
-    assert received("mail") == Counter(
+    assert received(by_mail) == Counter(
         petitions_received=1, petitions_received_by_mail=1, petitions_pending=1
     )
-    assert received("citizen_reception") == Counter(petitions_pending=1)
+    assert received(at_reception) == Counter(petitions_pending=1)
     settled = PetitionSettled(
         petition_id="d", received_on=RAISED, settled_on=date(2025, 3, 30), days_to_settle=10
     )
@@ -524,17 +522,21 @@ def test_a_withdrawn_opinion_takes_back_what_it_counted_on_its_day() -> None:
     assert contributions_of(decoded(petition))[0].figures == Counter(petitions_pending=-1)
 
 
+# Opinion yk of the contact tx, moved from RAISED to MOVED_TO by a correction of the contact;
+# where it had come to (`stage`, its days) is each test's own.
+MOVED_OPINION: dict[str, Any] = {
+    "opinion_id": "yk",
+    "raised_on": MOVED_TO,
+    "previous_raised_on": RAISED,
+    "meeting_id": "tx",
+}
+
+
 def test_a_moved_opinion_leaves_its_old_day_and_counts_on_the_new_one() -> None:
     from contracts.oversight import OpinionMoved, PetitionMoved
 
-    moved = OpinionMoved(
-        opinion_id="yk",
-        raised_on=MOVED_TO,
-        previous_raised_on=RAISED,
-        meeting_id="tx",
-        stage="resolved",
-        previous_days_to_resolve=12,
-        days_to_resolve=33,
+    moved = OpinionMoved.model_validate(
+        MOVED_OPINION | {"stage": "resolved", "previous_days_to_resolve": 12, "days_to_resolve": 33}
     )
     old, new = contributions_of(decoded(moved, day=MOVED_TO))
     assert (old.day, new.day) == (RAISED, MOVED_TO)
@@ -571,15 +573,8 @@ def test_a_move_must_say_what_it_moves(changes: dict[str, Any]) -> None:
 
     from contracts.oversight import OpinionMoved
 
-    fields: dict[str, Any] = {
-        "opinion_id": "yk",
-        "raised_on": MOVED_TO,
-        "previous_raised_on": RAISED,
-        "meeting_id": "tx",
-        "stage": "received",
-    }
     with pytest.raises(ValidationError):
-        OpinionMoved.model_validate(fields | changes)
+        OpinionMoved.model_validate(MOVED_OPINION | {"stage": "received"} | changes)
 
 
 # -- a correction moving an item after its last step --------------------------------------------

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
-from services.reporting import api
+from services.reporting import api, queries
 from services.reporting.figures import LABELS, RATES, complete, rates_of
 from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
 from services.reporting.web import ASSETS, router
@@ -310,7 +310,7 @@ def test_stacked_chart_topics_name_real_figures(page: str) -> None:
 
 def test_view_toggle_uses_the_apis_views(page: str) -> None:
     views = set(re.findall(r'name="view" value="([a-z_]+)"', page))
-    literal = get_args(get_args(api.ViewQuery)[0])
+    literal = get_args(get_args(queries.ViewQuery)[0])
     assert views == set(literal) == {"as_it_was", "as_today"}
     assert "attributed_by_rule" in page and "view=${state.view}" in page
 
