@@ -9,7 +9,7 @@ different dataset, which is dead-lettered with the difference as the reason.
 
 The reporting service does not use this: its projector applies changes inside its own
 transactions, because it must also move figures
-(services.reporting.projector_consumer.apply_change).
+(services.reporting.projector.handler.apply_change).
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy, era_of
 from services.common.mongo import Document, connect, in_transaction
 from services.common.settings import Settings
-from services.reporting.fold import Fold, month_of
-from services.reporting.projector_consumer import apply_change
-from services.reporting.store import ProjectionStore
+from services.reporting.projector.fold import Fold, month_of
+from services.reporting.projector.handler import apply_change
+from services.reporting.projector.store import ProjectionStore
 from tests.unit.test_hierarchy_changes import BASE, NEW, POOL, contact
 
 pytestmark = pytest.mark.integration

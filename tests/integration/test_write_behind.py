@@ -10,9 +10,9 @@ import pytest
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import connect
 from services.common.settings import Settings
-from services.reporting.fold import countable, fold
-from services.reporting.store import ProjectionStore
-from services.reporting.working_set import Offset, StalePositions, WorkingSet
+from services.reporting.projector.fold import countable, fold
+from services.reporting.projector.store import ProjectionStore
+from services.reporting.projector.working_set import Offset, StalePositions, WorkingSet
 from tests.builders import held_voter_contact
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from contracts import Envelope, Source
 from contracts.keys import KeyRing, generate_keys
 from contracts.signing import Signer, Verifier, fast_signed_bytes
 from services.common.workers import CHUNK, Offload
-from services.reporting.reading import _holds, read_chunk
+from services.reporting.projector.reading import _holds, read_chunk
 from tests.builders import held_voter_contact
 
 json_values = st.recursive(

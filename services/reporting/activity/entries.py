@@ -1,6 +1,6 @@
 """One entry of the activity log, taken from an envelope; and the Vietnamese name of each kind
 of entry (loại việc), said once for the page and the CSV. Pure: the projector's worker
-processes take entries as they read records (services.reporting.reading)."""
+processes take entries as they read records (services.reporting.projector.reading)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
 """The projector: folds batches of events from Kafka into the unit × month projection.
 
 Reading a record (decode, signature, contributions) is most of its CPU and depends on nothing
-but the record, so it is done in worker processes (services.reporting.reading), started as
-soon as a batch is fetched; judging (trust rule, placement: services.reporting.judging) is
-done in a thread under the tree as it stands. Folded batches are written behind
-(services.reporting.working_set): many batches per transaction, each document once. A batch
-that carries a hierarchy change goes the consumer pipeline's way instead
+but the record, so it is done in worker processes (reading.py), started as soon as a batch is
+fetched; judging (trust rule, placement: judging.py) is done in a thread under the tree as it
+stands. Folded batches are written behind (working_set.py): many batches per transaction, each
+document once. A batch that carries a hierarchy change goes the consumer pipeline's way instead
 (services.common.pipeline): what was folded before it is written first, then the batch in one
-transaction of its own. The pure fold is services.reporting.fold.
+transaction of its own. The pure fold is fold.py.
 """
 
 from __future__ import annotations
@@ -26,11 +25,11 @@ from services.common.hierarchy import Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming, Pipeline
 from services.common.workers import Offload
-from services.reporting.fold import Fold
-from services.reporting.judging import Accepted, Judging, place
-from services.reporting.reading import Reading, read_chunk
-from services.reporting.store import ProjectionStore
-from services.reporting.working_set import WorkingSet
+from services.reporting.projector.fold import Fold
+from services.reporting.projector.judging import Accepted, Judging, place
+from services.reporting.projector.reading import Reading, read_chunk
+from services.reporting.projector.store import ProjectionStore
+from services.reporting.projector.working_set import WorkingSet
 
 log = get_logger()
 Judged = tuple[list[Accepted], list[DeadLetter]]
@@ -144,7 +143,7 @@ class Projector:
     async def fold(self, records: Sequence[Record]) -> None:
         """Judge the batch, dead-letter what it refuses, and fold the rest into the working
         set, which writes figures + stream positions + offsets behind, in one transaction
-        per flush (services.reporting.working_set).
+        per flush (services.reporting.projector.working_set).
 
         Refusals (judging's, and folding's: a sequence too far ahead of its stream) are
         published before the positions move past them, and acknowledged by the broker first: a

@@ -39,8 +39,8 @@ from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
-from services.reporting.fold import Fold, StreamPosition
-from services.reporting.store import ProjectionStore, stream_bucket
+from services.reporting.projector.fold import Fold, StreamPosition
+from services.reporting.projector.store import ProjectionStore, stream_bucket
 
 log = get_logger()
 

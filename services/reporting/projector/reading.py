@@ -6,7 +6,7 @@ the record's bytes and the registered public keys alone. So they run in worker p
 (services.common.workers), chunk by chunk, and come back as `Reading`s: plain values,
 cheap to send. What does depend on the hierarchy (may this signer publish for this unit on
 that day, where does each contribution count) is judged in the consumer's process, record by
-record and in order, under the tree as it stands there (services.reporting.projector_consumer).
+record and in order, under the tree as it stands there (handler.py).
 
 Hierarchy events (unit registered, hierarchy changed) are read in the consumer's process as
 they always were: they are rare and it needs their payloads.

@@ -1,6 +1,6 @@
 """Judging a batch: which records count, where, and which are refused (and why).
 
-The records arrive read (services.reporting.reading: decoded, signature verified, turned into
+The records arrive read (reading.py: decoded, signature verified, turned into
 contributions, in worker processes). What is left depends on the hierarchy, so it is done
 here, record by record in order, under a copy of the projector's tree that the batch's own
 hierarchy changes move as they come: may the signer publish for the unit on that day (the
@@ -27,8 +27,8 @@ from services.common.pipeline import Dispatch
 from services.common.trust import check_registry_scope, lineage_of
 from services.reporting.activity.entries import entry_of
 from services.reporting.coordination import owners
-from services.reporting.fold import Placed
-from services.reporting.reading import IN_MAIN, Reading, Share
+from services.reporting.projector.fold import Placed
+from services.reporting.projector.reading import IN_MAIN, Reading, Share
 
 
 @dataclass(frozen=True, slots=True)
