@@ -10,7 +10,7 @@ import pytest
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import connect
 from services.common.settings import Settings
-from services.reporting.projector.fold import countable, fold
+from services.reporting.projector.fold import fold, place_event
 from services.reporting.projector.store import ProjectionStore
 from services.reporting.projector.working_set import Offset, StalePositions, WorkingSet
 from tests.builders import held_voter_contact
@@ -25,7 +25,7 @@ async def test_a_peer_writing_the_same_streams_makes_a_flush_start_over_not_coun
     commune = hierarchy.children("106", "legacy")[0].code
     event = held_voter_contact(commune, date(2025, 3, 10), seq=1, voters=7)
     stream, offset = event.envelope.stream, Offset("facts", 0, 0)
-    placed = [(target, c.day, c.figures) for target, c in countable(hierarchy, event)]
+    placed = place_event(hierarchy, event)
     client = connect(settings, "test-write-behind")
     store = ProjectionStore(client[settings.database_for("reporting")])
     await store.create_indexes()

@@ -25,8 +25,8 @@ from services.common.hierarchy import Hierarchy, era_of
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming, Pipeline
 from services.common.workers import Offload
-from services.reporting.projector.fold import Fold
-from services.reporting.projector.judging import Accepted, Judging, place
+from services.reporting.projector.fold import Fold, place
+from services.reporting.projector.judging import Accepted, Judging
 from services.reporting.projector.reading import Reading, read_chunk
 from services.reporting.projector.store import ProjectionStore
 from services.reporting.projector.working_set import WorkingSet

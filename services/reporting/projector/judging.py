@@ -11,7 +11,7 @@ contribution counts in. Pure: no I/O, safe in a thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,8 @@ from services.common.pipeline import Dispatch
 from services.common.trust import check_registry_scope, lineage_of
 from services.reporting.activity.entries import entry_of
 from services.reporting.coordination import owners
-from services.reporting.projector.fold import Placed
-from services.reporting.projector.reading import IN_MAIN, Reading, Share
+from services.reporting.projector.fold import Placed, place
+from services.reporting.projector.reading import IN_MAIN, Reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +104,6 @@ class Judging:
             entry = entry_of(envelope, f"{envelope.type}#{change.change_no}")
             reading = Reading(None, envelope.type, envelope.unit, entry=entry)
             self.accepted.append(Accepted(record, reading, change=change))
-
-
-def place(hierarchy: Hierarchy, shares: Iterable[Share]) -> list[Placed]:
-    """Where each contribution counts (the unit in force on its day); InvalidEvent if one
-    cannot be counted."""
-    placed: list[Placed] = []
-    for unit, day, figures in shares:
-        target = hierarchy.resolve(unit, day)
-        if target is None:
-            raise InvalidEvent(hierarchy.absent(unit, day))
-        placed.append((target, day, figures))
-    return placed
 
 
 def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> None:
