@@ -1,12 +1,12 @@
 """The projector: folds batches of events from Kafka into the unit × month projection.
 
-Reading a record (decode, signature, contributions) is most of its CPU and depends on nothing
-but the record, so it is done in worker processes (reading.py), started as soon as a batch is
-fetched; judging (trust rule, placement: judging.py) is done in a thread under the tree as it
-stands. Folded batches are written behind (working_set.py): many batches per transaction, each
-document once. A batch that carries a hierarchy change goes the consumer pipeline's way instead
-(services.common.pipeline): what was folded before it is written first, then the batch in one
-transaction of its own. The pure fold is fold.py.
+One way through, down: each record is read once (reading.py: decode, signature,
+contributions), in worker processes started as soon as its batch is fetched; judged in order
+under the tree as it stands, in a thread (judging.py: trust rule, owners, placement by
+fold.place); counted into the working set's pending fold (fold.py); and written behind by the
+working set (working_set.py), many batches per transaction, each document once. A hierarchy
+change is a barrier there: what was folded before it is written with it, and what follows is
+folded under the changed tree.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ import logging
 import time
 from collections.abc import Sequence
 
-from pymongo.asynchronous.client_session import AsyncClientSession
-
-from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, refused
-from services.common.hierarchy import Hierarchy, era_of
+from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
-from services.common.pipeline import Consuming, Pipeline
+from services.common.pipeline import Consuming
 from services.common.workers import Offload
-from services.reporting.projector.fold import Fold, place
 from services.reporting.projector.judging import Accepted, Judging
 from services.reporting.projector.reading import Reading, read_chunk
 from services.reporting.projector.store import ProjectionStore
@@ -52,7 +48,9 @@ def debug_enabled() -> bool:
 
 
 class Projector:
-    """Folds batches into one projection version; a rebuild runs a second one beside it."""
+    """Folds batches into one projection version; a rebuild runs a second one beside it.
+    `dead_letters` False: a rebuild re-reads what live already dead-lettered, and publishes
+    none."""
 
     def __init__(
         self,
@@ -62,12 +60,10 @@ class Projector:
         *,
         dead_letters: bool = True,
     ) -> None:
-        self.store = store
+        self.context = context
         self.hierarchy = hierarchy
-        # Positions are written by the store, with the stream positions (ProjectionStore.apply).
-        # A rebuild re-reads what live already dead-lettered, so it publishes no letters.
-        self.pipeline = Pipeline(context, None, dead_letters="every" if dead_letters else "none")
-        self.verifier = self.pipeline.verifier
+        self.dead_letters = dead_letters
+        self.verifier = context.verifier()
         self.metrics = context.metrics
         self.metrics.expect_projected()
         self.working = WorkingSet(
@@ -81,21 +77,20 @@ class Projector:
         directory = self.verifier.keys.directory if self.verifier is not None else None
         self.keys_dir = str(directory) if directory is not None else None  # the public keys
         self.refused = 0
-        self._changes_adopted = 0  # batches whose hierarchy changes were adopted
         self._ahead: tuple[BatchKey, int, asyncio.Future[tuple[list[Reading], Judged]]] | None
         self._ahead = None
 
     def look_ahead(self, records: Sequence[Record]) -> None:
         """Start on the next batch as soon as it is fetched, while this one is folded and
         written: its records go to the worker processes to be read, and a thread judges them
-        under a copy of the tree as it stands. The judgement is used only if nothing moved
-        the tree meanwhile (see _judged); the readings always are."""
+        under a copy of the tree as it stands. The judgement is used only if no hierarchy
+        change moved the tree meanwhile (see _judged); the readings always are."""
         working = self.hierarchy.copy()
         reading = self._send(records)
         ahead = asyncio.ensure_future(
             asyncio.to_thread(self._read_and_judge, records, reading, working)
         )
-        self._ahead = (batch_key(records), self._changes_adopted, ahead)
+        self._ahead = (batch_key(records), self.working.adopted, ahead)
 
     def _send(self, records: Sequence[Record]) -> Offload[bytes, Reading]:
         """Hand the records to the worker processes to be read, chunk by chunk as they come."""
@@ -119,13 +114,25 @@ class Projector:
             key, adopted, future = ahead
             if key == batch_key(records):
                 readings, judged = await future
-                if adopted == self._changes_adopted:
+                if adopted == self.working.adopted:
                     return judged
                 return self._judge(records, readings, self.hierarchy.copy())
         reading = self._send(records)
         working = self.hierarchy.copy()
         readings, judged = await asyncio.to_thread(self._read_and_judge, records, reading, working)
         return judged
+
+    def _judge(
+        self, records: Sequence[Record], readings: Sequence[Reading], working: Hierarchy
+    ) -> Judged:
+        """The records to fold (hierarchy changes included) and the refused ones, each judged
+        under the tree as it stands at that record, changes earlier in the batch included (a
+        unit a change just established can be signed for). `working` is a copy of the
+        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
+        judging = Judging(working, self.verifier)
+        for record, reading in zip(records, readings, strict=True):
+            judging.take(record, reading)
+        return judging.accepted, judging.letters
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Fold the batch and write it (with everything folded before it) before returning."""
@@ -143,128 +150,65 @@ class Projector:
     async def fold(self, records: Sequence[Record]) -> None:
         """Judge the batch, dead-letter what it refuses, and fold the rest into the working
         set, which writes figures + stream positions + offsets behind, in one transaction
-        per flush (services.reporting.projector.working_set).
+        per flush; a hierarchy change is a barrier flush of the working set.
 
         Refusals (judging's, and folding's: a sequence too far ahead of its stream) are
-        published before the positions move past them, and acknowledged by the broker first: a
+        published before the offsets move past them, and acknowledged by the broker first: a
         slow broker never holds a transaction open, and a transaction run again after a
-        transient error publishes nothing twice. A batch with a hierarchy change is written on
-        its own (_with_changes), after everything folded before it."""
-        started = time.perf_counter()
+        transient error publishes nothing twice."""
+        started, refused_before = time.perf_counter(), self.refused
         accepted, letters = await self._judged(records)
-        if any(a.change is not None for a in accepted):
-            await self.working.drain()
-            await self.working.reset()  # that transaction reads and writes positions itself
-            await self._with_changes(records, accepted, letters)
-            return
         working = self.working
-        await working.know(a.reading.stream for a in accepted)
+        await working.know(a.reading.stream for a in accepted if a.change is None)
         pending = working.pending
-        applied, duplicates = pending.applied, pending.duplicates
         trace = debug_enabled()  # a line per event costs ~35 µs even when filtered out
         projected: list[str] = []  # their types, counted once per batch (/metrics)
+        duplicates = read = 0  # records[:read] are the working set's already
         for a in accepted:
+            r = a.reading
+            if a.change is not None:
+                await self._refuse(letters)
+                done = _through(records, a.record, read)
+                working.read(records[read:done])
+                read = done
+                if await working.change(a.change, r.entry):
+                    projected.append(r.type)
+                continue
             try:
-                r = a.reading
                 if pending.count(r.stream, r.sequence, a.placed, r.entry):
                     projected.append(r.type)
+                else:
+                    duplicates += 1
             except Exception as exc:  # one record's; it changed nothing
                 letters.append(refused(a.record, exc))
                 continue
             if trace:
                 _trace(a)
         self.metrics.count_projected(projected)
-        await self.pipeline.refuse(letters)  # published before the offsets move past them
-        self.refused += len(letters)
-        working.read(records)
+        await self._refuse(letters)
+        working.read(records[read:] if read else records)
         log.info(
             "projection_batch",
             count=len(records),
-            applied=pending.applied - applied,
-            duplicates=pending.duplicates - duplicates,
-            refused=len(letters),
+            applied=len(projected),
+            duplicates=duplicates,
+            refused=self.refused - refused_before,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         await working.settle()
 
-    async def _with_changes(
-        self, records: Sequence[Record], accepted: list[Accepted], letters: list[DeadLetter]
-    ) -> None:
-        """A batch with hierarchy changes, in one transaction: figures + stream positions +
-        offsets. Changes are applied where they stand: what was folded before them is
-        written, the figures they move are moved, and folding goes on under the new tree.
-        What the fold would refuse is found first, so that its letters go out before."""
-        started = time.perf_counter()
-        accepted = await self._within_window(accepted, letters)
+    async def _refuse(self, letters: list[DeadLetter]) -> None:
+        """Publish `letters` (unless a rebuild) and wait for the broker's acknowledgement,
+        before the offsets move past them; the list is emptied."""
+        if letters and self.dead_letters:
+            await self.context.dead_letter(letters)
         self.refused += len(letters)
+        letters.clear()
 
-        async def work(session: AsyncClientSession) -> tuple[Fold, Hierarchy, list[str]]:
-            working = self.hierarchy.copy()
-            streams = await self.store.load_streams(
-                (a.reading.stream for a in accepted if a.change is None), session=session
-            )
-            fold = Fold(working, streams)
-            projected: list[str] = []  # the types of what is new (run again: from scratch)
-            for a in accepted:
-                if a.change is not None:
-                    if await apply_change(self.store, session, fold, a.change):
-                        projected.append(a.reading.type)
-                        if a.reading.entry is not None:
-                            fold.note(a.reading.entry)
-                    continue
-                # placed again under the tree the changes so far leave (as judged)
-                shares = place(working, a.reading.shares or ())
-                if fold.count(a.reading.stream, a.reading.sequence, shares, a.reading.entry):
-                    projected.append(a.reading.type)
-            await self.store.apply(session, fold, records)
-            return fold, working, projected
 
-        fold, working, projected = await self.pipeline.commit(records, letters, work)
-        self.metrics.count_projected(projected)
-        self.hierarchy.adopt(working)
-        self._changes_adopted += 1
-        log.info(
-            "projection_batch",
-            count=len(records),
-            applied=fold.applied,
-            duplicates=fold.duplicates,
-            moved=fold.moved,
-            documents=len(fold.changes),
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-
-    async def _within_window(
-        self, accepted: list[Accepted], letters: list[DeadLetter]
-    ) -> list[Accepted]:
-        """`accepted` without the records folding them would refuse (a sequence too far ahead
-        of its stream), which go to `letters`: tried in order on a copy of the stored stream
-        positions (a peer that moves them meanwhile makes the transaction fail, not count)."""
-        counted = [a for a in accepted if a.change is None]
-        probe = Fold(
-            self.hierarchy, await self.store.load_streams(a.reading.stream for a in counted)
-        )
-        kept = []
-        for a in accepted:
-            if a.change is None:
-                try:
-                    probe.count(a.reading.stream, a.reading.sequence, ())
-                except Exception as exc:  # one record's
-                    letters.append(refused(a.record, exc))
-                    continue
-            kept.append(a)
-        return kept
-
-    def _judge(
-        self, records: Sequence[Record], readings: Sequence[Reading], working: Hierarchy
-    ) -> Judged:
-        """The records to fold (hierarchy changes included) and the refused ones, each judged
-        under the tree as it stands at that record, changes earlier in the batch included (a
-        unit a change just established can be signed for). `working` is a copy of the
-        projector's hierarchy that this changes alone. Pure: no I/O, safe in a thread."""
-        judging = Judging(working, self.verifier)
-        for record, reading in zip(records, readings, strict=True):
-            judging.take(record, reading)
-        return judging.accepted, judging.letters
+def _through(records: Sequence[Record], record: Record, start: int) -> int:
+    """How many of `records` there are up to `record` included (found from `start`)."""
+    return next(i for i in range(start, len(records)) if records[i] is record) + 1
 
 
 def _trace(a: Accepted) -> None:
@@ -279,38 +223,3 @@ def _trace(a: Accepted) -> None:
         partition=record.partition,
         offset=record.offset,
     )
-
-
-async def apply_change(
-    store: ProjectionStore, session: AsyncClientSession, fold: Fold, change: HierarchyChanged
-) -> int:
-    """Apply one hierarchy change inside a batch's transaction; 1 if it was new.
-
-    What was folded before it is written first; then the units whose place differs between
-    the tree before and after get their day figures moved (Fold.move), so the result is the
-    same whether the change arrived before or after the records it affects."""
-    working = fold.hierarchy
-    old = working.copy()
-    if not working.apply([change]):
-        return 0
-    await store.log_change(session, change)
-    reason = working.rejected().get(change.change_no)
-    if reason:
-        log.warning("hierarchy_change_rejected", change_no=change.change_no, reason=reason)
-    era = era_of(change.effective)
-    diff = old.differences(working, era)
-    if diff is not None:
-        await store.flush(session, fold.take())
-        entries, fold.activity = fold.activity, []  # listed under the tree before the change
-        await store.log_activity(session, entries)
-        since, codes = diff
-        await store.regroup(session, fold, old, era, since, codes)
-        await store.relist(session, working, era, since, codes)
-    log.info(
-        "hierarchy_change_applied",
-        change_no=change.change_no,
-        kind=change.change.kind,
-        effective=change.effective.isoformat(),
-        units=len(diff[1]) if diff else 0,
-    )
-    return 1

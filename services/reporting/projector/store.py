@@ -26,7 +26,7 @@ from pymongo.errors import OperationFailure
 
 from contracts.hierarchy import HierarchyChanged
 from services.common.consumer import Positioned, PositionStore
-from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
+from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.reporting.activity.entries import listed_under
 from services.reporting.periods import year_month
@@ -277,14 +277,13 @@ class ProjectionStore:
         self,
         session: AsyncClientSession,
         hierarchy: Hierarchy,
-        era: Era,
-        since: date,
         codes: set[str],
+        first: date,
+        last: date,
     ) -> None:
-        """After a hierarchy change: list the activity entries of `codes` from `since` (in
-        `era`) under the units the changed tree puts them, as if it had been known when they
+        """After a hierarchy change: list the activity entries of `codes` from `first` to
+        `last` under the units the changed tree puts them, as if it had been known when they
         were written (so the log does not depend on which arrived first)."""
-        first, last = _era_days(era, since)
         match = {
             "lineage": {"$in": sorted(codes)},
             "unit": {"$in": sorted(codes)},
@@ -315,21 +314,16 @@ class ProjectionStore:
             found[d["_id"]] = int(d.get("rev", 0))
         return found
 
-    async def regroup(
+    async def reparent(
         self,
         session: AsyncClientSession,
-        fold: Fold,
-        old: Hierarchy,
-        era: Era,
-        since: date,
+        hierarchy: Hierarchy,
         codes: set[str],
+        first: date,
+        last: date,
     ) -> None:
-        """After a hierarchy change: move the figures of `codes` from `since` (in `era`) to
-        where the new hierarchy (fold.hierarchy) places them, and refresh month parents."""
-        first, last = _era_days(era, since)
-        async for unit, day, figures in self.day_figures(codes, first, last, session):
-            fold.move(old, unit, day, figures)
-        await self.flush(session, fold.take())
+        """After a hierarchy change: give the month documents of `codes` from `first` to `last`
+        the level and parent the changed tree places them at."""
         months = {"$gte": month_of(first), "$lte": month_of(last)}
         refresh = []
         async for doc in self.unit_months.find(
@@ -337,7 +331,7 @@ class ProjectionStore:
             {"unit": 1, "month": 1},
             session=session,
         ):
-            level, parent = placed(fold.hierarchy, doc["unit"], doc["month"])
+            level, parent = placed(hierarchy, doc["unit"], doc["month"])
             refresh.append(
                 UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
             )
@@ -350,9 +344,3 @@ def _raise_first(name: str, reply: Document) -> None:
     errors = reply.get("writeErrors")
     if errors:
         raise OperationFailure(f"{name}: {errors[0].get('errmsg')}", errors[0].get("code"))
-
-
-def _era_days(era: Era, since: date) -> tuple[date, date]:
-    if era == "legacy":
-        return since, date.fromordinal(REFORM_DATE.toordinal() - 1)
-    return max(since, REFORM_DATE), date.max
