@@ -167,8 +167,10 @@ async def load_projection(reporting: Reporting, options: Options, generated: Gen
 
 
 async def timed_handle(projector: Projector, batch: Sequence[Record]) -> float:
+    """Fold a batch and write it (with everything folded before it): the time it took."""
     started = time.perf_counter()
     await projector.handle(batch)
+    await projector.drain()
     return time.perf_counter() - started
 
 

@@ -279,6 +279,7 @@ async def run_reference(settings: Settings, hierarchy: Hierarchy, records: list[
         step = settings.consumer_batch
         for start in range(0, len(records), step):
             await projector.handle(records[start : start + step])
+            await projector.drain()
         return runtime.db.name
     finally:
         await runtime.stop()

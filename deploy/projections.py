@@ -116,15 +116,7 @@ async def rebuild(
         projector = Projector(runtime, target, Hierarchy.load().copy(), dead_letters=False)
 
         def consumer_of(read: list[str]) -> BatchConsumer:
-            return BatchConsumer(
-                settings,
-                "reporting-rebuild",
-                read,
-                target.positions,
-                projector.fold,
-                look_ahead=projector.look_ahead,
-                write_behind=projector,
-            )
+            return BatchConsumer(settings, "reporting-rebuild", read, target.positions, projector)
 
         # Every hierarchy change first: records of a unit a change established then count
         # wherever they are on the other topics (live met them in their real order).

@@ -47,15 +47,9 @@ def projector_consumer(
 ) -> BatchConsumer:
     projector = Projector(runtime, store, hierarchy, **options)
     name = "reporting-projector"
+    topics = projector_topics(runtime.settings)
     return BatchConsumer(
-        runtime.settings,
-        name,
-        projector_topics(runtime.settings),
-        store.positions,
-        projector.fold,
-        look_ahead=projector.look_ahead,
-        write_behind=projector,
-        metrics=runtime.metrics,
+        runtime.settings, name, topics, store.positions, projector, metrics=runtime.metrics
     )
 
 

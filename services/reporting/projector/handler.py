@@ -49,6 +49,7 @@ def debug_enabled() -> bool:
 
 class Projector:
     """Folds batches into one projection version; a rebuild runs a second one beside it.
+    The one object its BatchConsumer is given (services.common.consumer.WriteBehind).
     `dead_letters` False: a rebuild re-reads what live already dead-lettered, and publishes
     none."""
 
@@ -134,11 +135,6 @@ class Projector:
             judging.take(record, reading)
         return judging.accepted, judging.letters
 
-    async def handle(self, records: Sequence[Record]) -> None:
-        """Fold the batch and write it (with everything folded before it) before returning."""
-        await self.fold(records)
-        await self.drain()
-
     async def drain(self) -> None:
         """Write everything folded so far; returns once it is committed."""
         await self.working.drain()
@@ -147,10 +143,11 @@ class Projector:
         """Forget what is held in memory; what follows is read again from MongoDB."""
         await self.working.reset()
 
-    async def fold(self, records: Sequence[Record]) -> None:
+    async def handle(self, records: Sequence[Record]) -> None:
         """Judge the batch, dead-letter what it refuses, and fold the rest into the working
         set, which writes figures + stream positions + offsets behind, in one transaction
-        per flush; a hierarchy change is a barrier flush of the working set.
+        per flush; a hierarchy change is a barrier flush of the working set. `drain` writes
+        what is still pending.
 
         Refusals (judging's, and folding's: a sequence too far ahead of its stream) are
         published before the offsets move past them, and acknowledged by the broker first: a
