@@ -37,37 +37,23 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
-from aiokafka.structs import ConsumerRecord, TopicPartition
-from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.collection import AsyncCollection
+from aiokafka.structs import TopicPartition
 
 from services.common.background import Loop
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
-from services.common.mongo import Document
+from services.common.positions import PositionStore as PositionStore  # most import it here
+from services.common.positions import Record as Record
 from services.common.settings import Settings
 
 log = get_logger()
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 LookAhead = Callable[[Sequence[Record]], None]
-
-
-class Positioned(Protocol):
-    """Where a record was read: all PositionStore needs of one."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
 
 
 @runtime_checkable
@@ -81,43 +67,6 @@ class WriteBehind(Protocol):
     async def drain(self) -> None: ...
 
     async def reset(self) -> None: ...
-
-
-class PositionStore:
-    """Next offset to read per topic-partition, in the consumer's own database."""
-
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def load(self) -> dict[TopicPartition, int]:
-        positions: dict[TopicPartition, int] = {}
-        async for doc in self.collection.find():
-            positions[TopicPartition(doc["topic"], doc["partition"])] = int(doc["next_offset"])
-        return positions
-
-    @staticmethod
-    def updates(records: Sequence[Positioned]) -> list[UpdateOne]:
-        """Writes that advance positions past `records`; go in the same transaction as the data."""
-        last: dict[tuple[str, int], int] = {}
-        for r in records:
-            last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
-        return [
-            UpdateOne(
-                {"_id": f"{topic}:{partition}"},
-                {
-                    "$set": {"topic": topic, "partition": partition},
-                    "$max": {"next_offset": offset + 1},
-                },
-                upsert=True,
-            )
-            for (topic, partition), offset in last.items()
-        ]
-
-    async def write(self, session: AsyncClientSession, records: Sequence[Positioned]) -> None:
-        """Advance positions past `records` inside the transaction `session` runs."""
-        updates = self.updates(records)
-        if updates:
-            await self.collection.bulk_write(updates, ordered=False, session=session)
 
 
 @dataclass

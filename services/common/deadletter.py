@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from faststream.kafka import KafkaBroker
 
 from contracts import InvalidEvent
-from services.common.consumer import Record
 from services.common.errors import fault_reason
 from services.common.logging import get_logger
+from services.common.positions import Record
 
 log = get_logger()
 

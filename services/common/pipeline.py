@@ -26,10 +26,10 @@ from pymongo.asynchronous.mongo_client import AsyncMongoClient
 from contracts import Decoded, decode_event
 from contracts.signing import Verifier
 from contracts.versioning import event_type
-from services.common.consumer import PositionStore, Record
 from services.common.deadletter import DeadLetter, refused
 from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
+from services.common.positions import PositionStore, Record
 from services.common.settings import Settings
 
 H = TypeVar("H")

@@ -16,11 +16,11 @@ import logging
 import time
 from collections.abc import Sequence
 
-from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, refused
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming
+from services.common.positions import Record
 from services.common.workers import Offload
 from services.reporting.projector.judging import Accepted, Judging
 from services.reporting.projector.reading import Reading, read_chunk

@@ -20,10 +20,10 @@ from pydantic import BaseModel
 from contracts import Decoded, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import REGISTRY_EVENTS, Verifier
-from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
+from services.common.positions import Record
 from services.common.trust import check_registry_scope, lineage_of
 from services.reporting.coordination import owners
 from services.reporting.projector.fold import Placed, place

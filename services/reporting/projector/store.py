@@ -25,9 +25,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from contracts.hierarchy import HierarchyChanged
-from services.common.consumer import Positioned, PositionStore
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
+from services.common.positions import Positioned, PositionStore
 from services.reporting.activity.entries import listed_under
 from services.reporting.periods import year_month
 from services.reporting.projector.fold import Fold, StreamPosition, month_of, placed

@@ -39,11 +39,11 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from contracts.hierarchy import HierarchyChanged
-from services.common.consumer import Positioned
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
+from services.common.positions import Positioned
 from services.reporting.activity.entries import Entry
 from services.reporting.projector.changes import apply_change
 from services.reporting.projector.fold import Fold, StreamPosition
