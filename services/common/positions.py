@@ -5,7 +5,7 @@ topic-partition, stored in MongoDB in the same transaction as what the records p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, TypedDict
 
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from pymongo import UpdateOne
@@ -26,6 +26,18 @@ class Positioned(Protocol):
     def partition(self) -> int: ...
     @property
     def offset(self) -> int: ...
+
+
+class Where(TypedDict):
+    """Where a record was read, under the keys every log line names it by."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def where(record: Positioned) -> Where:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 class PositionStore:

@@ -50,8 +50,7 @@ async def apply_change(
         async for unit, day, figures in store.day_figures(codes, first, last, session):
             moved.move(old, unit, day, figures)
         await store.flush(session, moved)
-        await store.reparent(session, tree, codes, first, last)
-        await store.relist(session, tree, codes, first, last)
+        await store.relocate(session, tree, codes, first, last)
     if entry is not None:
         moved.note(entry)
         await store.log_activity(session, moved.activity)

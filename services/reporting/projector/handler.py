@@ -20,7 +20,7 @@ from services.common.deadletter import DeadLetter, refused
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming
-from services.common.positions import Record
+from services.common.positions import Record, where
 from services.common.workers import Offload
 from services.reporting.projector.judging import Accepted, Judging
 from services.reporting.projector.reading import Reading, read_chunk
@@ -209,14 +209,6 @@ def _through(records: Sequence[Record], record: Record, start: int) -> int:
 
 
 def _trace(a: Accepted) -> None:
-    record, reading = a.record, a.reading
-    log.debug(
-        "event_projected",
-        unit=reading.unit,
-        event_type=reading.type,
-        event_id=reading.event_id,
-        correlation_id=reading.correlation_id,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-    )
+    r = a.reading
+    ids = {"event_id": r.event_id, "correlation_id": r.correlation_id}
+    log.debug("event_projected", unit=r.unit, event_type=r.type, **ids, **where(a.record))

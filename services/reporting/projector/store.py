@@ -273,7 +273,17 @@ class ProjectionStore:
             )
             _raise_first(self.activity.name, reply)
 
-    async def relist(
+    async def revisions(
+        self, buckets: Iterable[str], session: AsyncClientSession | None = None
+    ) -> dict[str, int]:
+        """The revision of each bucket (0: never written)."""
+        wanted = sorted(set(buckets))
+        found = {b: 0 for b in wanted}
+        async for d in self.streams.find({"_id": {"$in": wanted}}, {"rev": 1}, session=session):
+            found[d["_id"]] = int(d.get("rev", 0))
+        return found
+
+    async def relocate(
         self,
         session: AsyncClientSession,
         hierarchy: Hierarchy,
@@ -281,9 +291,23 @@ class ProjectionStore:
         first: date,
         last: date,
     ) -> None:
-        """After a hierarchy change: list the activity entries of `codes` from `first` to
-        `last` under the units the changed tree puts them, as if it had been known when they
-        were written (so the log does not depend on which arrived first)."""
+        """After a hierarchy change: give the month documents of `codes` from `first` to `last`
+        the level and parent the changed tree places them at, and list their activity entries
+        under the units it puts them in, as if it had been known when they were written (so
+        neither depends on which arrived first)."""
+        months = {"$gte": month_of(first), "$lte": month_of(last)}
+        refresh = []
+        async for doc in self.unit_months.find(
+            {"unit": {"$in": sorted(codes)}, "month": months},
+            {"unit": 1, "month": 1},
+            session=session,
+        ):
+            level, parent = placed(hierarchy, doc["unit"], doc["month"])
+            refresh.append(
+                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
+            )
+        if refresh:
+            await self.unit_months.bulk_write(refresh, ordered=False, session=session)
         match = {
             "lineage": {"$in": sorted(codes)},
             "unit": {"$in": sorted(codes)},
@@ -303,40 +327,6 @@ class ProjectionStore:
         ]
         if moves:
             await self.activity.bulk_write(moves, ordered=False, session=session)
-
-    async def revisions(
-        self, buckets: Iterable[str], session: AsyncClientSession | None = None
-    ) -> dict[str, int]:
-        """The revision of each bucket (0: never written)."""
-        wanted = sorted(set(buckets))
-        found = {b: 0 for b in wanted}
-        async for d in self.streams.find({"_id": {"$in": wanted}}, {"rev": 1}, session=session):
-            found[d["_id"]] = int(d.get("rev", 0))
-        return found
-
-    async def reparent(
-        self,
-        session: AsyncClientSession,
-        hierarchy: Hierarchy,
-        codes: set[str],
-        first: date,
-        last: date,
-    ) -> None:
-        """After a hierarchy change: give the month documents of `codes` from `first` to `last`
-        the level and parent the changed tree places them at."""
-        months = {"$gte": month_of(first), "$lte": month_of(last)}
-        refresh = []
-        async for doc in self.unit_months.find(
-            {"unit": {"$in": sorted(codes)}, "month": months},
-            {"unit": 1, "month": 1},
-            session=session,
-        ):
-            level, parent = placed(hierarchy, doc["unit"], doc["month"])
-            refresh.append(
-                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
-            )
-        if refresh:
-            await self.unit_months.bulk_write(refresh, ordered=False, session=session)
 
 
 def _raise_first(name: str, reply: Document) -> None:
