@@ -4,7 +4,7 @@ hierarchy change is a barrier flush, all or nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aiokafka.structs import TopicPartition
@@ -12,6 +12,7 @@ from aiokafka.structs import TopicPartition
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import connect
 from services.common.settings import Settings
+from services.reporting.activity.entries import Entry
 from services.reporting.projector.fold import fold, place_event
 from services.reporting.projector.store import ProjectionStore
 from services.reporting.projector.working_set import Offset, StalePositions, WorkingSet
@@ -63,6 +64,17 @@ async def test_a_peer_writing_the_same_streams_makes_a_flush_start_over_not_coun
 
 
 REPARENT = POOL[0]  # 00002 from district 001 to 002, from 1 April 2024
+LOGGED = Entry(  # its activity log entry, as reading.py makes it of a change naming its actor
+    "hierarchy.changed#1",
+    "e-1",
+    "hierarchy.changed",
+    "00002",
+    REPARENT.effective,
+    datetime(2024, 3, 20, tzinfo=UTC),
+    ("op-1", "Người vận hành", "operator"),
+    None,
+    "",
+)
 FACTS, TREE = Offset("facts", 0, 0), Offset("hierarchy", 0, 3)
 
 
@@ -90,7 +102,7 @@ async def test_a_hierarchy_change_is_a_barrier_flush_of_what_was_folded_before_i
         await working.know([before.envelope.stream])
         assert working.pending.add(before)
         working.read([FACTS, TREE])
-        assert await working.change(REPARENT)
+        assert await working.change(REPARENT, LOGGED)
         assert working.records == 0 and working.adopted == 1  # nothing waits: all written
         assert hierarchy.lineage("00002", date(2024, 5, 10)) == ("00002", "002", "01")
         assert await _unit_months(store) == {
@@ -104,12 +116,14 @@ async def test_a_hierarchy_change_is_a_barrier_flush_of_what_was_folded_before_i
             TopicPartition("hierarchy", 0): 4,
         }
         assert [c.change_no for c in await store.load_changes()] == [1]
+        logged = await store.activity.find_one({"_id": LOGGED.key})
+        assert logged is not None and logged["lineage"] == ["00002", "002", "01"]  # as changed
 
         after = contact("00002", date(2024, 6, 3), 2, 5)
         assert working.pending.add(after)
         working.read([Offset("facts", 0, 1)])
         working.read([Offset("hierarchy", 0, 4)])
-        assert not await working.change(REPARENT)  # published again: nothing moves
+        assert not await working.change(REPARENT, LOGGED)  # published again: nothing moves
         assert working.adopted == 1
         months = await _unit_months(store)
         assert months["002:2024-06"] == ("01", 5) and "001:2024-06" not in months
