@@ -79,19 +79,17 @@ def claiming(records: Sequence[Record], types: Collection[str]) -> list[Record]:
 class Pipeline:
     """The consumer skeleton each consumer plugs its own step and transaction work into.
 
-    `positions`: where the consumer's positions go, in the same transaction as its work; None
-    when the work writes them itself (the projection store, with its stream positions).
-    `dead_letters`: which refused records it publishes: "every" one; only its "faults" (the
+    `positions`: where the consumer's positions go, in the same transaction as its work.
+    `dead_letters`: which refused records it publishes: "every" one, or only its "faults" (the
     coordination consumer: the projector, reading the same topic, dead-letters what breaks a
-    rule, but not what fails in the coordination consumer's own code); or "none" (a rebuild
-    re-reads what live already dead-lettered)."""
+    rule, but not what fails in the coordination consumer's own code)."""
 
     def __init__(
         self,
         context: Consuming,
-        positions: PositionStore | None,
+        positions: PositionStore,
         *,
-        dead_letters: Literal["every", "faults", "none"] = "every",
+        dead_letters: Literal["every", "faults"] = "every",
     ) -> None:
         self.context = context
         self.positions = positions
@@ -129,7 +127,7 @@ class Pipeline:
         acknowledgement: do it before the positions move past them."""
         if self.dead_letters == "faults":
             letters = [letter for letter in letters if letter.fault]
-        if self.dead_letters != "none" and letters:
+        if letters:
             await self.context.dead_letter(letters)
 
     async def commit(
@@ -146,8 +144,7 @@ class Pipeline:
 
         async def with_positions(session: AsyncClientSession) -> T:
             result = await work(session)
-            if self.positions is not None:
-                await self.positions.write(session, records)
+            await self.positions.write(session, records)
             return result
 
         return await in_transaction(self.context.mongo, with_positions)
