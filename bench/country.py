@@ -54,7 +54,7 @@ from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.settings import Settings
 from services.reporting.app import create_app
-from services.reporting.projector_consumer import Projector
+from services.reporting.projector.handler import Projector
 from services.reporting.wiring import Reporting
 
 PERIODS = ("2025-H1", "2025-H2", "2025", "2025-9M")
@@ -167,8 +167,10 @@ async def load_projection(reporting: Reporting, options: Options, generated: Gen
 
 
 async def timed_handle(projector: Projector, batch: Sequence[Record]) -> float:
+    """Fold a batch and write it (with everything folded before it): the time it took."""
     started = time.perf_counter()
     await projector.handle(batch)
+    await projector.drain()
     return time.perf_counter() - started
 
 

@@ -67,6 +67,7 @@ from bench.rollup import province_totals
 from contracts import Decoded, Source
 from contracts.signing import Signer
 from deploy.local import Endpoints
+from deploy.mongo_users import grant_databases
 from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.kafka import ensure_topics
 from services.common.mongo import Document, connect
@@ -334,13 +335,10 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
                     "figures right" if got == expected else "figures WRONG (at-least-once)"
                 )
         if options.signed:  # what checking the signatures costs, on the same events
+            prefix = f"{settings.database_prefix}_unchecked"
+            grant_databases(endpoints, prefix)  # the services' users, on its databases too
             unchecked = Reporting.build(
-                settings.model_copy(
-                    update={
-                        "database_prefix": f"{settings.database_prefix}_unchecked",
-                        "require_signatures": False,
-                    }
-                )
+                settings.model_copy(update={"database_prefix": prefix, "require_signatures": False})
             )
             try:
                 await unchecked.start(consume=False)

@@ -58,9 +58,9 @@ from services.common.mongo import OPERATOR, Document, connect, in_transaction
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.reporting.figures import contributions_of
-from services.reporting.fold import StreamPosition, fold, month_of
-from services.reporting.projector_consumer import Projector
-from services.reporting.store import ProjectionStore
+from services.reporting.projector.fold import StreamPosition, fold, month_of
+from services.reporting.projector.handler import Projector
+from services.reporting.projector.store import ProjectionStore
 from services.reporting.wiring import Reporting
 
 # (unit, month) -> (level, parent, own, total), zero counters dropped: what a projection holds.
@@ -279,6 +279,7 @@ async def run_reference(settings: Settings, hierarchy: Hierarchy, records: list[
         step = settings.consumer_batch
         for start in range(0, len(records), step):
             await projector.handle(records[start : start + step])
+            await projector.drain()
         return runtime.db.name
     finally:
         await runtime.stop()

@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 
 from contracts import decode_event
 from services.common.hierarchy import Hierarchy
-from services.reporting.fold import countable, month_of
+from services.reporting.projector.fold import month_of, place_event
 
 Increments = dict[str, dict[str, int]]  # document id -> {"own.x": 1, "total.x": 1, …}
 
@@ -23,13 +23,13 @@ Increments = dict[str, dict[str, int]]  # document id -> {"own.x": 1, "total.x":
 def increments_of(hierarchy: Hierarchy, raw: bytes) -> Increments:
     event = decode_event(raw)
     out: Increments = {}
-    for target, c in countable(hierarchy, event):
-        month = month_of(c.day)
-        figures = {k: v for k, v in c.figures.items() if v}
+    for target, day, placed in place_event(hierarchy, event):
+        month = month_of(day)
+        figures = {k: v for k, v in placed.items() if v}
         own = out.setdefault(f"{target}:{month}", {})
         for k, v in figures.items():
             own[f"own.{k}"] = own.get(f"own.{k}", 0) + v
-        for code in hierarchy.lineage(target, c.day):
+        for code in hierarchy.lineage(target, day):
             doc = out.setdefault(f"{code}:{month}", {})
             for k, v in figures.items():
                 doc[f"total.{k}"] = doc.get(f"total.{k}", 0) + v

@@ -1,7 +1,7 @@
 """Projection versions: rebuild from the beginning of the topics beside the live one, switch.
 
 `hdnd projections rebuild` folds every fact and hierarchy change from offset 0 into a new
-version (its own collections and positions, see services.reporting.store) with the same
+version (its own collections and positions, see services.reporting.projector.store) with the same
 projector code the service runs, showing progress and ETA. When it has caught up with the
 end of every partition it switches `projection_meta/active` to the new version in one write;
 running reporting services notice within a second, answer queries from it and go on folding
@@ -26,8 +26,8 @@ from services.common.kafka import make_consumer, partitions_of
 from services.common.mongo import OPERATOR, connect
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.reporting.projector_consumer import Projector
-from services.reporting.store import ProjectionStore
+from services.reporting.projector.handler import Projector
+from services.reporting.projector.store import ProjectionStore
 from services.reporting.wiring import projector_topics
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -116,15 +116,7 @@ async def rebuild(
         projector = Projector(runtime, target, Hierarchy.load().copy(), dead_letters=False)
 
         def consumer_of(read: list[str]) -> BatchConsumer:
-            return BatchConsumer(
-                settings,
-                "reporting-rebuild",
-                read,
-                target.positions,
-                projector.fold,
-                look_ahead=projector.look_ahead,
-                write_behind=projector,
-            )
+            return BatchConsumer(settings, "reporting-rebuild", read, target.positions, projector)
 
         # Every hierarchy change first: records of a unit a change established then count
         # wherever they are on the other topics (live met them in their real order).

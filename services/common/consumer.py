@@ -19,13 +19,15 @@ A handler that raises is taken to have met the servers failing (MongoDB or the b
 a transaction aborted): the consumer starts over from the stored positions, backing off up to
 10 s, and says why in its status (`/ready`). A record cannot get it there: what reading,
 judging or placing one record raises makes that record a dead letter before the write
-(services.common.pipeline, services.reporting.judging), and the contracts bound every number
-and name a record brings to the write (contracts.envelope.MAX_SEQUENCE).
+(services.common.pipeline, services.reporting.projector.judging), and the contracts bound
+every number and name a record brings to the write (contracts.envelope.MAX_SEQUENCE).
 
-A handler may write behind (`write_behind`: the projector): it returns before what it did is
-committed, and the consumer has it `drain` (commit everything handled so far) when caught up,
-before partitions are given away and when stopping, and `reset` (forget what is held in
-memory) when it starts over from the stored positions or is given partitions.
+A handler is a function of a batch, or one object that writes behind (`WriteBehind`: the
+projector): it returns before what it did is committed, and the consumer tells it of each
+batch as soon as it is fetched (`look_ahead`, while the batch before is still handled), has it
+`drain` (commit everything handled so far) when caught up, before partitions are given away
+and when stopping, and `reset` (forget what is held in memory) when it starts over from the
+stored positions or is given partitions.
 """
 
 from __future__ import annotations
@@ -35,82 +37,36 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import IllegalStateError
-from aiokafka.structs import ConsumerRecord, TopicPartition
-from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.collection import AsyncCollection
+from aiokafka.structs import TopicPartition
 
 from services.common.background import Loop
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
-from services.common.mongo import Document
+from services.common.positions import PositionStore as PositionStore  # most import it here
+from services.common.positions import Record as Record
 from services.common.settings import Settings
 
 log = get_logger()
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 LookAhead = Callable[[Sequence[Record]], None]
 
 
-class Positioned(Protocol):
-    """Where a record was read: all PositionStore needs of one."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-
-
+@runtime_checkable
 class WriteBehind(Protocol):
     """A handler whose work is committed after it returns (see the module docstring)."""
+
+    async def handle(self, records: Sequence[Record]) -> None: ...
+
+    def look_ahead(self, records: Sequence[Record]) -> None: ...
 
     async def drain(self) -> None: ...
 
     async def reset(self) -> None: ...
-
-
-class PositionStore:
-    """Next offset to read per topic-partition, in the consumer's own database."""
-
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def load(self) -> dict[TopicPartition, int]:
-        positions: dict[TopicPartition, int] = {}
-        async for doc in self.collection.find():
-            positions[TopicPartition(doc["topic"], doc["partition"])] = int(doc["next_offset"])
-        return positions
-
-    @staticmethod
-    def updates(records: Sequence[Positioned]) -> list[UpdateOne]:
-        """Writes that advance positions past `records`; go in the same transaction as the data."""
-        last: dict[tuple[str, int], int] = {}
-        for r in records:
-            last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
-        return [
-            UpdateOne(
-                {"_id": f"{topic}:{partition}"},
-                {
-                    "$set": {"topic": topic, "partition": partition},
-                    "$max": {"next_offset": offset + 1},
-                },
-                upsert=True,
-            )
-            for (topic, partition), offset in last.items()
-        ]
-
-    async def write(self, session: AsyncClientSession, records: Sequence[Positioned]) -> None:
-        """Advance positions past `records` inside the transaction `session` runs."""
-        updates = self.updates(records)
-        if updates:
-            await self.collection.bulk_write(updates, ordered=False, session=session)
 
 
 @dataclass
@@ -150,21 +106,20 @@ class BatchConsumer:
         name: str,
         topics: Sequence[str],
         positions: PositionStore,
-        handle: BatchHandler,
+        handler: BatchHandler | WriteBehind,
         heartbeat_every: float = 30.0,
-        look_ahead: LookAhead | None = None,
-        write_behind: WriteBehind | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
         self.topics = list(topics)
         self.positions = positions
-        self.handle = handle
-        # Told about the next batch as soon as it is fetched, while the current one is still
-        # being handled, so the handler can start on it (see _loop).
-        self.look_ahead = look_ahead
-        self.write_behind = write_behind
+        self.handle: BatchHandler
+        self.write_behind: WriteBehind | None
+        if isinstance(handler, WriteBehind):
+            self.handle, self.write_behind = handler.handle, handler
+        else:
+            self.handle, self.write_behind = handler, None
         self.heartbeat_every = heartbeat_every
         self.status = ConsumerStatus()
         self.metrics = metrics  # where its lag is reported, from its start
@@ -248,10 +203,11 @@ class BatchConsumer:
         self.status.partition_lag = {}
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
-        """Fetch, handle, repeat. With `look_ahead`, the next fetch is started as soon as a
-        batch is in hand, so it (and what the handler does with it early) overlaps the
-        batch's write; the fetch's generation is taken when it starts, so a rebalance while
-        it runs drops it like any other."""
+        """Fetch, handle, repeat. A write-behind handler has the next fetch started as soon as
+        a batch is in hand, and is told of it (`look_ahead`) as soon as it is fetched, so it
+        (and what the handler does with it early) overlaps the batch's write; the fetch's
+        generation is taken when it starts, so a rebalance while it runs drops it like any
+        other."""
         ahead: list[asyncio.Task[dict[TopicPartition, list[Record]]] | None] = [None]
         try:
             await self._fetch_and_handle(consumer, ahead)
@@ -292,9 +248,10 @@ class BatchConsumer:
                     continue
                 if records:
                     started = time.perf_counter()
-                    if self.look_ahead is not None:
+                    if self.write_behind is not None:
                         ahead_generation = self._generation
-                        ahead[0] = asyncio.create_task(self._fetch(consumer, self.look_ahead))
+                        told = self.write_behind.look_ahead
+                        ahead[0] = asyncio.create_task(self._fetch(consumer, told))
                     await self.handle(records)
                     self.status.handled += len(records)
                     if self.write_behind is not None:

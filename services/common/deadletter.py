@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from faststream.kafka import KafkaBroker
 
 from contracts import InvalidEvent
-from services.common.consumer import Record
 from services.common.errors import fault_reason
 from services.common.logging import get_logger
+from services.common.positions import Record, where
 
 log = get_logger()
 
@@ -39,13 +39,7 @@ def refused(record: Record, exc: Exception) -> DeadLetter:
 def faulty(record: Record, reason: str) -> DeadLetter:
     """One record made a consumer's own code fail: an error to look into, but the record's
     alone, so it is dead-lettered and the partition goes on."""
-    log.error(
-        "event_failed",
-        reason=reason,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-    )
+    log.error("event_failed", reason=reason, **where(record))
     return DeadLetter(record, reason, fault=True)
 
 
@@ -56,13 +50,7 @@ async def publish_dead_letters(
     futures = []
     for letter in letters:
         r = letter.record
-        log.warning(
-            "event_dead_lettered",
-            reason=letter.reason,
-            topic=r.topic,
-            partition=r.partition,
-            offset=r.offset,
-        )
+        log.warning("event_dead_lettered", reason=letter.reason, **where(r))
         headers = {
             "dlq-reason": letter.reason[:1000],
             "dlq-topic": r.topic,

@@ -1,8 +1,9 @@
 """One consumer pipeline: decode → verify → dead letters → one transaction with positions.
 
-Every consumer of a topic (the hierarchy feed, oversight's intake, reporting's projector and
-its coordination consumer) runs its batches through here and plugs in only what it does with
-each event, dispatched by event type. The rules they share:
+Every consumer of a topic (the hierarchy feed, oversight's intake, reporting's coordination
+consumer …) runs its batches through here and plugs in only what it does with each event,
+dispatched by event type; reporting's projector, which reads in worker processes and writes
+behind, keeps the same rules its own way (services.reporting.projector). The rules they share:
 
 - a record that cannot be decoded or trusted (InvalidEvent) is refused with the reason, and
   one that makes the consumer's own step raise anything else is dead-lettered as a fault
@@ -26,10 +27,10 @@ from pymongo.asynchronous.mongo_client import AsyncMongoClient
 from contracts import Decoded, decode_event
 from contracts.signing import Verifier
 from contracts.versioning import event_type
-from services.common.consumer import PositionStore, Record
 from services.common.deadletter import DeadLetter, refused
 from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
+from services.common.positions import PositionStore, Record
 from services.common.settings import Settings
 
 H = TypeVar("H")
@@ -78,19 +79,17 @@ def claiming(records: Sequence[Record], types: Collection[str]) -> list[Record]:
 class Pipeline:
     """The consumer skeleton each consumer plugs its own step and transaction work into.
 
-    `positions`: where the consumer's positions go, in the same transaction as its work; None
-    when the work writes them itself (the projection store, with its stream positions).
-    `dead_letters`: which refused records it publishes: "every" one; only its "faults" (the
+    `positions`: where the consumer's positions go, in the same transaction as its work.
+    `dead_letters`: which refused records it publishes: "every" one, or only its "faults" (the
     coordination consumer: the projector, reading the same topic, dead-letters what breaks a
-    rule, but not what fails in the coordination consumer's own code); or "none" (a rebuild
-    re-reads what live already dead-lettered)."""
+    rule, but not what fails in the coordination consumer's own code)."""
 
     def __init__(
         self,
         context: Consuming,
-        positions: PositionStore | None,
+        positions: PositionStore,
         *,
-        dead_letters: Literal["every", "faults", "none"] = "every",
+        dead_letters: Literal["every", "faults"] = "every",
     ) -> None:
         self.context = context
         self.positions = positions
@@ -128,7 +127,7 @@ class Pipeline:
         acknowledgement: do it before the positions move past them."""
         if self.dead_letters == "faults":
             letters = [letter for letter in letters if letter.fault]
-        if self.dead_letters != "none" and letters:
+        if letters:
             await self.context.dead_letter(letters)
 
     async def commit(
@@ -145,8 +144,7 @@ class Pipeline:
 
         async def with_positions(session: AsyncClientSession) -> T:
             result = await work(session)
-            if self.positions is not None:
-                await self.positions.write(session, records)
+            await self.positions.write(session, records)
             return result
 
         return await in_transaction(self.context.mongo, with_positions)

@@ -25,8 +25,8 @@ from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
 from services.reporting.notifications.service import Notifications
 from services.reporting.opinions.similar import Register, SimilarOpinions
-from services.reporting.projector_consumer import Projector
-from services.reporting.store import ProjectionStore
+from services.reporting.projector.handler import Projector
+from services.reporting.projector.store import ProjectionStore
 from services.reporting.views import TodayViews, Views
 from services.reporting.voter_opinions.service import VoterOpinions
 from services.reporting.webhooks.service import Webhooks
@@ -47,15 +47,9 @@ def projector_consumer(
 ) -> BatchConsumer:
     projector = Projector(runtime, store, hierarchy, **options)
     name = "reporting-projector"
+    topics = projector_topics(runtime.settings)
     return BatchConsumer(
-        runtime.settings,
-        name,
-        projector_topics(runtime.settings),
-        store.positions,
-        projector.fold,
-        look_ahead=projector.look_ahead,
-        write_behind=projector,
-        metrics=runtime.metrics,
+        runtime.settings, name, topics, store.positions, projector, metrics=runtime.metrics
     )
 
 

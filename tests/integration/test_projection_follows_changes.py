@@ -2,9 +2,9 @@
 
 For random event histories and random sets of hierarchy changes landing anywhere among the
 records, folded in random batch sizes the way the projector's handler does it (the real
-Fold, `apply_change` and `ProjectionStore` in one transaction per batch), the result equals a
-rebuild that knew every change first; every total is its unit's own figures plus those of
-everything below it; and the country total is every record once.
+working set, flushed after each batch, each change a barrier flush of what was folded before
+it), the result equals a rebuild that knew every change first; every total is its unit's own
+figures plus those of everything below it; and the country total is every record once.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, InvalidEvent
 from contracts.hierarchy import HierarchyChanged
 from contracts.meetings import MeetingHeld
 from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy, era_of
-from services.common.mongo import Document, connect, in_transaction
+from services.common.mongo import Document, connect
 from services.common.settings import Settings
-from services.reporting.fold import Fold, month_of
-from services.reporting.projector_consumer import apply_change
-from services.reporting.store import ProjectionStore
+from services.reporting.projector.fold import month_of
+from services.reporting.projector.store import ProjectionStore
+from services.reporting.projector.working_set import Offset, WorkingSet
 from tests.unit.test_hierarchy_changes import BASE, NEW, POOL, contact
 
 pytestmark = pytest.mark.integration
@@ -47,39 +46,28 @@ def _clean(figures: dict[str, int]) -> dict[str, int]:
 async def project(
     client: AsyncMongoClient[Document], items: list[Item], batch: int
 ) -> tuple[State, Hierarchy, int]:
-    """Feed items in order, `batch` at a time, as the projector's handler does; return what
-    MongoDB then holds (non-zero figures only)."""
+    """Feed items in order, `batch` at a time, the projector's way: into the working set,
+    flushed after each batch, a change a barrier flush; return what MongoDB then holds
+    (non-zero figures only)."""
     db = client[f"prop{os.getpid()}x{next(_databases)}"]
     store = ProjectionStore(db)
     await store.create_indexes()
     hierarchy, refused = BASE.copy(), 0
+    working = WorkingSet(client, store, hierarchy, interval=3600.0, limit=1_000_000)
     try:
-        for start in range(0, len(items), batch):
-            chunk = items[start : start + batch]
-
-            async def work(
-                session: AsyncClientSession, chunk: list[Item] = chunk
-            ) -> tuple[Hierarchy, int]:
-                working = hierarchy.copy()
-                facts = [i for i in chunk if not isinstance(i, HierarchyChanged)]
-                streams = await store.load_streams(
-                    (e.envelope.stream for e in facts), session=session
-                )
-                fold, bad = Fold(working, streams), 0
-                for item in chunk:
-                    if isinstance(item, HierarchyChanged):
-                        await apply_change(store, session, fold, item)
-                        continue
-                    try:
-                        fold.add(item)
-                    except InvalidEvent:
-                        bad += 1
-                await store.apply(session, fold, [])
-                return working, bad
-
-            working, bad = await in_transaction(client, work)
-            hierarchy.adopt(working)
-            refused += bad
+        for offset, item in enumerate(items):
+            working.read([Offset("items", 0, offset)])
+            if isinstance(item, HierarchyChanged):
+                await working.change(item)
+            else:
+                await working.know([item.envelope.stream])
+                try:
+                    working.pending.add(item)
+                except InvalidEvent:
+                    refused += 1
+            if (offset + 1) % batch == 0:
+                await working.drain()
+        await working.drain()
         months = {
             (d["unit"], d["month"]): (
                 d["level"],

@@ -10,11 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import Envelope, Source
-from contracts.keys import KeyRing, generate_keys
+from contracts import coordination as c
+from contracts.hierarchy import HierarchyChanged, Merge
+from contracts.keys import KeyRing, generate, generate_keys, registry_key
 from contracts.signing import Signer, Verifier, fast_signed_bytes
 from services.common.workers import CHUNK, Offload
-from services.reporting.reading import _holds, read_chunk
+from services.reporting.projector.reading import _holds, read_chunk
 from tests.builders import held_voter_contact
+from tests.forged import envelope_of
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
@@ -85,6 +88,36 @@ def test_workers_read_a_batch_as_this_process_does(tmp_path: Path) -> None:
         else:
             assert reading.refused is None and reading.holds == (i % 9 != 4)
             assert reading.shares and reading.shares[0][0] == "03400"
+
+
+def test_workers_send_back_the_events_judging_reads_the_payload_of(tmp_path: Path) -> None:
+    """A hierarchy change and a proposal come back from a worker process decoded, as read
+    here: judging takes their payloads from the reading, never from the bytes again."""
+    generate_keys(tmp_path, ["12"])
+    generate(tmp_path, registry_key())
+    signer = Signer.from_dir(tmp_path)
+    day = date(2026, 1, 1)
+    merge = HierarchyChanged(
+        change_no=1, effective=day, change=Merge(units=["03445"], into="03442")
+    )
+    proposal = c.ProposalRaised(
+        to_unit="12", kind=c.ProposalKind.SUGGESTION, title="Đề xuất", raised_on=day
+    )
+    kept = [
+        signer.sign(envelope_of(merge, "12", day, "registry", 1), ["12"]),
+        signer.sign(envelope_of(proposal, "03390", day, "t", 1), ["03390", "12"]),
+    ]
+    contacts = [held_voter_contact("03390", day, seq=i + 1).envelope for i in range(CHUNK)]
+    values = [e.to_bytes() for e in [*kept, *(signer.sign(e, ["12"]) for e in contacts)]]
+    offload = Offload[bytes, Any](read_chunk, str(tmp_path / "public"))
+    for value in values:
+        offload.add(value)
+    here = read_chunk(values, str(tmp_path / "public"))
+    assert offload.results() == here
+    change, raised, contact = here[:3]
+    assert change.holds and change.event is not None and change.event.payload == merge
+    assert raised.holds and raised.event is not None and raised.event.payload == proposal
+    assert contact.event is None  # the rest are judged on their reading alone
 
 
 def _keys(directory: Path) -> dict[str | None, bytes]:

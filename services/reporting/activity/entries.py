@@ -1,6 +1,6 @@
 """One entry of the activity log, taken from an envelope; and the Vietnamese name of each kind
 of entry (loại việc), said once for the page and the CSV. Pure: the projector's worker
-processes take entries as they read records (services.reporting.reading)."""
+processes take entries as they read records (services.reporting.projector.reading)."""
 
 from __future__ import annotations
 
@@ -227,7 +227,7 @@ def listed_under(hierarchy: Hierarchy, unit: str, day: date) -> tuple[str, ...]:
     """The units whose log (with the units below them) lists an entry of `unit` on `day`: the
     unit and those above it that day; for a unit a change ended before that day, also the unit
     its records count in and those above it (Hierarchy.resolve). Under the tree as it now
-    stands: a change arriving later moves what it lists (ProjectionStore.relist)."""
+    stands: a change arriving later moves what it lists (ProjectionStore.relocate)."""
     found = hierarchy.lineage_if_any(unit, day)
     if found is not None:
         return found

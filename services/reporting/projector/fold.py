@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
 from services.reporting.activity.entries import Entry, listed_under
-from services.reporting.figures import Contribution, Figures, contributions_of
+from services.reporting.figures import Figures, contributions_of
 from services.reporting.periods import month_end
 
 
@@ -92,19 +92,17 @@ class Fold:
     placements: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
     activity: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, decoded: Decoded[BaseModel], targets: Targets | None = None) -> bool:
+    def add(self, decoded: Decoded[BaseModel]) -> bool:
         """Fold one event; False if it was a duplicate. Raises InvalidEvent before changing
-        anything if the event cannot be counted (unknown unit on its date, no fold).
-        `targets`: what `countable` already found for it under the same tree.
+        anything if the event cannot be counted (unknown unit on its date, no fold). The
+        reference the tests and benchmarks fold with: placed as the projector's judging
+        places a reading (`place`), then counted.
 
         A record for a unit a change ended before its date counts in the unit's successor
         (see Hierarchy.resolve), so the result does not depend on whether the change or the
         record arrived first."""
         envelope = decoded.envelope
-        if targets is None:
-            targets = countable(self.hierarchy, decoded)
-        placed = [(target, c.day, c.figures) for target, c in targets]
-        return self.count(envelope.stream, envelope.sequence, placed)
+        return self.count(envelope.stream, envelope.sequence, place_event(self.hierarchy, decoded))
 
     def count(
         self, stream: str, sequence: int, placed: Iterable[Placed], entry: Entry | None = None
@@ -217,20 +215,27 @@ class Fold:
         return done
 
 
-Targets = list[tuple[str, Contribution]]
-Placed = tuple[str, date, Mapping[str, int]]  # (unit in force, day, figures) of a contribution
+Placed = tuple[str, date, Mapping[str, int]]
+"""(unit, day, figures): a contribution, and once placed, the unit in force it counts in."""
 
 
-def countable(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> Targets:
-    """Where each contribution of an event counts (the unit in force on its day); raises
-    InvalidEvent if one cannot be counted. Pure, so a batch is judged before its transaction."""
-    targets = []
-    for c in contributions_of(decoded):
-        target = hierarchy.resolve(c.unit, c.day)
+def place(hierarchy: Hierarchy, shares: Iterable[Placed]) -> list[Placed]:
+    """Where each contribution counts: the unit in force on its day (Hierarchy.resolve);
+    InvalidEvent if one cannot be counted. The one placement: the projector's judging places
+    each reading with it, `Fold.add` each event. Pure, so a batch is judged before it is
+    written."""
+    placed: list[Placed] = []
+    for unit, day, figures in shares:
+        target = hierarchy.resolve(unit, day)
         if target is None:
-            raise InvalidEvent(hierarchy.absent(c.unit, c.day))
-        targets.append((target, c))
-    return targets
+            raise InvalidEvent(hierarchy.absent(unit, day))
+        placed.append((target, day, figures))
+    return placed
+
+
+def place_event(hierarchy: Hierarchy, decoded: Decoded[BaseModel]) -> list[Placed]:
+    """`place` over an event's contributions (the reference fold, and the benchmarks' peers)."""
+    return place(hierarchy, ((c.unit, c.day, c.figures) for c in contributions_of(decoded)))
 
 
 def placed(hierarchy: Hierarchy, code: str, month: str) -> tuple[str, str | None]:

@@ -1,40 +1,39 @@
 """Judging a batch: which records count, where, and which are refused (and why).
 
-The records arrive read (services.reporting.reading: decoded, signature verified, turned into
-contributions, in worker processes). What is left depends on the hierarchy, so it is done
-here, record by record in order, under a copy of the projector's tree that the batch's own
-hierarchy changes move as they come: may the signer publish for the unit on that day (the
-trust rule, services.common.trust), may a coordination event touch the documents and figures
-its payload names (services.reporting.coordination.owners), and which unit in force each
-contribution counts in. Pure: no I/O, safe in a thread.
+The records arrive read (reading.py: decoded, signature verified, turned into contributions,
+in worker processes). What is left depends on the hierarchy, so it is done here, record by
+record in order, under a copy of the projector's tree that the batch's own hierarchy changes
+move as they come: may the signer publish for the unit on that day (the trust rule,
+services.common.trust), may a coordination event touch the documents and figures its payload
+names (services.reporting.coordination.owners), and which unit in force each contribution
+counts in (fold.place). Pure: no I/O, safe in a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from contracts import Decoded, InvalidEvent, decode_event
+from contracts import Decoded, InvalidEvent
 from contracts.hierarchy import HierarchyChanged, UnitRegistered
 from contracts.signing import REGISTRY_EVENTS, Verifier
-from services.common.consumer import Record
 from services.common.deadletter import DeadLetter, faulty, refused
 from services.common.hierarchy import Hierarchy
 from services.common.pipeline import Dispatch
+from services.common.positions import Record
 from services.common.trust import check_registry_scope, lineage_of
-from services.reporting.activity.entries import entry_of
 from services.reporting.coordination import owners
-from services.reporting.fold import Placed
-from services.reporting.reading import IN_MAIN, Reading, Share
+from services.reporting.projector.fold import Placed, place
+from services.reporting.projector.reading import Reading, read
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """A record to fold: its reading and where its contributions count (under the tree the
-    judging ended with), or the hierarchy change it carries."""
+    judging had reached at it), or the hierarchy change it carries."""
 
     record: Record
     reading: Reading
@@ -65,13 +64,13 @@ class Judging:
             self.letters.append(faulty(record, why) if reading.fault else DeadLetter(record, why))
             return
         try:
-            if reading.type in IN_MAIN:
-                self._hierarchy_event(record)
-                return
             if self.verifier is not None:
                 self._trust(record, reading, self.verifier)
-            if reading.type in owners.RULED:  # read here again: they are few
-                owners.check(self.lineage, decode_event(record.value or b""))
+            if reading.type in REGISTRY_EVENTS:
+                self._tree(record, reading)
+                return
+            if reading.type in owners.RULED:
+                owners.check(self.lineage, _event(reading))
             if reading.shares is None:
                 raise InvalidEvent(reading.no_fold or f"no fold for {reading.type!r}")
             placed = place(self.working, reading.shares)
@@ -85,37 +84,26 @@ class Judging:
         if r.type not in REGISTRY_EVENTS and verifier.lineage(r.unit, r.day) is None:
             raise InvalidEvent(self.working.absent(r.unit, r.day))  # the tree says why
         key = verifier.signer_key(r.type, r.unit, r.day, r.recorded_at, r.signer, r.kid)
-        if reading.key != key.raw:
-            # The worker read another key for that signer (or none): check it here, with ours.
-            verifier.check(decode_event(record.value or b"").envelope)
-        elif not reading.holds:
+        if r.key != key.raw:  # the worker read another key for that signer (or none)
+            r = read(record.value or b"", verifier.keys)  # read again, with ours
+        if r.key != key.raw or not r.holds:
             raise InvalidEvent(f"bad signature by {key.name}")
 
-    def _hierarchy_event(self, record: Record) -> None:
-        """Read here, as every record once was: decoded, checked, placed (a change is applied
-        to the working tree, so the records after it are judged under it)."""
-        event = decode_event(record.value or b"")
-        if self.verifier is not None:
-            self.verifier.check(event.envelope)
+    def _tree(self, record: Record, reading: Reading) -> None:
+        """A hierarchy event: its registry may name the units it names, and a change is
+        applied to the working tree, so the records after it are judged under it."""
+        event = _event(reading)
         check_registry_scope(self.working, event)
-        change = PLACE.of(event)(self.working, event)
+        change = TREE.of(event)(self.working, event)
         if change is not None:
-            envelope = event.envelope  # its log entry is keyed by its number: new once
-            entry = entry_of(envelope, f"{envelope.type}#{change.change_no}")
-            reading = Reading(None, envelope.type, envelope.unit, entry=entry)
             self.accepted.append(Accepted(record, reading, change=change))
 
 
-def place(hierarchy: Hierarchy, shares: Iterable[Share]) -> list[Placed]:
-    """Where each contribution counts (the unit in force on its day); InvalidEvent if one
-    cannot be counted."""
-    placed: list[Placed] = []
-    for unit, day, figures in shares:
-        target = hierarchy.resolve(unit, day)
-        if target is None:
-            raise InvalidEvent(hierarchy.absent(unit, day))
-        placed.append((target, day, figures))
-    return placed
+def _event(reading: Reading) -> Decoded[BaseModel]:
+    """The decoded event of a reading of a KEPT type (reading.py)."""
+    if reading.event is None:  # cannot happen: the KEPT types include every type judged so
+        raise InvalidEvent(f"{reading.type!r} was read without its payload")
+    return reading.event
 
 
 def _registered(working: Hierarchy, event: Decoded[UnitRegistered]) -> None:
@@ -131,9 +119,10 @@ def _changed(working: Hierarchy, event: Decoded[HierarchyChanged]) -> HierarchyC
 
 
 def _otherwise(working: Hierarchy, event: Decoded[BaseModel]) -> None:
-    raise InvalidEvent(f"{event.envelope.type!r} is not read here")  # cannot happen: IN_MAIN
+    raise InvalidEvent(f"{event.envelope.type!r} is not of the unit tree")  # cannot happen
 
 
-PLACE = Dispatch[Callable[[Hierarchy, Decoded[Any]], HierarchyChanged | None]](
+TREE = Dispatch[Callable[[Hierarchy, Decoded[Any]], HierarchyChanged | None]](
     {UnitRegistered: _registered, HierarchyChanged: _changed}, otherwise=_otherwise
 )
+"""What each event of the unit tree does to the working tree (and whether it is folded)."""

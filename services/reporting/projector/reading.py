@@ -1,4 +1,4 @@
-"""Reading records in worker processes: decode, verify the signature, turn into contributions.
+"""Reading a record, once: decode, verify the signature, turn into contributions.
 
 Decoding (pydantic), the canonical bytes and the Ed25519 verify were three quarters of the
 projector's CPU per event, and none of them depends on the hierarchy: they are a function of
@@ -6,10 +6,12 @@ the record's bytes and the registered public keys alone. So they run in worker p
 (services.common.workers), chunk by chunk, and come back as `Reading`s: plain values,
 cheap to send. What does depend on the hierarchy (may this signer publish for this unit on
 that day, where does each contribution count) is judged in the consumer's process, record by
-record and in order, under the tree as it stands there (services.reporting.projector_consumer).
+record and in order, under the tree as it stands there (judging.py).
 
-Hierarchy events (unit registered, hierarchy changed) are read in the consumer's process as
-they always were: they are rare and it needs their payloads.
+This is the projector's only reading of a record: the few types judged on their payload
+(hierarchy events, and the coordination events whose payload names units: KEPT) come back
+with their decoded event, and a record whose signer's key the worker read otherwise than the
+consumer is read again here, by `read`, with the consumer's keys.
 """
 
 from __future__ import annotations
@@ -20,18 +22,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from contracts import InvalidEvent, decode_event
+from pydantic import BaseModel
+
+from contracts import Decoded, InvalidEvent, decode_event
 from contracts.envelope import Envelope
-from contracts.hierarchy import HierarchyChanged, UnitRegistered
+from contracts.hierarchy import HierarchyChanged
 from contracts.keys import EPOCH, KeyName, KeyRing
-from contracts.signing import fast_signed_bytes, verify_claims
-from contracts.versioning import event_type
+from contracts.signing import REGISTRY_EVENTS, fast_signed_bytes, verify_claims
 from services.common.errors import fault_reason
 from services.reporting.activity.entries import Entry, entry_of
+from services.reporting.coordination.owners import RULED
 from services.reporting.figures import contributions_of
 
-IN_MAIN = frozenset({event_type(UnitRegistered), event_type(HierarchyChanged)})
-"""Event types the consumer's process reads itself (it needs their payloads)."""
+KEPT = REGISTRY_EVENTS | RULED
+"""Event types whose reading keeps the decoded event: judging needs their payload (the unit
+tree's events; the coordination events whose payload names units and days)."""
 
 Share = tuple[str, date, dict[str, int]]  # (unit, day, figures): a Contribution, as plain data
 
@@ -40,7 +45,7 @@ class Reading(NamedTuple):
     """What the projector needs of one record. `refused`: why it cannot be read at all (bad
     bytes, envelope or payload); else the rest describes it. `signer` and `kid`: whose key the
     signature says it is (None: unsigned). `holds`: the signature verified with `key` (the
-    signer's key as the worker found it; None: no key, or no signature)."""
+    signer's key as the reader found it; None: no key, or no signature)."""
 
     refused: str | None
     type: str = ""
@@ -59,6 +64,7 @@ class Reading(NamedTuple):
     no_fold: str | None = None
     fault: bool = False  # `refused`: reading raised what no rule foresaw (its type, message)
     entry: Entry | None = None  # its activity log entry, if it names its actor
+    event: Decoded[BaseModel] | None = None  # the event itself, for the KEPT types only
 
 
 def read_chunk(values: list[bytes], keys_dir: str | None) -> list[Reading]:
@@ -83,8 +89,6 @@ def _read(value: bytes, keys: KeyRing | None) -> Reading:
     except InvalidEvent as exc:
         return Reading(str(exc))
     envelope = event.envelope
-    if envelope.type in IN_MAIN:
-        return Reading(None, envelope.type)
     signer, kid, key, holds = None, None, None, False
     signature = envelope.signature
     if signature is not None:
@@ -93,13 +97,18 @@ def _read(value: bytes, keys: KeyRing | None) -> Reading:
         if found is not None:
             key = found.raw
             holds = _holds(key, signature.value, envelope)
-    try:
-        shares: tuple[Share, ...] | None = tuple(
-            (c.unit, c.day, dict(c.figures)) for c in contributions_of(event)
-        )
-        no_fold = None
-    except InvalidEvent as exc:
-        shares, no_fold = None, str(exc)
+    shares: tuple[Share, ...] | None = None
+    no_fold = None
+    if envelope.type in REGISTRY_EVENTS:  # the unit tree: no figures; a change's number keys it
+        payload = event.payload
+        number = payload.change_no if isinstance(payload, HierarchyChanged) else None
+        entry = entry_of(envelope, f"{envelope.type}#{number}") if number is not None else None
+    else:
+        try:
+            shares = tuple((c.unit, c.day, dict(c.figures)) for c in contributions_of(event))
+        except InvalidEvent as exc:
+            no_fold = str(exc)
+        entry = entry_of(envelope)
     return Reading(
         None,
         envelope.type,
@@ -116,7 +125,8 @@ def _read(value: bytes, keys: KeyRing | None) -> Reading:
         holds,
         shares,
         no_fold,
-        entry=entry_of(envelope),
+        entry=entry,
+        event=event if envelope.type in KEPT else None,
     )
 
 

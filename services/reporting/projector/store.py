@@ -25,12 +25,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from contracts.hierarchy import HierarchyChanged
-from services.common.consumer import Positioned, PositionStore
-from services.common.hierarchy import REFORM_DATE, Era, Hierarchy
+from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
+from services.common.positions import Positioned, PositionStore
 from services.reporting.activity.entries import listed_under
-from services.reporting.fold import Fold, StreamPosition, month_of, placed
 from services.reporting.periods import year_month
+from services.reporting.projector.fold import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
 # Stream positions are kept in this many documents, each stream in the one its name hashes
@@ -273,18 +273,41 @@ class ProjectionStore:
             )
             _raise_first(self.activity.name, reply)
 
-    async def relist(
+    async def revisions(
+        self, buckets: Iterable[str], session: AsyncClientSession | None = None
+    ) -> dict[str, int]:
+        """The revision of each bucket (0: never written)."""
+        wanted = sorted(set(buckets))
+        found = {b: 0 for b in wanted}
+        async for d in self.streams.find({"_id": {"$in": wanted}}, {"rev": 1}, session=session):
+            found[d["_id"]] = int(d.get("rev", 0))
+        return found
+
+    async def relocate(
         self,
         session: AsyncClientSession,
         hierarchy: Hierarchy,
-        era: Era,
-        since: date,
         codes: set[str],
+        first: date,
+        last: date,
     ) -> None:
-        """After a hierarchy change: list the activity entries of `codes` from `since` (in
-        `era`) under the units the changed tree puts them, as if it had been known when they
-        were written (so the log does not depend on which arrived first)."""
-        first, last = _era_days(era, since)
+        """After a hierarchy change: give the month documents of `codes` from `first` to `last`
+        the level and parent the changed tree places them at, and list their activity entries
+        under the units it puts them in, as if it had been known when they were written (so
+        neither depends on which arrived first)."""
+        months = {"$gte": month_of(first), "$lte": month_of(last)}
+        refresh = []
+        async for doc in self.unit_months.find(
+            {"unit": {"$in": sorted(codes)}, "month": months},
+            {"unit": 1, "month": 1},
+            session=session,
+        ):
+            level, parent = placed(hierarchy, doc["unit"], doc["month"])
+            refresh.append(
+                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
+            )
+        if refresh:
+            await self.unit_months.bulk_write(refresh, ordered=False, session=session)
         match = {
             "lineage": {"$in": sorted(codes)},
             "unit": {"$in": sorted(codes)},
@@ -305,54 +328,9 @@ class ProjectionStore:
         if moves:
             await self.activity.bulk_write(moves, ordered=False, session=session)
 
-    async def revisions(
-        self, buckets: Iterable[str], session: AsyncClientSession | None = None
-    ) -> dict[str, int]:
-        """The revision of each bucket (0: never written)."""
-        wanted = sorted(set(buckets))
-        found = {b: 0 for b in wanted}
-        async for d in self.streams.find({"_id": {"$in": wanted}}, {"rev": 1}, session=session):
-            found[d["_id"]] = int(d.get("rev", 0))
-        return found
-
-    async def regroup(
-        self,
-        session: AsyncClientSession,
-        fold: Fold,
-        old: Hierarchy,
-        era: Era,
-        since: date,
-        codes: set[str],
-    ) -> None:
-        """After a hierarchy change: move the figures of `codes` from `since` (in `era`) to
-        where the new hierarchy (fold.hierarchy) places them, and refresh month parents."""
-        first, last = _era_days(era, since)
-        async for unit, day, figures in self.day_figures(codes, first, last, session):
-            fold.move(old, unit, day, figures)
-        await self.flush(session, fold.take())
-        months = {"$gte": month_of(first), "$lte": month_of(last)}
-        refresh = []
-        async for doc in self.unit_months.find(
-            {"unit": {"$in": sorted(codes)}, "month": months},
-            {"unit": 1, "month": 1},
-            session=session,
-        ):
-            level, parent = placed(fold.hierarchy, doc["unit"], doc["month"])
-            refresh.append(
-                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
-            )
-        if refresh:
-            await self.unit_months.bulk_write(refresh, ordered=False, session=session)
-
 
 def _raise_first(name: str, reply: Document) -> None:
     """A write command's first write error, raised (the command itself succeeded)."""
     errors = reply.get("writeErrors")
     if errors:
         raise OperationFailure(f"{name}: {errors[0].get('errmsg')}", errors[0].get("code"))
-
-
-def _era_days(era: Era, since: date) -> tuple[date, date]:
-    if era == "legacy":
-        return since, date.fromordinal(REFORM_DATE.toordinal() - 1)
-    return max(since, REFORM_DATE), date.max

@@ -21,6 +21,10 @@ writes. Two guards keep memory and MongoDB from drifting apart:
 
 No I/O is done while folding; `drain` makes everything folded so far durable (the consumer
 calls it when caught up, before giving partitions away and when stopping).
+
+This is the projector's one write path. A hierarchy change is a barrier: `change` waits for
+the flush in flight, then flushes everything folded so far and the change (what it moves:
+changes.py) in one transaction, and folding goes on under the changed tree.
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ from typing import NamedTuple
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
-from services.common.consumer import Record
+from contracts.hierarchy import HierarchyChanged
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
-from services.reporting.fold import Fold, StreamPosition
-from services.reporting.store import ProjectionStore, stream_bucket
+from services.common.positions import Positioned
+from services.reporting.activity.entries import Entry
+from services.reporting.projector.changes import apply_change
+from services.reporting.projector.fold import Fold, StreamPosition
+from services.reporting.projector.store import ProjectionStore, stream_bucket
 
 log = get_logger()
 
@@ -82,8 +89,9 @@ class WorkingSet:
         self.offsets: dict[tuple[str, int], int] = {}
         self.records = 0  # records behind the pending fold
         self.since = time.monotonic()  # when the pending set started
-        self.flushing: asyncio.Task[None] | None = None
+        self.flushing: asyncio.Task[Hierarchy | None] | None = None
         self.committed = 0  # records whose effects are in MongoDB
+        self.adopted = 0  # hierarchy changes the tree took (each makes earlier judgements stale)
 
     # -- folding -------------------------------------------------------------------------------
 
@@ -102,7 +110,7 @@ class WorkingSet:
         for name in missing:
             self.streams[name] = loaded.get(name) or StreamPosition()
 
-    def read(self, records: Sequence[Record]) -> None:
+    def read(self, records: Sequence[Positioned]) -> None:
         """Move the offsets to store past `records` (folded or refused)."""
         for r in records:
             key = (r.topic, r.partition)
@@ -146,11 +154,33 @@ class WorkingSet:
         self.pending = Fold(self.hierarchy, self.streams)
         self.offsets, self.records = {}, 0
 
-    def _start(self) -> None:
+    async def change(self, change: HierarchyChanged, entry: Entry | None = None) -> bool:
+        """A hierarchy change, as a barrier: everything folded so far, the offsets read so far
+        (its own record's included: `read` it first) and what the change moves, in one
+        transaction after the flush in flight; then folding goes on under the changed tree.
+        True if the change was new, with its activity `entry` logged."""
+        await self._finish()
+        try:
+            tree = await self._flush(*self._take(), (change, entry))
+        except BaseException:
+            await self.reset()
+            raise
+        if tree is not None:  # nothing awaited from here on: the tree and its count move as one
+            self.hierarchy.adopt(tree)
+            self.pending.placements = {}  # month documents' places, as the new tree has them
+            self.adopted += 1
+        return tree is not None
+
+    def _take(self) -> tuple[Fold, list[Offset], int]:
+        """The pending fold and the offsets and count of the records behind it; starts both
+        empty."""
         fold = self.pending.detach()
         offsets = [Offset(t, p, o) for (t, p), o in self.offsets.items()]
         records, self.offsets, self.records = self.records, {}, 0
-        self.flushing = asyncio.create_task(self._flush(fold, offsets, records))
+        return fold, offsets, records
+
+    def _start(self) -> None:
+        self.flushing = asyncio.create_task(self._flush(*self._take()))
 
     async def _finish(self) -> None:
         task, self.flushing = self.flushing, None
@@ -162,18 +192,30 @@ class WorkingSet:
             await self.reset()
             raise
 
-    async def _flush(self, fold: Fold, offsets: list[Offset], records: int) -> None:
+    async def _flush(
+        self,
+        fold: Fold,
+        offsets: list[Offset],
+        records: int,
+        change: tuple[HierarchyChanged, Entry | None] | None = None,
+    ) -> Hierarchy | None:
+        """Write `fold`, its stream positions and `offsets` in one transaction, and `change`
+        after them in the same one; the tree the change made, if it was new."""
         started = time.perf_counter()
         buckets = sorted({stream_bucket(name) for name in fold.streams})
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(session: AsyncClientSession) -> Hierarchy | None:
             stored = await self.store.revisions(buckets, session)
             moved = [b for b in buckets if stored[b] != self.revisions.get(b, 0)]
             if moved:
                 raise StalePositions(f"stream positions in {', '.join(moved)} moved meanwhile")
             await self.store.apply(session, fold, offsets)
+            if change is None:
+                return None
+            tree = self.hierarchy.copy()  # from scratch each time the transaction is run
+            return tree if await apply_change(self.store, session, tree, *change) else None
 
-        await in_transaction(self.mongo, work)
+        tree = await in_transaction(self.mongo, work)
         took = time.perf_counter() - started
         if self.metrics is not None:
             self.metrics.flushes.observe(took)
@@ -189,3 +231,4 @@ class WorkingSet:
             streams=len(fold.streams),
             latency_ms=round(took * 1000, 1),
         )
+        return tree
