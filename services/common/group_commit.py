@@ -159,8 +159,10 @@ class GroupCommit:
                     deferred.writer = i
                     try:
                         results.append(await request.work(session))
-                    except PyMongoError:  # a write conflict is retried, the group whole
-                        raise
+                    except PyMongoError as exc:
+                        if exc.has_error_label("TransientTransactionError"):
+                            raise  # a write conflict: the group is retried whole
+                        raise Alone(i) from exc
                     except Exception as exc:
                         raise Alone(i) from exc
                 await self.flush(session, deferred)

@@ -56,6 +56,41 @@ async def test_concurrent_writes_share_transactions_and_each_is_answered_alone(
     records = await records_on(settings, settings.topics.meetings, len(accepted))
     events = [Envelope.model_validate_json(r.value) for r in records if r.value is not None]
     assert sorted(str(e.event_id) for e in events) == sorted(accepted)  # each once, no other
+    assert_chained(events)
+
+
+async def test_two_processes_writing_the_same_streams_leave_no_gap_and_no_fork(
+    stack: AsyncExitStack, settings: Settings
+) -> None:
+    """Two instances of the app (two HTTP workers) write the same units' streams in groups:
+    each remembers heads the other moves, so groups meet moved heads and are tried again
+    from the heads as they are; nothing is numbered twice or chained onto the wrong hash."""
+    communes = [u.code for u in Hierarchy.load().children(DISTRICT, date.fromisoformat(DAY))][:2]
+    apps = [await start_app(stack, meetings_app(settings), "http://meetings") for _ in range(2)]
+    posts = [
+        apps[i % 2].client.post(
+            f"/units/{communes[i % 3 % 2]}/meetings", json=voter_contact(f"two-{i}", DAY, 40, 1)
+        )
+        for i in range(3 * 24)
+    ]
+    for first in range(0, len(posts), 24):  # rounds, so each instance's heads go stale
+        answers = await asyncio.gather(*posts[first : first + 24])
+        assert [a.status_code for a in answers] == [201] * 24
+
+    records = await records_on(settings, settings.topics.meetings, len(posts))
+    # both relay the one outbox: a row may go out twice (consumers drop the copy), never
+    # two different events under one number
+    events = {
+        e.event_id: e
+        for e in (Envelope.model_validate_json(r.value) for r in records if r.value is not None)
+    }
+    assert len(events) == len(posts)
+    assert_chained(list(events.values()))
+    assert sum(a.app.state.meetings.runtime.commits.groups for a in apps) > 0
+
+
+def assert_chained(events: list[Envelope]) -> None:
+    """Each stream of `events` is numbered 1..n and each names the hash of the one before."""
     streams: dict[str, list[Envelope]] = defaultdict(list)
     for envelope in events:
         streams[envelope.stream].append(envelope)
