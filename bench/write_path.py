@@ -78,6 +78,7 @@ class Run:
     statuses: Counter[int] = field(default_factory=Counter)
     on_topic_after: float | None = None  # seconds after the last 201 until all were on the topic
     note: str = ""
+    cpu_ms: float | None = None  # CPU of the writing process(es) per accepted write
 
     @property
     def rate(self) -> float:
@@ -163,7 +164,7 @@ async def direct(
     service: Meetings, listener: Commands, work: Sequence[Work], concurrency: int
 ) -> tuple[Run, str]:
     """The decision and the transaction in this process; what a write costs without HTTP."""
-    run = Run("direct (in process)")
+    run = Run(f"direct (in process, {concurrency} in flight)")
     meetings = [(w.unit, MEETING.validate_python(w.body)) for w in work]
     queue = iter(meetings)
     await service.runtime.ensure_topics()
@@ -196,7 +197,7 @@ async def direct(
     n = max(1, run.accepted)
     commands = ", ".join(f"{k} {v / n:.1f}" for k, v in listener.count.most_common())
     waited = listener.micros / n / 1000
-    run.note = f"concurrency {concurrency}; CPU here {cpu / n * 1000:.2f} ms/write"
+    run.cpu_ms = cpu / n * 1000
     breakdown = (
         f"a direct write sends {sum(listener.count.values()) / n:.1f} commands ({commands}); "
         f"their round trips add up to {waited:.2f} ms per write (overlapping across the "
@@ -237,6 +238,22 @@ async def _serve(settings: Settings, workers: int) -> tuple[asyncio.subprocess.P
     raise TimeoutError("uvicorn did not answer /health")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process `pid` and its descendants have used so far (Linux
+    /proc): the uvicorn workers' part of each write, whatever else the machine runs."""
+    total, tick, pids = 0.0, os.sysconf("SC_CLK_TCK"), [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # ended meanwhile
+            continue
+    return total
+
+
 async def http(
     settings: Settings, token: str, work: Sequence[Work], workers: int, clients: int
 ) -> Run:
@@ -253,6 +270,7 @@ async def http(
     try:
         with progress() as bar:
             task = bar.add_task(run.label, total=len(bodies))
+            cpu = _cpu_seconds(server.pid)
             load.start()
             while load.is_alive() and out.empty():
                 await asyncio.sleep(0.1)
@@ -263,6 +281,8 @@ async def http(
             latencies, statuses, run.seconds, last_ok = out.get(timeout=60)
             run.latencies, run.statuses = latencies, Counter(statuses)
             run.accepted = len(latencies)
+            cpu = _cpu_seconds(server.pid) - cpu
+            run.cpu_ms = cpu / max(1, run.accepted) * 1000
             deadline = time.monotonic() + 120
             while await topic_size(settings) - before < run.accepted:
                 if time.monotonic() > deadline:
@@ -334,7 +354,8 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> Outcome
 
 def report(runs: Sequence[Run], baseline: float) -> Table:
     table = Table(title="Accepted writes, HTTP → outbox → Kafka", title_justify="left")
-    for column in ("path", "accepted/s", "× direct", "p50 ms", "p99 ms", "on Kafka", "note"):
+    columns = ("path", "accepted/s", "× direct", "p50 ms", "p99 ms", "CPU ms/write", "on Kafka")
+    for column in (*columns, "note"):
         table.add_column(column, justify="left" if column in ("path", "note") else "right")
     for r in runs:
         after = "" if r.on_topic_after is None else f"{r.on_topic_after * 1000:,.0f} ms after"
@@ -344,6 +365,7 @@ def report(runs: Sequence[Run], baseline: float) -> Table:
             f"{r.rate / baseline:.2f}×" if baseline else "",
             f"{r.p(50):.1f}",
             f"{r.p(99):.1f}",
+            "" if r.cpu_ms is None else f"{r.cpu_ms:.2f}",
             after,
             r.note,
         )

@@ -14,8 +14,9 @@ chain onto another process's envelope of the same number.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -26,6 +27,22 @@ from services.common.mongo import Document
 # a draft numbered, chained and signed, with its hash (contracts.chain.hash_of)
 Seal = Callable[[EventDraft, int, str], tuple[Envelope, str]]
 Head = tuple[int, str]  # (last sequence, the hash of that envelope)
+
+
+@dataclass
+class Moves:
+    """The heads a group's transaction moves, written once at its end (`StreamHeads.move`):
+    for each stream the head it started from (None: read in this transaction) and where
+    it stands now."""
+
+    start: dict[str, Head | None] = field(default_factory=dict)
+    now: dict[str, Head] = field(default_factory=dict)
+
+
+class HeadMoved(Exception):
+    """A head this process remembered was moved by another writer (a second HTTP worker):
+    the group's envelopes chain onto the wrong one, so its transaction must not commit. The
+    heads are remembered as they are now, for the group's next try."""
 
 
 class StreamHeads:
@@ -42,16 +59,13 @@ class StreamHeads:
     ) -> list[Envelope]:
         """`drafts` sealed in order, each stream's numbered and chained from its head, and
         the heads moved past them; call inside a transaction."""
-        by_stream: dict[str, list[int]] = {}
-        for i, draft in enumerate(drafts):
-            by_stream.setdefault(stream_of(draft), []).append(i)
         sealed: dict[int, Envelope] = {}
-        for stream, indexes in by_stream.items():  # one head move per stream, not per event
+        for stream, indexes in _by_stream(drafts, stream_of).items():  # one move per stream
             known = self.known.get(stream)
             if known is not None:
                 head = _chained(drafts, indexes, known, seal, sealed)
                 moved = await self.sequences.update_one(
-                    {"_id": stream, "seq": known[0], "hash": known[1]},
+                    _head_filter(stream, known),
                     {"$set": {"seq": head[0], "hash": head[1]}},
                     session=session,
                 )
@@ -60,6 +74,52 @@ class StreamHeads:
                     continue
             self.known[stream] = await self._reserve(session, stream, drafts, indexes, seal, sealed)
         return [sealed[i] for i in range(len(drafts))]
+
+    async def seal_later(
+        self,
+        session: AsyncClientSession,
+        drafts: Sequence[EventDraft],
+        stream_of: Callable[[EventDraft], str],
+        seal: Seal,
+        moves: Moves,
+    ) -> list[Envelope]:
+        """`drafts` sealed as `seal` does, from the heads `moves` left them at (a stream new
+        to it starts from the head this process remembers, else from its document), the
+        heads written only by `move`, once for the whole group."""
+        sealed: dict[int, Envelope] = {}
+        for stream, indexes in _by_stream(drafts, stream_of).items():
+            if stream not in moves.now:
+                known = self.known.get(stream)
+                moves.start[stream] = known
+                moves.now[stream] = known or await self._read(session, stream)
+            moves.now[stream] = _chained(drafts, indexes, moves.now[stream], seal, sealed)
+        return [sealed[i] for i in range(len(drafts))]
+
+    async def move(self, session: AsyncClientSession, moves: Moves) -> None:
+        """Write every head of `moves` in one command: a remembered one only if it still is
+        as remembered (HeadMoved otherwise), one read in this transaction as it was read
+        (a concurrent move of it is a write conflict, and the transaction is retried)."""
+        if not moves.now:
+            return
+        updates = [
+            UpdateOne(
+                {"_id": stream} if start is None else _head_filter(stream, start),
+                {"$set": {"seq": moves.now[stream][0], "hash": moves.now[stream][1]}},
+                upsert=start is None,
+            )
+            for stream, start in moves.start.items()
+        ]
+        result = await self.sequences.bulk_write(updates, session=session)
+        if result.matched_count + result.upserted_count < len(updates):
+            remembered = [stream for stream, start in moves.start.items() if start is not None]
+            async for doc in self.sequences.find({"_id": {"$in": remembered}}, session=session):
+                self.known[doc["_id"]] = (int(doc["seq"]), doc.get("hash") or GENESIS)
+            raise HeadMoved(remembered)
+        self.known.update(moves.now)
+
+    async def _read(self, session: AsyncClientSession, stream: str) -> Head:
+        doc = await self.sequences.find_one({"_id": stream}, session=session)
+        return (0, GENESIS) if doc is None else (int(doc["seq"]), doc.get("hash") or GENESIS)
 
     async def _reserve(
         self,
@@ -86,6 +146,20 @@ class StreamHeads:
             {"_id": stream}, {"$set": {"hash": head[1]}}, session=session
         )
         return head
+
+
+def _head_filter(stream: str, head: Head) -> Document:
+    return {"_id": stream, "seq": head[0], "hash": head[1]}
+
+
+def _by_stream(
+    drafts: Sequence[EventDraft], stream_of: Callable[[EventDraft], str]
+) -> dict[str, list[int]]:
+    """The indexes of `drafts` by stream, in order."""
+    by_stream: dict[str, list[int]] = {}
+    for i, draft in enumerate(drafts):
+        by_stream.setdefault(stream_of(draft), []).append(i)
+    return by_stream
 
 
 def _chained(

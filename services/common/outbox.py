@@ -23,12 +23,14 @@ from bson import Binary
 from faststream.kafka import KafkaBroker
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from contracts import Actor, Envelope, EventDraft, Source
 from contracts.signing import Lineage, Signer
 from services.common.background import Loop, cancel
+from services.common.group_commit import Deferred, Later
 from services.common.heads import StreamHeads
 from services.common.limits import check_event_size
 from services.common.logging import get_logger
@@ -57,6 +59,7 @@ class Outbox:
         self.signer = signer
         self.lineage = lineage
         self.max_event_bytes = max_event_bytes
+        self.later = Later()  # what a group's transactions defer to their end
 
     async def create_indexes(self) -> None:
         await self.rows.create_index(
@@ -89,13 +92,40 @@ class Outbox:
             message = envelope.signed_bytes()  # signed and hashed: serialized once
             return self._signed(envelope, message), hashlib.sha256(message).hexdigest()
 
-        sealed = await self.heads.seal(session, drafts, lambda d: self.source.stream(d.unit), seal)
+        later = self.later.of(session)  # a group's transaction: heads and rows at its end
+
+        def stream(draft: EventDraft) -> str:
+            return self.source.stream(draft.unit)
+
+        if later is None:
+            sealed = await self.heads.seal(session, drafts, stream, seal)
+        else:
+            sealed = await self.heads.seal_later(session, drafts, stream, seal, later.moves)
         rows = [_row(envelope, topic, now) for envelope in sealed]
         if self.max_event_bytes is not None:
             for row, envelope in zip(rows, sealed, strict=True):
                 check_event_size(row["value"], envelope.payload, self.max_event_bytes)
-        await self.rows.insert_many(rows, session=session)
+        if later is None:
+            await self.rows.insert_many(rows, session=session)
+        else:
+            later.rows.extend(rows)
         return sealed
+
+    async def insert_record(
+        self, session: AsyncClientSession, collection: AsyncCollection[Document], doc: Document
+    ) -> None:
+        """Insert a new record (a document with its own unique id, written with its events)
+        in the caller's transaction; in a group's, at the group's end with the others of its
+        collection (DuplicateKeyError then refuses the group, which is retried one by one)."""
+        later = self.later.of(session)
+        if later is None:
+            await collection.insert_one(doc, session=session)
+        else:
+            later.insert(collection, doc)
+
+    async def flush(self, session: AsyncClientSession, deferred: Deferred) -> None:
+        """Write what a group's transaction deferred (services.common.group_commit)."""
+        await self.later.flush(session, deferred, self.heads, self.rows)
 
     def _signed(self, envelope: Envelope, message: bytes | None = None) -> Envelope:
         if self.signer is None:

@@ -16,13 +16,14 @@ from contracts.keys import KeyRing
 from contracts.signing import Signer, Verifier
 from services.common.audit_roots import DailyRoots
 from services.common.deadletter import DeadLetter, publish_dead_letters
+from services.common.group_commit import GroupCommit
 from services.common.hierarchy import Hierarchy
 from services.common.hierarchy_feed import HierarchyFeed
 from services.common.kafka import ensure_topics, make_broker
 from services.common.limits import event_limit
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
-from services.common.mongo import connect, in_transaction, ping
+from services.common.mongo import connect, ping
 from services.common.outbox import Outbox, OutboxRelay
 from services.common.outbox_metrics import OutboxWatch
 from services.common.retention import OutboxPruner
@@ -54,6 +55,7 @@ class Runtime:
             lineage=lineage_of(self.hierarchy),
             max_event_bytes=event_limit(settings),
         )
+        self.commits = GroupCommit(self.mongo, self.outbox.later, self.outbox.flush)
         self.roots = DailyRoots(self.outbox, settings.topics.audit, settings.units)
         self.relay = OutboxRelay(
             self.outbox,
@@ -119,8 +121,9 @@ class Runtime:
         log.info("service_stopped")
 
     async def write(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run a write and its outbox rows in one transaction, then wake the relay."""
-        result = await in_transaction(self.mongo, work)
+        """Run a write and its outbox rows in one transaction (shared with the writes asked
+        for at the same time: services.common.group_commit), then wake the relay."""
+        result = await self.commits.write(work)
         self.relay.notify()
         return result
 

@@ -165,7 +165,7 @@ class MeetingStore(EmittingStore):
             recorded_by=by,
             by={fields["status"]: by},
         )
-        await self.meetings.insert_one(doc, session=session)
+        await self.outbox.insert_record(session, self.meetings, doc)
         return envelope
 
     async def _update(

@@ -47,7 +47,9 @@ class SupervisionStore(EmittingStore):
         payload = draft.payload
         assert isinstance(payload, SupervisionFinished)
         supervision = payload.model_dump(mode="json")
-        await self.supervisions.insert_one(
+        await self.outbox.insert_record(
+            session,
+            self.supervisions,
             {
                 "_id": supervision["supervision_id"],
                 "unit": draft.unit,
@@ -59,7 +61,6 @@ class SupervisionStore(EmittingStore):
                 "recorded_at": datetime.now(UTC),
                 "recorded_by": done_by(envelope),
             },
-            session=session,
         )
 
     async def list(
