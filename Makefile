@@ -64,8 +64,11 @@ $(PROMETHEUS):
 run: setup  ## servers + meetings, oversight, reporting behind the proxy + sample data; Ctrl-C stops all
 	$(BIN)/hdnd run $(if $(filter 1 yes true,$(TLS)),--tls)
 
+# The suite mostly waits (brokers, consumer groups, a browser): two workers, each with its own
+# pair of servers, a test file kept on one worker (its module fixtures start once).
+TEST_WORKERS ?= 2
 test: setup browser prometheus lint  ## lint, then the whole suite against real servers
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 unit: setup  ## the fast tests only (no servers)
 	$(BIN)/pytest tests/unit
