@@ -54,7 +54,7 @@ from deploy.local import Endpoints
 from services.common.consumer import Record
 from services.common.settings import Settings
 from services.reporting.app import create_app
-from services.reporting.projector.handler import Projector
+from services.reporting.read.projector.handler import Projector
 from services.reporting.wiring import Reporting
 
 PERIODS = ("2025-H1", "2025-H2", "2025", "2025-9M")

@@ -16,7 +16,7 @@ from bench.data import ERA_MONTHS, YEAR
 from contracts import Source
 from services.common.consumer import Record
 from services.common.hierarchy import Era, Hierarchy, Unit
-from services.reporting.periods import parse_period
+from services.reporting.read.periods import parse_period
 
 
 @dataclass(frozen=True)

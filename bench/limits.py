@@ -22,8 +22,8 @@ from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_consumer, partitions_of
 from services.common.mongo import OPERATOR, connect, credentials, in_transaction
 from services.common.settings import Settings
-from services.reporting.projector.fold import Fold
-from services.reporting.projector.store import ProjectionStore
+from services.reporting.read.projector.fold import Fold
+from services.reporting.read.projector.store import ProjectionStore
 
 
 async def raw_consume(settings: Settings, total: int) -> float:

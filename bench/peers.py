@@ -72,9 +72,9 @@ from services.common.hierarchy import Era, Hierarchy, Unit
 from services.common.kafka import ensure_topics
 from services.common.mongo import Document, connect
 from services.common.settings import Settings
-from services.reporting.figures import contributions_of
-from services.reporting.periods import parse_period
-from services.reporting.views import country_as_it_was
+from services.reporting.read.figures import contributions_of
+from services.reporting.read.periods import parse_period
+from services.reporting.read.views import country_as_it_was
 from services.reporting.wiring import Reporting
 
 

@@ -57,10 +57,10 @@ from services.common.kafka import ensure_topics, make_consumer, partitions_of
 from services.common.mongo import OPERATOR, Document, connect, in_transaction
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.reporting.figures import contributions_of
-from services.reporting.projector.fold import StreamPosition, fold, month_of
-from services.reporting.projector.handler import Projector
-from services.reporting.projector.store import ProjectionStore
+from services.reporting.read.figures import contributions_of
+from services.reporting.read.projector.fold import StreamPosition, fold, month_of
+from services.reporting.read.projector.handler import Projector
+from services.reporting.read.projector.store import ProjectionStore
 from services.reporting.wiring import Reporting
 
 # (unit, month) -> (level, parent, own, total), zero counters dropped: what a projection holds.

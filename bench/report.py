@@ -47,7 +47,7 @@ from services.common.consumer import Record
 from services.common.settings import Settings
 from services.reporting.app import create_app
 from services.reporting.document.numbers import vn_int
-from services.reporting.projector.handler import Projector
+from services.reporting.read.projector.handler import Projector
 from services.reporting.wiring import Reporting
 
 PERIOD = "2025-9M"

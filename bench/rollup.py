@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 
 from contracts import decode_event
 from services.common.hierarchy import Hierarchy
-from services.reporting.projector.fold import month_of, place_event
+from services.reporting.read.projector.fold import month_of, place_event
 
 Increments = dict[str, dict[str, int]]  # document id -> {"own.x": 1, "total.x": 1, …}
 

@@ -1,7 +1,8 @@
 """Projection versions: rebuild from the beginning of the topics beside the live one, switch.
 
 `hdnd projections rebuild` folds every fact and hierarchy change from offset 0 into a new
-version (its own collections and positions, see services.reporting.projector.store) with the same
+version (its own collections and positions, see services.reporting.read.projector.store)
+with the same
 projector code the service runs, showing progress and ETA. When it has caught up with the
 end of every partition it switches `projection_meta/active` to the new version in one write;
 running reporting services notice within a second, answer queries from it and go on folding
@@ -26,8 +27,8 @@ from services.common.kafka import make_consumer, partitions_of
 from services.common.mongo import OPERATOR, connect
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.reporting.projector.handler import Projector
-from services.reporting.projector.store import ProjectionStore
+from services.reporting.read.projector.handler import Projector
+from services.reporting.read.projector.store import ProjectionStore
 from services.reporting.wiring import projector_topics
 
 Progress = Callable[[int, int], None]  # (done, total)

@@ -15,7 +15,7 @@ from deploy.soak.common import (
     Snapshot,
 )
 from deploy.soak.faults import SoakFaults
-from services.reporting.projector.fold import fold
+from services.reporting.read.projector.fold import fold
 
 
 class SoakChecks(SoakFaults):

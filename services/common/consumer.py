@@ -19,7 +19,7 @@ A handler that raises is taken to have met the servers failing (MongoDB or the b
 a transaction aborted): the consumer starts over from the stored positions, backing off up to
 10 s, and says why in its status (`/ready`). A record cannot get it there: what reading,
 judging or placing one record raises makes that record a dead letter before the write
-(services.common.pipeline, services.reporting.projector.judging), and the contracts bound
+(services.common.pipeline, services.reporting.read.projector.judging), and the contracts bound
 every number and name a record brings to the write (contracts.envelope.MAX_SEQUENCE).
 
 A handler is a function of a batch, or one object that writes behind (`WriteBehind`: the

@@ -8,7 +8,7 @@ transaction, so a restart rebuilds the same tree before serving. `unit.registere
 different dataset, which is dead-lettered with the difference as the reason.
 
 The reporting service does not use this: its projector applies changes inside its own
-transactions, because it must also move figures (services.reporting.projector.changes).
+transactions, because it must also move figures (services.reporting.read.projector.changes).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every consumer of a topic (the hierarchy feed, oversight's intake, reporting's coordination
 consumer …) runs its batches through here and plugs in only what it does with each event,
 dispatched by event type; reporting's projector, which reads in worker processes and writes
-behind, keeps the same rules its own way (services.reporting.projector). The rules they share:
+behind, keeps the same rules its own way (services.reporting.read.projector). The rules they share:
 
 - a record that cannot be decoded or trusted (InvalidEvent) is refused with the reason, and
   one that makes the consumer's own step raise anything else is dead-lettered as a fault

@@ -2,7 +2,7 @@
 which units a province registry may name.
 
 Apart from the Runtime that builds verifiers with it, because the projector also judges each
-batch under the tree as that batch leaves it (services.reporting.projector.judging)."""
+batch under the tree as that batch leaves it (services.reporting.read.projector.judging)."""
 
 from __future__ import annotations
 

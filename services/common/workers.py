@@ -1,7 +1,8 @@
 """Worker processes for the CPU a consumer can hand off, and the one way to hand it off.
 
 One Python process gets one core at a time. What a consumer does per record that needs
-nothing but the record's bytes (decoding, signature checks: services.reporting.projector.reading) is
+nothing but the record's bytes (decoding, signature checks:
+services.reporting.read.projector.reading) is
 sent, in chunks, to a pool of worker processes while the consumer goes on; the answers are
 collected in order. If the pool cannot be used, the same function runs here, so nothing is
 ever skipped.

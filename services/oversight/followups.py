@@ -6,7 +6,7 @@ the unit (the envelope's), the day the item was raised, and the days it took.
 
 A follow-up of an item (recommendation, opinion, petition) happens, as far as its envelope
 says, on the day the item was raised: `occurred_at` decides the reporting period, and a
-follow-up counts in its item's cohort (see services/reporting/figures/oversight.py). This also
+follow-up counts in its item's cohort (see services/reporting/read/figures/oversight.py). This also
 keeps it publishable for units dissolved since (a district after 2025-06-30): its unit existed
 on that day. The step's own day is in the payload (`resolved_on` …).
 """

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from services.common.http import service_app, service_settings
 from services.common.settings import Settings
 from services.reporting.activity.api import router as activity_router
-from services.reporting.api import router
 from services.reporting.audit.api import router as audit_router
 from services.reporting.coordination.api import router as coordination_router
 from services.reporting.deadlines.api import router as deadlines_router
@@ -19,13 +18,14 @@ from services.reporting.identity.api import router as identity_router
 from services.reporting.identity.sso_api import router as sso_router
 from services.reporting.notifications.api import router as notifications_router
 from services.reporting.opinions.api import router as opinions_router
+from services.reporting.read.api import router
+from services.reporting.read.web import router as web_router
 from services.reporting.voter_opinions.api import router as voter_opinions_router
 from services.reporting.voter_opinions.documents import router as opinions_report_router
 from services.reporting.voter_opinions.public import router as public_router
-from services.reporting.web import router as web_router
 from services.reporting.webhooks.api import router as webhooks_router
 from services.reporting.wiring import Reporting
-from services.reporting.workspace import router as workspace_router
+from services.reporting.workspace.routes import router as workspace_router
 
 
 def create_app(settings: Settings | None = None, consume: bool = True) -> FastAPI:

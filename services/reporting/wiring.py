@@ -25,9 +25,9 @@ from services.reporting.document.store import ReportDocumentStore
 from services.reporting.identity.service import Identity
 from services.reporting.notifications.service import Notifications
 from services.reporting.opinions.similar import Register, SimilarOpinions
-from services.reporting.projector.handler import Projector
-from services.reporting.projector.store import ProjectionStore
-from services.reporting.views import TodayViews, Views
+from services.reporting.read.projector.handler import Projector
+from services.reporting.read.projector.store import ProjectionStore
+from services.reporting.read.views import TodayViews, Views
 from services.reporting.voter_opinions.service import VoterOpinions
 from services.reporting.webhooks.service import Webhooks
 from services.reporting.webhooks.store import WebhookStore

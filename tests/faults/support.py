@@ -3,7 +3,8 @@ topic back, the independent oracle of the figures, and service processes to SIGK
 
 The oracle: the figures a projection must hold are recomputed from scratch from the events
 that were accepted (each counted once, by event id), with the pure fold of
-`services.reporting.projector.fold`, and compared document by document with `unit_months`. Simple
+`services.reporting.read.projector.fold`, and compared document by document with
+`unit_months`. Simple
 totals (how many voter contacts, how many voters) are also checked by plain counting, so the
 fold itself is not the only judge.
 """
@@ -44,7 +45,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.kafka import ensure_topics
 from services.common.mongo import OPERATOR, credentials
 from services.common.settings import Settings
-from services.reporting.projector.fold import fold
+from services.reporting.read.projector.fold import fold
 from services.reporting.wiring import Reporting
 from tests.conftest import eventually
 

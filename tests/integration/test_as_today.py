@@ -11,7 +11,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
-from services.reporting.periods import parse_period
+from services.reporting.read.periods import parse_period
 from tests.conftest import eventually, start_app
 from tests.integration.test_rollup import summary, voter_contact
 

@@ -58,10 +58,10 @@ from services.reporting.coordination.store import CoordinationStore
 from services.reporting.deadlines.service import Deadlines
 from services.reporting.deadlines.sessions import SessionStore
 from services.reporting.deadlines.store import RulesStore
-from services.reporting.periods import month_end, month_start, parse_period
-from services.reporting.projector.fold import Fold
-from services.reporting.projector.store import ProjectionStore
-from services.reporting.views import TodayViews, Views, eras_of
+from services.reporting.read.periods import month_end, month_start, parse_period
+from services.reporting.read.projector.fold import Fold
+from services.reporting.read.projector.store import ProjectionStore
+from services.reporting.read.views import TodayViews, Views, eras_of
 from services.reporting.wiring import Reporting
 from tests.builders import held_voter_contact, legacy_province
 from tests.conftest import Running, bearer, eventually, isolated_settings, start_app

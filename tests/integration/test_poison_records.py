@@ -33,7 +33,7 @@ from services.oversight.app import create_app as oversight_app
 from services.oversight.intake_consumer import Intake
 from services.reporting.app import create_app as reporting_app
 from services.reporting.coordination.consumer import CoordinationConsumer
-from services.reporting.projector.fold import STREAM_WINDOW
+from services.reporting.read.projector.fold import STREAM_WINDOW
 from tests.builders import held_voter_contact, meeting
 from tests.conftest import Running, eventually, granted, start_app
 from tests.faults.support import MEETING, publish

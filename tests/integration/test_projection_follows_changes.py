@@ -27,9 +27,9 @@ from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy, era_of
 from services.common.mongo import Document, connect
 from services.common.settings import Settings
-from services.reporting.projector.fold import month_of
-from services.reporting.projector.store import ProjectionStore
-from services.reporting.projector.working_set import Offset, WorkingSet
+from services.reporting.read.projector.fold import month_of
+from services.reporting.read.projector.store import ProjectionStore
+from services.reporting.read.projector.working_set import Offset, WorkingSet
 from tests.unit.test_hierarchy_changes import BASE, NEW, POOL, contact
 
 pytestmark = pytest.mark.integration

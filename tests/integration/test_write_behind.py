@@ -13,9 +13,9 @@ from services.common.hierarchy import Hierarchy
 from services.common.mongo import connect
 from services.common.settings import Settings
 from services.reporting.activity.entries import Entry
-from services.reporting.projector.fold import fold, place_event
-from services.reporting.projector.store import ProjectionStore
-from services.reporting.projector.working_set import Offset, StalePositions, WorkingSet
+from services.reporting.read.projector.fold import fold, place_event
+from services.reporting.read.projector.store import ProjectionStore
+from services.reporting.read.projector.working_set import Offset, StalePositions, WorkingSet
 from tests.builders import held_voter_contact
 from tests.unit.test_hierarchy_changes import BASE, POOL, contact
 

@@ -15,7 +15,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.settings import Settings
 from services.reporting.activity.api import _cell
 from services.reporting.activity.entries import LABELS, UNLOGGED, entry_of, listed_under
-from services.reporting.projector.fold import Fold
+from services.reporting.read.projector.fold import Fold
 from services.reporting.wiring import projector_topics
 from tests.builders import LAI_CHAU, held_voter_contact, sealed
 

@@ -21,8 +21,8 @@ from services.common.errors import DomainError
 from services.common.hierarchy import Hierarchy
 from services.reporting.coordination import domain
 from services.reporting.coordination.extra import members, stock_day
-from services.reporting.figures import LABELS, RATES, contributions_of, rates_of
-from services.reporting.periods import parse_period
+from services.reporting.read.figures import LABELS, RATES, contributions_of, rates_of
+from services.reporting.read.periods import parse_period
 
 PROVINCE, DISTRICT, COMMUNE = "12", "106", "03390"  # Lai Châu › Tam Đường › TT Tam Đường
 TODAY = date(2025, 11, 20)

@@ -12,7 +12,13 @@ from contracts.notifications import DeadlineRules
 from services.reporting.deadlines.defaults import DEFAULT_RULES
 from services.reporting.deadlines.rules import cutoff, due_on, obligations_due_in
 from services.reporting.notifications.notices import Deadline, decide
-from services.reporting.periods import month_after, month_start, parse_period, term_of, year_month
+from services.reporting.read.periods import (
+    month_after,
+    month_start,
+    parse_period,
+    term_of,
+    year_month,
+)
 
 DAY = {"commune": 5, "district": 10, "province": 15}
 

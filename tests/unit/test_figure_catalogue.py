@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from services.reporting.document.results import Writer
-from services.reporting.figures import (
+from services.reporting.read.figures import (
     CATALOGUE,
     LABELS,
     RATES,
@@ -23,9 +23,9 @@ from services.reporting.figures import (
     oversight,
     rates_of,
 )
-from services.reporting.figures.catalogue import Catalogue, Figure, Group, Section
-from services.reporting.figures.meetings import held_figures
-from services.reporting.figures.served import served
+from services.reporting.read.figures.catalogue import Catalogue, Figure, Group, Section
+from services.reporting.read.figures.meetings import held_figures
+from services.reporting.read.figures.served import served
 
 SECTIONS = (meetings.FIGURES, oversight.FIGURES, coordination.FIGURES, notifications.FIGURES)
 

@@ -23,12 +23,12 @@ from fastapi import FastAPI
 
 from contracts.asyncapi import document, render
 from services.common.settings import Settings
-from services.reporting import api
 from services.reporting.document.content import compose
 from services.reporting.document.model import Council, Texts, Verification
 from services.reporting.document.render_html import render_html
-from services.reporting.figures import LABELS, complete, rates_of
 from services.reporting.identity.keys import standalone_issuer
+from services.reporting.read import api
+from services.reporting.read.figures import LABELS, complete, rates_of
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 WRITE = os.environ.get("HDND_WRITE_GOLDEN") == "1"

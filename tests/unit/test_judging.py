@@ -15,8 +15,8 @@ from contracts.signing import Signer, Verifier
 from services.common.consumer import Record
 from services.common.hierarchy import Hierarchy
 from services.common.trust import lineage_of
-from services.reporting.projector.judging import Judging
-from services.reporting.projector.reading import read_chunk
+from services.reporting.read.projector.judging import Judging
+from services.reporting.read.projector.reading import read_chunk
 from tests.builders import held_voter_contact
 from tests.forged import envelope_of
 

@@ -26,8 +26,8 @@ from contracts.oversight import OversightField
 from contracts.timezone import VIETNAM_TZ
 from contracts.versioning import event_type
 from services.common.hierarchy import Hierarchy, Unit
-from services.reporting.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
-from services.reporting.projector.fold import fold
+from services.reporting.read.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
+from services.reporting.read.projector.fold import fold
 
 H = Hierarchy.from_units(
     [

@@ -11,7 +11,7 @@ import pytest
 from contracts.opinions import OpinionGroupAnswered, OpinionGrouped
 from services.common.errors import Conflict, DomainError, NotFound
 from services.reporting.document.model import Council
-from services.reporting.periods import parse_period
+from services.reporting.read.periods import parse_period
 from services.reporting.voter_opinions import grouping, public_html
 from services.reporting.voter_opinions.grouping import Context, Known, Unchanged
 from services.reporting.voter_opinions.public import Kept, RateLimit

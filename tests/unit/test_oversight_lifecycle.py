@@ -35,7 +35,7 @@ from services.oversight.tracking import (
     advance,
     overdue_as_of,
 )
-from services.reporting.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
+from services.reporting.read.figures import FOLDS, LABELS, RATES, contributions_of, rates_of
 from tests.builders import LAI_CHAU, meeting
 
 TODAY = date(2025, 10, 15)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.reporting.periods import InvalidPeriod, parse_period, term_of
+from services.reporting.read.periods import InvalidPeriod, parse_period, term_of
 
 
 @pytest.mark.parametrize(

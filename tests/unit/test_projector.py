@@ -12,8 +12,14 @@ from hypothesis import strategies as st
 from contracts import Decoded, InvalidEvent
 from contracts.meetings import MeetingHeld, Training
 from services.common.hierarchy import Hierarchy
-from services.reporting.figures import LABELS
-from services.reporting.projector.fold import STREAM_WINDOW, Fold, StreamPosition, fold, month_of
+from services.reporting.read.figures import LABELS
+from services.reporting.read.projector.fold import (
+    STREAM_WINDOW,
+    Fold,
+    StreamPosition,
+    fold,
+    month_of,
+)
 from tests.builders import held_voter_contact, legacy_province, sealed
 
 H = Hierarchy.from_units(

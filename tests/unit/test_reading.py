@@ -15,7 +15,7 @@ from contracts.hierarchy import HierarchyChanged, Merge
 from contracts.keys import KeyRing, generate, generate_keys, registry_key
 from contracts.signing import Signer, Verifier, fast_signed_bytes
 from services.common.workers import CHUNK, Offload
-from services.reporting.projector.reading import _holds, read_chunk
+from services.reporting.read.projector.reading import _holds, read_chunk
 from tests.builders import held_voter_contact
 from tests.forged import envelope_of
 

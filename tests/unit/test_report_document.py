@@ -26,8 +26,8 @@ from services.reporting.document.model import Council, Paragraph, Table, Texts, 
 from services.reporting.document.numbers import vn_date, vn_decimal, vn_int, vn_percent
 from services.reporting.document.render_docx import render_docx
 from services.reporting.document.render_html import render_html
-from services.reporting.figures import complete, rates_of
-from services.reporting.periods import parse_period
+from services.reporting.read.figures import complete, rates_of
+from services.reporting.read.periods import parse_period
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artefacts"
 

@@ -52,7 +52,7 @@ def test_the_walk_finds_the_routers() -> None:
         "services.meetings.api",
         "services.oversight.api",
         "services.oversight.api_items",
-        "services.reporting.api",
+        "services.reporting.read.api",
         "services.reporting.coordination.api",
         "services.reporting.document.api",
         "services.reporting.voter_opinions.documents",

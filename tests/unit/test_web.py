@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
 
-from services.reporting import api, queries
-from services.reporting.figures import LABELS, RATES, complete, rates_of
-from services.reporting.periods import KNOWN_TERMS, parse_period, term_months
-from services.reporting.web import ASSETS, router
-from services.reporting.workspace import STATIC as WORKSPACE_STATIC
+from services.reporting.read import api, queries
+from services.reporting.read.figures import LABELS, RATES, complete, rates_of
+from services.reporting.read.periods import KNOWN_TERMS, parse_period, term_months
+from services.reporting.read.web import ASSETS, router
+from services.reporting.workspace.routes import STATIC as WORKSPACE_STATIC
 
 # The workspace's file the dashboard shares: one sign-in session for both pages.
 SHARED = ["/workspace/session.js"]

@@ -7,7 +7,7 @@ from datetime import date
 
 from services.common.hierarchy import Hierarchy
 from services.reporting.coordination.domain import obligations_around
-from services.reporting.workspace import fold, named, units_in_scope
+from services.reporting.workspace.routes import fold, named, units_in_scope
 
 
 def test_a_commune_home_page_lists_recent_and_coming_reports_latest_deadline_first() -> None:

@@ -1,6 +1,6 @@
 """One entry of the activity log, taken from an envelope; and the Vietnamese name of each kind
 of entry (loại việc), said once for the page and the CSV. Pure: the projector's worker
-processes take entries as they read records (services.reporting.projector.reading)."""
+processes take entries as they read records (services.reporting.read.projector.reading)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from contracts import Envelope
 from services.common.hierarchy import Hierarchy, era_of
-from services.reporting.periods import InvalidPeriod, parse_period
+from services.reporting.read.periods import InvalidPeriod, parse_period
 
 # The record an entry is about: the first of these its payload (or the meeting in it) names.
 RECORD_FIELDS = (

@@ -49,7 +49,7 @@ from services.reporting.coordination.service import (
     StatusChange,
 )
 from services.reporting.document.service import document_to_file
-from services.reporting.queries import reporting_of
+from services.reporting.read.queries import reporting_of
 
 router = guarded_router("coordination", reporting_of)
 

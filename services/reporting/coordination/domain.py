@@ -41,7 +41,7 @@ from services.common.recording import recordable_unit, recorded
 from services.reporting.deadlines.defaults import DEFAULT_RULES
 from services.reporting.deadlines.rules import due_on as due_on
 from services.reporting.deadlines.rules import obligations_due_in as obligations_due_in
-from services.reporting.periods import (
+from services.reporting.read.periods import (
     InvalidPeriod,
     Period,
     is_term,

@@ -29,8 +29,8 @@ from services.common.hierarchy import REFORM_DATE, Hierarchy, Level, Unit, era_o
 from services.reporting.coordination.store import CoordinationStore
 from services.reporting.deadlines.rules import due_on, periods_near
 from services.reporting.deadlines.service import Deadlines
-from services.reporting.figures.coordination import REPORTS_BY_OUTCOME, REPORTS_DUE
-from services.reporting.periods import (
+from services.reporting.read.figures.coordination import REPORTS_BY_OUTCOME, REPORTS_DUE
+from services.reporting.read.periods import (
     InvalidPeriod,
     Period,
     month_after,
@@ -38,7 +38,7 @@ from services.reporting.periods import (
     month_start,
     term_of,
 )
-from services.reporting.views import Extras, ViewName, absorbed_into, legacy_sources
+from services.reporting.read.views import Extras, ViewName, absorbed_into, legacy_sources
 
 
 def members(
@@ -105,7 +105,7 @@ class Part:
 
 
 class CoordinationExtra:
-    """`Extra` of services.reporting.views: stocks and reports due / missing per unit."""
+    """`Extra` of services.reporting.read.views: stocks and reports due / missing per unit."""
 
     def __init__(
         self,

@@ -46,7 +46,7 @@ from services.common.hierarchy import REFORM_DATE, Era, era_of
 from services.common.mongo import Document, bulk_by_collection
 from services.common.outbox import Outbox
 from services.reporting.coordination import inbox
-from services.reporting.figures.coordination import (
+from services.reporting.read.figures.coordination import (
     COUNCIL_SEATS,
     DELEGATES_TRAINED,
     STAFF_FULL_TIME,

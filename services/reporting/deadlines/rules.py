@@ -15,7 +15,7 @@ from contracts.coordination import ReportObligation
 from contracts.notifications import CutOff, DeadlineRules
 from services.common.hierarchy import Level
 from services.reporting.deadlines.defaults import DEFAULT_RULES
-from services.reporting.periods import (
+from services.reporting.read.periods import (
     InvalidPeriod,
     Period,
     is_term,

@@ -36,9 +36,9 @@ from services.reporting.document.service import (
     report_period,
     sections_of,
 )
-from services.reporting.periods import month_start
-from services.reporting.queries import PeriodQuery, ViewQuery, reporting_of
-from services.reporting.views import eras_of
+from services.reporting.read.periods import month_start
+from services.reporting.read.queries import PeriodQuery, ViewQuery, reporting_of
+from services.reporting.read.views import eras_of
 
 router = guarded_router("report documents")
 

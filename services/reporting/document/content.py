@@ -13,7 +13,7 @@ from typing import Any
 from services.reporting.document.model import Council, ReportContent, Texts, Verification
 from services.reporting.document.numbers import report_number
 from services.reporting.document.results import Scope, Writer, sentence, write_results
-from services.reporting.periods import ROMAN, Period, parse_period, year_month
+from services.reporting.read.periods import ROMAN, Period, parse_period, year_month
 
 # -- periods ---------------------------------------------------------------------------------
 

@@ -15,8 +15,15 @@ from contracts.coordination import TaskStatus
 from contracts.oversight import Activity, Body, PetitionType
 from services.reporting.document.model import Block, Council, Paragraph, Quote, Style, Table
 from services.reporting.document.numbers import vn_decimal, vn_int, vn_percent
-from services.reporting.figures import CATALOGUE, Figure, Rate, coordination, meetings, oversight
-from services.reporting.figures.base import COMMITTEES, FIELDS, about_field
+from services.reporting.read.figures import (
+    CATALOGUE,
+    Figure,
+    Rate,
+    coordination,
+    meetings,
+    oversight,
+)
+from services.reporting.read.figures.base import COMMITTEES, FIELDS, about_field
 
 Figures = Mapping[str, int]
 Rates = Mapping[str, float | None]

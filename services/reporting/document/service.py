@@ -26,9 +26,9 @@ from services.reporting.document.content import (
 )
 from services.reporting.document.model import Council, ReportContent, Texts, Verification
 from services.reporting.document.store import Attached
-from services.reporting.periods import InvalidPeriod, Period
-from services.reporting.queries import summary_of
-from services.reporting.views import REFORM_MONTH
+from services.reporting.read.periods import InvalidPeriod, Period
+from services.reporting.read.queries import summary_of
+from services.reporting.read.views import REFORM_MONTH
 from services.reporting.wiring import Reporting
 
 

@@ -38,7 +38,7 @@ from services.common.mongo import Document
 from services.common.workers import Offload
 from services.reporting.opinions.matcher import Opinion, OpinionIndex, Suggestion
 from services.reporting.opinions.normalize import Key, normalize_all
-from services.reporting.periods import month_key, month_start, term_months, term_of
+from services.reporting.read.periods import month_key, month_start, term_months, term_of
 from services.reporting.voter_opinions.store import opinion_key
 
 log = get_logger()

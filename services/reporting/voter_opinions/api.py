@@ -24,7 +24,7 @@ from services.common.activity import (
 )
 from services.common.errors import NotFound
 from services.common.hierarchy import era_of
-from services.reporting.views import eras_of
+from services.reporting.read.views import eras_of
 from services.reporting.voter_opinions import grouping
 from services.reporting.voter_opinions.reads import (
     Listing,

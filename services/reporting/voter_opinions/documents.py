@@ -25,7 +25,7 @@ from services.reporting.document.responses import (
     document_answer,
 )
 from services.reporting.document.service import built_on, council_of
-from services.reporting.queries import reporting_of, summary_of
+from services.reporting.read.queries import reporting_of, summary_of
 from services.reporting.voter_opinions.reads import (
     Listing,
     PeriodQuery,

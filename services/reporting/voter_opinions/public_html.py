@@ -18,7 +18,7 @@ from html import escape
 from typing import Any
 
 from contracts.oversight import OversightField
-from services.reporting.figures.base import FIELDS
+from services.reporting.read.figures.base import FIELDS
 
 TITLE = "Kết quả giải quyết ý kiến, kiến nghị của cử tri"
 STEPS = (

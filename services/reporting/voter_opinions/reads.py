@@ -16,7 +16,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.reporting.opinions import Opinion, propose_groups
-from services.reporting.periods import (
+from services.reporting.read.periods import (
     Period,
     month_after,
     month_end,

@@ -24,9 +24,9 @@ from contracts.oversight import OversightField
 from services.reporting.document.content import period_phrase
 from services.reporting.document.model import Council, ReportContent, Verification
 from services.reporting.document.results import Writer
-from services.reporting.figures import meetings, oversight
-from services.reporting.figures.base import FIELDS
-from services.reporting.periods import Period
+from services.reporting.read.figures import meetings, oversight
+from services.reporting.read.figures.base import FIELDS
+from services.reporting.read.periods import Period
 
 Kind = Literal["synthesis", "results"]
 TITLES: Mapping[Kind, str] = {

@@ -11,7 +11,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from contracts import Decoded, InvalidEvent
-from services.reporting.figures import (
+from services.reporting.read.figures import (
     coordination,
     identity,  # noqa: F401  (registers its folds: nothing; read for the activity log)
     meetings,
@@ -20,8 +20,8 @@ from services.reporting.figures import (
     oversight,
     parked,  # noqa: F401  (registers its fold: nothing)
 )
-from services.reporting.figures.base import FOLDS, Contribution, Figures
-from services.reporting.figures.catalogue import Catalogue, Figure, Rate
+from services.reporting.read.figures.base import FOLDS, Contribution, Figures
+from services.reporting.read.figures.catalogue import Catalogue, Figure, Rate
 
 __all__ = [
     "CATALOGUE",

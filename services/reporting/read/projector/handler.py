@@ -22,10 +22,10 @@ from services.common.logging import get_logger
 from services.common.pipeline import Consuming
 from services.common.positions import Record, where
 from services.common.workers import Offload
-from services.reporting.projector.judging import Accepted, Judging
-from services.reporting.projector.reading import Reading, read_chunk
-from services.reporting.projector.store import ProjectionStore
-from services.reporting.projector.working_set import WorkingSet
+from services.reporting.read.projector.judging import Accepted, Judging
+from services.reporting.read.projector.reading import Reading, read_chunk
+from services.reporting.read.projector.store import ProjectionStore
+from services.reporting.read.projector.working_set import WorkingSet
 
 log = get_logger()
 Judged = tuple[list[Accepted], list[DeadLetter]]

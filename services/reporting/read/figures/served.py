@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.reporting.figures.catalogue import Catalogue
+from services.reporting.read.figures.catalogue import Catalogue
 
 
 class FigureInfo(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import REGISTRY, Decoded
-from services.reporting.figures.base import FOLDS, Contribution
+from services.reporting.read.figures.base import FOLDS, Contribution
 
 IDENTITY_MODULE = "contracts.identity"
 

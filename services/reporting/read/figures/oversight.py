@@ -59,7 +59,7 @@ from contracts.oversight import (
     SupervisionPlanned,
     SupervisionStarted,
 )
-from services.reporting.figures.base import (
+from services.reporting.read.figures.base import (
     COMMITTEES,
     FIELDS,
     Contribution,
@@ -67,8 +67,8 @@ from services.reporting.figures.base import (
     about_field,
     folds,
 )
-from services.reporting.figures.catalogue import Figure, Group, Section, counts
-from services.reporting.figures.meetings import PETITIONS_RECEIVED, VOTER_OPINIONS_RAISED
+from services.reporting.read.figures.catalogue import Figure, Group, Section, counts
+from services.reporting.read.figures.meetings import PETITIONS_RECEIVED, VOTER_OPINIONS_RAISED
 
 Item = TypeVar("Item", bound=BaseModel)
 Stage = TypeVar("Stage", bound=str)

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from services.common.activity import Unit, guarded_router
 from services.common.auth import CallerDep
 from services.common.errors import Forbidden
-from services.reporting.figures.served import FigureCatalogue, served
-from services.reporting.periods import period_in
-from services.reporting.queries import PeriodQuery, ViewQuery, reporting_of, summary_of
-from services.reporting.views import country_as_it_was
+from services.reporting.read.figures.served import FigureCatalogue, served
+from services.reporting.read.periods import period_in
+from services.reporting.read.queries import PeriodQuery, ViewQuery, reporting_of, summary_of
+from services.reporting.read.views import country_as_it_was
 
 router = guarded_router("reporting", reporting_of)
 
@@ -61,7 +61,7 @@ async def country_summary(
     summary="Every figure key with its Vietnamese label, in report order",
 )
 async def figure_labels() -> FigureCatalogue:
-    from services.reporting.figures import CATALOGUE
+    from services.reporting.read.figures import CATALOGUE
 
     return served(CATALOGUE)
 
@@ -80,7 +80,7 @@ class RateInfo(BaseModel):
     summary="Every rate key of `rates` with its Vietnamese label and the figures it divides",
 )
 async def rate_labels() -> dict[str, RateInfo]:
-    from services.reporting.figures import RATES
+    from services.reporting.read.figures import RATES
 
     return {
         key: RateInfo(

@@ -10,8 +10,8 @@ from fastapi import FastAPI, Query
 
 from services.common.auth import Caller
 from services.common.errors import NotFound
-from services.reporting.periods import Period
-from services.reporting.views import eras_of
+from services.reporting.read.periods import Period
+from services.reporting.read.views import eras_of
 from services.reporting.wiring import Reporting
 
 

@@ -26,8 +26,8 @@ from services.common.pipeline import Dispatch
 from services.common.positions import Record
 from services.common.trust import check_registry_scope, lineage_of
 from services.reporting.coordination import owners
-from services.reporting.projector.fold import Placed, place
-from services.reporting.projector.reading import Reading, read
+from services.reporting.read.projector.fold import Placed, place
+from services.reporting.read.projector.reading import Reading, read
 
 
 @dataclass(frozen=True, slots=True)

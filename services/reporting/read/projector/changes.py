@@ -19,8 +19,8 @@ from contracts.hierarchy import HierarchyChanged
 from services.common.hierarchy import REFORM_DATE, Era, Hierarchy, era_of
 from services.common.logging import get_logger
 from services.reporting.activity.entries import Entry
-from services.reporting.projector.fold import Fold
-from services.reporting.projector.store import ProjectionStore
+from services.reporting.read.projector.fold import Fold
+from services.reporting.read.projector.store import ProjectionStore
 
 log = get_logger()
 

@@ -29,8 +29,8 @@ from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.common.positions import Positioned, PositionStore
 from services.reporting.activity.entries import listed_under
-from services.reporting.periods import year_month
-from services.reporting.projector.fold import Fold, StreamPosition, month_of, placed
+from services.reporting.read.periods import year_month
+from services.reporting.read.projector.fold import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
 # Stream positions are kept in this many documents, each stream in the one its name hashes

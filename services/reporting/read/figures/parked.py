@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from contracts import Decoded
 from contracts.outbox import EventParked
-from services.reporting.figures.base import Contribution, folds
+from services.reporting.read.figures.base import Contribution, folds
 
 
 @folds(EventParked)

@@ -9,7 +9,7 @@ from typing import Any
 from contracts import Decoded
 from contracts.opinions import GROUP_EVENTS
 from contracts.versioning import event_type
-from services.reporting.figures.base import FOLDS, Contribution
+from services.reporting.read.figures.base import FOLDS, Contribution
 
 
 def nothing_to_count(event: Decoded[Any]) -> list[Contribution]:

@@ -28,9 +28,9 @@ from contracts.coordination import (
 )
 from contracts.privacy import PersonalDataErased
 from services.common.hierarchy import era_of
-from services.reporting.figures.base import Contribution, folds
-from services.reporting.figures.catalogue import Figure, Group, Section, counts
-from services.reporting.periods import InvalidPeriod, month_start, parse_period
+from services.reporting.read.figures.base import Contribution, folds
+from services.reporting.read.figures.catalogue import Figure, Group, Section, counts
+from services.reporting.read.periods import InvalidPeriod, month_start, parse_period
 
 Outcome = Literal["on_time", "late", "missing"]  # of a report due: sent on time, late, not yet
 _REPORT_OUTCOMES: dict[Outcome, str] = {

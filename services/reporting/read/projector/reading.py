@@ -32,7 +32,7 @@ from contracts.signing import REGISTRY_EVENTS, fast_signed_bytes, verify_claims
 from services.common.errors import fault_reason
 from services.reporting.activity.entries import Entry, entry_of
 from services.reporting.coordination.owners import RULED
-from services.reporting.figures import contributions_of
+from services.reporting.read.figures import contributions_of
 
 KEPT = REGISTRY_EVENTS | RULED
 """Event types whose reading keeps the decoded event: judging needs their payload (the unit

@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from contracts import Decoded, InvalidEvent
 from services.common.hierarchy import Hierarchy, era_of
 from services.reporting.activity.entries import Entry, listed_under
-from services.reporting.figures import Figures, contributions_of
-from services.reporting.periods import month_end
+from services.reporting.read.figures import Figures, contributions_of
+from services.reporting.read.periods import month_end
 
 
 def month_of(day: date) -> str:

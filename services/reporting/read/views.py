@@ -19,8 +19,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
-from services.reporting.figures import complete, rates_of
-from services.reporting.periods import Period, month_end, month_start
+from services.reporting.read.figures import complete, rates_of
+from services.reporting.read.periods import Period, month_end, month_start
 
 ViewName = Literal["as_it_was", "as_today"]
 

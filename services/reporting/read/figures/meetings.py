@@ -30,8 +30,8 @@ from contracts.meetings import (
     VoterContact,
 )
 from contracts.oversight import OversightField, PetitionType
-from services.reporting.figures.base import Contribution, Figures, about_field, folds
-from services.reporting.figures.catalogue import Figure, Group, Section, counts
+from services.reporting.read.figures.base import Contribution, Figures, about_field, folds
+from services.reporting.read.figures.catalogue import Figure, Group, Section, counts
 
 # The parts a meeting's figure is split into, as the contracts' fields name them: a value the
 # contract adds fails type checking where a fold looks its figure up.

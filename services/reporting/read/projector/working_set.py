@@ -45,9 +45,9 @@ from services.common.metrics import Metrics
 from services.common.mongo import Document, in_transaction
 from services.common.positions import Positioned
 from services.reporting.activity.entries import Entry
-from services.reporting.projector.changes import apply_change
-from services.reporting.projector.fold import Fold, StreamPosition
-from services.reporting.projector.store import ProjectionStore, stream_bucket
+from services.reporting.read.projector.changes import apply_change
+from services.reporting.read.projector.fold import Fold, StreamPosition
+from services.reporting.read.projector.store import ProjectionStore, stream_bucket
 
 log = get_logger()
 

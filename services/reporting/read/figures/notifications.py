@@ -9,8 +9,8 @@ from typing import assert_never
 
 from contracts import Decoded
 from contracts.notifications import DeadlineRulesChanged, NoticeKind, NotificationSent
-from services.reporting.figures.base import Contribution, folds
-from services.reporting.figures.catalogue import Figure, Group, Section, counts
+from services.reporting.read.figures.base import Contribution, folds
+from services.reporting.read.figures.catalogue import Figure, Group, Section, counts
 
 FIGURES = Section()
 REMINDERS_SENT = FIGURES.count(
