@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from contracts.envelope import Envelope, UnitCode
 from contracts.registry import REGISTRY
-from contracts.topics import EVERY_TOPIC, Topics
+from contracts.topics import EVERY_TOPIC, Topic, Topics
 from contracts.versioning import event_type, event_version
 
 ASYNCAPI_PATH = Path(__file__).with_name("asyncapi.json")
@@ -107,13 +107,12 @@ def topics_of(model: type[BaseModel]) -> list[str]:
 
 
 def topic_names(topics: Topics) -> dict[str, str]:
-    """Every single topic `Topics` names, by property: meetings → hdnd.meetings, …"""
-    names = {
+    """Every single topic `Topics` names, by attribute: meetings → hdnd.meetings, …"""
+    return {
         attr: getattr(topics, attr)
-        for attr, value in vars(Topics).items()
-        if isinstance(value, property)
+        for attr, value in sorted(vars(Topics).items())
+        if isinstance(value, Topic)
     }
-    return {attr: name for attr, name in sorted(names.items()) if isinstance(name, str)}
 
 
 def events_by_topic() -> dict[str, list[type[BaseModel]]]:

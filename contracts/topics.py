@@ -9,45 +9,33 @@ EVERY_TOPIC = "*"
 own (contracts.outbox)."""
 
 
+class Topic:
+    """One context's topic, `hdnd.<context>` under the prefix of the `Topics` it is read on:
+    a table of contexts rather than a property each."""
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+
+    def __get__(self, topics: Topics, owner: type[Topics] | None = None) -> str:
+        return f"{topics.prefix}hdnd.{self.context}"
+
+
 @dataclass(frozen=True, slots=True)
 class Topics:
     """Topic names, optionally prefixed so that tests and tenants can share one broker."""
 
     prefix: str = ""
 
-    def _name(self, context: str) -> str:
-        return f"{self.prefix}hdnd.{context}"
-
-    @property
-    def meetings(self) -> str:
-        return self._name("meetings")
-
-    @property
-    def oversight(self) -> str:
-        return self._name("oversight")
-
-    @property
-    def reporting(self) -> str:
-        return self._name("reporting")
-
-    @property
-    def hierarchy(self) -> str:
-        return self._name("hierarchy")
-
-    @property
-    def audit(self) -> str:
-        """Each instance's daily roots of its hash chains (contracts.audit): few and small,
-        read by the reporting of every level above, apart from the facts."""
-        return self._name("audit")
-
-    @property
-    def identity(self) -> str:
-        """Accounts, sign-ins and sign-outs (contracts.identity): the token issuer's."""
-        return self._name("identity")
-
-    @property
-    def dead_letter(self) -> str:
-        return self._name("deadletter")
+    meetings = Topic("meetings")
+    oversight = Topic("oversight")
+    reporting = Topic("reporting")
+    hierarchy = Topic("hierarchy")
+    audit = Topic("audit")
+    """Each instance's daily roots of its hash chains (contracts.audit): few and small, read by
+    the reporting of every level above, apart from the facts."""
+    identity = Topic("identity")
+    """Accounts, sign-ins and sign-outs (contracts.identity): the token issuer's."""
+    dead_letter = Topic("deadletter")
 
     @property
     def facts(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ events), and `recommendations_renamed` below lifts v1 payloads to v2 on read.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -40,6 +40,12 @@ from contracts.versioning import Payload, upcaster
 MAX_UNITS = 1000  # units a supervision names: a province's communes (168 in 2025, 573 before)
 
 
+def _committee(description: str) -> Any:
+    """The Ban of a committee body, validated even when absent so that `_committee_rule`
+    sees a missing one."""
+    return Field(default=None, validate_default=True, description=description)
+
+
 def _committee_rule() -> Rule:
     """A Ban is named exactly when the body is a committee (each step and the end say it)."""
     missing = "committee is required when body is committee"
@@ -63,10 +69,8 @@ class _Supervision(BaseModel):
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
     title: Text = Field(description="Title as written in the plan or report (Vietnamese).")
     body: Body = Field(description="Thường trực HĐND, a Ban, or a Tổ đại biểu.")
-    committee: Committee | None = Field(
-        default=None,
-        validate_default=True,
-        description="The Ban that carried it out; required when body is committee, else absent.",
+    committee: Committee | None = _committee(
+        "The Ban that carried it out; required when body is committee, else absent."
     )
     field: OversightField = Field(description="Lĩnh vực.")
     started_on: date = Field(description="The day the activity started.")
@@ -134,10 +138,8 @@ class _SupervisionStep(BaseModel):
     supervision_id: StableId
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
     body: Body = Field(description="Thường trực HĐND, a Ban, or a Tổ đại biểu.")
-    committee: Committee | None = Field(
-        default=None,
-        validate_default=True,
-        description="The Ban that carries it out; required when body is committee, else absent.",
+    committee: Committee | None = _committee(
+        "The Ban that carries it out; required when body is committee, else absent."
     )
     field: OversightField = Field(description="Lĩnh vực.")
 
