@@ -60,6 +60,12 @@ def _answer(rule: str, unit: str, item: str, day: str, **fields: Any) -> Write:
     return ANSWERS, UpdateOne(_key(rule, unit, item), {"$setOnInsert": doc}, upsert=True)
 
 
+def _closing(rule: str, id_field: str) -> Callable[[Decoded[Any]], list[Write]]:
+    """The handler of an event that ends an item of `rule` (resolved, settled, withdrawn,
+    implemented): it closes the item the payload's `id_field` names, nothing else."""
+    return lambda event: [_closed(rule, event.envelope.unit, getattr(event.payload, id_field))]
+
+
 class ItemsConsumer:
     def __init__(self, context: Consuming, store: NotificationStore) -> None:
         self.store = store
@@ -68,13 +74,13 @@ class ItemsConsumer:
             {
                 OpinionForwarded: self._forwarded,
                 OpinionAnswered: self._opinion_answered,
-                OpinionResolved: self._opinion_done,
-                OpinionWithdrawn: self._opinion_done,
+                OpinionResolved: _closing("opinion", "opinion_id"),
+                OpinionWithdrawn: _closing("opinion", "opinion_id"),
                 PetitionTransferred: self._transferred,
-                PetitionSettled: self._petition_done,
-                PetitionWithdrawn: self._petition_done,
+                PetitionSettled: _closing("petition", "petition_id"),
+                PetitionWithdrawn: _closing("petition", "petition_id"),
                 RecommendationIssued: self._issued,
-                RecommendationImplemented: self._implemented,
+                RecommendationImplemented: _closing("recommendation", "recommendation_id"),
                 SupervisionFinished: self._supervision,
                 ProposalAnswered: self._proposal_answered,
                 MeetingScheduled: self._session,
@@ -100,18 +106,10 @@ class ItemsConsumer:
         return [_closed("opinion", unit, p.opinion_id), _answer("opinion", unit, p.opinion_id, day)]
 
     @staticmethod
-    def _opinion_done(event: Decoded[OpinionResolved | OpinionWithdrawn]) -> list[Write]:
-        return [_closed("opinion", event.envelope.unit, event.payload.opinion_id)]
-
-    @staticmethod
     def _transferred(event: Decoded[PetitionTransferred]) -> list[Write]:
         p, unit = event.payload, event.envelope.unit
         started = p.transferred_on.isoformat()
         return [_opened("petition", unit, p.petition_id, started, agency=p.agency)]
-
-    @staticmethod
-    def _petition_done(event: Decoded[PetitionSettled | PetitionWithdrawn]) -> list[Write]:
-        return [_closed("petition", event.envelope.unit, event.payload.petition_id)]
 
     @staticmethod
     def _issued(event: Decoded[RecommendationIssued]) -> list[Write]:
@@ -123,10 +121,6 @@ class ItemsConsumer:
             _opened("recommendation", unit, p.recommendation_id, day, due_on=due, **fields),
             _answer("recommendation", unit, p.recommendation_id, day, **fields),
         ]
-
-    @staticmethod
-    def _implemented(event: Decoded[RecommendationImplemented]) -> list[Write]:
-        return [_closed("recommendation", event.envelope.unit, event.payload.recommendation_id)]
 
     @staticmethod
     def _supervision(event: Decoded[SupervisionFinished]) -> list[Write]:
