@@ -12,12 +12,9 @@ reading the same topics, dead-letters it); what its own step fails on is dead-le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, MeetingCancelled, MeetingHeld, MeetingScheduled
 from contracts.coordination import ProposalAnswered
@@ -33,12 +30,11 @@ from contracts.oversight import (
     RecommendationIssued,
     SupervisionFinished,
 )
-from services.common.consumer import Record
-from services.common.pipeline import Consuming, Dispatch, Pipeline
+from services.common.pipeline import Consuming
 from services.reporting.deadlines.sessions import SessionStore
 from services.reporting.notifications.store import NotificationStore
+from services.reporting.upserts import Handler, UpsertConsumer, Write
 
-Write = tuple[str, UpdateOne]
 ITEMS, ANSWERS, SESSIONS = "notify_items", "notify_answers", "scheduled_sessions"
 
 
@@ -60,17 +56,17 @@ def _answer(rule: str, unit: str, item: str, day: str, **fields: Any) -> Write:
     return ANSWERS, UpdateOne(_key(rule, unit, item), {"$setOnInsert": doc}, upsert=True)
 
 
-def _closing(rule: str, id_field: str) -> Callable[[Decoded[Any]], list[Write]]:
+def _closing(rule: str, id_field: str) -> Handler:
     """The handler of an event that ends an item of `rule` (resolved, settled, withdrawn,
     implemented): it closes the item the payload's `id_field` names, nothing else."""
     return lambda event: [_closed(rule, event.envelope.unit, getattr(event.payload, id_field))]
 
 
-class ItemsConsumer:
+class ItemsConsumer(UpsertConsumer[NotificationStore]):
     def __init__(self, context: Consuming, store: NotificationStore) -> None:
-        self.store = store
-        self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
-        self.dispatch = Dispatch[Callable[[Decoded[Any]], list[Write]]](
+        super().__init__(
+            context,
+            store,
             {
                 OpinionForwarded: self._forwarded,
                 OpinionAnswered: self._opinion_answered,
@@ -87,11 +83,7 @@ class ItemsConsumer:
                 MeetingCancelled: self._session,
                 MeetingHeld: self._session,
             },
-            otherwise=lambda _: [],
         )
-
-    def writes_for(self, event: Decoded[BaseModel]) -> list[Write]:
-        return self.dispatch.of(event)(event)
 
     @staticmethod
     def _forwarded(event: Decoded[OpinionForwarded]) -> list[Write]:
@@ -138,11 +130,3 @@ class ItemsConsumer:
     @staticmethod
     def _session(event: Decoded[Any]) -> list[Write]:
         return [(SESSIONS, write) for write in SessionStore.writes_for(event)]
-
-    async def handle(self, records: Sequence[Record]) -> None:
-        writes, skipped = self.pipeline.judge(records, self.writes_for)
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.store.apply(session, writes)
-
-        await self.pipeline.commit(records, skipped, work)
