@@ -16,12 +16,10 @@ step fails on is dead-lettered here (the projector took it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded
 from contracts.coordination import (
@@ -31,29 +29,29 @@ from contracts.coordination import (
     ProposalRaised,
     ReportFiled,
 )
-from services.common.consumer import Record
+from services.common.deadletter import DeadLetter
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
-from services.common.pipeline import Consuming, Dispatch, Pipeline
+from services.common.pipeline import Consuming
 from services.common.recording import serves
 from services.common.trust import lineage_of
 from services.reporting.coordination import owners
 from services.reporting.coordination.store import CoordinationStore
+from services.reporting.upserts import UpsertConsumer, Write
 
 log = get_logger()
-Write = tuple[str, UpdateOne]
 
 
-class CoordinationConsumer:
+class CoordinationConsumer(UpsertConsumer[CoordinationStore]):
     def __init__(self, context: Consuming, store: CoordinationStore, hierarchy: Hierarchy) -> None:
-        self.store = store
         self.hierarchy = hierarchy
         self.served = context.settings.units
         self.lineage = lineage_of(hierarchy)
         # Records refused by a rule are only skipped: the projector dead-letters them. What
         # fails here alone (a fault of this consumer's own step) is dead-lettered here.
-        self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
-        self.dispatch = Dispatch[Callable[[Decoded[Any]], list[Write]]](
+        super().__init__(
+            context,
+            store,
             {
                 CouncilDelegatesDeclared: self._declared,
                 CouncilStaffDeclared: self._declared,
@@ -61,14 +59,13 @@ class CoordinationConsumer:
                 ProposalRaised: self._raised,
                 ProposalAnswered: self._answered,
             },
-            otherwise=lambda _: [],
         )
 
     def writes_for(self, event: Decoded[BaseModel]) -> list[Write]:
         """What one trusted event changes in this instance's coordination documents, read
         from its payload in the current version (upcast), never the wire shape."""
         owners.check(self.lineage, event)
-        return self.dispatch.of(event)(event)
+        return super().writes_for(event)
 
     def _declared(self, event: Decoded[BaseModel]) -> list[Write]:
         return [("declarations", self.store.declaration_upsert(event))]
@@ -96,12 +93,6 @@ class CoordinationConsumer:
             serves(self.hierarchy, u, day, self.served) for u in (event.envelope.unit, other)
         )
 
-    async def handle(self, records: Sequence[Record]) -> None:
-        writes, skipped = self.pipeline.judge(records, self.writes_for)
-        for letter in skipped:
+    def skipped(self, letters: Sequence[DeadLetter]) -> None:
+        for letter in letters:
             log.debug("coordination_skipped", reason=letter.reason, offset=letter.record.offset)
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.store.apply(session, writes)
-
-        await self.pipeline.commit(records, skipped, work)

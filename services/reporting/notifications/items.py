@@ -12,12 +12,9 @@ reading the same topics, dead-letters it); what its own step fails on is dead-le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts import Decoded, MeetingCancelled, MeetingHeld, MeetingScheduled
 from contracts.coordination import ProposalAnswered
@@ -33,12 +30,11 @@ from contracts.oversight import (
     RecommendationIssued,
     SupervisionFinished,
 )
-from services.common.consumer import Record
-from services.common.pipeline import Consuming, Dispatch, Pipeline
+from services.common.pipeline import Consuming
 from services.reporting.deadlines.sessions import SessionStore
 from services.reporting.notifications.store import NotificationStore
+from services.reporting.upserts import Handler, UpsertConsumer, Write
 
-Write = tuple[str, UpdateOne]
 ITEMS, ANSWERS, SESSIONS = "notify_items", "notify_answers", "scheduled_sessions"
 
 
@@ -60,32 +56,34 @@ def _answer(rule: str, unit: str, item: str, day: str, **fields: Any) -> Write:
     return ANSWERS, UpdateOne(_key(rule, unit, item), {"$setOnInsert": doc}, upsert=True)
 
 
-class ItemsConsumer:
+def _closing(rule: str, id_field: str) -> Handler:
+    """The handler of an event that ends an item of `rule` (resolved, settled, withdrawn,
+    implemented): it closes the item the payload's `id_field` names, nothing else."""
+    return lambda event: [_closed(rule, event.envelope.unit, getattr(event.payload, id_field))]
+
+
+class ItemsConsumer(UpsertConsumer[NotificationStore]):
     def __init__(self, context: Consuming, store: NotificationStore) -> None:
-        self.store = store
-        self.pipeline = Pipeline(context, store.positions, dead_letters="faults")
-        self.dispatch = Dispatch[Callable[[Decoded[Any]], list[Write]]](
+        super().__init__(
+            context,
+            store,
             {
                 OpinionForwarded: self._forwarded,
                 OpinionAnswered: self._opinion_answered,
-                OpinionResolved: self._opinion_done,
-                OpinionWithdrawn: self._opinion_done,
+                OpinionResolved: _closing("opinion", "opinion_id"),
+                OpinionWithdrawn: _closing("opinion", "opinion_id"),
                 PetitionTransferred: self._transferred,
-                PetitionSettled: self._petition_done,
-                PetitionWithdrawn: self._petition_done,
+                PetitionSettled: _closing("petition", "petition_id"),
+                PetitionWithdrawn: _closing("petition", "petition_id"),
                 RecommendationIssued: self._issued,
-                RecommendationImplemented: self._implemented,
+                RecommendationImplemented: _closing("recommendation", "recommendation_id"),
                 SupervisionFinished: self._supervision,
                 ProposalAnswered: self._proposal_answered,
                 MeetingScheduled: self._session,
                 MeetingCancelled: self._session,
                 MeetingHeld: self._session,
             },
-            otherwise=lambda _: [],
         )
-
-    def writes_for(self, event: Decoded[BaseModel]) -> list[Write]:
-        return self.dispatch.of(event)(event)
 
     @staticmethod
     def _forwarded(event: Decoded[OpinionForwarded]) -> list[Write]:
@@ -100,18 +98,10 @@ class ItemsConsumer:
         return [_closed("opinion", unit, p.opinion_id), _answer("opinion", unit, p.opinion_id, day)]
 
     @staticmethod
-    def _opinion_done(event: Decoded[OpinionResolved | OpinionWithdrawn]) -> list[Write]:
-        return [_closed("opinion", event.envelope.unit, event.payload.opinion_id)]
-
-    @staticmethod
     def _transferred(event: Decoded[PetitionTransferred]) -> list[Write]:
         p, unit = event.payload, event.envelope.unit
         started = p.transferred_on.isoformat()
         return [_opened("petition", unit, p.petition_id, started, agency=p.agency)]
-
-    @staticmethod
-    def _petition_done(event: Decoded[PetitionSettled | PetitionWithdrawn]) -> list[Write]:
-        return [_closed("petition", event.envelope.unit, event.payload.petition_id)]
 
     @staticmethod
     def _issued(event: Decoded[RecommendationIssued]) -> list[Write]:
@@ -123,10 +113,6 @@ class ItemsConsumer:
             _opened("recommendation", unit, p.recommendation_id, day, due_on=due, **fields),
             _answer("recommendation", unit, p.recommendation_id, day, **fields),
         ]
-
-    @staticmethod
-    def _implemented(event: Decoded[RecommendationImplemented]) -> list[Write]:
-        return [_closed("recommendation", event.envelope.unit, event.payload.recommendation_id)]
 
     @staticmethod
     def _supervision(event: Decoded[SupervisionFinished]) -> list[Write]:
@@ -144,11 +130,3 @@ class ItemsConsumer:
     @staticmethod
     def _session(event: Decoded[Any]) -> list[Write]:
         return [(SESSIONS, write) for write in SessionStore.writes_for(event)]
-
-    async def handle(self, records: Sequence[Record]) -> None:
-        writes, skipped = self.pipeline.judge(records, self.writes_for)
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.store.apply(session, writes)
-
-        await self.pipeline.commit(records, skipped, work)

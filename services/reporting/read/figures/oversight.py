@@ -358,12 +358,20 @@ def _follows(
     closed: type[BaseModel],
     withdrawn: type[BaseModel],
     moved: type[BaseModel],
-    now: Callable[[Any], ItemDay],
-    was: Callable[[Any], ItemDay],
+    day_field: str,
+    days_field: str,
 ) -> None:
     """Register the folds of an item reaching its last stage (`closed`), and of an item whose
     record was corrected: withdrawn, it takes back on its day (`now`) all it counted; moved, it
-    takes that back on its previous day (`was`) and counts it on its new one."""
+    takes that back on its previous day (`was`) and counts it on its new one. The fields name
+    the payload's item day and the days its resolution took; a moved item's previous ones are
+    the same names after `previous_`, as the contracts spell them."""
+
+    def now(e: Any) -> ItemDay:
+        return getattr(e, day_field), getattr(e, days_field)
+
+    def was(e: Any) -> ItemDay:
+        return getattr(e, f"previous_{day_field}"), getattr(e, f"previous_{days_field}")
 
     def counted(decoded: Decoded[Any], day: ItemDay, sign: int) -> list[Contribution]:
         figures = followed.counted(decoded.payload.stage, day[1])
@@ -378,19 +386,7 @@ def _follows(
     folds(moved)(lambda d: [*counted(d, was(d.payload), -1), *counted(d, now(d.payload), 1)])
 
 
+_follows(_OPINION, OpinionResolved, OpinionWithdrawn, OpinionMoved, "raised_on", "days_to_resolve")
 _follows(
-    _OPINION,
-    OpinionResolved,
-    OpinionWithdrawn,
-    OpinionMoved,
-    lambda e: (e.raised_on, e.days_to_resolve),
-    lambda e: (e.previous_raised_on, e.previous_days_to_resolve),
-)
-_follows(
-    _PETITION,
-    PetitionSettled,
-    PetitionWithdrawn,
-    PetitionMoved,
-    lambda e: (e.received_on, e.days_to_settle),
-    lambda e: (e.previous_received_on, e.previous_days_to_settle),
+    _PETITION, PetitionSettled, PetitionWithdrawn, PetitionMoved, "received_on", "days_to_settle"
 )
