@@ -4,6 +4,8 @@ refusal reads the same wherever it is made:
     _committee_given = present_iff("committee", when="body", equals=Body.COMMITTEE, missing=…)
 
 Each makes a pydantic field validator of `field` that reads the fields validated before it.
+`Record` is the rule every published shape follows: no field beyond those declared, and no
+change once made.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 Rule = Any  # a field validator: pydantic finds it among the attributes of the class
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def _rule(field: str, check: Callable[[Any, ValidationInfo], Any]) -> Rule:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from contracts.envelope import UnitCode
 from contracts.ids import StableId
 from contracts.oversight.vocabulary import OversightField, PetitionType
-from contracts.rules import at_most, itemises
+from contracts.rules import Record, at_most, itemises
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 # What councils write, bounded so that no record can grow past what a broker takes (README,
@@ -49,17 +49,24 @@ def five_year_term(term: str) -> str:
     return term
 
 
-class _Meeting(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def _one_by_one(items: str, count: str) -> Any:
+    """The optional list of a meeting's items, which `itemises` holds to the count."""
+    return Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description=f"The {items} one by one; when given, as many as {count}.",
+    )
 
+
+class _Meeting(Record):
     meeting_id: StableId
     title: Text = Field(description="Title as written in the minutes (Vietnamese).")
     held_on: date = Field(description="The day the meeting took place.")
     location: str | None = Field(default=None, max_length=300)
 
 
-class Session(_Meeting):
-    """Kỳ họp: a session of the council, numbered within its five-year term."""
+class _SessionInTerm(_Meeting):
+    """What every version of a session leads with: its kind and place in the term."""
 
     kind: Literal["session"] = "session"
     session_type: SessionType = Field(
@@ -67,6 +74,13 @@ class Session(_Meeting):
     )
     term: Term
     number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
+
+    _term_is_five_years = field_validator("term")(five_year_term)
+
+
+class Session(_SessionInTerm):
+    """Kỳ họp: a session of the council, numbered within its five-year term."""
+
     delegates_elected: Count | None = Field(
         default=None,
         description="Seats of the council in the term (tổng số đại biểu); absent before v2.",
@@ -77,8 +91,6 @@ class Session(_Meeting):
     questions_asked: Count = Field(
         default=0, description="Lượt chất vấn: questions put by delegates (0 if not counted)."
     )
-
-    _term_is_five_years = field_validator("term")(five_year_term)
 
     _present_within_elected = at_most(
         "delegates_present",
@@ -113,10 +125,8 @@ class Conference(_Meeting):
     topics: list[Text] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
-class BridgePoint(BaseModel):
+class BridgePoint(Record):
     """Điểm cầu: one unit's room in an online training, with its own attendees."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     unit: UnitCode
     attendees: Count
@@ -149,11 +159,9 @@ class Training(_Meeting):
         return self
 
 
-class VoterOpinion(BaseModel):
+class VoterOpinion(Record):
     """Ý kiến, kiến nghị của cử tri: one opinion raised at a voter contact, in a field, to be
     forwarded to the agency that must answer it (followed up by the oversight context)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     opinion_id: StableId
     text: ItemText = Field(description="The opinion as recorded.")
@@ -161,46 +169,46 @@ class VoterOpinion(BaseModel):
     addressed_to: Text = Field(description="The competent agency (cơ quan có thẩm quyền).")
 
 
-class VoterContact(_Meeting):
-    """Tiếp xúc cử tri held by a delegate group before or after a session."""
+class _VoterContactCounts(_Meeting):
+    """A voter contact as v1 published it: who held it, when, and its counts."""
 
     kind: Literal["voter_contact"] = "voter_contact"
     timing: Literal["before_session", "after_session"] = Field(description="trước / sau kỳ họp.")
     delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
     voters_attending: Count = Field(description="Lượt cử tri.")
     opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
-    opinions: list[VoterOpinion] = Field(
-        default_factory=list,
-        max_length=MAX_ITEMS,
-        description="The opinions one by one; when given, as many as opinions_raised.",
-    )
+
+
+class VoterContact(_VoterContactCounts):
+    """Tiếp xúc cử tri held by a delegate group before or after a session."""
+
+    opinions: list[VoterOpinion] = _one_by_one("opinions", "opinions_raised")
 
     _opinions_match_count = itemises("opinions", count="opinions_raised", ids="opinion_id")
 
 
-class PetitionTaken(BaseModel):
+class PetitionTaken(Record):
     """Đơn thư: one petition taken at a citizen reception (khiếu nại, tố cáo, kiến nghị, phản
     ánh), followed up by the oversight context (received → transferred → settled)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     petition_id: StableId
     petition_type: PetitionType = Field(description="khiếu nại, tố cáo, kiến nghị or phản ánh.")
     summary: ItemText = Field(description="What the petition is about.")
 
 
-class CitizenReception(_Meeting):
-    """Tiếp công dân, periodic or ad hoc."""
+class _CitizenReceptionCounts(_Meeting):
+    """A citizen reception as v1 published it: its type and counts."""
 
     kind: Literal["citizen_reception"] = "citizen_reception"
     reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
     citizens_received: Count = Field(description="Lượt công dân được tiếp.")
     petitions_received: Count = Field(description="Đơn thư nhận được.")
-    petitions: list[PetitionTaken] = Field(
-        default_factory=list,
-        max_length=MAX_ITEMS,
-        description="The petitions one by one; when given, as many as petitions_received.",
-    )
+
+
+class CitizenReception(_CitizenReceptionCounts):
+    """Tiếp công dân, periodic or ad hoc."""
+
+    petitions: list[PetitionTaken] = _one_by_one("petitions", "petitions_received")
 
     _petitions_match_count = itemises("petitions", count="petitions_received", ids="petition_id")
 
@@ -214,10 +222,8 @@ class DelegateReport(_Meeting):
     voters_attending: Count = Field(description="Lượt cử tri dự.")
 
 
-class DelegateRatings(BaseModel):
+class DelegateRatings(Record):
     """Ratings (phiếu nhận xét) voters gave, by grade."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     good: Count = Field(default=0, description="tốt")
     fair: Count = Field(default=0, description="trung bình")
@@ -264,39 +270,18 @@ class V1:
     """The shapes of `meeting.held` v1 that v2 changed, under their published names (so the
     v1 JSON Schema stays as published). Read-only history: never emit these."""
 
-    class Session(_Meeting):
+    class Session(_SessionInTerm):
         """Kỳ họp: a session of the council, numbered within its five-year term."""
 
-        kind: Literal["session"] = "session"
-        session_type: SessionType = Field(
-            description="thường lệ (regular), chuyên đề (thematic) or bất thường (extraordinary)."
-        )
-        term: Term
-        number_in_term: int = Field(ge=1, le=200, description="'kỳ họp thứ 12' → 12.")
         delegates_present: Count = Field(description="Đại biểu có mặt.")
         resolutions_adopted: Count = Field(description="Nghị quyết được thông qua.")
         questioning_held: bool = Field(description="Whether questioning (chất vấn) took place.")
 
-        _term_is_five_years = field_validator("term")(five_year_term)
-
-    class VoterContact(_Meeting):
+    class VoterContact(_VoterContactCounts):
         """Tiếp xúc cử tri held by a delegate group before or after a session."""
 
-        kind: Literal["voter_contact"] = "voter_contact"
-        timing: Literal["before_session", "after_session"] = Field(
-            description="trước / sau kỳ họp."
-        )
-        delegate_group: Text = Field(description="Tổ đại biểu holding the contact.")
-        voters_attending: Count = Field(description="Lượt cử tri.")
-        opinions_raised: Count = Field(description="Ý kiến, kiến nghị của cử tri.")
-
-    class CitizenReception(_Meeting):
+    class CitizenReception(_CitizenReceptionCounts):
         """Tiếp công dân, periodic or ad hoc."""
-
-        kind: Literal["citizen_reception"] = "citizen_reception"
-        reception_type: Literal["periodic", "ad_hoc"] = Field(description="định kỳ or đột xuất.")
-        citizens_received: Count = Field(description="Lượt công dân được tiếp.")
-        petitions_received: Count = Field(description="Đơn thư nhận được.")
 
 
 MeetingV1 = Annotated[

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
@@ -34,7 +33,7 @@ from contracts.oversight.vocabulary import (
     OversightField,
     Text,
 )
-from contracts.rules import Rule, not_before, present_iff
+from contracts.rules import Record, Rule, not_before, present_iff
 from contracts.versioning import Payload, upcaster
 
 MAX_UNITS = 1000  # units a supervision names: a province's communes (168 in 2025, 573 before)
@@ -58,10 +57,8 @@ def _units_once(units: list[str]) -> list[str]:
     return units
 
 
-class _Supervision(BaseModel):
+class _Supervision(Record):
     """The fields every version of `supervision.finished` has, with their rules."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     TYPE: ClassVar[str] = "supervision.finished"
 
@@ -130,10 +127,8 @@ def recommendations_renamed(v1: Payload) -> Payload:
 # -- the supervision lifecycle: planned → started → finished ----------------------------------
 
 
-class _SupervisionStep(BaseModel):
+class _SupervisionStep(Record):
     """What every step of a supervision says about it, so each event counts on its own."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     supervision_id: StableId
     activity: Activity = Field(description="giám sát chuyên đề, khảo sát or thẩm tra.")
@@ -177,10 +172,8 @@ class SupervisionStarted(_SupervisionStep):
     started_on: date = Field(description="The day the activity started.")
 
 
-class Recommendation(BaseModel):
+class Recommendation(Record):
     """Kiến nghị: one recommendation of a finished activity, addressed to an agency."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     recommendation_id: ItemId = Field(default_factory=new_id)
     text: LongText = Field(description="Nội dung kiến nghị.")
@@ -191,9 +184,7 @@ class Recommendation(BaseModel):
 # -- recommendations: issued → implemented, or overdue ---------------------------------------
 
 
-class _RecommendationStep(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class _RecommendationStep(Record):
     recommendation_id: ItemId
     supervision_id: str = Field(min_length=1, max_length=64)
     issued_on: date = Field(description="The day it was issued (its activity finished).")
