@@ -24,11 +24,12 @@ All are version 1 but `sign_in.succeeded` (v2 names the method: password or OIDC
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import UnitCode
+from contracts.rules import Record
 from contracts.versioning import Payload, upcaster
 
 TOPIC: Final = "identity"  # the `Topics` property its events travel on
@@ -61,8 +62,17 @@ class Actor(BaseModel):
     kind: Literal["person", "service", "system"]
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Event(Record):
+    """An identity event; its type and version are class keywords, declared where it is named:
+    `class AccountEnabled(_ByAccount, event="account.enabled")` (version 1 unless given)."""
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int]
+
+    def __init_subclass__(cls, event: str = "", version: int = 1, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if event:
+            cls.TYPE, cls.VERSION = event, version
 
 
 class _ByAccount(_Event):
@@ -70,11 +80,8 @@ class _ByAccount(_Event):
     by: Actor
 
 
-class AccountCreated(_ByAccount):
+class AccountCreated(_ByAccount, event="account.created"):
     """`account.created` v1: a person's account (tài khoản) at a unit, with a role."""
-
-    TYPE: ClassVar[str] = "account.created"
-    VERSION: ClassVar[int] = 1
 
     username: Username
     full_name: Name = Field(description="Họ và tên.")
@@ -85,11 +92,8 @@ class AccountCreated(_ByAccount):
     email: Email | None = None
 
 
-class AccountChanged(_ByAccount):
+class AccountChanged(_ByAccount, event="account.changed"):
     """`account.changed` v1: what an admin changed; fields not changed are absent."""
-
-    TYPE: ClassVar[str] = "account.changed"
-    VERSION: ClassVar[int] = 1
 
     full_name: Name | None = None
     position: Position | None = None
@@ -99,71 +103,47 @@ class AccountChanged(_ByAccount):
     email: Email | None = None
 
 
-class AccountDisabled(_ByAccount):
+class AccountDisabled(_ByAccount, event="account.disabled"):
     """`account.disabled` v1: the person can no longer sign in; their sessions are revoked."""
 
-    TYPE: ClassVar[str] = "account.disabled"
-    VERSION: ClassVar[int] = 1
 
-
-class AccountEnabled(_ByAccount):
+class AccountEnabled(_ByAccount, event="account.enabled"):
     """`account.enabled` v1: a disabled account may sign in again."""
 
-    TYPE: ClassVar[str] = "account.enabled"
-    VERSION: ClassVar[int] = 1
 
-
-class AccountPasswordReset(_ByAccount):
+class AccountPasswordReset(_ByAccount, event="account.password_reset"):
     """`account.password_reset` v1: an admin set a temporary password, to be changed at the
     next sign-in; the account's sessions are revoked."""
 
-    TYPE: ClassVar[str] = "account.password_reset"
-    VERSION: ClassVar[int] = 1
 
-
-class AccountUnlocked(_ByAccount):
+class AccountUnlocked(_ByAccount, event="account.unlocked"):
     """`account.unlocked` v1: an admin lifted the lock of ten failed sign-ins."""
 
-    TYPE: ClassVar[str] = "account.unlocked"
-    VERSION: ClassVar[int] = 1
 
-
-class AccountPasswordChanged(_ByAccount):
+class AccountPasswordChanged(_ByAccount, event="account.password_changed"):
     """`account.password_changed` v1: the holder chose a new password."""
 
-    TYPE: ClassVar[str] = "account.password_changed"
-    VERSION: ClassVar[int] = 1
 
-
-class AccountTotpEnabled(_ByAccount):
+class AccountTotpEnabled(_ByAccount, event="account.totp_enabled"):
     """`account.totp_enabled` v1: the holder set up a second factor (TOTP)."""
-
-    TYPE: ClassVar[str] = "account.totp_enabled"
-    VERSION: ClassVar[int] = 1
 
 
 class _SignInSucceeded(_Event):
-    TYPE: ClassVar[str] = "sign_in.succeeded"
-
     account_id: AccountId
     username: Username
 
 
-class SignInSucceeded(_SignInSucceeded):
+class SignInSucceeded(_SignInSucceeded, event="sign_in.succeeded", version=2):
     """`sign_in.succeeded` v2: the account signed in (đăng nhập), with its password or through
     the province's OpenID provider (`oidc`, single sign-on)."""
-
-    VERSION: ClassVar[int] = 2
 
     method: Literal["password", "oidc"]
 
 
-class SignInSucceededV1(_SignInSucceeded):
+class SignInSucceededV1(_SignInSucceeded, event="sign_in.succeeded"):
     """`sign_in.succeeded` v1: the account signed in (đăng nhập)."""
 
     model_config = ConfigDict(title="SignInSucceeded")  # its schema stays as published
-
-    VERSION: ClassVar[int] = 1
 
 
 @upcaster(SignInSucceededV1, to=SignInSucceeded)
@@ -172,23 +152,17 @@ def signed_in_with_a_password(v1: Payload) -> Payload:
     return {**v1, "method": "password"}
 
 
-class AccountLinked(_ByAccount):
+class AccountLinked(_ByAccount, event="account.linked"):
     """`account.linked` v1: the account is managed by the province's OpenID provider `issuer`
     from now on (single sign-on): its holder signs in there, it has no password in hdnd."""
-
-    TYPE: ClassVar[str] = "account.linked"
-    VERSION: ClassVar[int] = 1
 
     issuer: str = Field(min_length=1, max_length=500)
 
 
-class SignInFailed(_Event):
+class SignInFailed(_Event, event="sign_in.failed"):
     """`sign_in.failed` v1: a wrong password or second factor for `username`; `account_id` is
     absent when no account has that username. `failures`: consecutive ones on the username;
     `locked`: this one locked the account (ten in a row), until an admin unlocks it."""
-
-    TYPE: ClassVar[str] = "sign_in.failed"
-    VERSION: ClassVar[int] = 1
 
     username: Username
     account_id: AccountId | None = None
@@ -197,32 +171,23 @@ class SignInFailed(_Event):
     locked: bool = False
 
 
-class SessionSignedOut(_Event):
+class SessionSignedOut(_Event, event="session.signed_out"):
     """`session.signed_out` v1: the holder signed out (đăng xuất); the session is revoked."""
-
-    TYPE: ClassVar[str] = "session.signed_out"
-    VERSION: ClassVar[int] = 1
 
     account_id: AccountId
 
 
-class SessionRevoked(_Event):
+class SessionRevoked(_Event, event="session.revoked"):
     """`session.revoked` v1: the issuer revoked a session on its own: a refresh token was used
     a second time (someone else may hold it)."""
-
-    TYPE: ClassVar[str] = "session.revoked"
-    VERSION: ClassVar[int] = 1
 
     account_id: AccountId
     reason: Literal["refresh_token_reused"]
 
 
-class ServiceAccountCreated(_Event):
+class ServiceAccountCreated(_Event, event="service_account.created"):
     """`service_account.created` v1: a program's named account and its API token, valid until
     `expires` (90 days at most)."""
-
-    TYPE: ClassVar[str] = "service_account.created"
-    VERSION: ClassVar[int] = 1
 
     service_account_id: AccountId
     name: Name
@@ -233,33 +198,24 @@ class ServiceAccountCreated(_Event):
     by: Actor
 
 
-class ServiceAccountRevoked(_Event):
+class ServiceAccountRevoked(_Event, event="service_account.revoked"):
     """`service_account.revoked` v1: its token is refused from now on."""
-
-    TYPE: ClassVar[str] = "service_account.revoked"
-    VERSION: ClassVar[int] = 1
 
     service_account_id: AccountId
     by: Actor
 
 
-class SignInPolicyChanged(_Event):
+class SignInPolicyChanged(_Event, event="sign_in_policy.changed"):
     """`sign_in_policy.changed` v1: whether the envelope's unit requires a second factor of
     the people of it and of every unit below it."""
-
-    TYPE: ClassVar[str] = "sign_in_policy.changed"
-    VERSION: ClassVar[int] = 1
 
     totp_required: bool
     by: Actor
 
 
-class AccountPreferencesChanged(_ByAccount):
+class AccountPreferencesChanged(_ByAccount, event="account.preferences_changed"):
     """`account.preferences_changed` v1: which kinds of notification the holder gets by e-mail
     as well (nhận thư điện tử); in the workspace every kind always arrives."""
-
-    TYPE: ClassVar[str] = "account.preferences_changed"
-    VERSION: ClassVar[int] = 1
 
     email_kinds: list[NoticeKind] = Field(max_length=4)
 
