@@ -29,20 +29,12 @@ def dataset_difference(
 
 
 def registered_payload(unit: Unit, successors: tuple[str, ...]) -> UnitRegistered:
-    """The `unit.registered` payload of a dataset unit with its successors (legacy units)."""
-    return UnitRegistered(
-        code=unit.code,
-        era=unit.era,
-        level=unit.level,
-        parent=unit.parent,
-        name=unit.name,
-        short_name=unit.short_name,
-        lat=unit.lat,
-        lon=unit.lon,
-        valid_from=unit.valid_from,
-        valid_to=unit.valid_to,
-        successors=list(successors) if unit.era == "legacy" else [],
-    )
+    """The `unit.registered` payload of a dataset unit with its successors (legacy units):
+    every other field is the unit's attribute of the same name."""
+    own = {
+        name: getattr(unit, name) for name in UnitRegistered.model_fields if name != "successors"
+    }
+    return UnitRegistered(**own, successors=list(successors) if unit.era == "legacy" else [])
 
 
 def unit_history(
