@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts import Actor, Envelope, EventDraft
 from contracts.meetings import Meeting, MeetingScheduled
 from contracts.timezone import VIETNAM_TZ
-from services.common.activity import record_once
+from services.common.activity import decide_record, record_once
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.recording import Writer
@@ -51,12 +51,8 @@ def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | No
 
 async def record(meetings: Meetings, actor: Actor, unit: str, meeting: Meeting) -> Done:
     """A meeting the council of `unit` held, recorded by `actor` without being scheduled."""
-    draft = record_meeting(
-        RecordMeeting(unit=unit, meeting=meeting),
-        meetings.hierarchy,
-        meetings.settings.units,
-        today=meetings.today(),
-    ).by(actor)
+    command = RecordMeeting(unit=unit, meeting=meeting)
+    draft = decide_record(meetings, record_meeting, command, actor)
     held = meeting.model_dump(mode="json")
 
     def taken(existing: Document | None) -> Conflict:
