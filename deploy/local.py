@@ -14,6 +14,7 @@ import contextlib
 import functools
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -164,28 +165,23 @@ class LocalStack:
 
     def status(self) -> dict[str, ServerStatus]:
         """State of each server keyed ``kafka`` / ``mongodb``, reporting the port it really uses."""
-        return {KAFKA: self.kafka_status(), MONGODB: self.mongo_status()}
+        return {KAFKA: self._noida.status(), MONGODB: self._mongod.status()}
+
+    @property
+    def _noida(self) -> Server:
+        return Server(KAFKA, "noida-db", "--kafka-port", self.kafka_port, self.kafka_pid_file)
+
+    @property
+    def _mongod(self) -> Server:
+        return Server(MONGODB, "mongod", "--port", self.mongo_port, self.mongo_pid_file)
 
     # Kafka (noida-db) ---------------------------------------------------------
-
-    def kafka_pid(self) -> int | None:
-        """Pid of our running noida-db, if any."""
-        return read_pid(self.kafka_pid_file, "noida-db")
-
-    def kafka_status(self) -> ServerStatus:
-        """noida-db's pid and whether its port answers."""
-        pid = self.kafka_pid()
-        port = self._running_port(pid, "--kafka-port", self.kafka_port)
-        return ServerStatus(KAFKA, pid, port, port_open(port))
 
     def start_kafka(self, timeout: float = 60) -> str:
         """Start noida-db unless ours already runs; return the bootstrap address once it serves."""
         deadline = time.monotonic() + timeout
-        pid = self.kafka_pid()
-        if pid is not None:
-            self._check_same_port(KAFKA, pid, "--kafka-port", self.kafka_port)
-        else:
-            check_port_free(KAFKA, self.kafka_port)
+        pid = self._noida.ours()
+        if pid is None:
             try:
                 pid = self._spawn_kafka()
             except OSError as exc:
@@ -201,7 +197,7 @@ class LocalStack:
         1-6 lost per stop under load). So its Kafka service is stopped first (that closes the
         listener and saves the data), and only then is the process sent SIGTERM.
         """
-        pid = self.kafka_pid()
+        pid = self._noida.pid()
         if pid is not None:
             with contextlib.suppress(OSError, subprocess.SubprocessError, StackError):
                 subprocess.run(
@@ -244,35 +240,19 @@ class LocalStack:
                     return
                 except Exception as exc:  # any client error just means "not ready yet"
                     last_error = f"{type(exc).__name__}: {exc}"
-            if time.monotonic() >= deadline:
-                raise StackError(
-                    f"noida-db (pid {pid}) did not serve Kafka on {self.kafka_bootstrap} in time "
-                    f"({last_error}); see {self.kafka_log}"
-                )
-            time.sleep(POLL)
+            failure = f"noida-db (pid {pid}) did not serve Kafka on {self.kafka_bootstrap} in time"
+            poll_or_give_up(deadline, f"{failure} ({last_error})", self.kafka_log)
 
     # MongoDB (mongod) ---------------------------------------------------------
-
-    def mongo_pid(self) -> int | None:
-        """Pid of our running mongod, if any."""
-        return read_pid(self.mongo_pid_file, "mongod")
-
-    def mongo_status(self) -> ServerStatus:
-        """mongod's pid and whether its port answers."""
-        pid = self.mongo_pid()
-        port = self._running_port(pid, "--port", self.mongo_port)
-        return ServerStatus(MONGODB, pid, port, port_open(port))
 
     def start_mongo(self, timeout: float = 60) -> str:
         """Start mongod unless ours already runs, make it a writable rs0 primary, return its URI."""
         deadline = time.monotonic() + timeout
-        pid = self.mongo_pid()
+        pid = self._mongod.ours()
         if pid is not None:
-            self._check_same_port(MONGODB, pid, "--port", self.mongo_port)
             if command_option(pid, "--keyFile") is None:
                 log.warning("mongod (pid %d) runs without authentication; restart it", pid)
         else:
-            check_port_free(MONGODB, self.mongo_port)
             try:
                 with shielded() as held:  # until mongod is under its pid file, for the cleanup
                     self._spawn_mongo(timeout)
@@ -284,7 +264,7 @@ class LocalStack:
 
     def stop_mongo(self, timeout: float = 30) -> bool:
         """SIGTERM mongod (clean shutdown); True if one was running."""
-        pid = self.mongo_pid()
+        pid = self._mongod.pid()
         if pid is not None:
             stop_pid("mongod", pid, timeout)
         self.mongo_pid_file.unlink(missing_ok=True)
@@ -355,12 +335,8 @@ class LocalStack:
                     client = admin_client(direct, self.mongo_secrets, **options)  # users exist
                 except PyMongoError as exc:
                     last_error = f"{type(exc).__name__}: {exc}"
-                if time.monotonic() >= deadline:
-                    raise StackError(
-                        f"mongod on {member} did not become a writable primary in time "
-                        f"({last_error}); see {self.mongo_log}"
-                    )
-                time.sleep(POLL)
+                failure = f"mongod on {member} did not become a writable primary in time"
+                poll_or_give_up(deadline, f"{failure} ({last_error})", self.mongo_log)
             create_admin(anonymous, self.mongo_secrets)
             if client is anonymous:
                 client = admin_client(direct, self.mongo_secrets, **options)
@@ -396,18 +372,52 @@ class LocalStack:
             current["version"] = int(current["version"]) + 1
             client.admin.command("replSetReconfig", current, force=True)
 
-    # shared ---------------------------------------------------------------------
 
-    @staticmethod
-    def _running_port(pid: int | None, flag: str, default: int) -> int:
-        value = command_option(pid, flag) if pid is not None else None
-        return int(value) if value is not None and value.isdigit() else default
+@dataclass(frozen=True)
+class Server:
+    """One of the stack's two servers as pid file, port and process see it: what tells that
+    it runs, that it is ours, and on which port."""
 
-    def _check_same_port(self, name: str, pid: int, flag: str, wanted: int) -> None:
-        """Refuse to hand out an endpoint the running server does not listen on."""
-        actual = self._running_port(pid, flag, wanted)
-        if actual != wanted:
+    name: str  # ``kafka`` / ``mongodb``: the key of LocalStack.status
+    process: str  # the binary a pid file's process must be (a reused pid is not ours)
+    port_flag: str  # the command-line option that carries its port
+    port: int  # the port this stack wants it on
+    pid_file: Path
+
+    def pid(self) -> int | None:
+        """Pid of our running server, if any."""
+        return read_pid(self.pid_file, self.process)
+
+    def running_port(self, pid: int | None) -> int:
+        """The port the running server was started with, else the wanted one."""
+        value = command_option(pid, self.port_flag) if pid is not None else None
+        return int(value) if value is not None and value.isdigit() else self.port
+
+    def status(self) -> ServerStatus:
+        """Its pid and whether its port answers."""
+        pid = self.pid()
+        port = self.running_port(pid)
+        return ServerStatus(self.name, pid, port, port_open(port))
+
+    def ours(self) -> int | None:
+        """Pid of ours running on the wanted port, or None once the port is known free: never
+        hand out an endpoint the running server does not listen on."""
+        pid = self.pid()
+        if pid is None:
+            check_port_free(self.name, self.port)
+            return None
+        actual = self.running_port(pid)
+        if actual != self.port:
             raise StackError(
-                f"{name} from {self.base_dir} already runs on port {actual} (pid {pid}), "
-                f"not {wanted}; stop it first or ask for port {actual}"
+                f"{self.name} from {self.pid_file.parent} already runs on port {actual} "
+                f"(pid {pid}), not {self.port}; stop it first or ask for port {actual}"
             )
+        return pid
+
+
+def poll_or_give_up(deadline: float, failure: str, log_file: Path) -> None:
+    """Wait one poll before a server's next try, or fail pointing at its log once the
+    deadline has passed."""
+    if time.monotonic() >= deadline:
+        raise StackError(f"{failure}; see {log_file}")
+    time.sleep(POLL)

@@ -126,30 +126,43 @@ def _record_change(body: Any, effective: str, decision: str) -> None:
 UnitArg = Annotated[str, typer.Argument(help="Unit code.")]
 
 
-@hierarchy_app.command("rename")
-def hierarchy_rename(
-    unit: UnitArg,
-    name: Annotated[str, typer.Option("--name", help="New full name, e.g. 'Xã Tân Phong'.")],
-    effective: EffectiveOption,
-    decision: DecisionOption = "",
-) -> None:
-    """Đổi tên: the unit keeps its code, parent and figures."""
-    from contracts.hierarchy import Rename
+def _one_field_change(kind: str, model: str, field: str, help_: str, doc: str) -> None:
+    """Register ``hdnd hierarchy KIND UNIT --FIELD VALUE``: a change of one field of one unit,
+    the contracts.hierarchy class `model` (imported when the command runs: the CLI starts fast)."""
 
-    _record_change(Rename(unit=unit, name=name), effective, decision)
+    def command(unit: str, value: str, effective: str, decision: str = "") -> None:
+        import contracts.hierarchy
+
+        change = getattr(contracts.hierarchy, model)(unit=unit, **{field: value})
+        _record_change(change, effective, decision)
+
+    # Set here, not written above: the option's name and help differ by kind, and Typer reads
+    # the annotations (strings under `from __future__ import annotations` could not see them).
+    command.__annotations__ = {
+        "unit": UnitArg,
+        "value": Annotated[str, typer.Option(f"--{field}", help=help_)],
+        "effective": EffectiveOption,
+        "decision": DecisionOption,
+        "return": None,
+    }
+    command.__doc__ = doc
+    hierarchy_app.command(kind)(command)
 
 
-@hierarchy_app.command("reparent")
-def hierarchy_reparent(
-    unit: UnitArg,
-    parent: Annotated[str, typer.Option("--parent", help="New parent unit code.")],
-    effective: EffectiveOption,
-    decision: DecisionOption = "",
-) -> None:
-    """Move a unit (and everything below it) under another parent."""
-    from contracts.hierarchy import Reparent
-
-    _record_change(Reparent(unit=unit, parent=parent), effective, decision)
+_one_field_change(
+    "rename",
+    "Rename",
+    "name",
+    "New full name, e.g. 'Xã Tân Phong'.",
+    "Đổi tên: the unit keeps its code, parent and figures.",
+)
+_one_field_change(
+    "reparent",
+    "Reparent",
+    "parent",
+    "New parent unit code.",
+    "Move a unit (and everything below it) under another parent.",
+)
 
 
 @hierarchy_app.command("merge")

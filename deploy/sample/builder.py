@@ -32,6 +32,11 @@ from deploy.sample.texts import (
 from services.common.hierarchy import Hierarchy, Unit
 
 
+def meeting(kind: str, mid: str, title: str, held: date, **fields: object) -> Json:
+    """A meeting record: the four fields every kind leads with, then the kind's own."""
+    return {"kind": kind, "meeting_id": mid, "title": title, "held_on": held.isoformat(), **fields}
+
+
 @dataclass
 class SampleBase:
     """The sample's seeded state and helpers, and how each kind of meeting is recorded."""
@@ -120,20 +125,20 @@ class SampleBase:
     ) -> Json:
         seats = self.seats_of(unit)
         questioning = session_type == "regular" and self.rng.random() < 0.8
-        return {
-            "kind": "session",
-            "meeting_id": mid,
-            "title": title,
-            "held_on": held.isoformat(),
-            "session_type": session_type,
-            "term": TERM,
-            "number_in_term": number if number is not None else self.next_number(unit),
-            "delegates_elected": seats,
-            "delegates_present": seats - self.rng.randint(0, max(1, seats // 10)),
-            "resolutions_adopted": self.rng.randint(*resolutions),
-            "questioning_held": questioning,
-            "questions_asked": self.rng.randint(3, 12) if questioning else 0,
-        }
+        return meeting(
+            "session",
+            mid,
+            title,
+            held,
+            session_type=session_type,
+            term=TERM,
+            number_in_term=number if number is not None else self.next_number(unit),
+            delegates_elected=seats,
+            delegates_present=seats - self.rng.randint(0, max(1, seats // 10)),
+            resolutions_adopted=self.rng.randint(*resolutions),
+            questioning_held=questioning,
+            questions_asked=self.rng.randint(3, 12) if questioning else 0,
+        )
 
     def agencies(self, unit: Unit, field_: str, day: date) -> str:
         """The agency an opinion or a recommendation of `unit`'s council is addressed to."""
@@ -164,19 +169,17 @@ class SampleBase:
                 }
             )
             self.opinion_followup(unit, f"{mid}-yk{i + 1}", held, items[-1]["addressed_to"])
-        return {
-            "kind": "voter_contact",
-            "meeting_id": mid,
-            "title": "Tiếp xúc cử tri "
-            + ("trước kỳ họp" if before else "sau kỳ họp")
-            + f" của {group}",
-            "held_on": held.isoformat(),
-            "timing": "before_session" if before else "after_session",
-            "delegate_group": group,
-            "voters_attending": self.rng.randint(45, 160) + 12 * n,
-            "opinions_raised": n,
-            "opinions": items,
-        }
+        return meeting(
+            "voter_contact",
+            mid,
+            "Tiếp xúc cử tri " + ("trước kỳ họp" if before else "sau kỳ họp") + f" của {group}",
+            held,
+            timing="before_session" if before else "after_session",
+            delegate_group=group,
+            voters_attending=self.rng.randint(45, 160) + 12 * n,
+            opinions_raised=n,
+            opinions=items,
+        )
 
     def reception(self, unit: Unit, mid: str, held: date, petitions: tuple[int, int]) -> Json:
         n = self.rng.randint(*petitions)
@@ -193,39 +196,39 @@ class SampleBase:
             )
             self.petition_followup(unit, pid, held, kind, opened_by_service=True)
         periodic = self.rng.random() < 0.85
-        return {
-            "kind": "citizen_reception",
-            "meeting_id": mid,
-            "title": "Tiếp công dân "
+        return meeting(
+            "citizen_reception",
+            mid,
+            "Tiếp công dân "
             + ("định kỳ" if periodic else "đột xuất")
             + f" tháng {held.month}/{held.year}",
-            "held_on": held.isoformat(),
-            "reception_type": "periodic" if periodic else "ad_hoc",
-            "citizens_received": n + self.rng.randint(0, 9),
-            "petitions_received": n,
-            "petitions": items,
-        }
+            held,
+            reception_type="periodic" if periodic else "ad_hoc",
+            citizens_received=n + self.rng.randint(0, 9),
+            petitions_received=n,
+            petitions=items,
+        )
 
     def standing(self, mid: str, held: date, ad_hoc: bool = False, topic: str = "") -> Json:
         title = f"Phiên họp Thường trực HĐND {'đột xuất' if ad_hoc else 'thường kỳ'}"
-        return {
-            "kind": "standing_committee",
-            "meeting_id": mid,
-            "title": f"{title} tháng {held.month}/{held.year}{topic}",
-            "held_on": held.isoformat(),
-            "meeting_type": "ad_hoc" if ad_hoc else "regular",
-        }
+        return meeting(
+            "standing_committee",
+            mid,
+            f"{title} tháng {held.month}/{held.year}{topic}",
+            held,
+            meeting_type="ad_hoc" if ad_hoc else "regular",
+        )
 
     def delegate_report(self, mid: str, held: date, what: str, group: str | None) -> Json:
-        return {
-            "kind": "delegate_report",
-            "meeting_id": mid,
-            "title": f"Đại biểu HĐND báo cáo với cử tri {what}",
-            "held_on": held.isoformat(),
+        return meeting(
+            "delegate_report",
+            mid,
+            f"Đại biểu HĐND báo cáo với cử tri {what}",
+            held,
             **({"delegate_group": group} if group else {}),
-            "delegates_reporting": self.rng.randint(2, 6),
-            "voters_attending": self.rng.randint(60, 220),
-        }
+            delegates_reporting=self.rng.randint(2, 6),
+            voters_attending=self.rng.randint(60, 220),
+        )
 
     def delegate_rating(self, unit: Unit, mid: str, held: date) -> Json:
         rated = self.rng.randint(2, 5)
@@ -233,16 +236,16 @@ class SampleBase:
         given = rated * self.rng.randint(voters // 2, voters)
         good = given * self.rng.randint(70, 90) // 100
         fair = (given - good) * 4 // 5
-        return {
-            "kind": "delegate_rating",
-            "meeting_id": mid,
-            "title": "Hội nghị lấy ý kiến nhận xét của cử tri nơi cư trú đối với đại biểu HĐND "
+        return meeting(
+            "delegate_rating",
+            mid,
+            "Hội nghị lấy ý kiến nhận xét của cử tri nơi cư trú đối với đại biểu HĐND "
             + lower_first(unit.name),
-            "held_on": held.isoformat(),
-            "delegates_rated": rated,
-            "voters_participating": voters,
-            "ratings": {"good": good, "fair": fair, "poor": given - good - fair},
-        }
+            held,
+            delegates_rated=rated,
+            voters_participating=voters,
+            ratings={"good": good, "fair": fair, "poor": given - good - fair},
+        )
 
     def training(self, unit: Unit, mid: str, held: date, title: str, points: list[Unit]) -> Json:
         online = len(points) > 1
@@ -251,13 +254,13 @@ class SampleBase:
             attendees = self.rng.randint(40, 90) if p is unit else self.rng.randint(12, 45)
             delegates = attendees * self.rng.randint(55, 85) // 100
             bridge.append({"unit": p.code, "attendees": attendees, "delegates": delegates})
-        return {
-            "kind": "training",
-            "meeting_id": mid,
-            "title": title,
-            "held_on": held.isoformat(),
-            "format": "online" if online else "in_person",
-            "topics": self.rng.sample(
+        return meeting(
+            "training",
+            mid,
+            title,
+            held,
+            format="online" if online else "in_person",
+            topics=self.rng.sample(
                 [
                     "Kỹ năng giám sát chuyên đề của HĐND",
                     "Thẩm tra báo cáo, dự thảo nghị quyết lĩnh vực Kinh tế – Ngân sách",
@@ -268,21 +271,21 @@ class SampleBase:
                 ],
                 k=3,
             ),
-            "bridge_points": bridge,
-        }
+            bridge_points=bridge,
+        )
 
     def conference(
         self, mid: str, held: date, kind: str, ordinal: int, title: str, units: list[Unit]
     ) -> Json:
-        return {
-            "kind": "conference",
-            "meeting_id": mid,
-            "title": title,
-            "held_on": held.isoformat(),
-            "conference_type": kind,
-            "ordinal": ordinal,
-            "participating_units": [u.code for u in units],
-            "topics": self.rng.sample(
+        return meeting(
+            "conference",
+            mid,
+            title,
+            held,
+            conference_type=kind,
+            ordinal=ordinal,
+            participating_units=[u.code for u in units],
+            topics=self.rng.sample(
                 [
                     "Kết quả hoạt động của HĐND các cấp trong quý",
                     "Chuẩn bị nội dung kỳ họp",
@@ -292,7 +295,7 @@ class SampleBase:
                 ],
                 k=2,
             ),
-        }
+        )
 
     def scheduled_then_held(self, unit: Unit, meeting: Json, planned: date) -> None:
         plan: Json = {

@@ -21,6 +21,27 @@ PROVINCE_SESSIONS: dict[int, tuple[str, int, str, tuple[int, int]]] = {
 }
 """The province council's sessions by month: title, day, kind and how many resolutions (a range)."""
 
+PROVINCE_CONFERENCES: dict[int, tuple[str, int, str, int, str, int | None]] = {
+    1: ("giaoban", 16, "briefing", 5, "Hội nghị giao ban Thường trực HĐND tỉnh với Thường trực"
+        " HĐND các huyện, thành phố lần thứ năm", None),
+    4: ("traodoi", 11, "experience_exchange", 2,
+        "Hội nghị trao đổi kinh nghiệm hoạt động của HĐND các cấp", None),
+    9: ("giaoban", 12, "briefing", 1, "Hội nghị giao ban Thường trực HĐND tỉnh với Thường trực"
+        " HĐND các xã, phường lần thứ nhất", None),
+    10: ("toadam2", 8, "roundtable", 1,
+         "Tọa đàm về hoạt động giám sát của HĐND cấp xã sau sắp xếp", 12),
+}  # fmt: skip
+"""The province council's conferences between levels by month: id suffix, day, kind, ordinal,
+title, and how many of the units below take part (None: all)."""
+
+AD_HOC_STANDING = {6: " về sắp xếp đơn vị hành chính", 7: " về kiện toàn tổ chức sau sắp xếp"}
+"""The topics of the province's ad hoc standing committee meetings, by month."""
+TRAININGS = {
+    3: "Tập huấn kỹ năng giám sát chuyên đề cho đại biểu HĐND tỉnh và cấp huyện",
+    8: "Bồi dưỡng kỹ năng hoạt động cho đại biểu HĐND cấp xã sau sắp xếp",
+}
+"""The province's trainings by month, with bridge points in every unit below."""
+
 
 class ProvinceMonths(Records):
     """What the province council records in a month, in either era."""
@@ -35,15 +56,9 @@ class ProvinceMonths(Records):
             self.scheduled_then_held(unit, sc, date(year, month, 3))
         else:
             self.meeting(unit, sc)
-        if month in (6, 7):
-            topic = (
-                " về sắp xếp đơn vị hành chính"
-                if month == 6
-                else " về kiện toàn tổ chức sau sắp xếp"
-            )
-            self.meeting(
-                unit, self.standing(f"{tag}-ttdx", self.day(year, month, 15, 27), True, topic)
-            )
+        if month in AD_HOC_STANDING:
+            held = self.day(year, month, 15, 27)
+            self.meeting(unit, self.standing(f"{tag}-ttdx", held, True, AD_HOC_STANDING[month]))
         # Sessions: thematic in February and September, extraordinary in April (the reform
         # could not wait), the regular mid-year session in July (scheduled, then held).
         if month in PROVINCE_SESSIONS:
@@ -84,57 +99,10 @@ class ProvinceMonths(Records):
         else:
             self.meeting(unit, rec)
         # Trainings with bridge points in every district (March) or every commune (August).
-        if month in (3, 8):
-            title = (
-                "Tập huấn kỹ năng giám sát chuyên đề cho đại biểu HĐND tỉnh và cấp huyện"
-                if month == 3
-                else "Bồi dưỡng kỹ năng hoạt động cho đại biểu HĐND cấp xã sau sắp xếp"
-            )
-            self.meeting(
-                unit,
-                self.training(
-                    unit, f"{tag}-taphuan", self.day(year, month, 10, 20), title, [unit, *below]
-                ),
-            )
-        # Conferences between levels.
-        if month == 1:
-            self.meeting(
-                unit,
-                self.conference(
-                    f"{tag}-giaoban",
-                    date(year, 1, 16),
-                    "briefing",
-                    5,
-                    "Hội nghị giao ban Thường trực HĐND tỉnh với Thường trực HĐND các huyện,"
-                    " thành phố lần thứ năm",
-                    below,
-                ),
-            )
-        if month == 4:
-            self.meeting(
-                unit,
-                self.conference(
-                    f"{tag}-traodoi",
-                    date(year, 4, 11),
-                    "experience_exchange",
-                    2,
-                    "Hội nghị trao đổi kinh nghiệm hoạt động của HĐND các cấp",
-                    below,
-                ),
-            )
-        if month == 9:
-            self.meeting(
-                unit,
-                self.conference(
-                    f"{tag}-giaoban",
-                    date(year, 9, 12),
-                    "briefing",
-                    1,
-                    "Hội nghị giao ban Thường trực HĐND tỉnh với Thường trực HĐND các xã,"
-                    " phường lần thứ nhất",
-                    below,
-                ),
-            )
+        if month in TRAININGS:
+            held = self.day(year, month, 10, 20)
+            training = self.training(unit, f"{tag}-taphuan", held, TRAININGS[month], [unit, *below])
+            self.meeting(unit, training)
         if month == 10:
             self.scheduled_then_cancelled(
                 unit,
@@ -144,16 +112,12 @@ class ProvinceMonths(Records):
                 date(year, 10, 24),
                 "Lùi sang quý I năm 2026 do tập trung chuẩn bị kỳ họp cuối năm",
             )
+        # Conferences between levels.
+        if month in PROVINCE_CONFERENCES:
+            name, day, kind, ordinal, title, invited = PROVINCE_CONFERENCES[month]
+            held = date(year, month, day)
             self.meeting(
-                unit,
-                self.conference(
-                    f"{tag}-toadam2",
-                    date(year, 10, 8),
-                    "roundtable",
-                    1,
-                    "Tọa đàm về hoạt động giám sát của HĐND cấp xã sau sắp xếp",
-                    below[:12],
-                ),
+                unit, self.conference(f"{tag}-{name}", held, kind, ordinal, title, below[:invited])
             )
         if month == 1:
             self.meeting(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 from deploy.sample.posts import Json
 from services.common.hierarchy import Unit
@@ -135,92 +137,17 @@ def department(field_: str, province: Unit, day: date) -> str:
 # -- texts of the oversight and coordination records ---------------------------------------------
 
 
-def plan(activity: str, title: str, body: str, field_: str, committee: str | None = None) -> Json:
-    return {
-        "activity": activity,
-        "title": title,
-        "body": body,
-        **({"committee": committee} if committee else {}),
-        "field": field_,
-    }
-
-
-# Per month: (plan, (days planned → started, days planned → finished)); -1: not yet.
+# The plans of supervisions, surveys and verifications (a table of texts: plans.json); the
+# province's by month, each with the days from planned to started and to finished (-1: not yet).
+_PLANS = json.loads((Path(__file__).parent / "plans.json").read_text(encoding="utf-8"))
 PROVINCE_PLANS: dict[int, list[tuple[Json, tuple[int, int]]]] = {
-    2: [
-        (plan("thematic_supervision", "Giám sát việc giải quyết đơn thư khiếu nại, tố cáo của"
-               " công dân năm 2024", "standing_committee", "petitions"), (14, 50)),
-        (plan("survey", "Khảo sát tình hình sạt lở đất và công tác khắc phục hậu quả thiên tai",
-               "committee", "other", "ethnic"), (7, 25)),
-    ],
-    3: [
-        (plan("verification", "Thẩm tra dự thảo nghị quyết điều chỉnh kế hoạch đầu tư công trung"
-               " hạn giai đoạn 2021–2025", "committee", "investment_construction",
-               "economy_budget"), (3, 30)),
-    ],
-    5: [
-        (plan("thematic_supervision", "Giám sát công tác bồi thường, giải phóng mặt bằng các dự"
-               " án trọng điểm", "committee", "land", "economy_budget"), (10, 45)),
-    ],
-    6: [
-        (plan("verification", "Thẩm tra báo cáo tình hình thực hiện nhiệm vụ phát triển kinh tế –"
-               " xã hội 6 tháng đầu năm 2025", "committee", "budget", "economy_budget"), (5, 25)),
-        (plan("verification", "Thẩm tra báo cáo công tác phòng, chống tội phạm và vi phạm pháp"
-               " luật 6 tháng đầu năm", "committee", "other", "legal"), (5, 26)),
-    ],
-    8: [
-        (plan("thematic_supervision", "Giám sát việc thực hiện chính sách hỗ trợ giáo dục đối với"
-               " học sinh vùng đồng bào dân tộc thiểu số", "committee", "education_health",
-               "culture_society"), (10, 40)),
-        (plan("survey", "Khảo sát việc quản lý, sử dụng trụ sở, tài sản công dôi dư sau sắp xếp"
-               " đơn vị hành chính", "committee", "budget", "economy_budget"), (5, 28)),
-    ],
-    9: [
-        (plan("verification", "Thẩm tra dự thảo nghị quyết quy định mức hỗ trợ đối với người"
-               " hoạt động không chuyên trách ở thôn, bản", "committee", "social_policy",
-               "culture_society"), (2, 18)),
-        (plan("thematic_supervision", "Giám sát việc thực hiện Chương trình mục tiêu quốc gia"
-               " giảm nghèo bền vững", "delegate_group", "social_policy"), (15, -1)),
-    ],
-    10: [
-        (plan("thematic_supervision", "Giám sát công tác tiếp công dân và giải quyết kiến nghị"
-               " của cử tri sau sắp xếp", "standing_committee", "citizen_reception"), (-1, -1)),
-    ],
-}  # fmt: skip
-DISTRICT_PLANS = [
-    plan("thematic_supervision", "Giám sát việc cấp giấy chứng nhận quyền sử dụng đất",
-          "committee", "land", "economy_society"),
-    plan("thematic_supervision", "Giám sát việc giải quyết đơn thư của công dân",
-          "standing_committee", "petitions"),
-    plan("survey", "Khảo sát chất lượng công trình giao thông nông thôn", "committee",
-          "investment_construction", "economy_society"),
-    plan("thematic_supervision", "Giám sát việc thực hiện chính sách bảo trợ xã hội",
-          "committee", "social_policy", "legal"),
-]  # fmt: skip
-COMMUNE_PLANS = [
-    plan("thematic_supervision", "Giám sát việc thực hiện chính sách hỗ trợ nhà ở cho hộ nghèo",
-          "committee", "social_policy", "culture_society"),
-    plan("thematic_supervision", "Giám sát công tác tiếp công dân của UBND xã",
-          "delegate_group", "citizen_reception"),
-    plan("survey", "Khảo sát tình hình hoạt động của trạm y tế và các điểm trường",
-          "committee", "education_health", "culture_society"),
-    plan("thematic_supervision", "Giám sát việc quản lý, sử dụng đất công", "committee", "land",
-          "economy_budget"),
-]  # fmt: skip
-VERIFY_MIDYEAR_DISTRICT = plan(
-    "verification",
-    "Thẩm tra báo cáo kinh tế – xã hội 6 tháng đầu năm 2025 của UBND huyện",
-    "committee",
-    "budget",
-    "economy_society",
-)
-VERIFY_MIDYEAR_COMMUNE = plan(
-    "verification",
-    "Thẩm tra dự thảo nghị quyết phê duyệt quyết toán ngân sách xã năm 2024",
-    "committee",
-    "budget",
-    "economy_society",
-)
+    int(month): [(p["plan"], (p["started_after_days"], p["finished_after_days"])) for p in plans]
+    for month, plans in _PLANS["province_by_month"].items()
+}
+DISTRICT_PLANS: list[Json] = _PLANS["district"]
+COMMUNE_PLANS: list[Json] = _PLANS["commune"]
+VERIFY_MIDYEAR_DISTRICT: Json = _PLANS["verify_midyear_district"]
+VERIFY_MIDYEAR_COMMUNE: Json = _PLANS["verify_midyear_commune"]
 FINDINGS = [
     "Cơ bản thực hiện đúng quy định; còn chậm giải quyết một số vụ việc tồn đọng.",
     "Đã triển khai đầy đủ; công tác phối hợp giữa các cơ quan còn hạn chế, hồ sơ lưu trữ chưa"

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -22,9 +22,11 @@ from contracts import Actor, Envelope, EventDraft, UnitCode
 from contracts.ids import ID_MAX_LENGTH, ID_PATTERN
 from services.common.auth import AUTH_RESPONSES, Caller, CallerDep, caller_of, tokens_lifespan
 from services.common.errors import Conflict, NotFound
+from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.common.outbox import Outbox
 from services.common.runtime import Runtime
+from services.common.settings import Settings
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -143,6 +145,31 @@ async def record_once(
         if existing is None or not same(existing):
             raise taken(existing) from None
         return existing
+
+
+class Deciding(Protocol):
+    """What a service gives its domain to decide a record: the hierarchy, its settings (the
+    units it serves) and today."""
+
+    @property
+    def hierarchy(self) -> Hierarchy: ...
+    @property
+    def settings(self) -> Settings: ...
+    def today(self) -> date: ...
+
+
+_Command = TypeVar("_Command")
+
+
+def decide_record(
+    service: Deciding,
+    decide: Callable[[_Command, Hierarchy, Sequence[str], date], EventDraft],
+    command: _Command,
+    actor: Actor,
+) -> EventDraft:
+    """The event the domain decides for a record made without a plan (a meeting held, a
+    supervision finished), done by `actor`, as of the service's hierarchy, units and today."""
+    return decide(command, service.hierarchy, service.settings.units, service.today()).by(actor)
 
 
 def receipt(

@@ -9,7 +9,7 @@ as it already stands (`services.common.activity.receipt` tells them apart).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from contracts import Actor, Envelope, EventDraft
 from contracts.meetings import Meeting, MeetingScheduled
 from contracts.timezone import VIETNAM_TZ
-from services.common.activity import record_once
+from services.common.activity import decide_record, record_once
 from services.common.errors import Conflict, NotFound
 from services.common.mongo import Document
 from services.common.recording import Writer
@@ -51,12 +51,8 @@ def _session_number_taken(field: str, error: DuplicateKeyError) -> Conflict | No
 
 async def record(meetings: Meetings, actor: Actor, unit: str, meeting: Meeting) -> Done:
     """A meeting the council of `unit` held, recorded by `actor` without being scheduled."""
-    draft = record_meeting(
-        RecordMeeting(unit=unit, meeting=meeting),
-        meetings.hierarchy,
-        meetings.settings.units,
-        today=meetings.today(),
-    ).by(actor)
+    command = RecordMeeting(unit=unit, meeting=meeting)
+    draft = decide_record(meetings, record_meeting, command, actor)
     held = meeting.model_dump(mode="json")
 
     def taken(existing: Document | None) -> Conflict:
@@ -111,16 +107,8 @@ async def hold(
 ) -> Done:
     """The scheduled meeting `meeting_id` took place, as `meeting`."""
     decided = rules(meetings)
-    return await _step(
-        meetings,
-        writer,
-        actor,
-        unit,
-        meeting_id,
-        lambda state: hold_meeting(state, meeting, decided),
-        meetings.store.hold,
-        "meeting.number_in_term",
-    )
+    step = _Step(meetings, writer, actor, unit, meeting_id)
+    return await step.run(lambda state: hold_meeting(state, meeting, decided), meetings.store.hold)
 
 
 async def cancel(
@@ -140,7 +128,8 @@ async def cancel(
         known = replace(state, scheduled_on=scheduled_on)
         return cancel_meeting(known, reason, decided, cancelled_on)
 
-    return await _step(meetings, writer, actor, unit, meeting_id, decide, meetings.store.cancel)
+    step = _Step(meetings, writer, actor, unit, meeting_id)
+    return await step.run(decide, meetings.store.cancel, number_field=None)
 
 
 async def correct(
@@ -154,53 +143,57 @@ async def correct(
 ) -> Done:
     """The held meeting `meeting_id` now reads `corrected`; a retry changes nothing."""
     decided = rules(meetings)
-    return await _step(
-        meetings,
-        writer,
-        actor,
-        unit,
-        meeting_id,
-        lambda state: correct_meeting(state, corrected, reason, decided),
-        meetings.store.correct,
-        "meeting.number_in_term",
+    step = _Step(meetings, writer, actor, unit, meeting_id)
+    return await step.run(
+        lambda state: correct_meeting(state, corrected, reason, decided), meetings.store.correct
     )
 
 
-async def _step(
-    meetings: Meetings,
-    writer: Writer,
-    actor: Actor,
-    unit: str,
-    meeting_id: str,
-    decide: Callable[[MeetingState], EventDraft | None],
-    write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
-    number_field: str | None = None,
-) -> Done:
-    """Read the meeting, let the domain decide, write it and its event (done by `actor`): one
-    transaction. The writer must be one who may record the meeting's day as it stands (the
-    scheduled day, or the day held), as well as the new day the route checked; a meeting
-    outside its scope is not found, like one that does not exist. A decision to change nothing
-    (a retry) answers with the meeting as it stands."""
+@dataclass(frozen=True)
+class _Step:
+    """A command on one recorded meeting: the service, who may write it, who acts, and which
+    meeting of which unit."""
 
-    async def work(session: AsyncClientSession) -> Envelope | None:
-        state = await meetings.store.state(session, meeting_id)
-        missing = NotFound("meeting_id", f"no meeting {meeting_id} of unit {unit}")
-        if state is None or state.unit != unit:
-            raise missing
-        writer.may_change(unit, state.day, missing)
-        draft = decide(state)
-        return None if draft is None else await write(session, draft.by(actor))
+    meetings: Meetings
+    writer: Writer
+    actor: Actor
+    unit: str
+    meeting_id: str
 
-    try:
-        done: Done | None = await meetings.runtime.write(work)
-    except DuplicateKeyError as exc:
-        if number_field is None:
-            raise
-        raise _session_number_taken(number_field, exc) or exc from None
-    if done is None:
-        done = await meetings.store.find(meeting_id)
-        assert done is not None
-    return done
+    async def run(
+        self,
+        decide: Callable[[MeetingState], EventDraft | None],
+        write: Callable[[AsyncClientSession, EventDraft], Awaitable[Envelope]],
+        number_field: str | None = "meeting.number_in_term",
+    ) -> Done:
+        """Read the meeting, let the domain decide, write it and its event (done by `actor`):
+        one transaction. The writer must be one who may record the meeting's day as it stands
+        (the scheduled day, or the day held), as well as the new day the route checked; a
+        meeting outside its scope is not found, like one that does not exist. A decision to
+        change nothing (a retry) answers with the meeting as it stands. A step that writes a
+        held meeting (hold, correct) names the field of its session number, which must be
+        free; a cancellation writes none (`number_field` None)."""
+        meetings, unit, meeting_id = self.meetings, self.unit, self.meeting_id
+
+        async def work(session: AsyncClientSession) -> Envelope | None:
+            state = await meetings.store.state(session, meeting_id)
+            missing = NotFound("meeting_id", f"no meeting {meeting_id} of unit {unit}")
+            if state is None or state.unit != unit:
+                raise missing
+            self.writer.may_change(unit, state.day, missing)
+            draft = decide(state)
+            return None if draft is None else await write(session, draft.by(self.actor))
+
+        try:
+            done: Done | None = await meetings.runtime.write(work)
+        except DuplicateKeyError as exc:
+            if number_field is None:
+                raise
+            raise _session_number_taken(number_field, exc) or exc from None
+        if done is None:
+            done = await meetings.store.find(meeting_id)
+            assert done is not None
+        return done
 
 
 def _recorded_day(doc: Document | None) -> date | None:

@@ -173,29 +173,24 @@ def overdue_events(
 # -- voter opinions --------------------------------------------------------------------------
 
 
+def _opinion_step(item: Tracked, event: type[BaseModel], **fields: Any) -> list[EventDraft]:
+    """A step of a voter opinion: the event names the opinion and the day it was raised."""
+    return _follow_up(item, event(opinion_id=item.item_id, raised_on=item.raised_on, **fields))
+
+
 def opinion_forwarded(item: Tracked, forwarded_on: date, agency: str) -> list[EventDraft]:
-    event = OpinionForwarded(
-        opinion_id=item.item_id, raised_on=item.raised_on, forwarded_on=forwarded_on, agency=agency
-    )
-    return _follow_up(item, event)
+    return _opinion_step(item, OpinionForwarded, forwarded_on=forwarded_on, agency=agency)
 
 
 def opinion_answered(item: Tracked, answered_on: date, answer: str | None) -> list[EventDraft]:
-    event = OpinionAnswered(
-        opinion_id=item.item_id, raised_on=item.raised_on, answered_on=answered_on, answer=answer
-    )
-    return _follow_up(item, event)
+    return _opinion_step(item, OpinionAnswered, answered_on=answered_on, answer=answer)
 
 
 def opinion_resolved(item: Tracked, resolved_on: date, result: str | None) -> list[EventDraft]:
-    event = OpinionResolved(
-        opinion_id=item.item_id,
-        raised_on=item.raised_on,
-        resolved_on=resolved_on,
-        days_to_resolve=days_to_close(item.raised_on, resolved_on),
-        result=result,
+    days = days_to_close(item.raised_on, resolved_on)
+    return _opinion_step(
+        item, OpinionResolved, resolved_on=resolved_on, days_to_resolve=days, result=result
     )
-    return _follow_up(item, event)
 
 
 # -- petitions -------------------------------------------------------------------------------
@@ -216,22 +211,17 @@ def receive_petition(
     return draft(found.code, petition.received_on, petition)
 
 
+def _petition_step(item: Tracked, event: type[BaseModel], **fields: Any) -> list[EventDraft]:
+    """A step of a petition: the event names the petition and the day it was received."""
+    return _follow_up(item, event(petition_id=item.item_id, received_on=item.raised_on, **fields))
+
+
 def petition_transferred(item: Tracked, transferred_on: date, agency: str) -> list[EventDraft]:
-    event = PetitionTransferred(
-        petition_id=item.item_id,
-        received_on=item.raised_on,
-        transferred_on=transferred_on,
-        agency=agency,
-    )
-    return _follow_up(item, event)
+    return _petition_step(item, PetitionTransferred, transferred_on=transferred_on, agency=agency)
 
 
 def petition_settled(item: Tracked, settled_on: date, outcome: str | None) -> list[EventDraft]:
-    event = PetitionSettled(
-        petition_id=item.item_id,
-        received_on=item.raised_on,
-        settled_on=settled_on,
-        days_to_settle=days_to_close(item.raised_on, settled_on),
-        outcome=outcome,
+    days = days_to_close(item.raised_on, settled_on)
+    return _petition_step(
+        item, PetitionSettled, settled_on=settled_on, days_to_settle=days, outcome=outcome
     )
-    return _follow_up(item, event)

@@ -20,7 +20,7 @@ from contracts.oversight import (
     SupervisionFinished,
     SupervisionPlanned,
 )
-from services.common.activity import record_once
+from services.common.activity import decide_record, record_once
 from services.common.errors import Conflict, DomainError, NotFound
 from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
@@ -58,12 +58,8 @@ async def record_finished_supervision(
             f"supervision {supervision_id} was planned: record its end with"
             f" POST /units/{unit}/supervision-plans/{supervision_id}/finished",
         )
-    draft = record_supervision(
-        RecordSupervision(unit=unit, supervision=supervision),
-        oversight.hierarchy,
-        oversight.settings.units,
-        today=oversight.today(),
-    ).by(actor)
+    command = RecordSupervision(unit=unit, supervision=supervision)
+    draft = decide_record(oversight, record_supervision, command, actor)
     finished = supervision.model_dump(mode="json")
     return await record_once(
         oversight.runtime,
