@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+# What councils write, bounded so that no record can grow past what a broker takes (README,
+# "Sizes"): a count, a line (a title, a name, a reason), an item (one opinion, one petition).
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 
 Rule = Any  # a field validator: pydantic finds it among the attributes of the class
 

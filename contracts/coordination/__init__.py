@@ -24,13 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import UnitCode
 from contracts.ids import ID_PATTERN, new_id
+from contracts.rules import Text as Text
 from contracts.rules import at_most, not_before
 from contracts.versioning import Payload, upcaster
 
 TOPIC: Final = "reporting"  # the `Topics` property its events travel on
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
 Term = Annotated[
     str,

@@ -13,13 +13,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from contracts.envelope import UnitCode
 from contracts.ids import StableId
 from contracts.oversight.vocabulary import OversightField, PetitionType
+from contracts.rules import Count as Count
+from contracts.rules import ItemText as ItemText
 from contracts.rules import Record, at_most, itemises
+from contracts.rules import Text as Text
 
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
-# What councils write, bounded so that no record can grow past what a broker takes (README,
-# "Sizes"): a line (a title, a name, a reason), an item (one opinion, one petition), a list.
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-ItemText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_ITEMS = 500  # opinions of a voter contact, petitions of a citizen reception
 MAX_UNITS = 1000  # units a meeting names: a province's communes (168 in 2025, 573 before)
 MAX_TOPICS = 50

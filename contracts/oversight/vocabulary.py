@@ -9,11 +9,12 @@ from typing import Annotated
 from pydantic import Field
 
 from contracts.ids import ID_PATTERN
+from contracts.rules import Count as Count
+from contracts.rules import ItemText
+from contracts.rules import Text as Text
 
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
-# Bounded to what councils write (README, "Sizes"): a line (a title), one item's text.
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(min_length=1, max_length=2000)]
+LongText = ItemText  # one item's text: findings, an answer, a recommendation
+
 ItemId = Annotated[
     str,
     Field(
