@@ -238,5 +238,5 @@ async def check_report_document(
     for row, child in zip(rows[1:], children, strict=False):
         cells = [c.text for c in row.cells]
         assert cells[1] == child["name"]
-        assert cells[2:] == [vn_int(child["figures"][k]) for k, _ in TABLE_COLUMNS]
-    assert [c.text for c in rows[-1].cells][2:] == [vn_int(f[k]) for k, _ in TABLE_COLUMNS]
+        assert cells[2:] == [vn_int(child["figures"][k.key]) for k, _ in TABLE_COLUMNS]
+    assert [c.text for c in rows[-1].cells][2:] == [vn_int(f[k.key]) for k, _ in TABLE_COLUMNS]
