@@ -8,6 +8,7 @@ from deploy.sample.posts import (
     LEGACY_MONTHS,
     REFORM,
     SAMPLE_END,
+    Json,
 )
 from deploy.sample.province import ProvinceMonths
 from deploy.sample.texts import (
@@ -23,6 +24,13 @@ from deploy.sample.texts import (
     lower_first,
 )
 from services.common.hierarchy import Unit
+
+# A district's sessions of the legacy era: title (before the council's name), month, the days
+# it may fall on, and how many resolutions it adopts.
+DISTRICT_SESSIONS: dict[str, tuple[str, int, tuple[int, int], tuple[int, int]]] = {
+    "extraordinary": ("Kỳ họp bất thường HĐND ", 3, (10, 25), (2, 5)),
+    "regular": ("Kỳ họp thường lệ giữa năm, kỳ họp cuối cùng của HĐND ", 6, (16, 27), (8, 15)),
+}
 
 
 class LegacyMonths(ProvinceMonths):
@@ -85,6 +93,15 @@ class LegacyMonths(ProvinceMonths):
                 pid = f"s-legacy-{unit.code}-buuchinh-{i}-{j}"
                 self.petition_followup(unit, pid, received, kind, opened_by_service=False)
 
+    def district_session(self, unit: Unit, tag: str, year: int, session_type: str) -> Json:
+        """A district's session of the legacy era: an extraordinary one in March, the last
+        regular one in June (DISTRICT_SESSIONS)."""
+        title, month, days, resolutions = DISTRICT_SESSIONS[session_type]
+        held = self.day(year, month, *days)
+        return self.session(
+            unit, f"{tag}-kh", title + lower_first(unit.name), held, session_type, resolutions
+        )
+
     def district_month(self, unit: Unit, tag: str, year: int, month: int) -> None:
         below = self.below(unit)
         if self.rng.random() < 0.9 or month == 3:
@@ -102,26 +119,9 @@ class LegacyMonths(ProvinceMonths):
             else:
                 self.meeting(unit, sc)
         if month == 3 and self.rng.random() < 0.15:
-            self.meeting(
-                unit,
-                self.session(
-                    unit,
-                    f"{tag}-kh",
-                    "Kỳ họp bất thường HĐND " + lower_first(unit.name),
-                    self.day(year, 3, 10, 25),
-                    "extraordinary",
-                    (2, 5),
-                ),
-            )
+            self.meeting(unit, self.district_session(unit, tag, year, "extraordinary"))
         if month == 6:
-            s = self.session(
-                unit,
-                f"{tag}-kh",
-                "Kỳ họp thường lệ giữa năm, kỳ họp cuối cùng của HĐND " + lower_first(unit.name),
-                self.day(year, 6, 16, 27),
-                "regular",
-                (8, 15),
-            )
+            s = self.district_session(unit, tag, year, "regular")
             if self.rng.random() < 0.5:
                 self.scheduled_then_held(unit, s, date.fromisoformat(s["held_on"]))
             else:
