@@ -52,7 +52,7 @@ from contracts.meetings import Meeting
 from deploy.local import Endpoints
 from services.common.hierarchy import Hierarchy
 from services.common.kafka import make_broker, make_consumer, partitions_of
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app
 from services.meetings.domain import RecordMeeting, record_meeting

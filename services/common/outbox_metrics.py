@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from services.common.metrics import Metrics
-from services.common.outbox import Outbox, OutboxRelay
+from services.common.outbox import Outbox
+from services.common.relay import OutboxRelay
 
 PENDING = {"sent": False}
 

@@ -24,8 +24,9 @@ from services.common.limits import event_limit
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.mongo import connect, ping
-from services.common.outbox import Outbox, OutboxRelay
+from services.common.outbox import Outbox
 from services.common.outbox_metrics import OutboxWatch
+from services.common.relay import OutboxRelay
 from services.common.retention import OutboxPruner
 from services.common.settings import Settings
 from services.common.trust import lineage_of

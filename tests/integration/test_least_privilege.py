@@ -14,7 +14,7 @@ from pymongo.errors import OperationFailure
 
 from deploy.mongo_users import SERVICE_DATABASES
 from services.common.mongo import connect
-from services.common.outbox import end_orphaned_transactions
+from services.common.relay import end_orphaned_transactions
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 

@@ -23,7 +23,7 @@ from services.common.consumer import BatchConsumer, PositionStore, Record
 from services.common.kafka import ensure_topics, make_broker
 from services.common.metrics import Metrics
 from services.common.mongo import connect
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app

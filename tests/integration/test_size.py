@@ -20,7 +20,7 @@ from contracts import decode_event
 from contracts.chain import Chains
 from deploy.cli import app as cli
 from services.common.kafka import make_broker
-from services.common.outbox import OutboxRelay
+from services.common.relay import OutboxRelay
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.oversight.app import create_app as oversight_app
