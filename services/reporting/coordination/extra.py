@@ -161,10 +161,14 @@ class CoordinationExtra:
         today = self.today()
         passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
         months = period.months()
-        members = {
-            month: [part.members(self.hierarchy, month_start(month), view) for part in parts]
-            for month in months
-        }
+        by_state: dict[tuple[str, int, int], list[list[Unit]]] = {}
+        members: dict[str, list[list[Unit]]] = {}
+        for month in months:  # the tree changes a few times a year: members once per state
+            day = month_start(month)
+            state = self.hierarchy.state_on(day)
+            if state not in by_state:
+                by_state[state] = [part.members(self.hierarchy, day, view) for part in parts]
+            members[month] = by_state[state]
         everyone = {m.code for per_part in members.values() for ms in per_part for m in ms}
         rules, sessions = await self.deadlines.in_force(everyone, month_start(months[0]))
         for month in months:
