@@ -19,6 +19,7 @@ commune, the legacy communes whose default successor it is).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -129,8 +130,8 @@ class CoordinationExtra:
             Part(unit, True, added[unit.code].total),
             *(Part(child, True, added[child.code].total, under) for child in children),
         ]
-        await self._stocks(parts, period, view)
-        await self._reports(parts, period, view)
+        # Independent reads: their round trips overlap (each adds to its own keys).
+        await asyncio.gather(self._stocks(parts, period, view), self._reports(parts, period, view))
         return added
 
     async def _stocks(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
