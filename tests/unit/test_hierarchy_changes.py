@@ -223,3 +223,18 @@ def test_a_kind_of_change_no_rule_knows_is_refused_not_applied_as_nothing() -> N
         apply_change(unknown, table, {}, set(table), "2025")
     with pytest.raises(AssertionError):
         unknown.units_named()
+
+
+def test_days_share_a_state_only_while_every_lookup_answers_alike() -> None:
+    """Summaries compute per-day members once per `state_on` (issue 25): a change, the day a
+    legacy province's units open (Hà Nội, 1 August 2008) and the reform each start a new one."""
+    h = BASE.copy()
+    h.apply([change(1, date(2024, 4, 1), Reparent(unit="00002", parent="002"))])
+    assert h.state_on(date(2024, 1, 1)) == h.state_on(date(2024, 3, 31))
+    assert h.state_on(date(2024, 3, 31)) != h.state_on(date(2024, 4, 1))
+    assert h.state_on(date(2024, 4, 1)) == h.state_on(date(2025, 6, 30))
+    assert h.state_on(date(2025, 6, 30)) != h.state_on(date(2025, 7, 1))
+    real = Hierarchy.load()
+    assert real.state_on(date(2008, 7, 1)) != real.state_on(date(2008, 8, 1))
+    assert real.find("00004", date(2008, 7, 1)) is None  # a Hà Nội ward: not yet
+    assert real.find("00004", date(2008, 8, 1)) is not None

@@ -49,6 +49,7 @@ class Hierarchy:
         "_crosses",
         "_ended",
         "_ever",
+        "_opening_days",
         "_opens",
         "_predecessors",
         "_rejected",
@@ -89,6 +90,7 @@ class Hierarchy:
         self._successors = roll_up_successors(legacy, base["2025"], successors or {})
         self._predecessors = invert_successors(legacy, self._successors)
         self._opens = openings(self._base_snaps["legacy"])
+        self._opening_days = sorted(set(self._opens.values()))
 
     @classmethod
     def load(cls) -> Hierarchy:
@@ -120,6 +122,7 @@ class Hierarchy:
         other._snaps = {era: list(v) for era, v in self._snaps.items()}
         other._base_snaps = self._base_snaps
         other._opens = self._opens
+        other._opening_days = self._opening_days
         other._crosses = self._crosses
         other._absorbing = self._absorbing
         other._ever = dict(self._ever)
@@ -263,6 +266,13 @@ class Hierarchy:
     def change_dates(self, era: Era) -> list[date]:
         """Effective dates of the era's snapshots after its start."""
         return self._since[era][1:]
+
+    def state_on(self, day: date) -> tuple[Era, int, int]:
+        """A key equal for two days when every lookup answers alike on both (same era, same
+        snapshot, the same units opened: see :meth:`opens`): per-day work keyed by it is done
+        once per state of the tree instead of once per day."""
+        era = era_of(day)
+        return era, bisect_right(self._since[era], day), bisect_right(self._opening_days, day)
 
     def resolve(self, code: str, day: date) -> str | None:
         """The unit in force on ``day`` that records of ``code`` count in: the unit itself, or,

@@ -19,6 +19,7 @@ commune, the legacy communes whose default successor it is).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -129,8 +130,8 @@ class CoordinationExtra:
             Part(unit, True, added[unit.code].total),
             *(Part(child, True, added[child.code].total, under) for child in children),
         ]
-        await self._stocks(parts, period, view)
-        await self._reports(parts, period, view)
+        # Independent reads: their round trips overlap (each adds to its own keys).
+        await asyncio.gather(self._stocks(parts, period, view), self._reports(parts, period, view))
         return added
 
     async def _stocks(self, parts: Sequence[Part], period: Period, view: ViewName) -> None:
@@ -161,10 +162,14 @@ class CoordinationExtra:
         today = self.today()
         passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
         months = period.months()
-        members = {
-            month: [part.members(self.hierarchy, month_start(month), view) for part in parts]
-            for month in months
-        }
+        by_state: dict[tuple[str, int, int], list[list[Unit]]] = {}
+        members: dict[str, list[list[Unit]]] = {}
+        for month in months:  # the tree changes a few times a year: members once per state
+            day = month_start(month)
+            state = self.hierarchy.state_on(day)
+            if state not in by_state:
+                by_state[state] = [part.members(self.hierarchy, day, view) for part in parts]
+            members[month] = by_state[state]
         everyone = {m.code for per_part in members.values() for ms in per_part for m in ms}
         rules, sessions = await self.deadlines.in_force(everyone, month_start(months[0]))
         for month in months:

@@ -8,6 +8,7 @@ day 5, 10 or 15 (commune, district, province) of the month after its period.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -71,9 +72,11 @@ def due_on(
     return month_start(month_after(period.last)).replace(day=day)
 
 
-def periods_near(month: str) -> list[Period]:
+@functools.lru_cache(maxsize=1024)
+def periods_near(month: str) -> tuple[Period, ...]:
     """Every periodic report whose deadline could fall in `month` under any rule: those of the
-    year before, this year and the next, and the terms ending within them."""
+    year before, this year and the next, and the terms ending within them (kept: a summary
+    asks it for every month of its period, of every unit)."""
     y, _ = year_month(month)
     keys: set[str] = set()
     for year in (y - 1, y, y + 1):
@@ -85,7 +88,7 @@ def periods_near(month: str) -> list[Period]:
     for key in keys:
         with contextlib.suppress(InvalidPeriod):
             found.append(parse_period(key))
-    return sorted(found, key=lambda p: (p.last, p.key))
+    return tuple(sorted(found, key=lambda p: (p.last, p.key)))
 
 
 def obligations_due_in(

@@ -10,6 +10,7 @@ Every figure, folded or not (`Extra`), obeys total = own + the children's totals
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,25 @@ async def with_extras(
     return added
 
 
+async def sums_by_unit(
+    unit_months: AsyncCollection[Document], query: dict[str, Any], field: str
+) -> dict[str, Counter[str]]:
+    """The `field` figures of the unit-months `query` matches, summed per unit by MongoDB: a
+    province's summary gets one small document per commune instead of decoding each of its
+    months (most of its time). A unit whose months hold no such figure is there, empty."""
+    per_key = [
+        {"$match": query},
+        {"$project": {"unit": 1, "f": {"$objectToArray": f"${field}"}}},
+        {"$unwind": {"path": "$f", "preserveNullAndEmptyArrays": True}},
+        {"$group": {"_id": {"u": "$unit", "k": "$f.k"}, "v": {"$sum": "$f.v"}}},
+        {"$group": {"_id": "$_id.u", "f": {"$push": {"k": "$_id.k", "v": "$v"}}}},
+    ]
+    sums: dict[str, Counter[str]] = {}
+    async for doc in await unit_months.aggregate(per_key):
+        sums[doc["_id"]] = Counter({p["k"]: p["v"] for p in doc["f"] if p.get("k") is not None})
+    return sums
+
+
 class _UnitMonthsReader:
     """What both kinds of view read: the figures folded per unit and month, the hierarchy of
     units, and the figures not folded per month (extras)."""
@@ -137,13 +157,16 @@ class Views(_UnitMonthsReader):
         months = {"$gte": first, "$lte": last}
         total: Counter[str] = Counter()
         own: Counter[str] = Counter()
-        figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
-        async for doc in self.unit_months.find({"unit": code, "month": months}, figures_only):
-            total.update(doc.get("total", {}))
-            own.update(doc.get("own", {}))
-        per_child: dict[str, Counter[str]] = {}
-        async for doc in self.unit_months.find({"parent": code, "month": months}, figures_only):
-            per_child.setdefault(doc["unit"], Counter()).update(doc.get("total", {}))
+
+        async def read_unit() -> None:
+            figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
+            async for doc in self.unit_months.find({"unit": code, "month": months}, figures_only):
+                total.update(doc.get("total", {}))
+                own.update(doc.get("own", {}))
+
+        _, per_child = await asyncio.gather(  # their round trips overlap
+            read_unit(), sums_by_unit(self.unit_months, {"parent": code, "month": months}, "total")
+        )
         children = children_during(self.hierarchy, code, first, last)
         for child_code in per_child:
             if child_code not in children and (child := self.hierarchy.find(child_code, unit.era)):
@@ -311,13 +334,10 @@ class TodayViews(_UnitMonthsReader):
     async def _sums(
         self, codes: list[str], months: tuple[str, str] | None, field: str
     ) -> dict[str, Counter[str]]:
-        sums: dict[str, Counter[str]] = {}
         if not codes or months is None:
-            return sums
+            return {}
         query = {"unit": {"$in": codes}, "month": {"$gte": months[0], "$lte": months[1]}}
-        async for doc in self.unit_months.find(query, {"unit": 1, field: 1}):
-            sums.setdefault(doc["unit"], Counter()).update(doc.get(field, {}))
-        return sums
+        return await sums_by_unit(self.unit_months, query, field)
 
     async def _mapped(
         self, codes: list[str], period: Period, field: str
@@ -393,16 +413,18 @@ class TodayViews(_UnitMonthsReader):
         unit = self.hierarchy.find(code, "2025")
         if unit is None or self.hierarchy.current(code, "2025") != code:
             return None  # never a 2025 unit, or no longer one (see `current`)
-        owns, _ = await self._mapped([code], period, "own")
         children = self.hierarchy.children(code, "2025")
-        child_totals, rule = await self._mapped([c.code for c in children], period, "total")
-        totals: dict[str, Counter[str]] = {}
-        if unit.level != "province":
-            totals, placed = await self._mapped([code], period, "total")
-            if unit.level == "commune":
-                rule = placed
+        # Independent reads, so their round trips overlap; a province's total is its own
+        # plus its children's (below), not read.
+        (owns, _), (child_totals, rule), (totals, placed), added = await asyncio.gather(
+            self._mapped([code], period, "own"),
+            self._mapped([c.code for c in children], period, "total"),
+            self._mapped([code] if unit.level != "province" else [], period, "total"),
+            with_extras(self.extras, unit, children, period, "as_today"),
+        )
+        if unit.level == "commune":
+            rule = placed
         if self.extras:
-            added = await with_extras(self.extras, unit, children, period, "as_today")
             owns[code].update(added[code].own)
             for c in children:
                 child_totals[c.code].update(added[c.code].total)

@@ -55,9 +55,11 @@ def contributions_of(decoded: Decoded[BaseModel]) -> list[Contribution]:
 
 def complete(figures: Counter[str]) -> dict[str, int]:
     """All known figures in report order, zeros included, so every answer has one shape."""
-    return {key: int(figures.get(key, 0)) for key in LABELS} | {
-        k: int(v) for k, v in figures.items() if k not in LABELS
-    }
+    known = dict.fromkeys(LABELS, 0)  # built in C: a province's summary completes every commune's
+    others: dict[str, int] = {}
+    for key, value in figures.items():
+        (known if key in known else others)[key] = int(value)
+    return known | others
 
 
 def rates_of(figures: Counter[str] | dict[str, int]) -> dict[str, float | None]:
