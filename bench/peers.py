@@ -91,6 +91,7 @@ class Options:
     batch: int = Settings.model_fields["consumer_batch"].default  # records per transaction
     quix_python: str = ".venv-quix/bin/python"  # a venv with the `bench` extra (Makefile)
     timeout: float = 3_600.0
+    only_freshness: bool = False  # hdnd's fold of `events`, then freshness and idle CPU only
 
 
 @dataclass
@@ -315,6 +316,10 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
 
         await publish(settings, messages(), n, "building + producing events")
         expected = Counter(generator.expected)
+        if options.only_freshness:
+            head.clear()
+            await _freshness_only(settings, generator, reporting, options, results)
+            return results, outcome
         results.rates["raw consume"] = await raw_consume(settings, n)
         results.rates["bulk-write limit"] = await bulk_write_limit(settings, hierarchy, head)
         head.clear()
@@ -373,6 +378,30 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
     return results, outcome
 
 
+async def _freshness_only(
+    settings: Settings,
+    generator: Generator,
+    reporting: Reporting,
+    options: Options,
+    results: Results,
+) -> None:
+    """`--only-freshness`: the projector catches up on the events, then freshness, then what
+    the caught-up service costs while nothing comes (its own process and workers)."""
+    await reporting.start(consume=False)
+    await hdnd(reporting, options.events, options.timeout, "hdnd projector")
+    results.latencies["freshness"] = await freshness(settings, generator, reporting, options)
+    idle = CpuSplit()
+    idle.start()
+    await asyncio.sleep(IDLE_SECONDS)
+    idle.stop()
+    shares = idle.shares()
+    own = shares.get("consumer process", 0.0) + shares.get("worker processes", 0.0)
+    results.notes["idle CPU"] = f"{own * 100:.1f} % of a core over {IDLE_SECONDS:.0f} s"
+
+
+IDLE_SECONDS = 10.0
+
+
 def report(results: Results, options: Options, seconds: float) -> Table:
     table = Table(
         title=f"hdnd vs peers, {options.events:,} events, {datetime.now():%Y-%m-%d %H:%M}, "
@@ -389,6 +418,8 @@ def report(results: Results, options: Options, seconds: float) -> Table:
         table.add_row(name, "", "", f"p50 {p50:,.1f} ms, p99 {p99:,.1f} ms")
     if "burst" in results.notes:
         table.add_row("deadline burst", "", "", results.notes["burst"])
+    if "idle CPU" in results.notes:
+        table.add_row("hdnd idle, caught up", "", "", results.notes["idle CPU"])
     if "hdnd CPU" in results.notes:
         table.add_row("hdnd's CPU", "", "", results.notes["hdnd CPU"])
     return table
@@ -411,6 +442,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         default=d.quix_python,
         help="python of a venv with the bench extra ('' skips Quix Streams)",
     )
+    parser.add_argument(
+        "--only-freshness",
+        action="store_true",
+        help="only hdnd's fold of --events, freshness, and its CPU while idle (quick)",
+    )
     args = parser.parse_args(argv)
     if min(args.events, args.bulk, args.rate, args.queries) < 1:
         parser.error("counts must be positive")
@@ -425,6 +461,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         signed=not args.unsigned,
         batch=args.batch,
         quix_python=args.quix_python,
+        only_freshness=args.only_freshness,
     )
 
 

@@ -13,7 +13,8 @@ rebalance ran is dropped and read again from the stored positions. The per-strea
 check inside the projection's transaction stays the second line of defence.
 
 Caught-up partitions are paused for `idle_backoff` before fetching again, because a broker
-that answers empty fetches at once (noida-db) would otherwise make an idle consumer spin.
+that answers empty fetches at once (noida-db) would otherwise make an idle consumer spin. The
+pause never follows a drain directly: what arrived while it wrote is asked for first.
 
 A handler that raises is taken to have met the servers failing (MongoDB or the broker away,
 a transaction aborted): the consumer starts over from the stored positions, backing off up to
@@ -24,10 +25,11 @@ every number and name a record brings to the write (contracts.envelope.MAX_SEQUE
 
 A handler is a function of a batch, or one object that writes behind (`WriteBehind`: the
 projector): it returns before what it did is committed, and the consumer tells it of each
-batch as soon as it is fetched (`look_ahead`, while the batch before is still handled), has it
-`drain` (commit everything handled so far) when caught up, before partitions are given away
-and when stopping, and `reset` (forget what is held in memory) when it starts over from the
-stored positions or is given partitions.
+batch as soon as it is fetched (`look_ahead`, while the batch before is still handled), tells
+it when a batch handled left nothing more to read (`caught_up`: write now rather than wait to
+coalesce more), has it `drain` (commit everything handled so far) when a fetch finds nothing,
+before partitions are given away and when stopping, and `reset` (forget what is held in
+memory) when it starts over from the stored positions or is given partitions.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class WriteBehind(Protocol):
     async def handle(self, records: Sequence[Record]) -> None: ...
 
     def look_ahead(self, records: Sequence[Record]) -> None: ...
+
+    async def caught_up(self) -> None: ...
 
     async def drain(self) -> None: ...
 
@@ -246,6 +250,8 @@ class BatchConsumer:
                     self.status.dropped_after_rebalance += len(records)
                     await self._seek_to_stored(consumer, sorted(consumer.assignment()))
                     continue
+                assigned = sorted(consumer.assignment())
+                at_end = await self._note_lag(consumer, assigned)  # before the next fetch moves
                 if records:
                     started = time.perf_counter()
                     if self.write_behind is not None:
@@ -256,10 +262,10 @@ class BatchConsumer:
                     self.status.handled += len(records)
                     if self.write_behind is not None:
                         self.status.caught_up = False  # until it is drained
+                        if at_end:
+                            await self.write_behind.caught_up()
                     self.status.batches += 1
                     window_count += len(records)
-            assigned = sorted(consumer.assignment())
-            await self._note_lag(consumer, assigned)
             if records:
                 log.info(
                     "batch_handled",
@@ -309,7 +315,9 @@ class BatchConsumer:
         """Pause fetching; every `idle` seconds ask only for the end offsets (one small
         request) and resume when a partition has grown or the assignment changed. A paused
         consumer does not fetch, so an idle service costs next to nothing even on a broker
-        that never waits on fetches."""
+        that never waits on fetches. The end offsets are asked for once before the first
+        pause: a drain just took as long as a write, and what came meanwhile must not wait
+        `idle` more."""
         generation = self._generation
         try:
             consumer.pause(*assigned)
@@ -317,16 +325,13 @@ class BatchConsumer:
             return  # a rebalance took some of them meanwhile
         try:
             while not self._background.stopping.is_set() and self._generation == generation:
+                if assigned:
+                    ends = await consumer.end_offsets(assigned)
+                    positions = await self._positions(consumer, assigned)
+                    if any(ends[tp] > pos for tp, pos in positions.items()):
+                        self._note_partition_lags(positions, ends)  # behind again, until fetched
+                        return
                 await self._background.pause(idle)
-                if self._generation != generation:
-                    return
-                if not assigned:
-                    continue
-                ends = await consumer.end_offsets(assigned)
-                positions = await self._positions(consumer, assigned)
-                if any(ends[tp] > pos for tp, pos in positions.items()):
-                    self._note_partition_lags(positions, ends)  # behind again, until fetched
-                    return
         finally:
             still_ours = consumer.assignment()
             consumer.resume(*[tp for tp in assigned if tp in still_ours])
@@ -341,12 +346,15 @@ class BatchConsumer:
                 positions[tp] = await consumer.position(tp)
         return positions
 
-    async def _note_lag(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> None:
+    async def _note_lag(self, consumer: AIOKafkaConsumer, assigned: list[TopicPartition]) -> bool:
+        """Note the positions and lag past what was fetched; True if that is the end of every
+        partition (each one's end known from a fetch, none left to read)."""
         positions = await self._positions(consumer, assigned)
         for tp, position in positions.items():
             self.status.positions[f"{tp.topic}:{tp.partition}"] = position
         highs = {tp: consumer.highwater(tp) for tp in positions}
         self.status.lag = self._note_partition_lags(positions, highs)
+        return self.status.lag == 0 and None not in highs.values()
 
     def _note_partition_lags(
         self, positions: dict[TopicPartition, int], ends: dict[TopicPartition, int | None]

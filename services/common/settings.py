@@ -191,8 +191,9 @@ class Settings(BaseSettings):
     flush_interval_ms: int = Field(
         default=100,
         ge=0,
-        description="HDND_FLUSH_INTERVAL_MS: the projector writes what it folded at most this"
-        " often while events flow (and at once when it has caught up).",
+        description="HDND_FLUSH_INTERVAL_MS: while behind, the projector writes what it folded"
+        " at most this often (a write carries many batches); once it has read everything there"
+        " is, a write starts as soon as the one in flight is done.",
     )
     flush_events: int = Field(
         default=5_000,

@@ -168,3 +168,34 @@ async def test_a_barrier_that_fails_writes_nothing_and_keeps_the_tree(settings: 
     finally:
         await client.drop_database(settings.database_for("reporting"))
         await client.close()
+
+
+async def test_once_caught_up_a_flush_starts_at_once_and_while_behind_it_waits_to_coalesce(
+    settings: Settings,
+) -> None:
+    """Behind, what is folded waits for the interval (or the limit) so that a flush carries
+    many batches; once the consumer has read everything there is, the next flush starts at
+    once (one at a time still): freshness, not the interval, is then what matters."""
+    hierarchy = Hierarchy.load()
+    commune = hierarchy.children("106", "legacy")[0].code
+    client = connect(settings, "test-write-behind")
+    store = ProjectionStore(client[settings.database_for("reporting")])
+    await store.create_indexes()
+    working = WorkingSet(client, store, hierarchy, interval=3600.0, limit=1_000)
+    try:
+        for seq in (1, 2):
+            event = held_voter_contact(commune, date(2025, 3, 10), seq=seq, voters=7)
+            await working.know([event.envelope.stream])
+            assert working.pending.count(event.envelope.stream, seq, place_event(hierarchy, event))
+            working.read([Offset("facts", 0, seq - 1)])
+            await working.settle()
+            assert working.flushing is None  # behind: waits for more
+            await working.settle(caught_up=True)
+            assert working.flushing is not None and working.records == 0  # on its way
+            await working.drain()
+            assert working.committed == seq
+        stored = await store.unit_months.find_one({"_id": f"{commune}:2025-03"})
+        assert stored is not None and stored["total"]["voters_reached"] == 14
+    finally:
+        await client.drop_database(settings.database_for("reporting"))
+        await client.close()

@@ -135,6 +135,12 @@ class Projector:
             judging.take(record, reading)
         return judging.accepted, judging.letters
 
+    async def caught_up(self) -> None:
+        """The consumer has read everything there is: write what is folded as soon as the
+        flush in flight allows, without waiting for the interval (and without waiting for
+        the write)."""
+        await self.working.settle(caught_up=True)
+
     async def drain(self) -> None:
         """Write everything folded so far; returns once it is committed."""
         await self.working.drain()

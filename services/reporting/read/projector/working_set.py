@@ -6,7 +6,10 @@ into one pending `Fold` as they come, the stream positions live in memory once r
 flush writes what changed since the last one (each (unit, month) document once, however many
 events it took; each touched bucket of stream positions once; each partition's offset once)
 in one transaction, while folding goes on into the next pending set. At most one flush is in
-flight; the next starts when it is done and `interval` has passed or `limit` events wait.
+flight. While the consumer is behind, the next starts when it is done and `interval` has
+passed or `limit` events wait, so that a flush carries many batches (a rebuild's throughput);
+once it has read everything there is (`settle(caught_up=True)`), the next starts as soon as
+the one in flight is done: at a live pace, what waits is one flush, not an interval.
 
 Exactly-once stays as it was: what a flush writes (figures, stream positions, offsets) is all
 or nothing, and the stream positions the fold deduplicates with are the ones that transaction
@@ -122,8 +125,9 @@ class WorkingSet:
 
     # -- flushing ------------------------------------------------------------------------------
 
-    async def settle(self) -> None:
-        """Start a flush if one is due; wait for the one in flight if too much is pending."""
+    async def settle(self, *, caught_up: bool = False) -> None:
+        """Start a flush if one is due (at once if `caught_up`: nothing more to read, so
+        nothing to coalesce with); wait for the one in flight if too much is pending."""
         if self.flushing is not None and self.flushing.done():
             await self._finish()
         if self.flushing is not None:
@@ -131,7 +135,9 @@ class WorkingSet:
                 return
             await self._finish()  # too much waits: fold no further until it is written
         if self.records and (
-            self.records >= self.limit or time.monotonic() - self.since >= self.interval
+            caught_up
+            or self.records >= self.limit
+            or time.monotonic() - self.since >= self.interval
         ):
             self._start()
 
