@@ -6,11 +6,13 @@ from __future__ import annotations
 from contracts.meetings import MeetingKind
 from contracts.oversight import Activity
 from services.reporting.activity.entries import WORDS, said
+from services.reporting.read.figures.meetings import kind_name
 
 
 def test_enum_words_are_named_and_a_repeated_name_said_once() -> None:
-    assert said("voter_contact · Tiếp xúc cử tri") == "Tiếp xúc cử tri"
+    assert said("voter_contact · Cuộc tiếp xúc cử tri") == "Cuộc tiếp xúc cử tri"
     assert said("session · Kỳ họp thứ 5") == "Kỳ họp · Kỳ họp thứ 5"
+    assert said("standing_committee") == kind_name(MeetingKind.STANDING_COMMITTEE)
     assert said("password") == "Mật khẩu"
     assert said("Nhiệm vụ A · in_progress") == "Nhiệm vụ A · Đang thực hiện"
 

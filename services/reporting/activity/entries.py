@@ -9,7 +9,9 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from contracts import Envelope
+from contracts.meetings import MeetingKind
 from services.common.hierarchy import Hierarchy, era_of
+from services.reporting.read.figures.meetings import kind_name
 from services.reporting.read.periods import InvalidPeriod, parse_period
 
 # The record an entry is about: the first of these its payload (or the meeting in it) names.
@@ -124,15 +126,8 @@ def label_of(kind: str) -> str:
 # workspace's forms name them: the summary is stored in the payload's words and said in
 # Vietnamese when read, so the page and the CSV show "Tiếp xúc cử tri", not "voter_contact".
 WORDS: Mapping[str, str] = {
-    # MeetingKind
-    "session": "Kỳ họp",
-    "standing_committee": "Phiên họp Thường trực",
-    "conference": "Hội nghị",
-    "training": "Tập huấn, bồi dưỡng",
-    "voter_contact": "Tiếp xúc cử tri",
-    "citizen_reception": "Tiếp công dân",
-    "delegate_report": "Báo cáo với cử tri",
-    "delegate_rating": "Lấy ý kiến nhận xét của cử tri",
+    # each kind of meeting as the report names it (the figure catalogue's words)
+    **{kind.value: kind_name(kind) for kind in MeetingKind},
     # supervision activities
     "thematic_supervision": "Giám sát chuyên đề",
     "survey": "Khảo sát",
