@@ -17,7 +17,7 @@
 
   const state = {
     unit: '', unitName: '', config: null, specs: {}, routes: [],
-    flushing: false, unitNames: {}, navigation: 0,
+    flushing: null, unitNames: {}, navigation: 0,
   };
   const main = document.getElementById('main');
   const nav = document.getElementById('nav');
@@ -150,9 +150,16 @@
   }
 
   // Send what waits of the person signed in (never another's, whatever this browser holds).
-  async function flush() {
-    if (state.flushing || !S.token) return;
-    state.flushing = true;
+  // One sending at a time; a caller arriving while one is under way waits for it (signing out
+  // with "Gửi ngay" found the record still there, mid-send by the timer's, and asked again).
+  function flush() {
+    if (state.flushing) return state.flushing;
+    if (!S.token) return Promise.resolve();
+    state.flushing = sendWaiting().finally(() => { state.flushing = null; });
+    return state.flushing;
+  }
+
+  async function sendWaiting() {
     try {
       for (const entry of await window.Outbox.all()) {
         if (entry.refused || !window.Outbox.owns(entry, S.account)) continue;
@@ -173,7 +180,6 @@
         await window.Outbox.put(entry);
       }
     } finally {
-      state.flushing = false;
       await showOutboxCount();
       if (location.hash.startsWith('#/cho-gui')) route();
     }
@@ -290,7 +296,8 @@
       if (choice === 'stay') { scheduleFlush(); route(); return; }
       if (choice === 'keep') break;
       if (choice === 'delete') { await Promise.all(mine.map((e) => window.Outbox.remove(e.id))); break; }
-      await flush(); // 'send': what is still there after it could not be sent; ask again
+      await flush(); // 'send' (waiting first for a sending under way, which may have begun
+      await flush(); // before this record was queued): what is still there could not be sent
       canSend = false;
     }
     await S.signOut();
