@@ -162,32 +162,38 @@ class CoordinationExtra:
         today = self.today()
         passed: list[tuple[Counter[str], list[tuple[str, str]]]] = [(p.figures, []) for p in parts]
         months = period.months()
-        by_state: dict[tuple[str, int, int], list[list[Unit]]] = {}
-        members: dict[str, list[list[Unit]]] = {}
-        for month in months:  # the tree changes a few times a year: members once per state
-            day = month_start(month)
-            state = self.hierarchy.state_on(day)
-            if state not in by_state:
-                by_state[state] = [part.members(self.hierarchy, day, view) for part in parts]
-            members[month] = by_state[state]
+        # The tree changes a few times a year: the months are taken per state of the tree,
+        # whose members are the same in each (and so are the reports they owe, by level and
+        # sessions held), rather than month by month.
+        states: dict[tuple[str, int, int], list[str]] = {}
+        for month in months:
+            states.setdefault(self.hierarchy.state_on(month_start(month)), []).append(month)
+        members = {
+            state: [part.members(self.hierarchy, month_start(ms[0]), view) for part in parts]
+            for state, ms in states.items()
+        }
         everyone = {m.code for per_part in members.values() for ms in per_part for m in ms}
         rules, sessions = await self.deadlines.in_force(everyone, month_start(months[0]))
-        for month in months:
-            first, nxt = month_start(month), month_start(month_after(month))
-            candidates = periods_near(month)
+        for state, in_state in states.items():
+            windows = [
+                (periods_near(m), month_start(m), month_start(month_after(m))) for m in in_state
+            ]
 
             @functools.cache
             def due_in(level: Level, held: tuple[date, ...] = ()) -> list[tuple[str, date]]:
-                dues = ((p.key, due_on(level, p, rules, held)) for p in candidates)  # noqa: B023
-                return [(key, due) for key, due in dues if first <= due < nxt]  # noqa: B023
+                return [
+                    (p.key, due)
+                    for candidates, first, nxt in windows  # noqa: B023
+                    for p in candidates
+                    for due in (due_on(level, p, rules, held),)
+                    if first <= due < nxt
+                ]
 
-            for per_part, (figures, owed) in zip(members[month], passed, strict=True):
+            for per_part, (figures, owed) in zip(members[state], passed, strict=True):
                 for member in per_part:
-                    held = tuple(sessions.get(member.code, ()))
-                    for key, due in due_in(member.level, held):
-                        figures[REPORTS_DUE.key] += 1
-                        if due < today:
-                            owed.append((member.code, key))
+                    dues = due_in(member.level, tuple(sessions.get(member.code, ())))
+                    figures[REPORTS_DUE.key] += len(dues)
+                    owed.extend((member.code, key) for key, due in dues if due < today)
         pairs = {p for _, ps in passed for p in ps}
         if not pairs:
             return
