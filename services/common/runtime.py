@@ -14,6 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Source
 from contracts.keys import KeyRing
 from contracts.signing import Signer, Verifier
+from services.common import heap
 from services.common.audit_roots import DailyRoots
 from services.common.deadletter import DeadLetter, publish_dead_letters
 from services.common.group_commit import GroupCommit
@@ -41,6 +42,7 @@ class Runtime:
     def __init__(self, settings: Settings, service: str, mongo_user: str | None = None) -> None:
         self.settings = settings
         self.service = service
+        heap.tune()  # a service allocates fast and keeps a large heap
         # A service signs in as its own MongoDB user (readWrite on its database only);
         # operator tools working on a service's database say who they are instead.
         self.mongo = connect(settings, f"hdnd-{service}", user=mongo_user or service)

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
 
+from services.common import heap
+
 CHUNK = 250  # items per message to a worker: big enough that shipping them is cheap
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -63,6 +65,7 @@ def _end_with_parent() -> None:
     it and shuts the pool down, so the workers ignore it rather than answer its chunk with a
     KeyboardInterrupt (an error in the command's log while it stops). They start with it
     blocked (:func:`_started_deaf`): one that comes while they import is dropped here too."""
+    heap.tune()  # a worker allocates a few dozen objects per record, and frees them all
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its start
     parent = os.getppid()

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 
+from services.common import heap
 from services.common.deadletter import DeadLetter, refused
 from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
@@ -138,8 +139,10 @@ class Projector:
     async def caught_up(self) -> None:
         """The consumer has read everything there is: write what is folded as soon as the
         flush in flight allows, without waiting for the interval (and without waiting for
-        the write)."""
+        the write). The first time, what the process keeps is loaded (the tree, every
+        stream's position): it leaves the garbage collector's walks (services.common.heap)."""
         await self.working.settle(caught_up=True)
+        heap.settle()
 
     async def drain(self) -> None:
         """Write everything folded so far; returns once it is committed."""
