@@ -22,6 +22,7 @@ from services.common.hierarchy import Era, Hierarchy, Unit, era_of
 from services.common.mongo import Document
 from services.reporting.read.figures import complete, rates_of
 from services.reporting.read.periods import Period, month_end, month_start
+from services.reporting.read.projector.store import months_of
 
 ViewName = Literal["as_it_was", "as_today"]
 
@@ -160,7 +161,7 @@ class Views(_UnitMonthsReader):
 
         async def read_unit() -> None:
             figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
-            async for doc in self.unit_months.find({"unit": code, "month": months}, figures_only):
+            async for doc in self.unit_months.find(months_of([code], first, last), figures_only):
                 total.update(doc.get("total", {}))
                 own.update(doc.get("own", {}))
 
@@ -336,8 +337,7 @@ class TodayViews(_UnitMonthsReader):
     ) -> dict[str, Counter[str]]:
         if not codes or months is None:
             return {}
-        query = {"unit": {"$in": codes}, "month": {"$gte": months[0], "$lte": months[1]}}
-        return await sums_by_unit(self.unit_months, query, field)
+        return await sums_by_unit(self.unit_months, months_of(codes, *months), field)
 
     async def _mapped(
         self, codes: list[str], period: Period, field: str
