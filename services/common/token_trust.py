@@ -9,6 +9,12 @@ HDND_ISSUER_URL + /.well-known/jwks.json); the revocations from the issuer in th
 else HDND_ISSUER_URL + /auth/revoked. A token naming a key id not in the JWKS makes the
 service fetch it again first (at most once a second): a rotation needs no restart.
 
+A token verified once is remembered (VERIFIED at most), so a person's next requests with it
+skip the Ed25519 check and PyJWT's parsing: on the write path they were ~40 % of a request's
+CPU. Only the exact token text is remembered, never a refusal; its expiry is checked again on
+every use, the revocations too, and the memory is forgotten whenever the issuer's keys change
+(a key dropped after a leak ends its tokens within the poll, as before).
+
 When the issuer cannot be reached, the last keys and revocations stay in force (logged once,
 and again when it answers): access tokens of people live 15 minutes at most and cannot be
 refreshed without the issuer anyway.
@@ -22,6 +28,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -29,12 +36,20 @@ import httpx
 from services.common.background import Loop
 from services.common.logging import get_logger
 from services.common.settings import Settings
-from services.common.tokens import Principal, PublicKeys, TokenError, decode_token, kid_of
+from services.common.tokens import (
+    LEEWAY,
+    Principal,
+    PublicKeys,
+    TokenError,
+    decode_token,
+    kid_of,
+)
 
 log = get_logger()
 
 Fetch = Callable[[], Awaitable[Mapping[str, Any]]]
 REFETCH_UNKNOWN_KID_S = 1.0
+VERIFIED = 4096  # tokens remembered as verified (each is used for up to 15 minutes)
 
 
 class LocalIssuer(Protocol):
@@ -79,6 +94,8 @@ class TokenTrust:
         self._kid_fetch: asyncio.Future[None] | None = None
         self._failing: dict[str, str] = {}
         self._loop = Loop("token-trust")
+        self._verified: dict[str, Principal] = {}  # token text -> what it verified as
+        self._keys_seen: frozenset[tuple[str, bytes]] = frozenset()
 
     @classmethod
     def for_settings(cls, settings: Settings, local: LocalIssuer | None = None) -> TokenTrust:
@@ -132,6 +149,10 @@ class TokenTrust:
         keys = await self._attempt("jwks", self._fetch_keys)
         if keys is not None:
             self.keys = PublicKeys.from_jwks(keys)
+            seen = self.keys.fingerprint()
+            if seen != self._keys_seen:  # a key added, rotated or dropped: verify again
+                self._keys_seen = seen
+                self._verified.clear()
         if self._fetch_revoked is not None:
             revoked = await self._attempt("revoked", self._fetch_revoked)
             if revoked is not None:
@@ -164,7 +185,13 @@ class TokenTrust:
                 self._refetched_for_kid = now
                 self._kid_fetch = asyncio.ensure_future(self.refresh())
                 await asyncio.shield(self._kid_fetch)
-        principal = decode_token(token, self.keys, issuer=self.issuer, audience=self.audience)
+        principal = self._verified.get(token)
+        if principal is None or principal.expires + LEEWAY <= datetime.now(UTC):
+            self._verified.pop(token, None)
+            principal = decode_token(token, self.keys, issuer=self.issuer, audience=self.audience)
+            if len(self._verified) >= VERIFIED:
+                self._verified.clear()
+            self._verified[token] = principal
         if principal.session in self.revoked.sessions or principal.token_id in self.revoked.tokens:
             raise TokenError(
                 "the bearer token was revoked (signed out, account disabled or token revoked);"

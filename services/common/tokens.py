@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import Actor
@@ -108,6 +109,11 @@ class PublicKeys:
     """The issuer's public keys by kid: what a JWKS document lists."""
 
     keys: Mapping[str, Ed25519PublicKey]
+
+    def fingerprint(self) -> frozenset[tuple[str, bytes]]:
+        """Each kid with its key's bytes: equal for two readings of the same keys."""
+        raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        return frozenset((kid, key.public_bytes(*raw)) for kid, key in self.keys.items())
 
     @classmethod
     def from_jwks(cls, document: Mapping[str, Any]) -> PublicKeys:
