@@ -56,6 +56,21 @@ def worker_pool() -> ProcessPoolExecutor | None:
         return _pool
 
 
+def warm(fn: Callable[..., Any], *args: Any) -> None:
+    """Start the worker processes now, each running `fn([], *args)` once (its imports, its
+    caches), instead of when the first records come: a worker's start is about a second of
+    CPU, which the first batch of a rebuild or of a service just started then waited for."""
+    pool = worker_pool()
+    if pool is None:
+        return
+    try:
+        with _started_deaf():
+            for _ in range(workers()):
+                pool.submit(fn, [], *args)
+    except RuntimeError:  # broken or shut down: the records will be read here
+        _forget(pool)
+
+
 def _end_with_parent() -> None:
     """In a worker: exit once the process that spawned it is gone. A service stopped hard
     (SIGKILL, a crash) never shuts its pool down, and the worker, blocked on a queue whose

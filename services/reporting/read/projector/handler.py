@@ -22,7 +22,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.logging import get_logger
 from services.common.pipeline import Consuming
 from services.common.positions import Record, where
-from services.common.workers import Offload
+from services.common.workers import Offload, warm
 from services.reporting.read.projector.judging import Accepted, Judging
 from services.reporting.read.projector.reading import Reading, read_chunk
 from services.reporting.read.projector.store import ProjectionStore
@@ -78,6 +78,7 @@ class Projector:
         )
         directory = self.verifier.keys.directory if self.verifier is not None else None
         self.keys_dir = str(directory) if directory is not None else None  # the public keys
+        warm(read_chunk, self.keys_dir)
         self.refused = 0
         self._ahead: tuple[BatchKey, int, asyncio.Future[tuple[list[Reading], Judged]]] | None
         self._ahead = None
