@@ -98,6 +98,7 @@ class LocalStack:
         kafka_port: int = DEFAULT_KAFKA_PORT,
         mongo_port: int = DEFAULT_MONGO_PORT,
         test_commands: bool = False,
+        mongo_cache_gb: float = 0.25,
     ) -> None:
         # Absolute, because mongod --fork daemonises and relative paths must not depend on cwd.
         self.base_dir = (base_dir if base_dir is not None else DEFAULT_BASE_DIR).resolve()
@@ -105,6 +106,8 @@ class LocalStack:
         self.mongo_port = mongo_port
         # Test stacks only: mongod's fail points (configureFailPoint) force transient errors.
         self.test_commands = test_commands
+        # WiredTiger's cache: small for tests and `make run`; production's is half the RAM.
+        self.mongo_cache_gb = mongo_cache_gb
 
     # paths ------------------------------------------------------------------
 
@@ -279,7 +282,7 @@ class LocalStack:
             str(binary), "--dbpath", str(self.mongo_dir), "--port", str(self.mongo_port),
             "--bind_ip", HOST, "--replSet", REPLICA_SET,
             "--auth", "--keyFile", str(self.mongo_keyfile),
-            "--wiredTigerCacheSizeGB", "0.25", "--oplogSize", "128",
+            "--wiredTigerCacheSizeGB", str(self.mongo_cache_gb), "--oplogSize", "128",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
             "--logpath", str(self.mongo_log), "--logappend",
             "--fork", "--pidfilepath", str(self.mongo_pid_file),
