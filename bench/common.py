@@ -87,9 +87,9 @@ def _servers() -> Iterator[Endpoints]:
         yield external
         return
     with tempfile.TemporaryDirectory(prefix="hdnd-bench-") as scratch:
-        # mongod with 1 GB of cache, not the 0.25 of tests and `make run`: production's has
-        # half the RAM, and a 1 M-event projection's working set outgrows 0.25 GB (300k
-        # events: mongod's CPU per event 74 → 62 µs with 1 GB, the peers on the same server).
+        # mongod with 1 GB of cache, as compose's (MONGO_CACHE_GB), not the 0.25 of tests and
+        # `make run`: a 1 M-event projection's working set outgrows 0.25 GB (300k events:
+        # mongod's CPU per event 74 → 62 µs with 1 GB; the peers use the same server).
         stack = LocalStack(
             base_dir=Path(scratch),
             kafka_port=free_port(),

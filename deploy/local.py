@@ -106,7 +106,7 @@ class LocalStack:
         self.mongo_port = mongo_port
         # Test stacks only: mongod's fail points (configureFailPoint) force transient errors.
         self.test_commands = test_commands
-        # WiredTiger's cache: small for tests and `make run`; production's is half the RAM.
+        # WiredTiger's cache: small for tests and `make run`; compose's is 1 GB (benchmarks').
         self.mongo_cache_gb = mongo_cache_gb
 
     # paths ------------------------------------------------------------------
