@@ -45,12 +45,7 @@ class Period:
     label: str  # Vietnamese, as printed on a report
 
     def months(self) -> list[str]:
-        out: list[str] = []
-        month = self.first
-        while month <= self.last:
-            out.append(month)
-            month = month_after(month)
-        return out
+        return months_between(self.first, self.last)
 
 
 # -- months ("YYYY-MM" keys): the one place that reads a month key's year and month ----------
@@ -64,6 +59,22 @@ def year_month(month: str) -> tuple[int, int]:
 def month_key(year: int, month: int) -> str:
     """The "YYYY-MM" key of a month."""
     return f"{year:04d}-{month:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """The months from `first` to `last`, both included (none if `last` comes first)."""
+    out: list[str] = []
+    month = first
+    while month <= last:
+        out.append(month)
+        month = month_after(month)
+    return out
+
+
+def month_span(first: str, last: str) -> int:
+    """How many months `months_between` lists, without listing them."""
+    (y0, m0), (y1, m1) = year_month(first), year_month(last)
+    return max(0, (y1 - y0) * 12 + m1 - m0 + 1)
 
 
 def month_after(month: str) -> str:

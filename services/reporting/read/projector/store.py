@@ -29,7 +29,7 @@ from services.common.hierarchy import Hierarchy
 from services.common.mongo import Document
 from services.common.positions import Positioned, PositionStore
 from services.reporting.activity.entries import listed_under
-from services.reporting.read.periods import month_key, year_month
+from services.reporting.read.periods import month_span, months_between, year_month
 from services.reporting.read.projector.fold import Fold, StreamPosition, month_of, placed
 
 ACTIVE = "active"
@@ -62,10 +62,8 @@ def months_of(units: Iterable[str], first: str, last: str) -> dict[str, Any]:
     days until the end of time) is one range of ids per unit instead, exact since a code holds
     no ':' and a month key has one length: "001:…" and "0011:…" never interleave."""
     codes = sorted(set(units))
-    (y0, m0), (y1, m1) = year_month(first), year_month(last)
-    span = (y1 - y0) * 12 + m1 - m0 + 1
-    if span <= ENUMERATED_MONTHS:
-        months = [month_key(y0 + (m0 - 1 + i) // 12, (m0 - 1 + i) % 12 + 1) for i in range(span)]
+    if month_span(first, last) <= ENUMERATED_MONTHS:
+        months = months_between(first, last)
         return {"_id": {"$in": [month_document(u, m) for u in codes for m in months]}}
     ranges = [
         {"_id": {"$gte": month_document(u, first), "$lte": month_document(u, last)}} for u in codes
