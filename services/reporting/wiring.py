@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
 from services.common.background import cancel
 from services.common.clock import Clock, clock_of, today_of
 from services.common.consumer import BatchConsumer
@@ -195,7 +197,17 @@ class Reporting:
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         ok, details = await self.runtime.readiness()
         status = self.consumer.status
-        details["projector"] = status.readiness(handled=True)
+        details["projector"] = projector = status.readiness(handled=True)
+        projector["version"] = self.store.version
+        if details["mongodb"] == "ok":
+            try:
+                active = await self.store.active_version()
+            except PyMongoError as exc:  # MongoDB went away since the ping
+                log.warning("readiness_version_unknown", error=str(exc))
+            else:
+                if active != self.store.version:  # a rebuild switched; not followed yet:
+                    projector["switching_to"] = active  # what it answers will change
+                    projector["caught_up"] = False
         details["coordination"] = self.coordination.consumer.status.readiness(
             caught_up=False, handled=True
         )

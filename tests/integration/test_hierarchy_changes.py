@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from datetime import date
+from typing import Any
 
 import pytest
 
 from contracts.hierarchy import Dissolve, Merge, Reparent
 from deploy.projections import RebuildError, drop, rebuild, status
 from deploy.registry import ChangeRefused, Registry
+from services.common.background import cancel
 from services.common.hierarchy import Hierarchy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.meetings.app import create_app as meetings_app
 from services.reporting.app import create_app as reporting_app
-from tests.conftest import Running, eventually, start_app
+from tests.conftest import Running, bearer, eventually, start_app
 from tests.integration.test_rollup import summary, voter_contact
 
 pytestmark = pytest.mark.integration
@@ -27,6 +30,10 @@ async def record(meetings: Running, unit: str, body: dict[str, object]) -> int:
     return (await meetings.client.post(f"/units/{unit}/meetings", json=body)).status_code
 
 
+async def ready_of(service: Running) -> dict[str, Any]:
+    return (await service.client.get("/ready", headers=bearer(None, "operator"))).json()
+
+
 async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches_in(
     stack: AsyncExitStack, settings: Settings
 ) -> None:
@@ -35,6 +42,11 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
     meetings = await start_app(stack, meetings_app(settings), "http://meetings")
     reporting = await start_app(stack, reporting_app(settings), "http://reporting")
     service = reporting.app.state.reporting
+
+    async def projector_ready() -> dict[str, Any]:
+        shown = (await ready_of(reporting))["projector"]
+        return {k: shown[k] for k in ("version", "switching_to", "caught_up") if k in shown}
+
     posts = [
         (a, voter_contact("a-dec", "2025-12-10", voters=7, opinions=1)),
         (a, voter_contact("a-feb", "2026-02-10", voters=11, opinions=1)),
@@ -134,11 +146,15 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
         for period in ("2025-12", "2026", "2026-Q1")
     }
 
-    # Rebuild from offset 0 beside the live version, then switch; the service follows.
+    # Rebuild from offset 0 beside the live version, then switch; the service follows. Until
+    # it has (held back here), /ready says what it answers is about to change.
+    await cancel(service._watch)
     seen: list[tuple[int, int]] = []
     result = await rebuild(settings, lambda done, total: seen.append((done, total)), wait=120)
     assert result.switched and result.version == 2 and result.previous == 1
     assert seen and seen[-1][0] == seen[-1][1] > 0
+    assert await projector_ready() == {"version": 1, "switching_to": 2, "caught_up": False}
+    service._watch = asyncio.create_task(service._follow_switches(), name="projection-switch")
 
     state = await status(settings)
     assert state["active"] == 2 and [v["version"] for v in state["versions"]] == [1, 2]
@@ -148,6 +164,7 @@ async def test_changes_move_figures_every_service_follows_and_a_rebuild_switches
 
     async def switched() -> None:
         assert service.store.version == 2 and service.consumer.status.caught_up
+        assert await projector_ready() == {"version": 2, "caught_up": True}
 
     await eventually(switched)
     assert {unit: await listed(unit) for unit in log} == log  # the rebuilt log is the same
