@@ -631,13 +631,15 @@
     // the unit last worked on by this person (a unit within theirs), else their own
     state.unit = localStorage.getItem(`${UNIT_STORE}:${who.id}`) || who.unit;
     state.unitName = await unitName(state.unit);
+    // Their count before their name: the badge still showed the last sign-out's (nobody's:
+    // "none waiting") while the page already named them and their records waited.
+    await showOutboxCount();
     document.getElementById('unit-name').textContent = state.unitName;
     document.getElementById('who').textContent = who.full_name;
     document.getElementById('signout').hidden = false;
     unitSwitcher();
     buildNav();
     window.WorkspaceBell.start(bellContext());
-    await showOutboxCount();
     route();
     flush();
     scheduleFlush();
