@@ -54,8 +54,10 @@ def members(
     council's figures, or (`whole`) in its total; as it was, with `under`, only while `unit`
     is a child of that unit (its row in its parent's summary)."""
     if view == "as_it_was":
+        if era_of(day) != unit.era:  # (before the lookup: half a year's months, in a 2025 one)
+            return []
         then = hierarchy.find(unit.code, day)
-        if era_of(day) != unit.era or then is None or under not in (None, then.parent):
+        if then is None or under not in (None, then.parent):
             return []
         return [then, *_below(hierarchy, unit.code, day, whole)]
     field = "total" if whole else "own"

@@ -165,20 +165,24 @@ class Views(_UnitMonthsReader):
                 total.update(doc.get("total", {}))
                 own.update(doc.get("own", {}))
 
-        _, per_child = await asyncio.gather(  # their round trips overlap
-            read_unit(), sums_by_unit(self.unit_months, {"parent": code, "month": months}, "total")
-        )
         children = children_during(self.hierarchy, code, first, last)
+        known = sorted(children.values(), key=lambda c: c.code)
+        _, per_child, added = await asyncio.gather(  # their round trips overlap
+            read_unit(),
+            sums_by_unit(self.unit_months, {"parent": code, "month": months}, "total"),
+            with_extras(self.extras, unit, known, period, "as_it_was"),
+        )
+        total.update(added[unit.code].total)
+        own.update(added[unit.code].own)
+        for child in known:
+            per_child.setdefault(child.code, Counter()).update(added[child.code].total)
+        # A child only the figures place under `code` (a change the tree in memory has not
+        # followed yet) has a row of its figures. No extras: those count a unit only on days
+        # the tree puts it under `code`, and any such day would have made it `known`.
         for child_code in per_child:
-            if child_code not in children and (child := self.hierarchy.find(child_code, unit.era)):
-                children[child_code] = child
+            if child_code not in children and (late := self.hierarchy.find(child_code, unit.era)):
+                children[child_code] = late
         ordered = sorted(children.values(), key=lambda c: c.code)
-        if self.extras:
-            added = await with_extras(self.extras, unit, ordered, period, "as_it_was")
-            total.update(added[unit.code].total)
-            own.update(added[unit.code].own)
-            for child in ordered:
-                per_child.setdefault(child.code, Counter()).update(added[child.code].total)
         rows = [(child, complete(per_child.get(child.code, Counter()))) for child in ordered]
         return UnitSummary(unit, period, complete(total), complete(own), rows)
 
@@ -355,8 +359,12 @@ class TodayViews(_UnitMonthsReader):
                 found.extend(src)
                 rules.extend(placed_by_rule)
             sources[code] = (found, rules)
-        new = await self._sums([s for m in absorbed.values() for s in m], after, field)
-        old = await self._sums([s for src, _ in sources.values() for s in src], before, field)
+        legacy_units = [a.legacy_unit for _, rules in sources.values() for a in rules]
+        new, old, moved = await asyncio.gather(  # their round trips overlap
+            self._sums([s for m in absorbed.values() for s in m], after, field),
+            self._sums([s for src, _ in sources.values() for s in src], before, field),
+            self._sums(legacy_units, before, "total"),  # what the rule placed (below)
+        )
         result: dict[str, Counter[str]] = {}
         rule: list[Attribution] = []
         for code, (src, attributions) in sources.items():
@@ -368,7 +376,6 @@ class TodayViews(_UnitMonthsReader):
             result[code] = total
             rule.extend(attributions)
         # Say which figures the rule placed: only divided units that had any in the period.
-        moved = await self._sums([a.legacy_unit for a in rule], before, "total")
         placed = [
             replace(a, figures={k: int(v) for k, v in moved[a.legacy_unit].items() if v})
             for a in rule
