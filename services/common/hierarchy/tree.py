@@ -53,6 +53,7 @@ class Hierarchy:
         "_opens",
         "_predecessors",
         "_rejected",
+        "_revision",
         "_since",
         "_snaps",
         "_successors",
@@ -91,6 +92,13 @@ class Hierarchy:
         self._predecessors = invert_successors(legacy, self._successors)
         self._opens = openings(self._base_snaps["legacy"])
         self._opening_days = sorted(set(self._opens.values()))
+        self._revision = 0
+
+    @property
+    def revision(self) -> int:
+        """Counts up whenever what a lookup answers may have changed (a change applied, or
+        another tree adopted): what a reader may keep keyed by it stays right."""
+        return self._revision
 
     @classmethod
     def load(cls) -> Hierarchy:
@@ -128,6 +136,7 @@ class Hierarchy:
         other._ever = dict(self._ever)
         other._since = {era: list(v) for era, v in self._since.items()}
         other._ended = {era: dict(v) for era, v in self._ended.items()}
+        other._revision = self._revision
         other._rejected = dict(self._rejected)
         return other
 
@@ -143,6 +152,7 @@ class Hierarchy:
         self._since = other._since
         self._ended = other._ended
         self._rejected = other._rejected
+        self._revision = max(self._revision, other._revision) + 1
 
     def differences(self, other: Hierarchy, era: Era) -> tuple[date, set[str]] | None:
         """Where `other` places units differently in an era: the first day it does, and the
@@ -304,6 +314,7 @@ class Hierarchy:
         """Derive the era's snapshots from the dataset, or, given `after` (changes that sort
         after every change already in the era), apply only those on top."""
         self._crosses = self._absorbing = None  # derived from the snapshots: computed again
+        self._revision += 1
         if after is None:
             # From the dataset: never from a snapshot a change replaced (same first day).
             snaps = [self._base_snaps[era]]

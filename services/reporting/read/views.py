@@ -134,7 +134,28 @@ class _UnitMonthsReader:
         self.extras = list(extras)
 
 
+ROWS_KEPT = 128
+"""Child rows a Views keeps (a province's: ~130 small dicts), the least recently asked dropped."""
+
+
 class Views(_UnitMonthsReader):
+    """Summaries as it was. A unit's child rows are its children's months summed (the most
+    costly part of a province's summary: 126 communes' figures over the period); they are kept
+    per period and read again only when they may differ. Every write of a month document counts
+    up its `rev`, and a child's write is its parent's too (its totals are in the parent's): so
+    the unit's own months, each with its `rev` and totals, and the tree's revision say whether
+    the rows kept are still the rows. A unit with a month not written since `rev` was
+    introduced is never kept."""
+
+    def __init__(
+        self,
+        unit_months: AsyncCollection[Document],
+        hierarchy: Hierarchy,
+        extras: Sequence[Extra] = (),
+    ) -> None:
+        super().__init__(unit_months, hierarchy, extras)
+        self._rows: dict[tuple[Any, ...], dict[str, Counter[str]]] = {}
+
     def unit_in(self, code: str, period: Period) -> Unit | None:
         """The unit a code named during the period (the latest era it existed in); a legacy
         unit only if the period reaches the day the dataset places it from."""
@@ -159,19 +180,22 @@ class Views(_UnitMonthsReader):
         total: Counter[str] = Counter()
         own: Counter[str] = Counter()
 
+        written: list[tuple[Any, ...]] = []
+
         async def read_unit() -> None:
-            figures_only = {"own": 1, "total": 1, "unit": 1}  # not the per-day `days`
+            figures_only = {"own": 1, "total": 1, "rev": 1}  # not the per-day `days`
             async for doc in self.unit_months.find(months_of([code], first, last), figures_only):
                 total.update(doc.get("total", {}))
                 own.update(doc.get("own", {}))
+                rev = doc.get("rev")
+                written.append((doc["_id"], rev, *sorted(doc.get("total", {}).items())))
 
         children = children_during(self.hierarchy, code, first, last)
         known = sorted(children.values(), key=lambda c: c.code)
-        _, per_child, added = await asyncio.gather(  # their round trips overlap
-            read_unit(),
-            sums_by_unit(self.unit_months, {"parent": code, "month": months}, "total"),
-            with_extras(self.extras, unit, known, period, "as_it_was"),
+        _, added = await asyncio.gather(  # their round trips overlap
+            read_unit(), with_extras(self.extras, unit, known, period, "as_it_was")
         )
+        per_child = await self._child_rows(code, months, written)
         total.update(added[unit.code].total)
         own.update(added[unit.code].own)
         for child in known:
@@ -185,6 +209,24 @@ class Views(_UnitMonthsReader):
         ordered = sorted(children.values(), key=lambda c: c.code)
         rows = [(child, complete(per_child.get(child.code, Counter()))) for child in ordered]
         return UnitSummary(unit, period, complete(total), complete(own), rows)
+
+    async def _child_rows(
+        self, code: str, months: dict[str, str], written: list[tuple[Any, ...]]
+    ) -> dict[str, Counter[str]]:
+        """The children's month sums (see the class): kept ones when nothing they were summed
+        from may have changed, else read; a fresh copy either way (the caller adds to it)."""
+        key: tuple[Any, ...] | None = None
+        if written and all(w[1] is not None for w in written):
+            key = (self.unit_months.name, self.hierarchy.revision, code, *sorted(written))
+        kept = self._rows.pop(key, None) if key is not None else None
+        if kept is None:
+            query = {"parent": code, "month": months}
+            kept = await sums_by_unit(self.unit_months, query, "total")
+        if key is not None:
+            self._rows[key] = kept  # the latest asked last
+            while len(self._rows) > ROWS_KEPT:
+                del self._rows[next(iter(self._rows))]
+        return {child: Counter(figures) for child, figures in kept.items()}
 
 
 async def country_as_it_was(

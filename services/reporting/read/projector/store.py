@@ -209,6 +209,7 @@ class ProjectionStore:
                     "$setOnInsert": {"unit": unit, "month": month},
                     "$set": {"level": doc.level, "parent": doc.parent},
                     "$inc": {
+                        "rev": 1,  # every write, even one that nets to zero: see views.Views
                         **{f"own.{k}": v for k, v in doc.own.items() if v},
                         **{f"total.{k}": v for k, v in doc.total.items() if v},
                         **days.get((unit, month), {}),
@@ -330,7 +331,10 @@ class ProjectionStore:
         ):
             level, parent = placed(hierarchy, doc["unit"], doc["month"])
             refresh.append(
-                UpdateOne({"_id": doc["_id"]}, {"$set": {"level": level, "parent": parent}})
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {"$set": {"level": level, "parent": parent}, "$inc": {"rev": 1}},
+                )
             )
         if refresh:
             await self.unit_months.bulk_write(refresh, ordered=False, session=session)
