@@ -132,6 +132,7 @@ class _UnitMonthsReader:
         self.unit_months = unit_months
         self.hierarchy = hierarchy
         self.extras = list(extras)
+        self._rows: dict[tuple[Any, ...], dict[str, Counter[str]]] = {}  # Views' kept rows
 
 
 ROWS_KEPT = 128
@@ -146,15 +147,6 @@ class Views(_UnitMonthsReader):
     the unit's own months, each with its `rev` and totals, and the tree's revision say whether
     the rows kept are still the rows. A unit with a month not written since `rev` was
     introduced is never kept."""
-
-    def __init__(
-        self,
-        unit_months: AsyncCollection[Document],
-        hierarchy: Hierarchy,
-        extras: Sequence[Extra] = (),
-    ) -> None:
-        super().__init__(unit_months, hierarchy, extras)
-        self._rows: dict[tuple[Any, ...], dict[str, Counter[str]]] = {}
 
     def unit_in(self, code: str, period: Period) -> Unit | None:
         """The unit a code named during the period (the latest era it existed in); a legacy
