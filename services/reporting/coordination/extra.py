@@ -54,7 +54,7 @@ def members(
     council's figures, or (`whole`) in its total; as it was, with `under`, only while `unit`
     is a child of that unit (its row in its parent's summary)."""
     if view == "as_it_was":
-        if era_of(day) != unit.era:  # (before the lookup: half a year's months, in a 2025 one)
+        if era_of(day) != unit.era:  # a month of the other era (a period across the reform)
             return []
         then = hierarchy.find(unit.code, day)
         if then is None or under not in (None, then.parent):

@@ -179,8 +179,7 @@ class Views(_UnitMonthsReader):
             async for doc in self.unit_months.find(months_of([code], first, last), figures_only):
                 total.update(doc.get("total", {}))
                 own.update(doc.get("own", {}))
-                rev = doc.get("rev")
-                written.append((doc["_id"], rev, *sorted(doc.get("total", {}).items())))
+                written.append((doc["_id"], doc.get("rev"), *sorted(doc.get("total", {}).items())))
 
         children = children_during(self.hierarchy, code, first, last)
         known = sorted(children.values(), key=lambda c: c.code)
@@ -393,22 +392,20 @@ class TodayViews(_UnitMonthsReader):
                 found.extend(src)
                 rules.extend(placed_by_rule)
             sources[code] = (found, rules)
-        legacy_units = [a.legacy_unit for _, rules in sources.values() for a in rules]
+        rule = [a for _, attributions in sources.values() for a in attributions]
         new, old, moved = await asyncio.gather(  # their round trips overlap
             self._sums([s for m in absorbed.values() for s in m], after, field),
             self._sums([s for src, _ in sources.values() for s in src], before, field),
-            self._sums(legacy_units, before, "total"),  # what the rule placed (below)
+            self._sums([a.legacy_unit for a in rule], before, "total"),  # what the rule placed
         )
         result: dict[str, Counter[str]] = {}
-        rule: list[Attribution] = []
-        for code, (src, attributions) in sources.items():
+        for code, (src, _) in sources.items():
             total: Counter[str] = Counter()
             for merged_code in absorbed[code]:
                 total.update(new.get(merged_code, Counter()))
             for legacy_code in src:
                 total.update(old.get(legacy_code, Counter()))
             result[code] = total
-            rule.extend(attributions)
         # Say which figures the rule placed: only divided units that had any in the period.
         placed = [
             replace(a, figures={k: int(v) for k, v in moved[a.legacy_unit].items() if v})
