@@ -299,6 +299,9 @@ async def test_records_kept_at_sign_out_wait_for_their_typist_and_nobody_else_se
         await expect(page.locator("#outbox-others")).to_have_text(
             "1 bản ghi của người khác đang chờ"
         )
+        await expect(page.locator("#page-title")).to_contain_text("Việc cần làm")
+        waiting = page.locator("main .message.warn", has_text="bản ghi đang chờ gửi")
+        await expect(waiting).to_have_count(0)  # the home page's line: not theirs to send
         await page.click("#outbox-badge")
         await expect(page.locator("#outbox-others-note")).to_be_visible()
         await expect(page.locator("#outbox")).to_have_count(0)
@@ -322,6 +325,8 @@ async def test_records_kept_at_sign_out_wait_for_their_typist_and_nobody_else_se
         "Không có bản ghi chờ gửi", timeout=30_000
     )
     assert await page.evaluate("Outbox.all()") == []
+    sent_line = page.locator("main .message.warn", has_text="bản ghi đang chờ gửi")
+    await expect(sent_line).to_have_count(0)  # the home page's line follows the sending
     (sent,) = await meetings_of(workspace, UNIT)
     assert sent["title"] == "Tiếp xúc cử tri của Lan khi mất kết nối"
     assert sent["recorded_by"]["name"] == lan.full_name

@@ -207,6 +207,13 @@
     badge.classList.toggle('waiting', mine.length > 0);
     othersNote.textContent = others ? `${others} bản ghi của người khác đang chờ` : '';
     othersNote.hidden = !others;
+    // The home page's line says the same as the badge, and follows it: it counted every record
+    // on this browser (others' too) and stayed as drawn after a sending had emptied the outbox.
+    const note = document.getElementById('outbox-note');
+    if (note) {
+      note.replaceChildren(...(mine.length ? [`${mine.length} bản ghi đang chờ gửi. `, h('a', { href: '#/cho-gui' }, 'Xem danh sách')] : []));
+      note.hidden = !mine.length;
+    }
     return mine;
   }
 
@@ -356,11 +363,10 @@
       try { return await api(l.service, fillPath(l.path, { unit: state.unit }), l.query); } catch (_) { return null; }
     };
     const yearAgo = new Date(Date.now() - 400 * 86400000).toISOString().slice(0, 10);
-    const [due, opinions, petitions, recs, proposals, meetings, outbox] = await Promise.all([
+    const [due, opinions, petitions, recs, proposals, meetings] = await Promise.all([
       api('reporting', `/units/${state.unit}/reports/due`).catch(() => null),
       get('y-kien'), get('don-thu'), get('kien-nghi-giam-sat'), get('de-xuat-nhan'),
       recentMeetings(yearAgo),
-      window.Outbox.all(),
     ]);
     await window.WorkspaceRows.learn(proposals || [], lists['de-xuat-nhan'], api);
     if (mine !== state.navigation) return;
@@ -399,7 +405,7 @@
         h('a', { class: 'button secondary', href: '#/ghi/meetings/meetings' }, 'Ghi nhận cuộc họp khác'),
         h('a', { class: 'button secondary', href: '#/ghi/reporting/reports' }, 'Gửi báo cáo'),
         h('a', { class: 'button secondary', href: `/?unit=${state.unit}&period=${year}` }, 'Xem số liệu tổng hợp')),
-      outbox.length ? h('p', { class: 'message warn' }, `${outbox.length} bản ghi đang chờ gửi. `, h('a', { href: '#/cho-gui' }, 'Xem danh sách')) : null,
+      h('p', { class: 'message warn', id: 'outbox-note', hidden: true }), // showOutboxCount fills it
       h('div', { class: 'due-grid' },
         card('Báo cáo định kỳ đến hạn, chưa gửi', dueRows.length, reports, '#/theo-doi/bao-cao'),
         card('Ý kiến cử tri chờ xử lý', opW.length, itemsTable(opW, 'y-kien'), '#/theo-doi/y-kien'),
@@ -408,6 +414,7 @@
         card('Kiến nghị, đề xuất nhận được chưa trả lời', prW.length, itemsTable(prW, 'de-xuat-nhan'), '#/theo-doi/de-xuat-nhan')),
       h('section', { class: 'panel' }, h('h3', {}, 'Ghi nhận gần đây (mới nhất trước)'), recentEl,
         h('p', {}, h('a', { href: '#/theo-doi/cuoc-hop' }, 'Tất cả cuộc họp, hoạt động →'))));
+    await showOutboxCount();
   }
 
   function formPage(key, query) {
