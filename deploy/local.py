@@ -99,6 +99,7 @@ class LocalStack:
         mongo_port: int = DEFAULT_MONGO_PORT,
         test_commands: bool = False,
         mongo_cache_gb: float = 0.25,
+        kafka_dir: Path | None = None,
     ) -> None:
         # Absolute, because mongod --fork daemonises and relative paths must not depend on cwd.
         self.base_dir = (base_dir if base_dir is not None else DEFAULT_BASE_DIR).resolve()
@@ -108,10 +109,16 @@ class LocalStack:
         self.test_commands = test_commands
         # WiredTiger's cache: small for tests and `make run`; compose's is 1 GB (benchmarks').
         self.mongo_cache_gb = mongo_cache_gb
+        # noida-db's data elsewhere than base_dir/kafka (benchmarks: in memory, see bench.common).
+        self._kafka_dir = kafka_dir.resolve() if kafka_dir is not None else None
 
     # paths ------------------------------------------------------------------
 
-    kafka_dir = UnderBase("kafka", "noida-db's data directory.")
+    @property
+    def kafka_dir(self) -> Path:
+        """noida-db's data directory: ``kafka/`` unless the stack was given another."""
+        return self._kafka_dir if self._kafka_dir is not None else self.base_dir / "kafka"
+
     mongo_dir = UnderBase("mongo", "mongod's dbpath.")
     kafka_pid_file = UnderBase(
         "kafka.pid", "Written by us: noida-db runs in the foreground and keeps no pid file."
