@@ -59,6 +59,7 @@ from bench.common import (
     ratio_text,
     servers,
     signing_keys,
+    trim,
 )
 from bench.cpu import CpuSplit
 from bench.data import ERA_MONTHS, YEAR, meeting_body
@@ -92,6 +93,7 @@ class Options:
     quix_python: str = ".venv-quix/bin/python"  # a venv with the `bench` extra (Makefile)
     timeout: float = 3_600.0
     only_freshness: bool = False  # hdnd's fold of `events`, then freshness and idle CPU only
+    trim: bool = True  # delete the records already read from the broker before freshness
 
 
 @dataclass
@@ -233,6 +235,23 @@ async def freshness(
     return percentile(latencies, 50), percentile(latencies, 99)
 
 
+async def trimmed_freshness(
+    settings: Settings,
+    generator: Generator,
+    reporting: Reporting,
+    options: Options,
+    results: Results,
+) -> tuple[float, float]:
+    """Freshness, on a broker that first deletes the records already read (`--no-trim`: that
+    keeps them), with a note saying which."""
+    if options.trim:
+        deleted = await trim(settings)
+        results.notes["freshness"] = f"{deleted:,} records read deleted from the broker first"
+    else:
+        results.notes["freshness"] = "every record kept in the broker"
+    return await freshness(settings, generator, reporting, options)
+
+
 async def burst(
     settings: Settings, generator: Generator, reporting: Reporting, options: Options
 ) -> tuple[float, int]:
@@ -363,7 +382,9 @@ async def run(endpoints: Endpoints, keys_dir: Path, options: Options) -> tuple[R
             results.failures.append("hdnd: the country's figures ≠ the generated events'")
         else:
             results.notes["hdnd"] += "; figures right"
-        results.latencies["freshness"] = await freshness(settings, generator, reporting, options)
+        results.latencies["freshness"] = await trimmed_freshness(
+            settings, generator, reporting, options, results
+        )
         after, filed = await burst(settings, generator, reporting, options)
         results.notes["burst"] = (
             f"{filed:,} reports in {options.burst_seconds:.0f} s: figures right "
@@ -389,7 +410,9 @@ async def _freshness_only(
     the caught-up service costs while nothing comes (its own process and workers)."""
     await reporting.start(consume=False)
     await hdnd(reporting, options.events, options.timeout, "hdnd projector")
-    results.latencies["freshness"] = await freshness(settings, generator, reporting, options)
+    results.latencies["freshness"] = await trimmed_freshness(
+        settings, generator, reporting, options, results
+    )
     idle = CpuSplit()
     idle.start()
     await asyncio.sleep(IDLE_SECONDS)
@@ -415,7 +438,10 @@ def report(results: Results, options: Options, seconds: float) -> Table:
         times = "" if name.startswith("hdnd") else ratio_text(ratio(ours, rate))
         table.add_row(name, f"{rate:,.0f}", times, results.notes.get(name, ""))
     for name, (p50, p99) in results.latencies.items():
-        table.add_row(name, "", "", f"p50 {p50:,.1f} ms, p99 {p99:,.1f} ms")
+        note = "; ".join(
+            filter(None, [f"p50 {p50:,.1f} ms, p99 {p99:,.1f} ms", results.notes.get(name)])
+        )
+        table.add_row(name, "", "", note)
     if "burst" in results.notes:
         table.add_row("deadline burst", "", "", results.notes["burst"])
     if "idle CPU" in results.notes:
@@ -447,6 +473,11 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="only hdnd's fold of --events, freshness, and its CPU while idle (quick)",
     )
+    parser.add_argument(
+        "--no-trim",
+        action="store_true",
+        help="keep the records already read in the broker for freshness (see bench.common.trim)",
+    )
     args = parser.parse_args(argv)
     if min(args.events, args.bulk, args.rate, args.queries) < 1:
         parser.error("counts must be positive")
@@ -462,6 +493,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         batch=args.batch,
         quix_python=args.quix_python,
         only_freshness=args.only_freshness,
+        trim=not args.no_trim,
     )
 
 
