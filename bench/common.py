@@ -79,23 +79,43 @@ def servers() -> Iterator[Endpoints]:
 
 def memory_dir() -> str | None:
     """Where the private broker keeps its data: in memory (/dev/shm) when there is room for
-    it, else beside mongod's.
+    it, else beside mongod's (`BENCH_BROKER_ON_DISK=1`: beside mongod's, as before).
 
-    noida-db holds its topics in memory and saves them by rewriting one file, the whole of
-    it (1.4 GB at 370,000 events), then syncing it: some 4 s of a core, then ~1.4 GB written
-    back in about a second, again and again while anything is produced. On the one disk of
-    these machines that write-back held mongod's journal commits for up to 0.8 s, and so the
-    projector's flushes; a 1.4 GB `dd conv=fsync` beside a live projector gave the same
-    (freshness p99 1.0-1.9 s). Apache Kafka appends to its segments and leaves writing them
-    back to the OS a little at a time, so the benchmarks keep the emulator's file off the
-    disk that mongod's journal is on, and time what hdnd and its peers do
-    (`BENCH_BROKER_ON_DISK=1`: beside mongod's, as before)."""
-    shm = Path("/dev/shm")
-    if os.environ.get("BENCH_BROKER_ON_DISK"):  # to measure what the write-back costs
+    noida-db holds its topics in memory and saves them by rewriting one file with all of them
+    (1.4 GB in the traced harness, 2.6 GB after a 1 M-event run), then syncing it: seconds of
+    a core, then the whole file written back in about a second, again and again while
+    anything is produced. On the one disk of these machines that write-back held mongod's
+    journal commits for up to 0.8 s, and so the projector's flushes; a 1.4 GB `dd
+    conv=fsync` beside a live projector gave the same (freshness p99 1.0-1.9 s). Apache Kafka
+    appends to its segments and leaves writing them back to the OS a little at a time, so the
+    benchmarks keep the emulator's file off the disk that mongod's journal is on.
+
+    A file in /dev/shm is RAM that nothing can swap out, so both the tmpfs and the memory
+    still available must have 8 GB to spare. A run killed with SIGKILL leaves its directory
+    there (`rm -rf /dev/shm/hdnd-bench-kafka-*`)."""
+    if os.environ.get("BENCH_BROKER_ON_DISK") == "1":  # to measure what the write-back costs
         return None
-    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 8 << 30:
-        return str(shm)
-    return None
+    shm, spare = Path("/dev/shm"), 8 << 30
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return None
+    return str(shm) if min(shutil.disk_usage(shm).free, memory_available()) > spare else None
+
+
+def memory_available() -> int:
+    """Bytes of memory Linux can still give without swapping (0 where it does not say)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+_broker_file = "the environment's broker"
+
+
+def broker_file() -> str:
+    """Where this run's broker keeps its file, as `servers` chose it, for the report."""
+    return _broker_file
 
 
 @contextlib.contextmanager
@@ -108,9 +128,12 @@ def _servers() -> Iterator[Endpoints]:
         )
         yield external
         return
+    global _broker_file
+    memory = memory_dir()
+    _broker_file = "broker's file in memory" if memory else "broker's file on disk"
     with (
         tempfile.TemporaryDirectory(prefix="hdnd-bench-") as scratch,
-        tempfile.TemporaryDirectory(prefix="hdnd-bench-kafka-", dir=memory_dir()) as kafka,
+        tempfile.TemporaryDirectory(prefix="hdnd-bench-kafka-", dir=memory) as kafka,
     ):
         # mongod with 1 GB of cache, as compose's (MONGO_CACHE_GB), not the 0.25 of tests and
         # `make run`: a 1 M-event projection's working set outgrows 0.25 GB (300k events:
@@ -205,29 +228,30 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
 
 
 async def trim(settings: Settings) -> int:
-    """Delete the records of the run's topics that are already read (Kafka's DeleteRecords);
-    how many. Apache Kafka's cost per event does not depend on what it retains; noida-db's
-    does: while anything is produced it rewrites its whole store, and after a 1 M-event fold
-    that took a whole core (of 2) for longer than the 10-second freshness window. The
-    projection and the processes that built it are kept as they are; only what the broker
-    holds shrinks, as if retention had removed it."""
+    """Delete every record the run's topics hold so far (Kafka's DeleteRecords, up to each
+    partition's end); how many. Call it only once the consumers timed after it have read all
+    of it (peers: hdnd's projector, caught up). Apache Kafka's cost per event does not depend
+    on what it retains; noida-db's does: while anything is produced it rewrites its whole
+    store, and after a 1 M-event fold that took a whole core (of 2) for longer than the
+    10-second freshness window. The projection and the processes that built it are kept as
+    they are; only what the broker holds shrinks, as if retention had removed it."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await consumer.start()
-    await admin.start()
     try:
-        ours = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
-        partitions = await partitions_of(consumer, ours)
-        if not partitions:
-            return 0
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        wanted = {tp: RecordsToDelete(end) for tp, end in ends.items() if end > starts[tp]}
-        if wanted:
-            await admin.delete_records(wanted)
-        return sum(ends[tp] - starts[tp] for tp in wanted)
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            ours = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+            partitions = await partitions_of(consumer, ours)
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            starts = await consumer.beginning_offsets(partitions) if partitions else {}
+            wanted = {tp: RecordsToDelete(end) for tp, end in ends.items() if end > starts[tp]}
+            if wanted:
+                await admin.delete_records(wanted)
+            return sum(ends[tp] - starts[tp] for tp in wanted)
+        finally:
+            await admin.close()
     finally:
-        await admin.close()
         await consumer.stop()
 
 

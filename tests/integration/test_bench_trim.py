@@ -1,6 +1,6 @@
-"""The peers benchmark's freshness is timed on a broker that no longer holds what was read
-(bench.common.trim): it deletes exactly the run's records read so far, nothing that comes
-after, and no other run's topics."""
+"""The peers benchmark's freshness is timed on a broker that no longer holds what hdnd has
+already read (bench.common.trim): it deletes every record the run's topics hold so far,
+nothing that comes after, and no other run's topics."""
 
 from __future__ import annotations
 
@@ -39,15 +39,17 @@ async def _held(settings: Settings, topic: str) -> tuple[int, list[bytes]]:
         held = sum(ends[tp] - starts[tp] for tp in partitions)
         consumer.assign(partitions)
         values: list[bytes] = []
-        while len(values) < held:
-            for records in (await consumer.getmany(timeout_ms=1_000)).values():
+        for _ in range(20):  # a broker that gives fewer than it says it holds fails the test
+            if len(values) >= held:
+                break
+            for records in (await consumer.getmany(timeout_ms=500)).values():
                 values += [r.value or b"" for r in records]
         return held, values
     finally:
         await consumer.stop()
 
 
-async def test_trim_deletes_what_was_read_and_keeps_what_comes_after(
+async def test_trim_deletes_what_is_held_so_far_and_keeps_what_comes_after(
     settings: Settings, servers: Endpoints, unit_keys: Path
 ) -> None:
     isolated = isolated_settings(servers, unit_keys)
