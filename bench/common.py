@@ -227,6 +227,11 @@ def bench_settings(endpoints: Endpoints, keys_dir: Path, name: str, **overrides:
     return Settings(**values)
 
 
+async def run_topics(admin: AIOKafkaAdminClient, settings: Settings) -> list[str]:
+    """The topics of this run (its topic prefix): what `trim` empties and `cleanup` deletes."""
+    return [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+
+
 async def trim(settings: Settings) -> int:
     """Delete every record the run's topics hold so far (Kafka's DeleteRecords, up to each
     partition's end); how many. Call it only once the consumers timed after it have read all
@@ -241,7 +246,7 @@ async def trim(settings: Settings) -> int:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
         await admin.start()
         try:
-            ours = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+            ours = await run_topics(admin, settings)
             partitions = await partitions_of(consumer, ours)
             ends = await consumer.end_offsets(partitions) if partitions else {}
             starts = await consumer.beginning_offsets(partitions) if partitions else {}
@@ -267,7 +272,7 @@ async def cleanup(settings: Settings) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
-        ours = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+        ours = await run_topics(admin, settings)
         if ours:
             with contextlib.suppress(Exception):
                 await admin.delete_topics(ours)
