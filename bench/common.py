@@ -77,7 +77,7 @@ def servers() -> Iterator[Endpoints]:
         yield endpoints
 
 
-def memory_dir() -> str | None:
+def memory_dir(spare: int = 8 << 30) -> str | None:
     """Where the private broker keeps its data: in memory (/dev/shm) when there is room for
     it, else beside mongod's (`BENCH_BROKER_ON_DISK=1`: beside mongod's, as before).
 
@@ -91,11 +91,11 @@ def memory_dir() -> str | None:
     benchmarks keep the emulator's file off the disk that mongod's journal is on.
 
     A file in /dev/shm is RAM that nothing can swap out, so both the tmpfs and the memory
-    still available must have 8 GB to spare. A run killed with SIGKILL leaves its directory
-    there (`rm -rf /dev/shm/hdnd-bench-kafka-*`)."""
+    still available must have `spare` bytes (8 GB) to spare. A run killed with SIGKILL leaves
+    its directory there (`rm -rf /dev/shm/hdnd-bench-kafka-*`)."""
     if os.environ.get("BENCH_BROKER_ON_DISK") == "1":  # to measure what the write-back costs
         return None
-    shm, spare = Path("/dev/shm"), 8 << 30
+    shm = Path("/dev/shm")
     if not (shm.is_dir() and os.access(shm, os.W_OK)):
         return None
     return str(shm) if min(shutil.disk_usage(shm).free, memory_available()) > spare else None

@@ -71,5 +71,8 @@ async def test_trim_deletes_what_is_held_so_far_and_keeps_what_comes_after(
 
 
 def test_the_broker_stays_on_disk_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BENCH_BROKER_ON_DISK", raising=False)
+    assert memory_dir(spare=0) == "/dev/shm"  # room enough: in memory (Linux has /dev/shm)
+    assert memory_dir(spare=1 << 60) is None  # no room: on disk
     monkeypatch.setenv("BENCH_BROKER_ON_DISK", "1")
-    assert memory_dir() is None
+    assert memory_dir(spare=0) is None  # asked: on disk, whatever the room
